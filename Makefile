@@ -1,0 +1,25 @@
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test fuzz clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/kafkasim run scenarios/quickstart.yaml
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
+
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n 2 tests -m "not slow or slow"
+
+clean:
+	rm -rf $(VENV) reports/runs .hypothesis

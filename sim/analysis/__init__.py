@@ -1,0 +1,1 @@
+"""Pure functions over the trace and the final audit: fates, loss, order, availability."""

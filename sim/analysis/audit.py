@@ -1,0 +1,42 @@
+"""The final audit: what a fresh consumer would read, and what each replica holds.
+
+Read at exactly `duration + drain`. A partition's final committed log is its
+final leader's log below the leader's high watermark; a partition with no
+leader is offline (its records are neither readable nor provably lost).
+Reads logs only; never changes them.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionAudit:
+    topic: str
+    partition: int
+    leader: int                   # -1: offline
+    committed: tuple              # batches below the leader's HW
+    uncommitted: tuple            # batches at or above it on the leader
+    replica_logs: dict            # broker -> tuple of batches, live replicas only
+    log_starts: dict              # broker -> log start offset
+    hw: int
+
+
+def audit(world) -> list[PartitionAudit]:
+    """Audit every partition of the world as it is now."""
+    out = []
+    image = world.controller.image
+    for info in world.topology.partitions:
+        state = image.partitions[info.pidx]
+        live = [b for b in info.replicas if world.brokers[b].running]
+        logs = {b: tuple(world.brokers[b].replicas[info.pidx].log.batches) for b in live}
+        starts = {b: world.brokers[b].replicas[info.pidx].log.log_start for b in live}
+        leader = state.leader if state.leader in live else -1
+        committed, uncommitted, hw = (), (), 0
+        if leader >= 0:
+            log = world.brokers[leader].replicas[info.pidx].log
+            hw = log.hw
+            committed = tuple(b for b in log.batches if b.end_offset <= hw)
+            uncommitted = tuple(b for b in log.batches if b.end_offset > hw)
+        out.append(PartitionAudit(info.topic, info.partition, leader, committed, uncommitted,
+                                  logs, starts, hw))
+    return out

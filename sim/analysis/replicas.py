@@ -1,0 +1,80 @@
+"""Replica agreement at the end of a run, and offsets seen holding different records.
+
+A record's identity is (producer index, sequence). `replica_divergence`
+counts offsets in [highest log start, lowest LEO) of a partition's live
+replicas at which their logs disagree. `inconsistent_offsets` counts offsets
+observed holding different records: a producer's acknowledgement (the base
+offset the leader returned) is one observation, the final committed log
+another (consumer fetches join in when consumer groups are modeled).
+"""
+
+import numpy as np
+
+SHIFT = 40
+
+
+def _arrays(batches):
+    if not batches:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty
+    bases = np.fromiter((b.base_offset for b in batches), np.int64, len(batches))
+    ends = np.fromiter((b.base_offset + b.count for b in batches), np.int64, len(batches))
+    first_ids = np.fromiter(((b.producer << SHIFT) + b.first_seq for b in batches), np.int64,
+                            len(batches))
+    return bases, ends, first_ids
+
+
+def identities_at(batches, offsets: np.ndarray) -> np.ndarray:
+    """The record identity at each offset, or -1 where the log holds none."""
+    bases, ends, first_ids = _arrays(batches)
+    if not bases.size:
+        return np.full(offsets.shape, -1, np.int64)
+    i = np.searchsorted(bases, offsets, side="right") - 1
+    ok = (i >= 0) & (offsets < ends[np.maximum(i, 0)])
+    ids = first_ids[np.maximum(i, 0)] + offsets - bases[np.maximum(i, 0)]
+    return np.where(ok, ids, -1)
+
+
+def replica_divergence(audits) -> int:
+    total = 0
+    for a in audits:
+        logs = list(a.replica_logs.values())
+        if len(logs) < 2:
+            continue
+        lo = max(a.log_starts.values())
+        hi = min((log[-1].base_offset + log[-1].count) if log else 0 for log in logs)
+        if hi <= lo:
+            continue
+        keyed = [[(b.base_offset, b.producer, b.first_seq, b.count) for b in log] for log in logs]
+        if all(k == keyed[0] for k in keyed[1:]):
+            continue
+        offsets = np.arange(lo, hi, dtype=np.int64)
+        ids = np.stack([identities_at(log, offsets) for log in logs])
+        total += int((ids != ids[0]).any(axis=0).sum())
+    return total
+
+
+def inconsistent_offsets(streams, audits, names) -> int:
+    index = {name: i for i, name in enumerate(names)}
+    by_partition: dict = {}
+    for s in streams.values():
+        seen = s.ack_offset >= 0
+        if seen.any():
+            seqs = np.flatnonzero(seen)
+            ids = (index[s.producer] << SHIFT) + seqs
+            by_partition.setdefault((s.topic, s.partition), []).append((s.ack_offset[seen], ids))
+    total = 0
+    for a in audits:
+        observed = by_partition.get((a.topic, a.partition))
+        if not observed:
+            continue
+        offsets = np.concatenate([o for o, _ in observed])
+        ids = np.concatenate([i for _, i in observed])
+        final = identities_at(a.committed, offsets)
+        has = final >= 0
+        offsets = np.concatenate((offsets, offsets[has]))
+        ids = np.concatenate((ids, final[has]))
+        pairs = np.unique(np.stack((offsets, ids), axis=1), axis=0)
+        _, counts = np.unique(pairs[:, 0], return_counts=True)
+        total += int((counts > 1).sum())
+    return total

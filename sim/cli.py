@@ -1,0 +1,115 @@
+"""The command line: thin wrappers over the library (CONTRACT §3).
+
+    kafkasim run SCENARIO.yaml [--seed N] [--set PATH=VALUE ...] [--json] [--out DIR] [--no-report]
+    kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
+
+Exit codes: 0 every expectation holds (or none given); 1 an expectation
+failed; 2 the scenario or the command line is invalid; 4 an internal error or
+a violated runtime invariant (the traceback only with --debug).
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"kafkasim: error: {message}\n")
+        raise SystemExit(EXIT_INVALID)
+
+
+def cmd_run(args) -> int:
+    """Run a scenario and report what its faults did.  e.g. kafkasim run scenarios/quickstart.yaml --seed 7"""
+    import sim
+    from sim.report.text import render_summary
+    scenario = sim.load(args.scenario, overrides=args.set)
+    seed = scenario.seed if args.seed is None else args.seed
+    result = sim.run(scenario, seed=seed)
+    if not args.no_report:
+        out = Path(args.out) if args.out else Path("reports/runs") / scenario.name / f"seed-{seed}"
+        result.write(out)
+    if args.json:
+        print(json.dumps(result.summary))
+    else:
+        print(render_summary(result, repro=_repro(args, seed)))
+        if not args.no_report:
+            print(f"wrote {out}/summary.json and manifest.json")
+    return EXIT_OK if result.ok else EXIT_EXPECT
+
+
+def cmd_validate(args) -> int:
+    """Check a scenario file without running it.  e.g. kafkasim validate s.yaml --explain"""
+    import sim
+    from sim.scenario import explain
+    scenario = sim.load(args.scenario, overrides=args.set)
+    if args.explain:
+        print(explain(scenario))
+    else:
+        print(f"{args.scenario}: valid ({len(scenario.topics)} topics, "
+              f"{len(scenario.producers)} producers, {len(scenario.timeline)} timeline entries)")
+    return EXIT_OK
+
+
+def _repro(args, seed: int) -> str:
+    parts = ["kafkasim", "run", args.scenario, "--seed", str(seed)]
+    for item in args.set or ():
+        parts += ["--set", item]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kafkasim", description="A deterministic simulator of Apache Kafka "
+                     "clusters: which acknowledged records a fault loses, and why.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help=cmd_run.__doc__, description=cmd_run.__doc__)
+    run.add_argument("scenario", help="the scenario file (YAML)")
+    run.add_argument("--seed", type=int, help="the seed (default: the file's seed)")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a value of the file, e.g. topics.orders.replication.factor=2")
+    run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    run.add_argument("--out", help="the output folder (default reports/runs/NAME/seed-SEED)")
+    run.add_argument("--no-report", action="store_true", help="write nothing")
+    run.set_defaults(func=cmd_run)
+    val = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
+    val.add_argument("scenario", help="the scenario file (YAML)")
+    val.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a value of the file before validation")
+    val.add_argument("--explain", action="store_true",
+                     help="print the effective configuration, each value with its source")
+    val.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the `kafkasim` console script."""
+    args = build_parser().parse_args(argv)
+    from sim.runner import NotModeled
+    from sim.scenario import ScenarioError
+    try:
+        return args.func(args)
+    except ScenarioError as err:
+        sys.stderr.write(f"{err}\n")
+        return EXIT_INVALID
+    except NotModeled as err:
+        sys.stderr.write(f"{args.scenario}: {err}.\n")
+        return EXIT_INVALID
+    except Exception as err:  # noqa: BLE001 - the contract: one paragraph, exit 4
+        if args.debug:
+            traceback.print_exc()
+        seed = getattr(args, "seed", None)
+        sys.stderr.write(f"kafkasim: internal error: {type(err).__name__}: {err}. "
+                         f"Reproduce with: {_repro(args, seed) if seed is not None else ' '.join(sys.argv)}"
+                         " --debug\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Kafka clients: the producer (accumulator, sender, idempotence, partitioner)."""

@@ -1,0 +1,33 @@
+"""Per-record facts of one producer: send time and key of every record, by partition.
+
+Indexed by the record's sequence in its partition; stored as numpy chunks and
+joined at the end, never as a Python object per record.
+"""
+
+import numpy as np
+
+
+class RecordBook:
+    """Send times and key indexes of one producer's records, per partition position."""
+
+    def __init__(self, partitions: int) -> None:
+        self._times: list[list[np.ndarray]] = [[] for _ in range(partitions)]
+        self._keys: list[list[np.ndarray]] = [[] for _ in range(partitions)]
+        self.counts = [0] * partitions
+
+    def add(self, pos: int, times: np.ndarray, keys: np.ndarray) -> None:
+        self._times[pos].append(times)
+        self._keys[pos].append(keys)
+        self.counts[pos] += len(times)
+
+    def send_times(self, pos: int) -> np.ndarray:
+        chunks = self._times[pos]
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    def keys(self, pos: int) -> np.ndarray:
+        chunks = self._keys[pos]
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)

@@ -1,0 +1,194 @@
+"""A Kafka producer: the application's records, the accumulator and the sender.
+
+The sender drains ready batches to the leaders in the producer's metadata,
+one request per broker holding at most one batch per partition, within
+`max.in.flight.requests.per.connection`. It retries retriable errors with
+exponential backoff (KIP-580) until `retries` or `delivery.timeout.ms` runs
+out, refreshing metadata from a reachable broker on errors, on disconnects
+and every `metadata.max.age.ms`. With idempotence each batch carries the
+producer id, epoch and sequence; after a batch's fate becomes unknown or an
+OUT_OF_ORDER_SEQUENCE_NUMBER shows the broker lost acknowledged data, the
+producer bumps its epoch once nothing is in flight and renumbers what is
+left (KIP-360). acks=0 batches count as acknowledged when written to the
+connection. Every record's fate is recorded per batch: acked, failed, or
+neither by the end (indeterminate).
+
+Lifecycle: a crash drops every batch without a callback; a clean stop
+flushes and waits for every send to complete; a pause freezes the
+application (no records) and the sender; a restart gets a new producer id
+and does not resend.
+"""
+
+import heapq
+
+from sim.clients.accumulator import INF, Accumulator
+from sim.clients.arrivals import Arrivals
+from sim.clients.book import RecordBook
+from sim.clients.partitioner import key_names, key_table
+from sim.clients.sender import Sender
+from sim.clients.settings import ProducerSettings
+from sim.cluster.host import PAUSED, STOPPED, Host
+from sim.core.records import RecordsHanded
+
+
+class Producer(Host):
+    """One producer application with its KafkaProducer."""
+
+    def __init__(self, spec, index: int, cluster) -> None:
+        super().__init__(spec.name, cluster.engine, cluster.trace)
+        self.spec = spec
+        self.index = index
+        self.cluster = cluster
+        self.settings = ProducerSettings.from_config(spec.config)
+        self.topic = spec.topic
+        self.pidxs = cluster.topology.by_topic[self.topic]
+        self.rng = cluster.streams.get(f"producer.{spec.name}")
+        names = key_names(spec.keys)
+        key_parts, key_sizes = key_table(names, len(self.pidxs))
+        self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
+                                 spec.value_size, self.rng)
+        self.book = RecordBook(len(self.pidxs))
+        self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
+                               self.book, cluster.streams.get(f"partitioner.{spec.name}"))
+        self.acc.on_ready = self.track_expiry
+        self.sender = Sender(self)
+        self._expiry_seq = 0
+        self.generating = True
+        self.closing = False
+        self.wake_at = -1
+        self.expiry: list = []
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def boot(self, leaders: dict, pid: int) -> None:
+        """Start of the run: full metadata and, if idempotent, a producer id."""
+        self.sender.boot(leaders, pid)
+        self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)
+        self.run()
+
+    def stop_generating(self) -> None:
+        """The workload ends (the scenario's duration): records from then on are not made."""
+        now = self.engine.now
+        if self.state == "running" and self.generating and not self.closing:
+            self._absorb(now - 1)
+        self.generating = False
+        self.arrivals.discard_after(now - 1)
+        self.run()
+
+    def crash(self, state: str = "crashed") -> None:
+        if self.down:
+            return
+        self.arrivals.discard_after(self.engine.now)
+        self.kill(state)
+        self.acc.abandon()
+        self.sender.abandon()
+        self.expiry = []
+        self.wake_at = -1
+        for conn in list(self.connections):
+            conn.reset()
+
+    def stop(self) -> None:
+        """close(): flush, finish every send, then exit."""
+        if self.state != "running" or self.closing:
+            return
+        self.closing = True
+        self.arrivals.discard_after(self.engine.now)
+        self.acc.flush()
+        self.run()
+
+    def restart(self) -> None:
+        if not self.down:
+            return
+        self.start()
+        self.closing = False
+        self.arrivals.set_rate(self.arrivals.rate, self.engine.now)
+        self.sender.restart()
+        self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)
+        self.run()
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self.arrivals.discard_after(self.engine.now)
+        super().pause()
+
+    def resume(self) -> None:
+        if self.state != PAUSED:
+            return
+        self.arrivals.set_rate(self.arrivals.rate, self.engine.now)
+        super().resume()
+        self.run()
+
+    def set_rate(self, rate: float) -> None:
+        self.arrivals.set_rate(rate, self.engine.now)
+        self.run()
+
+    # -- the main step -----------------------------------------------------------------
+
+    def run(self) -> None:
+        """Take the records that arrived, close due batches, expire, send; sleep until due."""
+        if self.state != "running":
+            return
+        now = self.engine.now
+        if self.generating and not self.closing:
+            self._absorb(now)
+        self.acc.close_due(now)
+        self._expire(now)
+        self.sender.send_ready(now)
+        if self.closing and self.sender.idle():
+            self.kill(STOPPED)
+            return
+        self._sleep_until(self._next_due(now))
+
+    def _absorb(self, now: int) -> None:
+        times, keys, sizes, parts = self.arrivals.take(now)
+        if len(times):
+            before = list(self.acc.next_seq)
+            self.acc.absorb(times, keys, sizes, parts, self.arrivals, self.sender.available)
+            for pos, first in enumerate(before):
+                count = self.acc.next_seq[pos] - first
+                if count:
+                    self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
+
+    def _next_due(self, now: int) -> int:
+        due = min(self.acc.next_due_us(), self.sender.next_retry_us(now))
+        if self.generating and not self.closing:
+            self.arrivals.ensure(now + 1)
+            if len(self.arrivals.times):
+                due = min(due, int(self.arrivals.times[0]) + self.settings.linger_us)
+            else:
+                due = min(due, self.arrivals.drawn_until)
+        while self.expiry and self.expiry[0][2].done:
+            heapq.heappop(self.expiry)
+        if self.expiry:
+            due = min(due, self.expiry[0][0])
+        return due
+
+    def _sleep_until(self, t: int) -> None:
+        now = self.engine.now
+        if t >= INF:
+            return
+        t = max(t, now + 1)
+        if self.wake_at > now and self.wake_at <= t:
+            return
+        self.wake_at = t
+        self.timer(t - now, self._wake, t)
+
+    def _wake(self, t: int) -> None:
+        if t == self.wake_at:
+            self.wake_at = -1
+            self.run()
+
+    def track_expiry(self, batch) -> None:
+        self._expiry_seq += 1
+        heapq.heappush(self.expiry, (batch.created_us + self.settings.delivery_timeout_us,
+                                     self._expiry_seq, batch))
+
+    def _expire(self, now: int) -> None:
+        while self.expiry and (self.expiry[0][2].done or self.expiry[0][0] <= now):
+            _t, _k, batch = heapq.heappop(self.expiry)
+            if not batch.done:
+                self.sender.fail(batch, "DELIVERY_TIMEOUT", unknown=batch.inflight)
+
+    def _periodic_metadata(self) -> None:
+        self.sender.refresh_metadata()
+        self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)

@@ -1,0 +1,266 @@
+"""The producer's Sender: requests, responses, retries, metadata and idempotence.
+
+See producer.py for the rules it follows. Error handling (Kafka's
+Sender.completeBatch): retriable errors are retried while attempts remain
+and the delivery timeout has not passed; NOT_LEADER_OR_FOLLOWER,
+disconnects and timeouts also refresh the metadata. An
+OUT_OF_ORDER_SEQUENCE_NUMBER is retriable while an earlier batch of the
+partition is unresolved, and fatal (with an epoch bump) when the batch
+before it was acknowledged: the broker lost acknowledged data.
+"""
+
+from sim.cluster.metadata import NO_LEADER
+from sim.cluster.protocol import (BatchData, InitProducerId, MetadataRequest, ProduceRequest)
+from sim.cluster.rpc import Connection, Failure
+from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
+
+RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+             "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION", "UNKNOWN_LEADER_EPOCH",
+             "FENCED_LEADER_EPOCH", "OUT_OF_ORDER_SEQUENCE_NUMBER"}
+REFRESH = {"NOT_LEADER_OR_FOLLOWER", "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION",
+           "UNKNOWN_LEADER_EPOCH", "FENCED_LEADER_EPOCH"}
+
+
+class Sender:
+    """Sends one producer's batches and settles their fates."""
+
+    def __init__(self, producer) -> None:
+        self.p = producer
+        self.s = producer.settings
+        self.n = len(producer.pidxs)
+        self.leaders = [(NO_LEADER, -1)] * self.n
+        self.live_brokers: list[int] = []
+        self.conns: dict[int, Connection] = {}
+        self.inflight_requests: dict[int, int] = {}
+        self.inflight_batches = [0] * self.n
+        self.pid, self.producer_epoch = -1, 0
+        self.next_sequence = [0] * self.n
+        self.acked_sequence_end = [0] * self.n
+        self.needs_bump = False
+        self.metadata_inflight = False
+        self.metadata_cursor = 0
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def boot(self, leaders: dict, pid: int) -> None:
+        for pos, pidx in enumerate(self.p.pidxs):
+            self.leaders[pos] = leaders[pidx]
+        self.live_brokers = list(range(len(self.p.cluster.brokers)))
+        self.pid = pid if self.s.idempotence else -1
+
+    def abandon(self) -> None:
+        self.conns = {}
+        self.inflight_requests = {}
+        self.inflight_batches = [0] * self.n
+        self.metadata_inflight = False
+
+    def restart(self) -> None:
+        self.producer_epoch = 0
+        self.next_sequence = [0] * self.n
+        self.acked_sequence_end = [0] * self.n
+        self.needs_bump = False
+        self.pid = -1
+        self.refresh_metadata()
+        if self.s.idempotence:
+            self._request_any(InitProducerId(self.p.name), self._on_pid)
+
+    def _on_pid(self, response) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self.p.timer(self.s.retry_backoff_us, self._request_any, InitProducerId(self.p.name),
+                         self._on_pid)
+            return
+        self.pid, self.producer_epoch = response.pid, response.producer_epoch
+        self.p.run()
+
+    def idle(self) -> bool:
+        return not any(self.p.acc.ready) and not any(self.inflight_batches)
+
+    def available(self) -> list[int]:
+        return [pos for pos, (leader, _) in enumerate(self.leaders) if leader != NO_LEADER]
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send_ready(self, now: int) -> None:
+        if self.s.idempotence and self.pid < 0:
+            return
+        if self.needs_bump:
+            if any(self.inflight_batches):
+                return
+            self._bump_epoch()
+        by_leader: dict[int, list[int]] = {}
+        for pos, queue in enumerate(self.p.acc.ready):
+            if queue and queue[0].retry_at <= now:
+                leader = self.leaders[pos][0]
+                if leader == NO_LEADER:
+                    self.refresh_metadata()
+                else:
+                    by_leader.setdefault(leader, []).append(pos)
+        for leader in sorted(by_leader):
+            self._send_to(leader, by_leader[leader], now)
+
+    def _may_send(self, pos: int, now: int) -> bool:
+        queue = self.p.acc.ready[pos]
+        if not queue or queue[0].retry_at > now:
+            return False
+        if self.s.acks == 0:
+            return True
+        limit = self.s.max_in_flight if self.s.idempotence else (
+            1 if self.s.max_in_flight == 1 else 1 << 30)
+        return self.inflight_batches[pos] < limit
+
+    def _send_to(self, leader: int, positions: list[int], now: int) -> None:
+        while self.s.acks == 0 or self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
+            batches = [self.p.acc.ready[pos].popleft() for pos in positions
+                       if self._may_send(pos, now)]
+            if not batches:
+                return
+            self._send_request(leader, batches, now)
+
+    def _send_request(self, leader: int, batches, now: int) -> None:
+        items = []
+        for batch in batches:
+            if self.s.idempotence and batch.base_sequence < 0:
+                batch.base_sequence = self.next_sequence[batch.pos]
+                batch.producer_epoch = self.producer_epoch
+                self.next_sequence[batch.pos] += batch.count
+            batch.attempts += 1
+            batch.inflight = True
+            self.p.trace.emit(BatchSent(now, self.p.name, self.p.topic, batch.pos,
+                                        batch.first_seq, batch.count, leader, batch.attempts))
+            items.append((batch.pidx, BatchData(self.p.index, batch.first_seq, batch.count,
+                                                batch.size, self.pid, batch.producer_epoch,
+                                                batch.base_sequence)))
+        request = ProduceRequest(self.s.acks, self.s.request_timeout_us, tuple(items))
+        conn = self._conn(leader)
+        if self.s.acks == 0:
+            conn.send(request)
+            for batch in batches:
+                batch.inflight = False
+                self._ack(batch, -1)
+            return
+        self.inflight_requests[leader] = self.inflight_requests.get(leader, 0) + 1
+        for batch in batches:
+            self.inflight_batches[batch.pos] += 1
+        conn.request(request, lambda resp: self._on_response(leader, batches, resp),
+                     self.s.request_timeout_us)
+
+    def _conn(self, broker: int) -> Connection:
+        conn = self.conns.get(broker)
+        if conn is None:
+            conn = self.conns[broker] = Connection(self.p.cluster.net, self.p,
+                                                   self.p.cluster.brokers[broker])
+        return conn
+
+    # -- responses -----------------------------------------------------------------------
+
+    def _on_response(self, leader: int, batches, response) -> None:
+        self.inflight_requests[leader] -= 1
+        now = self.p.engine.now
+        for batch in batches:
+            self.inflight_batches[batch.pos] -= 1
+            batch.inflight = False
+            if batch.done:
+                continue
+            if isinstance(response, Failure):
+                error, offset = response.error, -1
+            else:
+                error, offset = response.results[batch.pidx]
+            if error is None:
+                self._ack(batch, offset)
+            else:
+                self._retry_or_fail(batch, error, now)
+        self.p.run()
+
+    def _ack(self, batch, offset: int) -> None:
+        batch.done = True
+        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
+            end = batch.base_sequence + batch.count
+            self.acked_sequence_end[batch.pos] = max(self.acked_sequence_end[batch.pos], end)
+        p = self.p
+        p.trace.emit(BatchAcked(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
+                                batch.count, offset))
+
+    def _retry_or_fail(self, batch, error: str, now: int) -> None:
+        p = self.p
+        p.trace.emit(ProduceRejected(now, p.name, p.topic, batch.pos, batch.first_seq,
+                                     batch.count, error))
+        if error in REFRESH:
+            self.refresh_metadata()
+        if error == "OUT_OF_ORDER_SEQUENCE_NUMBER" and \
+                batch.base_sequence == self.acked_sequence_end[batch.pos] and \
+                batch.producer_epoch == self.producer_epoch:
+            self.fail(batch, error, unknown=True)
+            return
+        expired = now >= batch.created_us + self.s.delivery_timeout_us
+        if error not in RETRIABLE or batch.attempts > self.s.retries or expired:
+            self.fail(batch, error, unknown=True)
+            return
+        shift = min(batch.attempts - 1, 30)
+        backoff = min(self.s.retry_backoff_us << shift, self.s.retry_backoff_max_us)
+        batch.retry_at = now + int(backoff * p.rng.uniform(0.8, 1.2))
+        self._reenqueue(batch)
+
+    def _reenqueue(self, batch) -> None:
+        queue = self.p.acc.ready[batch.pos]
+        i = 0
+        while i < len(queue) and queue[i].attempts > 0 and queue[i].first_seq < batch.first_seq:
+            i += 1
+        queue.insert(i, batch)
+
+    def fail(self, batch, error: str, unknown: bool) -> None:
+        """Report a batch as failed to the application."""
+        batch.done = True
+        queue = self.p.acc.ready[batch.pos]
+        if batch in queue:
+            queue.remove(batch)
+        if self.s.idempotence and unknown:
+            self.needs_bump = True
+        p = self.p
+        p.trace.emit(BatchFailed(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
+                                 batch.count, error))
+
+    def _bump_epoch(self) -> None:
+        self.needs_bump = False
+        self.producer_epoch += 1
+        self.next_sequence = [0] * self.n
+        self.acked_sequence_end = [0] * self.n
+        for pos, queue in enumerate(self.p.acc.ready):
+            for batch in queue:
+                batch.base_sequence = -1
+
+    def next_retry_us(self, now: int) -> int:
+        """The earliest backoff that ends after now (blocked batches wait for responses)."""
+        due = 1 << 62
+        for queue in self.p.acc.ready:
+            if queue and now < queue[0].retry_at < due:
+                due = queue[0].retry_at
+        return due
+
+    # -- metadata ------------------------------------------------------------------------
+
+    def refresh_metadata(self) -> None:
+        if self.metadata_inflight or not self.live_brokers:
+            return
+        self.metadata_inflight = True
+        self._request_any(MetadataRequest((self.p.topic,)), self._on_metadata)
+
+    def _request_any(self, request, on_done) -> None:
+        brokers = self.live_brokers or list(range(len(self.p.cluster.brokers)))
+        broker = brokers[self.metadata_cursor % len(brokers)]
+        self.metadata_cursor += 1
+        self._conn(broker).request(request, on_done, self.s.request_timeout_us)
+
+    def _on_metadata(self, response) -> None:
+        self.metadata_inflight = False
+        if isinstance(response, Failure):
+            self.p.timer(self.s.retry_backoff_us, self.refresh_metadata)
+            return
+        for pos, pidx in enumerate(self.p.pidxs):
+            leader, epoch = response.partitions[pidx]
+            if epoch >= self.leaders[pos][1]:
+                self.leaders[pos] = (leader, epoch)
+        if response.brokers:
+            self.live_brokers = list(response.brokers)
+        if any(leader == NO_LEADER for leader, _ in self.leaders):
+            self.p.timer(self.s.retry_backoff_us, self.refresh_metadata)
+        self.p.run()

@@ -1,0 +1,1 @@
+"""The cluster: hosts, network, disks, replica logs, brokers and the controller."""

@@ -1,0 +1,340 @@
+"""A Kafka broker: lifecycle, metadata, disk, and the roles of its replicas.
+
+The broker registers with the controller, heartbeats every
+`broker.heartbeat.interval.ms`, and long-polls the controller's metadata log;
+each partition record it applies makes its replica a leader or a follower
+(ReplicaManager serves the leader side, ReplicaFetcher the follower side).
+Leaders propose ISR shrinks every `replica.lag.time.max.ms / 2` and
+expansions on fetch, by AlterPartition.
+
+Lifecycle (CONTRACT §2.3): a crash keeps the page cache and resets every
+connection; a power loss drops each log's unstable suffix and is silent to
+peers; a clean stop is a controlled shutdown (leaderships move away first),
+then an fsync of every log and a clean-shutdown marker. A restart recovers
+the logs, reloads the checkpointed HW, and registers again, which the
+controller refuses while the previous incarnation's session is still valid.
+The next incarnation is unfenced once it has caught up with the metadata.
+"""
+
+from sim.cluster.fetcher import ReplicaFetcher
+from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
+from sim.cluster.metadata import NO_LEADER, Image
+from sim.cluster.producer_state import ProducerStates
+from sim.cluster.protocol import (NOT_LEADER_OR_FOLLOWER, AlterPartition, BrokerHeartbeat,
+                                  BrokerRegistration, ControlledShutdown, FetchRequest,
+                                  InitProducerId, InitProducerIdResponse, MetadataFetch,
+                                  MetadataRequest, MetadataResponse, ProduceRequest)
+from sim.cluster.replica import Replica
+from sim.cluster.replica_manager import ReplicaManager
+from sim.cluster.rpc import Connection, Failure
+from sim.cluster.settings import (CONTROLLER_REQUEST_TIMEOUT_US, METADATA_FETCH_WAIT_US,
+                                  REGISTRATION_BACKOFF_US)
+from sim.core.records import CopiesRemoved, Truncated
+
+
+class Broker(Host):
+    """One broker process and the disk it keeps across restarts."""
+
+    def __init__(self, broker_id: int, cluster, disk) -> None:
+        super().__init__(f"broker-{broker_id}", cluster.engine, cluster.trace)
+        self.id = broker_id
+        self.cluster = cluster
+        self.net = cluster.net
+        self.settings = cluster.settings
+        self.disk = disk
+        self.producer_names = cluster.producer_names
+        self.replicas = {info.pidx: Replica(info, broker_id)
+                         for info in cluster.topology.partitions if broker_id in info.replicas}
+        self.hw_checkpoint = {pidx: 0 for pidx in self.replicas}
+        self.clean_marker = -1
+        self.broker_epoch = -1
+        self.image = Image()
+        self.manager = ReplicaManager(self)
+        self.fetchers: dict[int, ReplicaFetcher] = {}
+        self.conns: dict[str, Connection] = {}
+        self.registered = False
+
+    # -- wiring --------------------------------------------------------------
+
+    def connection_to(self, target) -> Connection:
+        host = self.cluster.brokers[target] if isinstance(target, int) else target
+        conn = self.conns.get(host.name)
+        if conn is None:
+            conn = self.conns[host.name] = Connection(self.net, self, host)
+        return conn
+
+    def handle(self, conn, rid, payload) -> None:
+        kind = type(payload)
+        if kind is ProduceRequest:
+            self.manager.produce(conn, rid, payload)
+        elif kind is FetchRequest:
+            self.manager.fetch(conn, rid, payload)
+        elif kind is MetadataRequest:
+            conn.respond(rid, self._metadata_response(payload))
+        elif kind is InitProducerId:
+            conn.respond(rid, InitProducerIdResponse(None, self.cluster.next_pid(), 0))
+
+    def _metadata_response(self, request) -> MetadataResponse:
+        topo = self.cluster.topology
+        parts = {}
+        for topic in request.topics:
+            for pidx in topo.by_topic[topic]:
+                state = self.image.partitions.get(pidx)
+                parts[pidx] = (state.leader, state.leader_epoch) if state else (NO_LEADER, -1)
+        live = tuple(b for b, s in sorted(self.image.brokers.items()) if not s.fenced)
+        return MetadataResponse(parts, live)
+
+    # -- start and stop ------------------------------------------------------
+
+    def boot(self, image: Image, broker_epoch: int) -> None:
+        """Start of the run: registered, unfenced, holding the initial metadata."""
+        self.broker_epoch = broker_epoch
+        self.registered = True
+        self._start_loops()
+        self._install(image)
+        self._fetch_metadata(image.offset)
+
+    def _start_loops(self) -> None:
+        s = self.settings
+        self.timer(s.heartbeat_interval_us, self._heartbeat)
+        self.timer(s.replica_lag_time_max_us // 2, self._isr_check)
+        self.timer(s.hw_checkpoint_interval_us, self._checkpoint_hw)
+        self.timer(self.disk.os_flush_interval_us, self._os_write_back)
+        flush_us = min((r.info.flush_us for r in self.replicas.values()), default=0)
+        if 0 < flush_us < 10**15:
+            self.timer(flush_us, self._flush_dirty, flush_us)
+
+    def restart(self) -> None:
+        """Start a new process on the same disk."""
+        if not self.down:
+            return
+        self.start()
+        self.image = Image()
+        self.manager = ReplicaManager(self)
+        self.fetchers = {}
+        self.conns = {}
+        self.registered = False
+        for pidx, replica in self.replicas.items():
+            replica.reset_role()
+            log = replica.log
+            log.hw = min(self.hw_checkpoint[pidx], log.leo)
+            replica.producers = ProducerStates.rebuild(log.batches)
+        self._register()
+
+    def crash(self) -> None:
+        """SIGKILL: the page cache survives; peers see the connections drop."""
+        if self.down:
+            return
+        self._die(CRASHED)
+        self._reset_connections()
+
+    def power_loss(self) -> None:
+        """The machine loses power: unstable data is gone; peers hear silence."""
+        if self.state == CRASHED:
+            self._set_state(POWERED_OFF)
+        elif not self.down:
+            self._die(POWERED_OFF)
+        for replica in self.replicas.values():
+            self.truncate(replica, replica.log.stable, "power_loss")
+
+    def stop(self) -> None:
+        """SIGTERM: controlled shutdown, then flush and write the clean-shutdown marker."""
+        if self.down or self.state != "running":
+            return
+        if not self.settings.controlled_shutdown:
+            self._finish_stop(None)
+            return
+        request = ControlledShutdown(self.id, self.broker_epoch)
+        self.connection_to(self.cluster.controller).request(
+            request, self._finish_stop, CONTROLLER_REQUEST_TIMEOUT_US * 15)
+
+    def _finish_stop(self, _response) -> None:
+        for replica in self.replicas.values():
+            replica.log.stable = replica.log.leo
+            self.hw_checkpoint[replica.info.pidx] = replica.log.hw
+        self.clean_marker = self.broker_epoch
+        self._die(STOPPED)
+        self._reset_connections()
+
+    def _die(self, state: str) -> None:
+        self.kill(state)
+        self.manager.reset()
+        self.fetchers = {}
+        if state != STOPPED:
+            self.clean_marker = -1
+
+    def _reset_connections(self) -> None:
+        for conn in list(self.connections):
+            conn.reset()
+
+    # -- registration, heartbeats, metadata ----------------------------------
+
+    def _register(self) -> None:
+        request = BrokerRegistration(self.id, self.incarnation, self.clean_marker)
+        self.connection_to(self.cluster.controller).request(
+            request, self._on_registered, CONTROLLER_REQUEST_TIMEOUT_US)
+
+    def _on_registered(self, response) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self.timer(REGISTRATION_BACKOFF_US, self._register)
+            return
+        self.clean_marker = -1
+        self.broker_epoch = response.broker_epoch
+        self.registered = True
+        self._start_loops()
+        self._fetch_metadata(-1)
+
+    def _heartbeat(self) -> None:
+        request = BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset)
+        self.connection_to(self.cluster.controller).request(
+            request, lambda _r: None, CONTROLLER_REQUEST_TIMEOUT_US)
+        self.timer(self.settings.heartbeat_interval_us, self._heartbeat)
+
+    def _fetch_metadata(self, offset: int) -> None:
+        self.connection_to(self.cluster.controller).request(
+            MetadataFetch(self.id, offset), self._on_metadata,
+            METADATA_FETCH_WAIT_US + CONTROLLER_REQUEST_TIMEOUT_US)
+
+    def _on_metadata(self, response) -> None:
+        if isinstance(response, Failure):
+            self.timer(self.settings.replica_fetch_backoff_us // 10,
+                       self._fetch_metadata, self.image.offset if self.image.offset else -1)
+            return
+        if response.snapshot is not None:
+            self._install(response.snapshot)
+        elif response.offset == self.image.offset:
+            for record in response.records:
+                self.image.apply(record)
+                self._on_record(record)
+        self._fetch_metadata(self.image.offset)
+
+    def _install(self, image: Image) -> None:
+        self.image = image.copy()
+        for pidx in self.replicas:
+            state = image.partitions.get(pidx)
+            if state is not None:
+                self._on_record(state)
+
+    def _on_record(self, record) -> None:
+        replica = self.replicas.get(getattr(record, "pidx", -1))
+        if replica is None:
+            return
+        if record.leader == self.id:
+            if not replica.is_leader or replica.leader_epoch != record.leader_epoch:
+                self._become_leader(replica, record)
+            elif record.partition_epoch > replica.partition_epoch:
+                self.apply_isr(replica, record)
+        elif (replica.is_leader or replica.leader != record.leader
+              or replica.leader_epoch != record.leader_epoch):
+            self._become_follower(replica, record)
+        elif record.partition_epoch > replica.partition_epoch:
+            replica.update_isr(record)
+
+    def apply_isr(self, replica, state) -> None:
+        replica.update_isr(state)
+        self.manager.maybe_increment_hw(replica)
+        self.manager.try_complete(replica)
+
+    def _become_leader(self, replica, state) -> None:
+        self._unfollow(replica)
+        replica.make_leader(state, self.engine.now)
+        self.manager.maybe_increment_hw(replica)
+
+    def _become_follower(self, replica, state) -> None:
+        was_leader = replica.is_leader
+        self._unfollow(replica)
+        replica.make_follower(state)
+        if was_leader:
+            self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
+            self.manager.wake_all_parked()
+        if state.leader not in (NO_LEADER, self.id):
+            fetcher = self.fetchers.get(state.leader)
+            if fetcher is None:
+                fetcher = self.fetchers[state.leader] = ReplicaFetcher(self, state.leader)
+            fetcher.add(replica.info.pidx)
+
+    def _unfollow(self, replica) -> None:
+        fetcher = self.fetchers.get(replica.leader)
+        if fetcher is not None:
+            fetcher.remove(replica.info.pidx)
+
+    # -- ISR changes -----------------------------------------------------------
+
+    def _isr_check(self) -> None:
+        s = self.settings
+        now = self.engine.now
+        for replica in self.replicas.values():
+            if replica.is_leader and replica.pending_isr is None:
+                out = replica.out_of_sync(now, s.replica_lag_time_max_us)
+                if out:
+                    self.alter_isr(replica, tuple(r for r in replica.isr if r not in out))
+        self.timer(s.replica_lag_time_max_us // 2, self._isr_check)
+
+    def alter_isr(self, replica, isr) -> None:
+        """Propose an ISR to the controller; count the larger one until it answers."""
+        replica.pending_isr = isr
+        request = AlterPartition(self.id, self.broker_epoch, replica.info.pidx,
+                                 replica.leader_epoch, replica.partition_epoch, isr)
+        self.connection_to(self.cluster.controller).request(
+            request, lambda resp: self._on_altered(replica, isr, resp),
+            CONTROLLER_REQUEST_TIMEOUT_US)
+
+    def _on_altered(self, replica, isr, response) -> None:
+        if replica.pending_isr != isr:
+            return
+        if isinstance(response, Failure) or response.error is not None:
+            replica.pending_isr = None
+            self.manager.maybe_increment_hw(replica)
+            return
+        state = response.state
+        if replica.is_leader and state.leader_epoch == replica.leader_epoch \
+                and state.partition_epoch > replica.partition_epoch:
+            self.apply_isr(replica, state)
+
+    # -- disk ------------------------------------------------------------------
+
+    def write_to_disk(self, replica, now: int) -> int:
+        """Charge an append to the disk, with an fsync when flush.messages is reached."""
+        log = replica.log
+        fsync = log.leo - log.stable >= replica.info.flush_messages
+        if fsync:
+            log.stable = log.leo
+            replica.last_flush_us = now
+        return self.disk.write(now, fsync)
+
+    def _os_write_back(self) -> None:
+        for replica in self.replicas.values():
+            replica.log.stable = replica.log.leo
+        self.timer(self.disk.os_flush_interval_us, self._os_write_back)
+
+    def _flush_dirty(self, every_us: int) -> None:
+        now = self.engine.now
+        for replica in self.replicas.values():
+            log = replica.log
+            if log.stable < log.leo and now - replica.last_flush_us >= replica.info.flush_us:
+                log.stable = log.leo
+                replica.last_flush_us = now
+                self.disk.fsync(now)
+        self.timer(every_us, self._flush_dirty, every_us)
+
+    def _checkpoint_hw(self) -> None:
+        for pidx, replica in self.replicas.items():
+            self.hw_checkpoint[pidx] = replica.log.hw
+        self.timer(self.settings.hw_checkpoint_interval_us, self._checkpoint_hw)
+
+    def truncate(self, replica, offset: int, cause: str) -> None:
+        """Truncate a replica's log, recording every removed batch."""
+        log = replica.log
+        old_leo = log.leo
+        removed = log.truncate_to(offset)
+        if not removed:
+            return
+        info, now = replica.info, self.engine.now
+        self.trace.emit(Truncated(now, self.id, info.topic, info.partition, old_leo, log.leo, cause))
+        names = self.producer_names
+        for b in removed:
+            self.trace.emit(CopiesRemoved(now, self.id, info.topic, info.partition,
+                                          names[b.producer], b.first_seq, b.count, cause,
+                                          b.leader_epoch, replica.leader_epoch))
+        replica.producers = ProducerStates.rebuild(log.batches)
+        self.hw_checkpoint[info.pidx] = min(self.hw_checkpoint[info.pidx], log.leo)

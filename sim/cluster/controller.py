@@ -1,0 +1,285 @@
+"""The KRaft controller: broker registrations, sessions, fencing, ISR changes, elections.
+
+One logical host stands for the whole controller quorum: its metadata log is
+durable, and a crash, stop, power loss or pause of `controller` makes the
+quorum fail over, during which (about 3 s: quorum fetch timeout plus
+election) nothing is answered; the new active controller then gives every
+broker a fresh session. It can also be cut off from brokers by partitions.
+
+Rules (KAFKA-MODEL §2.5, §2.6, §2.10): a broker with no heartbeat for
+`broker.session.timeout.ms` is fenced, leaves every ISR and leadership; a
+controlled shutdown does the same at once; a new incarnation may register
+only once the previous one's session has expired, and is unfenced when it has
+caught up with the metadata. A registration without the previous epoch's
+clean-shutdown marker is an unclean shutdown: the broker leaves every ELR.
+AlterPartition is accepted only for the current leader epoch, partition
+epoch and broker epoch, with eligible replicas. Leaderless partitions of
+topics with unclean election enabled are retried on fencing, unfencing and
+every `unclean.leader.election.interval.ms`.
+"""
+
+from sim.cluster.deadlines import Deadlines
+from sim.cluster.election import change
+from sim.cluster.host import CRASHED, Host
+from sim.cluster.metadata import NO_LEADER, BrokerState, Image, PartitionState
+from sim.cluster.protocol import (DUPLICATE_BROKER_REGISTRATION, FENCED_LEADER_EPOCH,
+                                  INELIGIBLE_REPLICA, INVALID_UPDATE_VERSION,
+                                  NOT_LEADER_OR_FOLLOWER, STALE_BROKER_EPOCH,
+                                  AlterPartition, AlterPartitionResponse, BrokerHeartbeat,
+                                  BrokerRegistration, ControlledShutdown, HeartbeatResponse,
+                                  MetadataFetch, MetadataRecords, RegistrationResponse)
+from sim.cluster.settings import CONTROLLER_FAILOVER_US, METADATA_FETCH_WAIT_US
+from sim.core.records import (BrokerFenced, BrokerRegistered, BrokerUnfenced, IsrChanged,
+                              LeaderChanged)
+
+
+class _Fetch:
+    __slots__ = ("conn", "rid", "offset", "done")
+
+    def __init__(self, conn, rid, offset) -> None:
+        self.conn, self.rid, self.offset, self.done = conn, rid, offset, False
+
+
+class Controller(Host):
+    """The active controller of the metadata quorum."""
+
+    def __init__(self, cluster) -> None:
+        super().__init__("controller", cluster.engine, cluster.trace)
+        self.cluster = cluster
+        self.settings = cluster.settings
+        self.topology = cluster.topology
+        self.image = Image()
+        self.log: list = []
+        self.last_heartbeat: dict[int, int] = {}
+        self.incarnations: dict[int, int] = {}
+        self.registered_at: dict[int, int] = {}
+        self.parked: list[_Fetch] = []
+        self.fetch_deadlines = Deadlines(self, self._answer_fetch)
+        self._session_timer_at = -1
+
+    # -- the initial state of CONTRACT §2.3 -------------------------------------
+
+    def boot(self) -> None:
+        """Register every broker and lead every partition from its first replica."""
+        for b in range(len(self.cluster.brokers)):
+            self._append(BrokerState(b, len(self.log), fenced=False))
+            self.last_heartbeat[b] = 0
+            self.incarnations[b] = 0
+            self.registered_at[b] = 0
+        for info in self.topology.partitions:
+            state = PartitionState(info.pidx, info.replicas[0], 0, 0, tuple(sorted(info.replicas)))
+            self._append(state)
+            self._trace_partition(None, state, "initial")
+        self._arm_sessions()
+        self.timer(self.settings.unclean_interval_us, self._unclean_tick)
+
+    def _append(self, record) -> None:
+        self.log.append(record)
+        self.image.apply(record)
+
+    def _commit(self, records) -> None:
+        for record in records:
+            self._append(record)
+        if records and self.parked:
+            parked, self.parked = self.parked, []
+            for fetch in parked:
+                self._answer_fetch(fetch)
+
+    # -- requests ----------------------------------------------------------------
+
+    def handle(self, conn, rid, payload) -> None:
+        kind = type(payload)
+        if kind is BrokerHeartbeat:
+            conn.respond(rid, self._heartbeat(payload))
+        elif kind is MetadataFetch:
+            self._metadata_fetch(conn, rid, payload)
+        elif kind is AlterPartition:
+            conn.respond(rid, self._alter_partition(payload))
+        elif kind is BrokerRegistration:
+            conn.respond(rid, self._register(payload))
+        elif kind is ControlledShutdown:
+            self._controlled_shutdown(payload)
+            conn.respond(rid, HeartbeatResponse(None, True))
+
+    def _metadata_fetch(self, conn, rid, request) -> None:
+        fetch = _Fetch(conn, rid, request.offset)
+        if request.offset < 0 or request.offset < len(self.log):
+            self._answer_fetch(fetch)
+            return
+        self.parked.append(fetch)
+        self.fetch_deadlines.add(self.engine.now + METADATA_FETCH_WAIT_US, fetch)
+
+    def _answer_fetch(self, fetch) -> None:
+        if fetch.done:
+            return
+        fetch.done = True
+        if fetch.offset < 0 or fetch.offset > len(self.log):
+            response = MetadataRecords(len(self.log), self.image.copy(), ())
+        else:
+            response = MetadataRecords(fetch.offset, None, tuple(self.log[fetch.offset:]))
+        fetch.conn.respond(fetch.rid, response)
+
+    # -- brokers -------------------------------------------------------------------
+
+    def _session_valid(self, broker: int) -> bool:
+        state = self.image.brokers.get(broker)
+        if state is None or state.fenced:
+            return False
+        return self.engine.now - self.last_heartbeat[broker] < self.settings.session_timeout_us
+
+    def _register(self, request) -> RegistrationResponse:
+        b = request.broker
+        current = self.image.brokers.get(b)
+        if self.incarnations.get(b) != request.incarnation and self._session_valid(b):
+            return RegistrationResponse(DUPLICATE_BROKER_REGISTRATION, -1)
+        if current is not None and not current.fenced:
+            self._fence(b, "session_timeout")
+        clean = current is not None and request.previous_broker_epoch == current.broker_epoch
+        epoch = len(self.log)
+        self._commit([BrokerState(b, epoch, fenced=True)])
+        self.incarnations[b] = request.incarnation
+        self.registered_at[b] = len(self.log)
+        self.last_heartbeat[b] = self.engine.now
+        self.trace.emit(BrokerRegistered(self.engine.now, b, epoch, clean))
+        if not clean and self.settings.elr_enabled:
+            self._change_where(lambda s: b in s.elr, lambda s: s.isr, "unclean_shutdown",
+                               unclean_shutdown=(b,))
+        return RegistrationResponse(None, epoch)
+
+    def _heartbeat(self, request) -> HeartbeatResponse:
+        b = request.broker
+        state = self.image.brokers.get(b)
+        if state is None or state.broker_epoch != request.broker_epoch:
+            return HeartbeatResponse(STALE_BROKER_EPOCH, True)
+        self.last_heartbeat[b] = self.engine.now
+        if state.fenced and not state.shutting_down \
+                and request.metadata_offset >= self.registered_at[b]:
+            self._unfence(b)
+            state = self.image.brokers[b]
+        self._arm_sessions()
+        return HeartbeatResponse(None, state.fenced)
+
+    def _arm_sessions(self) -> None:
+        live = [t for b, t in self.last_heartbeat.items() if not self.image.brokers[b].fenced]
+        if not live:
+            return
+        deadline = min(live) + self.settings.session_timeout_us
+        if self._session_timer_at < 0 or deadline < self._session_timer_at:
+            self._session_timer_at = deadline
+            self.timer(deadline - self.engine.now, self._check_sessions, deadline)
+
+    def _check_sessions(self, armed_at: int) -> None:
+        if armed_at != self._session_timer_at:
+            return
+        self._session_timer_at = -1
+        for b in sorted(self.last_heartbeat):
+            state = self.image.brokers[b]
+            if not state.fenced and not self._session_valid(b):
+                self._fence(b, "session_timeout")
+        self._arm_sessions()
+
+    def _fence(self, b: int, reason: str, shutting_down: bool = False) -> None:
+        state = self.image.brokers[b]
+        self._commit([BrokerState(b, state.broker_epoch, fenced=True, shutting_down=shutting_down)])
+        self.trace.emit(BrokerFenced(self.engine.now, b, reason))
+        self._change_where(lambda s: b in s.isr or s.leader == b,
+                           lambda s: tuple(r for r in s.isr if r != b), reason)
+
+    def _unfence(self, b: int) -> None:
+        state = self.image.brokers[b]
+        self._commit([BrokerState(b, state.broker_epoch, fenced=False)])
+        self.trace.emit(BrokerUnfenced(self.engine.now, b))
+        self._elect_leaderless(lambda s: b in self.topology.partitions[s.pidx].replicas)
+
+    def _controlled_shutdown(self, request) -> None:
+        state = self.image.brokers.get(request.broker)
+        if state is None or state.broker_epoch != request.broker_epoch or state.fenced:
+            return
+        self._fence(request.broker, "controlled_shutdown", shutting_down=True)
+
+    def _unclean_tick(self) -> None:
+        self._elect_leaderless(lambda s: True)
+        self.timer(self.settings.unclean_interval_us, self._unclean_tick)
+
+    def _elect_leaderless(self, where) -> None:
+        self._change_where(lambda s: s.leader == NO_LEADER and where(s), lambda s: s.isr,
+                           "election")
+
+    # -- partition changes -------------------------------------------------------
+
+    def _eligible(self, broker: int) -> bool:
+        return self.image.eligible(broker)
+
+    def _change_where(self, where, target_isr, reason: str, unclean_shutdown=()) -> None:
+        records = []
+        for pidx in range(len(self.topology)):
+            state = self.image.partitions[pidx]
+            if where(state):
+                new = self._change(state, target_isr(state), reason, unclean_shutdown)
+                if new is not None:
+                    records.append(new)
+        self._commit(records)
+
+    def _change(self, state, target_isr, reason, unclean_shutdown=()):
+        info = self.topology.partitions[state.pidx]
+        new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=info.min_isr,
+                           acceptable=self._eligible, elr_enabled=self.settings.elr_enabled,
+                           unclean=info.unclean, unclean_shutdown=unclean_shutdown)
+        if new is not None:
+            self._trace_partition(state, new, kind if kind else reason)
+        return new
+
+    def _trace_partition(self, old, new, kind) -> None:
+        info = self.topology.partitions[new.pidx]
+        now = self.engine.now
+        if old is None or new.leader != old.leader:
+            self.trace.emit(LeaderChanged(now, info.topic, info.partition, new.leader,
+                                          new.leader_epoch, new.isr, kind))
+        if old is None or new.isr != old.isr or new.elr != old.elr:
+            self.trace.emit(IsrChanged(now, info.topic, info.partition, new.isr, new.elr,
+                                       new.partition_epoch, kind))
+
+    def _alter_partition(self, request) -> AlterPartitionResponse:
+        state = self.image.partitions[request.pidx]
+        broker = self.image.brokers.get(request.broker)
+        error = None
+        if request.broker != state.leader:
+            error = NOT_LEADER_OR_FOLLOWER
+        elif broker is None or broker.broker_epoch != request.broker_epoch:
+            error = STALE_BROKER_EPOCH
+        elif request.leader_epoch != state.leader_epoch:
+            error = FENCED_LEADER_EPOCH
+        elif request.partition_epoch != state.partition_epoch:
+            error = INVALID_UPDATE_VERSION
+        elif any(r != state.leader and not self._eligible(r) for r in request.isr):
+            error = INELIGIBLE_REPLICA
+        if error is not None:
+            return AlterPartitionResponse(error, state)
+        reason = "shrink" if len(request.isr) < len(state.isr) else "expand"
+        new = self._change(state, request.isr, reason)
+        if new is not None:
+            self._commit([new])
+            state = new
+        return AlterPartitionResponse(None, state)
+
+    # -- quorum failover ----------------------------------------------------------
+
+    def fail_over(self, kind: str) -> None:
+        """The active controller is lost; another takes over after the failover time."""
+        if self.down:
+            return
+        self.kill(CRASHED)
+        for conn in list(self.connections):
+            conn.reset()
+        self.parked = []
+        self.fetch_deadlines.clear()
+        self.engine.later(CONTROLLER_FAILOVER_US, self._take_over)
+
+    def _take_over(self) -> None:
+        self.start()
+        now = self.engine.now
+        for b in self.last_heartbeat:
+            self.last_heartbeat[b] = now
+        self._session_timer_at = -1
+        self._arm_sessions()
+        self.timer(self.settings.unclean_interval_us, self._unclean_tick)

@@ -1,0 +1,136 @@
+"""The follower side of replication: one fetcher per (follower broker, leader broker).
+
+The fetcher sends one Fetch for all the partitions it follows on that leader,
+each at the follower's LEO with the epoch of its latest batch, and sends the
+next as soon as the answer is written to disk. It appends what comes back
+(no sequence checks; producer state remembered), sets its HW to
+min(leader HW, own LEO), and truncates when the leader reports a diverging
+epoch (AbstractFetcherThread.getOffsetTruncationState): to the smaller of the
+two end offsets of that epoch when it knows the epoch, else to the end of its
+own largest earlier epoch, and asks again (the KIP-279 loop). An offset out of
+range truncates to the leader's LEO. Errors and lost requests back off for
+`replica.fetch.backoff.ms`.
+"""
+
+from sim.cluster.log import UNDEFINED
+from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition, FetchRequest
+from sim.cluster.rpc import Failure
+from sim.cluster.settings import REQUEST_TIMEOUT_US
+
+
+class ReplicaFetcher:
+    """Fetches the partitions a broker follows from one leader."""
+
+    def __init__(self, broker, leader: int) -> None:
+        self.broker = broker
+        self.leader = leader
+        self.partitions: dict[int, int] = {}       # pidx -> not before (backoff), us
+        self.inflight = False
+        self.wake_at = -1
+
+    def add(self, pidx: int) -> None:
+        self.partitions[pidx] = 0
+        self.maybe_fetch()
+
+    def remove(self, pidx: int) -> None:
+        self.partitions.pop(pidx, None)
+
+    def maybe_fetch(self, extra_us: int = 0) -> None:
+        """Send the next fetch unless one is in flight or every partition is backing off."""
+        if self.inflight or not self.partitions:
+            return
+        broker = self.broker
+        now = broker.engine.now
+        asked = {}
+        for pidx, not_before in self.partitions.items():
+            if not_before <= now:
+                replica = broker.replicas[pidx]
+                log = replica.log
+                asked[pidx] = FetchPartition(log.leo, log.latest_epoch, replica.leader_epoch)
+        if not asked:
+            self._wake(min(self.partitions.values()))
+            return
+        s = broker.settings
+        request = FetchRequest(broker.id, broker.broker_epoch, asked,
+                               s.replica_fetch_wait_max_us, s.replica_fetch_max_bytes)
+        self.inflight = True
+        broker.connection_to(self.leader).request(request, self._on_response,
+                                                  REQUEST_TIMEOUT_US, extra_us=extra_us)
+
+    def _wake(self, at: int) -> None:
+        if self.wake_at >= 0 and self.wake_at <= at:
+            return
+        self.wake_at = at
+        self.broker.timer(at - self.broker.engine.now, self._woken, at)
+
+    def _woken(self, at: int) -> None:
+        if at == self.wake_at:
+            self.wake_at = -1
+            self.maybe_fetch()
+
+    def _on_response(self, response) -> None:
+        self.inflight = False
+        if self.broker.fetchers.get(self.leader) is not self:
+            return
+        now = self.broker.engine.now
+        backoff = now + self.broker.settings.replica_fetch_backoff_us
+        if isinstance(response, Failure):
+            for pidx in self.partitions:
+                self.partitions[pidx] = backoff
+            self.maybe_fetch()
+            return
+        delay = 0
+        for pidx, data in response.partitions.items():
+            if pidx not in self.partitions:
+                continue
+            delay = max(delay, self._handle(pidx, data, backoff))
+        self.maybe_fetch(extra_us=delay)
+
+    def _handle(self, pidx, data, backoff) -> int:
+        replica = self.broker.replicas[pidx]
+        if replica.is_leader or replica.leader != self.leader:
+            return 0
+        if data.diverging is not None:
+            self._truncate_diverging(replica, data.diverging)
+            return 0
+        if data.error == OFFSET_OUT_OF_RANGE:
+            self._out_of_range(replica, data)
+            return 0
+        if data.error is not None:
+            self.partitions[pidx] = backoff
+            return 0
+        return self._append(replica, data)
+
+    def _append(self, replica, data) -> int:
+        log = replica.log
+        appended = False
+        for batch in data.batches:
+            if batch.base_offset < log.leo:
+                continue
+            if batch.base_offset != log.leo:
+                break
+            log.append(batch)
+            replica.producers.record(batch)
+            appended = True
+        log.hw = max(min(data.hw, log.leo), log.log_start)
+        if not appended:
+            return 0
+        return self.broker.write_to_disk(replica, self.broker.engine.now)
+
+    def _truncate_diverging(self, replica, diverging) -> None:
+        epoch, end = diverging
+        log = replica.log
+        own_epoch, own_end = log.end_offset_for_epoch(epoch)
+        if epoch == UNDEFINED or own_epoch == UNDEFINED or own_epoch == epoch:
+            target = min(end, own_end) if own_end != UNDEFINED else end
+        else:
+            target = own_end
+        self.broker.truncate(replica, min(max(target, log.log_start), log.leo), "diverging_epoch")
+
+    def _out_of_range(self, replica, data) -> None:
+        log = replica.log
+        if data.leader_leo >= 0 and log.leo > data.leader_leo:
+            self.broker.truncate(replica, data.leader_leo, "out_of_range")
+        elif log.leo < data.log_start:
+            self.broker.truncate(replica, 0, "out_of_range")
+            log.log_start = log.leo = log.hw = log.stable = data.log_start

@@ -1,0 +1,170 @@
+"""The network: directed links between hosts, TCP-like and FIFO, with grudges.
+
+Each directed link has a latency distribution; messages on a link never
+overtake each other (a message arrives no earlier than the one sent before
+it). Packet loss is turned into delay, as TCP does: each lost transmission
+adds a retransmission timeout starting at max(200 ms, 2 x RTT) and doubling,
+and later messages wait behind it. Partitions are grudges: a count of active
+faults cutting each directed pair. A message that meets a cut (when sent, or
+in flight when it arrives) is not delivered across it: TCP keeps
+retransmitting it, every retransmission timeout (doubling, at most 120 s),
+and the messages sent after it on the same connection wait behind it; the
+first retransmission after the cut heals delivers them all, in order. A
+connection closed meanwhile (a request timeout, a crash) drops what was its
+own, and the new connection that replaces it is not held behind it. Messages already sent by a host that dies are still delivered;
+messages to a dead host (or to an earlier incarnation of a restarted one)
+are dropped.
+
+Not modeled: bandwidth and congestion (a message's size does not change its
+delay).
+"""
+
+from sim.core.dist import Sampler
+from sim.core.units import MS
+
+RTO_MIN_US = 200 * MS
+RTO_MAX_US = 120_000 * MS
+
+
+class Link:
+    """One direction between two hosts."""
+
+    __slots__ = ("latency", "loss", "resets", "rng", "last_arrival_us", "overrides")
+
+    def __init__(self, latency: Sampler, loss: float, resets: float, rng) -> None:
+        self.latency = latency
+        self.loss = loss
+        self.resets = resets
+        self.rng = rng
+        self.last_arrival_us = 0
+        self.overrides: list = []            # (fault index, latency, loss, resets), newest last
+
+    def _param(self, pos: int, base):
+        for override in reversed(self.overrides):
+            if override[pos] is not None:
+                return override[pos]
+        return base
+
+    def arrival(self, now: int) -> int:
+        """When a message sent now arrives (FIFO after earlier messages)."""
+        latency = self._param(1, self.latency) if self.overrides else self.latency
+        delay = latency.one()
+        loss = self._param(2, self.loss) if self.overrides else self.loss
+        if loss > 0.0:
+            rto = max(RTO_MIN_US, 4 * int(latency.median_us))
+            while self.rng.random() < loss:
+                delay += rto
+                rto *= 2
+        t = now + delay
+        if t < self.last_arrival_us:
+            t = self.last_arrival_us
+        self.last_arrival_us = t
+        return t
+
+    def reset_probability(self) -> float:
+        return self._param(3, self.resets) if self.overrides else self.resets
+
+    def rtt_us(self) -> int:
+        latency = self._param(1, self.latency) if self.overrides else self.latency
+        return 2 * int(latency.median_us)
+
+    def rto_us(self) -> int:
+        return max(RTO_MIN_US, 2 * self.rtt_us())
+
+
+class Network:
+    """All hosts and links of a run, and the faults in force on them."""
+
+    def __init__(self, engine, streams, spec) -> None:
+        self.engine = engine
+        self.streams = streams
+        self.spec = spec
+        self.hosts: dict = {}
+        self.links: dict[tuple[str, str], Link] = {}
+        self.cuts: dict[tuple[str, str], int] = {}
+        self.held: dict = {}      # stream -> messages waiting behind a retransmission
+
+    def add(self, host) -> None:
+        """Attach a host."""
+        self.hosts[host.name] = host
+
+    def link(self, src: str, dst: str) -> Link:
+        """The directed link src -> dst (created on first use)."""
+        key = (src, dst)
+        link = self.links.get(key)
+        if link is None:
+            name = f"link.{src}->{dst}"
+            rng = self.streams.get(name)
+            latency = Sampler(self.spec.latency, rng)
+            link = self.links[key] = Link(latency, self.spec.loss, self.spec.resets, rng)
+        return link
+
+    def is_cut(self, src: str, dst: str) -> bool:
+        return self.cuts.get((src, dst), 0) > 0
+
+    def cut(self, pairs) -> None:
+        """Add one fault's cuts (directed pairs)."""
+        for pair in pairs:
+            self.cuts[pair] = self.cuts.get(pair, 0) + 1
+
+    def uncut(self, pairs) -> None:
+        """Remove one fault's cuts."""
+        for pair in pairs:
+            left = self.cuts.get(pair, 0) - 1
+            if left > 0:
+                self.cuts[pair] = left
+            else:
+                self.cuts.pop(pair, None)
+
+    def heal_all(self) -> None:
+        """End every cut and every degraded link."""
+        self.cuts.clear()
+        for link in self.links.values():
+            link.overrides.clear()
+
+    def send(self, src, dst, fn, *args, stream=None, extra_us: int = 0) -> None:
+        """Carry a message from src to dst on a stream (one connection, one way); run fn(*args) there."""
+        link = self.link(src.name, dst.name)
+        message = (dst, dst.incarnation, fn, args)
+        held = self.held.get(stream)
+        if held is not None:
+            held.append(message)
+            return
+        if self.cuts and self.is_cut(src.name, dst.name):
+            self._hold(src.name, link, stream, message)
+            return
+        now = self.engine.now
+        t = link.arrival(now + extra_us)
+        self.engine.later(t - now, self._arrive, src.name, link, stream, message)
+
+    def _arrive(self, src_name: str, link: Link, stream, message) -> None:
+        dst, incarnation, fn, args = message
+        if self.cuts and self.is_cut(src_name, dst.name):
+            held = self.held.get(stream)
+            if held is not None:
+                held.append(message)
+            else:
+                self._hold(src_name, link, stream, message)
+            return
+        dst.run_on(incarnation, fn, *args)
+
+    def _hold(self, src: str, link: Link, stream, message) -> None:
+        self.held[stream] = [message]
+        rto = link.rto_us()
+        self.engine.later(rto, self._retransmit, src, message[0].name, link, stream, rto)
+
+    def _retransmit(self, src: str, dst: str, link: Link, stream, rto: int) -> None:
+        if self.is_cut(src, dst):
+            rto = min(2 * rto, RTO_MAX_US)
+            self.engine.later(rto, self._retransmit, src, dst, link, stream, rto)
+            return
+        held = self.held.pop(stream)
+        now = self.engine.now
+        t = link.arrival(now)
+        for message in held:
+            self.engine.later(t - now, self._deliver_held, message)
+
+    @staticmethod
+    def _deliver_held(message) -> None:
+        dst, incarnation, fn, args = message
+        dst.run_on(incarnation, fn, *args)

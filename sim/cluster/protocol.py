@@ -1,0 +1,140 @@
+"""The requests and responses hosts exchange, by Kafka's API names.
+
+Plain slotted records; a request travels on a Connection and its response
+comes back on the same one. Error codes are Kafka's names as strings (None
+for NONE).
+"""
+
+from typing import NamedTuple
+
+NOT_LEADER_OR_FOLLOWER = "NOT_LEADER_OR_FOLLOWER"
+NOT_ENOUGH_REPLICAS = "NOT_ENOUGH_REPLICAS"
+NOT_ENOUGH_REPLICAS_AFTER_APPEND = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+REQUEST_TIMED_OUT = "REQUEST_TIMED_OUT"
+FENCED_LEADER_EPOCH = "FENCED_LEADER_EPOCH"
+UNKNOWN_LEADER_EPOCH = "UNKNOWN_LEADER_EPOCH"
+OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE"
+INVALID_UPDATE_VERSION = "INVALID_UPDATE_VERSION"
+INELIGIBLE_REPLICA = "INELIGIBLE_REPLICA"
+STALE_BROKER_EPOCH = "STALE_BROKER_EPOCH"
+DUPLICATE_BROKER_REGISTRATION = "DUPLICATE_BROKER_REGISTRATION"
+BROKER_NOT_AVAILABLE = "BROKER_NOT_AVAILABLE"
+
+
+class BatchData(NamedTuple):
+    """A producer batch as it travels in a ProduceRequest."""
+    producer: int
+    first_seq: int
+    count: int
+    size: int
+    pid: int
+    producer_epoch: int
+    base_sequence: int
+
+
+class ProduceRequest(NamedTuple):
+    acks: int
+    timeout_us: int
+    batches: tuple          # ((pidx, BatchData), ...)
+
+
+class ProduceResponse(NamedTuple):
+    results: dict           # pidx -> (error or None, base_offset)
+
+
+class FetchPartition(NamedTuple):
+    fetch_offset: int
+    last_fetched_epoch: int
+    current_leader_epoch: int
+
+
+class FetchRequest(NamedTuple):
+    replica: int            # follower broker id, -1 for consumers
+    broker_epoch: int
+    partitions: dict        # pidx -> FetchPartition
+    max_wait_us: int
+    max_bytes: int
+
+
+class FetchData(NamedTuple):
+    error: str | None
+    hw: int
+    log_start: int
+    batches: tuple
+    diverging: tuple | None     # (epoch, end_offset)
+    leader_leo: int
+
+
+class FetchResponse(NamedTuple):
+    partitions: dict        # pidx -> FetchData
+
+
+class AlterPartition(NamedTuple):
+    broker: int
+    broker_epoch: int
+    pidx: int
+    leader_epoch: int
+    partition_epoch: int
+    isr: tuple
+
+
+class AlterPartitionResponse(NamedTuple):
+    error: str | None
+    state: object           # the committed PartitionState
+
+
+class BrokerRegistration(NamedTuple):
+    broker: int
+    incarnation: int
+    previous_broker_epoch: int      # from the clean-shutdown marker, -1 if none
+
+
+class RegistrationResponse(NamedTuple):
+    error: str | None
+    broker_epoch: int
+
+
+class BrokerHeartbeat(NamedTuple):
+    broker: int
+    broker_epoch: int
+    metadata_offset: int
+
+
+class HeartbeatResponse(NamedTuple):
+    error: str | None
+    fenced: bool
+
+
+class ControlledShutdown(NamedTuple):
+    broker: int
+    broker_epoch: int
+
+
+class MetadataFetch(NamedTuple):
+    broker: int
+    offset: int             # -1: send a snapshot
+
+
+class MetadataRecords(NamedTuple):
+    offset: int             # offset of the first record (or of the snapshot's end)
+    snapshot: object        # an Image, or None
+    records: tuple
+
+
+class MetadataRequest(NamedTuple):
+    topics: tuple
+
+
+class MetadataResponse(NamedTuple):
+    partitions: dict        # pidx -> (leader, leader_epoch)
+    brokers: tuple          # live broker ids known to the answering broker
+
+
+class InitProducerId(NamedTuple):
+    producer: str
+
+
+class InitProducerIdResponse(NamedTuple):
+    error: str | None
+    pid: int
+    producer_epoch: int

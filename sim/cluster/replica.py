@@ -1,0 +1,134 @@
+"""One partition on one broker: the log plus, while leading, the leader's bookkeeping.
+
+A leader tracks each follower's LEO and `lastCaughtUpTime`
+(Replica.updateFetchStateOrThrow), advances the high watermark by the rule of
+Partition.maybeIncrementLeaderHW (the smallest LEO among the maximal ISR and
+caught-up, eligible followers; never backwards; since 3.7 not at all while the
+committed ISR is below min ISR), and decides ISR shrinks (followers not caught
+up within `replica.lag.time.max.ms`) and expansions (a follower at or past the
+HW that has fetched in the current leader epoch). An ISR change is proposed to
+the controller (AlterPartition); while it is in flight the leader counts the
+larger of the old and new ISR (`maximalIsr`, KIP-497). A new leader keeps its
+whole log, stamps its epoch at its LEO and resets its view of the followers
+(Partition.makeLeader). Pure bookkeeping: no SimPy, no network.
+"""
+
+from sim.cluster.log import ReplicaLog
+from sim.cluster.metadata import NO_LEADER
+from sim.cluster.producer_state import ProducerStates
+
+
+class FollowerState:
+    __slots__ = ("leo", "last_fetch_us", "last_fetch_leader_leo", "last_caught_up_us",
+                 "broker_epoch")
+
+    def __init__(self, caught_up_us: int) -> None:
+        self.leo = -1
+        self.last_fetch_us = 0
+        self.last_fetch_leader_leo = -1
+        self.last_caught_up_us = caught_up_us
+        self.broker_epoch = -1
+
+    def is_caught_up(self, leader_leo: int, now: int, max_lag_us: int) -> bool:
+        return self.leo == leader_leo or now - self.last_caught_up_us <= max_lag_us
+
+
+class Replica:
+    """A partition replica hosted by one broker."""
+
+    def __init__(self, info, broker_id: int) -> None:
+        self.info = info
+        self.broker_id = broker_id
+        self.log = ReplicaLog()
+        self.producers = ProducerStates()
+        self.reset_role()
+        self.last_flush_us = 0
+
+    def reset_role(self) -> None:
+        """Forget leadership and follower bookkeeping (a process start)."""
+        self.leader = NO_LEADER
+        self.leader_epoch = -1
+        self.partition_epoch = -1
+        self.is_leader = False
+        self.isr: tuple[int, ...] = ()
+        self.pending_isr: tuple[int, ...] | None = None
+        self.followers: dict[int, FollowerState] = {}
+        self.epoch_start_offset = 0
+        self.waiting: list = []           # DelayedProduce entries waiting on this partition
+
+    @property
+    def maximal_isr(self) -> tuple[int, ...]:
+        if self.pending_isr is None:
+            return self.isr
+        return tuple(sorted(set(self.isr) | set(self.pending_isr)))
+
+    def make_leader(self, state, now: int) -> None:
+        """Become leader at state.leader_epoch (Partition.makeLeader)."""
+        new_epoch = state.leader_epoch != self.leader_epoch or not self.is_leader
+        self.leader, self.leader_epoch = state.leader, state.leader_epoch
+        self.partition_epoch = state.partition_epoch
+        self.isr, self.pending_isr = state.isr, None
+        self.is_leader = True
+        if new_epoch:
+            self.log.assign_epoch(state.leader_epoch)
+            self.epoch_start_offset = self.log.leo
+            self.followers = {r: FollowerState(now if r in state.isr else 0)
+                              for r in self.info.replicas if r != self.broker_id}
+
+    def make_follower(self, state) -> None:
+        """Follow state.leader (or nobody) at state.leader_epoch."""
+        self.leader, self.leader_epoch = state.leader, state.leader_epoch
+        self.partition_epoch = state.partition_epoch
+        self.isr, self.pending_isr = state.isr, None
+        self.is_leader = False
+        self.followers = {}
+
+    def update_isr(self, state) -> None:
+        """A committed ISR change for the same leader epoch."""
+        self.partition_epoch = state.partition_epoch
+        self.isr, self.pending_isr = state.isr, None
+
+    def update_follower(self, follower: int, fetch_offset: int, broker_epoch: int,
+                        now: int) -> None:
+        """Record a follower fetch (Replica.updateFetchStateOrThrow)."""
+        f = self.followers.get(follower)
+        if f is None:
+            return
+        leader_leo = self.log.leo
+        if fetch_offset >= leader_leo:
+            f.last_caught_up_us = max(f.last_caught_up_us, now)
+        elif fetch_offset >= f.last_fetch_leader_leo:
+            f.last_caught_up_us = max(f.last_caught_up_us, f.last_fetch_us)
+        f.leo = fetch_offset
+        f.last_fetch_leader_leo = leader_leo
+        f.last_fetch_us = now
+        f.broker_epoch = broker_epoch
+
+    def maybe_increment_hw(self, now: int, max_lag_us: int, eligible, strict_min_isr: bool) -> bool:
+        """Advance the HW if the rule allows; return whether it moved."""
+        if strict_min_isr and len(self.isr) < self.info.min_isr:
+            return False
+        log = self.log
+        new_hw = log.leo
+        maximal = self.maximal_isr
+        for r, f in self.followers.items():
+            if f.leo < new_hw and (r in maximal or (
+                    f.is_caught_up(log.leo, now, max_lag_us) and eligible(r))):
+                new_hw = f.leo
+        if new_hw > log.hw:
+            log.hw = new_hw
+            return True
+        return False
+
+    def out_of_sync(self, now: int, max_lag_us: int) -> list[int]:
+        """ISR followers that are not caught up (Partition.getOutOfSyncReplicas)."""
+        leo = self.log.leo
+        return [r for r in self.isr if r != self.broker_id
+                and not self.followers[r].is_caught_up(leo, now, max_lag_us)]
+
+    def should_expand(self, follower: int, eligible) -> bool:
+        """Partition.needsExpandIsr for a follower that just fetched."""
+        if self.pending_isr is not None or follower in self.isr or not eligible(follower):
+            return False
+        f = self.followers.get(follower)
+        return f is not None and f.leo >= self.log.hw and f.leo >= self.epoch_start_offset

@@ -1,0 +1,242 @@
+"""The leader side of a broker's data plane: produce, follower fetch, purgatory, ISR.
+
+Produce follows Partition.appendRecordsToLeader (KAFKA-MODEL §2.2): not the
+leader -> NOT_LEADER_OR_FOLLOWER; acks=all with the committed ISR below min
+ISR -> NOT_ENOUGH_REPLICAS, nothing appended; idempotence checks; append
+stamped with the leader epoch; HW advance; acks=0 gets no response, acks=1 a
+response once the write is done, acks=all a DelayedProduce that completes
+when the HW passes the request's last offset (NONE, or
+NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal ISR is below min ISR), when
+leadership is lost (NOT_LEADER_OR_FOLLOWER) or at the request timeout
+(REQUEST_TIMED_OUT). A follower fetch is validated by epoch, checked for
+divergence (the KIP-279 diverging epoch), recorded as the follower's LEO, and
+answered with records, or parked up to `replica.fetch.wait.max.ms` when there
+is nothing new.
+"""
+
+from sim.cluster.deadlines import Deadlines
+from sim.cluster.log import UNDEFINED, Batch
+from sim.cluster.producer_state import DUPLICATE
+from sim.cluster.protocol import (FENCED_LEADER_EPOCH, NOT_ENOUGH_REPLICAS,
+                                  NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER,
+                                  OFFSET_OUT_OF_RANGE, REQUEST_TIMED_OUT, UNKNOWN_LEADER_EPOCH,
+                                  FetchData, FetchResponse, ProduceResponse)
+from sim.core.records import BatchAppended, HighWatermark
+
+
+class DelayedProduce:
+    __slots__ = ("conn", "rid", "results", "pending", "done")
+
+    def __init__(self, conn, rid, results, pending) -> None:
+        self.conn, self.rid, self.results, self.pending = conn, rid, results, pending
+        self.done = False
+
+
+class ParkedFetch:
+    __slots__ = ("conn", "rid", "request", "done")
+
+    def __init__(self, conn, rid, request) -> None:
+        self.conn, self.rid, self.request = conn, rid, request
+        self.done = False
+
+
+class ReplicaManager:
+    """Serves produce and fetch requests for the partitions a broker leads."""
+
+    def __init__(self, broker) -> None:
+        self.broker = broker
+        self.settings = broker.settings
+        self.purgatory = Deadlines(broker, self._expire_produce)
+        self.parked: list[ParkedFetch] = []
+        self.fetch_deadlines = Deadlines(broker, self._expire_fetch)
+
+    def reset(self) -> None:
+        """Drop volatile state (the process died)."""
+        self.purgatory.clear()
+        self.fetch_deadlines.clear()
+        self.parked = []
+
+    # -- produce -------------------------------------------------------------
+
+    def produce(self, conn, rid, request) -> None:
+        now = self.broker.engine.now
+        results, waiting, delay = {}, [], 0
+        for pidx, data in request.batches:
+            error, offset, replica, appended = self._append(pidx, data, request.acks, now)
+            results[pidx] = (error, offset)
+            if appended:
+                delay = max(delay, self.broker.write_to_disk(replica, now))
+            if error is None and request.acks == -1:
+                waiting.append((replica, offset + data.count))
+        if request.acks == 0:
+            return
+        if request.acks == 1 or not waiting:
+            conn.respond(rid, ProduceResponse(results), extra_us=delay)
+            return
+        delayed = DelayedProduce(conn, rid, results, len(waiting))
+        for replica, required in waiting:
+            replica.waiting.append((required, delayed))
+        self.purgatory.add(now + request.timeout_us, delayed)
+        for replica, _ in waiting:
+            self.try_complete(replica)
+
+    def _append(self, pidx, data, acks, now):
+        replica = self.broker.replicas.get(pidx)
+        if replica is None or not replica.is_leader:
+            return NOT_LEADER_OR_FOLLOWER, -1, replica, False
+        if acks == -1 and len(replica.isr) < replica.info.min_isr:
+            return NOT_ENOUGH_REPLICAS, -1, replica, False
+        if data.pid >= 0:
+            verdict, offset = replica.producers.check(
+                data.pid, data.producer_epoch, data.base_sequence,
+                data.base_sequence + data.count - 1)
+            if verdict == DUPLICATE:
+                return None, offset, replica, False
+            if verdict is not None:
+                return verdict, -1, replica, False
+        log = replica.log
+        batch = Batch(log.leo, data.count, replica.leader_epoch, data.producer, data.first_seq,
+                      data.pid, data.producer_epoch, data.base_sequence, data.size, now)
+        log.append(batch)
+        replica.producers.record(batch)
+        info = replica.info
+        self.broker.trace.emit(BatchAppended(now, self.broker.id, info.topic, info.partition,
+                                             batch.base_offset, batch.leader_epoch,
+                                             self.broker.producer_names[data.producer],
+                                             data.first_seq, data.count))
+        self._wake_parked(pidx)
+        self.maybe_increment_hw(replica)
+        return None, batch.base_offset, replica, True
+
+    def try_complete(self, replica) -> None:
+        """Re-check the DelayedProduces waiting on this partition (checkEnoughReplicasReachOffset)."""
+        if not replica.waiting:
+            return
+        still = []
+        for required, delayed in replica.waiting:
+            if delayed.done:
+                continue
+            error = self._produce_status(replica, required)
+            if error is False:
+                still.append((required, delayed))
+            else:
+                self._complete_partition(delayed, replica.info.pidx, error)
+        replica.waiting = still
+
+    def _produce_status(self, replica, required):
+        if not replica.is_leader:
+            return NOT_LEADER_OR_FOLLOWER
+        if replica.log.hw >= required:
+            ok = len(replica.maximal_isr) >= replica.info.min_isr
+            return None if ok else NOT_ENOUGH_REPLICAS_AFTER_APPEND
+        return False
+
+    def fail_waiting(self, replica, error: str) -> None:
+        for _required, delayed in replica.waiting:
+            if not delayed.done:
+                self._complete_partition(delayed, replica.info.pidx, error)
+        replica.waiting = []
+
+    def _complete_partition(self, delayed, pidx, error) -> None:
+        if error is not None:
+            delayed.results[pidx] = (error, delayed.results[pidx][1])
+        delayed.pending -= 1
+        if delayed.pending == 0:
+            delayed.done = True
+            delayed.conn.respond(delayed.rid, ProduceResponse(delayed.results))
+
+    def _expire_produce(self, delayed) -> None:
+        for pidx, (error, offset) in list(delayed.results.items()):
+            replica = self.broker.replicas.get(pidx)
+            if error is None and replica is not None and any(
+                    d is delayed for _, d in replica.waiting):
+                delayed.results[pidx] = (REQUEST_TIMED_OUT, offset)
+        delayed.done = True
+        delayed.conn.respond(delayed.rid, ProduceResponse(delayed.results))
+
+    # -- high watermark ------------------------------------------------------
+
+    def maybe_increment_hw(self, replica) -> None:
+        """Advance the leader's HW if it may move, and complete what that unblocks."""
+        s = self.settings
+        now = self.broker.engine.now
+        if replica.maybe_increment_hw(now, s.replica_lag_time_max_us, self.broker.image.eligible,
+                                      s.strict_min_isr):
+            info, log = replica.info, replica.log
+            self.broker.trace.emit(HighWatermark(now, self.broker.id, info.topic, info.partition,
+                                                 replica.leader_epoch, log.hw, log.leo))
+            self.try_complete(replica)
+
+    # -- follower fetch ------------------------------------------------------
+
+    def fetch(self, conn, rid, request) -> None:
+        parked = ParkedFetch(conn, rid, request)
+        if not self._serve(parked, may_park=True):
+            self.parked.append(parked)
+            self.fetch_deadlines.add(self.broker.engine.now + request.max_wait_us, parked)
+
+    def _serve(self, parked, may_park: bool) -> bool:
+        request = parked.request
+        out, ready = {}, not may_park
+        for pidx, fp in request.partitions.items():
+            data = self._fetch_partition(pidx, fp, request)
+            out[pidx] = data
+            if data.error is not None or data.diverging is not None or data.batches:
+                ready = True
+        if ready:
+            parked.done = True
+            parked.conn.respond(parked.rid, FetchResponse(out))
+        return ready
+
+    def _fetch_partition(self, pidx, fp, request) -> FetchData:
+        replica = self.broker.replicas.get(pidx)
+        if replica is None or not replica.is_leader:
+            return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
+        log = replica.log
+        if fp.current_leader_epoch != replica.leader_epoch:
+            error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < replica.leader_epoch
+                     else UNKNOWN_LEADER_EPOCH)
+            return FetchData(error, -1, 0, (), None, -1)
+        if fp.last_fetched_epoch != UNDEFINED:
+            epoch, end = log.end_offset_for_epoch(fp.last_fetched_epoch)
+            if epoch == UNDEFINED or end == UNDEFINED:
+                return FetchData(None, log.hw, log.log_start, (), (UNDEFINED, log.log_start),
+                                 log.leo)
+            if epoch < fp.last_fetched_epoch or end < fp.fetch_offset:
+                return FetchData(None, log.hw, log.log_start, (), (epoch, end), log.leo)
+        if fp.fetch_offset > log.leo or fp.fetch_offset < log.log_start:
+            return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, log.leo)
+        self._record_follower(replica, request, fp.fetch_offset)
+        batches = ()
+        if fp.fetch_offset < log.leo:
+            batches = tuple(log.read(fp.fetch_offset, request.max_bytes))
+        return FetchData(None, log.hw, log.log_start, batches, None, log.leo)
+
+    def _record_follower(self, replica, request, fetch_offset) -> None:
+        now = self.broker.engine.now
+        replica.update_follower(request.replica, fetch_offset, request.broker_epoch, now)
+        if replica.should_expand(request.replica, self.broker.image.eligible):
+            self.broker.alter_isr(replica, tuple(sorted(replica.isr + (request.replica,))))
+        self.maybe_increment_hw(replica)
+
+    def _wake_parked(self, pidx) -> None:
+        if not self.parked:
+            return
+        keep = []
+        for parked in self.parked:
+            if parked.done:
+                continue
+            if pidx in parked.request.partitions:
+                self._serve(parked, may_park=False)
+            else:
+                keep.append(parked)
+        self.parked = keep
+
+    def wake_all_parked(self) -> None:
+        parked, self.parked = self.parked, []
+        for p in parked:
+            if not p.done:
+                self._serve(p, may_park=False)
+
+    def _expire_fetch(self, parked) -> None:
+        self._serve(parked, may_park=False)

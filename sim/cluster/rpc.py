@@ -1,0 +1,130 @@
+"""Request/response connections between a client host and a server host.
+
+A connection carries requests client -> server and responses back, FIFO each
+way over the network's links. It tracks the requests in flight: a request
+with no response within its timeout fails with REQUEST_TIMED_OUT and, as in
+Kafka's NetworkClient, the connection is then closed, failing every other
+request in flight with a retriable disconnect (NETWORK_EXCEPTION). A reset
+(`resets:` probability per request, or the crash or clean stop of either end)
+does the same at once; requests already delivered are still processed, but
+their responses are lost. A request to a crashed or stopped process is
+refused after a round trip (the machine answers with a reset); one to a
+powered-off or paused host meets silence and times out. Timeouts are checked
+by one lazy timer per connection, not one per request.
+"""
+
+from sim.cluster.host import CRASHED, STOPPED
+
+NETWORK_EXCEPTION = "NETWORK_EXCEPTION"
+REFUSING = (CRASHED, STOPPED)       # the machine is up, the process is not: connection refused
+REQUEST_TIMED_OUT = "REQUEST_TIMED_OUT"
+
+
+class Failure:
+    """The response a client gets when a request did not complete."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Failure({self.error})"
+
+
+DISCONNECTED = Failure(NETWORK_EXCEPTION)
+TIMED_OUT = Failure(REQUEST_TIMED_OUT)
+
+
+class Connection:
+    """One client's connection to one server."""
+
+    def __init__(self, net, client, server) -> None:
+        self.net = net
+        self.client = client
+        self.server = server
+        self.epoch = 0
+        self.inflight: dict[int, tuple] = {}     # request id -> (deadline, on_done)
+        self._next_id = 0
+        self._timer_at = -1
+        client.connections.append(self)
+        server.connections.append(self)
+
+    def request(self, payload, on_done, timeout_us: int, extra_us: int = 0) -> None:
+        """Send payload to the server; on_done(response or Failure) runs on the client."""
+        now = self.net.engine.now
+        rid = self._next_id = self._next_id + 1
+        deadline = now + extra_us + timeout_us
+        self.inflight[rid] = (deadline, on_done)
+        self._arm(deadline)
+        link = self.net.link(self.client.name, self.server.name)
+        if self.server.state in REFUSING:
+            self.client.timer(extra_us + link.rtt_us(), self._reset_if, self.epoch)
+            return
+        probability = link.reset_probability()
+        if probability > 0.0 and link.rng.random() < probability:
+            at = int(link.rng.random() * link.rtt_us())
+            self.client.timer(extra_us + at, self._reset_if, self.epoch)
+        self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
+                      stream=(self, 0, self.epoch), extra_us=extra_us)
+
+    def send(self, payload, extra_us: int = 0) -> None:
+        """Send payload with no response expected (acks=0)."""
+        self.net.send(self.client, self.server, self._deliver, self.epoch, 0, payload,
+                      stream=(self, 0, self.epoch), extra_us=extra_us)
+
+    def _deliver(self, epoch: int, rid: int, payload) -> None:
+        if epoch == self.epoch:
+            self.server.handle(self, rid, payload)
+
+    def respond(self, rid: int, response, extra_us: int = 0) -> None:
+        """Send the response to request rid back to the client."""
+        if rid == 0 or self.server.down:
+            return
+        self.net.send(self.server, self.client, self._complete, self.epoch, rid, response,
+                      stream=(self, 1, self.epoch), extra_us=extra_us)
+
+    def _complete(self, epoch: int, rid: int, response) -> None:
+        if epoch != self.epoch:
+            return
+        pending = self.inflight.pop(rid, None)
+        if pending is not None:
+            pending[1](response)
+
+    def reset(self) -> None:
+        """Break the connection: every request in flight fails with a disconnect."""
+        self.epoch += 1
+        self._timer_at = -1
+        self._fail_all(DISCONNECTED)
+
+    def _reset_if(self, epoch: int) -> None:
+        if epoch == self.epoch and self.inflight:
+            self.reset()
+
+    def _fail_all(self, failure: Failure) -> None:
+        inflight, self.inflight = self.inflight, {}
+        if self.client.down:
+            return
+        for _deadline, on_done in inflight.values():
+            on_done(failure)
+
+    def _arm(self, deadline: int) -> None:
+        if self._timer_at < 0 or deadline < self._timer_at:
+            self._timer_at = deadline
+            self.client.timer(deadline - self.net.engine.now, self._check_timeouts, deadline)
+
+    def _check_timeouts(self, armed_at: int) -> None:
+        if armed_at != self._timer_at:
+            return
+        self._timer_at = -1
+        now = self.net.engine.now
+        expired = [rid for rid, (deadline, _) in self.inflight.items() if deadline <= now]
+        if expired:
+            self.epoch += 1
+            timed_out = [self.inflight.pop(rid)[1] for rid in expired]
+            for on_done in timed_out:
+                on_done(TIMED_OUT)
+            self._fail_all(DISCONNECTED)
+            return
+        if self.inflight:
+            self._arm(min(deadline for deadline, _ in self.inflight.values()))

@@ -1,0 +1,47 @@
+"""Broker-side settings in simulator units, read once from the cluster's config.
+
+Also the protocol switches that changed across Kafka releases (DESIGN.md,
+Version switches); the current release needs only their modern values, and
+the versions issue makes them selectable.
+"""
+
+from dataclasses import dataclass
+
+from sim.core.units import MS, ms
+
+REQUEST_TIMEOUT_US = 30_000 * MS        # replica.socket.timeout.ms
+CONTROLLER_REQUEST_TIMEOUT_US = 2_000 * MS   # controller.quorum.request.timeout.ms
+REGISTRATION_BACKOFF_US = 1_000 * MS
+METADATA_FETCH_WAIT_US = 500 * MS
+CONTROLLER_FAILOVER_US = 3_000 * MS      # quorum fetch timeout + election timeout
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    replica_lag_time_max_us: int
+    replica_fetch_wait_max_us: int
+    replica_fetch_max_bytes: int
+    replica_fetch_backoff_us: int
+    session_timeout_us: int
+    heartbeat_interval_us: int
+    hw_checkpoint_interval_us: int
+    unclean_interval_us: int
+    controlled_shutdown: bool
+    elr_enabled: bool
+    strict_min_isr: bool = True          # 3.7+: the HW waits while ISR < min ISR
+
+    @classmethod
+    def from_cluster(cls, cluster) -> "BrokerSettings":
+        c = cluster.config
+        return cls(
+            replica_lag_time_max_us=ms(c["replica.lag.time.max.ms"]),
+            replica_fetch_wait_max_us=ms(c["replica.fetch.wait.max.ms"]),
+            replica_fetch_max_bytes=int(c["replica.fetch.max.bytes"]),
+            replica_fetch_backoff_us=ms(c["replica.fetch.backoff.ms"]),
+            session_timeout_us=ms(c["broker.session.timeout.ms"]),
+            heartbeat_interval_us=ms(c["broker.heartbeat.interval.ms"]),
+            hw_checkpoint_interval_us=ms(c["replica.high.watermark.checkpoint.interval.ms"]),
+            unclean_interval_us=ms(c["unclean.leader.election.interval.ms"]),
+            controlled_shutdown=bool(c["controlled.shutdown.enable"]),
+            elr_enabled=int(cluster.features["eligible.leader.replicas.version"]) >= 1,
+        )

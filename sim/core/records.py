@@ -1,0 +1,200 @@
+"""The typed records of the trace, one NamedTuple per observable fact.
+
+`t_us` comes first. `KEEP = True` marks the records analysis reads back; the
+others feed only the digest (and `trace_text`). Partitions are named by topic
+and partition number; records by (producer, topic, partition, sequence), where
+the sequence numbers a producer's records to one partition from 0, for the
+whole run (idempotence sequences are separate and per producer session).
+"""
+
+from typing import NamedTuple
+
+
+class HostChanged(NamedTuple):
+    t_us: int
+    host: str
+    state: str              # running | crashed | stopped | powered_off | paused
+    KEEP = True
+
+
+class FaultFired(NamedTuple):
+    t_us: int
+    index: int
+    kind: str
+    hosts: tuple
+    KEEP = True
+
+
+class FaultEnded(NamedTuple):
+    t_us: int
+    index: int
+    kind: str
+    hosts: tuple
+    KEEP = True
+
+
+class FaultSkipped(NamedTuple):
+    t_us: int
+    index: int
+    kind: str
+    reason: str
+    KEEP = True
+
+
+class RecordsHanded(NamedTuple):
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    KEEP = False
+
+
+class BatchSent(NamedTuple):
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    broker: int
+    attempt: int
+    KEEP = False
+
+
+class BatchAppended(NamedTuple):
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    base_offset: int
+    leader_epoch: int
+    producer: str
+    first_seq: int
+    count: int
+    KEEP = False
+
+
+class ProduceRejected(NamedTuple):
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    error: str
+    KEEP = True
+
+
+class BatchAcked(NamedTuple):
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    base_offset: int        # -1 with acks=0
+    KEEP = True
+
+
+class BatchFailed(NamedTuple):
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    error: str
+    KEEP = True
+
+
+class CopiesRemoved(NamedTuple):
+    """A replica dropped a batch's records: truncation or power loss."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    producer: str
+    first_seq: int
+    count: int
+    cause: str
+    batch_epoch: int        # the leader epoch the batch was appended in
+    leader_epoch: int       # the epoch the replica was following (or leading) then
+    KEEP = True
+
+
+class Truncated(NamedTuple):
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    old_leo: int
+    new_leo: int
+    cause: str              # diverging_epoch | out_of_range | power_loss | high_watermark
+    KEEP = True
+
+
+class LeaderChanged(NamedTuple):
+    """The controller committed a new leader (or none) for a partition."""
+    t_us: int
+    topic: str
+    partition: int
+    leader: int             # -1: offline
+    leader_epoch: int
+    isr: tuple
+    election: str           # initial | clean | elr | last_known_elr | unclean | none
+    KEEP = True
+
+
+class IsrChanged(NamedTuple):
+    t_us: int
+    topic: str
+    partition: int
+    isr: tuple
+    elr: tuple
+    partition_epoch: int
+    reason: str             # shrink | expand | fenced | shutdown | election
+    KEEP = True
+
+
+class BrokerRegistered(NamedTuple):
+    t_us: int
+    broker: int
+    broker_epoch: int
+    clean_shutdown: bool
+    KEEP = True
+
+
+class BrokerFenced(NamedTuple):
+    t_us: int
+    broker: int
+    reason: str             # session_timeout | controlled_shutdown
+    KEEP = True
+
+
+class BrokerUnfenced(NamedTuple):
+    t_us: int
+    broker: int
+    KEEP = True
+
+
+class HighWatermark(NamedTuple):
+    """A leader's high watermark moved."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    leader_epoch: int
+    hw: int
+    leo: int
+    KEEP = False
+
+
+class InvariantExempted(NamedTuple):
+    t_us: int
+    topic: str
+    partition: int
+    invariant: str
+    reason: str
+    KEEP = True

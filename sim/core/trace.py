@@ -1,0 +1,58 @@
+"""The trace: typed records of everything that happened, and its digest.
+
+Records are NamedTuples with `t_us` first (sim/core/records.py). The recorder
+keeps, per record type, the rows analysis needs; every record, kept or not,
+feeds the digest: SHA-256 over the canonical text of the records in emission
+order (`TypeName(field, ...)` with repr of ints, strings, bools and tuples),
+so the same scenario and seed give the same digest in any process.
+"""
+
+import hashlib
+
+import pandas as pd
+
+_CHUNK = 2048
+
+
+class Trace:
+    """Append-only recorder of typed records with a running digest."""
+
+    def __init__(self) -> None:
+        self._rows: dict[type, list] = {}
+        self._pending: list = []
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def emit(self, record) -> None:
+        """Record one fact."""
+        kind = type(record)
+        if kind.KEEP:
+            rows = self._rows.get(kind)
+            if rows is None:
+                rows = self._rows[kind] = []
+            rows.append(record)
+        pending = self._pending
+        pending.append(record)
+        if len(pending) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending = self._pending
+        self.count += len(pending)
+        text = "\n".join([type(r).__name__ + tuple.__repr__(r) for r in pending])
+        self._hash.update(text.encode())
+        self._hash.update(b"\n")
+        pending.clear()
+
+    def digest(self) -> str:
+        """Hex SHA-256 of every record emitted so far."""
+        self._flush()
+        return self._hash.hexdigest()
+
+    def rows(self, kind: type) -> list:
+        """The kept records of one type, in emission order."""
+        return self._rows.get(kind, [])
+
+    def frame(self, kind: type) -> pd.DataFrame:
+        """The kept records of one type as a DataFrame (built on demand)."""
+        return pd.DataFrame(self.rows(kind), columns=list(kind._fields))

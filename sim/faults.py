@@ -1,0 +1,262 @@
+"""The timeline: fault and action records applied to the running cluster (CONTRACT §2.3).
+
+Entries fire at `at`, in time order, entries of the same instant in file order
+and before any model event of that instant; a `for:` expiry fires before new
+entries of the same instant. Targets are resolved when an entry fires, roles
+from the controller's metadata at that moment, and the same hosts are released
+when the entry ends. Network faults add their cuts to those in force
+(grudges compose; `heal: all` ends them all); faults on a host that is
+already down do nothing. At `duration` the drain begins: every fault ends,
+every host is restarted, producers stop generating.
+
+Faults on `controller` stand for the loss of the active controller of a
+quorum: it fails over (see controller.py); `restart` and `resume` of it do
+nothing more.
+"""
+
+import heapq
+import re
+
+from sim.cluster.host import PAUSED
+from sim.core.dist import Sampler
+from sim.core.records import FaultEnded, FaultFired, FaultSkipped
+
+ROLE = re.compile(r"^(leader|follower|followers)\((.+)/(\d+)\)$")
+HOST_KINDS = ("crash", "stop", "power_loss", "restart", "pause", "resume", "slow_disk")
+NETWORK_KINDS = ("partition", "isolate", "one_way", "degrade")
+
+
+class Timeline:
+    """Fires the scenario's actions and ends them; runs the drain."""
+
+    def __init__(self, world, actions, duration_us: int) -> None:
+        self.world = world
+        self.engine = world.engine
+        self.trace = world.trace
+        self.agenda: list = []
+        self.active: dict[int, tuple] = {}        # index -> (action, hosts, undo)
+        self._seq = 0
+        self._armed_at = -1
+        for action in actions:
+            self._push(action.at_us, 1, ("fire", action))
+        self._push(duration_us, 2, ("drain", None))
+
+    def _push(self, t: int, order: int, item) -> None:
+        self._seq += 1
+        heapq.heappush(self.agenda, (t, order, self._seq, item))
+        if self._armed_at < 0 or t < self._armed_at:
+            self._armed_at = t
+            self.engine.at(t, self._tick, t, urgent=True)
+
+    def _tick(self, armed_at: int) -> None:
+        if armed_at != self._armed_at:
+            return
+        now = self.engine.now
+        while self.agenda and self.agenda[0][0] <= now:
+            _t, _o, _s, (what, payload) = heapq.heappop(self.agenda)
+            if what == "fire":
+                self._fire(payload)
+            elif what == "end":
+                self._end(payload)
+            else:
+                self._drain()
+        self._armed_at = -1
+        if self.agenda:
+            self._armed_at = self.agenda[0][0]
+            self.engine.at(self._armed_at, self._tick, self._armed_at, urgent=True)
+
+    # -- firing ------------------------------------------------------------------------
+
+    def _fire(self, action) -> None:
+        now = self.engine.now
+        apply = getattr(self, "_do_" + action.kind, None)
+        if apply is None:
+            self.trace.emit(FaultSkipped(now, action.index, action.kind, "not modeled"))
+            return
+        result = apply(action)
+        if result is None:
+            return
+        hosts, undo = result
+        self.trace.emit(FaultFired(now, action.index, action.kind, _names(hosts)))
+        if undo is not None:
+            self.active[action.index] = (action, hosts, undo)
+            if action.for_us:
+                self._push(now + action.for_us, 0, ("end", action.index))
+
+    def _end(self, index: int) -> None:
+        entry = self.active.pop(index, None)
+        if entry is None:
+            return
+        action, hosts, undo = entry
+        undo()
+        self.trace.emit(FaultEnded(self.engine.now, action.index, action.kind, _names(hosts)))
+
+    def _drain(self) -> None:
+        for index in list(self.active):
+            self._end(index)
+        self.world.net.heal_all()
+        self.world.drain()
+
+    # -- targets -----------------------------------------------------------------------
+
+    def resolve(self, action, exprs) -> list | None:
+        """Resolve target expressions to hosts, or None (traced) when a role has no holder."""
+        hosts: list = []
+        for expr in exprs:
+            found = self._resolve_one(action, expr)
+            if found is None:
+                self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind,
+                                             f"{expr} resolves to no host"))
+                return None
+            for host in found:
+                if host not in hosts:
+                    hosts.append(host)
+        return hosts
+
+    def _resolve_one(self, action, expr: str):
+        w = self.world
+        if expr == "all-brokers":
+            return list(w.brokers)
+        if expr == "any-broker":
+            running = [b for b in w.brokers if b.running]
+            if not running:
+                return None
+            rng = w.streams.get(f"timeline.{action.index}")
+            return [running[int(rng.integers(0, len(running)))]]
+        match = ROLE.match(expr)
+        if match:
+            return self._role(*match.groups())
+        return [w.hosts[expr]] if expr in w.hosts else None
+
+    def _role(self, role: str, topic: str, partition: str):
+        w = self.world
+        info = w.topology.find(topic, int(partition))
+        state = w.controller.image.partitions[info.pidx]
+        if role == "leader":
+            return [w.brokers[state.leader]] if state.leader >= 0 else None
+        followers = [w.brokers[r] for r in info.replicas if r != state.leader]
+        if role == "follower":
+            return followers[:1] or None
+        return followers or None
+
+    # -- host faults -------------------------------------------------------------------
+
+    def _host_action(self, action, verb: str):
+        hosts = self.resolve(action, action.target)
+        if hosts is None:
+            return None
+        for host in hosts:
+            getattr(self.world, verb)(host)
+        return hosts, None
+
+    def _do_crash(self, action):
+        return self._host_action(action, "crash")
+
+    def _do_stop(self, action):
+        return self._host_action(action, "stop")
+
+    def _do_power_loss(self, action):
+        return self._host_action(action, "power_loss")
+
+    def _do_restart(self, action):
+        return self._host_action(action, "restart")
+
+    def _do_resume(self, action):
+        return self._host_action(action, "resume")
+
+    def _do_pause(self, action):
+        hosts = self.resolve(action, action.target)
+        if hosts is None:
+            return None
+        paused = [h for h in hosts if h.state == "running"]
+        for host in paused:
+            self.world.pause(host)
+        return hosts, lambda: [self.world.resume(h) for h in paused if h.state == PAUSED]
+
+    def _do_slow_disk(self, action):
+        hosts = self.resolve(action, action.target)
+        if hosts is None:
+            return None
+        disks = [h.disk for h in hosts if hasattr(h, "disk")]
+        entry = (action.index, float(action.params["factor"]))
+        for disk in disks:
+            disk.factors.append(entry)
+        return hosts, lambda: [d.factors.remove(entry) for d in disks if entry in d.factors]
+
+    def _do_set_rate(self, action):
+        producer = self.world.hosts[action.params["producer"]]
+        producer.set_rate(float(action.params["rate"]))
+        return [producer], None
+
+    # -- network faults ----------------------------------------------------------------
+
+    def _cut(self, action, pairs, hosts):
+        net = self.world.net
+        net.cut(pairs)
+        return hosts, lambda: net.uncut(pairs)
+
+    def _do_partition(self, action):
+        groups = []
+        for group in action.params["groups"]:
+            hosts = self.resolve(action, group)
+            if hosts is None:
+                return None
+            groups.append([h.name for h in hosts])
+        pairs = [(a, b) for i, ga in enumerate(groups) for j, gb in enumerate(groups)
+                 if i != j for a in ga for b in gb if a != b]
+        everyone = [self.world.hosts[n] for g in groups for n in g]
+        return self._cut(action, pairs, everyone)
+
+    def _do_isolate(self, action):
+        hosts = self.resolve(action, action.target)
+        if hosts is None:
+            return None
+        inside = {h.name for h in hosts}
+        others = [n for n in self.world.hosts if n not in inside]
+        pairs = [(a, b) for a in sorted(inside) for b in others] + \
+                [(b, a) for a in sorted(inside) for b in others]
+        return self._cut(action, pairs, hosts)
+
+    def _do_one_way(self, action):
+        sources = self.resolve(action, _exprs(action.params["from"]))
+        targets = self.resolve(action, _exprs(action.params["to"]))
+        if sources is None or targets is None:
+            return None
+        pairs = [(a.name, b.name) for a in sources for b in targets if a is not b]
+        return self._cut(action, pairs, sources + targets)
+
+    def _do_degrade(self, action):
+        between = action.params["between"]
+        left = self.resolve(action, _exprs(between[0]))
+        right = self.resolve(action, _exprs(between[1]))
+        if left is None or right is None:
+            return None
+        net = self.world.net
+        links = [net.link(a.name, b.name) for a in left for b in right if a is not b]
+        links += [net.link(b.name, a.name) for a in left for b in right if a is not b]
+        p = action.params
+        override_for = {}
+        for link in links:
+            latency = Sampler(p["latency"], link.rng) if p.get("latency") is not None else None
+            override_for[id(link)] = (action.index, latency, p.get("loss"), p.get("resets"))
+            link.overrides.append(override_for[id(link)])
+
+        def undo():
+            for link in links:
+                if override_for[id(link)] in link.overrides:
+                    link.overrides.remove(override_for[id(link)])
+        return left + right, undo
+
+    def _do_heal(self, action):
+        for index in [i for i, (a, _h, _u) in self.active.items() if a.kind in NETWORK_KINDS]:
+            self._end(index)
+        self.world.net.heal_all()
+        return [], None
+
+
+def _exprs(value) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def _names(hosts) -> tuple:
+    return tuple(h.name for h in hosts)

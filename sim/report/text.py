@@ -1,0 +1,52 @@
+"""The human summary `kafkasim run` prints: what was sent, what was lost and why, the cluster's story."""
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+    return str(value)
+
+
+SECTIONS = (
+    ("records", ("produced", "acked", "failed", "indeterminate", "failed_but_present")),
+    ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
+    ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
+    ("latency", ("ack_p99_ms",)),
+    ("produce errors", ("rejected", "errors")),
+    ("cluster", ("unavailable_s", "leader_elections", "unclean_elections", "isr_shrinks",
+                 "isr_expands", "isr_min")),
+)
+
+
+def render_summary(result, repro: str) -> str:
+    """The summary as text, with expectations and the reproducing command."""
+    s = result.summary
+    buf = io.StringIO()
+    console = Console(file=buf, width=100, force_terminal=False, color_system=None)
+    console.print(f"scenario {s['scenario']}  seed {s['seed']}")
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for title, keys in SECTIONS:
+        table.add_row(title, "  ".join(f"{k} {_fmt(s[k])}" for k in keys))
+    console.print(table)
+    if s["expect"]:
+        exp = Table(title="expectations", title_justify="left")
+        for col in ("key", "wanted", "got", "ok"):
+            exp.add_column(col)
+        for e in s["expect"]:
+            exp.add_row(e["key"], str(e["wanted"]), _fmt(e["got"]), "ok" if e["ok"] else "FAILED")
+        console.print(exp)
+    console.print(f"digest {s['digest']}")
+    if not result.ok:
+        console.print(f"reproduce: {repro}")
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())

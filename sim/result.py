@@ -1,0 +1,48 @@
+"""The result of one run: the summary, the per-record fate table, the trace and the manifest."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FATES = np.array(["indeterminate", "acked", "failed"])
+
+
+@dataclass
+class Result:
+    """What `sim.run` returns. `summary` is CONTRACT §4; the rest is for reports and notebooks."""
+    summary: dict
+    manifest: dict
+    trace: object = field(repr=False)
+    streams: dict = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Every expectation holds (or there are none)."""
+        return all(e["ok"] for e in self.summary["expect"])
+
+    @property
+    def records(self) -> pd.DataFrame:
+        """One row per record: producer, topic, partition, sequence, fate, copies, offsets, latency."""
+        frames = []
+        for s in self.streams.values():
+            acked = s.fate == 1
+            frames.append(pd.DataFrame({
+                "producer": s.producer, "topic": s.topic, "partition": s.partition,
+                "sequence": np.arange(s.n), "send_us": s.send_us,
+                "fate": FATES[s.fate], "ack_us": s.ack_us, "ack_offset": s.ack_offset,
+                "copies": s.copies, "offset": s.first_offset,
+                "lost": acked & (s.copies == 0) & (not s.offline)}))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def frame(self, kind) -> pd.DataFrame:
+        """The trace records of one type as a DataFrame."""
+        return self.trace.frame(kind)
+
+    def write(self, out: Path) -> None:
+        """Write summary.json and manifest.json into out (created if needed)."""
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
+        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")

@@ -1,0 +1,107 @@
+"""`cluster:` -> `Cluster`: brokers, the Kafka release, features, broker config, network, disk.
+
+The release (`version`, a quoted string; default the newest modeled one) decides every
+default. Broker rule Kafka enforces at startup: `replica.fetch.wait.max.ms` <=
+`replica.lag.time.max.ms`. Defaults (CONTRACT §2.1): network `{latency: 1ms, loss: 0,
+resets: 0}`, disk `{write: 20us, fsync: 2ms, os_flush_interval: 30s}`. Not modeled here:
+per-broker overrides, racks, several controllers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sim.scenario.config import read_config
+from sim.scenario.dists import parse_dist
+from sim.scenario.errors import Invalid, Path, choices, describe, quote
+from sim.scenario.fields import MISSING, Ctx, check_keys, integer, mapping
+from sim.scenario.schema import CLUSTER, DISK, NETWORK, fields
+from sim.scenario.spec import Cluster, Disk, Dist, Network
+from sim.scenario.units import parse_duration, parse_probability
+from sim.scenario.versions import KNOWN_VERSIONS, NEWEST
+
+MAX_BROKERS = 100
+DEFAULT_DISK = {"write": "20us", "fsync": "2ms", "os_flush_interval": "30s"}
+
+
+def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
+    """Read `cluster:`; return the spec and the context with the chosen release."""
+    path = ("cluster",)
+    block = mapping(raw, path, "a mapping with brokers, version, config, ...", optional=False)
+    check_keys(block, path, fields(CLUSTER), required=("brokers",))
+    brokers = integer(block["brokers"], path + ("brokers",), 1, MAX_BROKERS, "a number of brokers")
+    ctx = replace(ctx, version=read_version(block.get("version", MISSING), path + ("version",)))
+    features = read_config("feature", block.get("features"), path + ("features",), ctx).freeze()
+    config = read_config("broker", block.get("config"), path + ("config",), ctx)
+    _broker_rules(config.values, path + ("config",))
+    cluster = Cluster(
+        brokers=brokers,
+        version=ctx.version,
+        features=features,
+        config=config.freeze(),
+        network=_network(block.get("network"), path),
+        disk=_disk(block.get("disk"), path),
+    )
+    return cluster, ctx
+
+
+def read_version(value: object, path: Path) -> str:
+    """The Kafka release: a quoted string naming a modeled release."""
+    known = f"one of {choices(KNOWN_VERSIONS)}"
+    if value is MISSING:
+        return NEWEST
+    if isinstance(value, float) and repr(value) in KNOWN_VERSIONS:
+        return repr(value)  # unambiguous: 4.1 can only mean "4.1"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise Invalid(
+            path,
+            f"a quoted release string ({known})",
+            f"the number {describe(value)}",
+            'Quote it: YAML reads an unquoted 0.10 as the number 0.1; write version: "0.10".',
+        )
+    if not isinstance(value, str) or value not in KNOWN_VERSIONS:
+        found = quote(value) if isinstance(value, str) else describe(value)
+        raise Invalid(path, f"a modeled Kafka release ({known})", found)
+    return value
+
+
+def _broker_rules(values: dict, path: Path) -> None:
+    wait, lag = values["replica.fetch.wait.max.ms"], values["replica.lag.time.max.ms"]
+    if wait > lag:
+        raise Invalid(
+            path + ("replica.fetch.wait.max.ms",),
+            f"at most replica.lag.time.max.ms ({lag})",
+            describe(wait),
+            "Kafka refuses this to prevent frequent changes in the ISR.",
+        )
+
+
+def _network(raw: object, parent: Path) -> Network:
+    path = parent + ("network",)
+    block = mapping(raw, path)
+    check_keys(block, path, fields(NETWORK))
+    latency = Dist(kind="constant", value_us=1_000)
+    if "latency" in block:
+        latency = parse_dist(block["latency"], path + ("latency",))
+    return Network(
+        latency=latency,
+        loss=parse_probability(block.get("loss", 0), path + ("loss",), upper_open=True),
+        resets=parse_probability(block.get("resets", 0), path + ("resets",)),
+    )
+
+
+def _disk(raw: object, parent: Path) -> Disk:
+    path = parent + ("disk",)
+    block = mapping(raw, path)
+    check_keys(block, path, fields(DISK))
+    times = {
+        key: parse_duration(block.get(key, default), path + (key,))
+        for key, default in DEFAULT_DISK.items()
+    }
+    if times["os_flush_interval"] < 1:
+        raise Invalid(path + ("os_flush_interval",), "a duration of at least 1us", "0s")
+    return Disk(
+        write_us=times["write"],
+        fsync_us=times["fsync"],
+        os_flush_interval_us=times["os_flush_interval"],
+    )

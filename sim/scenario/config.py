@@ -1,0 +1,159 @@
+"""One `config:` (or `features:`) block -> every modeled property of its scope, with sources.
+
+Resolution order: the value given in the block (`scenario` or `--set`), else for a topic the
+cluster-wide default (`cluster.config` `log.*` or same-named broker property, source
+`cluster log.retention.ms` when the scenario set it), else the release's default
+(`default 4.1`). Broker aliases in coarser units (`log.retention.hours`) are honoured with
+Kafka's precedence (ms > minutes > hours). Inert names are recorded as ignored; a property of
+another scope is an error with a hint to its right place; anything else is an unknown name.
+Cross-field rules of the clients live in `clientrules.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.scenario.errors import Invalid, Path, closest, quote
+from sim.scenario.fields import Ctx, mapping
+from sim.scenario.kafkavalues import coerce
+from sim.scenario.properties import (
+    ALIASES,
+    PROPERTIES,
+    TOPIC,
+    Prop,
+    inert_entry,
+    is_inert,
+    other_scopes,
+    suggestions,
+    topic_name_for,
+)
+from sim.scenario.spec import Config
+from sim.scenario.versions import defaults
+
+WHAT = {
+    "broker": "a broker property",
+    "topic": "a topic property",
+    "producer": "a producer property",
+    "consumer": "a consumer property",
+    "feature": "a feature name",
+}
+WHERE = {
+    "broker": "cluster.config",
+    "topic": "a topic's config",
+    "producer": "a producer's config",
+    "consumer": "a consumer group's config",
+    "feature": "cluster.features",
+}
+
+
+@dataclass
+class Draft:
+    """A config being resolved; `freeze()` makes the immutable `Config`."""
+
+    scope: str
+    path: Path
+    values: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    ignored: list = field(default_factory=list)
+    explicit: set = field(default_factory=set)
+
+    def adjust(self, name: str, value: object, why: str) -> None:
+        """Change a value the way Kafka itself would, recording why."""
+        self.values[name] = value
+        self.sources[name] = f"adjusted ({why})"
+
+    def freeze(self) -> Config:
+        return Config(self.scope, self.values, self.sources, tuple(self.ignored))
+
+
+def read_config(
+    scope: str, raw: object, path: Path, ctx: Ctx, inherit: Config | None = None
+) -> Draft:
+    """Resolve one block of `scope` properties at `path` (topic blocks inherit from `inherit`)."""
+    block = mapping(raw, path, f"a mapping of {WHAT[scope].removeprefix('a ')}s")
+    draft = Draft(scope, path)
+    given, aliases = {}, {}
+    for key, value in block.items():
+        key_path = path + (key,)
+        if key in PROPERTIES[scope]:
+            given[key] = (coerce(PROPERTIES[scope][key], value, key_path), ctx.origin(key_path))
+        elif scope == "broker" and key in ALIASES:
+            aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
+        elif is_inert(scope, key):
+            draft.ignored.append(key)
+        else:
+            raise misplaced(scope, key, key_path)
+    _apply_aliases(given, aliases)
+    _fill(draft, given, ctx, inherit)
+    return draft
+
+
+def _alias_value(alias: str, value: object, path: Path) -> int:
+    target, factor = ALIASES[alias]
+    lo = 1 if target == "log.roll.ms" else -1
+    hours = coerce(Prop(alias, "broker", "int", "", lo), value, path)
+    return -1 if hours < 0 else hours * factor
+
+
+def _apply_aliases(given: dict, aliases: dict) -> None:
+    for alias in ALIASES:  # table order = Kafka's precedence among aliases
+        target = ALIASES[alias][0]
+        if alias in aliases and target not in given:
+            value, origin = aliases[alias]
+            given[target] = (value, f"{origin} ({alias})")
+
+
+def _fill(draft: Draft, given: dict, ctx: Ctx, inherit: Config | None) -> None:
+    for name, prop in PROPERTIES[draft.scope].items():
+        if name in given:
+            draft.values[name], draft.sources[name] = given[name]
+            draft.explicit.add(name)
+        elif inherit is not None and prop.broker_name:
+            draft.values[name] = inherit[prop.broker_name]
+            draft.sources[name] = _inherited(inherit, prop.broker_name)
+        else:
+            draft.values[name] = defaults(ctx.version, draft.scope)[name]
+            draft.sources[name] = f"default {ctx.version}"
+
+
+def _inherited(cluster: Config, broker_name: str) -> str:
+    source = cluster.source(broker_name)
+    return source if source.startswith("default") else f"cluster {broker_name}"
+
+
+def misplaced(scope: str, key: str, path: Path) -> Invalid:
+    """The error for a name that is not accepted in `scope`: wrong level, or unknown."""
+    others = other_scopes(scope, key)
+    if scope == "topic" and ("broker" in others or key in ALIASES):
+        better = topic_name_for(ALIASES.get(key, (key,))[0])
+        hint = (
+            f"Did you mean {better}?"
+            if better
+            else "It is a broker setting: put it in cluster.config."
+        )
+        return Invalid(path, WHAT[scope], f"the broker property {quote(key)}", hint)
+    if scope == "broker" and "topic" in others:
+        return Invalid(
+            path,
+            WHAT[scope],
+            f"the topic property {quote(key)}",
+            f"Did you mean {TOPIC[key].broker_name}?",
+        )
+    if others:
+        return Invalid(
+            path,
+            WHAT[scope],
+            f"the {others[0]} property {quote(key)}",
+            f"It belongs in {WHERE[others[0]]}.",
+        )
+    entry = inert_entry(scope, key)
+    if entry is not None:
+        where = " and ".join(WHERE[s] for s in entry[1])
+        return Invalid(
+            path, WHAT[scope], f"{quote(key)}, a setting accepted (and ignored) only in {where}", ""
+        )
+    hint = (
+        closest(key, suggestions(scope))
+        or "`kafkasim validate --explain` lists the modeled properties."
+    )
+    return Invalid(path, WHAT[scope], quote(key), hint)

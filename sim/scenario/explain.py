@@ -1,0 +1,242 @@
+"""`explain(scenario)`: the effective configuration as plain text, for `validate --explain`.
+
+Every modeled Kafka property of the cluster, each topic, producer and consumer group, with its
+value and its source (`default 4.1`, `scenario`, `--set`, `cluster log.retention.ms`,
+`adjusted (...)`), the inert properties given ("ignored (not modeled)"), and the scenario's
+own fields with `default` / `scenario` / `--set`. Millisecond and byte values carry a human
+reading (`604800000  (7d)`). Plain text, so it reads the same in a terminal, a log or a diff.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from sim.scenario.errors import dotted
+from sim.scenario.properties import LONG_MAX, PROPERTIES, inert_note
+from sim.scenario.spec import Action, Config, Dist, Scenario
+from sim.scenario.units import format_duration, format_rate, format_size
+
+_NAME_WIDTH, _VALUE_WIDTH = 46, 26
+
+
+def explain(scenario: Scenario) -> str:
+    """Render the effective configuration of `scenario`."""
+    lines = _header(scenario) + _cluster(scenario)
+    for name, topic in scenario.topics.items():
+        rows = [
+            _field(scenario, ("topics", name, "partitions"), topic.partitions),
+            _field(scenario, ("topics", name, "replication.factor"), topic.replication_factor),
+            _field(scenario, ("topics", name, "assignment"), _assignment(topic.assignment)),
+        ]
+        lines += ["", f"topic {name}", *_rows(rows, 2), *_config(topic.config)]
+    for name, producer in scenario.producers.items():
+        lines += [
+            "",
+            f"producer {name}",
+            *_rows(_producer_rows(scenario, name, producer), 2),
+            *_config(producer.config),
+        ]
+    for name, group in scenario.consumers.items():
+        lines += [
+            "",
+            f"consumer group {name}",
+            *_rows(_group_rows(scenario, name, group), 2),
+            *_config(group.config),
+        ]
+    timeline = [f"  {_action(action)}" for action in scenario.timeline] or ["  (no entries)"]
+    expect = [f"  {e.key} {e.op} {e.value:g}" for e in scenario.expect] or ["  (none)"]
+    lines += ["", "timeline", *timeline, "", "expect", *expect]
+    return "\n".join(lines) + "\n"
+
+
+def _header(s: Scenario) -> list[str]:
+    lines = [f"scenario {s.name}  ({s.source})"]
+    if s.description:
+        lines += textwrap.wrap(
+            " ".join(s.description.split()), 96, initial_indent="  ", subsequent_indent="  "
+        )
+    rows = [
+        _field(s, ("seed",), s.seed),
+        _field(s, ("duration",), format_duration(s.duration_us)),
+        _field(s, ("drain",), format_duration(s.drain_us)),
+    ]
+    lines += _rows(rows, 2)
+    if s.overrides:
+        lines.append(f"  --set {' '.join(s.overrides)}")
+    return lines
+
+
+def _cluster(s: Scenario) -> list[str]:
+    c = s.cluster
+    rows = [
+        _field(s, ("cluster", "brokers"), c.brokers),
+        _field(s, ("cluster", "version"), c.version),
+        _field(s, ("cluster", "network", "latency"), dist_text(c.network.latency)),
+        _field(s, ("cluster", "network", "loss"), c.network.loss),
+        _field(s, ("cluster", "network", "resets"), c.network.resets),
+        _field(s, ("cluster", "disk", "write"), format_duration(c.disk.write_us)),
+        _field(s, ("cluster", "disk", "fsync"), format_duration(c.disk.fsync_us)),
+        _field(
+            s,
+            ("cluster", "disk", "os_flush_interval"),
+            format_duration(c.disk.os_flush_interval_us),
+        ),
+    ]
+    return ["", "cluster", *_rows(rows, 2), *_config(c.features, "features"), *_config(c.config)]
+
+
+def _producer_rows(s: Scenario, name: str, p) -> list[tuple[str, str, str]]:
+    base = ("producers", name)
+    where = (
+        p.topic
+        if p.steps is None
+        else " -> ".join(
+            f"{st.topic}:{st.event}" + (f" +{format_duration(st.after_us)}" if st.after_us else "")
+            for st in p.steps
+        )
+    )
+    keys = (
+        "null (sticky partitioner)"
+        if p.keys is None
+        else (f"{p.keys} keys" if isinstance(p.keys, int) else f"{len(p.keys)} listed keys")
+    )
+    return [
+        _field(s, base + ("topic" if p.steps is None else "steps",), where),
+        _field(s, base + ("rate",), format_rate(p.rate)),
+        _field(s, base + ("keys",), keys),
+        _field(s, base + ("value_size",), format_size(p.value_size)),
+        _field(s, base + ("arrivals",), p.arrivals),
+        _field(s, base + ("tombstones",), p.tombstones),
+    ]
+
+
+def _group_rows(s: Scenario, name: str, g) -> list[tuple[str, str, str]]:
+    base = ("consumers", name)
+    poison = "none"
+    if g.on_poison:
+        q = g.on_poison
+        poison = f"{q.retries} retries, backoff {format_duration(q.backoff_us)}, then {q.then}" + (
+            f" to {q.dlq_topic}" if q.dlq_topic else ""
+        )
+    topics_key = "topic" if "topic" in _raw(s, base) else "topics"
+    return [
+        _field(s, base + (topics_key,), ", ".join(g.topics)),
+        _field(s, base + ("members",), g.members),
+        _field(s, base + ("processing",), dist_text(g.processing)),
+        _field(s, base + ("commit",), g.commit),
+        _field(s, base + ("virtual_partitions",), g.virtual_partitions),
+        _field(s, base + ("long_running",), g.long_running),
+        _field(s, base + ("on_poison",), poison),
+    ]
+
+
+def _raw(s: Scenario, path: tuple) -> object:
+    node: object = s.raw
+    for key in path:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+        else:
+            return None
+    return node
+
+
+def _field(s: Scenario, path: tuple, value: object) -> tuple[str, str, str]:
+    dotted_path = dotted(path)
+    if any(dotted_path == p or dotted_path.startswith(p + ".") for p in s.set_paths):
+        origin = "--set"
+    else:
+        origin = "scenario" if _raw(s, path) is not None else "default"
+    label = dotted(path[-2:]) if len(path) > 1 and path[-2] in ("network", "disk") else path[-1]
+    return label, value_text(value), origin
+
+
+def _config(config: Config, title: str = "config") -> list[str]:
+    rows = [
+        (name, _kafka_text(config.scope, name, value), config.source(name))
+        for name, value in config.items()
+    ]
+    lines = [f"  {title}", *_rows(rows, 4)]
+    for name in config.ignored:
+        note = inert_note(name)
+        lines.append(
+            f"    {name:<{_NAME_WIDTH}} ignored (not modeled{': ' + note if note else ''})"
+        )
+    return lines
+
+
+def _rows(rows: list[tuple[str, str, str]], indent: int) -> list[str]:
+    pad = " " * indent
+    return [
+        f"{pad}{name:<{_NAME_WIDTH}} {value:<{_VALUE_WIDTH}} {source}".rstrip()
+        for name, value, source in rows
+    ]
+
+
+def value_text(value: object) -> str:
+    """Render a value the way a scenario would write it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def _kafka_text(scope: str, name: str, value: object) -> str:
+    unit = PROPERTIES[scope][name].unit
+    text = value_text(value)
+    if name == "acks":
+        return "all (-1)" if value == -1 else text
+    if isinstance(value, bool) or not isinstance(value, int):
+        return text
+    if value == LONG_MAX:
+        return f"{text}  (never)"
+    if value == -1 and unit in ("ms", "bytes"):
+        return f"{text}  (unlimited)"
+    if unit == "ms" and value >= 1_000:
+        return f"{text}  ({format_duration(value * 1_000)})"
+    if unit == "bytes" and value >= 1_024 and value % 1_024 == 0:
+        return f"{text}  ({format_size(value)})"
+    return text
+
+
+def dist_text(dist: Dist) -> str:
+    """Render a distribution: `1ms`, `exp mean 2ms`, `lognormal median 1ms p99 8ms`."""
+    if dist.kind == "constant":
+        return format_duration(dist.value_us)
+    if dist.kind == "exp":
+        return f"exp mean {format_duration(dist.mean_us)}"
+    return f"lognormal median {format_duration(dist.median_us)} p99 {format_duration(dist.p99_us)}"
+
+
+def _assignment(assignment: tuple) -> str:
+    shown = " ".join("[" + ",".join(map(str, replicas)) + "]" for replicas in assignment[:8])
+    return shown + (f" ... ({len(assignment)} partitions)" if len(assignment) > 8 else "")
+
+
+def _action(action: Action) -> str:
+    params = ", ".join(
+        f"{k}={_param_text(action.kind, k, v)}" for k, v in action.params.items() if v is not None
+    )
+    target = "" if action.kind in ("partition", "one_way", "degrade") else " ".join(action.target)
+    parts = [f"{format_duration(action.at_us):>8}", action.kind, target, params]
+    if action.for_us is not None:
+        parts.append(f"for {format_duration(action.for_us)}")
+    return "  ".join(part for part in parts if part) + f"   (entry {action.index})"
+
+
+def _param_text(kind: str, key: str, value: object) -> str:
+    if isinstance(value, Dist):
+        return dist_text(value)
+    if kind == "set_rate" and key == "rate":
+        return format_rate(value)
+    if key == "to" and isinstance(value, tuple):
+        return f"time {format_duration(value[1])}" if value[0] == "time" else f"offset {value[1]}"
+    if key == "groups":
+        return " | ".join(" ".join(group) for group in value)
+    if key == "between":
+        return " <-> ".join(value)
+    return value_text(value)

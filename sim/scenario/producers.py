@@ -1,0 +1,118 @@
+"""`producers:` -> `Producer` specs: what each producer sends, how fast, with which client config.
+
+A producer sends to one `topic`, or with `steps` a causal sequence of records per event (all
+with the same key; `after` is the delay since the previous step), so `rate` counts events.
+`keys`: null (keyless: sticky partitioner), a count N (keys "0".."N-1") or a list of strings.
+Defaults (CONTRACT §2.1): keys null, value_size 100B, arrivals even, tombstones 0; `rate` is
+required. Value sizes are capped at 1GiB. The client config follows `clientrules.py`.
+"""
+
+from __future__ import annotations
+
+from sim.scenario.clientrules import settle_producer
+from sim.scenario.config import read_config
+from sim.scenario.errors import Invalid, Path, closest, describe, quote
+from sim.scenario.fields import Ctx, check_keys, choice, integer, mapping, text
+from sim.scenario.names import host_name
+from sim.scenario.schema import PRODUCER, STEP, fields
+from sim.scenario.spec import Producer, Step
+from sim.scenario.units import parse_duration, parse_probability, parse_rate, parse_size
+
+MAX_VALUE_SIZE = 1 << 30
+MAX_KEYS = 2**31 - 1
+
+
+def build_producers(raw: object, topics: dict, ctx: Ctx) -> dict[str, Producer]:
+    """Read every producer, in file order."""
+    block = mapping(raw, ("producers",), "a mapping of producer names to producers")
+    return {
+        name: _producer(name, entry, ("producers", name), topics, ctx)
+        for name, entry in block.items()
+    }
+
+
+def _producer(name: str, raw: object, path: Path, topics: dict, ctx: Ctx) -> Producer:
+    host_name(name, path, "producer")
+    entry = mapping(raw, path, "a mapping with topic, rate, ...", optional=False)
+    check_keys(entry, path, fields(PRODUCER), required=("rate",))
+    topic, steps = _destination(entry, path, topics)
+    value_size = parse_size(entry.get("value_size", "100B"), path + ("value_size",))
+    if value_size > MAX_VALUE_SIZE:
+        raise Invalid(
+            path + ("value_size",), "a value size of at most 1GiB", quote(entry["value_size"])
+        )
+    config = read_config("producer", entry.get("config"), path + ("config",), ctx)
+    settle_producer(config)
+    return Producer(
+        name=name,
+        topic=topic,
+        steps=steps,
+        rate=parse_rate(entry["rate"], path + ("rate",)),
+        keys=_keys(entry.get("keys"), path + ("keys",)),
+        value_size=value_size,
+        arrivals=choice(entry.get("arrivals", "even"), path + ("arrivals",), ("even", "poisson")),
+        tombstones=parse_probability(entry.get("tombstones", 0), path + ("tombstones",)),
+        config=config.freeze(),
+    )
+
+
+def _destination(entry: dict, path: Path, topics: dict) -> tuple[str | None, tuple | None]:
+    if ("topic" in entry) == ("steps" in entry):
+        found = "both" if "topic" in entry else "neither"
+        raise Invalid(path + ("topic",), "either topic or steps", found)
+    if "topic" in entry:
+        return declared_topic(entry["topic"], path + ("topic",), topics), None
+    return None, _steps(entry["steps"], path + ("steps",), topics)
+
+
+def declared_topic(value: object, path: Path, topics: dict) -> str:
+    """Check that `value` names a declared topic."""
+    name = text(value, path, "a topic name")
+    if name not in topics:
+        hint = closest(name, topics) or "Declare it under topics: (topics are not auto-created)."
+        raise Invalid(
+            path, f"a declared topic ({', '.join(topics) or 'none declared'})", quote(name), hint
+        )
+    return name
+
+
+def _steps(raw: object, path: Path, topics: dict) -> tuple[Step, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise Invalid(path, "a non-empty list of {topic, event, after} steps", describe(raw))
+    steps, events = [], set()
+    for index, item in enumerate(raw):
+        step_path = path + (index,)
+        entry = mapping(item, step_path, "a mapping with topic, event and after", optional=False)
+        check_keys(entry, step_path, fields(STEP), required=("topic", "event"))
+        event = text(entry["event"], step_path + ("event",), "an event name", r"\S.{0,199}")
+        if event in events:
+            raise Invalid(
+                step_path + ("event",), "an event name not used by an earlier step", quote(event)
+            )
+        events.add(event)
+        steps.append(
+            Step(
+                topic=declared_topic(entry["topic"], step_path + ("topic",), topics),
+                event=event,
+                after_us=parse_duration(entry.get("after", "0s"), step_path + ("after",)),
+            )
+        )
+    return tuple(steps)
+
+
+def _keys(raw: object, path: Path) -> None | int | tuple[str, ...]:
+    if raw is None:
+        return None
+    if isinstance(raw, list):
+        if not raw:
+            raise Invalid(path, "a non-empty list of keys", "an empty list")
+        for index, key in enumerate(raw):
+            if not isinstance(key, str):
+                raise Invalid(
+                    path + (index,),
+                    "a key string",
+                    describe(key),
+                    "Keys are strings; quote numbers.",
+                )
+        return tuple(raw)
+    return integer(raw, path, 1, MAX_KEYS, "a number of keys, a list of keys or null")

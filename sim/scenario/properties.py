@@ -1,0 +1,276 @@
+"""The Kafka properties kafkasim models, the inert ones it accepts, and nothing else.
+
+Each modeled property has a scope (broker = `cluster.config`, topic = `topics.T.config`,
+producer, consumer, feature = `cluster.features`), a value kind, a unit and the range Kafka's
+ConfigDef enforces. Where a property drives a periodic timer in the simulation the minimum
+is 1 even if Kafka allows 0 (a zero period would spin). A topic property names its
+cluster-wide default (`retention.ms` <- `log.retention.ms`). Defaults are NOT here: they live
+in `versions.py`, keyed by Kafka release. Inert properties are names a pasted real config
+contains (listeners, serializers, ...): accepted, recorded as ignored, no effect. Not modeled:
+transactions, quotas, SSL/SASL, compression, the KIP-848 consumer protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCOPES = ("broker", "topic", "producer", "consumer", "feature")
+LONG_MAX = 9_223_372_036_854_775_807
+JAVA_RANGE = {
+    "int": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), LONG_MAX),
+    "short": (-(2**15), 2**15 - 1),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    """One modeled Kafka property."""
+
+    name: str
+    scope: str
+    kind: str  # int | long | short | bool | enum | acks | strategies | policy | optional_str
+    unit: str = ""  # ms | bytes | count | ""
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+    broker_name: str | None = None  # topic scope: the cluster-wide default it inherits
+    unsupported: tuple[tuple[str, str], ...] = ()  # Kafka values kafkasim refuses, with why
+
+
+def _props(scope: str, *rows: tuple) -> dict[str, Prop]:
+    """Build one scope's table from compact rows (name, kind, unit, lo, hi, extra...)."""
+    table = {}
+    for name, kind, unit, lo, hi, *extra in rows:
+        options = extra[0] if extra else {}
+        table[name] = Prop(name, scope, kind, unit, lo, hi, **options)
+    return table
+
+
+BROKER = _props(
+    "broker",
+    ("min.insync.replicas", "int", "count", 1, None),
+    ("unclean.leader.election.enable", "bool", "", None, None),
+    ("unclean.leader.election.interval.ms", "long", "ms", 1, None),
+    ("replica.lag.time.max.ms", "long", "ms", 1, None),
+    ("replica.fetch.wait.max.ms", "int", "ms", 0, None),
+    ("replica.fetch.max.bytes", "int", "bytes", 0, None),
+    ("replica.fetch.backoff.ms", "int", "ms", 0, None),
+    ("replica.high.watermark.checkpoint.interval.ms", "long", "ms", 1, None),
+    ("broker.session.timeout.ms", "int", "ms", 1, None),
+    ("broker.heartbeat.interval.ms", "int", "ms", 1, None),
+    ("controlled.shutdown.enable", "bool", "", None, None),
+    ("offsets.topic.num.partitions", "int", "count", 1, None),
+    ("offsets.topic.replication.factor", "short", "count", 1, None),
+    ("offsets.commit.timeout.ms", "int", "ms", 1, None),
+    ("group.initial.rebalance.delay.ms", "int", "ms", 0, None),
+    ("group.min.session.timeout.ms", "int", "ms", 0, None),
+    ("group.max.session.timeout.ms", "int", "ms", 0, None),
+    ("log.retention.check.interval.ms", "long", "ms", 1, None),
+    ("log.retention.ms", "long", "ms", -1, None),
+    ("log.retention.bytes", "long", "bytes", -1, None),
+    ("log.segment.bytes", "int", "bytes", 1 << 20, None),
+    ("log.roll.ms", "long", "ms", 1, None),
+    ("log.cleanup.policy", "policy", "", None, None),
+    ("log.flush.interval.messages", "long", "count", 1, None),
+    ("log.flush.interval.ms", "long", "ms", 0, None),
+    ("log.cleaner.delete.retention.ms", "long", "ms", 0, None),
+)
+
+TOPIC = _props(
+    "topic",
+    ("min.insync.replicas", "int", "count", 1, None, {"broker_name": "min.insync.replicas"}),
+    (
+        "unclean.leader.election.enable",
+        "bool",
+        "",
+        None,
+        None,
+        {"broker_name": "unclean.leader.election.enable"},
+    ),
+    ("retention.ms", "long", "ms", -1, None, {"broker_name": "log.retention.ms"}),
+    ("retention.bytes", "long", "bytes", -1, None, {"broker_name": "log.retention.bytes"}),
+    ("segment.bytes", "int", "bytes", 1 << 20, None, {"broker_name": "log.segment.bytes"}),
+    ("segment.ms", "long", "ms", 1, None, {"broker_name": "log.roll.ms"}),
+    ("cleanup.policy", "policy", "", None, None, {"broker_name": "log.cleanup.policy"}),
+    ("flush.messages", "long", "count", 1, None, {"broker_name": "log.flush.interval.messages"}),
+    ("flush.ms", "long", "ms", 0, None, {"broker_name": "log.flush.interval.ms"}),
+    (
+        "delete.retention.ms",
+        "long",
+        "ms",
+        0,
+        None,
+        {"broker_name": "log.cleaner.delete.retention.ms"},
+    ),
+)
+
+PRODUCER = _props(
+    "producer",
+    ("acks", "acks", "", None, None),
+    ("enable.idempotence", "bool", "", None, None),
+    ("retries", "int", "count", 0, None),
+    ("delivery.timeout.ms", "int", "ms", 0, None),
+    ("request.timeout.ms", "int", "ms", 0, None),
+    ("linger.ms", "long", "ms", 0, None),
+    ("batch.size", "int", "bytes", 0, None),
+    ("max.in.flight.requests.per.connection", "int", "count", 1, None),
+    ("retry.backoff.ms", "long", "ms", 0, None),
+    ("retry.backoff.max.ms", "long", "ms", 0, None),
+    ("metadata.max.age.ms", "long", "ms", 1, None),
+    ("max.block.ms", "long", "ms", 0, None),
+    ("buffer.memory", "long", "bytes", 0, None),
+)
+
+CONSUMER = _props(
+    "consumer",
+    ("session.timeout.ms", "int", "ms", 1, None),
+    ("heartbeat.interval.ms", "int", "ms", 1, None),
+    ("max.poll.interval.ms", "int", "ms", 1, None),
+    ("max.poll.records", "int", "count", 1, None),
+    ("enable.auto.commit", "bool", "", None, None),
+    ("auto.commit.interval.ms", "int", "ms", 1, None),
+    ("auto.offset.reset", "enum", "", None, None, {"choices": ("latest", "earliest", "none")}),
+    ("fetch.min.bytes", "int", "bytes", 0, None),
+    ("fetch.max.wait.ms", "int", "ms", 0, None),
+    ("fetch.max.bytes", "int", "bytes", 0, None),
+    ("max.partition.fetch.bytes", "int", "bytes", 0, None),
+    ("request.timeout.ms", "int", "ms", 0, None),
+    ("metadata.max.age.ms", "long", "ms", 1, None),
+    ("retry.backoff.ms", "long", "ms", 0, None),
+    ("retry.backoff.max.ms", "long", "ms", 0, None),
+    ("group.instance.id", "optional_str", "", None, None),
+    ("partition.assignment.strategy", "strategies", "", None, None),
+    (
+        "isolation.level",
+        "enum",
+        "",
+        None,
+        None,
+        {
+            "choices": ("read_uncommitted",),
+            "unsupported": (("read_committed", "kafkasim does not model transactions yet."),),
+        },
+    ),
+    (
+        "group.protocol",
+        "enum",
+        "",
+        None,
+        None,
+        {
+            "choices": ("classic",),
+            "unsupported": (
+                (
+                    "consumer",
+                    "kafkasim models the classic group protocol only; "
+                    "the KIP-848 consumer protocol is not modeled yet.",
+                ),
+            ),
+        },
+    ),
+)
+
+FEATURE = _props("feature", ("eligible.leader.replicas.version", "short", "", 0, 1))
+
+PROPERTIES: dict[str, dict[str, Prop]] = {
+    "broker": BROKER,
+    "topic": TOPIC,
+    "producer": PRODUCER,
+    "consumer": CONSUMER,
+    "feature": FEATURE,
+}
+
+# Broker names that set another modeled property in a coarser unit (Kafka: ms > minutes > hours).
+ALIASES: dict[str, tuple[str, int]] = {
+    "log.retention.minutes": ("log.retention.ms", 60_000),
+    "log.retention.hours": ("log.retention.ms", 3_600_000),
+    "log.roll.hours": ("log.roll.ms", 3_600_000),
+}
+
+_B, _T, _P, _C = "broker", "topic", "producer", "consumer"
+_CLIENTS = (_P, _C)
+# (name, or prefix ending in '.' + '*', scopes, note shown by explain)
+INERT: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("listeners", (_B,), ""),
+    ("advertised.listeners", (_B,), ""),
+    ("listener.security.protocol.map", (_B,), ""),
+    ("inter.broker.listener.name", (_B,), ""),
+    ("controller.listener.names", (_B,), ""),
+    ("log.dirs", (_B,), ""),
+    ("log.dir", (_B,), ""),
+    ("num.network.threads", (_B,), ""),
+    ("num.io.threads", (_B,), ""),
+    ("num.recovery.threads.per.data.dir", (_B,), ""),
+    ("socket.*", (_B,), ""),
+    ("zookeeper.connect", (_B,), ""),
+    ("zookeeper.connection.timeout.ms", (_B,), ""),
+    ("process.roles", (_B,), ""),
+    ("node.id", (_B,), ""),
+    ("broker.id", (_B,), ""),
+    ("controller.quorum.voters", (_B,), ""),
+    ("controller.quorum.bootstrap.servers", (_B,), ""),
+    ("auto.create.topics.enable", (_B,), "topics must be declared"),
+    ("num.partitions", (_B,), "declare partitions per topic"),
+    ("default.replication.factor", (_B,), "declare replication.factor per topic"),
+    ("delete.topic.enable", (_B,), ""),
+    ("transaction.state.log.replication.factor", (_B,), "transactions are not modeled"),
+    ("transaction.state.log.min.isr", (_B,), "transactions are not modeled"),
+    ("share.coordinator.state.topic.*", (_B,), ""),
+    ("metric.reporters", (_B, _P, _C), ""),
+    ("compression.type", (_B, _T, _P), "compression is not modeled"),
+    ("security.protocol", (_B, _P, _C), ""),
+    ("ssl.*", (_B, _P, _C), ""),
+    ("sasl.*", (_B, _P, _C), ""),
+    ("bootstrap.servers", _CLIENTS, ""),
+    ("client.id", _CLIENTS, ""),
+    ("client.dns.lookup", _CLIENTS, ""),
+    ("interceptor.classes", _CLIENTS, ""),
+    ("key.serializer", (_P,), ""),
+    ("value.serializer", (_P,), ""),
+    ("key.deserializer", (_C,), ""),
+    ("value.deserializer", (_C,), ""),
+    ("group.id", (_C,), "the group id is the consumer entry's name"),
+)
+
+
+def inert_entry(scope: str, name: str) -> tuple[str, tuple[str, ...], str] | None:
+    """Return the inert-table entry matching `name` in any scope (exact name or prefix)."""
+    for entry in INERT:
+        pattern = entry[0]
+        if name == pattern or (pattern.endswith("*") and name.startswith(pattern[:-1])):
+            return entry
+    return None
+
+
+def is_inert(scope: str, name: str) -> bool:
+    """True when `name` is an inert property accepted in `scope`."""
+    entry = inert_entry(scope, name)
+    return entry is not None and scope in entry[1]
+
+
+def inert_note(name: str) -> str:
+    """The note explain shows next to an ignored property, if any."""
+    entry = inert_entry("", name)
+    return entry[2] if entry else ""
+
+
+def other_scopes(scope: str, name: str) -> list[str]:
+    """Scopes other than `scope` in which `name` is a modeled property."""
+    return [other for other in SCOPES if other != scope and name in PROPERTIES[other]]
+
+
+def topic_name_for(broker_name: str) -> str | None:
+    """The topic property whose cluster-wide default is `broker_name`, if any."""
+    for prop in TOPIC.values():
+        if prop.broker_name == broker_name:
+            return prop.name
+    return None
+
+
+def suggestions(scope: str) -> list[str]:
+    """Every name accepted in `scope` (modeled, aliases, exact inert names), for hints."""
+    names = list(PROPERTIES[scope])
+    if scope == "broker":
+        names += list(ALIASES)
+    return names + [n for n, scopes, _ in INERT if scope in scopes and not n.endswith("*")]

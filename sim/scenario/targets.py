@@ -1,0 +1,138 @@
+"""Target expressions of timeline entries, checked against what the scenario declares.
+
+A target is a host name (`broker-N`, `controller`, a producer, a member `<group>-<i>`),
+`all-brokers`, `any-broker`, or a role read from the controller when the entry fires:
+`leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, or `__consumer_offsets`
+when groups exist) and `coordinator(G)`. Roles and `*-brokers` denote brokers. Members exist
+for i < members plus the `add_member` entries that fire earlier. Which kinds of host an action
+accepts is decided in `timeline.py`; resolution to hosts happens in the simulator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sim.scenario.errors import Invalid, Path, choices, closest, describe, quote
+
+_BROKER = re.compile(r"broker-(0|[1-9]\d*)")
+_ROLE = re.compile(r"(leader|follower|followers)\((.+)/(0|[1-9]\d*)\)")
+_COORDINATOR = re.compile(r"coordinator\((.+)\)")
+_MEMBER = re.compile(r"(.+)-(0|[1-9]\d*)")
+KIND_TEXT = {
+    "broker": "a broker",
+    "controller": "the controller",
+    "producer": "a producer",
+    "member": "a consumer member",
+}
+
+
+@dataclass
+class Hosts:
+    """What targets may name; `members` grows as `add_member` entries are read in time order."""
+
+    brokers: int
+    producers: tuple[str, ...]
+    members: dict[str, int]
+    partitions: dict[str, int]  # topic -> partitions, __consumer_offsets included when groups exist
+
+    def concrete(self) -> list[str]:
+        names = [f"broker-{b}" for b in range(self.brokers)] + ["controller", *self.producers]
+        names += [f"{g}-{i}" for g, n in self.members.items() for i in range(n)]
+        return names + ["all-brokers", "any-broker"]
+
+
+def classify(expr: str, path: Path, hosts: Hosts) -> str:
+    """Return `broker`, `controller`, `producer` or `member` for a valid expression."""
+    if expr in ("all-brokers", "any-broker"):
+        return "broker"
+    if expr == "controller":
+        return "controller"
+    if expr in hosts.producers:
+        return "producer"
+    for check in (_broker, _role, _coordinator, _member):
+        kind = check(expr, path, hosts)
+        if kind:
+            return kind
+    raise Invalid(
+        path,
+        "a host (broker-N, controller, a producer, <group>-<i>), all-brokers, "
+        "any-broker or a role (leader(T/P), follower(T/P), followers(T/P), "
+        "coordinator(G))",
+        quote(expr),
+        _hint(expr, hosts),
+    )
+
+
+def _hint(expr: str, hosts: Hosts) -> str:
+    if expr in hosts.members:
+        last = hosts.members[expr] - 1
+        return f"Group members are hosts: {expr}-0 .. {expr}-{last}."
+    return closest(expr, hosts.concrete())
+
+
+def _broker(expr: str, path: Path, hosts: Hosts) -> str:
+    match = _BROKER.fullmatch(expr)
+    if not match:
+        return ""
+    if int(match.group(1)) >= hosts.brokers:
+        raise Invalid(path, f"a broker from broker-0 to broker-{hosts.brokers - 1}", quote(expr))
+    return "broker"
+
+
+def _role(expr: str, path: Path, hosts: Hosts) -> str:
+    match = _ROLE.fullmatch(expr)
+    if not match:
+        return ""
+    role, topic, partition = match.group(1), match.group(2), int(match.group(3))
+    if topic not in hosts.partitions:
+        raise Invalid(
+            path, f"a declared topic in {role}(T/P)", quote(topic), closest(topic, hosts.partitions)
+        )
+    if partition >= hosts.partitions[topic]:
+        last = hosts.partitions[topic] - 1
+        raise Invalid(path, f"a partition of {topic} from 0 to {last}", quote(expr))
+    return "broker"
+
+
+def _coordinator(expr: str, path: Path, hosts: Hosts) -> str:
+    match = _COORDINATOR.fullmatch(expr)
+    if not match:
+        return ""
+    if match.group(1) not in hosts.members:
+        raise Invalid(
+            path,
+            "a declared consumer group in coordinator(G)",
+            quote(match.group(1)),
+            closest(match.group(1), hosts.members),
+        )
+    return "broker"
+
+
+def _member(expr: str, path: Path, hosts: Hosts) -> str:
+    match = _MEMBER.fullmatch(expr)
+    if not match or match.group(1) not in hosts.members:
+        return ""
+    group, index = match.group(1), int(match.group(2))
+    count = hosts.members[group]
+    if index >= count:
+        raise Invalid(
+            path,
+            f"a member of {group} from {group}-0 to {group}-{count - 1} at that time",
+            quote(expr),
+            "add_member adds the next index.",
+        )
+    return "member"
+
+
+def check_target(
+    expr: object, path: Path, hosts: Hosts, kinds: tuple[str, ...], action: str
+) -> str:
+    """Check one target expression and that it denotes a host kind the action accepts."""
+    if not isinstance(expr, str):
+        raise Invalid(path, "a host name or role", describe(expr))
+    kind = classify(expr, path, hosts)
+    if kind not in kinds:
+        wanted = choices(KIND_TEXT[k] for k in kinds)
+        raise Invalid(path, f"{wanted} for {action}", f"{KIND_TEXT[kind]} {quote(expr)}")
+    return expr

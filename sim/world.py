@@ -1,0 +1,104 @@
+"""A built run: every host, the network and the clock, in the start state of CONTRACT §2.3.
+
+At t = 0 every broker is registered and unfenced, every partition is led by
+its first replica with ISR = all replicas and leader epoch 0, and producers
+hold full metadata and (when idempotent) a producer id. The world also maps
+the timeline's verbs onto the hosts and runs the drain.
+"""
+
+from sim.clients.producer import Producer
+from sim.cluster.broker import Broker
+from sim.cluster.controller import Controller
+from sim.cluster.disk import Disk
+from sim.cluster.net import Network
+from sim.cluster.settings import BrokerSettings
+from sim.cluster.topology import Topology
+from sim.core.engine import Engine
+from sim.core.rng import Streams
+from sim.core.trace import Trace
+
+
+class World:
+    """Everything one run simulates."""
+
+    def __init__(self, spec, seed: int) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.engine = Engine()
+        self.trace = Trace()
+        self.streams = Streams(seed)
+        self.topology = Topology(spec.topics)
+        self.settings = BrokerSettings.from_cluster(spec.cluster)
+        self.net = Network(self.engine, self.streams, spec.cluster.network)
+        self.producer_names = list(spec.producers)
+        self._next_pid = 1000
+        self.brokers = [Broker(b, self, Disk(spec.cluster.disk))
+                        for b in range(spec.cluster.brokers)]
+        self.controller = Controller(self)
+        self.producers = [Producer(p, i, self) for i, p in enumerate(spec.producers.values())]
+        self.hosts = {h.name: h for h in (*self.brokers, self.controller, *self.producers)}
+        for host in self.hosts.values():
+            self.net.add(host)
+
+    def next_pid(self) -> int:
+        """Allocate a producer id (the controller's producer-id blocks, simplified)."""
+        self._next_pid += 1
+        return self._next_pid
+
+    def boot(self) -> None:
+        """Bring up the steady state of t = 0."""
+        self.controller.boot()
+        image = self.controller.image
+        for broker in self.brokers:
+            broker.boot(image, image.brokers[broker.id].broker_epoch)
+        leaders = {pidx: (s.leader, s.leader_epoch) for pidx, s in image.partitions.items()}
+        for producer in self.producers:
+            producer.boot(leaders, self.next_pid() if producer.settings.idempotence else -1)
+
+    # -- the timeline's verbs ------------------------------------------------------------
+
+    def crash(self, host) -> None:
+        if host is self.controller:
+            host.fail_over("crash")
+        else:
+            host.crash()
+
+    def stop(self, host) -> None:
+        if host is self.controller:
+            host.fail_over("stop")
+        else:
+            host.stop()
+
+    def power_loss(self, host) -> None:
+        if host is self.controller:
+            host.fail_over("power_loss")
+        elif isinstance(host, Broker):
+            host.power_loss()
+        else:
+            host.crash("powered_off")
+
+    def restart(self, host) -> None:
+        if host is not self.controller:
+            host.restart()
+
+    def pause(self, host) -> None:
+        if host is self.controller:
+            host.fail_over("pause")
+        else:
+            host.pause()
+
+    def resume(self, host) -> None:
+        if host is not self.controller:
+            host.resume()
+
+    def drain(self) -> None:
+        """End of the workload: restart and resume everything, stop generating."""
+        for producer in self.producers:
+            producer.stop_generating()
+        for host in self.hosts.values():
+            if host is self.controller:
+                continue
+            if host.state == "paused":
+                host.resume()
+            elif host.down:
+                host.restart()

@@ -1,0 +1,24 @@
+"""Shared test fixtures: Hypothesis profiles and one cached run per (scenario, seed, overrides)."""
+
+import functools
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+import sim
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+settings.register_profile("default", max_examples=8, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@functools.lru_cache(maxsize=None)
+def run_scenario(name: str, seed: int | None = None, overrides: tuple = ()) -> sim.Result:
+    """Run scenarios/<name>.yaml once per process for these arguments."""
+    return sim.run(sim.load(SCENARIOS / f"{name}.yaml", overrides=list(overrides)), seed=seed)

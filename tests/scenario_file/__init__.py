@@ -1,0 +1,1 @@
+"""Tests of sim.scenario: YAML -> validated spec tree, errors, --set, explain."""
