@@ -74,7 +74,8 @@ def inconsistent_offsets(streams, audits, names) -> int:
         has = final >= 0
         offsets = np.concatenate((offsets, offsets[has]))
         ids = np.concatenate((ids, final[has]))
-        pairs = np.unique(np.stack((offsets, ids), axis=1), axis=0)
-        _, counts = np.unique(pairs[:, 0], return_counts=True)
-        total += int((counts > 1).sum())
+        order = np.lexsort((ids, offsets))
+        offsets, ids = offsets[order], ids[order]
+        clash = (offsets[1:] == offsets[:-1]) & (ids[1:] != ids[:-1])
+        total += int(np.unique(offsets[1:][clash]).size)
     return total

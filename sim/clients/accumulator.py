@@ -67,10 +67,12 @@ class Accumulator:
         if parts[0] >= 0:
             order = np.argsort(parts, kind="stable")
             sorted_parts = parts[order]
-            cuts = np.flatnonzero(np.diff(sorted_parts)) + 1
-            for group in np.split(order, cuts):
-                pos = int(parts[group[0]])
-                self._add(pos, times[group], keys[group], sizes[group], arrivals)
+            bounds = [0, *(np.flatnonzero(sorted_parts[1:] != sorted_parts[:-1]) + 1).tolist(),
+                      len(order)]
+            for lo, hi in zip(bounds, bounds[1:]):
+                group = order[lo:hi]
+                self._add(int(sorted_parts[lo]), times[group], keys[group], sizes[group],
+                          arrivals)
         else:
             self._add_sticky(times, keys, sizes, arrivals, available)
 

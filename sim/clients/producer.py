@@ -21,6 +21,8 @@ and does not resend.
 
 import heapq
 
+import numpy as np
+
 from sim.clients.accumulator import INF, Accumulator
 from sim.clients.arrivals import Arrivals
 from sim.clients.book import RecordBook
@@ -56,6 +58,8 @@ class Producer(Host):
         self.generating = True
         self.closing = False
         self.wake_at = -1
+        self.absorb_at = 0
+        self._start_cache = (None, 0)
         self.expiry: list = []
 
     # -- lifecycle -------------------------------------------------------------------
@@ -129,7 +133,7 @@ class Producer(Host):
         if self.state != "running":
             return
         now = self.engine.now
-        if self.generating and not self.closing:
+        if self.generating and not self.closing and now >= self.absorb_at:
             self._absorb(now)
         self.acc.close_due(now)
         self._expire(now)
@@ -152,15 +156,33 @@ class Producer(Host):
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(), self.sender.next_retry_us(now))
         if self.generating and not self.closing:
-            self.arrivals.ensure(now + 1)
-            if len(self.arrivals.times):
-                due = min(due, int(self.arrivals.times[0]) + self.settings.linger_us)
-            else:
-                due = min(due, self.arrivals.drawn_until)
+            self.absorb_at = self._next_batch_start(now)
+            due = min(due, self.absorb_at)
         while self.expiry and self.expiry[0][2].done:
             heapq.heappop(self.expiry)
         if self.expiry:
             due = min(due, self.expiry[0][0])
+        return due
+
+    def _next_batch_start(self, now: int) -> int:
+        """When records not yet taken must be: before a batch they open can be due.
+
+        A batch opened by the next arrival is due at its linger, or when it
+        fills, which cannot happen before a batch's worth of bytes has arrived.
+        Until then records stay with the workload and responses do not take them.
+        """
+        arrivals = self.arrivals
+        arrivals.ensure(now + self.settings.linger_us + 1)
+        if self._start_cache[0] is arrivals.times:
+            return self._start_cache[1]
+        if not len(arrivals.times):
+            return arrivals.drawn_until
+        start = int(arrivals.times[0])
+        cum = np.cumsum(arrivals.sizes)
+        k = int(np.searchsorted(cum, self.settings.batch_size, side="left"))
+        fill_bound = int(arrivals.times[k]) if k < len(cum) else arrivals.drawn_until
+        due = max(min(start + self.settings.linger_us, fill_bound), start)
+        self._start_cache = (arrivals.times, due)
         return due
 
     def _sleep_until(self, t: int) -> None:

@@ -89,11 +89,12 @@ class Replica:
         self.isr, self.pending_isr = state.isr, None
 
     def update_follower(self, follower: int, fetch_offset: int, broker_epoch: int,
-                        now: int) -> None:
-        """Record a follower fetch (Replica.updateFetchStateOrThrow)."""
+                        now: int) -> bool:
+        """Record a follower fetch (Replica.updateFetchStateOrThrow); return whether its LEO moved."""
         f = self.followers.get(follower)
         if f is None:
-            return
+            return False
+        moved = f.leo != fetch_offset
         leader_leo = self.log.leo
         if fetch_offset >= leader_leo:
             f.last_caught_up_us = max(f.last_caught_up_us, now)
@@ -103,6 +104,7 @@ class Replica:
         f.last_fetch_leader_leo = leader_leo
         f.last_fetch_us = now
         f.broker_epoch = broker_epoch
+        return moved
 
     def maybe_increment_hw(self, now: int, max_lag_us: int, eligible, strict_min_isr: bool) -> bool:
         """Advance the HW if the rule allows; return whether it moved."""

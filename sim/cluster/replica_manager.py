@@ -197,7 +197,8 @@ class ReplicaManager:
             error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < replica.leader_epoch
                      else UNKNOWN_LEADER_EPOCH)
             return FetchData(error, -1, 0, (), None, -1)
-        if fp.last_fetched_epoch != UNDEFINED:
+        if fp.last_fetched_epoch != UNDEFINED and not (
+                fp.last_fetched_epoch == log.latest_epoch and fp.fetch_offset <= log.leo):
             epoch, end = log.end_offset_for_epoch(fp.last_fetched_epoch)
             if epoch == UNDEFINED or end == UNDEFINED:
                 return FetchData(None, log.hw, log.log_start, (), (UNDEFINED, log.log_start),
@@ -214,10 +215,12 @@ class ReplicaManager:
 
     def _record_follower(self, replica, request, fetch_offset) -> None:
         now = self.broker.engine.now
-        replica.update_follower(request.replica, fetch_offset, request.broker_epoch, now)
-        if replica.should_expand(request.replica, self.broker.image.eligible):
+        moved = replica.update_follower(request.replica, fetch_offset, request.broker_epoch, now)
+        if request.replica not in replica.isr and replica.should_expand(
+                request.replica, self.broker.image.eligible):
             self.broker.alter_isr(replica, tuple(sorted(replica.isr + (request.replica,))))
-        self.maybe_increment_hw(replica)
+        if moved or replica.log.hw < replica.log.leo:
+            self.maybe_increment_hw(replica)
 
     def _wake_parked(self, pidx) -> None:
         if not self.parked:

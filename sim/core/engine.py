@@ -1,9 +1,13 @@
 """The event loop: SimPy with integer-microsecond time and plain callbacks.
 
 On the hot path a network hop or a timer is one SimPy event with one callback,
-never a process or a Store hand-off (DESIGN.md, Performance). Control loops
-that read better as generators (the timeline) may still use processes.
+never a process or a Store hand-off (DESIGN.md, Performance): `later` pushes a
+minimal event straight onto SimPy's queue, ordered like any other event (by
+time, priority, then insertion). Control loops that read better as
+generators may still use SimPy processes on the same environment.
 """
+
+from heapq import heappush
 
 import simpy
 from simpy.core import NORMAL, URGENT
@@ -11,15 +15,21 @@ from simpy.core import NORMAL, URGENT
 __all__ = ["Engine", "URGENT", "NORMAL"]
 
 
+def _run_call(call) -> None:
+    call.fn(*call.args)
+
+
 class _Call:
-    __slots__ = ("fn", "args")
+    """A scheduled call, shaped like a triggered SimPy event with one callback."""
+
+    __slots__ = ("fn", "args", "callbacks")
+    _ok = True
+    _value = None
 
     def __init__(self, fn, args) -> None:
         self.fn = fn
         self.args = args
-
-    def __call__(self, _event) -> None:
-        self.fn(*self.args)
+        self.callbacks = (_run_call,)
 
 
 class Engine:
@@ -27,7 +37,8 @@ class Engine:
 
     def __init__(self) -> None:
         self.env = simpy.Environment()
-        self._schedule = self.env.schedule
+        self._queue = self.env._queue
+        self._eid = self.env._eid
 
     @property
     def now(self) -> int:
@@ -36,19 +47,14 @@ class Engine:
 
     def later(self, delay_us: int, fn, *args) -> None:
         """Call fn(*args) after delay_us."""
-        event = simpy.Event(self.env)
-        event._ok = True
-        event._value = None
-        event.callbacks.append(_Call(fn, args))
-        self._schedule(event, NORMAL, delay_us)
+        env = self.env
+        heappush(self._queue, (env._now + delay_us, NORMAL, next(self._eid), _Call(fn, args)))
 
     def at(self, t_us: int, fn, *args, urgent: bool = False) -> None:
         """Call fn(*args) at time t_us (urgent calls run before normal ones of that instant)."""
-        event = simpy.Event(self.env)
-        event._ok = True
-        event._value = None
-        event.callbacks.append(_Call(fn, args))
-        self._schedule(event, URGENT if urgent else NORMAL, max(t_us - self.env._now, 0))
+        env = self.env
+        heappush(self._queue, (max(t_us, env._now), URGENT if urgent else NORMAL,
+                               next(self._eid), _Call(fn, args)))
 
     def run(self, until_us: int) -> None:
         """Run the simulation up to (and including events before) until_us."""
