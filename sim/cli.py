@@ -101,6 +101,9 @@ def main(argv=None) -> int:
     except NotModeled as err:
         sys.stderr.write(f"{args.scenario}: {err}.\n")
         return EXIT_INVALID
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as err:  # noqa: BLE001 - the contract: one paragraph, exit 4
         if args.debug:
             traceback.print_exc()

@@ -73,7 +73,7 @@ def lost_by_cause(streams, trace, audits, names) -> Counter:
             n_held = int(held[unremoved[unremoved < len(held)]].sum()) if held is not None else 0
             out["not_committed_at_end"] += n_held
             out["never_appended"] += int(unremoved.size) - n_held
-    return out
+    return Counter({cause: n for cause, n in out.items() if n > 0})
 
 
 def _held_anywhere(audits, names) -> dict:

@@ -11,7 +11,7 @@ before it was acknowledged: the broker lost acknowledged data.
 
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (BatchData, InitProducerId, MetadataRequest, ProduceRequest)
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import REFUSING, Connection, Failure
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
@@ -39,6 +39,7 @@ class Sender:
         self.needs_bump = False
         self.metadata_inflight = False
         self.metadata_cursor = 0
+        self.metadata_after = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -109,14 +110,22 @@ class Sender:
         return self.inflight_batches[pos] < limit
 
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
+        if self.p.cluster.brokers[leader].state in REFUSING:
+            self.refresh_metadata()
+            return
         while self.s.acks == 0 or self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
             batches = [self.p.acc.ready[pos].popleft() for pos in positions
                        if self._may_send(pos, now)]
-            if not batches:
+            if not batches or self._send_request(leader, batches, now) is False:
                 return
-            self._send_request(leader, batches, now)
 
-    def _send_request(self, leader: int, batches, now: int) -> None:
+    def _send_request(self, leader: int, batches, now: int) -> bool:
+        conn = self._conn(leader)
+        size = sum(b.size for b in batches)
+        if self.s.acks == 0 and not conn.can_send(size):
+            for batch in reversed(batches):
+                self.p.acc.ready[batch.pos].appendleft(batch)
+            return False
         items = []
         for batch in batches:
             if self.s.idempotence and batch.base_sequence < 0:
@@ -131,24 +140,25 @@ class Sender:
                                                 batch.size, self.pid, batch.producer_epoch,
                                                 batch.base_sequence)))
         request = ProduceRequest(self.s.acks, self.s.request_timeout_us, tuple(items))
-        conn = self._conn(leader)
         if self.s.acks == 0:
-            conn.send(request)
+            conn.send(request, size)
             for batch in batches:
                 batch.inflight = False
                 self._ack(batch, -1)
-            return
+            return True
         self.inflight_requests[leader] = self.inflight_requests.get(leader, 0) + 1
         for batch in batches:
             self.inflight_batches[batch.pos] += 1
         conn.request(request, lambda resp: self._on_response(leader, batches, resp),
                      self.s.request_timeout_us)
+        return True
 
     def _conn(self, broker: int) -> Connection:
         conn = self.conns.get(broker)
         if conn is None:
             conn = self.conns[broker] = Connection(self.p.cluster.net, self.p,
                                                    self.p.cluster.brokers[broker])
+            conn.on_reset = self.refresh_metadata
         return conn
 
     # -- responses -----------------------------------------------------------------------
@@ -201,19 +211,32 @@ class Sender:
         self._reenqueue(batch)
 
     def _reenqueue(self, batch) -> None:
+        """Put a batch back for retry (RecordAccumulator.reenqueue).
+
+        Without idempotence it goes to the front of its partition's queue, so
+        batches failed together are retried in reverse order (Kafka's addFirst);
+        with idempotence it is inserted in sequence order.
+        """
         queue = self.p.acc.ready[batch.pos]
+        if not self.s.idempotence:
+            queue.appendleft(batch)
+            return
         i = 0
-        while i < len(queue) and queue[i].attempts > 0 and queue[i].first_seq < batch.first_seq:
+        while i < len(queue) and 0 <= queue[i].base_sequence < batch.base_sequence:
             i += 1
         queue.insert(i, batch)
 
     def fail(self, batch, error: str, unknown: bool) -> None:
-        """Report a batch as failed to the application."""
+        """Report a batch as failed to the application.
+
+        With idempotence, a batch that had a sequence leaves a gap (or an
+        unknown fate): the producer bumps its epoch before sending more.
+        """
         batch.done = True
         queue = self.p.acc.ready[batch.pos]
         if batch in queue:
             queue.remove(batch)
-        if self.s.idempotence and unknown:
+        if self.s.idempotence and (unknown or batch.base_sequence >= 0):
             self.needs_bump = True
         p = self.p
         p.trace.emit(BatchFailed(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
@@ -239,10 +262,21 @@ class Sender:
     # -- metadata ------------------------------------------------------------------------
 
     def refresh_metadata(self) -> None:
+        """Ask a broker for metadata, at most once per retry.backoff.ms."""
         if self.metadata_inflight or not self.live_brokers:
             return
+        now = self.p.engine.now
+        if now < self.metadata_after:
+            self.metadata_inflight = True
+            self.p.timer(self.metadata_after - now, self._refresh_later)
+            return
         self.metadata_inflight = True
+        self.metadata_after = now + self.s.retry_backoff_us
         self._request_any(MetadataRequest((self.p.topic,)), self._on_metadata)
+
+    def _refresh_later(self) -> None:
+        self.metadata_inflight = False
+        self.refresh_metadata()
 
     def _request_any(self, request, on_done) -> None:
         brokers = self.live_brokers or list(range(len(self.p.cluster.brokers)))
@@ -253,7 +287,7 @@ class Sender:
     def _on_metadata(self, response) -> None:
         self.metadata_inflight = False
         if isinstance(response, Failure):
-            self.p.timer(self.s.retry_backoff_us, self.refresh_metadata)
+            self.refresh_metadata()
             return
         for pos, pidx in enumerate(self.p.pidxs):
             leader, epoch = response.partitions[pidx]
@@ -261,6 +295,4 @@ class Sender:
                 self.leaders[pos] = (leader, epoch)
         if response.brokers:
             self.live_brokers = list(response.brokers)
-        if any(leader == NO_LEADER for leader, _ in self.leaders):
-            self.p.timer(self.s.retry_backoff_us, self.refresh_metadata)
         self.p.run()

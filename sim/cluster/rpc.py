@@ -11,6 +11,10 @@ their responses are lost. A request to a crashed or stopped process is
 refused after a round trip (the machine answers with a reset); one to a
 powered-off or paused host meets silence and times out. Timeouts are checked
 by one lazy timer per connection, not one per request.
+
+Messages that expect no response (acks=0) count against the socket's send
+buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
+silent peer has let it fill, the connection takes no more until it is reset.
 """
 
 from sim.cluster.host import CRASHED, STOPPED
@@ -18,6 +22,7 @@ from sim.cluster.host import CRASHED, STOPPED
 NETWORK_EXCEPTION = "NETWORK_EXCEPTION"
 REFUSING = (CRASHED, STOPPED)       # the machine is up, the process is not: connection refused
 REQUEST_TIMED_OUT = "REQUEST_TIMED_OUT"
+SEND_BUFFER_BYTES = 131_072
 
 
 class Failure:
@@ -47,6 +52,9 @@ class Connection:
         self.inflight: dict[int, tuple] = {}     # request id -> (deadline, on_done)
         self._next_id = 0
         self._timer_at = -1
+        self.unacked_bytes = 0
+        self.server_incarnation = server.incarnation
+        self.on_reset = None
         client.connections.append(self)
         server.connections.append(self)
 
@@ -58,8 +66,7 @@ class Connection:
         self.inflight[rid] = (deadline, on_done)
         self._arm(deadline)
         link = self.net.link(self.client.name, self.server.name)
-        if self.server.state in REFUSING:
-            self.client.timer(extra_us + link.rtt_us(), self._reset_if, self.epoch)
+        if self._refused(link, extra_us):
             return
         probability = link.reset_probability()
         if probability > 0.0 and link.rng.random() < probability:
@@ -68,10 +75,31 @@ class Connection:
         self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
                       stream=(self, 0, self.epoch), extra_us=extra_us)
 
-    def send(self, payload, extra_us: int = 0) -> None:
-        """Send payload with no response expected (acks=0)."""
-        self.net.send(self.client, self.server, self._deliver, self.epoch, 0, payload,
+    def _refused(self, link, extra_us: int) -> bool:
+        """Is the server's process gone (or replaced)? Then it answers with a reset."""
+        server = self.server
+        if server.state in REFUSING or (
+                server.incarnation != self.server_incarnation and not server.down):
+            self.client.timer(extra_us + link.rtt_us(), self._reset_if, self.epoch)
+            return True
+        return False
+
+    def can_send(self, size: int) -> bool:
+        """Does the send buffer take size more bytes of one-way messages?"""
+        if self._refused(self.net.link(self.client.name, self.server.name), 0):
+            return False
+        return self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES
+
+    def send(self, payload, size: int, extra_us: int = 0) -> None:
+        """Send payload with no response expected (acks=0), counting it against the send buffer."""
+        self.unacked_bytes += size
+        self.net.send(self.client, self.server, self._deliver_oneway, self.epoch, size, payload,
                       stream=(self, 0, self.epoch), extra_us=extra_us)
+
+    def _deliver_oneway(self, epoch: int, size: int, payload) -> None:
+        if epoch == self.epoch:
+            self.unacked_bytes -= size
+            self.server.handle(self, 0, payload)
 
     def _deliver(self, epoch: int, rid: int, payload) -> None:
         if epoch == self.epoch:
@@ -95,10 +123,15 @@ class Connection:
         """Break the connection: every request in flight fails with a disconnect."""
         self.epoch += 1
         self._timer_at = -1
+        self.unacked_bytes = 0
+        if not self.server.down:
+            self.server_incarnation = self.server.incarnation
         self._fail_all(DISCONNECTED)
+        if self.on_reset is not None and not self.client.down:
+            self.on_reset()
 
     def _reset_if(self, epoch: int) -> None:
-        if epoch == self.epoch and self.inflight:
+        if epoch == self.epoch:
             self.reset()
 
     def _fail_all(self, failure: Failure) -> None:
