@@ -10,6 +10,7 @@ from sim.clients.producer import Producer
 from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
+from sim.cluster.invariants import Invariants
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology
@@ -31,6 +32,7 @@ class World:
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = list(spec.producers)
+        self.invariants = Invariants(self)
         self._next_pid = 1000
         self.brokers = [Broker(b, self, Disk(spec.cluster.disk))
                         for b in range(spec.cluster.brokers)]

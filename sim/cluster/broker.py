@@ -46,6 +46,7 @@ class Broker(Host):
         self.replicas = {info.pidx: Replica(info, broker_id)
                          for info in cluster.topology.partitions if broker_id in info.replicas}
         self.hw_checkpoint = {pidx: 0 for pidx in self.replicas}
+        self.power_lost: set[int] = set()       # partitions whose log a power loss shortened
         self.clean_marker = -1
         self.broker_epoch = -1
         self.image = Image()
@@ -134,7 +135,9 @@ class Broker(Host):
             self._set_state(POWERED_OFF)
         elif not self.down:
             self._die(POWERED_OFF)
-        for replica in self.replicas.values():
+        for pidx, replica in self.replicas.items():
+            if replica.log.stable < replica.log.leo:
+                self.power_lost.add(pidx)
             self.truncate(replica, replica.log.stable, "power_loss")
 
     def stop(self) -> None:

@@ -160,11 +160,13 @@ class ReplicaManager:
         """Advance the leader's HW if it may move, and complete what that unblocks."""
         s = self.settings
         now = self.broker.engine.now
+        old_hw = replica.log.hw
         if replica.maybe_increment_hw(now, s.replica_lag_time_max_us, self.broker.image.eligible,
                                       s.strict_min_isr):
             info, log = replica.info, replica.log
             self.broker.trace.emit(HighWatermark(now, self.broker.id, info.topic, info.partition,
                                                  replica.leader_epoch, log.hw, log.leo))
+            self.broker.cluster.invariants.hw_advanced(self.broker.id, replica, old_hw)
             self.try_complete(replica)
 
     # -- follower fetch ------------------------------------------------------
