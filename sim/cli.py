@@ -1,11 +1,13 @@
 """The command line: thin wrappers over the library (CONTRACT §3).
 
     kafkasim run SCENARIO.yaml [--seed N] [--set PATH=VALUE ...] [--json] [--out DIR] [--no-report]
+                               [--max-wall SECONDS]
     kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
-failed; 2 the scenario or the command line is invalid; 4 an internal error or
-a violated runtime invariant (the traceback only with --debug).
+failed; 2 the scenario or the command line is invalid; 3 a running limit
+(--max-wall, the event budget) stopped the run, the summary is partial; 4 an
+internal error or a violated runtime invariant (the traceback only with --debug).
 """
 
 import argparse
@@ -15,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 4
+EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_LIMIT, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +33,7 @@ def cmd_run(args) -> int:
     from sim.report.text import render_summary
     scenario = sim.load(args.scenario, overrides=args.set)
     seed = scenario.seed if args.seed is None else args.seed
-    result = sim.run(scenario, seed=seed)
+    result = sim.run(scenario, seed=seed, max_wall_s=args.max_wall)
     if not args.no_report:
         out = Path(args.out) if args.out else Path("reports/runs") / scenario.name / f"seed-{seed}"
         result.write(out)
@@ -41,6 +43,11 @@ def cmd_run(args) -> int:
         print(render_summary(result, repro=_repro(args, seed)))
         if not args.no_report:
             print(f"wrote {out}/summary.json and manifest.json")
+    if result.summary["partial"]:
+        sys.stderr.write(f"{args.scenario}: stopped early at a running limit "
+                         f"(--max-wall {args.max_wall} s or the event budget); the summary is "
+                         "partial.\n")
+        return EXIT_LIMIT
     return EXIT_OK if result.ok else EXIT_EXPECT
 
 
@@ -77,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     run.add_argument("--out", help="the output folder (default reports/runs/NAME/seed-SEED)")
     run.add_argument("--no-report", action="store_true", help="write nothing")
+    run.add_argument("--max-wall", type=float, metavar="SECONDS",
+                     help="stop after this much real time (exit 3, partial summary)")
     run.set_defaults(func=cmd_run)
     val = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
     val.add_argument("scenario", help="the scenario file (YAML)")

@@ -2,8 +2,10 @@
 
 Records join the open batch of their partition while it has room (a batch
 is at most `batch.size` bytes, header included; a first record always fits);
-a full batch is ready at once, an open one when `linger.ms` has passed since
-its first record. The sender drains ready batches. Keyless records follow the
+a full batch is closed and ready at once; the open one is ready when
+`linger.ms` has passed since its first record, but it keeps taking records
+until the sender drains it, so batches grow while the sender is held back
+(in-flight limits, backoff, an unknown leader), as in Kafka. Keyless records follow the
 uniform sticky partitioner (KIP-794): they go to one partition until a
 batch's worth of bytes has gone there, then to a partition drawn at random
 among those with a known leader. To wake exactly when a batch fills, without
@@ -56,7 +58,7 @@ class Accumulator:
         self.ready: list[deque] = [deque() for _ in range(n)]
         self.sticky = -1
         self.stint_bytes = BATCH_HEADER
-        self.on_ready = None
+        self.on_new = None
 
     # -- adding records --------------------------------------------------------
 
@@ -119,6 +121,8 @@ class Accumulator:
                 batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first + start,
                                                        int(times[start]))
                 opened = True
+                if self.on_new is not None:
+                    self.on_new(batch)
             base = cum[start - 1] if start else 0
             fit = int(np.searchsorted(cum[start:] - base, self.batch_size - batch.size,
                                       side="right"))
@@ -149,6 +153,12 @@ class Accumulator:
         j = int(np.searchsorted(cum, room, side="right"))
         return int(times[j]) if j < len(cum) else arrivals.drawn_until
 
+    def repredict(self, arrivals) -> None:
+        """Recompute fill predictions after the future arrivals changed (a new rate, a pause)."""
+        for pos, batch in enumerate(self.open):
+            if batch is not None:
+                self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
+
     def _close(self, pos, full: bool = False) -> None:
         batch = self.open[pos]
         if batch is None:
@@ -157,29 +167,53 @@ class Accumulator:
         self.open[pos] = None
         self.fill_us[pos] = INF
         self.ready[pos].append(batch)
-        if self.on_ready is not None:
-            self.on_ready(batch)
 
     # -- readiness -------------------------------------------------------------
 
-    def close_due(self, now: int) -> None:
-        """Close the open batches whose linger has passed or that have filled."""
-        linger = self.linger_us
-        for pos, batch in enumerate(self.open):
-            if batch is not None and (batch.created_us + linger <= now
-                                      or self.fill_us[pos] <= now):
-                self._close(pos)
+    def _open_ready(self, pos: int, now: int) -> bool:
+        batch = self.open[pos]
+        return batch is not None and (batch.created_us + self.linger_us <= now
+                                      or self.fill_us[pos] <= now)
 
-    def next_due_us(self) -> int:
-        """The earliest time an open batch becomes ready."""
+    def open_ready(self, now: int) -> bool:
+        """Is any open batch ready (so records that arrived must join it before it leaves)?"""
+        return any(self._open_ready(pos, now) for pos in range(len(self.open)))
+
+    def peek(self, pos: int, now: int):
+        """The batch the sender would take next from this partition, or None."""
+        queue = self.ready[pos]
+        if queue:
+            return queue[0]
+        return self.open[pos] if self._open_ready(pos, now) else None
+
+    def drain(self, pos: int, now: int):
+        """Take the next ready batch of this partition (closing the open one if it is ready)."""
+        queue = self.ready[pos]
+        if not queue and self._open_ready(pos, now):
+            self._close(pos)
+        return queue.popleft() if queue else None
+
+    def has_batches(self) -> bool:
+        return any(self.ready) or any(b is not None for b in self.open)
+
+    def next_due_us(self, now: int) -> int:
+        """The earliest time after now an open batch becomes ready."""
         linger = self.linger_us
         due = INF
         for pos, batch in enumerate(self.open):
             if batch is not None:
                 t = min(batch.created_us + linger, self.fill_us[pos])
-                if t < due:
+                if now < t < due:
                     due = t
         return due
+
+    def discard(self, batch) -> None:
+        """Remove a batch that failed while waiting here."""
+        if self.open[batch.pos] is batch:
+            self.open[batch.pos] = None
+            self.fill_us[batch.pos] = INF
+        elif batch in self.ready[batch.pos]:
+            self.ready[batch.pos].remove(batch)
 
     def flush(self) -> None:
         """Make every open batch ready now (KafkaProducer.flush / close)."""

@@ -77,11 +77,10 @@ class Arrivals:
         self.drawn_until = until_us
 
     def _even(self, until_us: int) -> np.ndarray:
-        per_us = self.rate / S
-        last = int(np.ceil((until_us - self.segment_start) * per_us))
+        last = int(np.ceil((until_us - self.segment_start) * self.rate / S))
         first = self.segment_index
         idx = np.arange(first, max(last, first), dtype=np.float64)
-        times = self.segment_start + np.floor(idx / per_us).astype(np.int64)
+        times = self.segment_start + np.floor(idx * S / self.rate).astype(np.int64)
         times = times[times < until_us]
         self.segment_index = first + len(times)
         return times
@@ -96,7 +95,7 @@ class Arrivals:
             inside = t[t < until_us]
             out.append(inside)
             if len(inside) < len(t):
-                self.last_us = float(inside[-1]) if len(inside) else self.last_us
+                self.last_us = float(until_us)      # memoryless: the next gap starts at the end
                 break
             self.last_us = float(t[-1])
         return np.floor(np.concatenate(out)).astype(np.int64)

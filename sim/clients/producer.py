@@ -52,9 +52,10 @@ class Producer(Host):
         self.book = RecordBook(len(self.pidxs))
         self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
                                self.book, cluster.streams.get(f"partitioner.{spec.name}"))
-        self.acc.on_ready = self.track_expiry
+        self.acc.on_new = self.track_expiry
         self.sender = Sender(self)
         self._expiry_seq = 0
+        self.rate = spec.rate
         self.generating = True
         self.closing = False
         self.wake_at = -1
@@ -70,19 +71,29 @@ class Producer(Host):
         self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)
         self.run()
 
+    def _hold_workload(self, until: int) -> None:
+        """The application stops handing records: take those that arrived by until, no more."""
+        if self.state == "running" and self.generating and not self.closing:
+            self._absorb(until)
+        self.arrivals.set_rate(0.0, self.engine.now)
+        self.acc.repredict(self.arrivals)
+
+    def _release_workload(self) -> None:
+        """The application hands records again, at the workload's rate."""
+        if self.generating and not self.closing:
+            self.arrivals.set_rate(self.rate, self.engine.now)
+            self.acc.repredict(self.arrivals)
+
     def stop_generating(self) -> None:
         """The workload ends (the scenario's duration): records from then on are not made."""
-        now = self.engine.now
-        if self.state == "running" and self.generating and not self.closing:
-            self._absorb(now - 1)
+        self._hold_workload(self.engine.now - 1)
         self.generating = False
-        self.arrivals.discard_after(now - 1)
         self.run()
 
     def crash(self, state: str = "crashed") -> None:
         if self.down:
             return
-        self.arrivals.discard_after(self.engine.now)
+        self._hold_workload(self.engine.now)
         self.kill(state)
         self.acc.abandon()
         self.sender.abandon()
@@ -95,8 +106,8 @@ class Producer(Host):
         """close(): flush, finish every send, then exit."""
         if self.state != "running" or self.closing:
             return
+        self._hold_workload(self.engine.now)
         self.closing = True
-        self.arrivals.discard_after(self.engine.now)
         self.acc.flush()
         self.run()
 
@@ -105,26 +116,30 @@ class Producer(Host):
             return
         self.start()
         self.closing = False
-        self.arrivals.set_rate(self.arrivals.rate, self.engine.now)
+        self._release_workload()
         self.sender.restart()
         self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)
         self.run()
 
     def pause(self) -> None:
         if self.state == "running":
-            self.arrivals.discard_after(self.engine.now)
+            self._hold_workload(self.engine.now)
         super().pause()
 
     def resume(self) -> None:
         if self.state != PAUSED:
             return
-        self.arrivals.set_rate(self.arrivals.rate, self.engine.now)
+        self._release_workload()
         super().resume()
         self.run()
 
     def set_rate(self, rate: float) -> None:
-        self.arrivals.set_rate(rate, self.engine.now)
-        self.run()
+        """A load change; it takes effect while the application runs."""
+        self.rate = rate
+        if self.state == "running":
+            self._absorb(self.engine.now)
+            self._release_workload()
+            self.run()
 
     # -- the main step -----------------------------------------------------------------
 
@@ -133,9 +148,9 @@ class Producer(Host):
         if self.state != "running":
             return
         now = self.engine.now
-        if self.generating and not self.closing and now >= self.absorb_at:
+        if self.generating and not self.closing and (
+                now >= self.absorb_at or self.acc.open_ready(now)):
             self._absorb(now)
-        self.acc.close_due(now)
         self._expire(now)
         self.sender.send_ready(now)
         if self.closing and self.sender.idle():
@@ -154,7 +169,7 @@ class Producer(Host):
                     self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
 
     def _next_due(self, now: int) -> int:
-        due = min(self.acc.next_due_us(), self.sender.next_retry_us(now))
+        due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
         if self.generating and not self.closing:
             self.absorb_at = self._next_batch_start(now)
             due = min(due, self.absorb_at)

@@ -74,7 +74,7 @@ class Sender:
         self.p.run()
 
     def idle(self) -> bool:
-        return not any(self.p.acc.ready) and not any(self.inflight_batches)
+        return not self.p.acc.has_batches() and not any(self.inflight_batches)
 
     def available(self) -> list[int]:
         return [pos for pos, (leader, _) in enumerate(self.leaders) if leader != NO_LEADER]
@@ -89,8 +89,10 @@ class Sender:
                 return
             self._bump_epoch()
         by_leader: dict[int, list[int]] = {}
-        for pos, queue in enumerate(self.p.acc.ready):
-            if queue and queue[0].retry_at <= now:
+        acc = self.p.acc
+        for pos in range(self.n):
+            batch = acc.peek(pos, now)
+            if batch is not None and batch.retry_at <= now:
                 leader = self.leaders[pos][0]
                 if leader == NO_LEADER:
                     self.refresh_metadata()
@@ -100,8 +102,8 @@ class Sender:
             self._send_to(leader, by_leader[leader], now)
 
     def _may_send(self, pos: int, now: int) -> bool:
-        queue = self.p.acc.ready[pos]
-        if not queue or queue[0].retry_at > now:
+        batch = self.p.acc.peek(pos, now)
+        if batch is None or batch.retry_at > now:
             return False
         if self.s.acks == 0:
             return True
@@ -114,7 +116,7 @@ class Sender:
             self.refresh_metadata()
             return
         while self.s.acks == 0 or self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
-            batches = [self.p.acc.ready[pos].popleft() for pos in positions
+            batches = [self.p.acc.drain(pos, now) for pos in positions
                        if self._may_send(pos, now)]
             if not batches or self._send_request(leader, batches, now) is False:
                 return
@@ -233,9 +235,7 @@ class Sender:
         unknown fate): the producer bumps its epoch before sending more.
         """
         batch.done = True
-        queue = self.p.acc.ready[batch.pos]
-        if batch in queue:
-            queue.remove(batch)
+        self.p.acc.discard(batch)
         if self.s.idempotence and (unknown or batch.base_sequence >= 0):
             self.needs_bump = True
         p = self.p
@@ -254,9 +254,10 @@ class Sender:
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""
         due = 1 << 62
-        for queue in self.p.acc.ready:
-            if queue and now < queue[0].retry_at < due:
-                due = queue[0].retry_at
+        for pos in range(self.n):
+            batch = self.p.acc.peek(pos, now)
+            if batch is not None and now < batch.retry_at < due:
+                due = batch.retry_at
         return due
 
     # -- metadata ------------------------------------------------------------------------

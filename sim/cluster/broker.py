@@ -296,13 +296,22 @@ class Broker(Host):
 
     # -- disk ------------------------------------------------------------------
 
-    def write_to_disk(self, replica, now: int) -> int:
-        """Charge an append to the disk, with an fsync when flush.messages is reached."""
+    @staticmethod
+    def needs_fsync(replica, count: int) -> bool:
+        """Will appending count records reach flush.messages unflushed messages?"""
         log = replica.log
-        fsync = log.leo - log.stable >= replica.info.flush_messages
+        return log.leo + count - log.stable >= replica.info.flush_messages
+
+    @staticmethod
+    def mark_flushed(replica, now: int) -> None:
+        replica.log.stable = replica.log.leo
+        replica.last_flush_us = now
+
+    def write_to_disk(self, replica, now: int) -> int:
+        """Charge a follower's append to the disk, fsyncing when flush.messages is reached."""
+        fsync = self.needs_fsync(replica, 0)
         if fsync:
-            log.stable = log.leo
-            replica.last_flush_us = now
+            self.mark_flushed(replica, now)
         return self.disk.write(now, fsync)
 
     def _os_write_back(self) -> None:

@@ -2,36 +2,37 @@
 
 A change proposes a target ISR; the builder then
 1. tracks eligible leader replicas when the feature is on (KIP-966): with the
-   ISR below min ISR, replicas leaving the ISR stay eligible (ELR) unless they
-   shut down uncleanly, and those go to the last known ELR;
+   target ISR below min ISR, the replicas leaving the ISR stay eligible (ELR)
+   unless they shut down uncleanly; at or above min ISR the ELR is cleared;
 2. keeps the leader if it is still valid, else elects the first replica in
    assignment order that is in the ISR (or, with an empty ISR, in the ELR) and
-   acceptable (registered, unfenced, not shutting down); else, if unclean
-   election is enabled, the first acceptable replica at all, with ISR = {it};
+   acceptable (registered, unfenced, not shutting down); else, with ELR on and
+   an empty ISR and ELR, the last known leader if it is acceptable (Kafka's
+   balanced recovery, counted as unclean); else, if unclean election is
+   enabled, the first acceptable replica at all. After an unclean election the
+   ISR is the new leader alone and the ELR is cleared;
 3. never empties the ISR unless ELR is on (without ELR the last ISR member
    stays in the ISR of a leaderless partition);
-4. bumps the leader epoch when the leader changes and the partition epoch on
+4. remembers the last leader (`last_known_elr`) when the ISR becomes empty,
+   and forgets it once the partition has a leader again;
+5. bumps the leader epoch when the leader changes and the partition epoch on
    any change.
 
-Left out: reassignment, preferred-leader election, and KIP-966 part 2 (the
-last-known-leader recovery, which Kafka 4.x does not enable).
+Left out: reassignment and preferred-leader election.
 """
 
 from sim.cluster.metadata import NO_LEADER, PartitionState
 
 
-def _elr_targets(state, target_isr, min_isr, unclean_shutdown):
+def _target_elr(state, target_isr, min_isr, unclean_shutdown) -> tuple:
     if len(target_isr) >= min_isr:
-        return (), ()
+        return ()
     candidates = set(state.elr) | set(state.isr)
-    elr = tuple(sorted(r for r in candidates
-                       if r not in target_isr and r not in unclean_shutdown))
-    last_known = tuple(sorted((candidates | set(state.last_known_elr))
-                              - set(target_isr) - set(elr)))
-    return elr, last_known
+    return tuple(sorted(r for r in candidates
+                        if r not in target_isr and r not in unclean_shutdown))
 
 
-def _elect(state, replicas, target_isr, target_elr, acceptable, unclean):
+def _elect(state, replicas, target_isr, target_elr, acceptable, unclean, elr_enabled):
     def valid(r):
         in_set = r in target_isr or (not target_isr and r in target_elr)
         return in_set and acceptable(r)
@@ -41,6 +42,10 @@ def _elect(state, replicas, target_isr, target_elr, acceptable, unclean):
     for r in replicas:
         if valid(r):
             return r, ("elr" if r not in target_isr else "clean")
+    last = state.last_known_elr
+    if elr_enabled and not target_isr and not target_elr and len(last) == 1 \
+            and acceptable(last[0]):
+        return last[0], "last_known_elr"
     if unclean:
         for r in replicas:
             if acceptable(r):
@@ -48,21 +53,28 @@ def _elect(state, replicas, target_isr, target_elr, acceptable, unclean):
     return NO_LEADER, "none"
 
 
+def _last_known_leader(state, leader: int, isr: tuple, elr_enabled: bool) -> tuple:
+    if not elr_enabled:
+        return ()
+    if not isr and state.isr and state.last_known_elr != (state.leader,):
+        return (state.leader,) if state.leader != NO_LEADER else state.last_known_elr
+    if leader != NO_LEADER:
+        return ()
+    return state.last_known_elr
+
+
 def change(state: PartitionState, replicas, *, target_isr, min_isr: int, acceptable,
            elr_enabled: bool, unclean: bool, unclean_shutdown=()):
     """Return (new state or None when nothing changes, election kind or None)."""
     target_isr = tuple(target_isr)
-    elr, last_known = state.elr, state.last_known_elr
-    if elr_enabled:
-        elr, last_known = _elr_targets(state, target_isr, min_isr, unclean_shutdown)
-    leader, kind = _elect(state, replicas, target_isr, elr, acceptable, unclean)
+    elr = _target_elr(state, target_isr, min_isr, unclean_shutdown) if elr_enabled else ()
+    leader, kind = _elect(state, replicas, target_isr, elr, acceptable, unclean, elr_enabled)
     if kind == "elr":
         target_isr, elr = (leader,), tuple(r for r in elr if r != leader)
-    elif kind == "unclean":
-        target_isr, elr, last_known = (leader,), (), ()
-    if not elr_enabled:
-        elr, last_known = (), ()
+    elif kind in ("unclean", "last_known_elr"):
+        target_isr, elr = (leader,), ()
     isr = target_isr if (target_isr or elr_enabled) else state.isr
+    last_known = _last_known_leader(state, leader, isr, elr_enabled)
     leader_changed = leader != state.leader
     if not leader_changed and isr == state.isr and elr == state.elr \
             and last_known == state.last_known_elr:

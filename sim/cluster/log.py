@@ -74,8 +74,15 @@ class ReplicaLog:
             self.epochs.append((leader_epoch, self.leo))
 
     def truncate_to(self, offset: int) -> list[Batch]:
-        """Drop every batch that ends above offset (whole batches); return what was dropped."""
+        """Drop every batch that ends above offset (whole batches); return what was dropped.
+
+        Even when nothing is dropped, epochs that start at the LEO are forgotten
+        (UnifiedLog.truncateTo): a leader that stamped its epoch but appended
+        nothing must not keep claiming it as a follower.
+        """
         if offset >= self.leo:
+            while self.epochs and self.epochs[-1][1] >= self.leo:
+                self.epochs.pop()
             return []
         i = bisect_right(self.bases, offset - 1) if offset > 0 else 0
         if i > 0 and self.batches[i - 1].end_offset > offset:

@@ -126,6 +126,8 @@ class Network:
         """Carry a message from src to dst on a stream (one connection, one way); run fn(*args) there."""
         link = self.link(src.name, dst.name)
         message = (dst, dst.incarnation, fn, args)
+        if stream is None:
+            stream = (src.name, dst.name)
         held = self.held.get(stream)
         if held is not None:
             held.append(message)

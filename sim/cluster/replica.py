@@ -18,13 +18,16 @@ from sim.cluster.metadata import NO_LEADER
 from sim.cluster.producer_state import ProducerStates
 
 
+NEVER_CAUGHT_UP = -(2**62)      # Kafka's lastCaughtUpTimeMs = 0: long before any simulated time
+
+
 class FollowerState:
     __slots__ = ("leo", "last_fetch_us", "last_fetch_leader_leo", "last_caught_up_us",
                  "broker_epoch")
 
     def __init__(self, caught_up_us: int) -> None:
         self.leo = -1
-        self.last_fetch_us = 0
+        self.last_fetch_us = NEVER_CAUGHT_UP
         self.last_fetch_leader_leo = -1
         self.last_caught_up_us = caught_up_us
         self.broker_epoch = -1
@@ -72,7 +75,7 @@ class Replica:
         if new_epoch:
             self.log.assign_epoch(state.leader_epoch)
             self.epoch_start_offset = self.log.leo
-            self.followers = {r: FollowerState(now if r in state.isr else 0)
+            self.followers = {r: FollowerState(now if r in state.isr else NEVER_CAUGHT_UP)
                               for r in self.info.replicas if r != self.broker_id}
 
     def make_follower(self, state) -> None:

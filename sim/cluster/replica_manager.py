@@ -59,13 +59,34 @@ class ReplicaManager:
     # -- produce -------------------------------------------------------------
 
     def produce(self, conn, rid, request) -> None:
+        """Write the request's batches to disk, then append them (Log.append under the handler).
+
+        A page-cache write that does not queue is applied at once and only delays
+        the response; an fsync, a busy or a slow disk delays the append itself,
+        so followers cannot fetch the data before it is written.
+        """
+        broker = self.broker
+        now = broker.engine.now
+        mine = [(broker.replicas[p], d) for p, d in request.batches
+                if p in broker.replicas and broker.replicas[p].is_leader]
+        if not mine:
+            self._produce_now(conn, rid, request, 0, False)
+            return
+        fsync = any(broker.needs_fsync(replica, data.count) for replica, data in mine)
+        delay = broker.disk.write(now, fsync)
+        if delay > broker.disk.write_us:
+            broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync)
+        else:
+            self._produce_now(conn, rid, request, delay, fsync)
+
+    def _produce_now(self, conn, rid, request, delay: int, fsync: bool) -> None:
         now = self.broker.engine.now
-        results, waiting, delay = {}, [], 0
+        results, waiting = {}, []
         for pidx, data in request.batches:
             error, offset, replica, appended = self._append(pidx, data, request.acks, now)
             results[pidx] = (error, offset)
-            if appended:
-                delay = max(delay, self.broker.write_to_disk(replica, now))
+            if appended and fsync:
+                self.broker.mark_flushed(replica, now)
             if error is None and request.acks == -1:
                 waiting.append((replica, offset + data.count))
         if request.acks == 0:

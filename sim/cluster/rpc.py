@@ -154,10 +154,13 @@ class Connection:
         expired = [rid for rid, (deadline, _) in self.inflight.items() if deadline <= now]
         if expired:
             self.epoch += 1
+            self.unacked_bytes = 0
             timed_out = [self.inflight.pop(rid)[1] for rid in expired]
+            others, self.inflight = list(self.inflight.values()), {}
             for on_done in timed_out:
                 on_done(TIMED_OUT)
-            self._fail_all(DISCONNECTED)
+            for _deadline, on_done in others:
+                on_done(DISCONNECTED)
             return
         if self.inflight:
             self._arm(min(deadline for deadline, _ in self.inflight.values()))

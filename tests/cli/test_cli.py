@@ -77,3 +77,12 @@ def test_the_human_summary_names_the_causes_of_loss():
     assert proc.returncode == 0, proc.stderr
     assert "not_replicated_before_failover" in proc.stdout
     assert "digest" in proc.stdout
+
+
+def test_a_wall_clock_limit_stops_the_run_with_exit_3_and_a_partial_summary():
+    proc = kafkasim("run", SCENARIOS / "quickstart.yaml", "--json", "--no-report",
+                    "--max-wall", "0.2")
+    assert proc.returncode == 3
+    summary = json.loads(proc.stdout)
+    assert summary["partial"] is True
+    assert 0 < summary["produced"] < 120_000

@@ -9,7 +9,7 @@ from tests.conftest import run_scenario
 def test_acks1_leader_crash_loses_only_what_the_followers_had_not_fetched():
     result = run_scenario("acks1-leader-crash")
     s = result.summary
-    assert 0 < s["lost"] < 100          # a few milliseconds of traffic at 3000 records/s
+    assert 0 < s["lost"] < 1000         # tens of milliseconds of traffic at 3000 records/s
     assert s["lost_by_cause"] == {"not_replicated_before_failover": s["lost"]}
     records = result.records
     lost = records[records.lost]
@@ -92,9 +92,12 @@ def test_power_loss_of_every_replica_loses_unflushed_acknowledged_records():
     assert lost.ack_us.max() <= 45_000_000 + 10_000      # responses already on the wire
 
 
-def test_with_eligible_leader_replicas_an_all_replica_power_loss_keeps_partitions_offline():
-    s = run_scenario("power-loss-all-replicas-elr").summary
-    assert s["lost"] == 0 and s["offline_at_end"] > 0
+def test_with_eligible_leader_replicas_the_last_known_leader_comes_back_uncleanly():
+    result = run_scenario("power-loss-all-replicas-elr")
+    s = result.summary
+    assert s["lost"] > 0 and s["offline_at_end"] == 0
+    kinds = {r.election for r in result.trace.rows(LeaderChanged)}
+    assert "last_known_elr" in kinds and "unclean" not in kinds
 
 
 def test_a_single_power_loss_under_acks_all_loses_nothing():

@@ -1,8 +1,9 @@
 """The producer's RecordAccumulator: batches, linger, the sticky partitioner, fill prediction.
 
 KAFKA-MODEL §1.1-1.2 (batch.size, linger.ms, KIP-794 uniform sticky partitioner). The
-accumulator is driven here the way the producer drives it, but eagerly: at every record's
-arrival and at every due time, take what arrived, `absorb` it, then `close_due`. A
+accumulator is driven here the way the producer drives it, but eagerly and with a sender
+that is never held back: at every record's arrival and at every due time, take what
+arrived, `absorb` it, then `drain` every ready batch. A
 brute-force reference handles the same records one at a time; both must form the same
 batches, closed at the same instants, and the accumulator's look-ahead fill prediction must
 equal the arrival time of the first record the reference could not fit.
@@ -72,18 +73,24 @@ def next_arrival(arrivals, horizon):
     return int(arrivals.times[0]) if len(arrivals.times) else INF
 
 
+def drain_all(acc, now, closed):
+    """A sender that is never held back: it drains every ready batch at once."""
+    for pos in range(len(acc.open)):
+        while (b := acc.drain(pos, now)) is not None:
+            closed[(b.pos, b.first_seq)] = (now, b.count, b.size, b.created_us, b.full)
+
+
 def drive(acc, arrivals, horizon, available=lambda: []):
-    """Run the accumulator eagerly up to horizon; return (closed, predictions)."""
-    clock = [0]
-    closed = {}                                   # (pos, first_seq) -> (t, count, size, created, full)
-    predictions = {}                              # (pos, first_seq) -> fill_us when opened
-    acc.on_ready = lambda b: closed.__setitem__(
-        (b.pos, b.first_seq), (clock[0], b.count, b.size, b.created_us, b.full))
+    """Run the accumulator eagerly up to horizon; return (closed, predictions).
+
+    closed: (pos, first_seq) -> (drained at, count, size, created, full)
+    predictions: (pos, first_seq) -> fill_us when the batch opened
+    """
+    closed, predictions, now = {}, {}, -1
     while True:
-        now = min(next_arrival(arrivals, horizon), acc.next_due_us())
+        now = min(next_arrival(arrivals, horizon), acc.next_due_us(now))
         if now > horizon:
             return closed, predictions
-        clock[0] = now
         before = list(acc.open)
         times, keys, sizes, parts = arrivals.take(now)
         assert (times == now).all()               # eager: every record is taken on arrival
@@ -91,7 +98,7 @@ def drive(acc, arrivals, horizon, available=lambda: []):
         for pos, batch in enumerate(acc.open):
             if batch is not None and batch is not before[pos]:
                 predictions[(pos, batch.first_seq)] = acc.fill_us[pos]
-        acc.close_due(now)
+        drain_all(acc, now, closed)
 
 
 def reference(records, batch_size, linger_us, n, draw, horizon):
@@ -161,6 +168,32 @@ def test_linger_closes_a_batch_at_its_creation_plus_linger():
                       (0, 3): (11_001, 1, BATCH_HEADER + REC, 6001, False)}
 
 
+def test_a_lingered_batch_keeps_taking_records_until_the_sender_drains_it():
+    arrivals = HandArrivals([(0, REC, 0), (6000, REC, 0), (7000, REC, 0)])
+    acc = Accumulator(PIDXS[:1], THREE, 5_000, FakeBook(1), rng=None)
+    acc.absorb(*arrivals.take(0), arrivals, lambda: [])
+    assert acc.next_due_us(0) == 5_000 and not acc.open_ready(4_999)
+    batch = acc.open[0]
+    assert acc.open_ready(5_000) and acc.peek(0, 5_000) is batch      # ready, still open
+    acc.absorb(*arrivals.take(6_000), arrivals, lambda: [])          # the sender was held back
+    assert acc.open[0] is batch and batch.count == 2
+    assert acc.drain(0, 6_500) is batch and acc.open[0] is None
+    assert (batch.count, batch.full) == (2, False)
+    acc.absorb(*arrivals.take(7_000), arrivals, lambda: [])
+    assert acc.drain(0, 7_000) is None                                # new batch, not lingered
+
+
+def test_full_batches_are_drained_before_the_open_one_in_order():
+    arrivals = HandArrivals([(0, REC, 0)] * 7)
+    acc = Accumulator(PIDXS[:1], THREE, 0, FakeBook(1), rng=None)
+    acc.absorb(*arrivals.take(0), arrivals, lambda: [])
+    assert [b.first_seq for b in acc.ready[0]] == [0, 3] and acc.open[0].first_seq == 6
+    drained = [acc.drain(0, 0) for _ in range(4)]
+    assert [(b.first_seq, b.count, b.full) for b in drained[:3]] == \
+        [(0, 3, True), (3, 3, True), (6, 1, False)]
+    assert drained[3] is None
+
+
 def test_a_record_larger_than_batch_size_travels_alone():
     arrivals = HandArrivals([(0, REC, 0), (10, 5 * REC, 0), (20, REC, 0)])
     acc = Accumulator(PIDXS[:1], THREE, 1_000, FakeBook(1), rng=None)
@@ -225,7 +258,7 @@ def test_flush_makes_every_open_batch_ready_and_abandon_drops_everything():
     drive(acc, arrivals, horizon=0)
     acc.flush()
     assert [len(q) for q in acc.ready] == [1, 1] and acc.open == [None, None]
-    assert acc.next_due_us() == INF
+    assert acc.next_due_us(0) == INF
     assert len(acc.abandon()) == 2 and [len(q) for q in acc.ready] == [0, 0]
 
 
@@ -240,7 +273,9 @@ def workloads(draw):
     return {
         "n": n,
         "rate": draw(st.sampled_from([50.0, 700.0, 5_000.0, 40_000.0, 250_000.0])),
-        "even": draw(st.booleans()),
+        # even, poisson: the real Arrivals; bursty: Poisson drawn here, on a 1 us or 1 ms grid
+        "arrivals": draw(st.sampled_from(["even", "poisson", "bursty"])),
+        "grid_us": draw(st.sampled_from([1, 1_000])),
         "key_parts": np.array(draw(st.lists(st.integers(0, n - 1), min_size=nkeys,
                                             max_size=nkeys)), dtype=np.int64),
         "key_sizes": np.array(draw(st.lists(st.integers(0, 40), min_size=nkeys,
@@ -252,11 +287,35 @@ def workloads(draw):
     }
 
 
+def horizon_for(rate):
+    """Long enough for a few thousand records, at most 300 ms."""
+    return int(min(300_000, 4_000 / rate * 1_000_000))
+
+
+def bursty(w, horizon):
+    """Poisson arrivals up to horizon, snapped to a grid, as a fixed list."""
+    rng = np.random.default_rng(w["seed"])
+    gaps = rng.exponential(1_000_000 / w["rate"], int(w["rate"] * horizon / 1e6 * 2) + 16)
+    times = np.floor(np.cumsum(gaps)).astype(np.int64) // w["grid_us"] * w["grid_us"]
+    times = times[times <= horizon]
+    if w["key_sizes"].size:
+        keys = rng.integers(0, w["key_sizes"].size, len(times))
+        sizes = w["key_sizes"][keys] + w["value_size"] + RECORD_OVERHEAD
+        parts = w["key_parts"][keys]
+    else:
+        sizes = np.full(len(times), w["value_size"] + RECORD_OVERHEAD)
+        parts = np.full(len(times), -1)
+    return HandArrivals(list(zip(times.tolist(), sizes.tolist(), parts.tolist(), strict=True)))
+
+
 def simulate(w):
-    """Drive a real Arrivals stream through the accumulator and through the reference."""
-    horizon = int(min(300_000, 4_000 / w["rate"] * 1_000_000))
-    arrivals = Arrivals(w["rate"], w["even"], w["key_parts"], w["key_sizes"], w["value_size"],
-                        np.random.default_rng(w["seed"]))
+    """Drive an arrival stream through the accumulator and through the reference."""
+    horizon = horizon_for(w["rate"])
+    if w["arrivals"] in ("even", "poisson"):
+        arrivals = Arrivals(w["rate"], w["arrivals"] == "even", w["key_parts"], w["key_sizes"],
+                            w["value_size"], np.random.default_rng(w["seed"]))
+    else:
+        arrivals = bursty(w, horizon)
     book = FakeBook(w["n"])
     acc = Accumulator(PIDXS[:w["n"]], w["batch_size"], w["linger_us"], book,
                       np.random.default_rng(w["seed"] + 1))
@@ -335,7 +394,7 @@ def test_every_record_lands_in_exactly_one_batch_in_order_within_batch_size(w):
 def test_a_keyless_stint_ends_after_a_batchs_worth_of_bytes(w):
     # keyless, equal record sizes, linger beyond the horizon: one batch per stint
     w = dict(w, key_parts=np.empty(0, dtype=np.int64), key_sizes=np.empty(0, dtype=np.int64),
-             linger_us=10**9)
+             linger_us=horizon_for(w["rate"]) + 1)
     acc, book, _, closed, _, _, _, _ = simulate(w)
     size = w["value_size"] + RECORD_OVERHEAD
     per_batch = max(1, (max(w["batch_size"], 1) - BATCH_HEADER) // size)
@@ -348,13 +407,7 @@ def test_a_keyless_stint_ends_after_a_batchs_worth_of_bytes(w):
 # -- known defects -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Accumulator fill predictions (fill_us) are computed once when a batch opens from the "
-    "drawn arrivals; Arrivals.set_rate/discard_after redraws them, but fill_us is not "
-    "recomputed, so after a rate drop an open batch is closed at the stale predicted fill "
-    "time, neither full nor lingered (Producer.set_rate/resume call set_rate while batches "
-    "are open)"))
-def test_a_rate_change_does_not_close_an_open_batch_at_the_old_fill_prediction():
+def test_a_rate_change_does_not_make_an_open_batch_ready_at_the_old_fill_prediction():
     rec = 90 + RECORD_OVERHEAD
     arrivals = Arrivals(1_000.0, True, np.empty(0, np.int64), np.empty(0, np.int64), 90,
                         np.random.default_rng(0))
@@ -364,8 +417,9 @@ def test_a_rate_change_does_not_close_an_open_batch_at_the_old_fill_prediction()
     acc.absorb(times, keys, sizes, parts, arrivals, lambda: [0])
     assert acc.fill_us[0] == 10_000                  # the 11th record, at 1000/s
     arrivals.set_rate(1.0, 500)                      # from now on one record per second
-    acc.close_due(10_000)
-    assert acc.open[0] is not None                   # 1 record, linger 1 s: still open
+    acc.repredict(arrivals)                          # what Producer.set_rate does next
+    assert not acc.open_ready(10_000)                # 1 record, linger 1 s: not ready
+    assert acc.peek(0, 10_000) is None
 
 
 def run_yaml(tmp_path: Path, text: str):
@@ -374,12 +428,10 @@ def run_yaml(tmp_path: Path, text: str):
     return sim.run(sim.load(path), seed=1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Producer.run absorbs arrivals only when now >= absorb_at (_next_batch_start: the "
-    "first untaken record's time + linger, or when a batch's worth has arrived), but a batch "
-    "opened earlier is closed by close_due at its own linger/fill time; records that arrived "
-    "in between are not absorbed first, so that batch leaves without them (at 20000 rec/s "
-    "the acked batch sizes alternate 1,162,2,161,... instead of 163 each)"))
+# Regressions: records arriving while a batch lingers (or before it fills) must join it
+# before the sender takes it (found while writing these tests; fixed in Producer.run).
+
+
 def test_a_producer_fills_every_batch_to_batch_size_at_high_rate(tmp_path):
     result = run_yaml(tmp_path, """
 name: fill
@@ -393,15 +445,11 @@ topics:
 producers:
   p: {topic: t, rate: 20000/s, value_size: 90B, config: {linger.ms: 1000}}
 """)
-    counts = [r.count for r in result.trace.rows(BatchAcked)]
+    counts = [r.count for r in sorted(result.trace.rows(BatchAcked), key=lambda r: r.first_seq)]
     per_batch = (16384 - BATCH_HEADER) // (90 + RECORD_OVERHEAD)            # 163
     assert counts[:-1] == [per_batch] * (len(counts) - 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: same root cause as above, at a low rate: the first batch (opened at t=0 by an eager "
-    "absorb) closes at linger with only its first record, while the records that arrived "
-    "within linger.ms go to the next batch"))
 def test_a_producer_batches_every_record_that_arrives_within_linger(tmp_path):
     result = run_yaml(tmp_path, """
 name: linger

@@ -135,15 +135,29 @@ def test_elr_members_are_not_candidates_while_the_isr_is_not_empty():
     assert new.elr == (0, 2)
 
 
-def test_unclean_shutdown_replicas_leave_the_elr_for_the_last_known_elr():
+def test_unclean_shutdown_replicas_leave_the_elr():
     new, kind = run(ps(0, (0,), elr=(1, 2)), target_isr=(0,), unclean_shutdown=(2,), elr=True)
-    assert (new.leader, new.isr, new.elr, new.last_known_elr, kind) == (0, (0,), (1,), (2,), None)
+    assert (new.leader, new.isr, new.elr, new.last_known_elr, kind) == (0, (0,), (1,), (), None)
     assert (new.leader_epoch, new.partition_epoch) == (5, 10)
 
 
-def test_an_uncleanly_shut_down_isr_member_goes_straight_to_the_last_known_elr():
+def test_an_uncleanly_shut_down_isr_member_does_not_enter_the_elr():
     new, _ = run(ps(0, (0, 1)), target_isr=(0,), unclean_shutdown=(1,), elr=True)
-    assert (new.elr, new.last_known_elr) == ((), (1,))
+    assert (new.elr, new.last_known_elr) == ((), ())
+
+
+def test_the_leader_is_remembered_as_last_known_when_the_isr_empties():
+    new, kind = run(ps(0, (0,)), target_isr=(), acceptable=alive(), elr=True)
+    assert (new.leader, new.isr, new.elr, new.last_known_elr, kind) == (NO_LEADER, (), (0,), (0,),
+                                                                         "none")
+
+
+def test_the_last_known_leader_is_elected_when_isr_and_elr_are_empty_and_counts_as_unclean():
+    state = ps(NO_LEADER, (), elr=(), last_known=(2,))
+    new, kind = run(state, target_isr=(), acceptable=alive(2), elr=True)
+    assert (new.leader, new.isr, new.elr, new.last_known_elr, kind) == (2, (2,), (), (),
+                                                                         "last_known_elr")
+    assert new.leader_epoch == state.leader_epoch + 1
 
 
 def test_elr_and_last_known_elr_are_cleared_once_the_isr_reaches_min_isr():
@@ -156,8 +170,8 @@ def test_with_elr_disabled_stale_elr_state_is_cleared():
     assert (new.elr, new.last_known_elr) == ((), ())
 
 
-def test_an_offline_partition_with_no_acceptable_elr_stays_offline_even_if_last_known_elr_is_up():
-    # The module leaves out electing the last known ELR/leader (KAFKA-MODEL §2.6 step 3).
+def test_an_offline_partition_with_an_elr_member_waits_for_it_not_for_the_last_known_leader():
+    # the last known leader is only a candidate when the ELR is empty too
     state = ps(NO_LEADER, (), elr=(1,), last_known=(2,))
     assert run(state, target_isr=(), acceptable=alive(2), elr=True) == (None, None)
 

@@ -1,5 +1,7 @@
 """The replica log: appends, truncation, the leader-epoch cache (KIP-101/279 lookups)."""
 
+import pytest
+
 from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
 
 
@@ -65,3 +67,39 @@ def test_read_returns_batches_from_the_one_holding_the_offset_within_max_bytes()
     assert [b.base_offset for b in log.read(4, 10**6)] == [3, 5]
     assert [b.base_offset for b in log.read(0, 150)] == [0]          # at least one batch
     assert [b.base_offset for b in log.read_range(2, 6)] == [0, 3, 5]
+
+
+def test_a_new_leader_that_already_led_later_epochs_keeps_both_entries_at_one_offset():
+    log = log_of((0, 3, 0))
+    log.assign_epoch(2)
+    log.assign_epoch(4)                               # led 2 and then 4 without appending
+    assert log.epochs == [(0, 0), (2, 3), (4, 3)]
+    assert log.end_offset_for_epoch(2) == (2, 3)
+    assert log.end_offset_for_epoch(3) == (2, 3)
+
+
+def test_an_older_epoch_is_not_assigned_again():
+    log = log_of((0, 3, 2))
+    log.assign_epoch(1)
+    log.assign_epoch(2)
+    assert log.epochs == [(2, 0)]
+
+
+def test_end_offset_for_an_epoch_below_every_cached_one_is_the_first_start():
+    log = ReplicaLog()
+    log.log_start = log.leo = 4                         # e.g. restarted at the leader's start
+    log.append(batch(4, 2, 3))
+    assert log.end_offset_for_epoch(1) == (1, 4)
+
+
+def test_read_range_past_the_end_is_empty_and_read_past_the_end_gives_the_last_batch():
+    log = log_of((0, 3, 0), (3, 2, 0))
+    assert log.read_range(5, 9) == []
+    assert [b.base_offset for b in log.read(7, 10**6)] == [3]          # callers check the LEO
+
+
+def test_truncating_at_the_leo_drops_an_epoch_entry_that_starts_there():
+    log = log_of((0, 5, 1))
+    log.assign_epoch(2)                               # led epoch 2, appended nothing
+    assert log.truncate_to(5) == []
+    assert log.epochs == [(1, 0)]

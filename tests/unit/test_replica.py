@@ -9,12 +9,12 @@ import pytest
 
 from sim.cluster.log import Batch
 from sim.cluster.metadata import PartitionState
-from sim.cluster.replica import Replica
+from sim.cluster.replica import NEVER_CAUGHT_UP, Replica
 from sim.cluster.topology import PartitionInfo
 from sim.core.units import MS, NEVER, S
 
 LAG_US = 30 * S                       # replica.lag.time.max.ms = 30000
-T0 = 100 * S                          # well past the run's start (see the xfail below)
+T0 = 100 * S                          # well past the run's start
 
 
 def info(min_isr=2, replicas=(0, 1, 2)):
@@ -162,12 +162,6 @@ def test_strict_min_isr_counts_the_committed_isr_not_the_maximal_one():
     assert hw_after(r, strict=True) == 10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: make_leader resets a non-ISR follower's lastCaughtUpTime to 0, which in Kafka "
-    "(wall-clock ms) means 'never' but in the simulator is the run's start; so during the first "
-    "replica.lag.time.max.ms of a run a follower that has never caught up counts as caught up "
-    "(now - 0 <= lag) and, if eligible, holds the HW at its LEO (sim/cluster/replica.py "
-    "FollowerState / make_leader)"))
 def test_a_follower_that_never_caught_up_does_not_hold_the_hw_early_in_the_run():
     r = Replica(info(), 0)
     r.make_leader(state(isr=(0, 1)), 1 * S)          # follower 2 is outside the ISR
@@ -310,7 +304,7 @@ def test_make_leader_stamps_the_epoch_at_the_leo_and_resets_follower_state():
     assert r.epoch_start_offset == 5
     assert r.log.leo == 5                              # the new leader keeps its whole log
     assert sorted(r.followers) == [1, 2]
-    assert r.followers[1].last_caught_up_us == 0       # not in the ISR
+    assert r.followers[1].last_caught_up_us == NEVER_CAUGHT_UP     # not in the ISR
     assert r.followers[2].last_caught_up_us == T0      # in the ISR: caught up now
     assert all(f.leo == -1 and f.last_fetch_leader_leo == -1 for f in r.followers.values())
 
