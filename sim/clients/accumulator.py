@@ -22,6 +22,7 @@ import numpy as np
 
 BATCH_HEADER = 61
 INF = 2**62
+LOOKAHEAD_US = 1_000_000        # how far ahead fill predictions look (then they look again)
 
 
 class ProducerBatch:
@@ -59,12 +60,15 @@ class Accumulator:
         self.sticky = -1
         self.stint_bytes = BATCH_HEADER
         self.on_new = None
+        self.now = 0
 
     # -- adding records --------------------------------------------------------
 
-    def absorb(self, times, keys, sizes, parts, arrivals, available) -> None:
-        """Add the records that arrived (oldest first) to their batches."""
+    def absorb(self, times, keys, sizes, parts, arrivals, available, now: int) -> None:
+        """Add the records that arrived by now (oldest first) to their batches."""
+        self.now = now
         if not len(times):
+            self._refresh(arrivals)
             return
         if parts[0] >= 0:
             order = np.argsort(parts, kind="stable")
@@ -77,6 +81,13 @@ class Accumulator:
                           arrivals)
         else:
             self._add_sticky(times, keys, sizes, arrivals, available)
+        self._refresh(arrivals)
+
+    def _refresh(self, arrivals) -> None:
+        """Look again where a prediction reached the end of its look-ahead without a fill."""
+        for pos, batch in enumerate(self.open):
+            if batch is not None and self.fill_us[pos] <= self.now:
+                self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
 
     def _add_sticky(self, times, keys, sizes, arrivals, available) -> None:
         cum = np.cumsum(sizes)
@@ -130,18 +141,21 @@ class Accumulator:
             batch.count += take
             batch.size += int(cum[start + take - 1] - base) if take else 0
             start += take
-            if start < n:
+            if start < n or batch.size >= self.batch_size:
                 self._close(pos, full=True)
-        if opened:
+        if opened and self.open[pos] is not None:
             self.fill_us[pos] = self._predict_fill(pos, self.open[pos], arrivals)
 
     def _predict_fill(self, pos, batch, arrivals) -> int:
         """When the next record that does not fit (in the batch, or in the sticky stint) arrives.
 
         Exact: the records that will join this batch are already drawn, so the
-        prediction holds until the batch closes.
+        prediction holds until the batch closes. It looks at most LOOKAHEAD_US
+        ahead; without a fill by then it returns the end of what it saw, a time
+        to look again.
         """
-        arrivals.ensure(batch.created_us + self.linger_us + 1)
+        start = max(self.now, batch.created_us)
+        arrivals.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
         if pos == self.sticky:
             sizes, times = arrivals.sizes, arrivals.times
             room = self.batch_size - self.stint_bytes
@@ -153,8 +167,9 @@ class Accumulator:
         j = int(np.searchsorted(cum, room, side="right"))
         return int(times[j]) if j < len(cum) else arrivals.drawn_until
 
-    def repredict(self, arrivals) -> None:
+    def repredict(self, arrivals, now: int) -> None:
         """Recompute fill predictions after the future arrivals changed (a new rate, a pause)."""
+        self.now = now
         for pos, batch in enumerate(self.open):
             if batch is not None:
                 self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
@@ -172,12 +187,14 @@ class Accumulator:
 
     def _open_ready(self, pos: int, now: int) -> bool:
         batch = self.open[pos]
-        return batch is not None and (batch.created_us + self.linger_us <= now
-                                      or self.fill_us[pos] <= now)
+        return batch is not None and batch.created_us + self.linger_us <= now
 
-    def open_ready(self, now: int) -> bool:
-        """Is any open batch ready (so records that arrived must join it before it leaves)?"""
-        return any(self._open_ready(pos, now) for pos in range(len(self.open)))
+    def records_due(self, now: int) -> bool:
+        """Must the records that arrived join their batches now (a batch lingered or fills)?"""
+        linger = self.linger_us
+        return any(batch is not None and (batch.created_us + linger <= now
+                                          or self.fill_us[pos] <= now)
+                   for pos, batch in enumerate(self.open))
 
     def peek(self, pos: int, now: int):
         """The batch the sender would take next from this partition, or None."""

@@ -76,13 +76,13 @@ class Producer(Host):
         if self.state == "running" and self.generating and not self.closing:
             self._absorb(until)
         self.arrivals.set_rate(0.0, self.engine.now)
-        self.acc.repredict(self.arrivals)
+        self.acc.repredict(self.arrivals, self.engine.now)
 
     def _release_workload(self) -> None:
         """The application hands records again, at the workload's rate."""
         if self.generating and not self.closing:
             self.arrivals.set_rate(self.rate, self.engine.now)
-            self.acc.repredict(self.arrivals)
+            self.acc.repredict(self.arrivals, self.engine.now)
 
     def stop_generating(self) -> None:
         """The workload ends (the scenario's duration): records from then on are not made."""
@@ -149,7 +149,7 @@ class Producer(Host):
             return
         now = self.engine.now
         if self.generating and not self.closing and (
-                now >= self.absorb_at or self.acc.open_ready(now)):
+                now >= self.absorb_at or self.acc.records_due(now)):
             self._absorb(now)
         self._expire(now)
         self.sender.send_ready(now)
@@ -162,7 +162,7 @@ class Producer(Host):
         times, keys, sizes, parts = self.arrivals.take(now)
         if len(times):
             before = list(self.acc.next_seq)
-            self.acc.absorb(times, keys, sizes, parts, self.arrivals, self.sender.available)
+            self.acc.absorb(times, keys, sizes, parts, self.arrivals, self.sender.available, now)
             for pos, first in enumerate(before):
                 count = self.acc.next_seq[pos] - first
                 if count:

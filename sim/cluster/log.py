@@ -66,12 +66,18 @@ class ReplicaLog:
         self.bases.append(batch.base_offset)
         self.leo = batch.base_offset + batch.count
         if not self.epochs or batch.leader_epoch > self.epochs[-1][0]:
-            self.epochs.append((batch.leader_epoch, batch.base_offset))
+            self._assign(batch.leader_epoch, batch.base_offset)
 
     def assign_epoch(self, leader_epoch: int) -> None:
         """A new leader records its epoch as starting at its LEO (Partition.makeLeader)."""
         if not self.epochs or leader_epoch > self.epochs[-1][0]:
-            self.epochs.append((leader_epoch, self.leo))
+            self._assign(leader_epoch, self.leo)
+
+    def _assign(self, leader_epoch: int, start: int) -> None:
+        """Add an epoch, dropping entries it conflicts with (LeaderEpochFileCache.assign)."""
+        while self.epochs and self.epochs[-1][1] >= start:
+            self.epochs.pop()
+        self.epochs.append((leader_epoch, start))
 
     def truncate_to(self, offset: int) -> list[Batch]:
         """Drop every batch that ends above offset (whole batches); return what was dropped.

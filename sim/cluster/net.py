@@ -54,7 +54,7 @@ class Link:
             rto = max(RTO_MIN_US, 4 * int(latency.median_us))
             while self.rng.random() < loss:
                 delay += rto
-                rto *= 2
+                rto = min(2 * rto, RTO_MAX_US)
         t = now + delay
         if t < self.last_arrival_us:
             t = self.last_arrival_us

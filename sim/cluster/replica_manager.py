@@ -239,11 +239,16 @@ class ReplicaManager:
     def _record_follower(self, replica, request, fetch_offset) -> None:
         now = self.broker.engine.now
         moved = replica.update_follower(request.replica, fetch_offset, request.broker_epoch, now)
-        if request.replica not in replica.isr and replica.should_expand(
-                request.replica, self.broker.image.eligible):
+        if request.replica not in replica.isr and self._current_epoch(request) and \
+                replica.should_expand(request.replica, self.broker.image.eligible):
             self.broker.alter_isr(replica, tuple(sorted(replica.isr + (request.replica,))))
         if moved or replica.log.hw < replica.log.leo:
             self.maybe_increment_hw(replica)
+
+    def _current_epoch(self, request) -> bool:
+        """Does the fetch come from the follower's current registration (KRaft ISR eligibility)?"""
+        state = self.broker.image.brokers.get(request.replica)
+        return state is not None and state.broker_epoch == request.broker_epoch
 
     def _wake_parked(self, pidx) -> None:
         if not self.parked:

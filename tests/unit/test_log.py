@@ -69,13 +69,13 @@ def test_read_returns_batches_from_the_one_holding_the_offset_within_max_bytes()
     assert [b.base_offset for b in log.read_range(2, 6)] == [0, 3, 5]
 
 
-def test_a_new_leader_that_already_led_later_epochs_keeps_both_entries_at_one_offset():
+def test_a_later_epoch_at_the_same_offset_replaces_an_empty_one():
     log = log_of((0, 3, 0))
     log.assign_epoch(2)
     log.assign_epoch(4)                               # led 2 and then 4 without appending
-    assert log.epochs == [(0, 0), (2, 3), (4, 3)]
-    assert log.end_offset_for_epoch(2) == (2, 3)
-    assert log.end_offset_for_epoch(3) == (2, 3)
+    assert log.epochs == [(0, 0), (4, 3)]             # LeaderEpochFileCache.assign drops (2, 3)
+    assert log.end_offset_for_epoch(2) == (0, 3)
+    assert log.end_offset_for_epoch(4) == (4, 3)
 
 
 def test_an_older_epoch_is_not_assigned_again():
