@@ -1,0 +1,54 @@
+"""Each kind of fault does what Kafka's mechanics make it do (CONTRACT §2.3)."""
+
+from sim.core.records import BrokerFenced, FaultEnded, FaultFired, HostChanged, LeaderChanged
+from tests.conftest import run_scenario
+
+
+def test_a_pause_longer_than_the_session_timeout_fences_the_leader_and_moves_leadership():
+    result = run_scenario("leader-gc-pause")
+    fenced = result.trace.rows(BrokerFenced)
+    assert [f.reason for f in fenced] == ["session_timeout"]
+    assert 20_000_000 + 7_000_000 <= fenced[0].t_us <= 20_000_000 + 9_100_000
+    paused = [h for h in result.trace.rows(HostChanged) if h.state == "paused"]
+    assert paused[0].host == f"broker-{fenced[0].broker}"
+    assert result.summary["lost"] == 0
+
+
+def test_a_one_way_cut_to_the_controller_fences_a_leader_that_still_hears_everyone():
+    result = run_scenario("leader-cut-from-controller-one-way")
+    fenced = result.trace.rows(BrokerFenced)
+    assert fenced and fenced[0].reason == "session_timeout"
+    moved = [r for r in result.trace.rows(LeaderChanged) if r.t_us > 0]
+    assert moved and all(r.leader != fenced[0].broker for r in moved)
+
+
+def test_a_slow_disk_under_fsync_per_message_slows_acknowledgements_only_while_it_lasts():
+    result = run_scenario("slow-disk-leader-fsync")
+    records = result.records
+    latency = (records.ack_us - records.send_us) / 1000
+    during = latency[(records.send_us > 21_000_000) & (records.send_us < 39_000_000)]
+    after = latency[records.send_us > 50_000_000]
+    assert during.median() > 10 * after.median()
+
+
+def test_a_degraded_link_to_a_follower_slows_acks_all():
+    s = run_scenario("degraded-follower-links").summary
+    assert s["ack_p99_ms"] > 150 and s["lost"] == 0 and s["isr_shrinks"] == 0
+
+
+def test_overlapping_faults_fire_in_order_and_heal_all_ends_the_network_ones():
+    result = run_scenario("overlapping-faults-compose")
+    fired = [(f.index, f.kind) for f in result.trace.rows(FaultFired)]
+    assert [k for _, k in fired] == ["isolate", "partition", "slow_disk", "heal", "pause"]
+    ended = {f.index: f.t_us for f in result.trace.rows(FaultEnded)}
+    assert ended[0] == ended[1] == 40_000_000          # heal: all ends both network faults
+    assert ended[2] == 35_000_000 and ended[4] == 65_000_000
+
+
+def test_a_crashed_producer_leaves_records_without_a_callback_and_a_closed_one_does_not():
+    records = run_scenario("producer-crash-and-close").records
+    fates = records.groupby("producer").fate.value_counts()
+    assert fates["checkout"]["indeterminate"] > 0
+    assert "indeterminate" not in fates["audit"]
+    restarted = records[(records.producer == "checkout") & (records.send_us > 25_000_000)]
+    assert (restarted.fate == "acked").all()
