@@ -16,6 +16,7 @@ demo: $(VENV)/.installed
 	$(BIN)/kafkasim run scenarios/quickstart.yaml
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check sim tests
 	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
 
 fuzz: $(VENV)/.installed

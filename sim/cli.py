@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_run(args) -> int:
-    """Run a scenario and report what its faults did.  e.g. kafkasim run scenarios/quickstart.yaml --seed 7"""
+    """Run a scenario and report what its faults did.  e.g. kafkasim run s.yaml --seed 7"""
     import sim
     from sim.report.text import render_summary
     scenario = sim.load(args.scenario, overrides=args.set)
@@ -117,9 +117,9 @@ def main(argv=None) -> int:
         if args.debug:
             traceback.print_exc()
         seed = getattr(args, "seed", None)
+        repro = _repro(args, seed) if seed is not None else " ".join(sys.argv)
         sys.stderr.write(f"kafkasim: internal error: {type(err).__name__}: {err}. "
-                         f"Reproduce with: {_repro(args, seed) if seed is not None else ' '.join(sys.argv)}"
-                         " --debug\n")
+                         f"Reproduce with: {repro} --debug\n")
         return EXIT_INTERNAL
 
 

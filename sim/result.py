@@ -25,7 +25,7 @@ class Result:
 
     @property
     def records(self) -> pd.DataFrame:
-        """One row per record: producer, topic, partition, sequence, fate, copies, offsets, latency."""
+        """One row per record: producer, topic, partition, sequence, fate, copies, offsets."""
         frames = []
         for s in self.streams.values():
             acked = s.fate == 1

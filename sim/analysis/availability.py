@@ -44,13 +44,13 @@ def unavailable_s(world, end_us: int, internal) -> float:
     for row in world.trace.rows(LeaderChanged):
         leaders[(row.topic, row.partition)].append((row.t_us, row.leader))
     total = 0
-    for (topic, partition), changes in leaders.items():
+    for (topic, _partition), changes in leaders.items():
         if topic in internal:
             continue
         points = sorted({t for t, _ in changes} | {
             t for _, leader in changes if leader >= 0 for t, _ in brokers.get(leader, ())})
         points = [t for t in points if t < end_us] + [end_us]
-        for start, stop in zip(points, points[1:]):
+        for start, stop in zip(points, points[1:], strict=False):
             leader = -1
             for t, who in changes:
                 if t > start:

@@ -63,7 +63,8 @@ def lost_by_cause(streams, trace, audits, names) -> Counter:
         if not lost.any():
             continue
         removed = s.removed_by[lost]
-        for idx, count in zip(*np.unique(removed[removed >= 0], return_counts=True)):
+        found, counts = np.unique(removed[removed >= 0], return_counts=True)
+        for idx, count in zip(found, counts, strict=True):
             out[causes[idx]] += int(count)
         unremoved = np.flatnonzero(lost)[removed < 0]
         if unremoved.size:

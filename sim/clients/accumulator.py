@@ -71,17 +71,36 @@ class Accumulator:
             self._refresh(arrivals)
             return
         if parts[0] >= 0:
-            order = np.argsort(parts, kind="stable")
-            sorted_parts = parts[order]
-            bounds = [0, *(np.flatnonzero(sorted_parts[1:] != sorted_parts[:-1]) + 1).tolist(),
-                      len(order)]
-            for lo, hi in zip(bounds, bounds[1:]):
-                group = order[lo:hi]
-                self._add(int(sorted_parts[lo]), times[group], keys[group], sizes[group],
-                          arrivals)
+            self._add_keyed(times, keys, sizes, parts, arrivals)
         else:
             self._add_sticky(times, keys, sizes, arrivals, available)
         self._refresh(arrivals)
+
+    def _add_keyed(self, times, keys, sizes, parts, arrivals) -> None:
+        """Group the records by partition; a group that fits its open batch is added at once."""
+        order = np.argsort(parts, kind="stable")
+        sorted_parts = parts[order]
+        bounds = [0, *(np.flatnonzero(sorted_parts[1:] != sorted_parts[:-1]) + 1).tolist(),
+                  len(order)]
+        cum = np.cumsum(sizes[order]).tolist()
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            pos, group = int(sorted_parts[lo]), order[lo:hi]
+            added = cum[hi - 1] - (cum[lo - 1] if lo else 0)
+            batch = self.open[pos]
+            if (batch.size if batch is not None else BATCH_HEADER) + added > self.batch_size:
+                self._add(pos, times[group], keys[group], sizes[group], arrivals)
+                continue
+            first = self.next_seq[pos]
+            self.next_seq[pos] = first + hi - lo
+            self.book.add(pos, times[group], keys[group])
+            if batch is None:
+                batch = self._open_batch(pos, first, int(times[group[0]]))
+            batch.count += hi - lo
+            batch.size += added
+            if batch.size >= self.batch_size:
+                self._close(pos, full=True)
+            elif batch.count == hi - lo:
+                self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
 
     def _refresh(self, arrivals) -> None:
         """Look again where a prediction reached the end of its look-ahead without a fill."""
@@ -129,11 +148,8 @@ class Accumulator:
         while start < n:
             batch = self.open[pos]
             if batch is None:
-                batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first + start,
-                                                       int(times[start]))
+                batch = self._open_batch(pos, first + start, int(times[start]))
                 opened = True
-                if self.on_new is not None:
-                    self.on_new(batch)
             base = cum[start - 1] if start else 0
             fit = int(np.searchsorted(cum[start:] - base, self.batch_size - batch.size,
                                       side="right"))
@@ -145,6 +161,12 @@ class Accumulator:
                 self._close(pos, full=True)
         if opened and self.open[pos] is not None:
             self.fill_us[pos] = self._predict_fill(pos, self.open[pos], arrivals)
+
+    def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
+        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        if self.on_new is not None:
+            self.on_new(batch)
+        return batch
 
     def _predict_fill(self, pos, batch, arrivals) -> int:
         """When the next record that does not fit (in the batch, or in the sticky stint) arrives.

@@ -10,7 +10,7 @@ before it was acknowledged: the broker lost acknowledged data.
 """
 
 from sim.cluster.metadata import NO_LEADER
-from sim.cluster.protocol import (BatchData, InitProducerId, MetadataRequest, ProduceRequest)
+from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
 from sim.cluster.rpc import REFUSING, Connection, Failure
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 
@@ -247,7 +247,7 @@ class Sender:
         self.producer_epoch += 1
         self.next_sequence = [0] * self.n
         self.acked_sequence_end = [0] * self.n
-        for pos, queue in enumerate(self.p.acc.ready):
+        for queue in self.p.acc.ready:
             for batch in queue:
                 batch.base_sequence = -1
 

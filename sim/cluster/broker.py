@@ -20,15 +20,28 @@ from sim.cluster.fetcher import ReplicaFetcher
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
 from sim.cluster.metadata import NO_LEADER, Image
 from sim.cluster.producer_state import ProducerStates
-from sim.cluster.protocol import (NOT_LEADER_OR_FOLLOWER, AlterPartition, BrokerHeartbeat,
-                                  BrokerRegistration, ControlledShutdown, FetchRequest,
-                                  InitProducerId, InitProducerIdResponse, MetadataFetch,
-                                  MetadataRequest, MetadataResponse, ProduceRequest)
+from sim.cluster.protocol import (
+    NOT_LEADER_OR_FOLLOWER,
+    AlterPartition,
+    BrokerHeartbeat,
+    BrokerRegistration,
+    ControlledShutdown,
+    FetchRequest,
+    InitProducerId,
+    InitProducerIdResponse,
+    MetadataFetch,
+    MetadataRequest,
+    MetadataResponse,
+    ProduceRequest,
+)
 from sim.cluster.replica import Replica
 from sim.cluster.replica_manager import ReplicaManager
 from sim.cluster.rpc import Connection, Failure
-from sim.cluster.settings import (CONTROLLER_REQUEST_TIMEOUT_US, METADATA_FETCH_WAIT_US,
-                                  REGISTRATION_BACKOFF_US)
+from sim.cluster.settings import (
+    CONTROLLER_REQUEST_TIMEOUT_US,
+    METADATA_FETCH_WAIT_US,
+    REGISTRATION_BACKOFF_US,
+)
 from sim.core.records import CopiesRemoved, Truncated
 
 
@@ -342,7 +355,8 @@ class Broker(Host):
         if not removed:
             return
         info, now = replica.info, self.engine.now
-        self.trace.emit(Truncated(now, self.id, info.topic, info.partition, old_leo, log.leo, cause))
+        self.trace.emit(Truncated(now, self.id, info.topic, info.partition, old_leo, log.leo,
+                                  cause))
         names = self.producer_names
         for b in removed:
             self.trace.emit(CopiesRemoved(now, self.id, info.topic, info.partition,

@@ -22,15 +22,31 @@ from sim.cluster.deadlines import Deadlines
 from sim.cluster.election import change
 from sim.cluster.host import CRASHED, Host
 from sim.cluster.metadata import NO_LEADER, BrokerState, Image, PartitionState
-from sim.cluster.protocol import (DUPLICATE_BROKER_REGISTRATION, FENCED_LEADER_EPOCH,
-                                  INELIGIBLE_REPLICA, INVALID_UPDATE_VERSION,
-                                  NOT_LEADER_OR_FOLLOWER, STALE_BROKER_EPOCH,
-                                  AlterPartition, AlterPartitionResponse, BrokerHeartbeat,
-                                  BrokerRegistration, ControlledShutdown, HeartbeatResponse,
-                                  MetadataFetch, MetadataRecords, RegistrationResponse)
+from sim.cluster.protocol import (
+    DUPLICATE_BROKER_REGISTRATION,
+    FENCED_LEADER_EPOCH,
+    INELIGIBLE_REPLICA,
+    INVALID_UPDATE_VERSION,
+    NOT_LEADER_OR_FOLLOWER,
+    STALE_BROKER_EPOCH,
+    AlterPartition,
+    AlterPartitionResponse,
+    BrokerHeartbeat,
+    BrokerRegistration,
+    ControlledShutdown,
+    HeartbeatResponse,
+    MetadataFetch,
+    MetadataRecords,
+    RegistrationResponse,
+)
 from sim.cluster.settings import CONTROLLER_FAILOVER_US, METADATA_FETCH_WAIT_US
-from sim.core.records import (BrokerFenced, BrokerRegistered, BrokerUnfenced, IsrChanged,
-                              LeaderChanged)
+from sim.core.records import (
+    BrokerFenced,
+    BrokerRegistered,
+    BrokerUnfenced,
+    IsrChanged,
+    LeaderChanged,
+)
 
 
 class _Fetch:

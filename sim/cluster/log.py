@@ -104,7 +104,7 @@ class ReplicaLog:
         return removed
 
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
-        """(largest epoch <= epoch, its exclusive end offset), as LeaderEpochFileCache.endOffsetFor."""
+        """(largest epoch <= epoch, its exclusive end), as LeaderEpochFileCache.endOffsetFor."""
         if epoch == UNDEFINED or not self.epochs:
             return UNDEFINED, UNDEFINED
         if epoch == self.epochs[-1][0]:

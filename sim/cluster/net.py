@@ -11,9 +11,9 @@ retransmitting it, every retransmission timeout (doubling, at most 120 s),
 and the messages sent after it on the same connection wait behind it; the
 first retransmission after the cut heals delivers them all, in order. A
 connection closed meanwhile (a request timeout, a crash) drops what was its
-own, and the new connection that replaces it is not held behind it. Messages already sent by a host that dies are still delivered;
-messages to a dead host (or to an earlier incarnation of a restarted one)
-are dropped.
+own, and the new connection that replaces it is not held behind it.
+Messages already sent by a host that dies are still delivered; messages to a
+dead host (or to an earlier incarnation of a restarted one) are dropped.
 
 Not modeled: bandwidth and congestion (a message's size does not change its
 delay).
@@ -123,7 +123,7 @@ class Network:
             link.overrides.clear()
 
     def send(self, src, dst, fn, *args, stream=None, extra_us: int = 0) -> None:
-        """Carry a message from src to dst on a stream (one connection, one way); run fn(*args) there."""
+        """Carry a message from src to dst on a stream (a connection, one way); run fn there."""
         link = self.link(src.name, dst.name)
         message = (dst, dst.incarnation, fn, args)
         if stream is None:

@@ -17,7 +17,6 @@ from sim.cluster.log import ReplicaLog
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.producer_state import ProducerStates
 
-
 NEVER_CAUGHT_UP = -(2**62)      # Kafka's lastCaughtUpTimeMs = 0: long before any simulated time
 
 
@@ -93,7 +92,7 @@ class Replica:
 
     def update_follower(self, follower: int, fetch_offset: int, broker_epoch: int,
                         now: int) -> bool:
-        """Record a follower fetch (Replica.updateFetchStateOrThrow); return whether its LEO moved."""
+        """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved."""
         f = self.followers.get(follower)
         if f is None:
             return False

@@ -17,10 +17,18 @@ is nothing new.
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.log import UNDEFINED, Batch
 from sim.cluster.producer_state import DUPLICATE
-from sim.cluster.protocol import (FENCED_LEADER_EPOCH, NOT_ENOUGH_REPLICAS,
-                                  NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER,
-                                  OFFSET_OUT_OF_RANGE, REQUEST_TIMED_OUT, UNKNOWN_LEADER_EPOCH,
-                                  FetchData, FetchResponse, ProduceResponse)
+from sim.cluster.protocol import (
+    FENCED_LEADER_EPOCH,
+    NOT_ENOUGH_REPLICAS,
+    NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+    NOT_LEADER_OR_FOLLOWER,
+    OFFSET_OUT_OF_RANGE,
+    REQUEST_TIMED_OUT,
+    UNKNOWN_LEADER_EPOCH,
+    FetchData,
+    FetchResponse,
+    ProduceResponse,
+)
 from sim.core.records import BatchAppended, HighWatermark
 
 
@@ -130,7 +138,7 @@ class ReplicaManager:
         return None, batch.base_offset, replica, True
 
     def try_complete(self, replica) -> None:
-        """Re-check the DelayedProduces waiting on this partition (checkEnoughReplicasReachOffset)."""
+        """Re-check the DelayedProduces waiting here (checkEnoughReplicasReachOffset)."""
         if not replica.waiting:
             return
         still = []

@@ -1,4 +1,4 @@
-"""The human summary `kafkasim run` prints: what was sent, what was lost and why, the cluster's story."""
+"""The summary `kafkasim run` prints: what was sent, what was lost and why, the cluster's story."""
 
 import io
 

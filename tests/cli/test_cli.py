@@ -65,7 +65,8 @@ def test_bad_input_exits_2_with_one_clear_paragraph_and_no_traceback(args, fragm
 
 
 def test_validate_explain_shows_each_value_with_its_source():
-    proc = kafkasim("validate", FAST, "--explain", "--set", "cluster.config.replica.lag.time.max.ms=10000")
+    proc = kafkasim("validate", FAST, "--explain",
+                    "--set", "cluster.config.replica.lag.time.max.ms=10000")
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if "replica.lag.time.max.ms" in x)
     assert "10000" in line and "--set" in line

@@ -10,7 +10,6 @@
    to exactly the divergence point, no committed prefix lost (KIP-279: logs converge).
 """
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

@@ -12,7 +12,6 @@ equal the arrival time of the first record the reference could not fit.
 from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -177,7 +176,7 @@ def test_a_lingered_batch_keeps_taking_records_until_the_sender_drains_it():
     assert acc.next_due_us(0) == 5_000 and not acc.records_due(4_999)
     batch = acc.open[0]
     assert acc.records_due(5_000) and acc.peek(0, 5_000) is batch      # ready, still open
-    acc.absorb(*arrivals.take(6_000), arrivals, lambda: [], 6_000)          # the sender was held back
+    acc.absorb(*arrivals.take(6_000), arrivals, lambda: [], 6_000)    # the sender was held back
     assert acc.open[0] is batch and batch.count == 2
     assert acc.drain(0, 6_500) is batch and acc.open[0] is None
     assert (batch.count, batch.full) == (2, False)

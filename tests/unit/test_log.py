@@ -1,6 +1,5 @@
 """The replica log: appends, truncation, the leader-epoch cache (KIP-101/279 lookups)."""
 
-import pytest
 
 from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
 

@@ -5,7 +5,6 @@ KAFKA-MODEL §2.3 step 4 (Replica.updateFetchStateOrThrow), §2.4 (maybeIncremen
 partition t-0 with replicas (0, 1, 2) unless a test says otherwise.
 """
 
-import pytest
 
 from sim.cluster.log import Batch
 from sim.cluster.metadata import PartitionState
