@@ -37,6 +37,7 @@ class Sender:
         self.next_sequence = [0] * self.n
         self.acked_sequence_end = [0] * self.n
         self.needs_bump = False
+        self.held_back = False            # a ready batch waits for in-flight room
         self.metadata_inflight = False
         self.metadata_cursor = 0
         self.metadata_after = 0
@@ -100,6 +101,8 @@ class Sender:
                     by_leader.setdefault(leader, []).append(pos)
         for leader in sorted(by_leader):
             self._send_to(leader, by_leader[leader], now)
+        self.held_back = any(acc.peek(pos, now) is not None
+                             for positions in by_leader.values() for pos in positions)
 
     def _may_send(self, pos: int, now: int) -> bool:
         batch = self.p.acc.peek(pos, now)
@@ -166,8 +169,10 @@ class Sender:
     # -- responses -----------------------------------------------------------------------
 
     def _on_response(self, leader: int, batches, response) -> None:
+        """Settle a request's batches; wake the producer only if that can change what it does."""
         self.inflight_requests[leader] -= 1
         now = self.p.engine.now
+        settled = True
         for batch in batches:
             self.inflight_batches[batch.pos] -= 1
             batch.inflight = False
@@ -180,8 +185,10 @@ class Sender:
             if error is None:
                 self._ack(batch, offset)
             else:
+                settled = False
                 self._retry_or_fail(batch, error, now)
-        self.p.run()
+        if not settled or self.held_back or self.needs_bump or self.p.closing:
+            self.p.run()
 
     def _ack(self, batch, offset: int) -> None:
         batch.done = True
