@@ -177,7 +177,7 @@ class Timeline:
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
-        disks = [h.disk for h in hosts if hasattr(h, "disk")]
+        disks = [h.storage.disk for h in hosts if hasattr(h, "storage")]
         entry = (action.index, float(action.params["factor"]))
         for disk in disks:
             disk.factors.append(entry)

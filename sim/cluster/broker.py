@@ -19,7 +19,6 @@ The next incarnation is unfenced once it has caught up with the metadata.
 from sim.cluster.fetcher import ReplicaFetcher
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
 from sim.cluster.metadata import NO_LEADER, Image
-from sim.cluster.producer_state import ProducerStates
 from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
     AlterPartition,
@@ -42,7 +41,7 @@ from sim.cluster.settings import (
     METADATA_FETCH_WAIT_US,
     REGISTRATION_BACKOFF_US,
 )
-from sim.core.records import CopiesRemoved, Truncated
+from sim.cluster.storage import LogStorage
 
 
 class Broker(Host):
@@ -54,12 +53,10 @@ class Broker(Host):
         self.cluster = cluster
         self.net = cluster.net
         self.settings = cluster.settings
-        self.disk = disk
         self.producer_names = cluster.producer_names
         self.replicas = {info.pidx: Replica(info, broker_id)
                          for info in cluster.topology.partitions if broker_id in info.replicas}
-        self.hw_checkpoint = {pidx: 0 for pidx in self.replicas}
-        self.power_lost: set[int] = set()       # partitions whose log a power loss shortened
+        self.storage = LogStorage(self, disk)
         self.clean_marker = -1
         self.broker_epoch = -1
         self.image = Image()
@@ -112,11 +109,7 @@ class Broker(Host):
         s = self.settings
         self.timer(s.heartbeat_interval_us, self._heartbeat)
         self.timer(s.replica_lag_time_max_us // 2, self._isr_check)
-        self.timer(s.hw_checkpoint_interval_us, self._checkpoint_hw)
-        self.timer(self.disk.os_flush_interval_us, self._os_write_back)
-        flush_us = min((r.info.flush_us for r in self.replicas.values()), default=0)
-        if 0 < flush_us < 10**15:
-            self.timer(flush_us, self._flush_dirty, flush_us)
+        self.storage.start_loops()
 
     def restart(self) -> None:
         """Start a new process on the same disk."""
@@ -128,11 +121,7 @@ class Broker(Host):
         self.fetchers = {}
         self.conns = {}
         self.registered = False
-        for pidx, replica in self.replicas.items():
-            replica.reset_role()
-            log = replica.log
-            log.hw = min(self.hw_checkpoint[pidx], log.leo)
-            replica.producers = ProducerStates.rebuild(log.batches)
+        self.storage.recover()
         self._register()
 
     def crash(self) -> None:
@@ -148,10 +137,7 @@ class Broker(Host):
             self._set_state(POWERED_OFF)
         elif not self.down:
             self._die(POWERED_OFF)
-        for pidx, replica in self.replicas.items():
-            if replica.log.stable < replica.log.leo:
-                self.power_lost.add(pidx)
-            self.truncate(replica, replica.log.stable, "power_loss")
+        self.storage.lose_power()
 
     def stop(self) -> None:
         """SIGTERM: controlled shutdown, then flush and write the clean-shutdown marker."""
@@ -165,9 +151,7 @@ class Broker(Host):
             request, self._finish_stop, CONTROLLER_REQUEST_TIMEOUT_US * 15)
 
     def _finish_stop(self, _response) -> None:
-        for replica in self.replicas.values():
-            replica.log.stable = replica.log.leo
-            self.hw_checkpoint[replica.info.pidx] = replica.log.hw
+        self.storage.flush_all()
         self.clean_marker = self.broker_epoch
         self._die(STOPPED)
         self._reset_connections()
@@ -306,61 +290,3 @@ class Broker(Host):
         if replica.is_leader and state.leader_epoch == replica.leader_epoch \
                 and state.partition_epoch > replica.partition_epoch:
             self.apply_isr(replica, state)
-
-    # -- disk ------------------------------------------------------------------
-
-    @staticmethod
-    def needs_fsync(replica, count: int) -> bool:
-        """Will appending count records reach flush.messages unflushed messages?"""
-        log = replica.log
-        return log.leo + count - log.stable >= replica.info.flush_messages
-
-    @staticmethod
-    def mark_flushed(replica, now: int) -> None:
-        replica.log.stable = replica.log.leo
-        replica.last_flush_us = now
-
-    def write_to_disk(self, replica, now: int) -> int:
-        """Charge a follower's append to the disk, fsyncing when flush.messages is reached."""
-        fsync = self.needs_fsync(replica, 0)
-        if fsync:
-            self.mark_flushed(replica, now)
-        return self.disk.write(now, fsync)
-
-    def _os_write_back(self) -> None:
-        for replica in self.replicas.values():
-            replica.log.stable = replica.log.leo
-        self.timer(self.disk.os_flush_interval_us, self._os_write_back)
-
-    def _flush_dirty(self, every_us: int) -> None:
-        now = self.engine.now
-        for replica in self.replicas.values():
-            log = replica.log
-            if log.stable < log.leo and now - replica.last_flush_us >= replica.info.flush_us:
-                log.stable = log.leo
-                replica.last_flush_us = now
-                self.disk.fsync(now)
-        self.timer(every_us, self._flush_dirty, every_us)
-
-    def _checkpoint_hw(self) -> None:
-        for pidx, replica in self.replicas.items():
-            self.hw_checkpoint[pidx] = replica.log.hw
-        self.timer(self.settings.hw_checkpoint_interval_us, self._checkpoint_hw)
-
-    def truncate(self, replica, offset: int, cause: str) -> None:
-        """Truncate a replica's log, recording every removed batch."""
-        log = replica.log
-        old_leo = log.leo
-        removed = log.truncate_to(offset)
-        if not removed:
-            return
-        info, now = replica.info, self.engine.now
-        self.trace.emit(Truncated(now, self.id, info.topic, info.partition, old_leo, log.leo,
-                                  cause))
-        names = self.producer_names
-        for b in removed:
-            self.trace.emit(CopiesRemoved(now, self.id, info.topic, info.partition,
-                                          names[b.producer], b.first_seq, b.count, cause,
-                                          b.leader_epoch, replica.leader_epoch))
-        replica.producers = ProducerStates.rebuild(log.batches)
-        self.hw_checkpoint[info.pidx] = min(self.hw_checkpoint[info.pidx], log.leo)

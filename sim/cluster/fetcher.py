@@ -115,7 +115,7 @@ class ReplicaFetcher:
         log.hw = max(min(data.hw, log.leo), log.log_start)
         if not appended:
             return 0
-        return self.broker.write_to_disk(replica, self.broker.engine.now)
+        return self.broker.storage.write(replica, self.broker.engine.now)
 
     def _truncate_diverging(self, replica, diverging) -> None:
         epoch, end = diverging
@@ -125,12 +125,13 @@ class ReplicaFetcher:
             target = min(end, own_end) if own_end != UNDEFINED else end
         else:
             target = own_end
-        self.broker.truncate(replica, min(max(target, log.log_start), log.leo), "diverging_epoch")
+        target = min(max(target, log.log_start), log.leo)
+        self.broker.storage.truncate(replica, target, "diverging_epoch")
 
     def _out_of_range(self, replica, data) -> None:
         log = replica.log
         if data.leader_leo >= 0 and log.leo > data.leader_leo:
-            self.broker.truncate(replica, data.leader_leo, "out_of_range")
+            self.broker.storage.truncate(replica, data.leader_leo, "out_of_range")
         elif log.leo < data.log_start:
-            self.broker.truncate(replica, 0, "out_of_range")
+            self.broker.storage.truncate(replica, 0, "out_of_range")
             log.log_start = log.leo = log.hw = log.stable = data.log_start

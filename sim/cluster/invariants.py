@@ -51,7 +51,7 @@ class Invariants:
             self.exempt.add(new.pidx)
 
     def _lost_power(self, broker: int, pidx: int) -> bool:
-        return pidx in self.world.brokers[broker].power_lost
+        return pidx in self.world.brokers[broker].storage.power_lost
 
     def hw_advanced(self, broker: int, replica, old_hw: int) -> None:
         """A leader's HW moved from old_hw."""

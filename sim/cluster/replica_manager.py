@@ -80,9 +80,10 @@ class ReplicaManager:
         if not mine:
             self._produce_now(conn, rid, request, 0, False)
             return
-        fsync = any(broker.needs_fsync(replica, data.count) for replica, data in mine)
-        delay = broker.disk.write(now, fsync)
-        if delay > broker.disk.write_us:
+        storage = broker.storage
+        fsync = any(storage.needs_fsync(replica, data.count) for replica, data in mine)
+        delay = storage.disk.write(now, fsync)
+        if delay > storage.disk.write_us:
             broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync)
         else:
             self._produce_now(conn, rid, request, delay, fsync)
@@ -94,7 +95,7 @@ class ReplicaManager:
             error, offset, replica, appended = self._append(pidx, data, request.acks, now)
             results[pidx] = (error, offset)
             if appended and fsync:
-                self.broker.mark_flushed(replica, now)
+                self.broker.storage.mark_flushed(replica, now)
             if error is None and request.acks == -1:
                 waiting.append((replica, offset + data.count))
         if request.acks == 0:
