@@ -25,13 +25,13 @@ class Result:
 
     @property
     def records(self) -> pd.DataFrame:
-        """One row per record: producer, topic, partition, sequence, fate, copies, offsets."""
+        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets."""
         frames = []
         for s in self.streams.values():
             acked = s.fate == 1
             frames.append(pd.DataFrame({
                 "producer": s.producer, "topic": s.topic, "partition": s.partition,
-                "sequence": np.arange(s.n), "send_us": s.send_us,
+                "sequence": np.arange(s.n), "key": s.key, "send_us": s.send_us,
                 "fate": FATES[s.fate], "ack_us": s.ack_us, "ack_offset": s.ack_offset,
                 "copies": s.copies, "offset": s.first_offset,
                 "lost": acked & (s.copies == 0) & (not s.offline)}))

@@ -24,6 +24,7 @@ class Stream:
     topic: str
     partition: int
     send_us: np.ndarray
+    key: np.ndarray
     fate: np.ndarray
     ack_us: np.ndarray
     ack_offset: np.ndarray
@@ -45,7 +46,7 @@ def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
             send = producer.book.send_times(pos)
             n = len(send)
             streams[(producer.name, producer.topic, pos)] = Stream(
-                producer.name, producer.topic, pos, send,
+                producer.name, producer.topic, pos, send, producer.book.keys(pos),
                 np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
                 np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32))
     _fill_fates(streams, world.trace)

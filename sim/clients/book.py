@@ -25,9 +25,6 @@ class RecordBook:
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
 
     def keys(self, pos: int) -> np.ndarray:
+        """Key indexes (-1 for keyless records)."""
         chunks = self._keys[pos]
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts)

@@ -35,13 +35,6 @@ class Sampler:
             return int(self.rng.exponential(self.value))
         return int(self.rng.lognormal(self.mu, self.sigma))
 
-    def many(self, n: int) -> np.ndarray:
-        """`n` delays in microseconds, as an int64 array."""
-        if self.kind == "constant":
-            return np.full(n, self.value, dtype=np.int64)
-        if self.kind == "exp":
-            return self.rng.exponential(self.value, n).astype(np.int64)
-        return self.rng.lognormal(self.mu, self.sigma, n).astype(np.int64)
 
     @property
     def median_us(self) -> float:

@@ -14,8 +14,3 @@ NEVER = 2**63 - 1          # Kafka's Long.MAX_VALUE, used for "never" settings
 def ms(value: int) -> int:
     """Convert a Kafka millisecond setting to microseconds, keeping NEVER as NEVER."""
     return NEVER if value >= NEVER // MS else int(value) * MS
-
-
-def to_seconds(t_us: int) -> float:
-    """Express a time in seconds (for humans and summaries only)."""
-    return t_us / S

@@ -23,3 +23,11 @@ def test_with_acks_all_the_same_fault_loses_nothing():
     s = run_scenario("quickstart", overrides=("producers.checkout.config.acks=all",)).summary
     assert s["lost"] == 0
     assert s["acked"] == s["produced"]
+
+
+def test_every_keyed_record_lands_in_the_partition_kafkas_partitioner_picks():
+    from sim.clients.partitioner import partition_for_key
+    records = run_scenario("quickstart").records
+    expected = {k: partition_for_key(str(k).encode(), 6) for k in range(500)}
+    assert (records.key.map(expected) == records.partition).all()
+    assert records.key.nunique() == 500
