@@ -122,16 +122,18 @@ class Network:
         for link in self.links.values():
             link.overrides.clear()
 
-    def send(self, src, dst, fn, *args, stream=None, extra_us: int = 0) -> None:
+    def send(self, src, dst, fn, *args, stream=None, link=None, extra_us: int = 0) -> None:
         """Carry a message from src to dst on a stream (a connection, one way); run fn there."""
-        link = self.link(src.name, dst.name)
+        if link is None:
+            link = self.link(src.name, dst.name)
         message = (dst, dst.incarnation, fn, args)
         if stream is None:
             stream = (src.name, dst.name)
-        held = self.held.get(stream)
-        if held is not None:
-            held.append(message)
-            return
+        if self.held:
+            held = self.held.get(stream)
+            if held is not None:
+                held.append(message)
+                return
         if self.cuts and self.is_cut(src.name, dst.name):
             self._hold(src.name, link, stream, message)
             return

@@ -55,6 +55,8 @@ class Connection:
         self.unacked_bytes = 0
         self.server_incarnation = server.incarnation
         self.on_reset = None
+        self.uplink = net.link(client.name, server.name)
+        self.downlink = net.link(server.name, client.name)
         client.connections.append(self)
         server.connections.append(self)
 
@@ -65,7 +67,7 @@ class Connection:
         deadline = now + extra_us + timeout_us
         self.inflight[rid] = (deadline, on_done)
         self._arm(deadline)
-        link = self.net.link(self.client.name, self.server.name)
+        link = self.uplink
         if self._refused(link, extra_us):
             return
         probability = link.reset_probability()
@@ -73,7 +75,7 @@ class Connection:
             at = int(link.rng.random() * link.rtt_us())
             self.client.timer(extra_us + at, self._reset_if, self.epoch)
         self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
-                      stream=(self, 0, self.epoch), extra_us=extra_us)
+                      stream=(self, 0, self.epoch), link=link, extra_us=extra_us)
 
     def _refused(self, link, extra_us: int) -> bool:
         """Is the server's process gone (or replaced)? Then it answers with a reset."""
@@ -86,7 +88,7 @@ class Connection:
 
     def can_send(self, size: int) -> bool:
         """Does the send buffer take size more bytes of one-way messages?"""
-        if self._refused(self.net.link(self.client.name, self.server.name), 0):
+        if self._refused(self.uplink, 0):
             return False
         return self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES
 
@@ -94,7 +96,7 @@ class Connection:
         """Send payload with no response expected (acks=0), counting it against the send buffer."""
         self.unacked_bytes += size
         self.net.send(self.client, self.server, self._deliver_oneway, self.epoch, size, payload,
-                      stream=(self, 0, self.epoch), extra_us=extra_us)
+                      stream=(self, 0, self.epoch), link=self.uplink, extra_us=extra_us)
 
     def _deliver_oneway(self, epoch: int, size: int, payload) -> None:
         if epoch == self.epoch:
@@ -110,7 +112,7 @@ class Connection:
         if rid == 0 or self.server.down:
             return
         self.net.send(self.server, self.client, self._complete, self.epoch, rid, response,
-                      stream=(self, 1, self.epoch), extra_us=extra_us)
+                      stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us)
 
     def _complete(self, epoch: int, rid: int, response) -> None:
         if epoch != self.epoch:
