@@ -94,7 +94,6 @@ class Timeline:
     def _drain(self) -> None:
         for index in list(self.active):
             self._end(index)
-        self.world.net.heal_all()
         self.world.drain()
 
     # -- targets -----------------------------------------------------------------------
@@ -250,7 +249,6 @@ class Timeline:
     def _do_heal(self, action):
         for index in [i for i, (a, _h, _u) in self.active.items() if a.kind in NETWORK_KINDS]:
             self._end(index)
-        self.world.net.heal_all()
         return [], None
 
 

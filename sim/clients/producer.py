@@ -38,7 +38,6 @@ class Producer(Host):
 
     def __init__(self, spec, index: int, cluster) -> None:
         super().__init__(spec.name, cluster.engine, cluster.trace)
-        self.spec = spec
         self.index = index
         self.cluster = cluster
         self.settings = ProducerSettings.from_config(spec.config)

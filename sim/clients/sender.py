@@ -11,7 +11,7 @@ before it was acknowledged: the broker lost acknowledged data.
 
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
-from sim.cluster.rpc import REFUSING, Connection, Failure
+from sim.cluster.rpc import Connection, Failure
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
@@ -115,7 +115,7 @@ class Sender:
         return self.inflight_batches[pos] < limit
 
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
-        if self.p.cluster.brokers[leader].state in REFUSING:
+        if not self._conn(leader).ready():
             self.refresh_metadata()
             return
         while self.s.acks == 0 or self.inflight_requests.get(leader, 0) < self.s.max_in_flight:

@@ -63,7 +63,6 @@ class Broker(Host):
         self.manager = ReplicaManager(self)
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
-        self.registered = False
 
     # -- wiring --------------------------------------------------------------
 
@@ -100,7 +99,6 @@ class Broker(Host):
     def boot(self, image: Image, broker_epoch: int) -> None:
         """Start of the run: registered, unfenced, holding the initial metadata."""
         self.broker_epoch = broker_epoch
-        self.registered = True
         self._start_loops()
         self._install(image)
         self._fetch_metadata(image.offset)
@@ -120,7 +118,6 @@ class Broker(Host):
         self.manager = ReplicaManager(self)
         self.fetchers = {}
         self.conns = {}
-        self.registered = False
         self.storage.recover()
         self._register()
 
@@ -180,7 +177,6 @@ class Broker(Host):
             return
         self.clean_marker = -1
         self.broker_epoch = response.broker_epoch
-        self.registered = True
         self._start_loops()
         self._fetch_metadata(-1)
 

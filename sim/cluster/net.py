@@ -116,12 +116,6 @@ class Network:
             else:
                 self.cuts.pop(pair, None)
 
-    def heal_all(self) -> None:
-        """End every cut and every degraded link."""
-        self.cuts.clear()
-        for link in self.links.values():
-            link.overrides.clear()
-
     def send(self, src, dst, fn, *args, stream=None, link=None, extra_us: int = 0) -> None:
         """Carry a message from src to dst on a stream (a connection, one way); run fn there."""
         if link is None:

@@ -77,6 +77,14 @@ class Connection:
         self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
                       stream=(self, 0, self.epoch), link=link, extra_us=extra_us)
 
+    def ready(self) -> bool:
+        """NetworkClient.ready: can a request go out? Not while the server's process is gone.
+
+        A crash or stop resets the connection at once, so the client knows;
+        its reconnection attempts are refused until the process is back.
+        """
+        return self.server.state not in REFUSING
+
     def _refused(self, link, extra_us: int) -> bool:
         """Is the server's process gone (or replaced)? Then it answers with a reset."""
         server = self.server

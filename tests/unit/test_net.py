@@ -207,14 +207,17 @@ def test_a_new_connection_after_the_heal_is_not_held_behind_the_old_one():
     assert (at_old, at_new) == ([(601 * MS, 1)], [(511 * MS, 2)])
 
 
-def test_heal_all_ends_every_cut():
+def test_overlapping_cuts_compose_and_a_link_heals_only_when_every_fault_ends():
     w = World()
     send, arrived = deliveries(w, w.client, w.server)
-    w.net.cut([("client", "server"), ("server", "client")])
+    pair = [("client", "server")]
+    w.net.cut(pair)
+    w.net.cut(pair)                                   # a second fault on the same link
     send(1)
-    w.at(10 * MS, w.net.heal_all)
+    w.at(10 * MS, w.net.uncut, pair)                  # one fault ends: still cut
+    w.at(300 * MS, w.net.uncut, pair)                 # the other ends
     w.run()
-    assert arrived == [(201 * MS, 1)] and w.net.cuts == {}
+    assert arrived == [(601 * MS, 1)] and w.net.cuts == {}
 
 
 def test_messages_without_a_stream_on_an_uncut_link_are_not_held_by_a_cut_elsewhere():
