@@ -11,8 +11,10 @@ import sim
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
-settings.register_profile("default", max_examples=8, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+# `make test` draws the same examples on every machine (CI stays reproducible); `make fuzz`
+# draws fresh ones, many more, and keeps failures in .hypothesis/ for replay.
+settings.register_profile("default", max_examples=8, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("fuzz", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -8,8 +8,8 @@ out, refreshing metadata from a reachable broker on errors, on disconnects
 and every `metadata.max.age.ms`. With idempotence each batch carries the
 producer id, epoch and sequence; after a batch's fate becomes unknown or an
 OUT_OF_ORDER_SEQUENCE_NUMBER shows the broker lost acknowledged data, the
-producer bumps its epoch once nothing is in flight and renumbers what is
-left (KIP-360). acks=0 batches count as acknowledged when written to the
+producer bumps the epoch of that partition and renumbers what is left there
+(KIP-360, idempotence.py). acks=0 batches count as acknowledged when written to the
 connection. Every record's fate is recorded per batch: acked, failed, or
 neither by the end (indeterminate).
 
@@ -223,7 +223,8 @@ class Producer(Host):
         while self.expiry and (self.expiry[0][2].done or self.expiry[0][0] <= now):
             _t, _k, batch = heapq.heappop(self.expiry)
             if not batch.done:
-                self.sender.fail(batch, "DELIVERY_TIMEOUT", unknown=batch.inflight)
+                in_retry = batch.attempts > 1 or (batch.attempts == 1 and not batch.inflight)
+                self.sender.fail(batch, "DELIVERY_TIMEOUT", unresolved=in_retry)
 
     def _periodic_metadata(self) -> None:
         self.sender.refresh_metadata()

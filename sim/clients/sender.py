@@ -9,6 +9,7 @@ partition is unresolved, and fatal (with an epoch bump) when the batch
 before it was acknowledged: the broker lost acknowledged data.
 """
 
+from sim.clients.idempotence import Sequences
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
 from sim.cluster.rpc import Connection, Failure
@@ -33,10 +34,8 @@ class Sender:
         self.conns: dict[int, Connection] = {}
         self.inflight_requests: dict[int, int] = {}
         self.inflight_batches = [0] * self.n
-        self.pid, self.producer_epoch = -1, 0
-        self.next_sequence = [0] * self.n
-        self.acked_sequence_end = [0] * self.n
-        self.needs_bump = False
+        self.pid = -1
+        self.sequences = Sequences(self.n)
         self.held_back = False            # a ready batch waits for in-flight room
         self.metadata_inflight = False
         self.metadata_cursor = 0
@@ -57,10 +56,7 @@ class Sender:
         self.metadata_inflight = False
 
     def restart(self) -> None:
-        self.producer_epoch = 0
-        self.next_sequence = [0] * self.n
-        self.acked_sequence_end = [0] * self.n
-        self.needs_bump = False
+        self.sequences.reset(0)
         self.pid = -1
         self.refresh_metadata()
         if self.s.idempotence:
@@ -71,7 +67,8 @@ class Sender:
             self.p.timer(self.s.retry_backoff_us, self._request_any, InitProducerId(self.p.name),
                          self._on_pid)
             return
-        self.pid, self.producer_epoch = response.pid, response.producer_epoch
+        self.pid = response.pid
+        self.sequences.reset(response.producer_epoch)
         self.p.run()
 
     def idle(self) -> bool:
@@ -85,10 +82,9 @@ class Sender:
     def send_ready(self, now: int) -> None:
         if self.s.idempotence and self.pid < 0:
             return
-        if self.needs_bump:
-            if any(self.inflight_batches):
-                return
-            self._bump_epoch()
+        if self.s.idempotence:
+            self.sequences.resolve()
+            self.sequences.bump(self.p.acc.ready, self.inflight_batches)
         by_leader: dict[int, list[int]] = {}
         acc = self.p.acc
         for pos in range(self.n):
@@ -110,6 +106,9 @@ class Sender:
             return False
         if self.s.acks == 0:
             return True
+        if self.s.idempotence and (pos in self.sequences.to_bump or (
+                batch.base_sequence < 0 and not self.sequences.may_send_new(pos))):
+            return False
         limit = self.s.max_in_flight if self.s.idempotence else (
             1 if self.s.max_in_flight == 1 else 1 << 30)
         return self.inflight_batches[pos] < limit
@@ -134,9 +133,7 @@ class Sender:
         items = []
         for batch in batches:
             if self.s.idempotence and batch.base_sequence < 0:
-                batch.base_sequence = self.next_sequence[batch.pos]
-                batch.producer_epoch = self.producer_epoch
-                self.next_sequence[batch.pos] += batch.count
+                self.sequences.assign(batch)
             batch.attempts += 1
             batch.inflight = True
             self.p.trace.emit(BatchSent(now, self.p.name, self.p.topic, batch.pos,
@@ -187,14 +184,13 @@ class Sender:
             else:
                 settled = False
                 self._retry_or_fail(batch, error, now)
-        if not settled or self.held_back or self.needs_bump or self.p.closing:
+        pending = self.sequences.to_bump or self.sequences.unresolved
+        if not settled or self.held_back or pending or self.p.closing:
             self.p.run()
 
     def _ack(self, batch, offset: int) -> None:
         batch.done = True
-        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
-            end = batch.base_sequence + batch.count
-            self.acked_sequence_end[batch.pos] = max(self.acked_sequence_end[batch.pos], end)
+        self.sequences.acked(batch)
         p = self.p
         p.trace.emit(BatchAcked(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
                                 batch.count, offset))
@@ -205,14 +201,12 @@ class Sender:
                                      batch.count, error))
         if error in REFRESH:
             self.refresh_metadata()
-        if error == "OUT_OF_ORDER_SEQUENCE_NUMBER" and \
-                batch.base_sequence == self.acked_sequence_end[batch.pos] and \
-                batch.producer_epoch == self.producer_epoch:
-            self.fail(batch, error, unknown=True)
+        if error == "OUT_OF_ORDER_SEQUENCE_NUMBER" and self.sequences.gap_before(batch):
+            self.fail(batch, error, bump=True)
             return
         expired = now >= batch.created_us + self.s.delivery_timeout_us
         if error not in RETRIABLE or batch.attempts > self.s.retries or expired:
-            self.fail(batch, error, unknown=True)
+            self.fail(batch, error, bump=batch.attempts <= self.s.retries)
             return
         shift = min(batch.attempts - 1, 30)
         backoff = min(self.s.retry_backoff_us << shift, self.s.retry_backoff_max_us)
@@ -235,28 +229,20 @@ class Sender:
             i += 1
         queue.insert(i, batch)
 
-    def fail(self, batch, error: str, unknown: bool) -> None:
-        """Report a batch as failed to the application.
+    def fail(self, batch, error: str, bump: bool = False, unresolved: bool = False) -> None:
+        """Report a batch as failed to the application (Sender.failBatch).
 
-        With idempotence, a batch that had a sequence leaves a gap (or an
-        unknown fate): the producer bumps its epoch before sending more.
+        With idempotence a sequenced batch that fails bumps its partition's
+        epoch, or leaves it unresolved until its other batches finish (see
+        idempotence.py).
         """
         batch.done = True
         self.p.acc.discard(batch)
-        if self.s.idempotence and (unknown or batch.base_sequence >= 0):
-            self.needs_bump = True
+        if self.s.idempotence:
+            self.sequences.failed(batch, bump=bump, unresolved=unresolved)
         p = self.p
         p.trace.emit(BatchFailed(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
                                  batch.count, error))
-
-    def _bump_epoch(self) -> None:
-        self.needs_bump = False
-        self.producer_epoch += 1
-        self.next_sequence = [0] * self.n
-        self.acked_sequence_end = [0] * self.n
-        for queue in self.p.acc.ready:
-            for batch in queue:
-                batch.base_sequence = -1
 
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""

@@ -1,0 +1,111 @@
+"""The idempotent producer's sequence bookkeeping (Kafka's TransactionManager, KIP-360).
+
+Per partition the producer keeps the producer epoch its sequences belong to,
+the next sequence to assign, the end of the acknowledged sequences and how
+many batches hold a sequence and are not yet done (`inflightBatchesBySequence`,
+batches queued for retry included). A batch keeps its epoch and sequence on
+every retry, so the broker recognises a retried batch it already wrote.
+
+The epoch is bumped for a partition (`requestEpochBumpForPartition`) when a
+batch fails with OUT_OF_ORDER_SEQUENCE_NUMBER or fails for good before its
+retries run out, and when a partition left unresolved by an expired batch
+drains with a gap between its last acknowledged and its next sequence
+(`maybeResolveSequences`). The bump renumbers only that partition's
+unfinished batches from 0 under the new epoch (`startSequencesAtBeginning`);
+the other partitions finish their sequenced batches under the old epoch and
+start the new one at 0 once none is left. A partition with an unresolved
+sequence sends no new batch.
+
+Simplified: the bump waits until the bumped partitions have no request in
+flight (Kafka renumbers batches whose request is still out); epoch overflow
+to a new producer id is not modeled.
+"""
+
+
+class Sequences:
+    """The per-partition sequence state of one idempotent producer session."""
+
+    def __init__(self, n: int) -> None:
+        self.epoch = 0
+        self.partition_epoch = [0] * n
+        self.next_sequence = [0] * n
+        self.acked_end = [0] * n
+        self.open = [0] * n
+        self.unresolved: set[int] = set()
+        self.to_bump: set[int] = set()
+
+    def reset(self, epoch: int) -> None:
+        """A new producer id or session: every partition starts at sequence 0."""
+        n = len(self.open)
+        self.__init__(n)
+        self.epoch = epoch
+        self.partition_epoch = [epoch] * n
+
+    def may_send_new(self, pos: int) -> bool:
+        """May a batch without a sequence be sent to this partition now?"""
+        if pos in self.unresolved or pos in self.to_bump:
+            return False
+        if self.partition_epoch[pos] != self.epoch:
+            if self.open[pos]:
+                return False
+            self.partition_epoch[pos] = self.epoch
+            self.next_sequence[pos] = 0
+            self.acked_end[pos] = 0
+        return True
+
+    def assign(self, batch) -> None:
+        """Give a batch its first sequence."""
+        pos = batch.pos
+        batch.base_sequence = self.next_sequence[pos]
+        batch.producer_epoch = self.epoch
+        self.next_sequence[pos] += batch.count
+        self.open[pos] += 1
+
+    def acked(self, batch) -> None:
+        if batch.base_sequence < 0:
+            return
+        pos = batch.pos
+        self.open[pos] -= 1
+        if batch.producer_epoch == self.partition_epoch[pos]:
+            self.acked_end[pos] = max(self.acked_end[pos], batch.base_sequence + batch.count)
+
+    def gap_before(self, batch) -> bool:
+        """Was everything before this batch acknowledged (so a sequence error means loss)?"""
+        return batch.base_sequence == self.acked_end[batch.pos] and \
+            batch.producer_epoch == self.partition_epoch[batch.pos]
+
+    def failed(self, batch, *, bump: bool, unresolved: bool) -> None:
+        """A sequenced batch failed: bump its partition's epoch, or mark it unresolved."""
+        if batch.base_sequence < 0:
+            return
+        self.open[batch.pos] -= 1
+        if bump:
+            self.to_bump.add(batch.pos)
+        elif unresolved:
+            self.unresolved.add(batch.pos)
+
+    def resolve(self) -> None:
+        """maybeResolveSequences: a drained unresolved partition with a gap needs a bump."""
+        for pos in sorted(self.unresolved):
+            if not self.open[pos]:
+                self.unresolved.discard(pos)
+                if self.next_sequence[pos] != self.acked_end[pos]:
+                    self.to_bump.add(pos)
+
+    def bump(self, queues, inflight) -> bool:
+        """Bump the epoch once the partitions to bump have nothing in flight; renumber them."""
+        if not self.to_bump or any(inflight[pos] for pos in self.to_bump):
+            return False
+        self.epoch += 1
+        for pos in sorted(self.to_bump):
+            sequence = 0
+            for batch in queues[pos]:
+                if batch.base_sequence >= 0:
+                    batch.base_sequence, batch.producer_epoch = sequence, self.epoch
+                    sequence += batch.count
+            self.partition_epoch[pos] = self.epoch
+            self.next_sequence[pos] = sequence
+            self.acked_end[pos] = 0
+            self.unresolved.discard(pos)
+        self.to_bump.clear()
+        return True
