@@ -22,6 +22,7 @@ from sim.core.dist import Sampler
 from sim.core.records import FaultEnded, FaultFired, FaultSkipped
 
 ROLE = re.compile(r"^(leader|follower|followers)\((.+)/(\d+)\)$")
+COORDINATOR = re.compile(r"^coordinator\((.+)\)$")
 HOST_KINDS = ("crash", "stop", "power_loss", "restart", "pause", "resume", "slow_disk")
 NETWORK_KINDS = ("partition", "isolate", "one_way", "degrade")
 
@@ -125,6 +126,10 @@ class Timeline:
         match = ROLE.match(expr)
         if match:
             return self._role(*match.groups())
+        match = COORDINATOR.match(expr)
+        if match:
+            state = w.controller.image.partitions[w.topology.coordinator_pidx(match.group(1))]
+            return [w.brokers[state.leader]] if state.leader >= 0 else None
         return [w.hosts[expr]] if expr in w.hosts else None
 
     def _role(self, role: str, topic: str, partition: str):
@@ -181,6 +186,16 @@ class Timeline:
         for disk in disks:
             disk.factors.append(entry)
         return hosts, lambda: [d.factors.remove(entry) for d in disks if entry in d.factors]
+
+    def _do_slow(self, action):
+        hosts = self.resolve(action, action.target)
+        if hosts is None:
+            return None
+        rng = self.world.streams.get(f"timeline.{action.index}")
+        before = [(h, h.sampler) for h in hosts]
+        for host in hosts:
+            host.slow(Sampler(action.params["processing"], rng))
+        return hosts, lambda: [h.slow(sampler) for h, sampler in before]
 
     def _do_set_rate(self, action):
         producer = self.world.hosts[action.params["producer"]]

@@ -40,12 +40,13 @@ class NotModeled(Exception):
 
 
 def _check_modeled(spec) -> None:
-    if spec.consumers:
-        raise NotModeled("consumer groups are not modeled yet (the consumer issue adds them)")
+    for group in spec.consumers.values():
+        for feature in ("virtual_partitions", "long_running", "on_poison"):
+            if getattr(group, feature):
+                raise NotModeled(f"consumers.{group.name}.{feature} is not modeled yet")
     for action in spec.timeline:
-        if action.kind in ("slow", "poison", "reset_offsets", "add_member", "remove_member"):
-            raise NotModeled(f"timeline.{action.index}: {action.kind} acts on consumer groups, "
-                             "which are not modeled yet")
+        if action.kind in ("poison", "reset_offsets", "add_member", "remove_member"):
+            raise NotModeled(f"timeline.{action.index}: {action.kind} is not modeled yet")
     for producer in spec.producers.values():
         if producer.steps:
             raise NotModeled(f"producers.{producer.name}.steps is not modeled yet")

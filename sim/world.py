@@ -6,10 +6,14 @@ hold full metadata and (when idempotent) a producer id. The world also maps
 the timeline's verbs onto the hosts and runs the drain.
 """
 
+from sim.analysis.consumption import ProcessingBook
+from sim.analysis.lag import LagTracker
+from sim.clients.consumer import Consumer
 from sim.clients.producer import Producer
 from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
+from sim.cluster.group_log import RecordStore
 from sim.cluster.invariants import Invariants
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
@@ -28,7 +32,7 @@ class World:
         self.engine = Engine()
         self.trace = Trace()
         self.streams = Streams(seed)
-        self.topology = Topology(spec.topics)
+        self.topology = Topology(spec.topics, spec.cluster, bool(spec.consumers))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = list(spec.producers)
@@ -38,7 +42,14 @@ class World:
                         for b in range(spec.cluster.brokers)]
         self.controller = Controller(self)
         self.producers = [Producer(p, i, self) for i, p in enumerate(spec.producers.values())]
-        self.hosts = {h.name: h for h in (*self.brokers, self.controller, *self.producers)}
+        self.group_records = RecordStore()
+        self.processing = ProcessingBook(self.producer_names)
+        self.lag = LagTracker({g.name: [p for t in g.topics for p in self.topology.by_topic[t]]
+                               for g in spec.consumers.values()})
+        self.consumers = [Consumer(g, i, self) for g in spec.consumers.values()
+                          for i in range(g.members)]
+        self.hosts = {h.name: h for h in (*self.brokers, self.controller, *self.producers,
+                                          *self.consumers)}
         for host in self.hosts.values():
             self.net.add(host)
 
@@ -56,6 +67,8 @@ class World:
         leaders = {pidx: (s.leader, s.leader_epoch) for pidx, s in image.partitions.items()}
         for producer in self.producers:
             producer.boot(leaders, self.next_pid() if producer.settings.idempotence else -1)
+        for consumer in self.consumers:
+            consumer.boot(leaders)
 
     # -- the timeline's verbs ------------------------------------------------------------
 

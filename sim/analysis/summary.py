@@ -2,7 +2,7 @@
 
 Totals cover the scenario's own topics (internal topics start with `__`).
 Percentiles are nearest-rank; with no samples they are None. Consumer keys
-are 0 until consumer groups are modeled.
+come from consumption.py; dead letters and step order are 0 until modeled.
 """
 
 from collections import Counter
@@ -10,14 +10,12 @@ from collections import Counter
 import numpy as np
 
 from sim.analysis.availability import unavailable_s
+from sim.analysis.consumption import consumer_summary
 from sim.analysis.fates import ACKED, FAILED, INDETERMINATE
 from sim.analysis.loss import lost_by_cause
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
 from sim.core.records import IsrChanged, LeaderChanged, ProduceRejected
 from sim.core.units import MS
-
-CONSUMER_KEYS = ("processed", "processed_duplicates", "skipped", "dead_lettered",
-                 "out_of_order", "max_lag", "final_lag", "rebalances", "expired")
 
 
 def nearest_rank(values: np.ndarray, q: float):
@@ -101,11 +99,12 @@ def summarize(world, streams, audits, end_us: int) -> dict:
     summary["replica_divergence"] = replica_divergence(audits_mine)
     summary["inconsistent_offsets"] = inconsistent_offsets(mine, audits_mine,
                                                            world.producer_names)
-    for key in CONSUMER_KEYS:
-        summary[key] = 0
-    summary["skipped_by_cause"] = {}
+    consumed = consumer_summary(world, mine, audits)
+    e2e = nearest_rank(consumed.pop("e2e_us"), 99)
+    summary.update(consumed)
+    summary["dead_lettered"] = summary["out_of_order"] = 0
     summary["ack_p99_ms"] = ack_p99_ms(mine)
-    summary["e2e_p99_ms"] = None
+    summary["e2e_p99_ms"] = None if e2e is None else round(e2e / MS, 3)
     summary["unavailable_s"] = unavailable_s(world, end_us, internal)
     summary.update(cluster_counts(world.trace, internal))
     return summary

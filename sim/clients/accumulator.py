@@ -20,7 +20,8 @@ from collections import deque
 
 import numpy as np
 
-BATCH_HEADER = 61
+from sim.cluster.log import BATCH_HEADER
+
 INF = 2**62
 LOOKAHEAD_US = 1_000_000        # how far ahead fill predictions look (then they look again)
 

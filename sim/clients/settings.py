@@ -1,4 +1,4 @@
-"""Producer settings in simulator units, read once from a producer's config."""
+"""Producer and consumer settings in simulator units, read once from a client's config."""
 
 from dataclasses import dataclass
 
@@ -33,4 +33,44 @@ class ProducerSettings:
             retry_backoff_us=ms(c["retry.backoff.ms"]),
             retry_backoff_max_us=ms(c["retry.backoff.max.ms"]),
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSettings:
+    session_us: int
+    heartbeat_us: int
+    max_poll_interval_us: int
+    max_poll_records: int
+    auto_commit: bool
+    auto_commit_interval_us: int
+    auto_offset_reset: str
+    fetch_max_wait_us: int
+    max_partition_fetch_bytes: int
+    request_timeout_us: int
+    retry_backoff_us: int
+    metadata_max_age_us: int
+    instance_id: str | None
+    assignors: tuple
+
+    @classmethod
+    def from_config(cls, c, member: int = 0) -> "ConsumerSettings":
+        """Member `member` of a group with config c (its own group.instance.id when static)."""
+        strategy = c["partition.assignment.strategy"]
+        instance = c["group.instance.id"]
+        return cls(
+            session_us=ms(c["session.timeout.ms"]),
+            heartbeat_us=ms(c["heartbeat.interval.ms"]),
+            max_poll_interval_us=ms(c["max.poll.interval.ms"]),
+            max_poll_records=int(c["max.poll.records"]),
+            auto_commit=bool(c["enable.auto.commit"]),
+            auto_commit_interval_us=ms(c["auto.commit.interval.ms"]),
+            auto_offset_reset=str(c["auto.offset.reset"]),
+            fetch_max_wait_us=ms(c["fetch.max.wait.ms"]),
+            max_partition_fetch_bytes=int(c["max.partition.fetch.bytes"]),
+            request_timeout_us=ms(c["request.timeout.ms"]),
+            retry_backoff_us=ms(c["retry.backoff.ms"]),
+            metadata_max_age_us=ms(c["metadata.max.age.ms"]),
+            instance_id=None if instance is None else f"{instance}-{member}",
+            assignors=tuple(strategy) if not isinstance(strategy, str) else (strategy,),
         )

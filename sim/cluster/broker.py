@@ -16,6 +16,8 @@ controller refuses while the previous incarnation's session is still valid.
 The next incarnation is unfenced once it has caught up with the metadata.
 """
 
+from sim.cluster.consumer_reads import ConsumerReads
+from sim.cluster.coordinator import GROUP_REQUESTS, GroupCoordinator
 from sim.cluster.fetcher import ReplicaFetcher
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
 from sim.cluster.metadata import NO_LEADER, Image
@@ -28,6 +30,7 @@ from sim.cluster.protocol import (
     FetchRequest,
     InitProducerId,
     InitProducerIdResponse,
+    ListOffsets,
     MetadataFetch,
     MetadataRequest,
     MetadataResponse,
@@ -61,10 +64,16 @@ class Broker(Host):
         self.broker_epoch = -1
         self.image = Image()
         self.manager = ReplicaManager(self)
+        self.reads = ConsumerReads(self)
+        self.coordinator = GroupCoordinator(self)
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
 
     # -- wiring --------------------------------------------------------------
+
+    def producer_name(self, producer: int) -> str:
+        """A workload producer's name; "" for the coordinator's own records."""
+        return self.producer_names[producer] if producer >= 0 else ""
 
     def connection_to(self, target) -> Connection:
         host = self.cluster.brokers[target] if isinstance(target, int) else target
@@ -78,11 +87,18 @@ class Broker(Host):
         if kind is ProduceRequest:
             self.manager.produce(conn, rid, payload)
         elif kind is FetchRequest:
-            self.manager.fetch(conn, rid, payload)
+            if payload.replica < 0:
+                self.reads.fetch(conn, rid, payload)
+            else:
+                self.manager.fetch(conn, rid, payload)
         elif kind is MetadataRequest:
             conn.respond(rid, self._metadata_response(payload))
         elif kind is InitProducerId:
             conn.respond(rid, InitProducerIdResponse(None, self.cluster.next_pid(), 0))
+        elif kind is ListOffsets:
+            conn.respond(rid, self.reads.list_offsets(payload))
+        elif kind in GROUP_REQUESTS:
+            self.coordinator.handle(conn, rid, payload)
 
     def _metadata_response(self, request) -> MetadataResponse:
         topo = self.cluster.topology
@@ -116,6 +132,8 @@ class Broker(Host):
         self.start()
         self.image = Image()
         self.manager = ReplicaManager(self)
+        self.reads = ConsumerReads(self)
+        self.coordinator = GroupCoordinator(self)
         self.fetchers = {}
         self.conns = {}
         self.storage.recover()
@@ -156,6 +174,8 @@ class Broker(Host):
     def _die(self, state: str) -> None:
         self.kill(state)
         self.manager.reset()
+        self.reads.reset()
+        self.coordinator.unload_all()
         self.fetchers = {}
         if state != STOPPED:
             self.clean_marker = -1
@@ -235,12 +255,17 @@ class Broker(Host):
         self._unfollow(replica)
         replica.make_leader(state, self.engine.now)
         self.manager.maybe_increment_hw(replica)
+        if replica.info.internal:
+            self.coordinator.load(replica.info.pidx)
 
     def _become_follower(self, replica, state) -> None:
         was_leader = replica.is_leader
         self._unfollow(replica)
         replica.make_follower(state)
+        if was_leader and replica.info.internal:
+            self.coordinator.unload(replica.info.pidx)
         if was_leader:
+            self.reads.leadership_lost(replica.info.pidx)
             self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
             self.manager.wake_all_parked()
         if state.leader not in (NO_LEADER, self.id):

@@ -32,9 +32,9 @@ from sim.cluster.protocol import (
     AlterPartition,
     AlterPartitionResponse,
     BrokerHeartbeat,
+    BrokerHeartbeatResponse,
     BrokerRegistration,
     ControlledShutdown,
-    HeartbeatResponse,
     MetadataFetch,
     MetadataRecords,
     RegistrationResponse,
@@ -115,7 +115,7 @@ class Controller(Host):
             conn.respond(rid, self._register(payload))
         elif kind is ControlledShutdown:
             self._controlled_shutdown(payload)
-            conn.respond(rid, HeartbeatResponse(None, True))
+            conn.respond(rid, BrokerHeartbeatResponse(None, True))
 
     def _metadata_fetch(self, conn, rid, request) -> None:
         fetch = _Fetch(conn, rid, request.offset)
@@ -162,18 +162,18 @@ class Controller(Host):
                                unclean_shutdown=(b,))
         return RegistrationResponse(None, epoch)
 
-    def _heartbeat(self, request) -> HeartbeatResponse:
+    def _heartbeat(self, request) -> BrokerHeartbeatResponse:
         b = request.broker
         state = self.image.brokers.get(b)
         if state is None or state.broker_epoch != request.broker_epoch:
-            return HeartbeatResponse(STALE_BROKER_EPOCH, True)
+            return BrokerHeartbeatResponse(STALE_BROKER_EPOCH, True)
         self.last_heartbeat[b] = self.engine.now
         if state.fenced and not state.shutting_down \
                 and request.metadata_offset >= self.registered_at[b]:
             self._unfence(b)
             state = self.image.brokers[b]
         self._arm_sessions()
-        return HeartbeatResponse(None, state.fenced)
+        return BrokerHeartbeatResponse(None, state.fenced)
 
     def _arm_sessions(self) -> None:
         live = [t for b, t in self.last_heartbeat.items() if not self.image.brokers[b].fenced]

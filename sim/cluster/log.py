@@ -18,6 +18,7 @@ from bisect import bisect_right
 from typing import NamedTuple
 
 UNDEFINED = -1
+BATCH_HEADER = 61                # bytes of a record batch's header (v2 format)
 
 
 class Batch(NamedTuple):

@@ -99,7 +99,7 @@ class BrokerHeartbeat(NamedTuple):
     metadata_offset: int
 
 
-class HeartbeatResponse(NamedTuple):
+class BrokerHeartbeatResponse(NamedTuple):
     error: str | None
     fenced: bool
 
@@ -137,3 +137,109 @@ class InitProducerIdResponse(NamedTuple):
     error: str | None
     pid: int
     producer_epoch: int
+
+
+# -- consumer groups (classic protocol) and consumer reads ----------------------------------
+
+NOT_COORDINATOR = "NOT_COORDINATOR"
+COORDINATOR_NOT_AVAILABLE = "COORDINATOR_NOT_AVAILABLE"
+COORDINATOR_LOAD_IN_PROGRESS = "COORDINATOR_LOAD_IN_PROGRESS"
+UNKNOWN_MEMBER_ID = "UNKNOWN_MEMBER_ID"
+ILLEGAL_GENERATION = "ILLEGAL_GENERATION"
+REBALANCE_IN_PROGRESS = "REBALANCE_IN_PROGRESS"
+FENCED_INSTANCE_ID = "FENCED_INSTANCE_ID"
+INCONSISTENT_GROUP_PROTOCOL = "INCONSISTENT_GROUP_PROTOCOL"
+
+
+class FindCoordinator(NamedTuple):
+    group: str
+
+
+class FindCoordinatorResponse(NamedTuple):
+    error: str | None
+    broker: int
+
+
+class JoinGroup(NamedTuple):
+    group: str
+    member_id: str              # "" for a new dynamic member
+    instance_id: str | None     # group.instance.id
+    client: str                 # the member's host name
+    session_us: int
+    rebalance_us: int           # max.poll.interval.ms
+    protocols: tuple            # assignor names, in preference order
+    topics: tuple
+    owned: tuple                # ((topic, partition), ...) owned now (cooperative)
+
+
+class JoinGroupResponse(NamedTuple):
+    error: str | None
+    generation: int
+    protocol: str
+    leader: str
+    member_id: str
+    members: tuple              # Subscriptions, for the leader only
+
+
+class SyncGroup(NamedTuple):
+    group: str
+    generation: int
+    member_id: str
+    assignments: dict | None    # member id -> ((topic, partition), ...), from the leader
+
+
+class SyncGroupResponse(NamedTuple):
+    error: str | None
+    assignment: tuple
+
+
+class Heartbeat(NamedTuple):
+    group: str
+    generation: int
+    member_id: str
+
+
+class HeartbeatResponse(NamedTuple):
+    error: str | None
+
+
+class LeaveGroup(NamedTuple):
+    group: str
+    member_id: str
+    reason: str                 # KIP-800
+
+
+class LeaveGroupResponse(NamedTuple):
+    error: str | None
+
+
+class OffsetCommit(NamedTuple):
+    group: str
+    generation: int
+    member_id: str
+    offsets: tuple              # ((pidx, offset), ...)
+
+
+class OffsetCommitResponse(NamedTuple):
+    error: str | None
+
+
+class OffsetFetch(NamedTuple):
+    group: str
+    pidxs: tuple
+
+
+class OffsetFetchResponse(NamedTuple):
+    error: str | None
+    offsets: dict               # pidx -> committed offset (-1: none)
+
+
+EARLIEST, LATEST = -2, -1       # ListOffsets timestamps
+
+
+class ListOffsets(NamedTuple):
+    partitions: dict            # pidx -> EARLIEST | LATEST | a timestamp in us
+
+
+class ListOffsetsResponse(NamedTuple):
+    partitions: dict            # pidx -> (error or None, offset)

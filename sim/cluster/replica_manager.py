@@ -132,7 +132,7 @@ class ReplicaManager:
         info = replica.info
         self.broker.trace.emit(BatchAppended(now, self.broker.id, info.topic, info.partition,
                                              batch.base_offset, batch.leader_epoch,
-                                             self.broker.producer_names[data.producer],
+                                             self.broker.producer_name(data.producer),
                                              data.first_seq, data.count))
         self._wake_parked(pidx)
         self.maybe_increment_hw(replica)
@@ -198,6 +198,8 @@ class ReplicaManager:
                                                  replica.leader_epoch, log.hw, log.leo))
             self.broker.cluster.invariants.hw_advanced(self.broker.id, replica, old_hw)
             self.try_complete(replica)
+            self.broker.reads.hw_advanced(info.pidx)
+            self.broker.cluster.lag.hw(info.pidx, log.hw)
 
     # -- follower fetch ------------------------------------------------------
 

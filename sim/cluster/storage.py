@@ -103,10 +103,10 @@ class LogStorage:
         b, info = self.broker, replica.info
         now = b.engine.now
         b.trace.emit(Truncated(now, b.id, info.topic, info.partition, old_leo, log.leo, cause))
-        names = b.producer_names
         for batch in removed:
             b.trace.emit(CopiesRemoved(now, b.id, info.topic, info.partition,
-                                       names[batch.producer], batch.first_seq, batch.count,
-                                       cause, batch.leader_epoch, replica.leader_epoch))
+                                       b.producer_name(batch.producer), batch.first_seq,
+                                       batch.count, cause, batch.leader_epoch,
+                                       replica.leader_epoch))
         replica.producers = ProducerStates.rebuild(log.batches)
         self.hw_checkpoint[info.pidx] = min(self.hw_checkpoint[info.pidx], log.leo)

@@ -2,7 +2,12 @@
 
 Every partition of every topic (internal ones included) gets a global index
 `pidx`; components address partitions by it. Replica assignment never changes
-during a run (reassignment is not modeled).
+during a run (reassignment is not modeled). When consumer groups exist the
+internal `__consumer_offsets` topic is added after the declared ones, with
+Kafka's settings for it (`offsets.topic.num.partitions`,
+`offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
+and flush policy) and the default assignment; a group lives on partition
+`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor).
 """
 
 from dataclasses import dataclass
@@ -27,31 +32,60 @@ class PartitionInfo:
         return f"{self.topic}-{self.partition}"
 
 
+OFFSETS_TOPIC = "__consumer_offsets"
+
+
+def java_string_hash(text: str) -> int:
+    """Java's String.hashCode over UTF-16 code units, as a signed 32-bit int."""
+    h = 0
+    data = text.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def group_partition(group: str, partitions: int) -> int:
+    """The __consumer_offsets partition of a group (Utils.abs: MIN_VALUE maps to 0)."""
+    h = java_string_hash(group)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
 class Topology:
     """All partitions, by index and by topic."""
 
-    def __init__(self, topics) -> None:
+    def __init__(self, topics, cluster=None, groups: bool = False) -> None:
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         for topic in topics.values():
-            self._add_topic(topic)
+            cfg = topic.config
+            self._add_topic(topic.name, topic.assignment, cfg["min.insync.replicas"],
+                            cfg["unclean.leader.election.enable"], cfg["flush.messages"],
+                            cfg["flush.ms"])
+        if groups:
+            cfg = cluster.config
+            n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
+            assignment = [[(p + j) % cluster.brokers for j in range(rf)] for p in range(n)]
+            self._add_topic(OFFSETS_TOPIC, assignment, cfg["min.insync.replicas"],
+                            cfg["unclean.leader.election.enable"],
+                            cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
 
-    def _add_topic(self, topic) -> None:
-        cfg = topic.config
-        flush_ms = cfg["flush.ms"]
+    def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms) -> None:
         indexes = []
-        for p, replicas in enumerate(topic.assignment):
+        for p, replicas in enumerate(assignment):
             info = PartitionInfo(
-                pidx=len(self.partitions), topic=topic.name, partition=p,
-                replicas=tuple(replicas),
-                min_isr=min(int(cfg["min.insync.replicas"]), len(replicas)),
-                unclean=bool(cfg["unclean.leader.election.enable"]),
-                flush_messages=int(cfg["flush.messages"]),
+                pidx=len(self.partitions), topic=name, partition=p,
+                replicas=tuple(replicas), min_isr=min(int(min_isr), len(replicas)),
+                unclean=bool(unclean), flush_messages=int(flush_messages),
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),
-                internal=topic.name.startswith("__"))
+                internal=name.startswith("__"))
             self.partitions.append(info)
             indexes.append(info.pidx)
-        self.by_topic[topic.name] = indexes
+        self.by_topic[name] = indexes
+
+    def coordinator_pidx(self, group: str) -> int:
+        """The partition index whose leader coordinates the group."""
+        offsets = self.by_topic[OFFSETS_TOPIC]
+        return offsets[group_partition(group, len(offsets))]
 
     def find(self, topic: str, partition: int) -> PartitionInfo:
         return self.partitions[self.by_topic[topic][partition]]

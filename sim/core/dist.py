@@ -36,6 +36,14 @@ class Sampler:
         return int(self.rng.lognormal(self.mu, self.sigma))
 
 
+    def many(self, n: int) -> np.ndarray:
+        """n delays in microseconds (int64), drawn in one call."""
+        if self.kind == "constant":
+            return np.full(n, self.value, np.int64)
+        if self.kind == "exp":
+            return self.rng.exponential(self.value, n).astype(np.int64)
+        return self.rng.lognormal(self.mu, self.sigma, n).astype(np.int64)
+
     @property
     def median_us(self) -> float:
         """The distribution's median, for timeouts derived from round trips."""

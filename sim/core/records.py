@@ -198,3 +198,94 @@ class InvariantExempted(NamedTuple):
     invariant: str
     reason: str
     KEEP = True
+
+
+# -- consumer groups -------------------------------------------------------------------------
+
+class GroupRebalancing(NamedTuple):
+    """The coordinator started a rebalance (PreparingRebalance)."""
+    t_us: int
+    group: str
+    generation: int
+    reason: str             # member_joined | member_left | session_timeout | ...
+    KEEP = True
+
+
+class GroupGeneration(NamedTuple):
+    """A join completed: a new generation with its leader and members (clients)."""
+    t_us: int
+    group: str
+    generation: int
+    protocol: str
+    leader: str
+    members: tuple
+    KEEP = True
+
+
+class GroupStable(NamedTuple):
+    """The generation's assignment is written and handed out."""
+    t_us: int
+    group: str
+    generation: int
+    KEEP = True
+
+
+class MemberRemoved(NamedTuple):
+    t_us: int
+    group: str
+    member: str             # the member's client (host) name
+    reason: str             # leave_group | session_timeout | not_rejoined | fenced
+    KEEP = True
+
+
+class OffsetsCommitted(NamedTuple):
+    """A commit is durable at the coordinator: the group's committed offset moved."""
+    t_us: int
+    group: str
+    member: str
+    topic: str
+    partition: int
+    offset: int
+    KEEP = True
+
+
+class CommitFailed(NamedTuple):
+    t_us: int
+    group: str
+    member: str
+    error: str
+    KEEP = True
+
+
+class PartitionsAssigned(NamedTuple):
+    """A member got its assignment for a generation (SyncGroup answered)."""
+    t_us: int
+    group: str
+    member: str
+    generation: int
+    partitions: tuple       # ((topic, partition), ...)
+    KEEP = True
+
+
+class PositionReset(NamedTuple):
+    """A member's position was set by auto.offset.reset."""
+    t_us: int
+    group: str
+    member: str
+    topic: str
+    partition: int
+    offset: int
+    reason: str             # no_committed_offset | out_of_range
+    KEEP = True
+
+
+class RecordsProcessed(NamedTuple):
+    """A member finished processing records [start_offset, start_offset + count)."""
+    t_us: int
+    group: str
+    member: str
+    topic: str
+    partition: int
+    start_offset: int
+    count: int
+    KEEP = True

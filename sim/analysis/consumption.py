@@ -1,0 +1,125 @@
+"""What consumer groups did with the records: processed, duplicated, skipped, and when.
+
+During the run, `ProcessingBook` keeps each processed range as a record
+identity range (producer, topic, partition, first sequence, count) with the
+completion time of every record in it (one numpy slice per batch). At the
+end, per group and per (producer, partition) stream, counts of completed
+processings give `processed` (distinct records) and `processed_duplicates`
+(extra completions); the first completion gives the end-to-end latency.
+
+A record is skipped by a group when the group's final committed offset (as
+the final log of its `__consumer_offsets` partition says) has passed the
+record's offset in the final committed log but the group never finished
+processing it. Its cause is `offset_reset` when the group's position was
+set past it by `auto.offset.reset`, else `committed_before_processing`.
+"""
+
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from sim.core.records import GroupGeneration, GroupStable, PositionReset
+
+NOT_DONE = np.iinfo(np.int64).max
+
+
+class ProcessingBook:
+    """Processed identity ranges per group, with completion times."""
+
+    def __init__(self, producer_names) -> None:
+        self.names = producer_names
+        self.rows: dict[str, list] = defaultdict(list)
+
+    def add(self, group: str, info, segment, count: int, done_us: np.ndarray) -> None:
+        lo, hi = segment.start, segment.start + count
+        for b in segment.batches:
+            a, z = max(lo, b.base_offset), min(hi, b.base_offset + b.count)
+            if a < z and b.producer >= 0:
+                self.rows[group].append((self.names[b.producer], info.topic, info.partition,
+                                         b.first_seq + a - b.base_offset, z - a,
+                                         done_us[a - lo:z - lo]))
+
+
+def _per_stream(rows, streams):
+    """(stream key) -> (completion counts, first completion times) for one group."""
+    out = {}
+    for producer, topic, partition, seq, count, done in rows:
+        key = (producer, topic, partition)
+        if key not in out:
+            n = streams[key].n
+            out[key] = (np.zeros(n, np.int32), np.full(n, NOT_DONE, np.int64))
+        counts, first = out[key]
+        counts[seq:seq + count] += 1
+        first[seq:seq + count] = np.minimum(first[seq:seq + count], done)
+    return out
+
+
+def consumer_summary(world, streams, audits) -> dict:
+    """The consumer keys of CONTRACT §4 (dead letters and step order come later)."""
+    book = world.processing
+    processed = duplicates = 0
+    e2e = []
+    skipped: Counter = Counter()
+    for group in world.spec.consumers:
+        done = _per_stream(book.rows.get(group, []), streams)
+        for key, (counts, first) in done.items():
+            processed += int((counts > 0).sum())
+            duplicates += int(np.maximum(counts - 1, 0).sum())
+            finished = first < NOT_DONE
+            e2e.append(first[finished] - streams[key].send_us[finished])
+        skipped.update(_skipped(world, group, done, audits))
+    values = np.concatenate(e2e) if e2e else np.empty(0, np.int64)
+    return {
+        "processed": processed, "processed_duplicates": duplicates,
+        "skipped": sum(skipped.values()), "skipped_by_cause": dict(sorted(skipped.items())),
+        "max_lag": world.lag.max_lag, "final_lag": world.lag.final_lag(),
+        "rebalances": rebalances(world.trace), "e2e_us": values,
+    }
+
+
+def final_committed(world, group: str, audits) -> dict:
+    """The group's committed offsets as the final log of its offsets partition holds them."""
+    pidx = world.topology.coordinator_pidx(group)
+    info = world.topology.partitions[pidx]
+    audit = next(a for a in audits if a.topic == info.topic and a.partition == info.partition)
+    state = world.group_records.replay(audit.committed, 0).get(group)
+    return state.committed if state is not None else {}
+
+
+def _skipped(world, group: str, done: dict, audits) -> Counter:
+    committed = final_committed(world, group, audits)
+    topo = world.topology
+    resets: dict = {}
+    for r in world.trace.rows(PositionReset):
+        if r.group == group:
+            key = (r.topic, r.partition)
+            resets[key] = max(resets.get(key, 0), r.offset)
+    by_partition = {(a.topic, a.partition): a for a in audits}
+    out: Counter = Counter()
+    names = world.producer_names
+    for pidx, offset in sorted(committed.items()):
+        info = topo.partitions[pidx]
+        audit = by_partition[(info.topic, info.partition)]
+        reset_to = resets.get((info.topic, info.partition), 0)
+        for b in audit.committed:
+            if b.producer < 0 or b.base_offset >= offset:
+                continue
+            n = min(b.count, offset - b.base_offset)
+            counts = done.get((names[b.producer], info.topic, info.partition))
+            seen = counts[0][b.first_seq:b.first_seq + n] if counts is not None \
+                else np.zeros(n, np.int32)
+            missed = np.flatnonzero(seen == 0) + b.base_offset
+            if missed.size:
+                by_reset = int((missed < reset_to).sum())
+                out["offset_reset"] += by_reset
+                out["committed_before_processing"] += int(missed.size) - by_reset
+    return +out
+
+
+def rebalances(trace) -> int:
+    """Generations begun after each group's first generation that completed SyncGroup."""
+    first_stable: dict = {}
+    for r in trace.rows(GroupStable):
+        first_stable.setdefault(r.group, r.generation)
+    return sum(1 for r in trace.rows(GroupGeneration)
+               if r.group in first_stable and r.generation > first_stable[r.group])

@@ -1,0 +1,290 @@
+"""A consumer group member: the application's poll loop around a KafkaConsumer.
+
+The loop (CONTRACT §2.2, KafkaConsumer javadoc): poll() joins the group
+when needed, commits automatically when `auto.commit.interval.ms` has passed
+(the positions of records returned by earlier polls), finds positions, and
+returns up to `max.poll.records` buffered records, sending the next fetches
+before it returns; with nothing buffered it waits for a fetch. The records
+are then processed one by one, each taking a draw from the group's
+`processing` distribution, as one timed step; `before-processing` commits
+the new positions synchronously before that step, `after-processing` after
+it. A failed commit (the member left or the generation moved on) is traced
+and the loop goes on, as an application catching CommitFailedException would.
+
+Lifecycle: a crash ends the process at once (records whose processing had
+finished by then count, the rest do not); a clean stop finishes the batch in
+hand and its commit, commits under auto-commit, leaves the group (dynamic
+members) and exits; a pause freezes the loop and the heartbeat thread; a
+restart is a new process with a new member id (static members keep their
+`group.instance.id`: member i of a group configured with `group.instance.id: X`
+is `X-i`, since every member needs its own). Retriable commit errors are retried until
+`default.api.timeout.ms` (60 s).
+"""
+
+import numpy as np
+
+from sim.clients.fetcher import Fetcher
+from sim.clients.membership import Membership
+from sim.clients.settings import ConsumerSettings
+from sim.cluster.host import STOPPED, Host
+from sim.cluster.protocol import OffsetCommit
+from sim.cluster.rpc import Connection, Failure
+from sim.core.dist import Sampler
+from sim.core.records import CommitFailed, RecordsProcessed
+
+DEFAULT_API_TIMEOUT_US = 60_000_000
+RETRIABLE_COMMIT = {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "REQUEST_TIMED_OUT",
+                    "NETWORK_EXCEPTION", "COORDINATOR_LOAD_IN_PROGRESS"}
+
+
+class Work:
+    """Records being processed: their segments, when processing began, cumulative times."""
+
+    __slots__ = ("segments", "start_us", "ends")
+
+    def __init__(self, segments, start_us: int, ends: np.ndarray) -> None:
+        self.segments, self.start_us, self.ends = segments, start_us, ends
+
+
+class Consumer(Host):
+    """One member process of a consumer group."""
+
+    def __init__(self, spec, index: int, cluster) -> None:
+        super().__init__(f"{spec.name}-{index}", cluster.engine, cluster.trace)
+        self.cluster = cluster
+        self.spec = spec
+        self.group = spec.name
+        self.topics = spec.topics
+        self.settings = ConsumerSettings.from_config(spec.config, index)
+        self.commit_mode = spec.commit
+        self.sampler = Sampler(spec.processing, cluster.streams.get(f"processing.{self.name}"))
+        self.membership = Membership(self)
+        self.fetcher = Fetcher(self)
+        self.conns: dict[int, Connection] = {}
+        self.cursor = index
+        self.in_poll = False
+        self.work: Work | None = None
+        self.committing = False
+        self.closing = False
+        self.last_poll = 0
+        self.next_auto_commit = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def boot(self, leaders: dict) -> None:
+        """Start of the run: full metadata, about to join."""
+        self.fetcher.leaders = {p: leaders[p] for t in self.topics
+                                for p in self.cluster.topology.by_topic[t]}
+        self.next_auto_commit = self.settings.auto_commit_interval_us
+        self.poll()
+
+    def crash(self, state: str = "crashed") -> None:
+        if self.down:
+            return
+        self._interrupt()
+        self.kill(state)
+        for conn in list(self.connections):
+            conn.reset()
+
+    def stop(self) -> None:
+        """SIGTERM: finish the batch in hand, then close()."""
+        if self.state != "running" or self.closing:
+            return
+        self.closing = True
+        if self.work is None and not self.committing:
+            self._close()
+
+    def _close(self) -> None:
+        def leave(_response=None):
+            self.membership.leave("consumer_closed")
+            self.kill(STOPPED)
+        if self.settings.auto_commit and self.membership.generation >= 0:
+            self._commit(self._offsets(), leave)
+        else:
+            leave()
+
+    def restart(self) -> None:
+        if not self.down:
+            return
+        self.start()
+        self.membership.reset()
+        self.fetcher.reset()
+        self.conns = {}
+        self.in_poll = self.committing = self.closing = False
+        self.work = None
+        self.last_poll = self.engine.now
+        self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
+        self.poll()
+
+    def fail(self, error: str) -> None:
+        """A fatal client error ends the application."""
+        self.crash()
+
+    def slow(self, sampler: Sampler) -> None:
+        self.sampler = sampler
+
+    # -- connections -----------------------------------------------------------------------
+
+    def request_to(self, broker: int, request, on_done, timeout_us: int) -> None:
+        conn = self.conns.get(broker)
+        if conn is None:
+            conn = self.conns[broker] = Connection(self.cluster.net, self,
+                                                   self.cluster.brokers[broker])
+        conn.request(request, on_done, timeout_us)
+
+    def request_any(self, request, on_done) -> None:
+        brokers = self.cluster.brokers
+        self.cursor += 1
+        self.request_to(self.cursor % len(brokers), request, on_done,
+                        self.settings.request_timeout_us)
+
+    # -- the poll loop ---------------------------------------------------------------------
+
+    def poll(self) -> None:
+        if self.down or self.work is not None or self.committing or self.closing:
+            return
+        self.in_poll = True
+        self.last_poll = self.engine.now
+        if not self.membership.ensure_active():
+            return
+        if self.settings.auto_commit and self.engine.now >= self.next_auto_commit:
+            self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
+            self._commit(self._offsets(), None)
+        fetcher = self.fetcher
+        if not fetcher.positions_ready():
+            fetcher.resolve()
+            return
+        segments = fetcher.take(self.settings.max_poll_records)
+        fetcher.send_fetches()
+        if not segments:
+            if self.settings.auto_commit:
+                self.timer(max(self.next_auto_commit - self.engine.now, 1), self.wake_poll)
+            return
+        self.in_poll = False
+        self.last_poll = self.engine.now
+        if self.commit_mode == "before-processing":
+            self._commit(self._offsets(), lambda _r: self._process(segments))
+        else:
+            self._process(segments)
+
+    def wake_poll(self) -> None:
+        """Something the waiting poll() may use arrived (records, an assignment, a position)."""
+        if self.in_poll:
+            self.poll()
+
+    def _offsets(self) -> tuple:
+        return tuple(sorted(self.fetcher.positions.items()))
+
+    # -- processing ------------------------------------------------------------------------
+
+    def _process(self, segments) -> None:
+        n = sum(s.end - s.start for s in segments)
+        ends = np.cumsum(self.sampler.many(n))
+        self.work = Work(segments, self.engine.now, ends)
+        self.timer(int(ends[-1]), self._processed)
+
+    def _processed(self) -> None:
+        self._record(self.work, len(self.work.ends))
+        self.work = None
+        if self.commit_mode == "after-processing":
+            self._commit(self._offsets(), lambda _r: self._next())
+        else:
+            self._next()
+
+    def _next(self) -> None:
+        if self.closing:
+            self._close()
+        else:
+            self.poll()
+
+    def _interrupt(self) -> None:
+        """The process dies mid-batch: the records finished so far are processed."""
+        work = self.work
+        if work is not None:
+            done = int(np.searchsorted(work.ends, self.engine.now - work.start_us, side="right"))
+            self._record(work, done)
+            self.work = None
+
+    def _record(self, work: Work, done: int) -> None:
+        """Trace the first `done` records of the work as processed, and book their times."""
+        topo = self.cluster.topology
+        first = 0
+        for seg in work.segments:
+            count = min(seg.end - seg.start, done - first)
+            if count <= 0:
+                break
+            info = topo.partitions[seg.pidx]
+            finished = work.ends[first:first + count]
+            self.trace.emit(RecordsProcessed(work.start_us + int(finished[-1]), self.group,
+                                             self.name, info.topic, info.partition, seg.start,
+                                             count))
+            self.cluster.processing.add(self.group, info, seg, count, work.start_us + finished)
+            first += count
+
+    # -- commits ---------------------------------------------------------------------------
+
+    def _commit(self, offsets: tuple, then) -> None:
+        """commitSync (then is called with the outcome) or commitAsync (then is None)."""
+        m = self.membership
+        if not offsets:
+            if then is not None:
+                then(None)
+            return
+        if m.generation < 0:
+            self._commit_failed("COMMIT_FAILED_NOT_IN_GROUP", then)
+            return
+        deadline = self.engine.now + DEFAULT_API_TIMEOUT_US
+        if then is not None:
+            self.committing = True
+        request = OffsetCommit(self.group, m.generation, m.member_id, offsets)
+        m.send(request, lambda r: self._committed(r, request, then, deadline))
+
+    def _committed(self, response, request, then, deadline: int) -> None:
+        error = response.error
+        if error is None:
+            self._commit_done(then, None)
+            return
+        if isinstance(response, Failure) or error in RETRIABLE_COMMIT:
+            self.membership.coordinator_lost()
+            if then is not None and self.engine.now < deadline:
+                self.timer(self.settings.retry_backoff_us, self.membership.send, request,
+                           lambda r: self._committed(r, request, then, deadline))
+                return
+        elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"):
+            self.membership.request_rejoin()
+        self._commit_failed(error, then)
+
+    def _commit_failed(self, error: str, then) -> None:
+        self.trace.emit(CommitFailed(self.engine.now, self.group, self.name, error))
+        self._commit_done(then, error)
+
+    def _commit_done(self, then, error) -> None:
+        if then is not None:
+            self.committing = False
+            then(error)
+
+    # -- rebalance callbacks ---------------------------------------------------------------
+
+    def owned_partitions(self) -> list:
+        topo = self.cluster.topology
+        return [(topo.partitions[p].topic, topo.partitions[p].partition)
+                for p in self.fetcher.assigned]
+
+    def on_join_prepare(self, eager: bool, then) -> None:
+        """Before joining: an eager member commits (auto-commit) and revokes everything."""
+        def revoke(_error=None):
+            if eager:
+                self.fetcher.assign(())
+            then()
+        if eager and self.settings.auto_commit and self.membership.generation >= 0:
+            self._commit(self._offsets(), revoke)
+        else:
+            revoke()
+
+    def on_join_complete(self, assignment) -> list:
+        """Take the new assignment; return the partitions given up (cooperative)."""
+        topo = self.cluster.topology
+        new = [topo.by_topic[t][p] for t, p in assignment]
+        revoked = [p for p in self.fetcher.assigned if p not in new]
+        self.fetcher.assign(new)
+        return revoked

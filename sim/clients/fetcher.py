@@ -1,0 +1,239 @@
+"""A consumer's positions and fetches (KafkaConsumer's Fetcher and SubscriptionState).
+
+Each assigned partition has a position: the committed offset when the
+group has one (OffsetFetch), else `auto.offset.reset` asked of the leader
+(ListOffsets: earliest = log start, latest = high watermark); `none`
+fails the consumer. A fetch goes to each leader with partitions that have a
+position, nothing buffered and no fetch in flight to that leader; it is
+answered with whole batches below the high watermark and the consumer
+buffers them. poll() takes at most `max.poll.records` records from the
+buffer, advancing the positions. OFFSET_OUT_OF_RANGE resets the position
+by the policy; leadership errors refresh the metadata.
+
+Left out: fetch sessions (KIP-227), pre-fetch limits beyond one fetch per
+leader, `fetch.max.bytes` across partitions.
+"""
+
+from sim.cluster.metadata import NO_LEADER
+from sim.cluster.protocol import (
+    EARLIEST,
+    LATEST,
+    OFFSET_OUT_OF_RANGE,
+    FetchPartition,
+    FetchRequest,
+    ListOffsets,
+    MetadataRequest,
+    OffsetFetch,
+)
+from sim.cluster.rpc import Failure
+from sim.core.records import PositionReset
+
+RESET_TO = {"earliest": EARLIEST, "latest": LATEST}
+
+
+class Segment:
+    """Records [start, end) of one partition handed to the application, with their batches."""
+
+    __slots__ = ("pidx", "start", "end", "batches")
+
+    def __init__(self, pidx: int, start: int, end: int, batches: tuple) -> None:
+        self.pidx, self.start, self.end, self.batches = pidx, start, end, batches
+
+
+class Fetcher:
+    """Positions, buffered batches and fetch requests of one consumer member."""
+
+    def __init__(self, consumer) -> None:
+        self.c = consumer
+        self.s = consumer.settings
+        self.leaders: dict[int, tuple[int, int]] = {}
+        self.assigned: tuple[int, ...] = ()
+        self.positions: dict[int, int] = {}
+        self.buffered: dict[int, list] = {}
+        self.inflight: set[int] = set()
+        self.resolving = False
+        self.metadata_inflight = False
+        self.metadata_after = 0
+
+    def reset(self) -> None:
+        leaders = self.leaders
+        self.__init__(self.c)
+        self.leaders = leaders
+
+    def assign(self, pidxs) -> None:
+        """The partitions this member owns now; positions of retained ones are kept."""
+        self.assigned = tuple(sorted(pidxs))
+        keep = set(self.assigned)
+        self.positions = {p: o for p, o in self.positions.items() if p in keep}
+        self.buffered = {p: b for p, b in self.buffered.items() if p in keep}
+
+    # -- positions -----------------------------------------------------------------------
+
+    def positions_ready(self) -> bool:
+        return all(p in self.positions for p in self.assigned)
+
+    def resolve(self) -> None:
+        """Find positions for partitions without one: committed offsets, else the reset policy."""
+        if self.resolving:
+            return
+        missing = tuple(p for p in self.assigned if p not in self.positions)
+        self.resolving = True
+        self.c.membership.send(OffsetFetch(self.c.group, missing),
+                               lambda r: self._committed(r, missing))
+
+    def _committed(self, response, missing) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self.c.membership.coordinator_lost()
+            self.resolving = False
+            self.c.timer(self.s.retry_backoff_us, self.c.wake_poll)
+            return
+        unknown = []
+        for pidx in missing:
+            offset = response.offsets.get(pidx, -1)
+            if pidx not in self.assigned:
+                continue
+            if offset >= 0:
+                self.positions[pidx] = offset
+            else:
+                unknown.append(pidx)
+        self.resolving = False
+        if unknown:
+            self.reset_positions(unknown, "no_committed_offset")
+        else:
+            self.c.wake_poll()
+
+    def reset_positions(self, pidxs, reason: str) -> None:
+        """auto.offset.reset for these partitions (ListOffsets to their leaders)."""
+        policy = self.s.auto_offset_reset
+        if policy not in RESET_TO:
+            self.c.fail("NO_OFFSET_FOR_PARTITION")
+            return
+        by_leader: dict[int, dict] = {}
+        for pidx in pidxs:
+            leader = self.leaders.get(pidx, (NO_LEADER, -1))[0]
+            by_leader.setdefault(leader, {})[pidx] = RESET_TO[policy]
+        self.resolving = True
+        pending = [len(by_leader)]
+        for leader, parts in sorted(by_leader.items()):
+            if leader == NO_LEADER:
+                self._listed(None, parts, reason, pending)
+            else:
+                self.c.request_to(leader, ListOffsets(parts),
+                                  lambda r, p=parts: self._listed(r, p, reason, pending),
+                                  self.s.request_timeout_us)
+
+    def _listed(self, response, parts, reason, pending) -> None:
+        ok = response is not None and not isinstance(response, Failure)
+        for pidx in parts:
+            error, offset = response.partitions[pidx] if ok else ("UNKNOWN", -1)
+            if error is None and pidx in self.assigned and pidx not in self.positions:
+                self.positions[pidx] = offset
+                info = self.c.cluster.topology.partitions[pidx]
+                self.c.trace.emit(PositionReset(self.c.engine.now, self.c.group, self.c.name,
+                                                info.topic, info.partition, offset, reason))
+                self.c.cluster.lag.started(self.c.group, pidx, offset)
+            elif error is not None:
+                self.refresh_metadata()
+        pending[0] -= 1
+        if pending[0] == 0:
+            self.resolving = False
+            if not self.positions_ready():
+                self.c.timer(self.s.retry_backoff_us, self.c.wake_poll)
+            else:
+                self.c.wake_poll()
+
+    # -- fetching ------------------------------------------------------------------------
+
+    def has_records(self) -> bool:
+        return any(self.buffered.get(p) for p in self.assigned)
+
+    def send_fetches(self, paused=()) -> None:
+        by_leader: dict[int, dict] = {}
+        for pidx in self.assigned:
+            if pidx in paused or pidx not in self.positions or self.buffered.get(pidx):
+                continue
+            leader, epoch = self.leaders.get(pidx, (NO_LEADER, -1))
+            if leader == NO_LEADER:
+                self.refresh_metadata()
+                continue
+            if leader not in self.inflight:
+                by_leader.setdefault(leader, {})[pidx] = FetchPartition(
+                    self.positions[pidx], -1, epoch)
+        for leader, parts in sorted(by_leader.items()):
+            self.inflight.add(leader)
+            request = FetchRequest(-1, -1, parts, self.s.fetch_max_wait_us,
+                                   self.s.max_partition_fetch_bytes)
+            self.c.request_to(leader, request, lambda r, b=leader: self._fetched(b, r),
+                              self.s.request_timeout_us + self.s.fetch_max_wait_us)
+
+    def _fetched(self, leader: int, response) -> None:
+        self.inflight.discard(leader)
+        if isinstance(response, Failure):
+            self.refresh_metadata()
+            self.c.wake_poll()
+            return
+        out_of_range = []
+        for pidx, data in response.partitions.items():
+            if pidx not in self.assigned or pidx not in self.positions:
+                continue
+            if data.error == OFFSET_OUT_OF_RANGE:
+                del self.positions[pidx]
+                self.buffered.pop(pidx, None)
+                out_of_range.append(pidx)
+            elif data.error is not None:
+                self.refresh_metadata()
+            elif data.batches:
+                position = self.positions[pidx]
+                batches = [b for b in data.batches if b.base_offset + b.count > position]
+                if batches and not self.buffered.get(pidx):
+                    self.buffered[pidx] = batches
+        if out_of_range:
+            self.reset_positions(out_of_range, "out_of_range")
+        self.c.wake_poll()
+
+    def take(self, max_records: int) -> list[Segment]:
+        """Hand up to max_records buffered records to the application, advancing positions."""
+        out, left = [], max_records
+        for pidx in self.assigned:
+            batches = self.buffered.get(pidx)
+            if not batches or left == 0:
+                continue
+            start = self.positions[pidx]
+            end = min(batches[-1].base_offset + batches[-1].count, start + left)
+            used = [b for b in batches if b.base_offset < end]
+            out.append(Segment(pidx, start, end, tuple(used)))
+            left -= end - start
+            self.positions[pidx] = end
+            rest = [b for b in batches if b.base_offset + b.count > end]
+            if rest:
+                self.buffered[pidx] = rest
+            else:
+                del self.buffered[pidx]
+        return out
+
+    # -- metadata ------------------------------------------------------------------------
+
+    def refresh_metadata(self) -> None:
+        """Ask a broker for metadata, at most once per retry.backoff.ms."""
+        if self.metadata_inflight:
+            return
+        self.metadata_inflight = True
+        wait = self.metadata_after - self.c.engine.now
+        if wait > 0:
+            self.c.timer(wait, self._request_metadata)
+        else:
+            self._request_metadata()
+
+    def _request_metadata(self) -> None:
+        self.metadata_after = self.c.engine.now + self.s.retry_backoff_us
+        self.c.request_any(MetadataRequest(self.c.topics), self._on_metadata)
+
+    def _on_metadata(self, response) -> None:
+        self.metadata_inflight = False
+        if isinstance(response, Failure):
+            self.refresh_metadata()
+            return
+        for pidx, (leader, epoch) in response.partitions.items():
+            if epoch >= self.leaders.get(pidx, (NO_LEADER, -1))[1]:
+                self.leaders[pidx] = (leader, epoch)
+        self.c.wake_poll()

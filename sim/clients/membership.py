@@ -1,0 +1,222 @@
+"""A consumer's side of the classic group protocol (AbstractCoordinator, ConsumerCoordinator).
+
+The member finds its coordinator (FindCoordinator to any broker), joins
+(JoinGroup with its assignors, subscription and owned partitions), and
+syncs: the leader computes the assignment with the group's assignor
+(assignors.py) and sends it in its SyncGroup. Before joining, an eager
+member commits its positions when auto-commit is on and gives up every
+partition; a cooperative member keeps its partitions, gives up only those
+the new assignment takes away, and joins again when it gave any up.
+
+A background heartbeat thread sends Heartbeat every `heartbeat.interval.ms`
+while the member has a generation. REBALANCE_IN_PROGRESS asks the next
+poll() to rejoin; UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION drop the
+generation (and the member id for the former); coordinator errors and
+timeouts send it looking for the coordinator again. When poll() has not
+been called for `max.poll.interval.ms`, the thread leaves the group on the
+member's behalf (a static member only stops heartbeating) while the
+application may still be processing: its commits then fail.
+
+Simplified: FENCED_INSTANCE_ID and INCONSISTENT_GROUP_PROTOCOL end the
+member's process, as the fatal exception would end the application.
+"""
+
+from sim.clients.assignors import PROTOCOLS, Subscription, assign
+from sim.cluster.protocol import (
+    FENCED_INSTANCE_ID,
+    ILLEGAL_GENERATION,
+    INCONSISTENT_GROUP_PROTOCOL,
+    REBALANCE_IN_PROGRESS,
+    UNKNOWN_MEMBER_ID,
+    FindCoordinator,
+    Heartbeat,
+    JoinGroup,
+    LeaveGroup,
+    SyncGroup,
+)
+from sim.cluster.rpc import Failure
+from sim.core.records import PartitionsAssigned
+
+JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s (AbstractCoordinator)
+FATAL = (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL)
+
+
+class Membership:
+    """The group membership of one consumer member."""
+
+    def __init__(self, consumer) -> None:
+        self.c = consumer
+        self.s = consumer.settings
+        self.coordinator = -1
+        self.member_id = ""
+        self.generation = -1
+        self.assignment: tuple = ()
+        self.rejoin_needed = True
+        self.joining = False
+        self.looking = False
+        self.heartbeat_armed = False
+
+    def reset(self) -> None:
+        """A new process: no coordinator, no member id, no generation."""
+        self.__init__(self.c)
+
+    @property
+    def stable(self) -> bool:
+        return self.generation >= 0 and not self.rejoin_needed and not self.joining
+
+    # -- poll() ----------------------------------------------------------------------------
+
+    def ensure_active(self) -> bool:
+        """poll()'s part: True when the member may fetch; else a join is under way."""
+        if self.stable:
+            return True
+        if not self.joining:
+            self.joining = True
+            self.c.on_join_prepare(self.protocol_kind() == "eager", self._join)
+        return False
+
+    def protocol_kind(self) -> str:
+        return PROTOCOLS.get(self.s.assignors[0], "eager")
+
+    # -- coordinator ---------------------------------------------------------------------
+
+    def _with_coordinator(self, then) -> None:
+        if self.coordinator >= 0:
+            then()
+            return
+        if self.looking:
+            return
+        self.looking = True
+        self.c.request_any(FindCoordinator(self.c.group), lambda r: self._found(r, then))
+
+    def _found(self, response, then) -> None:
+        self.looking = False
+        if isinstance(response, Failure) or response.error is not None:
+            self.c.timer(self.s.retry_backoff_us, self._with_coordinator, then)
+            return
+        self.coordinator = response.broker
+        then()
+
+    def coordinator_lost(self) -> None:
+        self.coordinator = -1
+
+    def send(self, request, on_done, timeout_us: int | None = None) -> None:
+        """Send a request to the coordinator (found first if unknown)."""
+        timeout = self.s.request_timeout_us if timeout_us is None else timeout_us
+        self._with_coordinator(lambda: self.c.request_to(self.coordinator, request, on_done,
+                                                         timeout))
+
+    # -- join and sync -------------------------------------------------------------------
+
+    def _join(self) -> None:
+        if self.c.down:
+            return
+        owned = tuple(sorted(self.c.owned_partitions()))
+        request = JoinGroup(self.c.group, self.member_id, self.s.instance_id, self.c.name,
+                            self.s.session_us, self.s.max_poll_interval_us, self.s.assignors,
+                            self.c.topics, owned)
+        self.send(request, self._joined, self.s.max_poll_interval_us + JOIN_SLACK_US)
+
+    def _joined(self, response) -> None:
+        error = self._error(response)
+        if error is not None:
+            if error == UNKNOWN_MEMBER_ID:
+                self.member_id = ""
+            self._retry_join(error)
+            return
+        self.member_id, self.generation = response.member_id, response.generation
+        assignments = None
+        if response.leader == self.member_id and response.members:
+            assignments = self._assign(response.protocol, response.members)
+        request = SyncGroup(self.c.group, self.generation, self.member_id, assignments)
+        self.send(request, self._synced)
+        self._arm_heartbeat()
+
+    def _assign(self, protocol: str, members) -> dict:
+        subs = [Subscription(m, i, tuple(t), tuple(o), g) for m, i, t, o, g in members]
+        topo = self.c.cluster.topology
+        topics = sorted({t for sub in subs for t in sub.topics})
+        return assign(protocol, subs, {t: len(topo.by_topic[t]) for t in topics})
+
+    def _synced(self, response) -> None:
+        error = self._error(response)
+        if error is not None:
+            if error in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
+                self.generation = -1
+                if error == UNKNOWN_MEMBER_ID:
+                    self.member_id = ""
+            self._retry_join(error)
+            return
+        self.assignment = response.assignment
+        self.joining = False
+        self.rejoin_needed = False
+        self.c.trace.emit(PartitionsAssigned(self.c.engine.now, self.c.group, self.c.name,
+                                             self.generation, self.assignment))
+        revoked = self.c.on_join_complete(self.assignment)
+        if revoked and self.protocol_kind() == "cooperative":
+            self.rejoin_needed = True
+        self.c.poll()
+
+    def _retry_join(self, error: str) -> None:
+        if error in FATAL:
+            self.c.fail(error)
+            return
+        self.c.timer(self.s.retry_backoff_us, self._join)
+
+    def _error(self, response):
+        """The response's error; coordinator trouble makes the member look it up again."""
+        error = response.error
+        if isinstance(response, Failure) or error in ("NOT_COORDINATOR",
+                                                      "COORDINATOR_NOT_AVAILABLE",
+                                                      "COORDINATOR_LOAD_IN_PROGRESS"):
+            self.coordinator_lost()
+        return error
+
+    # -- heartbeats ----------------------------------------------------------------------
+
+    def _arm_heartbeat(self) -> None:
+        if not self.heartbeat_armed:
+            self.heartbeat_armed = True
+            self.c.timer(self.s.heartbeat_us, self._heartbeat)
+
+    def _heartbeat(self) -> None:
+        self.heartbeat_armed = False
+        if self.generation < 0:
+            return
+        c = self.c
+        if c.engine.now - c.last_poll > self.s.max_poll_interval_us and not c.in_poll:
+            self.leave("max_poll_interval")
+            return
+        generation = self.generation
+        self.send(Heartbeat(c.group, generation, self.member_id),
+                  lambda r: self._heartbeat_done(r, generation))
+        self._arm_heartbeat()
+
+    def _heartbeat_done(self, response, generation: int) -> None:
+        error = self._error(response)
+        if error is None or isinstance(response, Failure) or generation != self.generation:
+            return
+        if error == REBALANCE_IN_PROGRESS:
+            self.request_rejoin()
+        elif error in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
+            self.generation = -1
+            if error == UNKNOWN_MEMBER_ID:
+                self.member_id = ""
+            self.request_rejoin()
+        elif error in FATAL:
+            self.c.fail(error)
+
+    def request_rejoin(self) -> None:
+        self.rejoin_needed = True
+        self.c.wake_poll()
+
+    # -- leaving -------------------------------------------------------------------------
+
+    def leave(self, reason: str) -> None:
+        """maybeLeaveGroup: a dynamic member says goodbye; a static one just goes quiet."""
+        if self.generation >= 0 and self.s.instance_id is None and self.member_id:
+            self.send(LeaveGroup(self.c.group, self.member_id, reason), lambda _r: None)
+        if self.s.instance_id is None:
+            self.member_id = ""
+        self.generation = -1
+        self.rejoin_needed = True

@@ -1,0 +1,119 @@
+"""The leader side of consumer reads: Fetch from a consumer and ListOffsets.
+
+A consumer fetch (replica id -1) is checked against the leader epoch the
+consumer believes in (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KIP-320)
+and the log's range (OFFSET_OUT_OF_RANGE below the log start or past the
+log end), and answered with whole batches below the high watermark
+(read_uncommitted), up to `max.partition.fetch.bytes` per partition. With
+nothing to return it waits in purgatory until the high watermark passes
+its position or `fetch.max.wait.ms` ends (fetch.min.bytes = 1).
+ListOffsets answers the log start (earliest), the high watermark (latest)
+or the first offset appended at or after a time.
+
+Left out: consumer-side divergence checks after unclean elections
+(OffsetsForLeaderEpoch validation), read_committed, fetching from followers.
+"""
+
+from sim.cluster.deadlines import Deadlines
+from sim.cluster.protocol import (
+    EARLIEST,
+    FENCED_LEADER_EPOCH,
+    LATEST,
+    NOT_LEADER_OR_FOLLOWER,
+    OFFSET_OUT_OF_RANGE,
+    UNKNOWN_LEADER_EPOCH,
+    FetchData,
+    FetchResponse,
+    ListOffsetsResponse,
+)
+
+
+class ParkedRead:
+    __slots__ = ("conn", "rid", "request", "done")
+
+    def __init__(self, conn, rid, request) -> None:
+        self.conn, self.rid, self.request = conn, rid, request
+        self.done = False
+
+
+class ConsumerReads:
+    """Serves consumers from the partitions a broker leads."""
+
+    def __init__(self, broker) -> None:
+        self.broker = broker
+        self.parked: dict[int, list[ParkedRead]] = {}     # pidx -> reads waiting on it
+        self.deadlines = Deadlines(broker, self._expire)
+
+    def reset(self) -> None:
+        self.parked = {}
+        self.deadlines.clear()
+
+    def fetch(self, conn, rid, request) -> None:
+        read = ParkedRead(conn, rid, request)
+        if self._serve(read, may_park=True):
+            return
+        for pidx in request.partitions:
+            self.parked.setdefault(pidx, []).append(read)
+        self.deadlines.add(self.broker.engine.now + request.max_wait_us, read)
+
+    def hw_advanced(self, pidx: int) -> None:
+        """Wake the reads waiting on a partition whose high watermark moved."""
+        waiting = self.parked.pop(pidx, None)
+        if waiting:
+            for read in waiting:
+                if not read.done:
+                    self._serve(read, may_park=False)
+
+    def leadership_lost(self, pidx: int) -> None:
+        self.hw_advanced(pidx)
+
+    def _expire(self, read) -> None:
+        self._serve(read, may_park=False)
+
+    def _serve(self, read, may_park: bool) -> bool:
+        out, ready = {}, not may_park
+        max_bytes = read.request.max_bytes
+        for pidx, fp in read.request.partitions.items():
+            data = self._read(pidx, fp, max_bytes)
+            out[pidx] = data
+            if data.error is not None or data.batches:
+                ready = True
+        if ready:
+            read.done = True
+            read.conn.respond(read.rid, FetchResponse(out))
+        return ready
+
+    def _read(self, pidx: int, fp, max_bytes: int) -> FetchData:
+        replica = self.broker.replicas.get(pidx)
+        if replica is None or not replica.is_leader:
+            return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
+        if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != replica.leader_epoch:
+            error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < replica.leader_epoch
+                     else UNKNOWN_LEADER_EPOCH)
+            return FetchData(error, -1, 0, (), None, -1)
+        log = replica.log
+        if fp.fetch_offset > log.leo or fp.fetch_offset < log.log_start:
+            return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, log.leo)
+        batches = ()
+        if fp.fetch_offset < log.hw:
+            batches = tuple(b for b in log.read(fp.fetch_offset, max_bytes)
+                            if b.base_offset < log.hw)
+        return FetchData(None, log.hw, log.log_start, batches, None, log.leo)
+
+    def list_offsets(self, request) -> ListOffsetsResponse:
+        out = {}
+        for pidx, timestamp in request.partitions.items():
+            replica = self.broker.replicas.get(pidx)
+            if replica is None or not replica.is_leader:
+                out[pidx] = (NOT_LEADER_OR_FOLLOWER, -1)
+                continue
+            log = replica.log
+            if timestamp == EARLIEST:
+                out[pidx] = (None, log.log_start)
+            elif timestamp == LATEST:
+                out[pidx] = (None, log.hw)
+            else:
+                out[pidx] = (None, next((b.base_offset for b in log.batches
+                                         if b.append_us >= timestamp and b.base_offset < log.hw),
+                                        log.hw))
+        return ListOffsetsResponse(out)

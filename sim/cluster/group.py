@@ -1,0 +1,106 @@
+"""One consumer group's state at its coordinator (the classic protocol's GroupMetadata).
+
+States: Empty -> PreparingRebalance -> CompletingRebalance -> Stable, back to
+PreparingRebalance on any membership change. A rebalance waits for every
+known member to send JoinGroup, at most the largest rebalance timeout
+(`max.poll.interval.ms`); an empty group's first rebalance waits
+`group.initial.rebalance.delay.ms`, extended while new members keep coming
+(InitialDelayedJoin). Completing the join drops the dynamic members that did
+not rejoin (static ones stay until their session expires), bumps the
+generation, picks the assignor every member supports (the leader's first
+choice) and answers every joined member; the leader (kept if it rejoined,
+else the first member) gets the subscriptions. The leader's SyncGroup
+carries the assignment, which is written to `__consumer_offsets` before any
+member gets its share.
+
+Membership is kept alive by heartbeats within `session.timeout.ms`; members
+waiting for a JoinGroup or SyncGroup answer do not expire. A static member
+(`group.instance.id`) that rejoins replaces its old member id, which is
+fenced, and keeps its assignment without a rebalance when the group is
+stable.
+
+This module is the state machine only: the coordinator (coordinator.py)
+validates requests, schedules timers and writes the log.
+"""
+
+from dataclasses import dataclass, field
+
+EMPTY, PREPARING, COMPLETING, STABLE = "Empty", "PreparingRebalance", "CompletingRebalance", \
+    "Stable"
+
+
+@dataclass(slots=True)
+class Member:
+    member_id: str
+    instance_id: str | None
+    client: str
+    session_us: int
+    rebalance_us: int
+    protocols: tuple
+    topics: tuple
+    owned: tuple = ()
+    assignment: tuple = ()
+    expires_at: int = 0
+    join_reply: object = None       # callable(JoinGroupResponse) while awaiting the join
+    sync_reply: object = None       # callable(SyncGroupResponse) while awaiting the sync
+
+
+@dataclass
+class Group:
+    name: str
+    state: str = EMPTY
+    generation: int = 0
+    protocol: str = ""
+    leader: str = ""
+    members: dict = field(default_factory=dict)      # member id -> Member, in join order
+    static: dict = field(default_factory=dict)       # instance id -> member id
+    committed: dict = field(default_factory=dict)    # pidx -> offset
+    rebalance_round: int = 0                         # invalidates stale rebalance timers
+    new_members: bool = False                        # joined during the initial delay
+    delaying: bool = False                           # in the initial delay: no early join
+
+    def add(self, member: Member) -> None:
+        self.members[member.member_id] = member
+        if member.instance_id is not None:
+            self.static[member.instance_id] = member.member_id
+        self.new_members = True
+
+    def remove(self, member_id: str) -> Member | None:
+        member = self.members.pop(member_id, None)
+        if member is not None and member.instance_id is not None \
+                and self.static.get(member.instance_id) == member_id:
+            del self.static[member.instance_id]
+        if member_id == self.leader:
+            self.leader = next(iter(self.members), "")
+        return member
+
+    def replace_static(self, old_id: str, new_id: str) -> Member:
+        """A static member came back under a new member id; the old one is fenced."""
+        member = self.members.pop(old_id)
+        member.member_id = new_id
+        self.members[new_id] = member
+        self.static[member.instance_id] = new_id
+        if self.leader == old_id:
+            self.leader = new_id
+        return member
+
+    def all_joined(self) -> bool:
+        return all(m.join_reply is not None for m in self.members.values())
+
+    def rebalance_timeout(self) -> int:
+        return max((m.rebalance_us for m in self.members.values()), default=0)
+
+    def select_protocol(self) -> str:
+        """The first assignor of the leader's list that every member supports."""
+        members = list(self.members.values())
+        leader = self.members.get(self.leader, members[0])
+        for name in leader.protocols:
+            if all(name in m.protocols for m in members):
+                return name
+        return leader.protocols[0]
+
+    def supports(self, protocols: tuple) -> bool:
+        """Can a member with these assignors join (INCONSISTENT_GROUP_PROTOCOL otherwise)?"""
+        if not self.members:
+            return True
+        return any(all(p in m.protocols for m in self.members.values()) for p in protocols)

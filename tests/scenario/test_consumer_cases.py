@@ -1,0 +1,94 @@
+"""KAFKA-MODEL §3.17, 3.19, 3.21 and 3.22: consumer groups reproduce their documented outcomes."""
+
+from sim.core.records import (
+    CommitFailed,
+    GroupGeneration,
+    HostChanged,
+    MemberRemoved,
+    OffsetsCommitted,
+    PartitionsAssigned,
+    RecordsProcessed,
+)
+from tests.conftest import run_scenario
+
+
+def _crash_time(result, member):
+    return next(r.t_us for r in result.trace.rows(HostChanged)
+                if r.host == member and r.state == "crashed")
+
+
+def _last_commit_before(result, member, partition, t_us):
+    return max(r.offset for r in result.trace.rows(OffsetsCommitted)
+               if r.member == member and r.partition == partition and r.t_us <= t_us)
+
+
+def test_a_crash_after_processing_reprocesses_exactly_what_was_done_since_the_last_commit():
+    result = run_scenario("consumer-crash-after-processing-duplicates")
+    crash = _crash_time(result, "billing-0")
+    rows = [r for r in result.trace.rows(RecordsProcessed)
+            if r.member == "billing-0" and r.t_us <= crash]
+    partition = rows[-1].partition
+    committed = _last_commit_before(result, "billing-0", partition, crash)
+    finished_after_commit = sum(r.start_offset + r.count - max(r.start_offset, committed)
+                                for r in rows if r.partition == partition
+                                and r.start_offset + r.count > committed)
+    assert finished_after_commit > 0
+    assert result.summary["processed_duplicates"] == finished_after_commit
+    removed = [r for r in result.trace.rows(MemberRemoved) if r.member == "billing-0"]
+    assert removed[0].reason == "session_timeout"
+    assert removed[0].t_us - crash <= 45_000_000
+
+
+def test_a_crash_after_committing_before_processing_skips_the_unfinished_rest_of_the_batch():
+    result = run_scenario("consumer-commit-before-processing-skips")
+    s = result.summary
+    crash = _crash_time(result, "billing-0")
+    last = [r for r in result.trace.rows(RecordsProcessed)
+            if r.member == "billing-0" and r.t_us <= crash][-1]
+    committed = _last_commit_before(result, "billing-0", last.partition, crash)
+    # the batch in hand was [last.start_offset, committed): n records, k of them finished
+    n, k = committed - last.start_offset, last.count
+    assert 0 < k < n
+    assert s["skipped"] == n - k
+    assert s["skipped_by_cause"] == {"committed_before_processing": n - k}
+    assert s["processed_duplicates"] == 0
+
+
+def test_a_pause_beyond_the_session_timeout_rebalances_twice_and_fails_the_zombie_commit():
+    result = run_scenario("consumer-gc-pause-beyond-session-timeout")
+    generations = result.trace.rows(GroupGeneration)
+    assert [len(g.members) for g in generations] == [2, 1, 2]
+    assert [r.reason for r in result.trace.rows(MemberRemoved)] == ["session_timeout"]
+    failed = result.trace.rows(CommitFailed)
+    assert failed and failed[0].member == "billing-0"
+    assert failed[0].error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION")
+    assert result.summary["skipped"] == 0
+
+
+def test_a_pause_within_the_session_timeout_only_shows_as_lag():
+    short = run_scenario("consumer-gc-pause-within-session-timeout").summary
+    assert short["rebalances"] == 0 and short["processed_duplicates"] == 0
+    assert short["processed"] == short["acked"]
+    assert short["max_lag"] >= 30 * 200 * 0.9     # 30 s of one partition's 200 records/s
+
+
+def test_losing_the_coordinator_moves_the_group_without_a_rebalance():
+    result = run_scenario("consumer-coordinator-crash-no-rebalance")
+    s = result.summary
+    assert len(result.trace.rows(GroupGeneration)) == 1
+    assert s["processed"] == s["acked"] and s["processed_duplicates"] == 0
+    commits = result.trace.rows(OffsetsCommitted)
+    crash = next(r.t_us for r in result.trace.rows(HostChanged) if r.state == "crashed")
+    assert any(r.t_us > crash + 5_000_000 for r in commits), "commits go on at the new coordinator"
+
+
+def test_static_members_get_their_partitions_back_and_dynamic_ones_rebalance():
+    static = run_scenario("consumer-static-members-bounce")
+    dynamic = run_scenario("consumer-dynamic-members-bounce")
+    assigned = {}
+    for r in static.trace.rows(PartitionsAssigned):
+        assigned.setdefault(r.member, set()).add(r.partitions)
+    assert all(len(parts) == 1 for parts in assigned.values())
+    assert static.summary["rebalances"] == 0
+    assert dynamic.summary["rebalances"] >= 2
+    assert [r.reason for r in dynamic.trace.rows(MemberRemoved)] == ["consumer_closed"] * 2
