@@ -108,6 +108,7 @@ def manifest(spec, seed: int) -> dict:
         "scenario": spec.name, "source": spec.source, "seed": seed,
         "scenario_sha256": hashlib.sha256(canonical).hexdigest(),
         "overrides": list(getattr(spec, "overrides", ())),
+        "groups": list(spec.consumers),
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
                      "numpy": numpy.__version__, "kafkasim": __version__},
     }

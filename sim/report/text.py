@@ -20,7 +20,10 @@ SECTIONS = (
     ("records", ("produced", "acked", "failed", "indeterminate", "failed_but_present")),
     ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
     ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
-    ("latency", ("ack_p99_ms",)),
+    ("latency", ("ack_p99_ms", "e2e_p99_ms")),
+    ("consumers", ("processed", "processed_duplicates", "skipped", "skipped_by_cause",
+                   "dead_lettered", "out_of_order")),
+    ("groups", ("rebalances", "max_lag", "final_lag")),
     ("produce errors", ("rejected", "errors")),
     ("cluster", ("unavailable_s", "leader_elections", "unclean_elections", "isr_shrinks",
                  "isr_expands", "isr_min")),
@@ -37,6 +40,8 @@ def render_summary(result, repro: str) -> str:
     table.add_column(style="bold")
     table.add_column()
     for title, keys in SECTIONS:
+        if title in ("consumers", "groups") and not result.manifest.get("groups"):
+            continue
         table.add_row(title, "  ".join(f"{k} {_fmt(s[k])}" for k in keys))
     console.print(table)
     if s["expect"]:
