@@ -12,11 +12,16 @@ FATES = np.array(["indeterminate", "acked", "failed"])
 
 @dataclass
 class Result:
-    """What `sim.run` returns. `summary` is CONTRACT §4; the rest is for reports and notebooks."""
+    """What `sim.run` returns. `summary` is CONTRACT §4; the rest is for reports and notebooks.
+
+    `stats` is what the run cost the simulator (SimPy events, producer batches,
+    simulated seconds), for benchmarks; it is not part of the summary.
+    """
     summary: dict
     manifest: dict
     trace: object = field(repr=False)
     streams: dict = field(repr=False)
+    stats: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -61,6 +61,7 @@ class Accumulator:
         self.stint_bytes = BATCH_HEADER
         self.on_new = None
         self.now = 0
+        self.batches_opened = 0
 
     # -- adding records --------------------------------------------------------
 
@@ -164,6 +165,7 @@ class Accumulator:
 
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
         batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        self.batches_opened += 1
         if self.on_new is not None:
             self.on_new(batch)
         return batch
