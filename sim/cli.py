@@ -31,7 +31,6 @@ class _Parser(argparse.ArgumentParser):
 def cmd_run(args) -> int:
     """Run a scenario and report what its faults did.  e.g. kafkasim run s.yaml --seed 7"""
     import sim
-    from sim.report.text import render_summary
     scenario = sim.load(args.scenario, overrides=args.set)
     seed = scenario.seed if args.seed is None else args.seed
     started = time.monotonic()
@@ -45,6 +44,7 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps(result.summary))
     else:
+        from sim.report.text import render_summary
         print(render_summary(result, repro=_repro(args, seed)))
         if not args.no_report:
             print(f"wrote {out}/summary.json and manifest.json")

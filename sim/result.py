@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 FATES = np.array(["indeterminate", "acked", "failed"])
 
@@ -29,8 +28,12 @@ class Result:
         return all(e["ok"] for e in self.summary["expect"])
 
     @property
-    def records(self) -> pd.DataFrame:
-        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets."""
+    def records(self):
+        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets.
+
+        A pandas DataFrame; pandas is imported on demand, a plain run never needs it.
+        """
+        import pandas as pd
         frames = []
         for s in self.streams.values():
             acked = s.fate == 1
@@ -42,7 +45,7 @@ class Result:
                 "lost": acked & (s.copies == 0) & (not s.offline)}))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def frame(self, kind) -> pd.DataFrame:
+    def frame(self, kind):
         """The trace records of one type as a DataFrame."""
         return self.trace.frame(kind)
 
