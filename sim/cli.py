@@ -1,7 +1,7 @@
 """The command line: thin wrappers over the library (CONTRACT §3).
 
     kafkasim run SCENARIO.yaml [--seed N] [--set PATH=VALUE ...] [--json] [--out DIR] [--no-report]
-                               [--max-wall SECONDS]
+                               [--max-wall SECONDS] [--stats]
     kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
@@ -14,6 +14,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -30,16 +31,20 @@ class _Parser(argparse.ArgumentParser):
 def cmd_run(args) -> int:
     """Run a scenario and report what its faults did.  e.g. kafkasim run s.yaml --seed 7"""
     import sim
-    from sim.report.text import render_summary
     scenario = sim.load(args.scenario, overrides=args.set)
     seed = scenario.seed if args.seed is None else args.seed
+    started = time.monotonic()
     result = sim.run(scenario, seed=seed, max_wall_s=args.max_wall)
+    if args.stats:
+        stats = dict(result.stats, run_wall_s=round(time.monotonic() - started, 3))
+        sys.stderr.write(f"kafkasim stats: {json.dumps(stats)}\n")
     if not args.no_report:
         out = Path(args.out) if args.out else Path("reports/runs") / scenario.name / f"seed-{seed}"
         result.write(out)
     if args.json:
         print(json.dumps(result.summary))
     else:
+        from sim.report.text import render_summary
         print(render_summary(result, repro=_repro(args, seed)))
         if not args.no_report:
             print(f"wrote {out}/summary.json and manifest.json")
@@ -86,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-report", action="store_true", help="write nothing")
     run.add_argument("--max-wall", type=float, metavar="SECONDS",
                      help="stop after this much real time (exit 3, partial summary)")
+    run.add_argument("--stats", action="store_true",
+                     help="print what the run cost (SimPy events, producer batches, simulated "
+                     "and wall seconds) as one JSON line on stderr")
     run.set_defaults(func=cmd_run)
     val = sub.add_parser("validate", help=cmd_validate.__doc__, description=cmd_validate.__doc__)
     val.add_argument("scenario", help="the scenario file (YAML)")

@@ -5,18 +5,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 FATES = np.array(["indeterminate", "acked", "failed"])
 
 
 @dataclass
 class Result:
-    """What `sim.run` returns. `summary` is CONTRACT §4; the rest is for reports and notebooks."""
+    """What `sim.run` returns. `summary` is CONTRACT §4; the rest is for reports and notebooks.
+
+    `stats` is what the run cost the simulator (SimPy events, producer batches,
+    simulated seconds), for benchmarks; it is not part of the summary.
+    """
     summary: dict
     manifest: dict
     trace: object = field(repr=False)
     streams: dict = field(repr=False)
+    stats: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -24,8 +28,12 @@ class Result:
         return all(e["ok"] for e in self.summary["expect"])
 
     @property
-    def records(self) -> pd.DataFrame:
-        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets."""
+    def records(self):
+        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets.
+
+        A pandas DataFrame; pandas is imported on demand, a plain run never needs it.
+        """
+        import pandas as pd
         frames = []
         for s in self.streams.values():
             acked = s.fate == 1
@@ -37,7 +45,7 @@ class Result:
                 "lost": acked & (s.copies == 0) & (not s.offline)}))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def frame(self, kind) -> pd.DataFrame:
+    def frame(self, kind):
         """The trace records of one type as a DataFrame."""
         return self.trace.frame(kind)
 

@@ -81,7 +81,7 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
     summary["partial"] = end < spec.duration_us + spec.drain_us
     summary["expect"] = evaluate(spec.expect, summary)
     summary = {key: summary[key] for key in KEY_ORDER}
-    return Result(summary, manifest(spec, seed), world.trace, streams)
+    return Result(summary, manifest(spec, seed), world.trace, streams, stats(world))
 
 
 def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:
@@ -95,6 +95,13 @@ def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:
         if max_wall_s is not None and time.monotonic() - started > max_wall_s:
             return engine.now
     return end
+
+
+def stats(world) -> dict:
+    """What the run cost the simulator: SimPy events, producer batches, simulated time."""
+    return {"events": world.engine.events_processed(),
+            "batches": sum(p.acc.batches_opened for p in world.producers),
+            "simulated_s": world.engine.now / 1_000_000}
 
 
 def manifest(spec, seed: int) -> dict:

@@ -9,13 +9,16 @@ until the sender drains it, so batches grow while the sender is held back
 uniform sticky partitioner (KIP-794): they go to one partition until a
 batch's worth of bytes has gone there, then to a partition drawn at random
 among those with a known leader. To wake exactly when a batch fills, without
-an event per record, the accumulator looks ahead in the drawn arrivals.
+an event per record, the accumulator looks ahead in the drawn arrivals; the
+records wait in their lane (lanes.py) until the batch they join lingers or
+fills, so an intake step touches only the partitions that need it.
 
 Records get their identity here: the next sequence of their partition.
 Not modeled: `buffer.memory` and `max.block.ms` (the accumulator is unbounded;
 batches still expire after `delivery.timeout.ms`), compression.
 """
 
+from bisect import bisect_right
 from collections import deque
 
 import numpy as np
@@ -47,69 +50,62 @@ class ProducerBatch:
 class Accumulator:
     """Batches of one producer for the partitions of one topic (positions 0..n-1)."""
 
-    def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng) -> None:
+    def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng, lanes) -> None:
         self.pidxs = list(pidxs)
         self.batch_size = max(batch_size, 1)
         self.linger_us = linger_us
         self.book = book
         self.rng = rng
+        self.lanes = lanes
+        self.keyed = lanes.keyed
         n = len(self.pidxs)
         self.next_seq = [0] * n
         self.open: list[ProducerBatch | None] = [None] * n
         self.fill_us = [INF] * n
         self.ready: list[deque] = [deque() for _ in range(n)]
+        self.due = [0] * len(lanes.lanes)       # when each lane's records must next join batches
         self.sticky = -1
         self.stint_bytes = BATCH_HEADER
         self.on_new = None
         self.now = 0
+        self.batches_opened = 0
 
     # -- adding records --------------------------------------------------------
 
-    def absorb(self, times, keys, sizes, parts, arrivals, available, now: int) -> None:
-        """Add the records that arrived by now (oldest first) to their batches."""
+    def absorb(self, now: int, available, due_only: bool = False) -> list[tuple]:
+        """Add the records that arrived by now to their batches: of every lane, or the due ones.
+
+        A lane is due when the batch its records join (open, or opened by its
+        next record) lingered or fills by now. Return what was handed to each
+        partition, as (position, first sequence, count).
+        """
         self.now = now
-        if not len(times):
-            self._refresh(arrivals)
-            return
-        if parts[0] >= 0:
-            self._add_keyed(times, keys, sizes, parts, arrivals)
+        handed: list[tuple] = []
+        for lane, due in enumerate(self.due):
+            if due <= now or not due_only:
+                times, keys, sizes = self.lanes.take(lane, now)
+                if len(times):
+                    if self.keyed:
+                        self._add(lane, times, keys, sizes, handed)
+                    else:
+                        self._add_sticky(times, keys, sizes, available, handed)
+                self._refresh(lane)
+        return handed
+
+    def _lane(self, pos: int) -> int:
+        return pos if self.keyed else 0
+
+    def _refresh(self, lane: int) -> None:
+        """Recompute when the lane is due, and the fill prediction of its open batch."""
+        pos = lane if self.keyed else self.sticky
+        batch = self.open[pos] if pos >= 0 else None
+        if batch is not None:
+            fill = self.fill_us[pos] = self._predict_fill(lane, batch)
+            self.due[lane] = min(batch.created_us + self.linger_us, fill)
         else:
-            self._add_sticky(times, keys, sizes, arrivals, available)
-        self._refresh(arrivals)
+            self.due[lane] = self._next_open_due(lane)
 
-    def _add_keyed(self, times, keys, sizes, parts, arrivals) -> None:
-        """Group the records by partition; a group that fits its open batch is added at once."""
-        order = np.argsort(parts, kind="stable")
-        sorted_parts = parts[order]
-        bounds = [0, *(np.flatnonzero(sorted_parts[1:] != sorted_parts[:-1]) + 1).tolist(),
-                  len(order)]
-        cum = np.cumsum(sizes[order]).tolist()
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
-            pos, group = int(sorted_parts[lo]), order[lo:hi]
-            added = cum[hi - 1] - (cum[lo - 1] if lo else 0)
-            batch = self.open[pos]
-            if (batch.size if batch is not None else BATCH_HEADER) + added > self.batch_size:
-                self._add(pos, times[group], keys[group], sizes[group], arrivals)
-                continue
-            first = self.next_seq[pos]
-            self.next_seq[pos] = first + hi - lo
-            self.book.add(pos, times[group], keys[group])
-            if batch is None:
-                batch = self._open_batch(pos, first, int(times[group[0]]))
-            batch.count += hi - lo
-            batch.size += added
-            if batch.size >= self.batch_size:
-                self._close(pos, full=True)
-            elif batch.count == hi - lo:
-                self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
-
-    def _refresh(self, arrivals) -> None:
-        """Look again where a prediction reached the end of its look-ahead without a fill."""
-        for pos, batch in enumerate(self.open):
-            if batch is not None and self.fill_us[pos] <= self.now:
-                self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
-
-    def _add_sticky(self, times, keys, sizes, arrivals, available) -> None:
+    def _add_sticky(self, times, keys, sizes, available, handed) -> None:
         cum = np.cumsum(sizes)
         start, n = 0, len(times)
         while start < n:
@@ -124,7 +120,7 @@ class Accumulator:
             if end > start:
                 self.stint_bytes += int(cum[end - 1] - base)
                 self._add(self.sticky, times[start:end], keys[start:end], sizes[start:end],
-                          arrivals)
+                          handed)
             if end < n:
                 self._end_stint(available)
             start = end
@@ -140,36 +136,34 @@ class Accumulator:
         self.sticky = int(choices[int(self.rng.integers(0, len(choices)))])
         self.stint_bytes = BATCH_HEADER
 
-    def _add(self, pos, times, keys, sizes, arrivals) -> None:
+    def _add(self, pos, times, keys, sizes, handed) -> None:
         first = self.next_seq[pos]
         self.next_seq[pos] = first + len(times)
         self.book.add(pos, times, keys)
-        cum = np.cumsum(sizes)
-        start, n, opened = 0, len(times), False
+        handed.append((pos, first, len(times)))
+        cum = np.cumsum(sizes).tolist()
+        start, n = 0, len(times)
         while start < n:
             batch = self.open[pos]
             if batch is None:
                 batch = self._open_batch(pos, first + start, int(times[start]))
-                opened = True
             base = cum[start - 1] if start else 0
-            fit = int(np.searchsorted(cum[start:] - base, self.batch_size - batch.size,
-                                      side="right"))
-            take = min(max(fit, 1 if batch.count == 0 else 0), n - start)
+            take = bisect_right(cum, base + self.batch_size - batch.size, start) - start
+            take = min(max(take, 1 if batch.count == 0 else 0), n - start)
             batch.count += take
-            batch.size += int(cum[start + take - 1] - base) if take else 0
+            batch.size += cum[start + take - 1] - base if take else 0
             start += take
             if start < n or batch.size >= self.batch_size:
                 self._close(pos, full=True)
-        if opened and self.open[pos] is not None:
-            self.fill_us[pos] = self._predict_fill(pos, self.open[pos], arrivals)
 
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
         batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        self.batches_opened += 1
         if self.on_new is not None:
             self.on_new(batch)
         return batch
 
-    def _predict_fill(self, pos, batch, arrivals) -> int:
+    def _predict_fill(self, lane: int, batch) -> int:
         """When the next record that does not fit (in the batch, or in the sticky stint) arrives.
 
         Exact: the records that will join this batch are already drawn, so the
@@ -178,24 +172,36 @@ class Accumulator:
         to look again.
         """
         start = max(self.now, batch.created_us)
-        arrivals.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
-        if pos == self.sticky:
-            sizes, times = arrivals.sizes, arrivals.times
-            room = self.batch_size - self.stint_bytes
-        else:
-            idx = np.flatnonzero(arrivals.parts == pos)
-            sizes, times = arrivals.sizes[idx], arrivals.times[idx]
-            room = self.batch_size - batch.size
-        cum = np.cumsum(sizes)
-        j = int(np.searchsorted(cum, room, side="right"))
-        return int(times[j]) if j < len(cum) else arrivals.drawn_until
+        self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
+        room = self.batch_size - (batch.size if self.keyed else self.stint_bytes)
+        return self._first_past(lane, room, "right")
 
-    def repredict(self, arrivals, now: int) -> None:
-        """Recompute fill predictions after the future arrivals changed (a new rate, a pause)."""
+    def _next_open_due(self, lane: int) -> int:
+        """When the lane's next record must join a batch: the batch it opens lingers or fills.
+
+        Until then the lane's records stay there; a batch that becomes exactly
+        full is ready at once, so the look-ahead stops at the record that
+        reaches the room (or passes it).
+        """
+        lanes = self.lanes
+        lanes.ensure(self.now + self.linger_us + 1)
+        times = lanes.lanes[lane].times
+        if not len(times):
+            return INF if lanes.stopped else lanes.drawn_until
+        room = self.batch_size - (BATCH_HEADER if self.keyed else self.stint_bytes)
+        return min(int(times[0]) + self.linger_us, self._first_past(lane, room, "left"))
+
+    def _first_past(self, lane: int, room: int, side: str) -> int:
+        """Arrival of the lane's first record whose cumulative size passes (or reaches) room."""
+        pending = self.lanes.lanes[lane]
+        j = int(np.cumsum(pending.sizes).searchsorted(room, side=side))
+        return int(pending.times[j]) if j < len(pending.times) else self.lanes.drawn_until
+
+    def repredict(self, now: int) -> None:
+        """Recompute when each lane is due after the future arrivals changed (a rate, a pause)."""
         self.now = now
-        for pos, batch in enumerate(self.open):
-            if batch is not None:
-                self.fill_us[pos] = self._predict_fill(pos, batch, arrivals)
+        for lane in range(len(self.due)):
+            self._refresh(lane)
 
     def _close(self, pos, full: bool = False) -> None:
         batch = self.open[pos]
@@ -213,11 +219,8 @@ class Accumulator:
         return batch is not None and batch.created_us + self.linger_us <= now
 
     def records_due(self, now: int) -> bool:
-        """Must the records that arrived join their batches now (a batch lingered or fills)?"""
-        linger = self.linger_us
-        return any(batch is not None and (batch.created_us + linger <= now
-                                          or self.fill_us[pos] <= now)
-                   for pos, batch in enumerate(self.open))
+        """Must some records that arrived join their batches now (a batch lingered or fills)?"""
+        return min(self.due) <= now
 
     def peek(self, pos: int, now: int):
         """The batch the sender would take next from this partition, or None."""
@@ -231,27 +234,22 @@ class Accumulator:
         queue = self.ready[pos]
         if not queue and self._open_ready(pos, now):
             self._close(pos)
+            self._refresh(self._lane(pos))
         return queue.popleft() if queue else None
 
     def has_batches(self) -> bool:
         return any(self.ready) or any(b is not None for b in self.open)
 
     def next_due_us(self, now: int) -> int:
-        """The earliest time after now an open batch becomes ready."""
-        linger = self.linger_us
-        due = INF
-        for pos, batch in enumerate(self.open):
-            if batch is not None:
-                t = min(batch.created_us + linger, self.fill_us[pos])
-                if now < t < due:
-                    due = t
-        return due
+        """The earliest time after now a batch becomes ready or records must join one."""
+        return min((t for t in self.due if t > now), default=INF)
 
     def discard(self, batch) -> None:
         """Remove a batch that failed while waiting here."""
         if self.open[batch.pos] is batch:
             self.open[batch.pos] = None
             self.fill_us[batch.pos] = INF
+            self._refresh(self._lane(batch.pos))
         elif batch in self.ready[batch.pos]:
             self.ready[batch.pos].remove(batch)
 
@@ -259,6 +257,7 @@ class Accumulator:
         """Make every open batch ready now (KafkaProducer.flush / close)."""
         for pos in range(len(self.open)):
             self._close(pos)
+        self.repredict(self.now)
 
     def abandon(self) -> list[ProducerBatch]:
         """Drop every batch (the producer died); return them."""
@@ -268,4 +267,5 @@ class Accumulator:
             q.clear()
         self.open = [None] * len(self.open)
         self.fill_us = [INF] * len(self.fill_us)
+        self.repredict(self.now)
         return dropped

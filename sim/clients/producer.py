@@ -21,11 +21,10 @@ and does not resend.
 
 import heapq
 
-import numpy as np
-
 from sim.clients.accumulator import INF, Accumulator
 from sim.clients.arrivals import Arrivals
 from sim.clients.book import RecordBook
+from sim.clients.lanes import Lanes
 from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
 from sim.clients.settings import ProducerSettings
@@ -49,8 +48,10 @@ class Producer(Host):
         self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
                                  spec.value_size, self.rng)
         self.book = RecordBook(len(self.pidxs))
+        self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
         self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
-                               self.book, cluster.streams.get(f"partitioner.{spec.name}"))
+                               self.book, cluster.streams.get(f"partitioner.{spec.name}"),
+                               self.lanes)
         self.acc.on_new = self.track_expiry
         self.sender = Sender(self)
         self._expiry_seq = 0
@@ -58,8 +59,6 @@ class Producer(Host):
         self.generating = True
         self.closing = False
         self.wake_at = -1
-        self.absorb_at = 0
-        self._start_cache = (None, 0)
         self.expiry: list = []
 
     # -- lifecycle -------------------------------------------------------------------
@@ -74,14 +73,14 @@ class Producer(Host):
         """The application stops handing records: take those that arrived by until, no more."""
         if self.state == "running" and self.generating and not self.closing:
             self._absorb(until)
-        self.arrivals.set_rate(0.0, self.engine.now)
-        self.acc.repredict(self.arrivals, self.engine.now)
+        self.lanes.set_rate(0.0, self.engine.now)
+        self.acc.repredict(self.engine.now)
 
     def _release_workload(self) -> None:
         """The application hands records again, at the workload's rate."""
         if self.generating and not self.closing:
-            self.arrivals.set_rate(self.rate, self.engine.now)
-            self.acc.repredict(self.arrivals, self.engine.now)
+            self.lanes.set_rate(self.rate, self.engine.now)
+            self.acc.repredict(self.engine.now)
 
     def stop_generating(self) -> None:
         """The workload ends (the scenario's duration): records from then on are not made."""
@@ -147,9 +146,8 @@ class Producer(Host):
         if self.state != "running":
             return
         now = self.engine.now
-        if self.generating and not self.closing and (
-                now >= self.absorb_at or self.acc.records_due(now)):
-            self._absorb(now)
+        if self.generating and not self.closing and self.acc.records_due(now):
+            self._absorb(now, due_only=True)
         self._expire(now)
         self.sender.send_ready(now)
         if self.closing and self.sender.idle():
@@ -157,46 +155,17 @@ class Producer(Host):
             return
         self._sleep_until(self._next_due(now))
 
-    def _absorb(self, now: int) -> None:
-        times, keys, sizes, parts = self.arrivals.take(now)
-        if len(times):
-            before = list(self.acc.next_seq)
-            self.acc.absorb(times, keys, sizes, parts, self.arrivals, self.sender.available, now)
-            for pos, first in enumerate(before):
-                count = self.acc.next_seq[pos] - first
-                if count:
-                    self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
+    def _absorb(self, now: int, due_only: bool = False) -> None:
+        handed = self.acc.absorb(now, self.sender.available, due_only)
+        for pos, first, count in handed:
+            self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
 
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
-        if self.generating and not self.closing:
-            self.absorb_at = self._next_batch_start(now)
-            due = min(due, self.absorb_at)
         while self.expiry and self.expiry[0][2].done:
             heapq.heappop(self.expiry)
         if self.expiry:
             due = min(due, self.expiry[0][0])
-        return due
-
-    def _next_batch_start(self, now: int) -> int:
-        """When records not yet taken must be: before a batch they open can be due.
-
-        A batch opened by the next arrival is due at its linger, or when it
-        fills, which cannot happen before a batch's worth of bytes has arrived.
-        Until then records stay with the workload and responses do not take them.
-        """
-        arrivals = self.arrivals
-        arrivals.ensure(now + self.settings.linger_us + 1)
-        if self._start_cache[0] is arrivals.times:
-            return self._start_cache[1]
-        if not len(arrivals.times):
-            return arrivals.drawn_until
-        start = int(arrivals.times[0])
-        cum = np.cumsum(arrivals.sizes)
-        k = int(np.searchsorted(cum, self.settings.batch_size, side="left"))
-        fill_bound = int(arrivals.times[k]) if k < len(cum) else arrivals.drawn_until
-        due = max(min(start + self.settings.linger_us, fill_bound), start)
-        self._start_cache = (arrivals.times, due)
         return due
 
     def _sleep_until(self, t: int) -> None:

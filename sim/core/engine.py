@@ -62,3 +62,7 @@ class Engine:
     def run(self, until_us: int) -> None:
         """Run the simulation up to (and including events before) until_us."""
         self.env.run(until=until_us)
+
+    def events_processed(self) -> int:
+        """SimPy events processed so far (scheduled ones still in the queue excluded)."""
+        return next(self._eid) - len(self._queue)

@@ -2,16 +2,19 @@
 
 Records are NamedTuples with `t_us` first (sim/core/records.py). The recorder
 keeps, per record type, the rows analysis needs; every record, kept or not,
-feeds the digest: SHA-256 over the canonical text of the records in emission
-order (`TypeName(field, ...)` with repr of ints, strings, bools and tuples),
-so the same scenario and seed give the same digest in any process.
+feeds the digest: SHA-256 over the records in emission order, each encoded as
+the pair (type name, fields) by `marshal` format 0 (ints, strings, bools,
+None and tuples; no references, so the bytes depend only on the values): the
+same scenario and seed give the same digest in any process with the same
+Python version.
 """
 
 import hashlib
-
-import pandas as pd
+import marshal
+from operator import attrgetter
 
 _CHUNK = 2048
+_name = attrgetter("__name__")
 
 
 class Trace:
@@ -39,9 +42,8 @@ class Trace:
     def _flush(self) -> None:
         pending = self._pending
         self.count += len(pending)
-        text = "\n".join([type(r).__name__ + tuple.__repr__(r) for r in pending])
-        self._hash.update(text.encode())
-        self._hash.update(b"\n")
+        pairs = list(zip(map(_name, map(type, pending)), map(tuple, pending), strict=True))
+        self._hash.update(marshal.dumps(pairs, 0))
         pending.clear()
 
     def digest(self) -> str:
@@ -53,6 +55,7 @@ class Trace:
         """The kept records of one type, in emission order."""
         return self._rows.get(kind, [])
 
-    def frame(self, kind: type) -> pd.DataFrame:
+    def frame(self, kind: type):
         """The kept records of one type as a DataFrame (built on demand)."""
+        import pandas as pd  # imported on demand: a plain run never needs pandas
         return pd.DataFrame(self.rows(kind), columns=list(kind._fields))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import sim
 from sim.clients.accumulator import BATCH_HEADER, INF, Accumulator
 from sim.clients.arrivals import RECORD_OVERHEAD, Arrivals
+from sim.clients.lanes import Lanes
 from sim.core.records import BatchAcked
 
 PIDXS = [10, 11, 12, 13]
@@ -42,6 +43,8 @@ class HandArrivals:
         self.parts = np.array([r[2] for r in records], dtype=np.int64)
         self.keys = np.full(len(records), -1, dtype=np.int64)
         self.drawn_until = INF
+        self.rate = 1.0
+        self.keyed = bool(records) and records[0][2] >= 0
 
     def ensure(self, horizon_us):
         pass
@@ -66,10 +69,17 @@ class ScriptedRng:
         return value
 
 
-def next_arrival(arrivals, horizon):
-    while not len(arrivals.times) and arrivals.drawn_until <= horizon:
-        arrivals.ensure(arrivals.drawn_until + 1)
-    return int(arrivals.times[0]) if len(arrivals.times) else INF
+def accumulator(arrivals, n, batch_size, linger_us, book=None, rng=None):
+    """An accumulator over arrivals split into lanes (keyed when the records carry partitions)."""
+    keyed = arrivals.keyed if isinstance(arrivals, HandArrivals) else bool(arrivals.key_sizes.size)
+    return Accumulator(PIDXS[:n], batch_size, linger_us, book or FakeBook(n), rng,
+                       Lanes(arrivals, n, keyed))
+
+
+def next_arrival(lanes, horizon):
+    while not any(len(lane.times) for lane in lanes.lanes) and lanes.drawn_until <= horizon:
+        lanes.ensure(lanes.drawn_until + 1)
+    return min((int(lane.times[0]) for lane in lanes.lanes if len(lane.times)), default=INF)
 
 
 def drain_all(acc, now, closed):
@@ -79,7 +89,7 @@ def drain_all(acc, now, closed):
             closed[(b.pos, b.first_seq)] = (now, b.count, b.size, b.created_us, b.full)
 
 
-def drive(acc, arrivals, horizon, available=lambda: []):
+def drive(acc, horizon, available=lambda: []):
     """Run the accumulator eagerly up to horizon; return (closed, predictions).
 
     closed: (pos, first_seq) -> (drained at, count, size, created, full)
@@ -87,13 +97,12 @@ def drive(acc, arrivals, horizon, available=lambda: []):
     """
     closed, predictions, now = {}, {}, -1
     while True:
-        now = min(next_arrival(arrivals, horizon), acc.next_due_us(now))
+        now = min(next_arrival(acc.lanes, horizon), acc.next_due_us(now))
         if now > horizon:
             return closed, predictions
         before = list(acc.open)
-        times, keys, sizes, parts = arrivals.take(now)
-        assert (times == now).all()               # eager: every record is taken on arrival
-        acc.absorb(times, keys, sizes, parts, arrivals, available, now)
+        acc.absorb(now, available)
+        assert all((lane.times > now).all() for lane in acc.lanes.lanes)   # eager: all taken
         for pos, batch in enumerate(acc.open):
             if batch is not None and batch is not before[pos]:
                 predictions[(pos, batch.first_seq)] = acc.fill_us[pos]
@@ -152,8 +161,8 @@ THREE = BATCH_HEADER + 3 * REC                     # a batch.size that holds exa
 
 def test_a_batch_is_ready_as_soon_as_it_is_exactly_full():
     arrivals = HandArrivals([(t, REC, 0) for t in (0, 1000, 2000, 3000, 9000)])
-    acc = Accumulator(PIDXS[:1], THREE, 50_000, FakeBook(1), rng=None)
-    closed, predictions = drive(acc, arrivals, horizon=10_000)
+    acc = accumulator(arrivals, 1, THREE, 50_000, FakeBook(1), None)
+    closed, predictions = drive(acc, horizon=10_000)
     assert predictions[(0, 0)] == 3000                # the 4th record does not fit
     assert closed == {(0, 0): (2000, 3, THREE, 0, True)}      # isFull: ready with the 3rd
     assert predictions[(0, 3)] == INF                 # nothing more is coming: linger decides
@@ -163,31 +172,31 @@ def test_a_batch_is_ready_as_soon_as_it_is_exactly_full():
 
 def test_linger_closes_a_batch_at_its_creation_plus_linger():
     arrivals = HandArrivals([(1000, REC, 0), (4000, REC, 0), (6000, REC, 0), (6001, REC, 0)])
-    acc = Accumulator(PIDXS[:1], 10_000, 5_000, FakeBook(1), rng=None)
-    closed, _ = drive(acc, arrivals, horizon=20_000)
+    acc = accumulator(arrivals, 1, 10_000, 5_000, FakeBook(1), None)
+    closed, _ = drive(acc, horizon=20_000)
     assert closed == {(0, 0): (6000, 3, BATCH_HEADER + 3 * REC, 1000, False),
                       (0, 3): (11_001, 1, BATCH_HEADER + REC, 6001, False)}
 
 
 def test_a_lingered_batch_keeps_taking_records_until_the_sender_drains_it():
     arrivals = HandArrivals([(0, REC, 0), (6000, REC, 0), (7000, REC, 0)])
-    acc = Accumulator(PIDXS[:1], THREE, 5_000, FakeBook(1), rng=None)
-    acc.absorb(*arrivals.take(0), arrivals, lambda: [], 0)
+    acc = accumulator(arrivals, 1, THREE, 5_000, FakeBook(1), None)
+    acc.absorb(0, lambda: [])
     assert acc.next_due_us(0) == 5_000 and not acc.records_due(4_999)
     batch = acc.open[0]
     assert acc.records_due(5_000) and acc.peek(0, 5_000) is batch      # ready, still open
-    acc.absorb(*arrivals.take(6_000), arrivals, lambda: [], 6_000)    # the sender was held back
+    acc.absorb(6_000, lambda: [])    # the sender was held back
     assert acc.open[0] is batch and batch.count == 2
     assert acc.drain(0, 6_500) is batch and acc.open[0] is None
     assert (batch.count, batch.full) == (2, False)
-    acc.absorb(*arrivals.take(7_000), arrivals, lambda: [], 7_000)
+    acc.absorb(7_000, lambda: [])
     assert acc.drain(0, 7_000) is None                                # new batch, not lingered
 
 
 def test_full_batches_are_drained_before_the_open_one_in_order():
     arrivals = HandArrivals([(0, REC, 0)] * 7)
-    acc = Accumulator(PIDXS[:1], THREE, 0, FakeBook(1), rng=None)
-    acc.absorb(*arrivals.take(0), arrivals, lambda: [], 0)
+    acc = accumulator(arrivals, 1, THREE, 0, FakeBook(1), None)
+    acc.absorb(0, lambda: [])
     assert [b.first_seq for b in acc.ready[0]] == [0, 3] and acc.open[0].first_seq == 6
     drained = [acc.drain(0, 0) for _ in range(4)]
     assert [(b.first_seq, b.count, b.full) for b in drained[:3]] == \
@@ -197,8 +206,8 @@ def test_full_batches_are_drained_before_the_open_one_in_order():
 
 def test_a_record_larger_than_batch_size_travels_alone():
     arrivals = HandArrivals([(0, REC, 0), (10, 5 * REC, 0), (20, REC, 0)])
-    acc = Accumulator(PIDXS[:1], THREE, 1_000, FakeBook(1), rng=None)
-    closed, _ = drive(acc, arrivals, horizon=5_000)
+    acc = accumulator(arrivals, 1, THREE, 1_000, FakeBook(1), None)
+    closed, _ = drive(acc, horizon=5_000)
     assert closed == {(0, 0): (10, 1, BATCH_HEADER + REC, 0, True),
                       (0, 1): (10, 1, BATCH_HEADER + 5 * REC, 10, True),
                       (0, 2): (1020, 1, BATCH_HEADER + REC, 20, False)}
@@ -206,8 +215,8 @@ def test_a_record_larger_than_batch_size_travels_alone():
 
 def test_batch_size_zero_puts_every_record_in_its_own_batch():
     arrivals = HandArrivals([(0, REC, 0), (0, REC, 0), (5, REC, 0)])
-    acc = Accumulator(PIDXS[:1], 0, 1_000, FakeBook(1), rng=None)
-    closed, _ = drive(acc, arrivals, horizon=5_000)
+    acc = accumulator(arrivals, 1, 0, 1_000, FakeBook(1), None)
+    closed, _ = drive(acc, horizon=5_000)
     assert sorted((k, v[1]) for k, v in closed.items()) == [((0, 0), 1), ((0, 1), 1), ((0, 2), 1)]
 
 
@@ -215,8 +224,8 @@ def test_keyed_records_fill_their_own_partitions_batches():
     arrivals = HandArrivals([(0, REC, 1), (0, REC, 0), (100, REC, 1), (200, REC, 1),
                              (300, REC, 1), (300, REC, 0)])
     book = FakeBook(2)
-    acc = Accumulator(PIDXS[:2], THREE, 1_000, book, rng=None)
-    closed, _ = drive(acc, arrivals, horizon=5_000)
+    acc = accumulator(arrivals, 2, THREE, 1_000, book, None)
+    closed, _ = drive(acc, horizon=5_000)
     assert closed == {(1, 0): (200, 3, THREE, 0, True),
                       (0, 0): (1000, 2, BATCH_HEADER + 2 * REC, 0, False),
                       (1, 3): (1300, 1, BATCH_HEADER + REC, 300, False)}
@@ -227,8 +236,8 @@ def test_keyed_records_fill_their_own_partitions_batches():
 def test_keyless_records_stick_to_one_partition_for_a_batchs_worth_of_bytes():
     arrivals = HandArrivals([(t * 10, REC, -1) for t in range(7)])
     book = FakeBook(3)
-    acc = Accumulator(PIDXS[:3], THREE, 1_000, book, rng=ScriptedRng([2, 0, 0]))
-    closed, predictions = drive(acc, arrivals, horizon=5_000, available=lambda: [0, 1, 2])
+    acc = accumulator(arrivals, 3, THREE, 1_000, book, ScriptedRng([2, 0, 0]))
+    closed, predictions = drive(acc, horizon=5_000, available=lambda: [0, 1, 2])
     assert predictions[(2, 0)] == 30 and predictions[(0, 0)] == 60
     assert closed == {(2, 0): (20, 3, THREE, 0, True),
                       (0, 0): (50, 3, THREE, 30, True),
@@ -238,16 +247,16 @@ def test_keyless_records_stick_to_one_partition_for_a_batchs_worth_of_bytes():
 
 def test_the_sticky_partition_is_drawn_among_the_available_ones():
     arrivals = HandArrivals([(0, THREE - BATCH_HEADER, -1), (1, REC, -1)])
-    acc = Accumulator(PIDXS[:4], THREE, 1_000, FakeBook(4), rng=ScriptedRng([1, 0]))
-    closed, _ = drive(acc, arrivals, horizon=10, available=lambda: [3, 1])
+    acc = accumulator(arrivals, 4, THREE, 1_000, FakeBook(4), ScriptedRng([1, 0]))
+    closed, _ = drive(acc, horizon=10, available=lambda: [3, 1])
     assert set(closed) == {(1, 0)}                    # choices[1] = 1, then choices[0] = 3
     assert acc.sticky == 3 and acc.open[3].count == 1
 
 
 def test_a_stint_continues_after_linger_closes_its_batch():
     arrivals = HandArrivals([(0, REC, -1), (2000, REC, -1), (2001, REC, -1), (2002, REC, -1)])
-    acc = Accumulator(PIDXS[:2], THREE, 1_000, FakeBook(2), rng=ScriptedRng([1, 0]))
-    closed, _ = drive(acc, arrivals, horizon=10_000, available=lambda: [0, 1])
+    acc = accumulator(arrivals, 2, THREE, 1_000, FakeBook(2), ScriptedRng([1, 0]))
+    closed, _ = drive(acc, horizon=10_000, available=lambda: [0, 1])
     assert closed == {(1, 0): (1000, 1, BATCH_HEADER + REC, 0, False),
                       (1, 1): (2002, 2, BATCH_HEADER + 2 * REC, 2000, True),
                       (0, 0): (3002, 1, BATCH_HEADER + REC, 2002, False)}
@@ -255,8 +264,8 @@ def test_a_stint_continues_after_linger_closes_its_batch():
 
 def test_flush_makes_every_open_batch_ready_and_abandon_drops_everything():
     arrivals = HandArrivals([(0, REC, 0), (0, REC, 1)])
-    acc = Accumulator(PIDXS[:2], THREE, 10_000, FakeBook(2), rng=None)
-    drive(acc, arrivals, horizon=0)
+    acc = accumulator(arrivals, 2, THREE, 10_000, FakeBook(2), None)
+    drive(acc, horizon=0)
     acc.flush()
     assert [len(q) for q in acc.ready] == [1, 1] and acc.open == [None, None]
     assert acc.next_due_us(0) == INF
@@ -318,15 +327,15 @@ def simulate(w):
     else:
         arrivals = bursty(w, horizon)
     book = FakeBook(w["n"])
-    acc = Accumulator(PIDXS[:w["n"]], w["batch_size"], w["linger_us"], book,
+    acc = accumulator(arrivals, w["n"], w["batch_size"], w["linger_us"], book,
                       np.random.default_rng(w["seed"] + 1))
     available = lambda: list(range(w["n"]))[::-1]          # noqa: E731
     taken = []
     take = arrivals.take
     arrivals.take = lambda now: taken.append(take(now)) or taken[-1]
-    closed, predictions = drive(acc, arrivals, horizon, available)
+    closed, predictions = drive(acc, horizon, available)
     records = [(int(t), int(s), int(p)) for chunk in taken for t, s, p in
-               zip(chunk[0], chunk[2], chunk[3], strict=True)]
+               zip(chunk[0], chunk[2], chunk[3], strict=True) if t <= horizon]
     ref_rng = np.random.default_rng(w["seed"] + 1)
     choices = available()
     draw = lambda: choices[int(ref_rng.integers(0, len(choices)))]   # noqa: E731
@@ -414,13 +423,11 @@ def test_a_rate_change_does_not_make_an_open_batch_ready_at_the_old_fill_predict
     rec = 90 + RECORD_OVERHEAD
     arrivals = Arrivals(1_000.0, True, np.empty(0, np.int64), np.empty(0, np.int64), 90,
                         np.random.default_rng(0))
-    acc = Accumulator(PIDXS[:1], BATCH_HEADER + 10 * rec, 1_000_000, FakeBook(1),
-                      ScriptedRng([0]))
-    times, keys, sizes, parts = arrivals.take(0)
-    acc.absorb(times, keys, sizes, parts, arrivals, lambda: [0], 0)
+    acc = accumulator(arrivals, 1, BATCH_HEADER + 10 * rec, 1_000_000, rng=ScriptedRng([0]))
+    acc.absorb(0, lambda: [0])
     assert acc.fill_us[0] == 10_000                  # the 11th record, at 1000/s
-    arrivals.set_rate(1.0, 500)                      # from now on one record per second
-    acc.repredict(arrivals, 500)                     # what Producer.set_rate does next
+    acc.lanes.set_rate(1.0, 500)                     # from now on one record per second
+    acc.repredict(500)                               # what Producer.set_rate does next
     assert not acc.records_due(10_000)                # 1 record, linger 1 s: not ready
     assert acc.peek(0, 10_000) is None
 
