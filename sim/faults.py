@@ -197,6 +197,21 @@ class Timeline:
             host.slow(Sampler(action.params["processing"], rng))
         return hosts, lambda: [h.slow(sampler) for h, sampler in before]
 
+    def _do_add_member(self, action):
+        return [self.world.add_member(action.params["group"])], None
+
+    def _do_remove_member(self, action):
+        member = self.world.remove_member(action.params["group"])
+        if member is None:
+            self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind,
+                                         "no live member"))
+            return None
+        return [member], None
+
+    def _do_reset_offsets(self, action):
+        self.world.admin.reset_offsets(action.params["group"], action.params["to"])
+        return [self.world.admin], None
+
     def _do_set_rate(self, action):
         producer = self.world.hosts[action.params["producer"]]
         producer.set_rate(float(action.params["rate"]))

@@ -8,6 +8,7 @@ the timeline's verbs onto the hosts and runs the drain.
 
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
+from sim.clients.admin import Admin
 from sim.clients.consumer import Consumer
 from sim.clients.producer import Producer
 from sim.cluster.broker import Broker
@@ -48,8 +49,9 @@ class World:
                                for g in spec.consumers.values()})
         self.consumers = [Consumer(g, i, self) for g in spec.consumers.values()
                           for i in range(g.members)]
+        self.admin = Admin(self)
         self.hosts = {h.name: h for h in (*self.brokers, self.controller, *self.producers,
-                                          *self.consumers)}
+                                          *self.consumers, self.admin)}
         for host in self.hosts.values():
             self.net.add(host)
 
@@ -106,12 +108,32 @@ class World:
         if host is not self.controller:
             host.resume()
 
+    def add_member(self, group: str) -> Consumer:
+        """Scale a group up: a new member process starts and joins."""
+        index = sum(c.group == group for c in self.consumers)
+        member = Consumer(self.spec.consumers[group], index, self)
+        self.consumers.append(member)
+        self.hosts[member.name] = member
+        self.net.add(member)
+        member.boot(None)
+        return member
+
+    def remove_member(self, group: str):
+        """Scale a group down: the highest-index live member stops cleanly, for good."""
+        live = [c for c in self.consumers if c.group == group and not c.down and not c.retired]
+        if not live:
+            return None
+        member = live[-1]
+        member.retired = True
+        member.stop()
+        return member
+
     def drain(self) -> None:
         """End of the workload: restart and resume everything, stop generating."""
         for producer in self.producers:
             producer.stop_generating()
         for host in self.hosts.values():
-            if host is self.controller:
+            if host is self.controller or getattr(host, "retired", False):
                 continue
             if host.state == "paused":
                 host.resume()

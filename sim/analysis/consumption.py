@@ -10,15 +10,16 @@ processings give `processed` (distinct records) and `processed_duplicates`
 A record is skipped by a group when the group's final committed offset (as
 the final log of its `__consumer_offsets` partition says) has passed the
 record's offset in the final committed log but the group never finished
-processing it. Its cause is `offset_reset` when the group's position was
-set past it by `auto.offset.reset`, else `committed_before_processing`.
+processing it. Its cause is `offset_reset` when a position or committed
+offset jumped over it (`auto.offset.reset`, an operator's reset), else
+`committed_before_processing`.
 """
 
 from collections import Counter, defaultdict
 
 import numpy as np
 
-from sim.core.records import GroupGeneration, GroupStable, PositionReset
+from sim.core.records import GroupGeneration, GroupStable, OffsetsReset, PositionReset
 
 NOT_DONE = np.iinfo(np.int64).max
 
@@ -89,18 +90,17 @@ def final_committed(world, group: str, audits) -> dict:
 def _skipped(world, group: str, done: dict, audits) -> Counter:
     committed = final_committed(world, group, audits)
     topo = world.topology
-    resets: dict = {}
-    for r in world.trace.rows(PositionReset):
-        if r.group == group:
-            key = (r.topic, r.partition)
-            resets[key] = max(resets.get(key, 0), r.offset)
+    jumps: dict = defaultdict(list)
+    for r in (*world.trace.rows(PositionReset), *world.trace.rows(OffsetsReset)):
+        if r.group == group and r.offset > r.previous:
+            jumps[(r.topic, r.partition)].append((max(r.previous, 0), r.offset))
     by_partition = {(a.topic, a.partition): a for a in audits}
     out: Counter = Counter()
     names = world.producer_names
     for pidx, offset in sorted(committed.items()):
         info = topo.partitions[pidx]
         audit = by_partition[(info.topic, info.partition)]
-        reset_to = resets.get((info.topic, info.partition), 0)
+        ranges = jumps.get((info.topic, info.partition), [])
         for b in audit.committed:
             if b.producer < 0 or b.base_offset >= offset:
                 continue
@@ -110,7 +110,10 @@ def _skipped(world, group: str, done: dict, audits) -> Counter:
                 else np.zeros(n, np.int32)
             missed = np.flatnonzero(seen == 0) + b.base_offset
             if missed.size:
-                by_reset = int((missed < reset_to).sum())
+                jumped = np.zeros(missed.size, bool)
+                for lo, hi in ranges:
+                    jumped |= (missed >= lo) & (missed < hi)
+                by_reset = int(jumped.sum())
                 out["offset_reset"] += by_reset
                 out["committed_before_processing"] += int(missed.size) - by_reset
     return +out

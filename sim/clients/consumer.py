@@ -68,14 +68,19 @@ class Consumer(Host):
         self.closing = False
         self.last_poll = 0
         self.next_auto_commit = 0
+        self.retired = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def boot(self, leaders: dict) -> None:
-        """Start of the run: full metadata, about to join."""
-        self.fetcher.leaders = {p: leaders[p] for t in self.topics
-                                for p in self.cluster.topology.by_topic[t]}
-        self.next_auto_commit = self.settings.auto_commit_interval_us
+    def boot(self, leaders: dict | None) -> None:
+        """Start: with full metadata at t = 0, else (a member added later) asking for it."""
+        if leaders is None:
+            self.fetcher.refresh_metadata()
+        else:
+            self.fetcher.leaders = {p: leaders[p] for t in self.topics
+                                    for p in self.cluster.topology.by_topic[t]}
+        self.last_poll = self.engine.now
+        self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
         self.poll()
 
     def crash(self, state: str = "crashed") -> None:

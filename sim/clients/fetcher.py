@@ -98,31 +98,32 @@ class Fetcher:
                 unknown.append(pidx)
         self.resolving = False
         if unknown:
-            self.reset_positions(unknown, "no_committed_offset")
+            self.reset_positions({p: -1 for p in unknown}, "no_committed_offset")
         else:
             self.c.wake_poll()
 
-    def reset_positions(self, pidxs, reason: str) -> None:
-        """auto.offset.reset for these partitions (ListOffsets to their leaders)."""
+    def reset_positions(self, previous: dict, reason: str) -> None:
+        """auto.offset.reset for these partitions, from their previous positions (ListOffsets)."""
         policy = self.s.auto_offset_reset
         if policy not in RESET_TO:
             self.c.fail("NO_OFFSET_FOR_PARTITION")
             return
         by_leader: dict[int, dict] = {}
-        for pidx in pidxs:
+        for pidx in previous:
             leader = self.leaders.get(pidx, (NO_LEADER, -1))[0]
             by_leader.setdefault(leader, {})[pidx] = RESET_TO[policy]
         self.resolving = True
         pending = [len(by_leader)]
         for leader, parts in sorted(by_leader.items()):
             if leader == NO_LEADER:
-                self._listed(None, parts, reason, pending)
+                self._listed(None, parts, previous, reason, pending)
             else:
                 self.c.request_to(leader, ListOffsets(parts),
-                                  lambda r, p=parts: self._listed(r, p, reason, pending),
+                                  lambda r, p=parts: self._listed(r, p, previous, reason,
+                                                                  pending),
                                   self.s.request_timeout_us)
 
-    def _listed(self, response, parts, reason, pending) -> None:
+    def _listed(self, response, parts, previous, reason, pending) -> None:
         ok = response is not None and not isinstance(response, Failure)
         for pidx in parts:
             error, offset = response.partitions[pidx] if ok else ("UNKNOWN", -1)
@@ -130,7 +131,8 @@ class Fetcher:
                 self.positions[pidx] = offset
                 info = self.c.cluster.topology.partitions[pidx]
                 self.c.trace.emit(PositionReset(self.c.engine.now, self.c.group, self.c.name,
-                                                info.topic, info.partition, offset, reason))
+                                                info.topic, info.partition, previous[pidx],
+                                                offset, reason))
                 self.c.cluster.lag.started(self.c.group, pidx, offset)
             elif error is not None:
                 self.refresh_metadata()
@@ -172,14 +174,13 @@ class Fetcher:
             self.refresh_metadata()
             self.c.wake_poll()
             return
-        out_of_range = []
+        out_of_range = {}
         for pidx, data in response.partitions.items():
             if pidx not in self.assigned or pidx not in self.positions:
                 continue
             if data.error == OFFSET_OUT_OF_RANGE:
-                del self.positions[pidx]
+                out_of_range[pidx] = self.positions.pop(pidx)
                 self.buffered.pop(pidx, None)
-                out_of_range.append(pidx)
             elif data.error is not None:
                 self.refresh_metadata()
             elif data.batches:

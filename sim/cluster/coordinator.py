@@ -34,6 +34,8 @@ from sim.cluster.protocol import (
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
     BatchData,
+    DescribeGroup,
+    DescribeGroupResponse,
     FindCoordinator,
     FindCoordinatorResponse,
     Heartbeat,
@@ -60,7 +62,7 @@ from sim.core.records import (
 from sim.core.units import ms
 
 GROUP_REQUESTS = (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-                  OffsetFetch)
+                  OffsetFetch, DescribeGroup)
 RECORD_BYTES = 100              # an offset-commit or group record, roughly
 
 
@@ -140,6 +142,8 @@ class GroupCoordinator:
             reply(LeaveGroupResponse(self._leave(group, request)))
         elif kind is OffsetCommit:
             self._commit(group, request, reply)
+        elif kind is DescribeGroup:
+            reply(DescribeGroupResponse(None, group.state, len(group.members)))
         else:
             offsets = {p: group.committed.get(p, -1) for p in request.pidxs}
             reply(OffsetFetchResponse(None, offsets))
@@ -413,16 +417,22 @@ class GroupCoordinator:
     # -- offsets -------------------------------------------------------------------------
 
     def _commit(self, group: Group, req: OffsetCommit, reply) -> None:
+        """A member's commit, or an admin's (generation -1, no member id) to an empty group."""
+        admin = req.generation < 0 and not req.member_id
         member = group.members.get(req.member_id)
-        error = self._check_member(group, member, req.generation)
+        if admin:
+            error = UNKNOWN_MEMBER_ID if group.members else None
+        else:
+            error = self._check_member(group, member, req.generation)
         if error is None and group.state == COMPLETING:
             error = REBALANCE_IN_PROGRESS
         if error is not None:
             reply(OffsetCommitResponse(error))
             return
-        member.expires_at = self.broker.engine.now + member.session_us
+        if not admin:
+            member.expires_at = self.broker.engine.now + member.session_us
         record = CommitRecord(group.name, req.offsets)
-        client = member.client
+        client = "admin" if admin else member.client
         self._write(group, record, lambda e: self._committed(group, record, client, e, reply))
 
     def _committed(self, group: Group, record: CommitRecord, client: str, error, reply) -> None:
@@ -456,6 +466,8 @@ class GroupCoordinator:
 
 
 def _not_coordinator(kind):
+    if kind is DescribeGroup:
+        return DescribeGroupResponse(NOT_COORDINATOR, "", 0)
     if kind is JoinGroup:
         return JoinGroupResponse(NOT_COORDINATOR, -1, "", "", "", ())
     if kind is SyncGroup:

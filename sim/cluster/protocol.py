@@ -243,3 +243,13 @@ class ListOffsets(NamedTuple):
 
 class ListOffsetsResponse(NamedTuple):
     partitions: dict            # pidx -> (error or None, offset)
+
+
+class DescribeGroup(NamedTuple):
+    group: str
+
+
+class DescribeGroupResponse(NamedTuple):
+    error: str | None
+    state: str
+    members: int

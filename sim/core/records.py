@@ -268,14 +268,35 @@ class PartitionsAssigned(NamedTuple):
 
 
 class PositionReset(NamedTuple):
-    """A member's position was set by auto.offset.reset."""
+    """A member's position was set by auto.offset.reset (from `previous`, -1: none)."""
     t_us: int
     group: str
     member: str
     topic: str
     partition: int
+    previous: int
     offset: int
     reason: str             # no_committed_offset | out_of_range
+    KEEP = True
+
+
+class OffsetsReset(NamedTuple):
+    """An operator reset a group's committed offset (kafka-consumer-groups --reset-offsets)."""
+    t_us: int
+    group: str
+    topic: str
+    partition: int
+    previous: int           # -1: none committed
+    offset: int
+    KEEP = True
+
+
+class OffsetsResetRefused(NamedTuple):
+    """The reset was refused: the group has active members."""
+    t_us: int
+    group: str
+    state: str
+    members: int
     KEEP = True
 
 

@@ -6,6 +6,8 @@ from sim.core.records import (
     HostChanged,
     MemberRemoved,
     OffsetsCommitted,
+    OffsetsReset,
+    OffsetsResetRefused,
     PartitionsAssigned,
     RecordsProcessed,
 )
@@ -92,3 +94,37 @@ def test_static_members_get_their_partitions_back_and_dynamic_ones_rebalance():
     assert static.summary["rebalances"] == 0
     assert dynamic.summary["rebalances"] >= 2
     assert [r.reason for r in dynamic.trace.rows(MemberRemoved)] == ["consumer_closed"] * 2
+
+
+def test_one_member_per_partition_at_most_and_the_sixth_member_idles():
+    result = run_scenario("consumer-group-scales-to-five-and-a-sixth-idles")
+    by_generation = {}
+    for r in result.trace.rows(PartitionsAssigned):
+        by_generation.setdefault(r.generation, {})[r.member] = r.partitions
+    assert len(by_generation[1]["billing-0"]) == 5
+    assert sorted(len(p) for p in by_generation[2].values()) == [1] * 5
+    assert by_generation[3]["billing-5"] == ()
+    for members in by_generation.values():
+        owned = [tp for parts in members.values() for tp in parts]
+        assert len(owned) == len(set(owned)) == 5
+    assert result.summary["processed"] == result.summary["acked"]
+
+
+def test_a_reset_is_refused_while_the_group_runs_and_replays_everything_once_it_is_idle():
+    result = run_scenario("consumer-replay-by-resetting-offsets")
+    refused = result.trace.rows(OffsetsResetRefused)
+    assert [(r.state, r.members) for r in refused] == [("Stable", 2)]
+    resets = result.trace.rows(OffsetsReset)
+    replayed = sum(r.previous - r.offset for r in resets)
+    assert all(r.offset == 0 for r in resets)
+    # every record read before the reset is read again, and nothing more twice
+    assert result.summary["processed_duplicates"] == replayed
+    assert result.summary["skipped"] == 0
+
+
+def test_resetting_to_latest_skips_exactly_the_backlog_it_jumps():
+    result = run_scenario("consumer-skip-a-flood-by-resetting-to-latest")
+    jumped = sum(r.offset - r.previous for r in result.trace.rows(OffsetsReset))
+    assert jumped > 10_000
+    assert result.summary["skipped"] == jumped
+    assert result.summary["skipped_by_cause"] == {"offset_reset": jumped}

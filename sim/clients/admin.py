@@ -1,0 +1,141 @@
+"""The operator's tool: `kafka-consumer-groups.sh --reset-offsets --execute`, as a client.
+
+It finds the group's coordinator, asks for the group's state and refuses,
+as the tool does, unless the group has no active members ("Assignments can
+only be reset if the group is inactive"); the refusal is traced. Otherwise
+it reads the group's committed offsets, works out the targets for every
+partition of the group's topics (earliest = log start, latest = high
+watermark, a time = the first offset written at or after it, an offset =
+that offset, lowered to the high watermark as the tool clamps it),
+and commits them as an admin commit (no member, no generation). Each moved
+offset is traced with where it was before.
+
+Simplified: metadata comes from the controller's current view and each
+step is one request with no retries; a failed step ends the reset, traced
+as refused with the error as the state.
+"""
+
+from sim.cluster.host import Host
+from sim.cluster.metadata import NO_LEADER
+from sim.cluster.protocol import (
+    EARLIEST,
+    LATEST,
+    DescribeGroup,
+    FindCoordinator,
+    ListOffsets,
+    OffsetCommit,
+    OffsetFetch,
+)
+from sim.cluster.rpc import Connection, Failure
+from sim.core.records import OffsetsReset, OffsetsResetRefused
+
+REQUEST_TIMEOUT_US = 30_000_000
+
+
+class Admin(Host):
+    """A host from which operators run admin commands."""
+
+    def __init__(self, cluster) -> None:
+        super().__init__("admin", cluster.engine, cluster.trace)
+        self.cluster = cluster
+        self.conns: dict[int, Connection] = {}
+
+    def _request(self, broker: int, request, on_done) -> None:
+        conn = self.conns.get(broker)
+        if conn is None:
+            conn = self.conns[broker] = Connection(self.cluster.net, self,
+                                                   self.cluster.brokers[broker])
+        conn.request(request, on_done, REQUEST_TIMEOUT_US)
+
+    def _refuse(self, group: str, state: str, members: int = 0) -> None:
+        self.trace.emit(OffsetsResetRefused(self.engine.now, group, state, members))
+
+    # -- reset offsets --------------------------------------------------------------------
+
+    def reset_offsets(self, group: str, to) -> None:
+        live = [b.id for b in self.cluster.brokers if b.running]
+        if not live:
+            self._refuse(group, "NO_BROKER")
+            return
+        self._request(live[0], FindCoordinator(group),
+                      lambda r: self._found(group, to, r))
+
+    def _found(self, group: str, to, response) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self._refuse(group, response.error)
+            return
+        coordinator = response.broker
+        self._request(coordinator, DescribeGroup(group),
+                      lambda r: self._described(group, to, coordinator, r))
+
+    def _described(self, group: str, to, coordinator: int, response) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self._refuse(group, response.error)
+            return
+        if response.members:
+            self._refuse(group, response.state, response.members)
+            return
+        pidxs = tuple(p for t in self.cluster.spec.consumers[group].topics
+                      for p in self.cluster.topology.by_topic[t])
+        self._request(coordinator, OffsetFetch(group, pidxs),
+                      lambda r: self._fetched(group, to, coordinator, pidxs, r))
+
+    def _fetched(self, group: str, to, coordinator: int, pidxs, response) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self._refuse(group, response.error)
+            return
+        previous = response.offsets
+        image = self.cluster.controller.image
+        by_leader: dict[int, dict] = {}
+        for pidx in pidxs:
+            leader = image.partitions[pidx].leader
+            if leader == NO_LEADER:
+                self._refuse(group, "LEADER_NOT_AVAILABLE")
+                return
+            by_leader.setdefault(leader, {})[pidx] = _spec_for(to)
+        bounds: dict = {}
+        pending = [len(by_leader)]
+
+        def listed(response, parts):
+            if isinstance(response, Failure):
+                self._refuse(group, response.error)
+                pending[0] = -1
+                return
+            bounds.update(response.partitions)
+            pending[0] -= 1
+            if pending[0] == 0:
+                self._commit(group, to, coordinator, previous, bounds)
+        for leader, parts in sorted(by_leader.items()):
+            self._request(leader, ListOffsets(parts), lambda r, p=parts: listed(r, p))
+
+    def _commit(self, group: str, to, coordinator: int, previous, listed) -> None:
+        targets = {}
+        for pidx, (error, offset) in sorted(listed.items()):
+            if error is not None:
+                self._refuse(group, error)
+                return
+            targets[pidx] = offset
+        if isinstance(to, tuple) and to[0] == "offset":
+            targets = {p: min(to[1], hw) for p, hw in targets.items()}
+        offsets = tuple(sorted(targets.items()))
+        self._request(coordinator, OffsetCommit(group, -1, "", offsets),
+                      lambda r: self._committed(group, previous, offsets, r))
+
+    def _committed(self, group: str, previous, offsets, response) -> None:
+        if isinstance(response, Failure) or response.error is not None:
+            self._refuse(group, response.error)
+            return
+        parts = self.cluster.topology.partitions
+        for pidx, offset in offsets:
+            info = parts[pidx]
+            self.trace.emit(OffsetsReset(self.engine.now, group, info.topic, info.partition,
+                                         previous.get(pidx, -1), offset))
+
+
+def _spec_for(to) -> int:
+    """The ListOffsets timestamp for a reset target."""
+    if to == "earliest":
+        return EARLIEST
+    if to == "latest" or to[0] == "offset":
+        return LATEST
+    return to[1]
