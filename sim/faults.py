@@ -208,6 +208,15 @@ class Timeline:
             return None
         return [member], None
 
+    def _do_poison(self, action):
+        rng = self.world.streams.get(f"timeline.{action.index}")
+        window = self.world.poison.open(action.params["topic"], action.params["rate"], rng,
+                                        self.engine.now)
+
+        def undo():
+            window.end_us = self.engine.now
+        return [], undo
+
     def _do_reset_offsets(self, action):
         self.world.admin.reset_offsets(action.params["group"], action.params["to"])
         return [self.world.admin], None

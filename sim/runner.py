@@ -41,12 +41,9 @@ class NotModeled(Exception):
 
 def _check_modeled(spec) -> None:
     for group in spec.consumers.values():
-        for feature in ("virtual_partitions", "long_running", "on_poison"):
+        for feature in ("virtual_partitions", "long_running"):
             if getattr(group, feature):
                 raise NotModeled(f"consumers.{group.name}.{feature} is not modeled yet")
-    for action in spec.timeline:
-        if action.kind == "poison":
-            raise NotModeled(f"timeline.{action.index}: {action.kind} is not modeled yet")
     for producer in spec.producers.values():
         if producer.steps:
             raise NotModeled(f"producers.{producer.name}.steps is not modeled yet")

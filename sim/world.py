@@ -10,6 +10,7 @@ from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
 from sim.clients.admin import Admin
 from sim.clients.consumer import Consumer
+from sim.clients.poison import PoisonWindows
 from sim.clients.producer import Producer
 from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
@@ -44,6 +45,8 @@ class World:
         self.controller = Controller(self)
         self.producers = [Producer(p, i, self) for i, p in enumerate(spec.producers.values())]
         self.group_records = RecordStore()
+        self.poison = PoisonWindows()
+        self._dead_letters = 0
         self.processing = ProcessingBook(self.producer_names)
         self.lag = LagTracker({g.name: [p for t in g.topics for p in self.topology.by_topic[t]]
                                for g in spec.consumers.values()})
@@ -59,6 +62,11 @@ class World:
         """Allocate a producer id (the controller's producer-id blocks, simplified)."""
         self._next_pid += 1
         return self._next_pid
+
+    def next_dead_letter(self) -> int:
+        """Number a dead-letter record (its content is the poison record it carries)."""
+        self._dead_letters += 1
+        return self._dead_letters
 
     def boot(self) -> None:
         """Bring up the steady state of t = 0."""

@@ -10,16 +10,24 @@ processings give `processed` (distinct records) and `processed_duplicates`
 A record is skipped by a group when the group's final committed offset (as
 the final log of its `__consumer_offsets` partition says) has passed the
 record's offset in the final committed log but the group never finished
-processing it. Its cause is `offset_reset` when a position or committed
-offset jumped over it (`auto.offset.reset`, an operator's reset), else
-`committed_before_processing`.
+processing it, unless it dead-lettered it. Its cause is `poison_skip` when
+the group gave up on it as poison, `offset_reset` when a position or
+committed offset jumped over it (`auto.offset.reset`, an operator's
+reset), else `committed_before_processing`.
 """
 
 from collections import Counter, defaultdict
 
 import numpy as np
 
-from sim.core.records import GroupGeneration, GroupStable, OffsetsReset, PositionReset
+from sim.core.records import (
+    DeadLettered,
+    GroupGeneration,
+    GroupStable,
+    OffsetsReset,
+    PoisonSkipped,
+    PositionReset,
+)
 
 NOT_DONE = np.iinfo(np.int64).max
 
@@ -75,6 +83,7 @@ def consumer_summary(world, streams, audits) -> dict:
         "skipped": sum(skipped.values()), "skipped_by_cause": dict(sorted(skipped.items())),
         "max_lag": world.lag.max_lag, "final_lag": world.lag.final_lag(),
         "rebalances": rebalances(world.trace), "e2e_us": values,
+        "dead_lettered": len(world.trace.rows(DeadLettered)),
     }
 
 
@@ -94,6 +103,13 @@ def _skipped(world, group: str, done: dict, audits) -> Counter:
     for r in (*world.trace.rows(PositionReset), *world.trace.rows(OffsetsReset)):
         if r.group == group and r.offset > r.previous:
             jumps[(r.topic, r.partition)].append((max(r.previous, 0), r.offset))
+    handled: dict = defaultdict(lambda: (set(), set()))     # (poison skipped, dead-lettered)
+    for r in world.trace.rows(PoisonSkipped):
+        if r.group == group:
+            handled[(r.topic, r.partition)][0].add(r.offset)
+    for r in world.trace.rows(DeadLettered):
+        if r.group == group:
+            handled[(r.topic, r.partition)][1].add(r.offset)
     by_partition = {(a.topic, a.partition): a for a in audits}
     out: Counter = Counter()
     names = world.producer_names
@@ -101,6 +117,8 @@ def _skipped(world, group: str, done: dict, audits) -> Counter:
         info = topo.partitions[pidx]
         audit = by_partition[(info.topic, info.partition)]
         ranges = jumps.get((info.topic, info.partition), [])
+        poisoned, dead = handled.get((info.topic, info.partition), (set(), set()))
+        poisoned, dead = np.array(sorted(poisoned), np.int64), np.array(sorted(dead), np.int64)
         for b in audit.committed:
             if b.producer < 0 or b.base_offset >= offset:
                 continue
@@ -109,13 +127,16 @@ def _skipped(world, group: str, done: dict, audits) -> Counter:
             seen = counts[0][b.first_seq:b.first_seq + n] if counts is not None \
                 else np.zeros(n, np.int32)
             missed = np.flatnonzero(seen == 0) + b.base_offset
+            missed = missed[~np.isin(missed, dead)]
             if missed.size:
+                by_poison = np.isin(missed, poisoned)
                 jumped = np.zeros(missed.size, bool)
                 for lo, hi in ranges:
                     jumped |= (missed >= lo) & (missed < hi)
-                by_reset = int(jumped.sum())
-                out["offset_reset"] += by_reset
-                out["committed_before_processing"] += int(missed.size) - by_reset
+                jumped &= ~by_poison
+                out["poison_skip"] += int(by_poison.sum())
+                out["offset_reset"] += int(jumped.sum())
+                out["committed_before_processing"] += int((~by_poison & ~jumped).sum())
     return +out
 
 

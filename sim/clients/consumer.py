@@ -5,8 +5,8 @@ when needed, commits automatically when `auto.commit.interval.ms` has passed
 (the positions of records returned by earlier polls), finds positions, and
 returns up to `max.poll.records` buffered records, sending the next fetches
 before it returns; with nothing buffered it waits for a fetch. The records
-are then processed one by one, each taking a draw from the group's
-`processing` distribution, as one timed step; `before-processing` commits
+are then processed (processing.py: one timed step per run of good records,
+poison records handled by `on_poison`); `before-processing` commits
 the new positions synchronously before that step, `after-processing` after
 it. A failed commit (the member left or the generation moved on) is traced
 and the loop goes on, as an application catching CommitFailedException would.
@@ -21,29 +21,19 @@ is `X-i`, since every member needs its own). Retriable commit errors are retried
 `default.api.timeout.ms` (60 s).
 """
 
-import numpy as np
-
 from sim.clients.fetcher import Fetcher
 from sim.clients.membership import Membership
+from sim.clients.processing import Processor
 from sim.clients.settings import ConsumerSettings
 from sim.cluster.host import STOPPED, Host
 from sim.cluster.protocol import OffsetCommit
 from sim.cluster.rpc import Connection, Failure
 from sim.core.dist import Sampler
-from sim.core.records import CommitFailed, RecordsProcessed
+from sim.core.records import CommitFailed
 
 DEFAULT_API_TIMEOUT_US = 60_000_000
 RETRIABLE_COMMIT = {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "REQUEST_TIMED_OUT",
                     "NETWORK_EXCEPTION", "COORDINATOR_LOAD_IN_PROGRESS"}
-
-
-class Work:
-    """Records being processed: their segments, when processing began, cumulative times."""
-
-    __slots__ = ("segments", "start_us", "ends")
-
-    def __init__(self, segments, start_us: int, ends: np.ndarray) -> None:
-        self.segments, self.start_us, self.ends = segments, start_us, ends
 
 
 class Consumer(Host):
@@ -60,10 +50,10 @@ class Consumer(Host):
         self.sampler = Sampler(spec.processing, cluster.streams.get(f"processing.{self.name}"))
         self.membership = Membership(self)
         self.fetcher = Fetcher(self)
+        self.processor = Processor(self)
         self.conns: dict[int, Connection] = {}
         self.cursor = index
         self.in_poll = False
-        self.work: Work | None = None
         self.committing = False
         self.closing = False
         self.last_poll = 0
@@ -86,7 +76,7 @@ class Consumer(Host):
     def crash(self, state: str = "crashed") -> None:
         if self.down:
             return
-        self._interrupt()
+        self.processor.interrupt()
         self.kill(state)
         for conn in list(self.connections):
             conn.reset()
@@ -96,7 +86,7 @@ class Consumer(Host):
         if self.state != "running" or self.closing:
             return
         self.closing = True
-        if self.work is None and not self.committing:
+        if not self.processor.busy and not self.committing:
             self._close()
 
     def _close(self) -> None:
@@ -116,7 +106,7 @@ class Consumer(Host):
         self.fetcher.reset()
         self.conns = {}
         self.in_poll = self.committing = self.closing = False
-        self.work = None
+        self.processor = Processor(self)
         self.last_poll = self.engine.now
         self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
         self.poll()
@@ -146,7 +136,7 @@ class Consumer(Host):
     # -- the poll loop ---------------------------------------------------------------------
 
     def poll(self) -> None:
-        if self.down or self.work is not None or self.committing or self.closing:
+        if self.down or self.processor.busy or self.committing or self.closing:
             return
         self.in_poll = True
         self.last_poll = self.engine.now
@@ -183,14 +173,9 @@ class Consumer(Host):
     # -- processing ------------------------------------------------------------------------
 
     def _process(self, segments) -> None:
-        n = sum(s.end - s.start for s in segments)
-        ends = np.cumsum(self.sampler.many(n))
-        self.work = Work(segments, self.engine.now, ends)
-        self.timer(int(ends[-1]), self._processed)
+        self.processor.start(segments, self._processed)
 
     def _processed(self) -> None:
-        self._record(self.work, len(self.work.ends))
-        self.work = None
         if self.commit_mode == "after-processing":
             self._commit(self._offsets(), lambda _r: self._next())
         else:
@@ -201,30 +186,6 @@ class Consumer(Host):
             self._close()
         else:
             self.poll()
-
-    def _interrupt(self) -> None:
-        """The process dies mid-batch: the records finished so far are processed."""
-        work = self.work
-        if work is not None:
-            done = int(np.searchsorted(work.ends, self.engine.now - work.start_us, side="right"))
-            self._record(work, done)
-            self.work = None
-
-    def _record(self, work: Work, done: int) -> None:
-        """Trace the first `done` records of the work as processed, and book their times."""
-        topo = self.cluster.topology
-        first = 0
-        for seg in work.segments:
-            count = min(seg.end - seg.start, done - first)
-            if count <= 0:
-                break
-            info = topo.partitions[seg.pidx]
-            finished = work.ends[first:first + count]
-            self.trace.emit(RecordsProcessed(work.start_us + int(finished[-1]), self.group,
-                                             self.name, info.topic, info.partition, seg.start,
-                                             count))
-            self.cluster.processing.add(self.group, info, seg, count, work.start_us + finished)
-            first += count
 
     # -- commits ---------------------------------------------------------------------------
 

@@ -310,3 +310,28 @@ class RecordsProcessed(NamedTuple):
     start_offset: int
     count: int
     KEEP = True
+
+
+class PoisonSkipped(NamedTuple):
+    """A poison record was given up on and skipped (on_poison then: skip)."""
+    t_us: int
+    group: str
+    member: str
+    topic: str
+    partition: int
+    offset: int
+    KEEP = True
+
+
+class DeadLettered(NamedTuple):
+    """A poison record was written to the dead-letter topic."""
+    t_us: int
+    group: str
+    member: str
+    topic: str
+    partition: int
+    offset: int
+    dlq_topic: str
+    dlq_partition: int
+    dlq_offset: int
+    KEEP = True

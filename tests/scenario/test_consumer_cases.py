@@ -2,6 +2,7 @@
 
 from sim.core.records import (
     CommitFailed,
+    DeadLettered,
     GroupGeneration,
     HostChanged,
     MemberRemoved,
@@ -128,3 +129,20 @@ def test_resetting_to_latest_skips_exactly_the_backlog_it_jumps():
     assert jumped > 10_000
     assert result.summary["skipped"] == jumped
     assert result.summary["skipped_by_cause"] == {"offset_reset": jumped}
+
+
+def test_a_blocked_poison_record_stalls_one_group_while_the_other_dead_letters_it():
+    result = run_scenario("consumer-poison-blocks-until-dead-lettered")
+    letters = result.trace.rows(DeadLettered)
+    assert letters and {r.group for r in letters} == {"billing"}
+    assert all(r.dlq_topic == "orders.dlq" for r in letters)
+    # the stalled members overstay max.poll.interval.ms one after the other
+    removed = [(r.group, r.reason) for r in result.trace.rows(MemberRemoved)]
+    assert removed == [("fulfilment", "max_poll_interval")] * 2
+    processed = {}
+    for r in result.trace.rows(RecordsProcessed):
+        processed[r.group] = processed.get(r.group, 0) + r.count
+    s = result.summary
+    assert processed["billing"] == s["acked"] - len(letters)
+    assert processed["fulfilment"] < processed["billing"]
+    assert s["skipped"] == 0

@@ -1,0 +1,200 @@
+"""A member's processing of the records one poll returned (CONTRACT §2.2).
+
+Records are processed one by one, each taking a draw from the group's
+`processing` distribution; a run of good records is one timed step. A
+poison record (poison.py) fails each attempt: with `on_poison` it is
+retried `retries` times, `backoff` apart, then dead-lettered (written to the
+dead-letter topic with acks=all, retried until written, as a synchronous
+send), skipped, or retried forever (`block`, which stalls the member's poll
+loop); without `on_poison` the exception ends the application (the member's
+process crashes). A crash in the middle of a step completes exactly the
+records whose cumulative time came before it.
+
+Dead letters go to the partition with the same number (modulo the
+dead-letter topic's partitions), as Spring Kafka's DeadLetterPublishingRecoverer
+does by default.
+"""
+
+import numpy as np
+
+from sim.cluster.log import BATCH_HEADER
+from sim.cluster.metadata import NO_LEADER
+from sim.cluster.protocol import BatchData, MetadataRequest, ProduceRequest
+from sim.cluster.rpc import Failure
+from sim.core.records import DeadLettered, PoisonSkipped, RecordsProcessed
+
+DLQ_RECORD_BYTES = 100
+
+
+class Processor:
+    """Works through one poll's records at a time for one consumer member."""
+
+    def __init__(self, consumer) -> None:
+        self.c = consumer
+        self.policy = consumer.spec.on_poison
+        self.segments = None
+        self.on_done = None
+        self.poison = None          # bool array over the batch's records, or None
+        self.done = 0               # records finished or handled
+        self.block = None           # (first index, start time, cumulative ends) of the step
+        self.dlq_leaders: dict[int, int] = {}
+
+    @property
+    def busy(self) -> bool:
+        return self.segments is not None
+
+    def start(self, segments, on_done) -> None:
+        self.segments, self.on_done, self.done = segments, on_done, 0
+        self.total = sum(s.end - s.start for s in segments)
+        self.poison = self._poison_mask(segments)
+        self._next()
+
+    def _poison_mask(self, segments):
+        windows = self.c.cluster.poison
+        if not windows.windows:
+            return None
+        parts, any_hit = [], False
+        topo = self.c.cluster.topology
+        for seg in segments:
+            topic = topo.partitions[seg.pidx].topic
+            mask = np.zeros(seg.end - seg.start, bool)
+            for b in seg.batches:
+                lo, hi = max(seg.start, b.base_offset), min(seg.end, b.base_offset + b.count)
+                hits = windows.mask(topic, b, lo, hi) if lo < hi else None
+                if hits is not None:
+                    mask[lo - seg.start:hi - seg.start] = hits
+                    any_hit = any_hit or bool(hits.any())
+            parts.append(mask)
+        return np.concatenate(parts) if any_hit else None
+
+    def _next(self) -> None:
+        start = self.done
+        if start >= self.total:
+            self._finish()
+            return
+        end = self.total
+        if self.poison is not None:
+            bad = np.flatnonzero(self.poison[start:])
+            if bad.size:
+                end = start + int(bad[0])
+        if end == start:
+            self._poisoned(start, 1)
+            return
+        ends = np.cumsum(self.c.sampler.many(end - start))
+        self.block = (start, self.c.engine.now, ends)
+        self.c.timer(int(ends[-1]), self._step_done, end)
+
+    def _step_done(self, end: int) -> None:
+        first, t0, ends = self.block
+        self.block = None
+        self._record(first, end - first, t0, ends)
+        self.done = end
+        self._next()
+
+    def _finish(self) -> None:
+        on_done = self.on_done
+        self.segments = self.on_done = self.poison = None
+        on_done()
+
+    def interrupt(self) -> None:
+        """The process dies: the records of the current step finished by now count."""
+        if self.block is not None:
+            first, t0, ends = self.block
+            finished = int(np.searchsorted(ends, self.c.engine.now - t0, side="right"))
+            self._record(first, finished, t0, ends)
+        self.block = None
+        self.segments = self.on_done = self.poison = None
+
+    # -- poison --------------------------------------------------------------------------
+
+    def _poisoned(self, i: int, attempt: int) -> None:
+        """Record i failed its attempt-th processing."""
+        policy = self.policy
+        if policy is None:
+            self.c.fail("poison record")
+            return
+        took = int(self.c.sampler.many(1)[0])
+        if attempt <= policy.retries or policy.then == "block":
+            self.c.timer(took + policy.backoff_us, self._poisoned, i, attempt + 1)
+            return
+        if policy.then == "skip":
+            self.c.timer(took, self._skipped, i)
+        else:
+            self.c.timer(took, self._dead_letter, i)
+
+    def _locate(self, i: int):
+        """(segment, offset) of the i-th record of the poll."""
+        for seg in self.segments:
+            n = seg.end - seg.start
+            if i < n:
+                return seg, seg.start + i
+            i -= n
+        raise IndexError(i)
+
+    def _skipped(self, i: int) -> None:
+        seg, offset = self._locate(i)
+        info = self.c.cluster.topology.partitions[seg.pidx]
+        self.c.trace.emit(PoisonSkipped(self.c.engine.now, self.c.group, self.c.name,
+                                        info.topic, info.partition, offset))
+        self.done = i + 1
+        self._next()
+
+    def _dead_letter(self, i: int) -> None:
+        seg, offset = self._locate(i)
+        topo = self.c.cluster.topology
+        dlq = topo.by_topic[self.policy.dlq_topic]
+        pidx = dlq[topo.partitions[seg.pidx].partition % len(dlq)]
+        leader = self.dlq_leaders.get(pidx, NO_LEADER)
+        if leader == NO_LEADER:
+            self._refresh(lambda: self._dead_letter(i))
+            return
+        data = BatchData(-1, self.c.cluster.next_dead_letter(), 1,
+                         DLQ_RECORD_BYTES + BATCH_HEADER, -1, -1, -1)
+        request = ProduceRequest(-1, self.c.settings.request_timeout_us, ((pidx, data),))
+        self.c.request_to(leader, request, lambda r: self._dead_lettered(i, seg, offset, pidx, r),
+                          self.c.settings.request_timeout_us)
+
+    def _dead_lettered(self, i: int, seg, offset: int, pidx: int, response) -> None:
+        if self.segments is None:
+            return
+        error = response.error if isinstance(response, Failure) else response.results[pidx][0]
+        if error is not None:
+            self.dlq_leaders.pop(pidx, None)
+            self.c.timer(self.c.settings.retry_backoff_us, self._dead_letter, i)
+            return
+        topo = self.c.cluster.topology
+        info, dlq = topo.partitions[seg.pidx], topo.partitions[pidx]
+        self.c.trace.emit(DeadLettered(self.c.engine.now, self.c.group, self.c.name, info.topic,
+                                       info.partition, offset, dlq.topic, dlq.partition,
+                                       response.results[pidx][1]))
+        self.done = i + 1
+        self._next()
+
+    def _refresh(self, then) -> None:
+        def got(response):
+            if not isinstance(response, Failure):
+                for pidx, (leader, _epoch) in response.partitions.items():
+                    self.dlq_leaders[pidx] = leader
+            self.c.timer(self.c.settings.retry_backoff_us, then)
+        self.c.request_any(MetadataRequest((self.policy.dlq_topic,)), got)
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _record(self, first: int, count: int, t0: int, ends: np.ndarray) -> None:
+        """Trace records [first, first + count) of the poll as processed, and book their times."""
+        c = self.c
+        topo = c.cluster.topology
+        index, k = 0, 0
+        for seg in self.segments:
+            n = seg.end - seg.start
+            lo, hi = max(first, index), min(first + count, index + n)
+            if lo < hi:
+                info = topo.partitions[seg.pidx]
+                finished = t0 + ends[k:k + hi - lo]
+                sub = type(seg)(seg.pidx, seg.start + lo - index, seg.start + hi - index,
+                                seg.batches)
+                c.trace.emit(RecordsProcessed(int(finished[-1]), c.group, c.name, info.topic,
+                                              info.partition, sub.start, hi - lo))
+                c.cluster.processing.add(c.group, info, sub, hi - lo, finished)
+                k += hi - lo
+            index += n
