@@ -21,6 +21,7 @@ class Result:
     trace: object = field(repr=False)
     streams: dict = field(repr=False)
     stats: dict = field(default_factory=dict)
+    processed: dict = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,23 @@ class Result:
                 "copies": s.copies, "offset": s.first_offset,
                 "lost": acked & (s.copies == 0) & (not s.offline)}))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def processing(self):
+        """One row per completed processing: group, producer, topic, partition, sequence,
+        offset and the time processing finished (`done_us`)."""
+        import pandas as pd
+        columns = ("group", "producer", "topic", "partition", "sequence", "offset", "done_us")
+        frames = []
+        for group, rows in self.processed.items():
+            for producer, topic, partition, seq, count, offset, done in rows:
+                frames.append(pd.DataFrame({
+                    "group": group, "producer": producer, "topic": topic,
+                    "partition": partition, "sequence": np.arange(seq, seq + count),
+                    "offset": np.arange(offset, offset + count), "done_us": done}))
+        if not frames:
+            return pd.DataFrame(columns=list(columns))
+        return pd.concat(frames, ignore_index=True)
 
     def frame(self, kind):
         """The trace records of one type as a DataFrame."""

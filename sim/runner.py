@@ -40,10 +40,6 @@ class NotModeled(Exception):
 
 
 def _check_modeled(spec) -> None:
-    for group in spec.consumers.values():
-        for feature in ("virtual_partitions", "long_running"):
-            if getattr(group, feature):
-                raise NotModeled(f"consumers.{group.name}.{feature} is not modeled yet")
     for producer in spec.producers.values():
         if producer.steps:
             raise NotModeled(f"producers.{producer.name}.steps is not modeled yet")
@@ -78,7 +74,8 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
     summary["partial"] = end < spec.duration_us + spec.drain_us
     summary["expect"] = evaluate(spec.expect, summary)
     summary = {key: summary[key] for key in KEY_ORDER}
-    return Result(summary, manifest(spec, seed), world.trace, streams, stats(world))
+    return Result(summary, manifest(spec, seed), world.trace, streams, stats(world),
+                  dict(world.processing.rows))
 
 
 def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:

@@ -45,14 +45,14 @@ class ProcessingBook:
             a, z = max(lo, b.base_offset), min(hi, b.base_offset + b.count)
             if a < z and b.producer >= 0:
                 self.rows[group].append((self.names[b.producer], info.topic, info.partition,
-                                         b.first_seq + a - b.base_offset, z - a,
+                                         b.first_seq + a - b.base_offset, z - a, a,
                                          done_us[a - lo:z - lo]))
 
 
 def _per_stream(rows, streams):
     """(stream key) -> (completion counts, first completion times) for one group."""
     out = {}
-    for producer, topic, partition, seq, count, done in rows:
+    for producer, topic, partition, seq, count, _offset, done in rows:
         key = (producer, topic, partition)
         if key not in out:
             n = streams[key].n

@@ -4,6 +4,8 @@ Indexed by the record's sequence in its partition; stored as numpy chunks and
 joined at the end, never as a Python object per record.
 """
 
+from bisect import bisect_right
+
 import numpy as np
 
 
@@ -13,12 +15,14 @@ class RecordBook:
     def __init__(self, partitions: int) -> None:
         self._times: list[list[np.ndarray]] = [[] for _ in range(partitions)]
         self._keys: list[list[np.ndarray]] = [[] for _ in range(partitions)]
+        self._ends: list[list[int]] = [[] for _ in range(partitions)]
         self.counts = [0] * partitions
 
     def add(self, pos: int, times: np.ndarray, keys: np.ndarray) -> None:
         self._times[pos].append(times)
         self._keys[pos].append(keys)
         self.counts[pos] += len(times)
+        self._ends[pos].append(self.counts[pos])
 
     def send_times(self, pos: int) -> np.ndarray:
         chunks = self._times[pos]
@@ -28,3 +32,17 @@ class RecordBook:
         """Key indexes (-1 for keyless records)."""
         chunks = self._keys[pos]
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    def key_range(self, pos: int, first: int, count: int) -> np.ndarray:
+        """Key indexes of records [first, first + count) of one partition position."""
+        ends, chunks = self._ends[pos], self._keys[pos]
+        i = bisect_right(ends, first)
+        parts, at, need = [], first, count
+        while need > 0:
+            start = ends[i - 1] if i else 0
+            piece = chunks[i][at - start:at - start + need]
+            parts.append(piece)
+            at += len(piece)
+            need -= len(piece)
+            i += 1
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -10,6 +10,10 @@ poison records handled by `on_poison`); `before-processing` commits
 the new positions synchronously before that step, `after-processing` after
 it. A failed commit (the member left or the generation moved on) is traced
 and the loop goes on, as an application catching CommitFailedException would.
+With `long_running`, the batch is processed in the background while the loop
+keeps calling poll() with every partition paused, so the member stays within
+`max.poll.interval.ms` and takes part in rebalances; when the job is done it
+commits (after-processing) and resumes fetching.
 
 Lifecycle: a crash ends the process at once (records whose processing had
 finished by then count, the rest do not); a clean stop finishes the batch in
@@ -47,6 +51,7 @@ class Consumer(Host):
         self.topics = spec.topics
         self.settings = ConsumerSettings.from_config(spec.config, index)
         self.commit_mode = spec.commit
+        self.long_running = spec.long_running
         self.sampler = Sampler(spec.processing, cluster.streams.get(f"processing.{self.name}"))
         self.membership = Membership(self)
         self.fetcher = Fetcher(self)
@@ -136,7 +141,8 @@ class Consumer(Host):
     # -- the poll loop ---------------------------------------------------------------------
 
     def poll(self) -> None:
-        if self.down or self.processor.busy or self.committing or self.closing:
+        busy = self.processor.busy
+        if self.down or (busy and not self.long_running) or self.committing or self.closing:
             return
         self.in_poll = True
         self.last_poll = self.engine.now
@@ -149,13 +155,15 @@ class Consumer(Host):
         if not fetcher.positions_ready():
             fetcher.resolve()
             return
+        if busy:
+            return                      # long-running job: every partition stays paused
         segments = fetcher.take(self.settings.max_poll_records)
         fetcher.send_fetches()
         if not segments:
             if self.settings.auto_commit:
                 self.timer(max(self.next_auto_commit - self.engine.now, 1), self.wake_poll)
             return
-        self.in_poll = False
+        self.in_poll = self.long_running
         self.last_poll = self.engine.now
         if self.commit_mode == "before-processing":
             self._commit(self._offsets(), lambda _r: self._process(segments))

@@ -10,6 +10,12 @@ loop); without `on_poison` the exception ends the application (the member's
 process crashes). A crash in the middle of a step completes exactly the
 records whose cumulative time came before it.
 
+With `virtual_partitions: N` each partition's records of a step are spread
+over N workers by key (key index mod N; keyless records by offset), so all
+records of a key stay in order on one worker; the workers run in parallel
+and the step lasts as long as its slowest worker. A crash then leaves done
+records that are not a prefix of the batch.
+
 Dead letters go to the partition with the same number (modulo the
 dead-letter topic's partitions), as Spring Kafka's DeadLetterPublishingRecoverer
 does by default.
@@ -32,6 +38,7 @@ class Processor:
     def __init__(self, consumer) -> None:
         self.c = consumer
         self.policy = consumer.spec.on_poison
+        self.workers = consumer.spec.virtual_partitions or 0
         self.segments = None
         self.on_done = None
         self.poison = None          # bool array over the batch's records, or None
@@ -80,16 +87,43 @@ class Processor:
         if end == start:
             self._poisoned(start, 1)
             return
-        ends = np.cumsum(self.c.sampler.many(end - start))
+        draws = self.c.sampler.many(end - start)
+        if self.workers:
+            ends = _parallel_ends(draws, self._worker_ids(start, end))
+        else:
+            ends = np.cumsum(draws)
         self.block = (start, self.c.engine.now, ends)
-        self.c.timer(int(ends[-1]), self._step_done, end)
+        self.c.timer(int(ends.max()), self._step_done, end)
 
     def _step_done(self, end: int) -> None:
         first, t0, ends = self.block
         self.block = None
-        self._record(first, end - first, t0, ends)
+        self._record(first, t0, ends, None)
         self.done = end
         self._next()
+
+    def _worker_ids(self, start: int, end: int) -> np.ndarray:
+        """(segment, worker) of each record [start, end) of the poll, as one int."""
+        ids, index = [], 0
+        names = self.c.cluster.producers
+        for k, seg in enumerate(self.segments):
+            n = seg.end - seg.start
+            lo, hi = max(start, index), min(end, index + n)
+            for b in seg.batches if lo < hi else ():
+                a = max(seg.start + lo - index, b.base_offset)
+                z = min(seg.start + hi - index, b.base_offset + b.count)
+                if a >= z:
+                    continue
+                if b.producer >= 0:
+                    producer = names[b.producer]
+                    keys = producer.book.key_range(producer.pidxs.index(seg.pidx),
+                                                   b.first_seq + a - b.base_offset, z - a)
+                    keys = np.where(keys >= 0, keys, np.arange(a, z))
+                else:
+                    keys = np.arange(a, z)
+                ids.append(k * self.workers + keys % self.workers)
+            index += n
+        return np.concatenate(ids)
 
     def _finish(self) -> None:
         on_done = self.on_done
@@ -100,8 +134,7 @@ class Processor:
         """The process dies: the records of the current step finished by now count."""
         if self.block is not None:
             first, t0, ends = self.block
-            finished = int(np.searchsorted(ends, self.c.engine.now - t0, side="right"))
-            self._record(first, finished, t0, ends)
+            self._record(first, t0, ends, ends <= self.c.engine.now - t0)
         self.block = None
         self.segments = self.on_done = self.poison = None
 
@@ -180,21 +213,43 @@ class Processor:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def _record(self, first: int, count: int, t0: int, ends: np.ndarray) -> None:
-        """Trace records [first, first + count) of the poll as processed, and book their times."""
+    def _record(self, first: int, t0: int, ends: np.ndarray, done) -> None:
+        """Trace the step's records from `first` (those `done` marks, default all) as processed."""
+        indexes = np.arange(first, first + len(ends))
+        if done is not None:
+            indexes = indexes[done]
+        if indexes.size == 0:
+            return
+        breaks = np.flatnonzero(np.diff(indexes) != 1) + 1
+        for run in np.split(indexes, breaks):
+            self._record_run(int(run[0]), len(run), t0 + ends[run - first])
+
+    def _record_run(self, first: int, count: int, finished: np.ndarray) -> None:
         c = self.c
         topo = c.cluster.topology
-        index, k = 0, 0
+        index = k = 0
         for seg in self.segments:
             n = seg.end - seg.start
             lo, hi = max(first, index), min(first + count, index + n)
             if lo < hi:
                 info = topo.partitions[seg.pidx]
-                finished = t0 + ends[k:k + hi - lo]
+                times = finished[k:k + hi - lo]
                 sub = type(seg)(seg.pidx, seg.start + lo - index, seg.start + hi - index,
                                 seg.batches)
-                c.trace.emit(RecordsProcessed(int(finished[-1]), c.group, c.name, info.topic,
+                c.trace.emit(RecordsProcessed(int(times.max()), c.group, c.name, info.topic,
                                               info.partition, sub.start, hi - lo))
-                c.cluster.processing.add(c.group, info, sub, hi - lo, finished)
+                c.cluster.processing.add(c.group, info, sub, hi - lo, times)
                 k += hi - lo
             index += n
+
+
+def _parallel_ends(draws: np.ndarray, workers: np.ndarray) -> np.ndarray:
+    """Each record's finish time when every worker runs its records in order, in parallel."""
+    order = np.argsort(workers, kind="stable")
+    cum = np.cumsum(draws[order])
+    ids = workers[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    base = np.repeat(cum[starts] - draws[order][starts], np.diff(np.r_[starts, len(ids)]))
+    ends = np.empty_like(cum)
+    ends[order] = cum - base
+    return ends

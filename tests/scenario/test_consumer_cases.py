@@ -146,3 +146,30 @@ def test_a_blocked_poison_record_stalls_one_group_while_the_other_dead_letters_i
     assert processed["billing"] == s["acked"] - len(letters)
     assert processed["fulfilment"] < processed["billing"]
     assert s["skipped"] == 0
+
+
+def test_virtual_partitions_and_long_running_jobs_avoid_the_plain_loops_rebalances():
+    plain = run_scenario("consumer-slow-work-plain-loop").summary
+    virtual = run_scenario("consumer-slow-work-virtual-partitions").summary
+    long_running = run_scenario("consumer-slow-work-long-running").summary
+    assert plain["rebalances"] > 0 and plain["processed_duplicates"] > 0
+    for s in (virtual, long_running):
+        assert s["rebalances"] == 0 and s["processed_duplicates"] == 0 and s["skipped"] == 0
+    # parallel workers keep up; a long-running job is as slow as the plain loop, minus the thrash
+    assert virtual["processed"] == virtual["acked"] and virtual["final_lag"] == 0
+    assert plain["processed"] < long_running["processed"] < virtual["processed"]
+    assert virtual["max_lag"] * 10 < long_running["max_lag"]
+
+
+def test_virtual_partitions_keep_each_keys_records_in_offset_order():
+    result = run_scenario("consumer-slow-work-virtual-partitions")
+    records = result.records.set_index(["partition", "sequence"]).key
+    done = result.processing
+    assert len(done) == result.summary["processed"]
+    index = list(zip(done.partition, done.sequence, strict=True))
+    done = done.assign(key=records.reindex(index).to_numpy())
+    for _, per_key in done.sort_values("offset").groupby(["partition", "key"]):
+        assert per_key.done_us.is_monotonic_increasing
+    # and the workers really overlap: some record finishes before an earlier offset does
+    first = done.sort_values("offset").groupby("partition").done_us
+    assert any(not series.is_monotonic_increasing for _, series in first)
