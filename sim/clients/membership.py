@@ -5,8 +5,10 @@ The member finds its coordinator (FindCoordinator to any broker), joins
 syncs: the leader computes the assignment with the group's assignor
 (assignors.py) and sends it in its SyncGroup. Before joining, an eager
 member commits its positions when auto-commit is on and gives up every
-partition; a cooperative member keeps its partitions, gives up only those
-the new assignment takes away, and joins again when it gave any up.
+partition; a cooperative member keeps its partitions and goes on consuming
+them during the rebalance, gives up only those the new assignment takes
+away, and joins again when it gave any up. A member that lost its
+generation loses its partitions either way (onPartitionsLost).
 
 A background heartbeat thread sends Heartbeat every `heartbeat.interval.ms`
 while the member has a generation. REBALANCE_IN_PROGRESS asks the next
@@ -53,6 +55,7 @@ class Membership:
         self.assignment: tuple = ()
         self.rejoin_needed = True
         self.joining = False
+        self.synced = None
         self.looking = False
         self.heartbeat_armed = False
 
@@ -67,13 +70,21 @@ class Membership:
     # -- poll() ----------------------------------------------------------------------------
 
     def ensure_active(self) -> bool:
-        """poll()'s part: True when the member may fetch; else a join is under way."""
+        """poll()'s part: True when the member may fetch now.
+
+        An eager member fetches nothing until its join completes; a cooperative one
+        that still has a generation goes on with the partitions it owns meanwhile
+        (KafkaConsumer.poll does not wait for the join).
+        """
+        if self.synced is not None:
+            self._complete(self.synced)
         if self.stable:
             return True
+        cooperative = self.protocol_kind() == "cooperative" and self.generation >= 0
         if not self.joining:
             self.joining = True
-            self.c.on_join_prepare(self.protocol_kind() == "eager", self._join)
-        return False
+            self.c.on_join_prepare(not cooperative, self._join)
+        return cooperative
 
     def protocol_kind(self) -> str:
         return PROTOCOLS.get(self.s.assignors[0], "eager")
@@ -147,7 +158,13 @@ class Membership:
                     self.member_id = ""
             self._retry_join(error)
             return
-        self.assignment = response.assignment
+        self.synced = response.assignment
+        self.c.wake_poll()
+
+    def _complete(self, assignment) -> None:
+        """onJoinComplete, run inside poll() as in Kafka's application thread."""
+        self.synced = None
+        self.assignment = assignment
         self.joining = False
         self.rejoin_needed = False
         self.c.trace.emit(PartitionsAssigned(self.c.engine.now, self.c.group, self.c.name,
@@ -155,7 +172,6 @@ class Membership:
         revoked = self.c.on_join_complete(self.assignment)
         if revoked and self.protocol_kind() == "cooperative":
             self.rejoin_needed = True
-        self.c.poll()
 
     def _retry_join(self, error: str) -> None:
         if error in FATAL:

@@ -173,3 +173,16 @@ def test_virtual_partitions_keep_each_keys_records_in_offset_order():
     # and the workers really overlap: some record finishes before an earlier offset does
     first = done.sort_values("offset").groupby("partition").done_us
     assert any(not series.is_monotonic_increasing for _, series in first)
+
+
+def test_cooperative_members_keep_consuming_what_they_keep_during_the_rebalance():
+    result = run_scenario("consumer-cooperative-scale-out")
+    generations = result.trace.rows(GroupGeneration)
+    start, end = generations[1].t_us, generations[2].t_us
+    assigned = [r for r in result.trace.rows(PartitionsAssigned) if r.generation >= 2]
+    newcomer = {r.generation: r.partitions for r in assigned if r.member == "billing-2"}
+    assert newcomer[2] == () and len(newcomer[3]) == 2
+    kept = {tp for r in assigned if r.generation == 2 for tp in r.partitions}
+    busy = {(r.topic, r.partition) for r in result.trace.rows(RecordsProcessed)
+            if start < r.t_us < end and r.member != "billing-2"}
+    assert kept <= busy, "the partitions that stay are processed between the two rebalances"
