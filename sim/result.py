@@ -22,6 +22,8 @@ class Result:
     streams: dict = field(repr=False)
     stats: dict = field(default_factory=dict)
     processed: dict = field(default_factory=dict, repr=False)
+    lag_rows: list = field(default_factory=list, repr=False)
+    partition_names: list = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +64,28 @@ class Result:
         if not frames:
             return pd.DataFrame(columns=list(columns))
         return pd.concat(frames, ignore_index=True)
+
+    @property
+    def lag(self):
+        """Consumer lag (records) per group and partition at every change: t_us, group,
+        topic, partition, lag."""
+        import pandas as pd
+        rows = [(t, g, *self.partition_names[p], lag) for t, g, p, lag in self.lag_rows]
+        return pd.DataFrame(rows, columns=["t_us", "group", "topic", "partition", "lag"])
+
+    @property
+    def consumer_anomalies(self):
+        """Jepsen's consumer anomalies: a member's position jumping forward (poll-skip) or
+        back (nonmonotonic-poll) without a reassignment, i.e. an out-of-range reset."""
+        import pandas as pd
+
+        from sim.core.records import PositionReset
+        rows = [(r.t_us, r.group, r.member, r.topic, r.partition, r.previous, r.offset,
+                 "poll-skip" if r.offset > r.previous else "nonmonotonic-poll")
+                for r in self.trace.rows(PositionReset)
+                if r.reason == "out_of_range" and r.offset != r.previous]
+        return pd.DataFrame(rows, columns=["t_us", "group", "member", "topic", "partition",
+                                           "from_offset", "to_offset", "anomaly"])
 
     def frame(self, kind):
         """The trace records of one type as a DataFrame."""

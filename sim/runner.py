@@ -74,8 +74,9 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
     summary["partial"] = end < spec.duration_us + spec.drain_us
     summary["expect"] = evaluate(spec.expect, summary)
     summary = {key: summary[key] for key in KEY_ORDER}
+    names = [(info.topic, info.partition) for info in world.topology.partitions]
     return Result(summary, manifest(spec, seed), world.trace, streams, stats(world),
-                  dict(world.processing.rows))
+                  dict(world.processing.rows), world.lag.rows, names)
 
 
 def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:

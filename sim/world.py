@@ -50,6 +50,7 @@ class World:
         self.processing = ProcessingBook(self.producer_names)
         self.lag = LagTracker({g.name: [p for t in g.topics for p in self.topology.by_topic[t]]
                                for g in spec.consumers.values()})
+        self.lag.clock = self.engine
         self.consumers = [Consumer(g, i, self) for g in spec.consumers.values()
                           for i in range(g.members)]
         self.admin = Admin(self)

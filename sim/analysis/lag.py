@@ -4,7 +4,9 @@ A group's lag on a partition is the partition's high watermark (its
 leader's, at that moment) minus the group's committed offset, or, before
 the group's first commit there, minus the position it started from (0
 until it has one). It is evaluated at every change of either side; the
-largest value over groups, partitions and time is `max_lag`.
+largest value over groups, partitions and time is `max_lag`, and every
+evaluation is kept as a row (time, group, partition index, lag) for
+`Result.lag`.
 """
 
 
@@ -21,6 +23,8 @@ class LagTracker:
         self.hws: dict[int, int] = {}
         self.committed_once: set[tuple[str, int]] = set()
         self.max_lag = 0
+        self.rows: list[tuple] = []
+        self.clock = None
 
     def hw(self, pidx: int, hw: int) -> None:
         groups = self.groups_of.get(pidx)
@@ -45,6 +49,7 @@ class LagTracker:
 
     def _check(self, group: str, pidx: int) -> None:
         lag = self.hws.get(pidx, 0) - self.base[(group, pidx)]
+        self.rows.append((self.clock.now, group, pidx, lag))
         if lag > self.max_lag:
             self.max_lag = lag
 

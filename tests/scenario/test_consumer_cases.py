@@ -186,3 +186,15 @@ def test_cooperative_members_keep_consuming_what_they_keep_during_the_rebalance(
     busy = {(r.topic, r.partition) for r in result.trace.rows(RecordsProcessed)
             if start < r.t_us < end and r.member != "billing-2"}
     assert kept <= busy, "the partitions that stay are processed between the two rebalances"
+
+
+def test_the_lag_table_holds_every_evaluation_behind_max_and_final_lag():
+    result = run_scenario("consumer-gc-pause-within-session-timeout")
+    lag = result.lag
+    s = result.summary
+    assert lag.lag.max() == s["max_lag"]
+    last = lag.sort_values("t_us", kind="stable").groupby(["group", "partition"]).lag.last()
+    assert max(int(last.sum()), 0) == s["final_lag"]
+    paused = lag[(lag.t_us > 20_000_000) & (lag.t_us < 50_000_000)]
+    worst = paused.groupby("partition").lag.max()
+    assert worst.max() > 20 * worst.min(), "only the paused member's partition falls behind"
