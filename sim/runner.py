@@ -63,7 +63,7 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
         max_wall_s: float | None = None) -> Result:
     """Simulate a validated scenario with a seed (the file's seed by default).
 
-    A run that schedules more than max_events events, or takes longer than
+    A run that processes more than max_events events, or takes longer than
     max_wall_s seconds of real time, stops at a slice boundary: the result is
     then audited where it stopped and marked `partial`.
     """
@@ -89,7 +89,7 @@ def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:
     engine = world.engine
     while engine.now < end:
         engine.run(min(engine.now + SLICE_US, end))
-        if engine.scheduled > max_events:
+        if engine.events_processed() > max_events:
             return engine.now
         if max_wall_s is not None and time.monotonic() - started > max_wall_s:
             return engine.now

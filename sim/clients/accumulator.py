@@ -105,7 +105,7 @@ class Accumulator:
             self.due[lane] = self._next_open_due(lane)
 
     def _add_sticky(self, times, keys, sizes, available, handed) -> None:
-        cum = np.cumsum(sizes)
+        cum = sizes.cumsum()
         start, n = 0, len(times)
         while start < n:
             if self.sticky < 0:
@@ -140,7 +140,7 @@ class Accumulator:
         self.next_seq[pos] = first + len(times)
         self.book.add(pos, times, keys)
         handed.append((pos, first, len(times)))
-        cum = np.cumsum(sizes).tolist()
+        cum = sizes.cumsum().tolist()
         start, n = 0, len(times)
         while start < n:
             batch = self.open[pos]
@@ -192,9 +192,9 @@ class Accumulator:
 
     def _first_past(self, lane: int, room: int, side: str) -> int:
         """Arrival of the lane's first record whose cumulative size passes (or reaches) room."""
-        pending = self.lanes.lanes[lane]
-        j = int(np.cumsum(pending.sizes).searchsorted(room, side=side))
-        return int(pending.times[j]) if j < len(pending.times) else self.lanes.drawn_until
+        waiting = self.lanes.lanes[lane]
+        j = waiting.first_past(room, side)
+        return int(waiting.times[j]) if j < len(waiting.times) else self.lanes.drawn_until
 
     def repredict(self, now: int) -> None:
         """Recompute when each lane is due after the future arrivals changed (a rate, a pause)."""

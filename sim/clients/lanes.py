@@ -16,30 +16,47 @@ _EMPTY = np.empty(0, dtype=np.int64)
 
 
 class Lane:
-    """The records drawn for one partition (or for the sticky partitioner), not yet taken."""
+    """The records drawn for one partition (or for the sticky partitioner), not yet taken.
 
-    __slots__ = ("times", "keys", "sizes")
+    `cum` holds the running total of the sizes of every record the lane ever
+    held, so `cum - base` is the cumulative size of the waiting records.
+    """
+
+    __slots__ = ("times", "keys", "sizes", "cum", "base")
 
     def __init__(self) -> None:
-        self.times = self.keys = self.sizes = _EMPTY
+        self.times = self.keys = self.sizes = self.cum = _EMPTY
+        self.base = 0
 
     def push(self, times, keys, sizes) -> None:
+        cum = sizes.cumsum() + (int(self.cum[-1]) if len(self.cum) else self.base)
         if len(self.times):
             times = np.concatenate((self.times, times))
             keys = np.concatenate((self.keys, keys))
             sizes = np.concatenate((self.sizes, sizes))
-        self.times, self.keys, self.sizes = times, keys, sizes
+            cum = np.concatenate((self.cum, cum))
+        self.times, self.keys, self.sizes, self.cum = times, keys, sizes, cum
 
     def take(self, now: int):
         """Remove and return (times, keys, sizes) of the records that arrived by now."""
         n = int(self.times.searchsorted(now, side="right"))
+        if not n:
+            return _EMPTY, _EMPTY, _EMPTY
         out = self.times[:n], self.keys[:n], self.sizes[:n]
-        self.times, self.keys, self.sizes = self.times[n:], self.keys[n:], self.sizes[n:]
+        self.base = int(self.cum[n - 1])
+        self.times, self.keys = self.times[n:], self.keys[n:]
+        self.sizes, self.cum = self.sizes[n:], self.cum[n:]
         return out
+
+    def first_past(self, room: int, side: str) -> int:
+        """Index of the first waiting record whose cumulative size passes (side right) or
+        reaches (side left) room; the number of waiting records if none does."""
+        return int(self.cum.searchsorted(self.base + room, side=side))
 
     def discard_after(self, now: int) -> None:
         n = int(self.times.searchsorted(now, side="right"))
-        self.times, self.keys, self.sizes = self.times[:n], self.keys[:n], self.sizes[:n]
+        self.times, self.keys = self.times[:n], self.keys[:n]
+        self.sizes, self.cum = self.sizes[:n], self.cum[:n]
 
 
 class Lanes:

@@ -39,7 +39,6 @@ class Engine:
         self.env = simpy.Environment()
         self._queue = self.env._queue
         self._eid = self.env._eid
-        self.scheduled = 0
 
     @property
     def now(self) -> int:
@@ -48,15 +47,11 @@ class Engine:
 
     def later(self, delay_us: int, fn, *args) -> None:
         """Call fn(*args) after delay_us."""
-        env = self.env
-        self.scheduled += 1
-        heappush(self._queue, (env._now + delay_us, NORMAL, next(self._eid), _Call(fn, args)))
+        heappush(self._queue, (self.env._now + delay_us, NORMAL, next(self._eid), _Call(fn, args)))
 
     def at(self, t_us: int, fn, *args, urgent: bool = False) -> None:
         """Call fn(*args) at time t_us (urgent calls run before normal ones of that instant)."""
-        env = self.env
-        self.scheduled += 1
-        heappush(self._queue, (max(t_us, env._now), URGENT if urgent else NORMAL,
+        heappush(self._queue, (max(t_us, self.env._now), URGENT if urgent else NORMAL,
                                next(self._eid), _Call(fn, args)))
 
     def run(self, until_us: int) -> None:
