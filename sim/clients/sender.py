@@ -41,6 +41,7 @@ class Sender:
         self.metadata_cursor = 0
         self.metadata_after = 0
         mif = self.s.max_in_flight
+        self.retry_until = 0               # no batch backs off beyond this time
         self.batch_limit = mif if self.s.idempotence else (1 if mif == 1 else 1 << 30)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -216,6 +217,7 @@ class Sender:
         shift = min(batch.attempts - 1, 30)
         backoff = min(self.s.retry_backoff_us << shift, self.s.retry_backoff_max_us)
         batch.retry_at = now + int(backoff * p.rng.uniform(0.8, 1.2))
+        self.retry_until = max(self.retry_until, batch.retry_at)
         self._reenqueue(batch)
 
     def _reenqueue(self, batch) -> None:
@@ -252,6 +254,8 @@ class Sender:
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""
         due = 1 << 62
+        if now >= self.retry_until:
+            return due
         for pos in range(self.n):
             batch = self.p.acc.peek(pos, now)
             if batch is not None and now < batch.retry_at < due:
