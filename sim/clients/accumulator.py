@@ -173,7 +173,7 @@ class Accumulator:
         start = max(self.now, batch.created_us)
         self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
         room = self.batch_size - (batch.size if self.keyed else self.stint_bytes)
-        return self._first_past(lane, room, "right")
+        return self._arrival_past(lane, room, False)
 
     def _next_open_due(self, lane: int) -> int:
         """When the lane's next record must join a batch: the batch it opens lingers or fills.
@@ -184,17 +184,16 @@ class Accumulator:
         """
         lanes = self.lanes
         lanes.ensure(self.now + self.linger_us + 1)
-        times = lanes.lanes[lane].times
-        if not len(times):
+        waiting = lanes.lanes[lane]
+        if not waiting.waiting():
             return INF if lanes.stopped else lanes.drawn_until
         room = self.batch_size - (BATCH_HEADER if self.keyed else self.stint_bytes)
-        return min(int(times[0]) + self.linger_us, self._first_past(lane, room, "left"))
+        return min(waiting.first_us() + self.linger_us, self._arrival_past(lane, room, True))
 
-    def _first_past(self, lane: int, room: int, side: str) -> int:
+    def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
         """Arrival of the lane's first record whose cumulative size passes (or reaches) room."""
-        waiting = self.lanes.lanes[lane]
-        j = waiting.first_past(room, side)
-        return int(waiting.times[j]) if j < len(waiting.times) else self.lanes.drawn_until
+        t = self.lanes.lanes[lane].arrival_past(room, reach)
+        return self.lanes.drawn_until if t is None else t
 
     def repredict(self, now: int) -> None:
         """Recompute when each lane is due after the future arrivals changed (a rate, a pause)."""

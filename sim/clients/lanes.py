@@ -10,6 +10,8 @@ once per block the workload draws; a lane keeps the records' times, key
 indexes and sizes, oldest first.
 """
 
+from bisect import bisect_left, bisect_right
+
 import numpy as np
 
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -18,45 +20,58 @@ _EMPTY = np.empty(0, dtype=np.int64)
 class Lane:
     """The records drawn for one partition (or for the sticky partitioner), not yet taken.
 
-    `cum` holds the running total of the sizes of every record the lane ever
-    held, so `cum - base` is the cumulative size of the waiting records.
+    The numpy arrays hold the records for the book; the lists hold their times
+    and the running total of their sizes for scalar look-ups; `head` is the
+    first record not yet taken.
     """
 
-    __slots__ = ("times", "keys", "sizes", "cum", "base")
+    __slots__ = ("arrays", "times", "cum", "head")
 
     def __init__(self) -> None:
-        self.times = self.keys = self.sizes = self.cum = _EMPTY
-        self.base = 0
+        self.arrays = (_EMPTY, _EMPTY, _EMPTY)       # times, keys, sizes
+        self.times: list[int] = []
+        self.cum: list[int] = [0]                    # cum[i + 1]: sizes of records 0..i
+        self.head = 0
 
     def push(self, times, keys, sizes) -> None:
-        cum = sizes.cumsum() + (int(self.cum[-1]) if len(self.cum) else self.base)
-        if len(self.times):
-            times = np.concatenate((self.times, times))
-            keys = np.concatenate((self.keys, keys))
-            sizes = np.concatenate((self.sizes, sizes))
-            cum = np.concatenate((self.cum, cum))
-        self.times, self.keys, self.sizes, self.cum = times, keys, sizes, cum
+        head = self.head
+        old_times, old_keys, old_sizes = self.arrays
+        self.arrays = (np.concatenate((old_times[head:], times)),
+                       np.concatenate((old_keys[head:], keys)),
+                       np.concatenate((old_sizes[head:], sizes)))
+        cum = self.cum[head:]
+        self.cum = cum + (sizes.cumsum() + cum[-1]).tolist()
+        self.times = self.times[head:] + times.tolist()
+        self.head = 0
+
+    def waiting(self) -> int:
+        return len(self.times) - self.head
+
+    def first_us(self) -> int:
+        """Arrival of the first waiting record (there must be one)."""
+        return self.times[self.head]
 
     def take(self, now: int):
         """Remove and return (times, keys, sizes) of the records that arrived by now."""
-        n = int(self.times.searchsorted(now, side="right"))
-        if not n:
-            return _EMPTY, _EMPTY, _EMPTY
-        out = self.times[:n], self.keys[:n], self.sizes[:n]
-        self.base = int(self.cum[n - 1])
-        self.times, self.keys = self.times[n:], self.keys[n:]
-        self.sizes, self.cum = self.sizes[n:], self.cum[n:]
-        return out
+        head = self.head
+        n = bisect_right(self.times, now, head)
+        self.head = n
+        times, keys, sizes = self.arrays
+        return times[head:n], keys[head:n], sizes[head:n]
 
-    def first_past(self, room: int, side: str) -> int:
-        """Index of the first waiting record whose cumulative size passes (side right) or
-        reaches (side left) room; the number of waiting records if none does."""
-        return int(self.cum.searchsorted(self.base + room, side=side))
+    def arrival_past(self, room: int, reach: bool):
+        """Arrival of the first waiting record whose cumulative size passes room (or reaches
+        it, with reach); None if no drawn record does."""
+        cum = self.cum
+        target = cum[self.head] + room
+        j = (bisect_left if reach else bisect_right)(cum, target, self.head + 1) - 1
+        return self.times[j] if j < len(self.times) else None
 
     def discard_after(self, now: int) -> None:
-        n = int(self.times.searchsorted(now, side="right"))
-        self.times, self.keys = self.times[:n], self.keys[:n]
-        self.sizes, self.cum = self.sizes[:n], self.cum[:n]
+        n = bisect_right(self.times, now, self.head)
+        del self.times[n:]
+        del self.cum[n + 1:]
+        self.arrays = tuple(a[:n] for a in self.arrays)
 
 
 class Lanes:
