@@ -103,9 +103,11 @@ def _fill_presence(streams, world, audits) -> None:
                 continue
             seqs, offsets = _ranges(first, count), _ranges(base, count)
             s.copies += np.bincount(seqs, minlength=s.n).astype(s.copies.dtype)
-            fresh = s.first_offset == -1
-            unique, at = np.unique(seqs, return_index=True)       # first copy in log order
-            take = fresh[unique]
+            if len(seqs) < 2 or (seqs[1:] > seqs[:-1]).all():    # one copy each, in order
+                unique, at = seqs, np.arange(len(seqs))
+            else:
+                unique, at = np.unique(seqs, return_index=True)   # first copy in log order
+            take = s.first_offset[unique] == -1
             s.first_offset[unique[take]] = offsets[at[take]]
     for i, row in enumerate(world.trace.rows(CopiesRemoved)):
         s = streams.get((row.producer, row.topic, row.partition))

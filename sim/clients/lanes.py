@@ -81,6 +81,7 @@ class Lanes:
         self.source = source                  # the Arrivals that draw the records
         self.keyed = keyed
         self.lanes = [Lane() for _ in range(partitions if keyed else 1)]
+        self._split()
 
     @property
     def drawn_until(self) -> int:
@@ -94,8 +95,8 @@ class Lanes:
 
     def ensure(self, horizon_us: int) -> None:
         """Draw until every arrival before horizon_us is in its lane."""
-        self.source.ensure(horizon_us)
-        if len(self.source.times):
+        if horizon_us > self.source.drawn_until:
+            self.source.ensure(horizon_us)
             self._split()
 
     def _split(self) -> None:

@@ -327,13 +327,13 @@ def simulate(w):
                             w["value_size"], np.random.default_rng(w["seed"]))
     else:
         arrivals = bursty(w, horizon)
+    taken = []                                   # every record the lanes take from arrivals
+    take = arrivals.take
+    arrivals.take = lambda now: taken.append(take(now)) or taken[-1]
     book = FakeBook(w["n"])
     acc = accumulator(arrivals, w["n"], w["batch_size"], w["linger_us"], book,
                       np.random.default_rng(w["seed"] + 1))
     available = lambda: list(range(w["n"]))[::-1]          # noqa: E731
-    taken = []
-    take = arrivals.take
-    arrivals.take = lambda now: taken.append(take(now)) or taken[-1]
     closed, predictions = drive(acc, horizon, available)
     records = [(int(t), int(s), int(p)) for chunk in taken for t, s, p in
                zip(chunk[0], chunk[2], chunk[3], strict=True) if t <= horizon]
