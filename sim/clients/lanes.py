@@ -20,25 +20,24 @@ _EMPTY = np.empty(0, dtype=np.int64)
 class Lane:
     """The records drawn for one partition (or for the sticky partitioner), not yet taken.
 
-    The numpy arrays hold the records for the book; the lists hold their times
-    and the running total of their sizes for scalar look-ups; `head` is the
-    first record not yet taken.
+    The numpy arrays hold the records' times and keys for the book; the lists
+    hold their times and the running total of their sizes for scalar
+    look-ups; `head` is the first record not yet taken.
     """
 
     __slots__ = ("arrays", "times", "cum", "head")
 
     def __init__(self) -> None:
-        self.arrays = (_EMPTY, _EMPTY, _EMPTY)       # times, keys, sizes
+        self.arrays = (_EMPTY, _EMPTY)               # times, key indexes
         self.times: list[int] = []
         self.cum: list[int] = [0]                    # cum[i + 1]: sizes of records 0..i
         self.head = 0
 
     def push(self, times, keys, sizes) -> None:
         head = self.head
-        old_times, old_keys, old_sizes = self.arrays
+        old_times, old_keys = self.arrays
         self.arrays = (np.concatenate((old_times[head:], times)),
-                       np.concatenate((old_keys[head:], keys)),
-                       np.concatenate((old_sizes[head:], sizes)))
+                       np.concatenate((old_keys[head:], keys)))
         cum = self.cum[head:]
         self.cum = cum + (sizes.cumsum() + cum[-1]).tolist()
         self.times = self.times[head:] + times.tolist()
@@ -52,12 +51,14 @@ class Lane:
         return self.times[self.head]
 
     def take(self, now: int):
-        """Remove and return (times, keys, sizes) of the records that arrived by now."""
+        """Remove the records that arrived by now; return their times and keys (numpy) and
+        the running total of sizes around them (a list, one longer: cum[i + 1] - cum[i] is
+        record i's size)."""
         head = self.head
         n = bisect_right(self.times, now, head)
         self.head = n
-        times, keys, sizes = self.arrays
-        return times[head:n], keys[head:n], sizes[head:n]
+        times, keys = self.arrays
+        return times[head:n], keys[head:n], self.cum[head:n + 1]
 
     def arrival_past(self, room: int, reach: bool):
         """Arrival of the first waiting record whose cumulative size passes room (or reaches
@@ -71,7 +72,7 @@ class Lane:
         n = bisect_right(self.times, now, self.head)
         del self.times[n:]
         del self.cum[n + 1:]
-        self.arrays = tuple(a[:n] for a in self.arrays)
+        self.arrays = (self.arrays[0][:n], self.arrays[1][:n])
 
 
 class Lanes:
@@ -115,7 +116,7 @@ class Lanes:
             self.lanes[int(ordered[lo])].push(times[idx], keys[idx], sizes[idx])
 
     def take(self, lane: int, now: int):
-        """Remove and return (times, keys, sizes) of the lane's records that arrived by now."""
+        """Remove the lane's records that arrived by now (as Lane.take returns them)."""
         self.ensure(now + 1)
         return self.lanes[lane].take(now)
 
