@@ -17,7 +17,7 @@ buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
 silent peer has let it fill, the connection takes no more until it is reset.
 """
 
-from sim.cluster.host import CRASHED, RUNNING, STOPPED
+from sim.cluster.host import CRASHED, DOWN, RUNNING, STOPPED
 
 NETWORK_EXCEPTION = "NETWORK_EXCEPTION"
 REFUSING = (CRASHED, STOPPED)       # the machine is up, the process is not: connection refused
@@ -119,7 +119,7 @@ class Connection:
 
     def respond(self, rid: int, response, extra_us: int = 0) -> None:
         """Send the response to request rid back to the client."""
-        if rid == 0 or self.server.down:
+        if rid == 0 or self.server.state in DOWN:
             return
         self.net.send(self.server, self.client, self._complete, self.epoch, rid, response,
                       stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us)
