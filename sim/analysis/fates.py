@@ -54,17 +54,38 @@ def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
     return streams
 
 
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The ranges [start, start + count) laid end to end."""
+    shifts = starts - np.cumsum(counts) + counts
+    return np.repeat(shifts, counts) + np.arange(int(counts.sum()))
+
+
+def _grouped(rows, key, fields) -> dict:
+    """Rows grouped by key(row), each group as one int64 array per field."""
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return {k: [np.fromiter((getattr(r, f) for r in group), np.int64, len(group))
+                for f in fields] for k, group in groups.items()}
+
+
+def _stream_key(row):
+    return row.producer, row.topic, row.partition
+
+
 def _fill_fates(streams, trace) -> None:
-    for row in trace.rows(BatchAcked):
-        s = streams[(row.producer, row.topic, row.partition)]
-        sl = slice(row.first_seq, row.first_seq + row.count)
-        s.fate[sl] = ACKED
-        s.ack_us[sl] = row.t_us
-        if row.base_offset >= 0:
-            s.ack_offset[sl] = np.arange(row.base_offset, row.base_offset + row.count)
-    for row in trace.rows(BatchFailed):
-        s = streams[(row.producer, row.topic, row.partition)]
-        s.fate[row.first_seq:row.first_seq + row.count] = FAILED
+    acked = _grouped(trace.rows(BatchAcked), _stream_key,
+                     ("first_seq", "count", "t_us", "base_offset"))
+    for key, (first, count, t_us, base) in acked.items():
+        s = streams[key]
+        seqs = _ranges(first, count)
+        s.fate[seqs] = ACKED
+        s.ack_us[seqs] = np.repeat(t_us, count)
+        known = base >= 0
+        s.ack_offset[_ranges(first[known], count[known])] = _ranges(base[known], count[known])
+    failed = _grouped(trace.rows(BatchFailed), _stream_key, ("first_seq", "count"))
+    for key, (first, count) in failed.items():
+        streams[key].fate[_ranges(first, count)] = FAILED
 
 
 def _fill_presence(streams, world, audits) -> None:
@@ -74,17 +95,20 @@ def _fill_presence(streams, world, audits) -> None:
             for s in streams.values():
                 if s.topic == a.topic and s.partition == a.partition:
                     s.offline = True
-        for b in a.committed:
-            if b.producer < 0:
-                continue
-            s = streams.get((names[b.producer], a.topic, a.partition))
+        mine = [b for b in a.committed if b.producer >= 0]
+        copies = _grouped(mine, lambda b: b.producer, ("first_seq", "count", "base_offset"))
+        for producer, (first, count, base) in copies.items():
+            s = streams.get((names[producer], a.topic, a.partition))
             if s is None:
                 continue
-            sl = slice(b.first_seq, b.first_seq + b.count)
-            fresh = s.copies[sl] == 0
-            offsets = np.arange(b.base_offset, b.base_offset + b.count)
-            s.first_offset[sl] = np.where(fresh, offsets, s.first_offset[sl])
-            s.copies[sl] += 1
+            seqs, offsets = _ranges(first, count), _ranges(base, count)
+            s.copies += np.bincount(seqs, minlength=s.n).astype(s.copies.dtype)
+            if len(seqs) < 2 or (seqs[1:] > seqs[:-1]).all():    # one copy each, in order
+                unique, at = seqs, np.arange(len(seqs))
+            else:
+                unique, at = np.unique(seqs, return_index=True)   # first copy in log order
+            take = s.first_offset[unique] == -1
+            s.first_offset[unique[take]] = offsets[at[take]]
     for i, row in enumerate(world.trace.rows(CopiesRemoved)):
         s = streams.get((row.producer, row.topic, row.partition))
         if s is not None:

@@ -21,8 +21,6 @@ batches still expire after `delivery.timeout.ms`), compression.
 from bisect import bisect_right
 from collections import deque
 
-import numpy as np
-
 from sim.cluster.log import BATCH_HEADER
 
 INF = 2**62
@@ -83,12 +81,12 @@ class Accumulator:
         handed: list[tuple] = []
         for lane, due in enumerate(self.due):
             if due <= now or not due_only:
-                times, keys, sizes = self.lanes.take(lane, now)
+                times, keys, cum = self.lanes.take(lane, now)
                 if len(times):
                     if self.keyed:
-                        self._add(lane, times, keys, sizes, handed)
+                        self._add(lane, times, keys, cum, handed)
                     else:
-                        self._add_sticky(times, keys, sizes, available, handed)
+                        self._add_sticky(times, keys, cum, available, handed)
                 self._refresh(lane)
         return handed
 
@@ -105,21 +103,20 @@ class Accumulator:
         else:
             self.due[lane] = self._next_open_due(lane)
 
-    def _add_sticky(self, times, keys, sizes, available, handed) -> None:
-        cum = np.cumsum(sizes)
+    def _add_sticky(self, times, keys, cum, available, handed) -> None:
         start, n = 0, len(times)
         while start < n:
             if self.sticky < 0:
                 self._switch(available)
-            base = cum[start - 1] if start else 0
-            fit = int(np.searchsorted(cum[start:] - base, self.batch_size - self.stint_bytes,
-                                      side="right"))
+            base = cum[start]
+            room = self.batch_size - self.stint_bytes
+            fit = bisect_right(cum, base + room, start + 1) - start - 1
             if fit == 0 and self.stint_bytes == BATCH_HEADER:
                 fit = 1
             end = min(start + fit, n)
             if end > start:
-                self.stint_bytes += int(cum[end - 1] - base)
-                self._add(self.sticky, times[start:end], keys[start:end], sizes[start:end],
+                self.stint_bytes += cum[end] - base
+                self._add(self.sticky, times[start:end], keys[start:end], cum[start:end + 1],
                           handed)
             if end < n:
                 self._end_stint(available)
@@ -136,22 +133,23 @@ class Accumulator:
         self.sticky = int(choices[int(self.rng.integers(0, len(choices)))])
         self.stint_bytes = BATCH_HEADER
 
-    def _add(self, pos, times, keys, sizes, handed) -> None:
+    def _add(self, pos, times, keys, cum, handed) -> None:
+        """Add records to pos's batches; cum is their running size total (Lane.take)."""
         first = self.next_seq[pos]
-        self.next_seq[pos] = first + len(times)
+        n = len(times)
+        self.next_seq[pos] = first + n
         self.book.add(pos, times, keys)
-        handed.append((pos, first, len(times)))
-        cum = np.cumsum(sizes).tolist()
-        start, n = 0, len(times)
+        handed.append((pos, first, n))
+        start = 0
         while start < n:
             batch = self.open[pos]
             if batch is None:
                 batch = self._open_batch(pos, first + start, int(times[start]))
-            base = cum[start - 1] if start else 0
-            take = bisect_right(cum, base + self.batch_size - batch.size, start) - start
+            base = cum[start]
+            take = bisect_right(cum, base + self.batch_size - batch.size, start + 1) - start - 1
             take = min(max(take, 1 if batch.count == 0 else 0), n - start)
             batch.count += take
-            batch.size += cum[start + take - 1] - base if take else 0
+            batch.size += cum[start + take] - base
             start += take
             if start < n or batch.size >= self.batch_size:
                 self._close(pos, full=True)
@@ -174,7 +172,7 @@ class Accumulator:
         start = max(self.now, batch.created_us)
         self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
         room = self.batch_size - (batch.size if self.keyed else self.stint_bytes)
-        return self._first_past(lane, room, "right")
+        return self._arrival_past(lane, room, False)
 
     def _next_open_due(self, lane: int) -> int:
         """When the lane's next record must join a batch: the batch it opens lingers or fills.
@@ -185,17 +183,16 @@ class Accumulator:
         """
         lanes = self.lanes
         lanes.ensure(self.now + self.linger_us + 1)
-        times = lanes.lanes[lane].times
-        if not len(times):
+        waiting = lanes.lanes[lane]
+        if not waiting.waiting():
             return INF if lanes.stopped else lanes.drawn_until
         room = self.batch_size - (BATCH_HEADER if self.keyed else self.stint_bytes)
-        return min(int(times[0]) + self.linger_us, self._first_past(lane, room, "left"))
+        return min(waiting.first_us() + self.linger_us, self._arrival_past(lane, room, True))
 
-    def _first_past(self, lane: int, room: int, side: str) -> int:
+    def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
         """Arrival of the lane's first record whose cumulative size passes (or reaches) room."""
-        pending = self.lanes.lanes[lane]
-        j = int(np.cumsum(pending.sizes).searchsorted(room, side=side))
-        return int(pending.times[j]) if j < len(pending.times) else self.lanes.drawn_until
+        t = self.lanes.lanes[lane].arrival_past(room, reach)
+        return self.lanes.drawn_until if t is None else t
 
     def repredict(self, now: int) -> None:
         """Recompute when each lane is due after the future arrivals changed (a rate, a pause)."""

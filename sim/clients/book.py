@@ -1,12 +1,17 @@
 """Per-record facts of one producer: send time and key of every record, by partition.
 
 Indexed by the record's sequence in its partition; stored as numpy chunks and
-joined at the end, never as a Python object per record.
+joined at the end, never as a Python object per record. The small chunks an
+intake step hands over are joined COALESCE at a time, so the book keeps about
+16 bytes per record rather than an array object per batch (and the arrays
+those chunks were cut from).
 """
 
 from bisect import bisect_right
 
 import numpy as np
+
+COALESCE = 256
 
 
 class RecordBook:
@@ -19,10 +24,15 @@ class RecordBook:
         self.counts = [0] * partitions
 
     def add(self, pos: int, times: np.ndarray, keys: np.ndarray) -> None:
-        self._times[pos].append(times)
-        self._keys[pos].append(keys)
         self.counts[pos] += len(times)
-        self._ends[pos].append(self.counts[pos])
+        ends = self._ends[pos]
+        ends.append(self.counts[pos])
+        for chunks, values in ((self._times[pos], times), (self._keys[pos], keys)):
+            chunks.append(values)
+            if len(chunks) % COALESCE == 0:
+                chunks[-COALESCE:] = [np.concatenate(chunks[-COALESCE:])]
+        if len(ends) % COALESCE == 0:
+            ends[-COALESCE:] = [ends[-1]]
 
     def send_times(self, pos: int) -> np.ndarray:
         chunks = self._times[pos]

@@ -10,36 +10,69 @@ once per block the workload draws; a lane keeps the records' times, key
 indexes and sizes, oldest first.
 """
 
+from bisect import bisect_left, bisect_right
+
 import numpy as np
 
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
 class Lane:
-    """The records drawn for one partition (or for the sticky partitioner), not yet taken."""
+    """The records drawn for one partition (or for the sticky partitioner), not yet taken.
 
-    __slots__ = ("times", "keys", "sizes")
+    The numpy arrays hold the records' times and keys for the book; the lists
+    hold their times and the running total of their sizes for scalar
+    look-ups; `head` is the first record not yet taken.
+    """
+
+    __slots__ = ("arrays", "times", "cum", "head")
 
     def __init__(self) -> None:
-        self.times = self.keys = self.sizes = _EMPTY
+        self.arrays = (_EMPTY, _EMPTY)               # times, key indexes
+        self.times: list[int] = []
+        self.cum: list[int] = [0]                    # cum[i + 1]: sizes of records 0..i
+        self.head = 0
 
     def push(self, times, keys, sizes) -> None:
-        if len(self.times):
-            times = np.concatenate((self.times, times))
-            keys = np.concatenate((self.keys, keys))
-            sizes = np.concatenate((self.sizes, sizes))
-        self.times, self.keys, self.sizes = times, keys, sizes
+        head = self.head
+        old_times, old_keys = self.arrays
+        self.arrays = (np.concatenate((old_times[head:], times)),
+                       np.concatenate((old_keys[head:], keys)))
+        cum = self.cum[head:]
+        self.cum = cum + (sizes.cumsum() + cum[-1]).tolist()
+        self.times = self.times[head:] + times.tolist()
+        self.head = 0
+
+    def waiting(self) -> int:
+        return len(self.times) - self.head
+
+    def first_us(self) -> int:
+        """Arrival of the first waiting record (there must be one)."""
+        return self.times[self.head]
 
     def take(self, now: int):
-        """Remove and return (times, keys, sizes) of the records that arrived by now."""
-        n = int(self.times.searchsorted(now, side="right"))
-        out = self.times[:n], self.keys[:n], self.sizes[:n]
-        self.times, self.keys, self.sizes = self.times[n:], self.keys[n:], self.sizes[n:]
-        return out
+        """Remove the records that arrived by now; return their times and keys (numpy) and
+        the running total of sizes around them (a list, one longer: cum[i + 1] - cum[i] is
+        record i's size)."""
+        head = self.head
+        n = bisect_right(self.times, now, head)
+        self.head = n
+        times, keys = self.arrays
+        return times[head:n], keys[head:n], self.cum[head:n + 1]
+
+    def arrival_past(self, room: int, reach: bool):
+        """Arrival of the first waiting record whose cumulative size passes room (or reaches
+        it, with reach); None if no drawn record does."""
+        cum = self.cum
+        target = cum[self.head] + room
+        j = (bisect_left if reach else bisect_right)(cum, target, self.head + 1) - 1
+        return self.times[j] if j < len(self.times) else None
 
     def discard_after(self, now: int) -> None:
-        n = int(self.times.searchsorted(now, side="right"))
-        self.times, self.keys, self.sizes = self.times[:n], self.keys[:n], self.sizes[:n]
+        n = bisect_right(self.times, now, self.head)
+        del self.times[n:]
+        del self.cum[n + 1:]
+        self.arrays = (self.arrays[0][:n], self.arrays[1][:n])
 
 
 class Lanes:
@@ -49,6 +82,7 @@ class Lanes:
         self.source = source                  # the Arrivals that draw the records
         self.keyed = keyed
         self.lanes = [Lane() for _ in range(partitions if keyed else 1)]
+        self._split()
 
     @property
     def drawn_until(self) -> int:
@@ -62,8 +96,8 @@ class Lanes:
 
     def ensure(self, horizon_us: int) -> None:
         """Draw until every arrival before horizon_us is in its lane."""
-        self.source.ensure(horizon_us)
-        if len(self.source.times):
+        if horizon_us > self.source.drawn_until:
+            self.source.ensure(horizon_us)
             self._split()
 
     def _split(self) -> None:
@@ -82,7 +116,7 @@ class Lanes:
             self.lanes[int(ordered[lo])].push(times[idx], keys[idx], sizes[idx])
 
     def take(self, lane: int, now: int):
-        """Remove and return (times, keys, sizes) of the lane's records that arrived by now."""
+        """Remove the lane's records that arrived by now (as Lane.take returns them)."""
         self.ensure(now + 1)
         return self.lanes[lane].take(now)
 

@@ -40,6 +40,9 @@ class Sender:
         self.metadata_inflight = False
         self.metadata_cursor = 0
         self.metadata_after = 0
+        mif = self.s.max_in_flight
+        self.retry_until = 0               # no batch backs off beyond this time
+        self.batch_limit = mif if self.s.idempotence else (1 if mif == 1 else 1 << 30)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -80,24 +83,29 @@ class Sender:
     # -- sending -------------------------------------------------------------------------
 
     def send_ready(self, now: int) -> None:
-        if self.s.idempotence and self.pid < 0:
-            return
+        acc, sequences = self.p.acc, self.sequences
         if self.s.idempotence:
-            self.sequences.resolve()
-            self.sequences.bump(self.p.acc.ready, self.inflight_batches)
+            if self.pid < 0:
+                return
+            if sequences.unresolved:
+                sequences.resolve()
+            if sequences.to_bump:
+                sequences.bump(acc.ready, self.inflight_batches)
         by_leader: dict[int, list[int]] = {}
-        acc = self.p.acc
+        peek, leaders = acc.peek, self.leaders
         for pos in range(self.n):
-            batch = acc.peek(pos, now)
+            batch = peek(pos, now)
             if batch is not None and batch.retry_at <= now:
-                leader = self.leaders[pos][0]
+                leader = leaders[pos][0]
                 if leader == NO_LEADER:
                     self.refresh_metadata()
+                elif leader in by_leader:
+                    by_leader[leader].append(pos)
                 else:
-                    by_leader.setdefault(leader, []).append(pos)
+                    by_leader[leader] = [pos]
         for leader in sorted(by_leader):
             self._send_to(leader, by_leader[leader], now)
-        self.held_back = any(acc.peek(pos, now) is not None
+        self.held_back = any(peek(pos, now) is not None
                              for positions in by_leader.values() for pos in positions)
 
     def _may_send(self, pos: int, now: int) -> bool:
@@ -109,39 +117,37 @@ class Sender:
         if self.s.idempotence and (pos in self.sequences.to_bump or (
                 batch.base_sequence < 0 and not self.sequences.may_send_new(pos))):
             return False
-        limit = self.s.max_in_flight if self.s.idempotence else (
-            1 if self.s.max_in_flight == 1 else 1 << 30)
-        return self.inflight_batches[pos] < limit
+        return self.inflight_batches[pos] < self.batch_limit
 
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
         if not self._conn(leader).ready():
             self.refresh_metadata()
             return
+        drain, may_send = self.p.acc.drain, self._may_send
         while self.s.acks == 0 or self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
-            batches = [self.p.acc.drain(pos, now) for pos in positions
-                       if self._may_send(pos, now)]
+            batches = [drain(pos, now) for pos in positions if may_send(pos, now)]
             if not batches or self._send_request(leader, batches, now) is False:
                 return
 
     def _send_request(self, leader: int, batches, now: int) -> bool:
-        conn = self._conn(leader)
+        conn, s, p = self._conn(leader), self.s, self.p
         size = sum(b.size for b in batches)
-        if self.s.acks == 0 and not conn.can_send(size):
+        if s.acks == 0 and not conn.can_send(size):
             for batch in reversed(batches):
-                self.p.acc.ready[batch.pos].appendleft(batch)
+                p.acc.ready[batch.pos].appendleft(batch)
             return False
         items = []
+        emit, name, topic, index, pid = p.trace.emit, p.name, p.topic, p.index, self.pid
         for batch in batches:
-            if self.s.idempotence and batch.base_sequence < 0:
+            if s.idempotence and batch.base_sequence < 0:
                 self.sequences.assign(batch)
             batch.attempts += 1
             batch.inflight = True
-            self.p.trace.emit(BatchSent(now, self.p.name, self.p.topic, batch.pos,
-                                        batch.first_seq, batch.count, leader, batch.attempts))
-            items.append((batch.pidx, BatchData(self.p.index, batch.first_seq, batch.count,
-                                                batch.size, self.pid, batch.producer_epoch,
-                                                batch.base_sequence)))
-        request = ProduceRequest(self.s.acks, self.s.request_timeout_us, tuple(items))
+            emit(BatchSent(now, name, topic, batch.pos, batch.first_seq, batch.count, leader,
+                           batch.attempts))
+            items.append((batch.pidx, BatchData(index, batch.first_seq, batch.count, batch.size,
+                                                pid, batch.producer_epoch, batch.base_sequence)))
+        request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items))
         if self.s.acks == 0:
             conn.send(request, size)
             for batch in batches:
@@ -211,6 +217,7 @@ class Sender:
         shift = min(batch.attempts - 1, 30)
         backoff = min(self.s.retry_backoff_us << shift, self.s.retry_backoff_max_us)
         batch.retry_at = now + int(backoff * p.rng.uniform(0.8, 1.2))
+        self.retry_until = max(self.retry_until, batch.retry_at)
         self._reenqueue(batch)
 
     def _reenqueue(self, batch) -> None:
@@ -247,6 +254,8 @@ class Sender:
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""
         due = 1 << 62
+        if now >= self.retry_until:
+            return due
         for pos in range(self.n):
             batch = self.p.acc.peek(pos, now)
             if batch is not None and now < batch.retry_at < due:

@@ -123,7 +123,7 @@ class Controller(Host):
             self._answer_fetch(fetch)
             return
         self.parked.append(fetch)
-        self.fetch_deadlines.add(self.engine.now + METADATA_FETCH_WAIT_US, fetch)
+        self.fetch_deadlines.add(METADATA_FETCH_WAIT_US, fetch)
 
     def _answer_fetch(self, fetch) -> None:
         if fetch.done:

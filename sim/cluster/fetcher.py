@@ -27,6 +27,7 @@ class ReplicaFetcher:
         self.partitions: dict[int, int] = {}       # pidx -> not before (backoff), us
         self.inflight = False
         self.wake_at = -1
+        self.conn = broker.connection_to(leader)
 
     def add(self, pidx: int) -> None:
         self.partitions[pidx] = 0
@@ -40,11 +41,11 @@ class ReplicaFetcher:
         if self.inflight or not self.partitions:
             return
         broker = self.broker
-        now = broker.engine.now
+        now, replicas = broker.engine.now, broker.replicas
         asked = {}
         for pidx, not_before in self.partitions.items():
             if not_before <= now:
-                replica = broker.replicas[pidx]
+                replica = replicas[pidx]
                 log = replica.log
                 asked[pidx] = FetchPartition(log.leo, log.latest_epoch, replica.leader_epoch)
         if not asked:
@@ -54,8 +55,7 @@ class ReplicaFetcher:
         request = FetchRequest(broker.id, broker.broker_epoch, asked,
                                s.replica_fetch_wait_max_us, s.replica_fetch_max_bytes)
         self.inflight = True
-        broker.connection_to(self.leader).request(request, self._on_response,
-                                                  REQUEST_TIMEOUT_US, extra_us=extra_us)
+        self.conn.request(request, self._on_response, REQUEST_TIMEOUT_US, extra_us=extra_us)
 
     def _wake(self, at: int) -> None:
         if self.wake_at >= 0 and self.wake_at <= at:

@@ -35,12 +35,13 @@ class Host:
 
     def run_on(self, incarnation: int, fn, *args) -> None:
         """Run fn(*args) on this host if the same incarnation is still alive (later if paused)."""
-        if incarnation != self.incarnation or self.state in DOWN:
+        if incarnation != self.incarnation:
             return
-        if self.state == PAUSED:
-            self._deferred.append((fn, args))
-        else:
+        state = self.state
+        if state == RUNNING:
             fn(*args)
+        elif state == PAUSED:
+            self._deferred.append((fn, args))
 
     def timer(self, delay_us: int, fn, *args) -> None:
         """Call fn(*args) on this host after delay_us, if it is still this incarnation."""

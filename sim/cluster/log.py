@@ -117,19 +117,15 @@ class ReplicaLog:
             return epoch, self.epochs[0][1]
         return self.epochs[higher - 1][0], self.epochs[higher][1]
 
-    def read(self, offset: int, max_bytes: int) -> list[Batch]:
+    def read(self, offset: int, max_bytes: int) -> tuple[Batch, ...]:
         """Batches from the one containing offset, up to max_bytes (at least one batch)."""
-        i = bisect_right(self.bases, offset) - 1
-        if i < 0:
-            i = 0
-        out: list[Batch] = []
-        size = 0
-        for batch in self.batches[i:]:
-            if out and size + batch.size > max_bytes:
-                break
-            out.append(batch)
-            size += batch.size
-        return out
+        batches = self.batches
+        i = max(bisect_right(self.bases, offset) - 1, 0)
+        j, size = i + 1, batches[i].size
+        while j < len(batches) and size + batches[j].size <= max_bytes:
+            size += batches[j].size
+            j += 1
+        return tuple(batches[i:j])
 
     def read_range(self, start: int, end: int) -> list[Batch]:
         """The batches that hold offsets in [start, end)."""

@@ -19,6 +19,7 @@ Not modeled: bandwidth and congestion (a message's size does not change its
 delay).
 """
 
+from sim.cluster.host import RUNNING
 from sim.core.dist import Sampler
 from sim.core.units import MS
 
@@ -144,7 +145,10 @@ class Network:
             else:
                 self._hold(src_name, link, stream, message)
             return
-        dst.run_on(incarnation, fn, *args)
+        if incarnation == dst.incarnation and dst.state == RUNNING:
+            fn(*args)
+        else:
+            dst.run_on(incarnation, fn, *args)
 
     def _hold(self, src: str, link: Link, stream, message) -> None:
         self.held[stream] = [message]

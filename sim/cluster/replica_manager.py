@@ -106,7 +106,7 @@ class ReplicaManager:
         delayed = DelayedProduce(conn, rid, results, len(waiting))
         for replica, required in waiting:
             replica.waiting.append((required, delayed))
-        self.purgatory.add(now + request.timeout_us, delayed)
+        self.purgatory.add(request.timeout_us, delayed)
         for replica, _ in waiting:
             self.try_complete(replica)
 
@@ -207,15 +207,15 @@ class ReplicaManager:
         parked = ParkedFetch(conn, rid, request)
         if not self._serve(parked, may_park=True):
             self.parked.append(parked)
-            self.fetch_deadlines.add(self.broker.engine.now + request.max_wait_us, parked)
+            self.fetch_deadlines.add(request.max_wait_us, parked)
 
     def _serve(self, parked, may_park: bool) -> bool:
         request = parked.request
         out, ready = {}, not may_park
+        fetch_partition = self._fetch_partition
         for pidx, fp in request.partitions.items():
-            data = self._fetch_partition(pidx, fp, request)
-            out[pidx] = data
-            if data.error is not None or data.diverging is not None or data.batches:
+            data = out[pidx] = fetch_partition(pidx, fp, request)
+            if data.batches or data.error is not None or data.diverging is not None:
                 ready = True
         if ready:
             parked.done = True
@@ -227,33 +227,34 @@ class ReplicaManager:
         if replica is None or not replica.is_leader:
             return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
         log = replica.log
-        if fp.current_leader_epoch != replica.leader_epoch:
-            error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < replica.leader_epoch
+        leader_epoch = replica.leader_epoch
+        if fp.current_leader_epoch != leader_epoch:
+            error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < leader_epoch
                      else UNKNOWN_LEADER_EPOCH)
             return FetchData(error, -1, 0, (), None, -1)
-        if fp.last_fetched_epoch != UNDEFINED and not (
-                fp.last_fetched_epoch == log.latest_epoch and fp.fetch_offset <= log.leo):
-            epoch, end = log.end_offset_for_epoch(fp.last_fetched_epoch)
+        fetch_offset, last_epoch, leo = fp.fetch_offset, fp.last_fetched_epoch, log.leo
+        if last_epoch != UNDEFINED and not (
+                last_epoch == log.latest_epoch and fetch_offset <= leo):
+            epoch, end = log.end_offset_for_epoch(last_epoch)
             if epoch == UNDEFINED or end == UNDEFINED:
-                return FetchData(None, log.hw, log.log_start, (), (UNDEFINED, log.log_start),
-                                 log.leo)
-            if epoch < fp.last_fetched_epoch or end < fp.fetch_offset:
-                return FetchData(None, log.hw, log.log_start, (), (epoch, end), log.leo)
-        if fp.fetch_offset > log.leo or fp.fetch_offset < log.log_start:
-            return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, log.leo)
-        self._record_follower(replica, request, fp.fetch_offset)
-        batches = ()
-        if fp.fetch_offset < log.leo:
-            batches = tuple(log.read(fp.fetch_offset, request.max_bytes))
-        return FetchData(None, log.hw, log.log_start, batches, None, log.leo)
+                return FetchData(None, log.hw, log.log_start, (), (UNDEFINED, log.log_start), leo)
+            if epoch < last_epoch or end < fetch_offset:
+                return FetchData(None, log.hw, log.log_start, (), (epoch, end), leo)
+        if fetch_offset > leo or fetch_offset < log.log_start:
+            return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, leo)
+        self._record_follower(replica, request, fetch_offset)
+        batches = log.read(fetch_offset, request.max_bytes) if fetch_offset < leo else ()
+        return FetchData(None, log.hw, log.log_start, batches, None, leo)
 
     def _record_follower(self, replica, request, fetch_offset) -> None:
-        now = self.broker.engine.now
-        moved = replica.update_follower(request.replica, fetch_offset, request.broker_epoch, now)
-        if request.replica not in replica.isr and self._current_epoch(request) and \
-                replica.should_expand(request.replica, self.broker.image.eligible):
-            self.broker.alter_isr(replica, tuple(sorted(replica.isr + (request.replica,))))
-        if moved or replica.log.hw < replica.log.leo:
+        """Partition.updateFollowerFetchState: the HW is reconsidered if the follower LEO moved."""
+        follower = request.replica
+        moved = replica.update_follower(follower, fetch_offset, request.broker_epoch,
+                                        self.broker.engine.now)
+        if follower not in replica.isr and self._current_epoch(request) and \
+                replica.should_expand(follower, self.broker.image.eligible):
+            self.broker.alter_isr(replica, tuple(sorted(replica.isr + (follower,))))
+        if moved:
             self.maybe_increment_hw(replica)
 
     def _current_epoch(self, request) -> bool:

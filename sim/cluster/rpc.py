@@ -17,7 +17,7 @@ buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
 silent peer has let it fill, the connection takes no more until it is reset.
 """
 
-from sim.cluster.host import CRASHED, STOPPED
+from sim.cluster.host import CRASHED, DOWN, RUNNING, STOPPED
 
 NETWORK_EXCEPTION = "NETWORK_EXCEPTION"
 REFUSING = (CRASHED, STOPPED)       # the machine is up, the process is not: connection refused
@@ -66,11 +66,13 @@ class Connection:
         rid = self._next_id = self._next_id + 1
         deadline = now + extra_us + timeout_us
         self.inflight[rid] = (deadline, on_done)
-        self._arm(deadline)
-        link = self.uplink
-        if self._refused(link, extra_us):
+        if self._timer_at < 0 or deadline < self._timer_at:
+            self._arm(deadline)
+        link, server = self.uplink, self.server
+        if (server.state != RUNNING or server.incarnation != self.server_incarnation) and \
+                self._refused(link, extra_us):
             return
-        probability = link.reset_probability()
+        probability = link.reset_probability() if link.overrides else link.resets
         if probability > 0.0 and link.rng.random() < probability:
             at = int(link.rng.random() * link.rtt_us())
             self.client.timer(extra_us + at, self._reset_if, self.epoch)
@@ -117,7 +119,7 @@ class Connection:
 
     def respond(self, rid: int, response, extra_us: int = 0) -> None:
         """Send the response to request rid back to the client."""
-        if rid == 0 or self.server.down:
+        if rid == 0 or self.server.state in DOWN:
             return
         self.net.send(self.server, self.client, self._complete, self.epoch, rid, response,
                       stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us)
@@ -152,9 +154,8 @@ class Connection:
             on_done(failure)
 
     def _arm(self, deadline: int) -> None:
-        if self._timer_at < 0 or deadline < self._timer_at:
-            self._timer_at = deadline
-            self.client.timer(deadline - self.net.engine.now, self._check_timeouts, deadline)
+        self._timer_at = deadline
+        self.client.timer(deadline - self.net.engine.now, self._check_timeouts, deadline)
 
     def _check_timeouts(self, armed_at: int) -> None:
         if armed_at != self._timer_at:

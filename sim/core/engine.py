@@ -3,11 +3,12 @@
 On the hot path a network hop or a timer is one SimPy event with one callback,
 never a process or a Store hand-off (DESIGN.md, Performance): `later` pushes a
 minimal event straight onto SimPy's queue, ordered like any other event (by
-time, priority, then insertion). Control loops that read better as
-generators may still use SimPy processes on the same environment.
+time, priority, then insertion), and `run` calls it without SimPy's per-event
+bookkeeping. Control loops that read better as generators may still use
+SimPy processes on the same environment: `run` hands their events to SimPy.
 """
 
-from heapq import heappush
+from heapq import heappop, heappush
 
 import simpy
 from simpy.core import NORMAL, URGENT
@@ -39,7 +40,6 @@ class Engine:
         self.env = simpy.Environment()
         self._queue = self.env._queue
         self._eid = self.env._eid
-        self.scheduled = 0
 
     @property
     def now(self) -> int:
@@ -48,20 +48,33 @@ class Engine:
 
     def later(self, delay_us: int, fn, *args) -> None:
         """Call fn(*args) after delay_us."""
-        env = self.env
-        self.scheduled += 1
-        heappush(self._queue, (env._now + delay_us, NORMAL, next(self._eid), _Call(fn, args)))
+        heappush(self._queue, (self.env._now + delay_us, NORMAL, next(self._eid), _Call(fn, args)))
 
     def at(self, t_us: int, fn, *args, urgent: bool = False) -> None:
         """Call fn(*args) at time t_us (urgent calls run before normal ones of that instant)."""
-        env = self.env
-        self.scheduled += 1
-        heappush(self._queue, (max(t_us, env._now), URGENT if urgent else NORMAL,
+        heappush(self._queue, (max(t_us, self.env._now), URGENT if urgent else NORMAL,
                                next(self._eid), _Call(fn, args)))
 
     def run(self, until_us: int) -> None:
-        """Run the simulation up to (and including events before) until_us."""
-        self.env.run(until=until_us)
+        """Run the simulation up to until_us, exactly as `env.run(until=until_us)` would.
+
+        SimPy stops at an urgent event scheduled at until_us now: everything
+        ordered before it runs. Our calls run straight from the queue; any other
+        SimPy event (a process step) goes through SimPy's own `step`.
+        """
+        env, queue = self.env, self._queue
+        stop = next(self._eid)              # the eid SimPy's stop event would take
+        while queue:
+            t, priority, eid, event = queue[0]
+            if t > until_us or (t == until_us and (priority != URGENT or eid > stop)):
+                break
+            if type(event) is _Call:
+                heappop(queue)
+                env._now = t
+                event.fn(*event.args)
+            else:
+                env.step()
+        env._now = until_us
 
     def events_processed(self) -> int:
         """SimPy events processed so far (scheduled ones still in the queue excluded)."""

@@ -77,9 +77,9 @@ def accumulator(arrivals, n, batch_size, linger_us, book=None, rng=None):
 
 
 def next_arrival(lanes, horizon):
-    while not any(len(lane.times) for lane in lanes.lanes) and lanes.drawn_until <= horizon:
+    while not any(lane.waiting() for lane in lanes.lanes) and lanes.drawn_until <= horizon:
         lanes.ensure(lanes.drawn_until + 1)
-    return min((int(lane.times[0]) for lane in lanes.lanes if len(lane.times)), default=INF)
+    return min((lane.first_us() for lane in lanes.lanes if lane.waiting()), default=INF)
 
 
 def drain_all(acc, now, closed):
@@ -102,7 +102,8 @@ def drive(acc, horizon, available=lambda: []):
             return closed, predictions
         before = list(acc.open)
         acc.absorb(now, available)
-        assert all((lane.times > now).all() for lane in acc.lanes.lanes)   # eager: all taken
+        assert all(not lane.waiting() or lane.first_us() > now       # eager: all taken
+                   for lane in acc.lanes.lanes)
         for pos, batch in enumerate(acc.open):
             if batch is not None and batch is not before[pos]:
                 predictions[(pos, batch.first_seq)] = acc.fill_us[pos]
@@ -326,13 +327,13 @@ def simulate(w):
                             w["value_size"], np.random.default_rng(w["seed"]))
     else:
         arrivals = bursty(w, horizon)
+    taken = []                                   # every record the lanes take from arrivals
+    take = arrivals.take
+    arrivals.take = lambda now: taken.append(take(now)) or taken[-1]
     book = FakeBook(w["n"])
     acc = accumulator(arrivals, w["n"], w["batch_size"], w["linger_us"], book,
                       np.random.default_rng(w["seed"] + 1))
     available = lambda: list(range(w["n"]))[::-1]          # noqa: E731
-    taken = []
-    take = arrivals.take
-    arrivals.take = lambda now: taken.append(take(now)) or taken[-1]
     closed, predictions = drive(acc, horizon, available)
     records = [(int(t), int(s), int(p)) for chunk in taken for t, s, p in
                zip(chunk[0], chunk[2], chunk[3], strict=True) if t <= horizon]
