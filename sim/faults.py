@@ -135,6 +135,8 @@ class Timeline:
     def _role(self, role: str, topic: str, partition: str):
         w = self.world
         info = w.topology.find(topic, int(partition))
+        if info is None:
+            return None
         state = w.controller.image.partitions[info.pidx]
         if role == "leader":
             return [w.brokers[state.leader]] if state.leader >= 0 else None

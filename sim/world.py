@@ -19,7 +19,7 @@ from sim.cluster.group_log import RecordStore
 from sim.cluster.invariants import Invariants
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
-from sim.cluster.topology import Topology
+from sim.cluster.topology import Topology, named_offsets_partitions
 from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
@@ -34,7 +34,8 @@ class World:
         self.engine = Engine()
         self.trace = Trace()
         self.streams = Streams(seed)
-        self.topology = Topology(spec.topics, spec.cluster, bool(spec.consumers))
+        self.topology = Topology(spec.topics, spec.cluster, list(spec.consumers),
+                                 named_offsets_partitions(spec.timeline))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = list(spec.producers)

@@ -73,7 +73,10 @@ class LocalReply:
         self.broker, self.on_done = broker, on_done
 
     def respond(self, _rid, response, extra_us: int = 0) -> None:
-        self.broker.timer(extra_us, self.on_done, response)
+        if extra_us:
+            self.broker.timer(extra_us, self.on_done, response)
+        else:
+            self.on_done(response)
 
 
 def _append_error(error: str) -> str:

@@ -8,8 +8,14 @@ Kafka's settings for it (`offsets.topic.num.partitions`,
 `offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
 and flush policy) and the default assignment; a group lives on partition
 `abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor).
+
+Only the offsets partitions that some group lives on, or that the timeline
+names, are simulated: the others hold no records, are excluded from every
+total, and would only cost events (an idle partition still rides every
+follower fetch). Their slots in `by_topic` are None.
 """
 
+import re
 from dataclasses import dataclass
 
 from sim.core.units import NEVER, ms
@@ -50,10 +56,34 @@ def group_partition(group: str, partitions: int) -> int:
     return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
+def named_offsets_partitions(timeline) -> set[int]:
+    """The __consumer_offsets partitions the timeline's role targets name."""
+    pattern = re.compile(r"^(?:leader|follower|followers)\(__consumer_offsets/(\d+)\)$")
+    named = set()
+    for action in timeline:
+        for expr in _expressions((action.target, dict(action.params))):
+            match = pattern.match(expr)
+            if match:
+                named.add(int(match.group(1)))
+    return named
+
+
+def _expressions(value) -> list[str]:
+    """Every string inside nested tuples, lists and mappings."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [expr for item in value for expr in _expressions(item)]
+
+
 class Topology:
     """All partitions, by index and by topic."""
 
-    def __init__(self, topics, cluster=None, groups: bool = False) -> None:
+    def __init__(self, topics, cluster=None, groups=(), named=()) -> None:
+        """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones."""
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         for topic in topics.values():
@@ -64,7 +94,9 @@ class Topology:
         if groups:
             cfg = cluster.config
             n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
-            assignment = [[(p + j) % cluster.brokers for j in range(rf)] for p in range(n)]
+            used = {group_partition(g, n) for g in groups} | set(named)
+            assignment = [[(p + j) % cluster.brokers for j in range(rf)] if p in used else None
+                          for p in range(n)]
             self._add_topic(OFFSETS_TOPIC, assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"],
                             cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
@@ -72,6 +104,9 @@ class Topology:
     def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms) -> None:
         indexes = []
         for p, replicas in enumerate(assignment):
+            if replicas is None:
+                indexes.append(None)
+                continue
             info = PartitionInfo(
                 pidx=len(self.partitions), topic=name, partition=p,
                 replicas=tuple(replicas), min_isr=min(int(min_isr), len(replicas)),
@@ -87,8 +122,10 @@ class Topology:
         offsets = self.by_topic[OFFSETS_TOPIC]
         return offsets[group_partition(group, len(offsets))]
 
-    def find(self, topic: str, partition: int) -> PartitionInfo:
-        return self.partitions[self.by_topic[topic][partition]]
+    def find(self, topic: str, partition: int) -> PartitionInfo | None:
+        """A partition by name (None for an offsets partition that is not simulated)."""
+        pidx = self.by_topic[topic][partition]
+        return None if pidx is None else self.partitions[pidx]
 
     def __len__(self) -> int:
         return len(self.partitions)
