@@ -130,6 +130,8 @@ class Timeline:
         if match:
             state = w.controller.image.partitions[w.topology.coordinator_pidx(match.group(1))]
             return [w.brokers[state.leader]] if state.leader >= 0 else None
+        if expr in w.aliases:
+            return list(w.aliases[expr])
         return [w.hosts[expr]] if expr in w.hosts else None
 
     def _role(self, role: str, topic: str, partition: str):
@@ -224,9 +226,11 @@ class Timeline:
         return [self.world.admin], None
 
     def _do_set_rate(self, action):
-        producer = self.world.hosts[action.params["producer"]]
-        producer.set_rate(float(action.params["rate"]))
-        return [producer], None
+        name = action.params["producer"]
+        producers = self.world.aliases.get(name) or [self.world.hosts[name]]
+        for producer in producers:
+            producer.set_rate(float(action.params["rate"]))
+        return producers, None
 
     # -- network faults ----------------------------------------------------------------
 

@@ -43,8 +43,6 @@ class NotModeled(Exception):
 
 def _check_modeled(spec) -> None:
     for producer in spec.producers.values():
-        if producer.steps:
-            raise NotModeled(f"producers.{producer.name}.steps is not modeled yet")
         if producer.tombstones:
             raise NotModeled(f"producers.{producer.name}.tombstones needs compaction, "
                              "which is not modeled yet")

@@ -9,9 +9,12 @@ the timeline's verbs onto the hosts and runs the drain.
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
 from sim.clients.admin import Admin
+from sim.clients.arrivals import Arrivals
 from sim.clients.consumer import Consumer
+from sim.clients.partitioner import key_names, key_table
 from sim.clients.poison import PoisonWindows
 from sim.clients.producer import Producer
+from sim.clients.steps import Events
 from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
@@ -38,13 +41,14 @@ class World:
                                  named_offsets_partitions(spec.timeline))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
-        self.producer_names = list(spec.producers)
+        self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name
+                               for p in spec.producers.values() for step in (p.steps or (0,))]
         self.invariants = Invariants(self)
         self._next_pid = 1000
         self.brokers = [Broker(b, self, Disk(spec.cluster.disk))
                         for b in range(spec.cluster.brokers)]
         self.controller = Controller(self)
-        self.producers = [Producer(p, i, self) for i, p in enumerate(spec.producers.values())]
+        self.producers, self.aliases = self._producers(spec.producers)
         self.group_records = RecordStore()
         self.poison = PoisonWindows()
         self._dead_letters = 0
@@ -59,6 +63,24 @@ class World:
                                           *self.consumers, self.admin)}
         for host in self.hosts.values():
             self.net.add(host)
+
+    def _producers(self, specs) -> tuple[list, dict]:
+        """One client per producer, or per step of a steps producer (aliased by its name)."""
+        producers, aliases = [], {}
+        for spec in specs.values():
+            if not spec.steps:
+                producers.append(Producer(spec, len(producers), self))
+                continue
+            events = Events(Arrivals(spec.rate, spec.arrivals == "even",
+                                     *key_table(key_names(spec.keys), 1), spec.value_size,
+                                     self.streams.get(f"producer.{spec.name}")))
+            delay, parts = 0, []
+            for step in spec.steps:
+                delay += step.after_us
+                parts.append(Producer(spec, len(producers), self, (events, step, delay)))
+                producers.append(parts[-1])
+            aliases[spec.name] = parts
+        return producers, aliases
 
     def next_pid(self) -> int:
         """Allocate a producer id (the controller's producer-id blocks, simplified)."""

@@ -14,6 +14,12 @@ processing it, unless it dead-lettered it. Its cause is `poison_skip` when
 the group gave up on it as poison, `offset_reset` when a position or
 committed offset jumped over it (`auto.offset.reset`, an operator's
 reset), else `committed_before_processing`.
+
+A causal step order violation (`out_of_order`) is an event whose later step
+a group finished processing before the step just before it (or without ever
+processing that one), among the steps whose topics the group reads; a
+step's record is matched to its event by key and event time (its send time
+minus the step's delay).
 """
 
 from collections import Counter, defaultdict
@@ -66,7 +72,7 @@ def _per_stream(rows, streams):
 def consumer_summary(world, streams, audits) -> dict:
     """The consumer keys of CONTRACT §4 (dead letters and step order come later)."""
     book = world.processing
-    processed = duplicates = 0
+    processed = duplicates = disorder = 0
     e2e = []
     skipped: Counter = Counter()
     for group in world.spec.consumers:
@@ -77,6 +83,7 @@ def consumer_summary(world, streams, audits) -> dict:
             finished = first < NOT_DONE
             e2e.append(first[finished] - streams[key].send_us[finished])
         skipped.update(_skipped(world, group, done, audits))
+        disorder += out_of_order(world, group, done, streams)
     values = np.concatenate(e2e) if e2e else np.empty(0, np.int64)
     return {
         "processed": processed, "processed_duplicates": duplicates,
@@ -84,6 +91,7 @@ def consumer_summary(world, streams, audits) -> dict:
         "max_lag": world.lag.max_lag, "final_lag": world.lag.final_lag(),
         "rebalances": rebalances(world.trace), "e2e_us": values,
         "dead_lettered": len(world.trace.rows(DeadLettered)),
+        "out_of_order": disorder,
     }
 
 
@@ -147,3 +155,41 @@ def rebalances(trace) -> int:
         first_stable.setdefault(r.group, r.generation)
     return sum(1 for r in trace.rows(GroupGeneration)
                if r.group in first_stable and r.generation > first_stable[r.group])
+
+
+def out_of_order(world, group: str, done: dict, streams) -> int:
+    """Events whose consecutive steps this group finished in the wrong order."""
+    reads = set(world.spec.consumers[group].topics)
+    count = 0
+    for spec in world.spec.producers.values():
+        delay, previous = 0, None
+        for step in spec.steps or ():
+            delay += step.after_us
+            current = None
+            if step.topic in reads:
+                current = _step_records(f"{spec.name}.{step.event}", step.topic, delay,
+                                        done, streams)
+            if previous is not None and current is not None:
+                count += _violations(previous, current)
+            previous = current
+    return count
+
+
+def _step_records(producer: str, topic: str, delay: int, done: dict, streams):
+    """(event ids, first completion times) of one step's records over its topic."""
+    ids, first = [], []
+    for (name, t, partition), stream in streams.items():
+        if name != producer or t != topic:
+            continue
+        ids.append((stream.key.astype(np.int64) << 40) + (stream.send_us - delay))
+        got = done.get((name, t, partition))
+        first.append(got[1] if got is not None else np.full(stream.n, NOT_DONE, np.int64))
+    if not ids:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(ids), np.concatenate(first)
+
+
+def _violations(earlier, later) -> int:
+    _, i, j = np.intersect1d(earlier[0], later[0], return_indices=True)
+    before, after = earlier[1][i], later[1][j]
+    return int(((after < NOT_DONE) & ((before == NOT_DONE) | (after < before))).sum())

@@ -102,7 +102,6 @@ def summarize(world, streams, audits, end_us: int) -> dict:
     consumed = consumer_summary(world, mine, audits)
     e2e = nearest_rank(consumed.pop("e2e_us"), 99)
     summary.update(consumed)
-    summary["out_of_order"] = 0
     summary["ack_p99_ms"] = ack_p99_ms(mine)
     summary["e2e_p99_ms"] = None if e2e is None else round(e2e / MS, 3)
     summary["unavailable_s"] = unavailable_s(world, end_us, internal)

@@ -45,6 +45,9 @@ class Arrivals:
         self.discard_after(now)
         self._restart(rate, now)
 
+    def forget_pending(self, now: int) -> None:
+        """The process died at now: nothing drawn before it is pending (see steps.py)."""
+
     def discard_after(self, now: int) -> None:
         keep = int(np.searchsorted(self.times, now, side="right"))
         self.times, self.keys = self.times[:keep], self.keys[:keep]

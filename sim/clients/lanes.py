@@ -121,7 +121,17 @@ class Lanes:
         return self.lanes[lane].take(now)
 
     def set_rate(self, rate: float, now: int) -> None:
-        """Change the rate from now on (records drawn beyond now are discarded)."""
+        """Change the rate from now on (records drawn beyond now are discarded).
+
+        A causal step's records lag their events by the step's delay (steps.py): the
+        change applies to events after now, so its records up to now + delay stay.
+        """
+        for lane in self.lanes:
+            lane.discard_after(now + getattr(self.source, "offset_us", 0))
+        self.source.set_rate(rate, now)
+
+    def drop_after(self, now: int) -> None:
+        """The application is gone: records after now will never be handed over."""
         for lane in self.lanes:
             lane.discard_after(now)
-        self.source.set_rate(rate, now)
+        self.source.forget_pending(now)

@@ -28,6 +28,7 @@ from sim.clients.lanes import Lanes
 from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
 from sim.clients.settings import ProducerSettings
+from sim.clients.steps import StepArrivals
 from sim.cluster.host import PAUSED, STOPPED, Host
 from sim.core.records import RecordsHanded
 
@@ -35,18 +36,24 @@ from sim.core.records import RecordsHanded
 class Producer(Host):
     """One producer application with its KafkaProducer."""
 
-    def __init__(self, spec, index: int, cluster) -> None:
-        super().__init__(spec.name, cluster.engine, cluster.trace)
+    def __init__(self, spec, index: int, cluster, step=None) -> None:
+        """A producer client; with `step` (events, Step, delay) one step of a steps workload."""
+        name = spec.name if step is None else f"{spec.name}.{step[1].event}"
+        super().__init__(name, cluster.engine, cluster.trace)
         self.index = index
         self.cluster = cluster
         self.settings = ProducerSettings.from_config(spec.config)
-        self.topic = spec.topic
+        self.topic = spec.topic if step is None else step[1].topic
         self.pidxs = cluster.topology.by_topic[self.topic]
         self.rng = cluster.streams.get(f"producer.{spec.name}")
         names = key_names(spec.keys)
         key_parts, key_sizes = key_table(names, len(self.pidxs))
-        self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
-                                 spec.value_size, self.rng)
+        if step is None:
+            self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
+                                     spec.value_size, self.rng)
+        else:
+            self.arrivals = StepArrivals(step[0], step[2], key_parts, key_sizes,
+                                         spec.value_size)
         self.book = RecordBook(len(self.pidxs))
         self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
         self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
@@ -92,6 +99,7 @@ class Producer(Host):
         if self.down:
             return
         self._hold_workload(self.engine.now)
+        self.lanes.drop_after(self.engine.now)
         self.kill(state)
         self.acc.abandon()
         self.sender.abandon()

@@ -198,3 +198,18 @@ def test_the_lag_table_holds_every_evaluation_behind_max_and_final_lag():
     paused = lag[(lag.t_us > 20_000_000) & (lag.t_us < 50_000_000)]
     worst = paused.groupby("partition").lag.max()
     assert worst.max() > 20 * worst.min(), "only the paused member's partition falls behind"
+
+
+def test_causal_steps_keep_their_order_in_one_partition_and_lose_it_across_topics():
+    kept = run_scenario("payments-order-kept-within-a-partition")
+    lost = run_scenario("payments-order-lost-across-topics")
+    assert kept.summary["out_of_order"] == 0 and lost.summary["out_of_order"] > 0
+    records = kept.records
+    created = records[records.producer == "checkout.payment_created"]
+    paid = records[records.producer == "checkout.payment_paid"]
+    # every paid record follows its created record in the same partition
+    pairs = created.assign(event=created.send_us).merge(
+        paid.assign(event=paid.send_us - 50_000), on=["key", "event"], suffixes=("_c", "_p"))
+    assert len(pairs) > 0.99 * len(paid)
+    assert (pairs.partition_c == pairs.partition_p).all()
+    assert (pairs.offset_c < pairs.offset_p).all()
