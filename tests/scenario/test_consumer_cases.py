@@ -213,3 +213,13 @@ def test_causal_steps_keep_their_order_in_one_partition_and_lose_it_across_topic
     assert len(pairs) > 0.99 * len(paid)
     assert (pairs.partition_c == pairs.partition_p).all()
     assert (pairs.offset_c < pairs.offset_p).all()
+
+
+def test_two_groups_keep_their_own_offsets_and_lag():
+    result = run_scenario("two-groups-read-one-topic-independently")
+    lag = result.lag
+    worst = lag[lag.t_us > 10_000_000].groupby("group").lag.max()   # both groups formed by 6 s
+    assert worst["business-intelligence"] > 20 * 100      # 20 s stopped, 100 records/s each
+    assert worst["payments"] * 10 < worst["business-intelligence"]
+    processed = result.processing.groupby("group").size()
+    assert processed["payments"] == processed["business-intelligence"] == result.summary["acked"]
