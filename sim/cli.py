@@ -3,6 +3,7 @@
     kafkasim run SCENARIO.yaml [--seed N] [--set PATH=VALUE ...] [--json] [--out DIR] [--no-report]
                                [--max-wall SECONDS] [--stats]
     kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
+    kafkasim check PATH ... [--workers N]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
 failed; 2 the scenario or the command line is invalid; 3 a running limit
@@ -69,6 +70,20 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def cmd_check(args) -> int:
+    """Run every scenario with an expect: block under the paths.  e.g. kafkasim check scenarios/"""
+    from sim.check import check, scenario_files
+    files = scenario_files(args.paths)
+    if not files:
+        sys.stderr.write(f"kafkasim check: no scenario with an expect: block under "
+                         f"{' '.join(args.paths)}.\n")
+        return EXIT_INVALID
+    results = check(files, workers=args.workers)
+    from sim.report.text import render_checks
+    print(render_checks(results))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_EXPECT
+
+
 def _repro(args, seed: int) -> str:
     parts = ["kafkasim", "run", args.scenario, "--seed", str(seed)]
     for item in args.set or ():
@@ -102,7 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--explain", action="store_true",
                      help="print the effective configuration, each value with its source")
     val.set_defaults(func=cmd_validate)
+    chk = sub.add_parser("check", help=cmd_check.__doc__, description=cmd_check.__doc__)
+    chk.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    chk.add_argument("--workers", type=_positive, default=1, metavar="N",
+                     help="run N scenarios at a time in separate processes (same results)")
+    chk.set_defaults(func=cmd_check)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -116,7 +146,7 @@ def main(argv=None) -> int:
         sys.stderr.write(f"{err}\n")
         return EXIT_INVALID
     except NotModeled as err:
-        sys.stderr.write(f"{args.scenario}: {err}.\n")
+        sys.stderr.write(f"{getattr(args, 'scenario', 'kafkasim')}: {err}.\n")
         return EXIT_INVALID
     except BrokenPipeError:
         sys.stderr.close()

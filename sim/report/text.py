@@ -55,3 +55,25 @@ def render_summary(result, repro: str) -> str:
     if not result.ok:
         console.print(f"reproduce: {repro}")
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())
+
+
+def render_checks(results) -> str:
+    """`kafkasim check`: one row per scenario, its expectations wanted against measured."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=120, force_terminal=False, color_system=None)
+    table = Table(title="kafkasim check", title_justify="left")
+    for col in ("scenario", "seed", "result", "expectations (wanted -> measured)"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        status = "ok" if r.ok else ("PARTIAL" if r.partial else "FAILED")
+        expectations = "; ".join(
+            f"{e['key']} {e['wanted']} -> {_fmt(e['got'])}" + ("" if e["ok"] else " FAILED")
+            for e in r.expect)
+        table.add_row(r.name, str(r.seed), status, expectations)
+    console.print(table)
+    failed = [r for r in results if not r.ok]
+    console.print(f"{len(results) - len(failed)} of {len(results)} scenarios hold their "
+                  "expectations")
+    for r in failed:
+        console.print(f"reproduce: kafkasim run {r.path} --seed {r.seed}")
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())

@@ -1,0 +1,64 @@
+"""Regression checks: run every scenario that states expectations (`kafkasim check`).
+
+`scenario_files(paths)` finds the scenario files under files and folders
+(`*.yaml`, `*.yml`, folders searched recursively, sorted), keeping those
+with a top-level `expect:` block. `check(files, workers)` runs each at its
+own seed, in a process pool when `workers` > 1; each run is independent and
+deterministic, so the results are the same whatever the number of workers,
+and they come back in file order. A file that is not a valid scenario stops
+the check with its ScenarioError before anything runs.
+"""
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.scenario import load
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of one scenario's expectations."""
+    path: str
+    name: str
+    seed: int
+    expect: tuple             # ({key, wanted, got, ok}, ...)
+    partial: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.partial and all(e["ok"] for e in self.expect)
+
+
+def scenario_files(paths) -> list[Path]:
+    """The scenario files with expectations under these files and folders."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES)
+        else:
+            candidates = [path]
+        for candidate in candidates:
+            if candidate not in found and load(candidate).expect:
+                found.append(candidate)
+    return found
+
+
+def _run_one(path: str) -> Checked:
+    import sim
+    scenario = load(path)
+    result = sim.run(scenario)
+    return Checked(path, scenario.name, scenario.seed, tuple(result.summary["expect"]),
+                   bool(result.summary["partial"]))
+
+
+def check(files, workers: int = 1) -> list[Checked]:
+    """Run the scenarios (in a pool of `workers` processes when > 1), in file order."""
+    paths = [str(f) for f in files]
+    if workers <= 1 or len(paths) <= 1:
+        return [_run_one(p) for p in paths]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_run_one, paths))
