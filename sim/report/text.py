@@ -53,7 +53,7 @@ def render_summary(result, repro: str) -> str:
         console.print(exp)
     console.print(f"digest {s['digest']}")
     if not result.ok:
-        console.print(f"reproduce: {repro}")
+        console.print(f"reproduce: {repro}", soft_wrap=True)
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())
 
 
@@ -75,5 +75,5 @@ def render_checks(results) -> str:
     console.print(f"{len(results) - len(failed)} of {len(results)} scenarios hold their "
                   "expectations")
     for r in failed:
-        console.print(f"reproduce: kafkasim run {r.path} --seed {r.seed}")
+        console.print(f"reproduce: kafkasim run {r.path} --seed {r.seed}", soft_wrap=True)
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())
