@@ -33,9 +33,6 @@ MAX_EVENTS = 500_000_000       # a run's event budget (exit 3 past it)
 SLICE_US = 1_000_000           # limits are checked between slices of simulated time
 YOUNG_ONLY = 1_000_000         # a threshold that keeps full collections out of a run
 
-UNMODELED_TOPIC_KEYS = ("retention.ms", "retention.bytes", "segment.ms", "segment.bytes",
-                        "cleanup.policy", "delete.retention.ms")
-
 
 class NotModeled(Exception):
     """The scenario uses a feature this version does not simulate yet."""
@@ -43,14 +40,9 @@ class NotModeled(Exception):
 
 def _check_modeled(spec) -> None:
     for producer in spec.producers.values():
-        if producer.tombstones:
-            raise NotModeled(f"producers.{producer.name}.tombstones needs compaction, "
-                             "which is not modeled yet")
-    for topic in spec.topics.values():
-        for key in UNMODELED_TOPIC_KEYS:
-            if not topic.config.source(key).startswith("default"):
-                raise NotModeled(f"topics.{topic.name}.config.{key}: retention and compaction "
-                                 "are not modeled yet (the consumer issue adds them)")
+        if producer.steps and producer.tombstones:
+            raise NotModeled(f"producers.{producer.name}: tombstones in causal steps are "
+                             "not modeled yet")
 
 
 def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,

@@ -6,6 +6,8 @@ hold full metadata and (when idempotent) a producer id. The world also maps
 the timeline's verbs onto the hosts and runs the drain.
 """
 
+import numpy as np
+
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
 from sim.clients.admin import Admin
@@ -49,6 +51,8 @@ class World:
                         for b in range(spec.cluster.brokers)]
         self.controller = Controller(self)
         self.producers, self.aliases = self._producers(spec.producers)
+        self._key_ids: dict[int, np.ndarray] = {}
+        self._key_registry: dict[str, int] = {}
         self.group_records = RecordStore()
         self.poison = PoisonWindows()
         self._dead_letters = 0
@@ -91,6 +95,16 @@ class World:
         """Number a dead-letter record (its content is the poison record it carries)."""
         self._dead_letters += 1
         return self._dead_letters
+
+    def key_ids(self, producer: int) -> np.ndarray:
+        """Run-wide ids of a producer's key indexes: the same key string, the same id."""
+        ids = self._key_ids.get(producer)
+        if ids is None:
+            registry = self._key_registry
+            names = self.producers[producer].key_names
+            ids = self._key_ids[producer] = np.array(
+                [registry.setdefault(name, len(registry)) for name in names], np.int64)
+        return ids
 
     def boot(self) -> None:
         """Bring up the steady state of t = 0."""

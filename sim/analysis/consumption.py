@@ -13,7 +13,12 @@ record's offset in the final committed log but the group never finished
 processing it, unless it dead-lettered it. Its cause is `poison_skip` when
 the group gave up on it as poison, `offset_reset` when a position or
 committed offset jumped over it (`auto.offset.reset`, an operator's
-reset), else `committed_before_processing`.
+reset), else `committed_before_processing`. A record retention deleted
+(absent from the final log) is skipped when the final committed offset
+passed the offset it had and the group never processed it: with cause
+`offset_reset` if a reset jumped over it before it was deleted, else
+`retention`. Records compaction removed are never skipped (a compacted
+topic promises only the latest value per key).
 
 A causal step order violation (`out_of_order`) is an event whose later step
 a group finished processing before the step just before it (or without ever
@@ -26,6 +31,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from sim.analysis.fates import EXPIRED_BY
 from sim.core.records import (
     DeadLettered,
     GroupGeneration,
@@ -82,7 +88,9 @@ def consumer_summary(world, streams, audits) -> dict:
             duplicates += int(np.maximum(counts - 1, 0).sum())
             finished = first < NOT_DONE
             e2e.append(first[finished] - streams[key].send_us[finished])
-        skipped.update(_skipped(world, group, done, audits))
+        jumps = _jumps(world.trace, group)
+        skipped.update(_skipped(world, group, done, audits, jumps))
+        skipped.update(_skipped_by_retention(world, group, done, streams, audits, jumps))
         disorder += out_of_order(world, group, done, streams)
     values = np.concatenate(e2e) if e2e else np.empty(0, np.int64)
     return {
@@ -104,13 +112,18 @@ def final_committed(world, group: str, audits) -> dict:
     return state.committed if state is not None else {}
 
 
-def _skipped(world, group: str, done: dict, audits) -> Counter:
+def _jumps(trace, group: str) -> dict:
+    """(topic, partition) -> [(from, to, when)] of the group's forward position jumps."""
+    jumps: dict = defaultdict(list)
+    for r in (*trace.rows(PositionReset), *trace.rows(OffsetsReset)):
+        if r.group == group and r.offset > r.previous:
+            jumps[(r.topic, r.partition)].append((max(r.previous, 0), r.offset, r.t_us))
+    return jumps
+
+
+def _skipped(world, group: str, done: dict, audits, jumps) -> Counter:
     committed = final_committed(world, group, audits)
     topo = world.topology
-    jumps: dict = defaultdict(list)
-    for r in (*world.trace.rows(PositionReset), *world.trace.rows(OffsetsReset)):
-        if r.group == group and r.offset > r.previous:
-            jumps[(r.topic, r.partition)].append((max(r.previous, 0), r.offset))
     handled: dict = defaultdict(lambda: (set(), set()))     # (poison skipped, dead-lettered)
     for r in world.trace.rows(PoisonSkipped):
         if r.group == group:
@@ -139,12 +152,39 @@ def _skipped(world, group: str, done: dict, audits) -> Counter:
             if missed.size:
                 by_poison = np.isin(missed, poisoned)
                 jumped = np.zeros(missed.size, bool)
-                for lo, hi in ranges:
+                for lo, hi, _t in ranges:
                     jumped |= (missed >= lo) & (missed < hi)
                 jumped &= ~by_poison
                 out["poison_skip"] += int(by_poison.sum())
                 out["offset_reset"] += int(jumped.sum())
                 out["committed_before_processing"] += int((~by_poison & ~jumped).sum())
+    return +out
+
+
+def _skipped_by_retention(world, group: str, done: dict, streams, audits, jumps) -> Counter:
+    """Records retention deleted below the group's final committed offset, never processed:
+    jumped over by a reset before their deletion, or deleted first."""
+    committed = final_committed(world, group, audits)
+    by_partition: dict = defaultdict(list)
+    for key, s in streams.items():
+        by_partition[(s.topic, s.partition)].append((key, s))
+    out: Counter = Counter()
+    for pidx, offset in sorted(committed.items()):
+        info = world.topology.partitions[pidx]
+        for key, s in by_partition.get((info.topic, info.partition), ()):
+            deleted = (s.expired == EXPIRED_BY["retention"]) & (s.copies == 0) \
+                & (s.expired_offset < offset)
+            if not deleted.any():
+                continue
+            counts = done.get(key)
+            if counts is not None:
+                deleted &= counts[0] == 0
+            jumped = np.zeros(s.n, bool)
+            for lo, hi, when in jumps.get((info.topic, info.partition), ()):
+                jumped |= (s.expired_offset >= lo) & (s.expired_offset < hi) \
+                    & (when < s.expired_us)
+            out["offset_reset"] += int((deleted & jumped).sum())
+            out["retention"] += int((deleted & ~jumped).sum())
     return +out
 
 

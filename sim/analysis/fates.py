@@ -4,17 +4,20 @@ A record's fate is acked, failed or indeterminate (no callback by the end),
 from the producer's per-batch callbacks. Its presence is the number of copies
 in the final committed log and the offset of the first. Its last removal is
 the latest event that dropped a replica's copy of it (truncation or power
-loss), with that event's cause. Built from ranges with numpy: one slice per
-batch, never a Python step per record.
+loss), with that event's cause. A record some replica removed by retention
+or compaction (RecordsExpired) is marked with that cause and the offset it
+had; absent at the end, it is expired, not lost. Built from ranges with
+numpy: one slice per batch, never a Python step per record.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.records import BatchAcked, BatchFailed, CopiesRemoved
+from sim.core.records import BatchAcked, BatchFailed, CopiesRemoved, RecordsExpired
 
 INDETERMINATE, ACKED, FAILED = 0, 1, 2
+EXPIRED_BY = {"retention": 1, "compaction": 2}     # Stream.expired codes (0: never removed)
 
 
 @dataclass(slots=True)
@@ -31,6 +34,9 @@ class Stream:
     copies: np.ndarray
     first_offset: np.ndarray
     removed_by: np.ndarray          # index into `removals`, -1: never removed
+    expired: np.ndarray             # EXPIRED_BY code of a retention or compaction removal, or 0
+    expired_offset: np.ndarray      # the offset the record had when so removed, -1: never
+    expired_us: np.ndarray          # when the first replica so removed it
     offline: bool = False
 
     @property
@@ -48,10 +54,27 @@ def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
             streams[(producer.name, producer.topic, pos)] = Stream(
                 producer.name, producer.topic, pos, send, producer.book.keys(pos),
                 np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
-                np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32))
+                np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32),
+                np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64))
     _fill_fates(streams, world.trace)
     _fill_presence(streams, world, audits)
+    _fill_expired(streams, world.trace)
     return streams
+
+
+def _fill_expired(streams, trace) -> None:
+    """Mark removals by retention, then compaction; the first replica's removal wins."""
+    rows = trace.rows(RecordsExpired)
+    for cause, code in EXPIRED_BY.items():
+        mine = [r for r in reversed(rows) if r.cause == cause]
+        grouped = _grouped(mine, _stream_key, ("first_seq", "count", "base_offset", "t_us"))
+        for key, (first, count, base, t_us) in grouped.items():
+            s = streams.get(key)
+            if s is not None:
+                seqs = _ranges(first, count)
+                s.expired[seqs] = code
+                s.expired_offset[seqs] = _ranges(base, count)
+                s.expired_us[seqs] = np.repeat(t_us, count)
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@
 - `hw_truncation`: truncation to the replica's own high watermark (pre-KIP-101);
 - `not_committed_at_end`: never removed, still above the final high watermark;
 - `never_appended`: acknowledged but never written to any log (acks=0).
+
+Records removed by retention or compaction are expired, not lost.
 """
 
 from collections import Counter, defaultdict
@@ -59,7 +61,7 @@ def lost_by_cause(streams, trace, audits, names) -> Counter:
     for key, s in streams.items():
         if s.offline:
             continue
-        lost = (s.fate == ACKED) & (s.copies == 0)
+        lost = (s.fate == ACKED) & (s.copies == 0) & (s.expired == 0)
         if not lost.any():
             continue
         removed = s.removed_by[lost]

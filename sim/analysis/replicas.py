@@ -2,10 +2,12 @@
 
 A record's identity is (producer index, sequence). `replica_divergence`
 counts offsets in [highest log start, lowest LEO) of a partition's live
-replicas at which their logs disagree. `inconsistent_offsets` counts offsets
-observed holding different records: a producer's acknowledgement (the base
-offset the leader returned) is one observation, the final committed log
-another (consumer fetches join in when consumer groups are modeled).
+replicas at which two replicas hold different records (a gap compaction
+left on one replica is no disagreement: replicas compact independently).
+`inconsistent_offsets` counts offsets observed holding different records: a
+producer's acknowledgement (the base offset the leader returned) is one
+observation, the final committed log another (consumer fetches join in
+when consumer groups are modeled).
 """
 
 import numpy as np
@@ -49,7 +51,10 @@ def replica_divergence(audits) -> int:
             continue
         offsets = np.arange(lo, hi, dtype=np.int64)
         ids = np.stack([identities_at(log, offsets) for log in logs])
-        total += int((ids != ids[0]).any(axis=0).sum())
+        held = ids >= 0
+        high = np.where(held, ids, -1).max(axis=0)
+        low = np.where(held, ids, np.iinfo(np.int64).max).min(axis=0)
+        total += int((held.any(axis=0) & (high != low)).sum())
     return total
 
 

@@ -32,6 +32,8 @@ def record_counts(streams) -> dict:
     for s in streams.values():
         acked = s.fate == ACKED
         present = s.copies > 0
+        expired = (s.expired > 0) & ~present
+        c["expired"] += int(expired.sum())
         c["produced"] += s.n
         c["acked"] += int(acked.sum())
         c["failed"] += int((s.fate == FAILED).sum())
@@ -40,7 +42,7 @@ def record_counts(streams) -> dict:
         if s.offline:
             c["offline_at_end"] += int(acked.sum())
         else:
-            c["lost"] += int((acked & ~present).sum())
+            c["lost"] += int((acked & ~present & ~expired).sum())
         c["log_duplicates"] += int(np.maximum(s.copies - 1, 0).sum())
         offsets = s.first_offset[present]
         c["reordered"] += int((np.diff(offsets) < 0).sum()) if offsets.size > 1 else 0
@@ -93,7 +95,7 @@ def summarize(world, streams, audits, end_us: int) -> dict:
     summary["lost_by_cause"] = dict(sorted(
         lost_by_cause(mine, world.trace, audits_mine, world.producer_names).items()))
     summary["offline_at_end"] = counts.get("offline_at_end", 0)
-    summary["expired"] = 0
+    summary["expired"] = counts.get("expired", 0)
     summary["log_duplicates"] = counts.get("log_duplicates", 0)
     summary["reordered"] = counts.get("reordered", 0)
     summary["replica_divergence"] = replica_divergence(audits_mine)

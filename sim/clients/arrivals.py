@@ -3,7 +3,9 @@
 Arrivals are `even` (record i of a rate segment at start + floor(i / rate),
 so fractions carry) or `poisson` (exponential gaps). Each record gets a key
 index (uniform over the workload's keys; -1 without keys) and a size: value +
-key + 10 bytes of record overhead (CONTRACT §2.1). Draws come from the
+key + 10 bytes of record overhead (CONTRACT §2.1). With `tombstones: F` each
+record is null-valued with probability F (no value bytes); the flag travels
+to the record book inside the key index (book.TOMBSTONE). Draws come from the
 producer's own stream, in blocks, so the accumulator can look ahead to when a
 batch will fill without an event per record. A rate change or a producer
 crash discards what was drawn beyond that instant.
@@ -11,6 +13,7 @@ crash discards what was drawn beyond that instant.
 
 import numpy as np
 
+from sim.clients.book import TOMBSTONE
 from sim.core.units import S
 
 RECORD_OVERHEAD = 10
@@ -21,8 +24,9 @@ class Arrivals:
     """A producer's future records: times, key indexes and sizes, oldest first."""
 
     def __init__(self, rate: float, even: bool, key_parts: np.ndarray, key_sizes: np.ndarray,
-                 value_size: int, rng, start_us: int = 0) -> None:
+                 value_size: int, rng, start_us: int = 0, tombstones: float = 0.0) -> None:
         self.even = even
+        self.tombstones = tombstones
         self.key_parts = key_parts
         self.key_sizes = key_sizes
         self.value_size = value_size
@@ -73,6 +77,10 @@ class Arrivals:
             keys = np.full(n, -1, dtype=np.int64)
             sizes = np.full(n, self.value_size + RECORD_OVERHEAD, dtype=np.int64)
             parts = keys
+        if self.tombstones > 0:
+            null = self.rng.random(n) < self.tombstones
+            sizes = sizes - self.value_size * null
+            keys = keys + TOMBSTONE * null
         self.parts = np.concatenate((self.parts, parts))
         self.times = np.concatenate((self.times, times))
         self.keys = np.concatenate((self.keys, keys))

@@ -7,7 +7,9 @@ fails the consumer. A fetch goes to each leader with partitions that have a
 position, nothing buffered and no fetch in flight to that leader; it is
 answered with whole batches below the high watermark and the consumer
 buffers them. poll() takes at most `max.poll.records` records from the
-buffer, advancing the positions. OFFSET_OUT_OF_RANGE resets the position
+buffer, advancing the positions; it hands them over as segments of
+consecutive offsets, so the gaps compaction leaves split a partition's
+records into several segments (and count for nothing). OFFSET_OUT_OF_RANGE resets the position
 by the policy; leadership errors refresh the metadata.
 
 Left out: fetch sessions (KIP-227), pre-fetch limits beyond one fetch per
@@ -32,7 +34,10 @@ RESET_TO = {"earliest": EARLIEST, "latest": LATEST}
 
 
 class Segment:
-    """Records [start, end) of one partition handed to the application, with their batches."""
+    """Records [start, end) of one partition handed to the application, with their batches.
+
+    Every offset in [start, end) holds a record (no compaction gap inside).
+    """
 
     __slots__ = ("pidx", "start", "end", "batches")
 
@@ -199,11 +204,11 @@ class Fetcher:
             batches = self.buffered.get(pidx)
             if not batches or left == 0:
                 continue
-            start = self.positions[pidx]
-            end = min(batches[-1].base_offset + batches[-1].count, start + left)
-            used = [b for b in batches if b.base_offset < end]
-            out.append(Segment(pidx, start, end, tuple(used)))
-            left -= end - start
+            end = self.positions[pidx]
+            for start, stop, used in runs(batches, end, left):
+                out.append(Segment(pidx, start, stop, used))
+                left -= stop - start
+                end = stop
             self.positions[pidx] = end
             rest = [b for b in batches if b.base_offset + b.count > end]
             if rest:
@@ -238,3 +243,26 @@ class Fetcher:
             if epoch >= self.leaders.get(pidx, (NO_LEADER, -1))[1]:
                 self.leaders[pidx] = (leader, epoch)
         self.c.wake_poll()
+
+
+def runs(batches, position: int, limit: int) -> list[tuple[int, int, tuple]]:
+    """(start, end, batches) of each run of consecutive offsets from position on, limit
+    records in all; a compaction gap between two batches ends a run."""
+    out, start, end, used = [], position, position, []
+    for b in batches:
+        lo = max(position, b.base_offset)
+        hi = min(b.base_offset + b.count, lo + limit)
+        if limit == 0:
+            break
+        if hi <= lo:
+            continue
+        if lo != end and used:
+            out.append((start, end, tuple(used)))
+            used = []
+        if not used:
+            start = lo
+        used.append(b)
+        end, limit = hi, limit - (hi - lo)
+    if used:
+        out.append((start, end, tuple(used)))
+    return out

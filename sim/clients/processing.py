@@ -103,10 +103,10 @@ class Processor:
         self._next()
 
     def _worker_ids(self, start: int, end: int) -> np.ndarray:
-        """(segment, worker) of each record [start, end) of the poll, as one int."""
+        """(partition, worker) of each record [start, end) of the poll, as one int."""
         ids, index = [], 0
         names = self.c.cluster.producers
-        for k, seg in enumerate(self.segments):
+        for seg in self.segments:
             n = seg.end - seg.start
             lo, hi = max(start, index), min(end, index + n)
             for b in seg.batches if lo < hi else ():
@@ -121,7 +121,7 @@ class Processor:
                     keys = np.where(keys >= 0, keys, np.arange(a, z))
                 else:
                     keys = np.arange(a, z)
-                ids.append(k * self.workers + keys % self.workers)
+                ids.append(seg.pidx * self.workers + keys % self.workers)
             index += n
         return np.concatenate(ids)
 

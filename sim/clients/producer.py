@@ -46,15 +46,15 @@ class Producer(Host):
         self.topic = spec.topic if step is None else step[1].topic
         self.pidxs = cluster.topology.by_topic[self.topic]
         self.rng = cluster.streams.get(f"producer.{spec.name}")
-        names = key_names(spec.keys)
+        names = self.key_names = key_names(spec.keys)
         key_parts, key_sizes = key_table(names, len(self.pidxs))
         if step is None:
             self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
-                                     spec.value_size, self.rng)
+                                     spec.value_size, self.rng, tombstones=spec.tombstones)
         else:
             self.arrivals = StepArrivals(step[0], step[2], key_parts, key_sizes,
                                          spec.value_size)
-        self.book = RecordBook(len(self.pidxs))
+        self.book = RecordBook(len(self.pidxs), tombstones=spec.tombstones > 0)
         self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
         self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
                                self.book, cluster.streams.get(f"partitioner.{spec.name}"),

@@ -16,6 +16,7 @@ controller refuses while the previous incarnation's session is still valid.
 The next incarnation is unfenced once it has caught up with the metadata.
 """
 
+from sim.cluster.cleaner import LogCleaner
 from sim.cluster.consumer_reads import ConsumerReads
 from sim.cluster.coordinator import GROUP_REQUESTS, GroupCoordinator
 from sim.cluster.fetcher import ReplicaFetcher
@@ -60,6 +61,7 @@ class Broker(Host):
         self.replicas = {info.pidx: Replica(info, broker_id)
                          for info in cluster.topology.partitions if broker_id in info.replicas}
         self.storage = LogStorage(self, disk)
+        self.cleaner = LogCleaner(self)
         self.clean_marker = -1
         self.broker_epoch = -1
         self.image = Image()
@@ -124,6 +126,7 @@ class Broker(Host):
         self.timer(s.heartbeat_interval_us, self._heartbeat)
         self.timer(s.replica_lag_time_max_us // 2, self._isr_check)
         self.storage.start_loops()
+        self.cleaner.start_loops()
 
     def restart(self) -> None:
         """Start a new process on the same disk."""

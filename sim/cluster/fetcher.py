@@ -8,8 +8,11 @@ min(leader HW, own LEO), and truncates when the leader reports a diverging
 epoch (AbstractFetcherThread.getOffsetTruncationState): to the smaller of the
 two end offsets of that epoch when it knows the epoch, else to the end of its
 own largest earlier epoch, and asks again (the KIP-279 loop). An offset out of
-range truncates to the leader's LEO. Errors and lost requests back off for
-`replica.fetch.backoff.ms`.
+range truncates to the leader's LEO, or, below the leader's log start, starts
+the log afresh there. The follower raises its log start to the leader's
+(maybeIncrementLogStartOffset); its retention check then deletes the
+segments below it. A compacted log may skip offsets between batches.
+Errors and lost requests back off for `replica.fetch.backoff.ms`.
 """
 
 from sim.cluster.log import UNDEFINED
@@ -106,13 +109,16 @@ class ReplicaFetcher:
         appended = False
         for batch in data.batches:
             if batch.base_offset < log.leo:
+                if batch.end_offset > log.leo:
+                    break                   # straddles our end: not the same history
                 continue
-            if batch.base_offset != log.leo:
-                break
             log.append(batch)
             replica.producers.record(batch)
             appended = True
         log.hw = max(min(data.hw, log.leo), log.log_start)
+        if data.log_start > log.log_start:
+            log.log_start = max(min(data.log_start, log.hw), log.log_start)
+            log.stable = max(log.stable, log.log_start)
         if not appended:
             return 0
         return self.broker.storage.write(replica, self.broker.engine.now)
@@ -134,4 +140,4 @@ class ReplicaFetcher:
             self.broker.storage.truncate(replica, data.leader_leo, "out_of_range")
         elif log.leo < data.log_start:
             self.broker.storage.truncate(replica, 0, "out_of_range")
-            log.log_start = log.leo = log.hw = log.stable = data.log_start
+            log.start_at(data.log_start)

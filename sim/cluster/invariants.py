@@ -72,7 +72,7 @@ class Invariants:
             for b in log.read_range(max(old_hw, log.log_start), min(end, log.hw)):
                 i = bisect_right(bases, b.base_offset) - 1
                 other = history[i] if i >= 0 else None
-                if other is None or _identity(other) != _identity(b):
+                if other is None or not _same_records(other, b):
                     if pidx in self.exempt:
                         self._exempt(pidx, log)
                         return
@@ -93,5 +93,13 @@ class Invariants:
         self.committed[pidx] = (kept, [b.base_offset for b in kept])
 
 
-def _identity(batch) -> tuple:
-    return batch.base_offset, batch.count, batch.producer, batch.first_seq
+def _same_records(committed, batch) -> bool:
+    """Does batch hold the committed batch's records at their offsets (all, or the ones
+    compaction left)?"""
+    if (committed.base_offset, committed.count) == (batch.base_offset, batch.count):
+        return (committed.producer, committed.first_seq) == (batch.producer, batch.first_seq)
+    return (committed.producer == batch.producer
+            and committed.base_offset <= batch.base_offset
+            and batch.base_offset + batch.count <= committed.base_offset + committed.count
+            and batch.first_seq - batch.base_offset == committed.first_seq
+            - committed.base_offset)

@@ -10,15 +10,24 @@ each epoch to its start offset (KIP-101) and answers `end_offset_for_epoch`
 as Kafka's LeaderEpochFileCache does. The recovery point `stable` is the end
 of the prefix that survives a power loss.
 
-Not modeled: segments (retention comes with the consumer issue), compression,
-transactions and control batches.
+Segments: `segments` lists the base offset of each segment, oldest first; the
+last one is the active segment, the only one appended to. An append rolls a
+new segment when the active one is not empty and the batch would take it past
+`segment.bytes`, or its timestamp is more than `segment.ms` after the
+segment's first batch (UnifiedLog.maybeRoll). Retention deletes whole
+segments from the front and advances the log start; compaction replaces a
+batch by the runs of its surviving records, so a compacted log has gaps
+between batches while offsets never change (compaction.py).
+
+Not modeled: compression, transactions and control batches, indexes.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 UNDEFINED = -1
 BATCH_HEADER = 61                # bytes of a record batch's header (v2 format)
+NO_LIMIT = 2**62
 
 
 class Batch(NamedTuple):
@@ -41,9 +50,10 @@ class Batch(NamedTuple):
 class ReplicaLog:
     """One replica's log, high watermark, epoch cache and recovery point."""
 
-    __slots__ = ("batches", "bases", "leo", "hw", "log_start", "epochs", "stable")
+    __slots__ = ("batches", "bases", "leo", "hw", "log_start", "epochs", "stable", "segments",
+                 "active_bytes", "active_first_us", "segment_bytes", "segment_us")
 
-    def __init__(self) -> None:
+    def __init__(self, segment_bytes: int = NO_LIMIT, segment_us: int = NO_LIMIT) -> None:
         self.batches: list[Batch] = []
         self.bases: list[int] = []
         self.leo = 0
@@ -51,6 +61,11 @@ class ReplicaLog:
         self.log_start = 0
         self.epochs: list[tuple[int, int]] = []     # (leader_epoch, start_offset), ascending
         self.stable = 0
+        self.segments: list[int] = [0]              # base offset of each segment, active last
+        self.active_bytes = 0
+        self.active_first_us = 0
+        self.segment_bytes = segment_bytes
+        self.segment_us = segment_us
 
     @property
     def latest_epoch(self) -> int:
@@ -61,8 +76,18 @@ class ReplicaLog:
         return self.batches[-1].leader_epoch if self.batches else UNDEFINED
 
     def append(self, batch: Batch) -> None:
-        """Append a batch at the log end (as leader or as follower)."""
-        assert batch.base_offset == self.leo, (batch.base_offset, self.leo)
+        """Append a batch at the log end (as leader or as follower), rolling first if due.
+
+        A follower copying a compacted log may see a gap before the batch.
+        """
+        assert batch.base_offset >= self.leo, (batch.base_offset, self.leo)
+        if self.active_bytes and (self.active_bytes + batch.size > self.segment_bytes or
+                                  batch.append_us - self.active_first_us > self.segment_us):
+            self.segments.append(batch.base_offset)
+            self.active_bytes = 0
+        if not self.active_bytes:
+            self.active_first_us = batch.append_us
+        self.active_bytes += batch.size
         self.batches.append(batch)
         self.bases.append(batch.base_offset)
         self.leo = batch.base_offset + batch.count
@@ -102,7 +127,64 @@ class ReplicaLog:
             self.epochs.pop()
         self.hw = min(self.hw, self.leo)
         self.stable = min(self.stable, self.leo)
+        while len(self.segments) > 1 and self.segments[-1] > self.leo:
+            self.segments.pop()
+        self._reopen_active()
         return removed
+
+    def _reopen_active(self) -> None:
+        """Recompute the active segment's size and first timestamp (after truncation)."""
+        first = bisect_left(self.bases, self.segments[-1])
+        active = self.batches[first:]
+        self.active_bytes = sum(b.size for b in active)
+        self.active_first_us = active[0].append_us if active else 0
+
+    def start_at(self, offset: int) -> None:
+        """An empty log that starts at offset (UnifiedLog.truncateFullyAndStartAt)."""
+        self.truncate_to(0)
+        self.log_start = self.leo = self.hw = self.stable = offset
+        self.segments = [offset]
+        self._reopen_active()
+
+    # -- segments ------------------------------------------------------------
+
+    def roll(self) -> None:
+        """Start a new, empty active segment at the log end (unless the active one is empty)."""
+        if self.active_bytes:
+            self.segments.append(self.leo)
+            self.active_bytes = 0
+
+    def segment_bounds(self, i: int) -> tuple[int, int, int]:
+        """(first batch index, end batch index, upper bound offset) of segment i."""
+        segments = self.segments
+        first = bisect_left(self.bases, segments[i])
+        if i + 1 < len(segments):
+            return first, bisect_left(self.bases, segments[i + 1]), segments[i + 1]
+        return first, len(self.batches), self.leo
+
+    def delete_segments(self, count: int) -> list[Batch]:
+        """Delete the oldest count segments (never the active one); return their batches.
+
+        The log start moves to the first remaining segment; the epoch cache
+        forgets what lies below it (LeaderEpochFileCache.truncateFromStart).
+        """
+        assert 0 < count < len(self.segments)
+        start = self.segments[count]
+        cut = bisect_left(self.bases, start)
+        removed = self.batches[:cut]
+        del self.batches[:cut], self.bases[:cut], self.segments[:count]
+        self.log_start = max(self.log_start, start)
+        self.stable = max(self.stable, self.log_start)
+        while len(self.epochs) > 1 and self.epochs[1][1] <= self.log_start:
+            self.epochs.pop(0)
+        if self.epochs and self.epochs[0][1] < self.log_start:
+            self.epochs[0] = (self.epochs[0][0], self.log_start)
+        return removed
+
+    def replace_batches(self, end: int, batches: list[Batch]) -> None:
+        """Replace batches [0, end) by `batches` (the same records, some removed: compaction)."""
+        self.batches[:end] = batches
+        self.bases[:end] = [b.base_offset for b in batches]
 
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
         """(largest epoch <= epoch, its exclusive end), as LeaderEpochFileCache.endOffsetFor."""
@@ -118,9 +200,13 @@ class ReplicaLog:
         return self.epochs[higher - 1][0], self.epochs[higher][1]
 
     def read(self, offset: int, max_bytes: int) -> tuple[Batch, ...]:
-        """Batches from the one containing offset, up to max_bytes (at least one batch)."""
+        """Batches from the first holding offset or later, up to max_bytes (at least one)."""
         batches = self.batches
         i = max(bisect_right(self.bases, offset) - 1, 0)
+        if batches[i].base_offset + batches[i].count <= offset:     # a compaction gap
+            i += 1
+            if i == len(batches):
+                return ()
         j, size = i + 1, batches[i].size
         while j < len(batches) and size + batches[j].size <= max_bytes:
             size += batches[j].size

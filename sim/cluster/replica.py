@@ -41,7 +41,7 @@ class Replica:
     def __init__(self, info, broker_id: int) -> None:
         self.info = info
         self.broker_id = broker_id
-        self.log = ReplicaLog()
+        self.log = ReplicaLog(info.log.segment_bytes, info.log.segment_us)
         self.producers = ProducerStates()
         self.reset_role()
         self.last_flush_us = 0

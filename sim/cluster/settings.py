@@ -28,6 +28,8 @@ class BrokerSettings:
     unclean_interval_us: int
     controlled_shutdown: bool
     elr_enabled: bool
+    retention_check_interval_us: int
+    cleaner_backoff_us: int
     strict_min_isr: bool = True          # 3.7+: the HW waits while ISR < min ISR
 
     @classmethod
@@ -44,4 +46,6 @@ class BrokerSettings:
             unclean_interval_us=ms(c["unclean.leader.election.interval.ms"]),
             controlled_shutdown=bool(c["controlled.shutdown.enable"]),
             elr_enabled=int(cluster.features["eligible.leader.replicas.version"]) >= 1,
+            retention_check_interval_us=ms(c["log.retention.check.interval.ms"]),
+            cleaner_backoff_us=ms(c["log.cleaner.backoff.ms"]),
         )

@@ -16,9 +16,36 @@ follower fetch). Their slots in `by_topic` are None.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sim.cluster.log import NO_LIMIT
 from sim.core.units import NEVER, ms
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    """A topic's segment, retention and compaction settings in simulator units.
+
+    Internal topics get the defaults: nothing is deleted or compacted there
+    (Kafka compacts `__consumer_offsets`; its commits are replayed whole here).
+    """
+    delete: bool = False                 # cleanup.policy has delete
+    compact: bool = False                # cleanup.policy has compact
+    retention_us: int = NEVER            # retention.ms (-1: NEVER)
+    retention_bytes: int = -1            # retention.bytes (-1: no limit)
+    segment_bytes: int = NO_LIMIT
+    segment_us: int = NO_LIMIT
+    delete_retention_us: int = NEVER     # delete.retention.ms: how long tombstones stay
+
+    @classmethod
+    def from_topic(cls, cfg) -> "LogConfig":
+        policy = str(cfg["cleanup.policy"]).split(",")
+        retention = int(cfg["retention.ms"])
+        return cls(delete="delete" in policy, compact="compact" in policy,
+                   retention_us=NEVER if retention < 0 else ms(retention),
+                   retention_bytes=int(cfg["retention.bytes"]),
+                   segment_bytes=int(cfg["segment.bytes"]), segment_us=ms(cfg["segment.ms"]),
+                   delete_retention_us=ms(cfg["delete.retention.ms"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +59,7 @@ class PartitionInfo:
     flush_messages: int
     flush_us: int
     internal: bool
+    log: LogConfig = field(default_factory=LogConfig)
 
     @property
     def name(self) -> str:
@@ -90,7 +118,7 @@ class Topology:
             cfg = topic.config
             self._add_topic(topic.name, topic.assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"], cfg["flush.messages"],
-                            cfg["flush.ms"])
+                            cfg["flush.ms"], LogConfig.from_topic(cfg))
         if groups:
             cfg = cluster.config
             n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
@@ -101,7 +129,8 @@ class Topology:
                             cfg["unclean.leader.election.enable"],
                             cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
 
-    def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms) -> None:
+    def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms,
+                   log=LogConfig()) -> None:
         indexes = []
         for p, replicas in enumerate(assignment):
             if replicas is None:
@@ -112,7 +141,7 @@ class Topology:
                 replicas=tuple(replicas), min_isr=min(int(min_isr), len(replicas)),
                 unclean=bool(unclean), flush_messages=int(flush_messages),
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),
-                internal=name.startswith("__"))
+                internal=name.startswith("__"), log=log)
             self.partitions.append(info)
             indexes.append(info.pidx)
         self.by_topic[name] = indexes

@@ -124,6 +124,36 @@ class CopiesRemoved(NamedTuple):
     KEEP = True
 
 
+class SegmentsDeleted(NamedTuple):
+    """A replica deleted its oldest segments (retention, or below the leader's log start)."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    segments: int
+    old_log_start: int
+    new_log_start: int
+    reason: str             # retention_ms | retention_bytes | log_start
+    KEEP = True
+
+
+class RecordsExpired(NamedTuple):
+    """A replica removed a run of one producer's records as the topic's policy says.
+
+    Records [first_seq, first_seq + count) sat at offsets [base_offset, base_offset + count).
+    """
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    producer: str
+    first_seq: int
+    count: int
+    base_offset: int
+    cause: str              # retention | compaction
+    KEEP = True
+
+
 class Truncated(NamedTuple):
     t_us: int
     broker: int

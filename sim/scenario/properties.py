@@ -75,6 +75,7 @@ BROKER = _props(
     ("log.flush.interval.messages", "long", "count", 1, None),
     ("log.flush.interval.ms", "long", "ms", 0, None),
     ("log.cleaner.delete.retention.ms", "long", "ms", 0, None),
+    ("log.cleaner.backoff.ms", "long", "ms", 1, None),
 )
 
 TOPIC = _props(

@@ -42,6 +42,7 @@ _BROKER_4_1 = {
     "log.flush.interval.messages": LONG_MAX,
     "log.flush.interval.ms": LONG_MAX,  # unset -> log.flush.scheduler.interval.ms = Long.MAX_VALUE
     "log.cleaner.delete.retention.ms": 86_400_000,
+    "log.cleaner.backoff.ms": 15_000,
 }
 
 _PRODUCER_4_1 = {

@@ -32,6 +32,7 @@ BROKER_4_1 = {
     "log.flush.interval.messages": LONG_MAX,
     "log.flush.interval.ms": LONG_MAX,
     "log.cleaner.delete.retention.ms": 86_400_000,
+    "log.cleaner.backoff.ms": 15_000,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
