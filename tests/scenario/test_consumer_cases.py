@@ -223,3 +223,31 @@ def test_two_groups_keep_their_own_offsets_and_lag():
     assert worst["payments"] * 10 < worst["business-intelligence"]
     processed = result.processing.groupby("group").size()
     assert processed["payments"] == processed["business-intelligence"] == result.summary["acked"]
+
+
+def test_a_member_that_overstays_max_poll_interval_leaves_and_its_zombie_commit_fails():
+    result = run_scenario("consumer-slow-work-plain-loop")
+    removed = result.trace.rows(MemberRemoved)
+    assert removed and all(r.reason == "max_poll_interval" for r in removed)
+    zombie = removed[0].member
+    failed = [r for r in result.trace.rows(CommitFailed) if r.member == zombie]
+    assert failed and failed[0].t_us > removed[0].t_us
+    assert failed[0].error == "COMMIT_FAILED_NOT_IN_GROUP"
+
+
+def test_the_slow_action_slows_one_member_for_its_duration():
+    import sim
+    raw = {"name": "slow-member", "seed": 4, "duration": "30s", "drain": "20s",
+           "cluster": {"brokers": 3},
+           "topics": {"t": {"partitions": 2, "replication.factor": 3}},
+           "producers": {"p": {"topic": "t", "rate": "200/s", "keys": 20}},
+           "consumers": {"g": {"topic": "t", "members": 2, "processing": "1ms",
+                               "commit": "after-processing",
+                               "config": {"auto.offset.reset": "earliest"}}},
+           "timeline": [{"at": "10s", "slow": "g-0", "processing": "20ms", "for": "10s"}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    lag = result.lag
+    during = lag[(lag.t_us > 12_000_000) & (lag.t_us < 20_000_000)]
+    worst = during.groupby("partition").lag.max()
+    assert worst.max() > 500 and worst.min() < 100     # only the slowed member's partition
+    assert result.summary["final_lag"] == 0 and result.summary["rebalances"] == 0
