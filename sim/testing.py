@@ -28,14 +28,18 @@ HOST_FAULTS = ("crash", "stop", "power_loss", "pause")
 NETWORK_FAULTS = ("isolate", "cut-from-controller")
 
 
+def _or(strategy, default):
+    return default if strategy is None else strategy
+
+
 @st.composite
 def clusters(draw, brokers=None, partitions=None, unclean=None, elr=None) -> dict:
     """`cluster:` and `topics:` for one topic with replication factor 3 (each argument a
     strategy: 3-4 brokers, 1-3 partitions, unclean election off, ELR 0 or 1 by default)."""
-    brokers = brokers or st.integers(3, 4)
-    partitions = partitions or st.integers(1, 3)
-    unclean = unclean or st.just(False)
-    elr = elr or st.integers(0, 1)
+    brokers = _or(brokers, st.integers(3, 4))
+    partitions = _or(partitions, st.integers(1, 3))
+    unclean = _or(unclean, st.just(False))
+    elr = _or(elr, st.integers(0, 1))
     return {
         "cluster": {"brokers": draw(brokers),
                     "features": {"eligible.leader.replicas.version": draw(elr)},
@@ -48,9 +52,9 @@ def clusters(draw, brokers=None, partitions=None, unclean=None, elr=None) -> dic
 def workloads(draw, acks=None, rate=None, keys=None, idempotent=None, groups=None) -> dict:
     """`producers:` (and maybe `consumers:`) writing to and reading the drawn topic (each
     argument a strategy: acks 1 or all, 100-500 records/s, 1-100 keys by default)."""
-    acks_value = draw(acks or st.sampled_from(["1", "all"]))
-    rate, keys = rate or st.integers(100, 500), keys or st.integers(1, 100)
-    idempotent, groups = idempotent or st.booleans(), groups or st.booleans()
+    acks_value = draw(_or(acks, st.sampled_from(["1", "all"])))
+    rate, keys = _or(rate, st.integers(100, 500)), _or(keys, st.integers(1, 100))
+    idempotent, groups = _or(idempotent, st.booleans()), _or(groups, st.booleans())
     out = {"producers": {"checkout": {
         "topic": TOPIC, "rate": f"{draw(rate)}/s", "keys": draw(keys),
         "config": {"acks": acks_value,
