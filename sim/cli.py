@@ -33,7 +33,7 @@ def cmd_run(args) -> int:
     """Run a scenario and report what its faults did.  e.g. kafkasim run s.yaml --seed 7"""
     import sim
     scenario = sim.load(args.scenario, overrides=args.set)
-    seed = scenario.seed if args.seed is None else args.seed
+    seed = args.seed = scenario.seed if args.seed is None else args.seed
     started = time.monotonic()
     result = sim.run(scenario, seed=seed, max_wall_s=args.max_wall)
     if args.stats:
@@ -138,6 +138,7 @@ def _positive(text: str) -> int:
 def main(argv=None) -> int:
     """Entry point of the `kafkasim` console script."""
     args = build_parser().parse_args(argv)
+    from sim.cluster.invariants import InvariantViolation
     from sim.runner import NotModeled
     from sim.scenario import ScenarioError
     try:
@@ -155,9 +156,10 @@ def main(argv=None) -> int:
         if args.debug:
             traceback.print_exc()
         seed = getattr(args, "seed", None)
-        repro = _repro(args, seed) if seed is not None else " ".join(sys.argv)
-        sys.stderr.write(f"kafkasim: internal error: {type(err).__name__}: {err}. "
-                         f"Reproduce with: {repro} --debug\n")
+        repro = _repro(args, seed) if seed is not None else " ".join(["kafkasim", *sys.argv[1:]])
+        what = "" if isinstance(err, InvariantViolation) else \
+            f"internal error: {type(err).__name__}: "
+        sys.stderr.write(f"kafkasim: {what}{err}. Reproduce with: {repro} --debug\n")
         return EXIT_INTERNAL
 
 

@@ -86,6 +86,7 @@ class Controller(Host):
             state = PartitionState(info.pidx, info.replicas[0], 0, 0, tuple(sorted(info.replicas)))
             self._append(state)
             self._trace_partition(None, state, "initial")
+            self.cluster.invariants.partition_changed(state, "initial")
         self._arm_sessions()
         self.timer(self.settings.unclean_interval_us, self._unclean_tick)
 
