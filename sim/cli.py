@@ -4,6 +4,7 @@
                                [--max-wall SECONDS] [--stats]
     kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
     kafkasim check PATH ... [--workers N]
+    kafkasim explore SCENARIO.yaml --budget N [--max-faulty K] [--out DIR]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
 failed; 2 the scenario or the command line is invalid; 3 a running limit
@@ -84,6 +85,33 @@ def cmd_check(args) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_EXPECT
 
 
+def cmd_explore(args) -> int:
+    """Search fault schedules that break expectations.  e.g. kafkasim explore s.yaml --budget 9"""
+    import yaml
+
+    import sim
+    from sim.explore import explore
+    scenario = sim.load(args.scenario)
+    if not scenario.expect:
+        sys.stderr.write(f"{args.scenario}: expected an expect: block to explore against, "
+                         "found none.\n")
+        return EXIT_INVALID
+    broken = explore(scenario, args.budget, args.max_faulty)
+    if broken is None:
+        print(f"{scenario.name}: {args.budget} fault schedules with at most {args.max_faulty} "
+              "faulty broker(s) kept every expectation")
+        return EXIT_OK
+    out = Path(args.out) if args.out else Path("reports/explore") / scenario.name
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{scenario.name}-broken.yaml"
+    broken = dict(broken, name=f"{scenario.name}-broken")
+    path.write_text(yaml.safe_dump(broken, sort_keys=False))
+    print(f"{scenario.name}: this fault schedule breaks an expectation:")
+    print(yaml.safe_dump({"timeline": broken["timeline"]}, sort_keys=False).rstrip())
+    print(f"wrote {path}; reproduce: kafkasim run {path}")
+    return EXIT_EXPECT
+
+
 def _repro(args, seed: int) -> str:
     parts = ["kafkasim", "run", args.scenario, "--seed", str(seed)]
     for item in args.set or ():
@@ -122,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--workers", type=_positive, default=1, metavar="N",
                      help="run N scenarios at a time in separate processes (same results)")
     chk.set_defaults(func=cmd_check)
+    exp = sub.add_parser("explore", help=cmd_explore.__doc__, description=cmd_explore.__doc__)
+    exp.add_argument("scenario", help="the scenario file (YAML) with an expect: block")
+    exp.add_argument("--budget", type=_positive, required=True, metavar="N",
+                     help="how many fault schedules to try")
+    exp.add_argument("--max-faulty", type=_positive, default=1, metavar="K",
+                     help="at most K brokers are ever faulty (default 1)")
+    exp.add_argument("--out", help="where to write a breaking scenario "
+                     "(default reports/explore/NAME)")
+    exp.set_defaults(func=cmd_explore)
     return parser
 
 
