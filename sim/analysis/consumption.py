@@ -45,9 +45,10 @@ class ProcessingBook:
         self.names = producer_names
         self.rows: dict[str, list] = defaultdict(list)
 
-    def add(self, group: str, info, segment, count: int, done_us: np.ndarray) -> None:
-        lo, hi = segment.start, segment.start + count
-        for b in segment.batches:
+    def add(self, group: str, info, start: int, count: int, batches, done_us: np.ndarray) -> None:
+        """Records [start, start + count) of a partition, from these batches, done at done_us."""
+        lo, hi = start, start + count
+        for b in batches:
             a, z = max(lo, b.base_offset), min(hi, b.base_offset + b.count)
             if a < z and b.producer >= 0:
                 self.rows[group].append((self.names[b.producer], info.topic, info.partition,
