@@ -128,25 +128,37 @@ def _skipped(world, group: str, done: dict, audits) -> Counter:
         ranges = jumps.get((info.topic, info.partition), [])
         poisoned, dead = handled.get((info.topic, info.partition), (set(), set()))
         poisoned, dead = np.array(sorted(poisoned), np.int64), np.array(sorted(dead), np.int64)
-        for b in audit.committed:
-            if b.producer < 0 or b.base_offset >= offset:
-                continue
-            n = min(b.count, offset - b.base_offset)
-            counts = done.get((names[b.producer], info.topic, info.partition))
-            seen = counts[0][b.first_seq:b.first_seq + n] if counts is not None \
-                else np.zeros(n, np.int32)
-            missed = np.flatnonzero(seen == 0) + b.base_offset
-            missed = missed[~np.isin(missed, dead)]
-            if missed.size:
-                by_poison = np.isin(missed, poisoned)
-                jumped = np.zeros(missed.size, bool)
-                for lo, hi in ranges:
-                    jumped |= (missed >= lo) & (missed < hi)
-                jumped &= ~by_poison
-                out["poison_skip"] += int(by_poison.sum())
-                out["offset_reset"] += int(jumped.sum())
-                out["committed_before_processing"] += int((~by_poison & ~jumped).sum())
+        missed = _unprocessed(audit.committed, offset, done, names, info)
+        missed = missed[~np.isin(missed, dead)]
+        if missed.size:
+            by_poison = np.isin(missed, poisoned)
+            jumped = np.zeros(missed.size, bool)
+            for lo, hi in ranges:
+                jumped |= (missed >= lo) & (missed < hi)
+            jumped &= ~by_poison
+            out["poison_skip"] += int(by_poison.sum())
+            out["offset_reset"] += int(jumped.sum())
+            out["committed_before_processing"] += int((~by_poison & ~jumped).sum())
     return +out
+
+
+def _unprocessed(batches, offset: int, done: dict, names, info) -> np.ndarray:
+    """Offsets below `offset` of the workload records in these batches the group never finished."""
+    rows = [(b.producer, b.base_offset, b.first_seq, min(b.count, offset - b.base_offset))
+            for b in batches if b.producer >= 0 and b.base_offset < offset]
+    if not rows:
+        return np.empty(0, np.int64)
+    producer, base, seq, n = np.array(rows, np.int64).T
+    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    offsets, seqs = np.repeat(base, n) + within, np.repeat(seq, n) + within
+    producers = np.repeat(producer, n)
+    seen = np.zeros(offsets.size, np.int32)
+    for p in np.unique(producer):
+        counts = done.get((names[p], info.topic, info.partition))
+        if counts is not None:
+            mine = producers == p
+            seen[mine] = counts[0][seqs[mine]]
+    return offsets[seen == 0]
 
 
 def rebalances(trace) -> int:
