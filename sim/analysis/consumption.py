@@ -58,15 +58,17 @@ class ProcessingBook:
 
 def _per_stream(rows, streams):
     """(stream key) -> (completion counts, first completion times) for one group."""
-    out = {}
+    ranges: dict = defaultdict(list)
     for producer, topic, partition, seq, count, _offset, done in rows:
-        key = (producer, topic, partition)
-        if key not in out:
-            n = streams[key].n
-            out[key] = (np.zeros(n, np.int32), np.full(n, NOT_DONE, np.int64))
-        counts, first = out[key]
-        counts[seq:seq + count] += 1
-        first[seq:seq + count] = np.minimum(first[seq:seq + count], done)
+        ranges[(producer, topic, partition)].append((seq, count, done))
+    out = {}
+    for key, parts in ranges.items():
+        n = streams[key].n
+        seqs, counts = np.array([(seq, count) for seq, count, _ in parts], np.int64).T
+        index = np.repeat(seqs - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        first = np.full(n, NOT_DONE, np.int64)
+        np.minimum.at(first, index, np.concatenate([done for _, _, done in parts]))
+        out[key] = (np.bincount(index, minlength=n).astype(np.int32), first)
     return out
 
 
