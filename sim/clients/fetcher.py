@@ -200,12 +200,16 @@ class Fetcher:
             if not batches or left == 0:
                 continue
             start = self.positions[pidx]
-            end = min(batches[-1].base_offset + batches[-1].count, start + left)
-            used = [b for b in batches if b.base_offset < end]
+            end = batches[-1].base_offset + batches[-1].count
+            if start + left >= end:             # all of it
+                used, rest = batches, None
+            else:
+                end = start + left
+                used = [b for b in batches if b.base_offset < end]
+                rest = [b for b in batches if b.base_offset + b.count > end]
             out.append(Segment(pidx, start, end, tuple(used)))
             left -= end - start
             self.positions[pidx] = end
-            rest = [b for b in batches if b.base_offset + b.count > end]
             if rest:
                 self.buffered[pidx] = rest
             else:

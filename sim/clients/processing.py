@@ -91,7 +91,7 @@ class Processor:
         if self.workers:
             ends = _parallel_ends(draws, self._worker_ids(start, end))
         else:
-            ends = np.cumsum(draws)
+            ends = draws.cumsum()
         self.block = (start, self.c.engine.now, ends)
         self.c.timer(self._last(ends), self._step_done, end)
 
