@@ -87,11 +87,10 @@ class Processor:
         if end == start:
             self._poisoned(start, 1)
             return
-        draws = self.c.sampler.many(end - start)
         if self.workers:
-            ends = _parallel_ends(draws, self._worker_ids(start, end))
+            ends = _parallel_ends(self.c.sampler.many(end - start), self._worker_ids(start, end))
         else:
-            ends = draws.cumsum()
+            ends = self.c.sampler.cumulative(end - start)
         self.block = (start, self.c.engine.now, ends)
         self.c.timer(self._last(ends), self._step_done, end)
 
