@@ -32,7 +32,8 @@ KEY_ORDER = (
 
 MAX_EVENTS = 500_000_000       # a run's event budget (exit 3 past it)
 SLICE_US = 1_000_000           # limits are checked between slices of simulated time
-YOUNG_ONLY = 1_000_000         # a threshold that keeps full collections out of a run
+GC_THRESHOLDS = (10_000, 1_000, 1_000_000)    # young every 10^4 allocations, middle every
+                                              # 10^3 young collections, full never in a run
 
 UNMODELED_TOPIC_KEYS = ("retention.ms", "retention.bytes", "segment.ms", "segment.bytes",
                         "cleanup.policy", "delete.retention.ms")
@@ -96,14 +97,17 @@ def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:
 
 @contextmanager
 def _young_collections():
-    """Let the cyclic garbage collector collect only young objects meanwhile.
+    """Let the cyclic garbage collector collect mostly young objects meanwhile.
 
     A run makes hardly any cycles, and full collections would rescan every log
     batch and trace row, again and again, as they accumulate (the analysis
-    allocates its own rows on top of them).
+    allocates its own rows on top of them). The middle generation is collected
+    rarely too: what is in flight (requests awaiting their response, parked
+    fetches, a consumer's buffered batches) outlives a young collection, and
+    the middle generation it moves to would be rescanned every 10 of them.
     """
     thresholds = gc.get_threshold()
-    gc.set_threshold(10_000, 10, YOUNG_ONLY)
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:
