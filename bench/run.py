@@ -1,6 +1,10 @@
 """Benchmark kafkasim against a bare SimPy yardstick measured in the same run.
 
-    .venv/bin/python bench/run.py bench/issue2-3x6-10k-60s.yaml [MORE.yaml ...] [--repeat 3]
+    .venv/bin/python bench/run.py [SCENARIO.yaml ...] [--repeat 3]
+
+With no scenario it runs the default set: the cluster-core benchmark (issue 2)
+and the same with a 3-member consumer group (issue 3), whose ratio is the
+group's overhead.
 
 The yardstick is one SimPy process yielding 10^6 timeouts (median of 5), in
 events per second. Each scenario runs as a whole `kafkasim run FILE --json
@@ -25,6 +29,9 @@ from pathlib import Path
 import simpy
 
 KAFKASIM = Path(sys.executable).with_name("kafkasim")
+BENCH = Path(__file__).parent
+DEFAULT_SCENARIOS = [str(BENCH / "issue2-3x6-10k-60s.yaml"),
+                     str(BENCH / "issue3-3x6-10k-60s-group.yaml")]
 YARDSTICK_EVENTS = 1_000_000
 
 
@@ -75,7 +82,7 @@ def measure(scenario: str, repeat: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="+")
+    parser.add_argument("scenarios", nargs="*", default=DEFAULT_SCENARIOS)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     rate = yardstick()

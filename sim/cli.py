@@ -13,6 +13,7 @@ internal error or a violated runtime invariant (the traceback only with --debug)
 """
 
 import argparse
+import gc
 import json
 import shlex
 import sys
@@ -37,6 +38,7 @@ def cmd_run(args) -> int:
     seed = args.seed = scenario.seed if args.seed is None else args.seed
     started = time.monotonic()
     result = sim.run(scenario, seed=seed, max_wall_s=args.max_wall)
+    gc.freeze()     # the run's objects live until exit: spare them the collections at exit
     if args.stats:
         stats = dict(result.stats, run_wall_s=round(time.monotonic() - started, 3))
         sys.stderr.write(f"kafkasim stats: {json.dumps(stats)}\n")

@@ -10,6 +10,7 @@ import hashlib
 import json
 import platform
 import time
+from contextlib import contextmanager
 
 from sim.analysis.audit import audit
 from sim.analysis.expect import evaluate
@@ -31,7 +32,8 @@ KEY_ORDER = (
 
 MAX_EVENTS = 500_000_000       # a run's event budget (exit 3 past it)
 SLICE_US = 1_000_000           # limits are checked between slices of simulated time
-YOUNG_ONLY = 1_000_000         # a threshold that keeps full collections out of a run
+GC_THRESHOLDS = (10_000, 1_000, 1_000_000)    # young every 10^4 allocations, middle every
+                                              # 10^3 young collections, full never in a run
 
 
 class NotModeled(Exception):
@@ -55,13 +57,14 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
     """
     _check_modeled(spec)
     seed = spec.seed if seed is None else seed
-    world = World(spec, seed)
-    world.boot()
-    Timeline(world, spec.timeline, spec.duration_us)
-    end = _play(world, spec.duration_us + spec.drain_us, max_events, max_wall_s)
-    audits = audit(world)
-    streams = build_streams(world, audits)
-    summary = summarize(world, streams, audits, end)
+    with _young_collections():
+        world = World(spec, seed)
+        world.boot()
+        Timeline(world, spec.timeline, spec.duration_us)
+        end = _play(world, spec.duration_us + spec.drain_us, max_events, max_wall_s)
+        audits = audit(world)
+        streams = build_streams(world, audits)
+        summary = summarize(world, streams, audits, end)
     summary["digest"] = world.trace.digest()
     summary["partial"] = end < spec.duration_us + spec.drain_us
     summary["expect"] = evaluate(spec.expect, summary)
@@ -72,24 +75,33 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
 
 
 def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:
-    """Run to end, in slices, stopping early at a limit; return where it stopped.
-
-    Meanwhile the cyclic garbage collector collects only young objects: a run
-    makes hardly any cycles, and full collections would rescan every log
-    batch and trace row, again and again, as they accumulate.
-    """
+    """Run to end, in slices, stopping early at a limit; return where it stopped."""
     started = time.monotonic()
     engine = world.engine
+    while engine.now < end:
+        engine.run(min(engine.now + SLICE_US, end))
+        if engine.events_processed() > max_events:
+            return engine.now
+        if max_wall_s is not None and time.monotonic() - started > max_wall_s:
+            return engine.now
+    return end
+
+
+@contextmanager
+def _young_collections():
+    """Let the cyclic garbage collector collect mostly young objects meanwhile.
+
+    A run makes hardly any cycles, and full collections would rescan every log
+    batch and trace row, again and again, as they accumulate (the analysis
+    allocates its own rows on top of them). The middle generation is collected
+    rarely too: what is in flight (requests awaiting their response, parked
+    fetches, a consumer's buffered batches) outlives a young collection, and
+    the middle generation it moves to would be rescanned every 10 of them.
+    """
     thresholds = gc.get_threshold()
-    gc.set_threshold(10_000, 10, YOUNG_ONLY)
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
-        while engine.now < end:
-            engine.run(min(engine.now + SLICE_US, end))
-            if engine.events_processed() > max_events:
-                return engine.now
-            if max_wall_s is not None and time.monotonic() - started > max_wall_s:
-                return engine.now
-        return end
+        yield
     finally:
         gc.set_threshold(*thresholds)
 

@@ -51,9 +51,10 @@ class ProcessingBook:
         self.names = producer_names
         self.rows: dict[str, list] = defaultdict(list)
 
-    def add(self, group: str, info, segment, count: int, done_us: np.ndarray) -> None:
-        lo, hi = segment.start, segment.start + count
-        for b in segment.batches:
+    def add(self, group: str, info, start: int, count: int, batches, done_us: np.ndarray) -> None:
+        """Records [start, start + count) of a partition, from these batches, done at done_us."""
+        lo, hi = start, start + count
+        for b in batches:
             a, z = max(lo, b.base_offset), min(hi, b.base_offset + b.count)
             if a < z and b.producer >= 0:
                 self.rows[group].append((self.names[b.producer], info.topic, info.partition,
@@ -63,15 +64,17 @@ class ProcessingBook:
 
 def _per_stream(rows, streams):
     """(stream key) -> (completion counts, first completion times) for one group."""
-    out = {}
+    ranges: dict = defaultdict(list)
     for producer, topic, partition, seq, count, _offset, done in rows:
-        key = (producer, topic, partition)
-        if key not in out:
-            n = streams[key].n
-            out[key] = (np.zeros(n, np.int32), np.full(n, NOT_DONE, np.int64))
-        counts, first = out[key]
-        counts[seq:seq + count] += 1
-        first[seq:seq + count] = np.minimum(first[seq:seq + count], done)
+        ranges[(producer, topic, partition)].append((seq, count, done))
+    out = {}
+    for key, parts in ranges.items():
+        n = streams[key].n
+        seqs, counts = np.array([(seq, count) for seq, count, _ in parts], np.int64).T
+        index = np.repeat(seqs - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        first = np.full(n, NOT_DONE, np.int64)
+        np.minimum.at(first, index, np.concatenate([done for _, _, done in parts]))
+        out[key] = (np.bincount(index, minlength=n).astype(np.int32), first)
     return out
 
 
@@ -140,24 +143,17 @@ def _skipped(world, group: str, done: dict, audits, jumps) -> Counter:
         ranges = jumps.get((info.topic, info.partition), [])
         poisoned, dead = handled.get((info.topic, info.partition), (set(), set()))
         poisoned, dead = np.array(sorted(poisoned), np.int64), np.array(sorted(dead), np.int64)
-        for b in audit.committed:
-            if b.producer < 0 or b.base_offset >= offset:
-                continue
-            n = min(b.count, offset - b.base_offset)
-            counts = done.get((names[b.producer], info.topic, info.partition))
-            seen = counts[0][b.first_seq:b.first_seq + n] if counts is not None \
-                else np.zeros(n, np.int32)
-            missed = np.flatnonzero(seen == 0) + b.base_offset
-            missed = missed[~np.isin(missed, dead)]
-            if missed.size:
-                by_poison = np.isin(missed, poisoned)
-                jumped = np.zeros(missed.size, bool)
-                for lo, hi, _t in ranges:
-                    jumped |= (missed >= lo) & (missed < hi)
-                jumped &= ~by_poison
-                out["poison_skip"] += int(by_poison.sum())
-                out["offset_reset"] += int(jumped.sum())
-                out["committed_before_processing"] += int((~by_poison & ~jumped).sum())
+        missed = _unprocessed(audit.committed, offset, done, names, info)
+        missed = missed[~np.isin(missed, dead)]
+        if missed.size:
+            by_poison = np.isin(missed, poisoned)
+            jumped = np.zeros(missed.size, bool)
+            for lo, hi, _t in ranges:
+                jumped |= (missed >= lo) & (missed < hi)
+            jumped &= ~by_poison
+            out["poison_skip"] += int(by_poison.sum())
+            out["offset_reset"] += int(jumped.sum())
+            out["committed_before_processing"] += int((~by_poison & ~jumped).sum())
     return +out
 
 
@@ -186,6 +182,25 @@ def _skipped_by_retention(world, group: str, done: dict, streams, audits, jumps)
             out["offset_reset"] += int((deleted & jumped).sum())
             out["retention"] += int((deleted & ~jumped).sum())
     return +out
+
+
+def _unprocessed(batches, offset: int, done: dict, names, info) -> np.ndarray:
+    """Offsets below `offset` of the workload records in these batches the group never finished."""
+    rows = [(b.producer, b.base_offset, b.first_seq, min(b.count, offset - b.base_offset))
+            for b in batches if b.producer >= 0 and b.base_offset < offset]
+    if not rows:
+        return np.empty(0, np.int64)
+    producer, base, seq, n = np.array(rows, np.int64).T
+    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    offsets, seqs = np.repeat(base, n) + within, np.repeat(seq, n) + within
+    producers = np.repeat(producer, n)
+    seen = np.zeros(offsets.size, np.int32)
+    for p in np.unique(producer):
+        counts = done.get((names[p], info.topic, info.partition))
+        if counts is not None:
+            mine = producers == p
+            seen[mine] = counts[0][seqs[mine]]
+    return offsets[seen == 0]
 
 
 def rebalances(trace) -> int:

@@ -190,7 +190,9 @@ class Fetcher:
                 self.refresh_metadata()
             elif data.batches:
                 position = self.positions[pidx]
-                batches = [b for b in data.batches if b.base_offset + b.count > position]
+                batches = data.batches
+                if batches[0].base_offset + batches[0].count <= position:
+                    batches = [b for b in batches if b.base_offset + b.count > position]
                 if batches and not self.buffered.get(pidx):
                     self.buffered[pidx] = batches
         if out_of_range:

@@ -114,6 +114,9 @@ class Membership:
     def send(self, request, on_done, timeout_us: int | None = None) -> None:
         """Send a request to the coordinator (found first if unknown)."""
         timeout = self.s.request_timeout_us if timeout_us is None else timeout_us
+        if self.coordinator >= 0:
+            self.c.request_to(self.coordinator, request, on_done, timeout)
+            return
         self._with_coordinator(lambda: self.c.request_to(self.coordinator, request, on_done,
                                                          timeout))
 

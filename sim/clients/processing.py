@@ -87,18 +87,21 @@ class Processor:
         if end == start:
             self._poisoned(start, 1)
             return
-        draws = self.c.sampler.many(end - start)
         if self.workers:
-            ends = _parallel_ends(draws, self._worker_ids(start, end))
+            ends = _parallel_ends(self.c.sampler.many(end - start), self._worker_ids(start, end))
         else:
-            ends = np.cumsum(draws)
+            ends = self.c.sampler.cumulative(end - start)
         self.block = (start, self.c.engine.now, ends)
-        self.c.timer(int(ends.max()), self._step_done, end)
+        self.c.timer(self._last(ends), self._step_done, end)
+
+    def _last(self, ends: np.ndarray) -> int:
+        """The latest of these finish times (the last one, unless workers run in parallel)."""
+        return int(ends.max() if self.workers else ends[-1])
 
     def _step_done(self, end: int) -> None:
         first, t0, ends = self.block
         self.block = None
-        self._record(first, t0, ends, None)
+        self._record_run(first, len(ends), t0 + ends)
         self.done = end
         self._next()
 
@@ -213,11 +216,9 @@ class Processor:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    def _record(self, first: int, t0: int, ends: np.ndarray, done) -> None:
-        """Trace the step's records from `first` (those `done` marks, default all) as processed."""
-        indexes = np.arange(first, first + len(ends))
-        if done is not None:
-            indexes = indexes[done]
+    def _record(self, first: int, t0: int, ends: np.ndarray, done: np.ndarray) -> None:
+        """Trace the step's records from `first` that `done` marks as processed."""
+        indexes = np.arange(first, first + len(ends))[done]
         if indexes.size == 0:
             return
         breaks = np.flatnonzero(np.diff(indexes) != 1) + 1
@@ -234,11 +235,10 @@ class Processor:
             if lo < hi:
                 info = topo.partitions[seg.pidx]
                 times = finished[k:k + hi - lo]
-                sub = type(seg)(seg.pidx, seg.start + lo - index, seg.start + hi - index,
-                                seg.batches)
-                c.trace.emit(RecordsProcessed(int(times.max()), c.group, c.name, info.topic,
-                                              info.partition, sub.start, hi - lo))
-                c.cluster.processing.add(c.group, info, sub, hi - lo, times)
+                start = seg.start + lo - index
+                c.trace.emit(RecordsProcessed(self._last(times), c.group, c.name, info.topic,
+                                              info.partition, start, hi - lo))
+                c.cluster.processing.add(c.group, info, start, hi - lo, seg.batches, times)
                 k += hi - lo
             index += n
 

@@ -67,16 +67,22 @@ RECORD_BYTES = 100              # an offset-commit or group record, roughly
 
 
 class LocalReply:
-    """Stands in for a connection when the coordinator writes through the produce path."""
+    """Stands in for a connection when the coordinator writes through the produce path.
 
-    def __init__(self, broker, on_done) -> None:
-        self.broker, self.on_done = broker, on_done
+    The write is to one partition; on_done gets its error (None once written).
+    """
+
+    __slots__ = ("broker", "pidx", "on_done")
+
+    def __init__(self, broker, pidx: int, on_done) -> None:
+        self.broker, self.pidx, self.on_done = broker, pidx, on_done
 
     def respond(self, _rid, response, extra_us: int = 0) -> None:
+        error = response.results[self.pidx][0]
         if extra_us:
-            self.broker.timer(extra_us, self.on_done, response)
+            self.broker.timer(extra_us, self.on_done, error)
         else:
-            self.on_done(response)
+            self.on_done(error)
 
 
 def _append_error(error: str) -> str:
@@ -462,10 +468,7 @@ class GroupCoordinator:
         count = len(record.offsets) if isinstance(record, CommitRecord) else 1
         data = BatchData(-1, ref, count, RECORD_BYTES * count + BATCH_HEADER, -1, -1, -1)
         request = ProduceRequest(-1, self.commit_timeout_us, ((pidx, data),))
-
-        def done(response):
-            on_done(response.results[pidx][0])
-        self.broker.manager.produce(LocalReply(self.broker, done), 1, request)
+        self.broker.manager.produce(LocalReply(self.broker, pidx, on_done), 1, request)
 
 
 def _not_coordinator(kind):

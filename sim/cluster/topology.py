@@ -114,6 +114,7 @@ class Topology:
         """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones."""
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
+        self._coordinator_pidx: dict[str, int] = {}
         for topic in topics.values():
             cfg = topic.config
             self._add_topic(topic.name, topic.assignment, cfg["min.insync.replicas"],
@@ -147,9 +148,12 @@ class Topology:
         self.by_topic[name] = indexes
 
     def coordinator_pidx(self, group: str) -> int:
-        """The partition index whose leader coordinates the group."""
-        offsets = self.by_topic[OFFSETS_TOPIC]
-        return offsets[group_partition(group, len(offsets))]
+        """The partition index whose leader coordinates the group (remembered per group)."""
+        pidx = self._coordinator_pidx.get(group)
+        if pidx is None:
+            offsets = self.by_topic[OFFSETS_TOPIC]
+            pidx = self._coordinator_pidx[group] = offsets[group_partition(group, len(offsets))]
+        return pidx
 
     def find(self, topic: str, partition: int) -> PartitionInfo | None:
         """A partition by name (None for an offsets partition that is not simulated)."""

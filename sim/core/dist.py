@@ -14,11 +14,12 @@ Z99 = 2.3263478740408408          # the standard normal's 99th percentile
 class Sampler:
     """Draws delays from one distribution with one random stream."""
 
-    __slots__ = ("kind", "rng", "value", "mu", "sigma")
+    __slots__ = ("kind", "rng", "value", "mu", "sigma", "ramp")
 
     def __init__(self, dist, rng: np.random.Generator) -> None:
         self.kind = dist.kind
         self.rng = rng
+        self.ramp = None
         if dist.kind == "constant":
             self.value = int(dist.value_us)
         elif dist.kind == "exp":
@@ -35,6 +36,15 @@ class Sampler:
             return int(self.rng.exponential(self.value))
         return int(self.rng.lognormal(self.mu, self.sigma))
 
+    def cumulative(self, n: int) -> np.ndarray:
+        """Running totals of n delays (int64): a constant's come from one cached ramp, read-only."""
+        if self.kind != "constant":
+            return self.many(n).cumsum()
+        ramp = self.ramp
+        if ramp is None or len(ramp) < n:
+            ramp = self.ramp = np.arange(1, max(n, 1024) + 1, dtype=np.int64) * self.value
+            ramp.flags.writeable = False
+        return ramp[:n]
 
     def many(self, n: int) -> np.ndarray:
         """n delays in microseconds (int64), drawn in one call."""
