@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz clean
+.PHONY: demo test fuzz golden clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(VENV)/.installed
 
 fuzz: $(VENV)/.installed
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n 2 tests -m "not slow or slow"
+
+golden: $(VENV)/.installed
+	$(BIN)/python -m tests.golden.rewrite
 
 clean:
 	rm -rf $(VENV) reports/runs .hypothesis

@@ -1,4 +1,7 @@
-"""Every scenario of the library runs and its documented outcome (its expect: block) holds."""
+"""Every scenario of the library runs, its documented outcome (its expect: block) holds, and
+its whole summary matches the golden one (`make golden` rewrites them after a meant change)."""
+
+import json
 
 import pytest
 
@@ -23,3 +26,15 @@ def test_every_record_has_exactly_one_fate_and_loss_is_explained(name):
     assert s["failed_but_present"] <= s["failed"]
     assert sum(s["lost_by_cause"].values()) == s["lost"]
     assert s["rejected"] == sum(s["errors"].values())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_summary_matches_the_golden_one(name):
+    from tests.golden.rewrite import golden_path
+    path = golden_path(name)
+    assert path.exists(), f"no golden summary for {name}: run make golden and commit it"
+    golden = json.loads(path.read_text())
+    summary = json.loads(json.dumps(run_scenario(name).summary))
+    changed = {k: (golden.get(k), summary.get(k)) for k in sorted(set(golden) | set(summary))
+               if golden.get(k) != summary.get(k)}
+    assert not changed, f"{name}: golden -> now {changed}; if meant, run make golden"
