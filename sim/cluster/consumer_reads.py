@@ -26,14 +26,7 @@ from sim.cluster.protocol import (
     FetchResponse,
     ListOffsetsResponse,
 )
-
-
-class ParkedRead:
-    __slots__ = ("conn", "rid", "request", "done")
-
-    def __init__(self, conn, rid, request) -> None:
-        self.conn, self.rid, self.request = conn, rid, request
-        self.done = False
+from sim.cluster.replica_manager import ParkedFetch
 
 
 class ConsumerReads:
@@ -41,7 +34,7 @@ class ConsumerReads:
 
     def __init__(self, broker) -> None:
         self.broker = broker
-        self.parked: dict[int, list[ParkedRead]] = {}     # pidx -> reads waiting on it
+        self.parked: dict[int, list[ParkedFetch]] = {}     # pidx -> reads waiting on it
         self.deadlines = Deadlines(broker, self._expire)
 
     def reset(self) -> None:
@@ -49,7 +42,7 @@ class ConsumerReads:
         self.deadlines.clear()
 
     def fetch(self, conn, rid, request) -> None:
-        read = ParkedRead(conn, rid, request)
+        read = ParkedFetch(conn, rid, request)
         if self._serve(read, may_park=True):
             return
         for pidx in request.partitions:
