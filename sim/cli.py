@@ -101,15 +101,17 @@ def cmd_explore(args) -> int:
     broken = explore(scenario, args.budget, args.max_faulty)
     if broken is None:
         print(f"{scenario.name}: {args.budget} fault schedules with at most {args.max_faulty} "
-              "faulty broker(s) kept every expectation")
+              "broker(s) faulty at once kept every expectation")
         return EXIT_OK
     out = Path(args.out) if args.out else Path("reports/explore") / scenario.name
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{scenario.name}-broken.yaml"
-    broken = dict(broken, name=f"{scenario.name}-broken")
-    path.write_text(yaml.safe_dump(broken, sort_keys=False))
+    raw = dict(broken.raw, name=f"{scenario.name}-broken")
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
     print(f"{scenario.name}: this fault schedule breaks an expectation:")
-    print(yaml.safe_dump({"timeline": broken["timeline"]}, sort_keys=False).rstrip())
+    print(yaml.safe_dump({"timeline": raw["timeline"]}, sort_keys=False).rstrip())
+    for e in broken.failed:
+        print(f"  {e['key']}: wanted {e['wanted']}, measured {e['got']}")
     print(f"wrote {path}; reproduce: kafkasim run {path}")
     return EXIT_EXPECT
 

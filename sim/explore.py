@@ -1,69 +1,84 @@
 """Search for a fault schedule that breaks a scenario's expectations (`kafkasim explore`).
 
-Hypothesis draws up to `budget` fault schedules (crashes, stops, power
-losses, pauses, isolations, cuts from the controller, slow disks) on
-brokers 0..K-1, so at most K brokers are ever faulty, replacing the
-scenario's own timeline. The search is seeded by the scenario's seed, so
-the same command explores the same schedules. When a schedule breaks an
-expectation, Hypothesis shrinks it (fewer, shorter, later-starting faults)
-and the smallest one found is returned as a runnable scenario.
+Hypothesis draws up to `budget` fault schedules from `sim.testing.fault_schedules`:
+crashes, stops and power losses (each restarting what it took down after a
+drawn time, or at the drain), pauses, isolations, cuts from the controller,
+slow disks and slow or lossy links, on role targets (`leader(T/P)`,
+`follower(T/P)`, `coordinator(G)`, `any-broker`) and broker names, with at
+most K faults overlapping in time, so at most K brokers are faulty at the
+same time (CONTRACT §3; a slow link leaves both ends up and is not counted).
+They replace the scenario's own faults; its workload actions (`set_rate`,
+`slow`, `poison`, group scaling, offset resets) stay. The search is seeded by
+the scenario's seed, so the same command explores the same schedules. When a
+schedule breaks an expectation, Hypothesis shrinks it (fewer, shorter,
+earlier faults; simpler targets) and the smallest one found is returned as a
+runnable scenario. A schedule that violates a runtime invariant counts as
+breaking: it shows a bug in the model, and shrinks the same way.
 
-Left out: faults on producers, consumers and the controller, and network
-degradation; and broker choices beyond the first K (the class is "these K
-brokers may fail", which is the class Kafka's promises are stated for).
+Left out: faults on producers, consumer members and the controller quorum,
+and one-way cuts.
 """
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import strategies as st
+from dataclasses import dataclass
 
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from sim.cluster.invariants import InvariantViolation
 from sim.runner import run
 from sim.scenario import from_dict
+from sim.scenario.units import parse_duration
+from sim.testing import ALL_FAULTS, fault_schedules
 
-KINDS = ("crash", "stop", "power_loss", "pause", "isolate", "cut-from-controller", "slow_disk")
-
-
-@st.composite
-def schedules(draw, duration_s: int, faulty: int, max_faults: int = 4) -> list:
-    """A timeline of broker faults inside [0, duration) on brokers 0..faulty-1."""
-    timeline = []
-    targets = st.sampled_from([f"broker-{b}" for b in range(faulty)])
-    for _ in range(draw(st.integers(1, max_faults))):
-        at = draw(st.integers(0, max(duration_s - 1, 0)))
-        kind = draw(st.sampled_from(KINDS))
-        target = draw(targets)
-        length = draw(st.integers(1, max(duration_s, 1)))
-        if kind in ("crash", "stop", "power_loss"):
-            timeline.append({"at": f"{at}s", kind: target})
-            if at + length < duration_s:
-                timeline.append({"at": f"{at + length}s", "restart": target})
-        elif kind == "cut-from-controller":
-            timeline.append({"at": f"{at}s", "partition": [[target], ["controller"]],
-                             "for": f"{length}s"})
-        elif kind == "slow_disk":
-            timeline.append({"at": f"{at}s", "slow_disk": target, "factor": 100,
-                             "for": f"{length}s"})
-        else:
-            timeline.append({"at": f"{at}s", kind: target, "for": f"{length}s"})
-    return sorted(timeline, key=lambda e: int(e["at"][:-1]))
+WORKLOAD = ("set_rate", "slow", "poison", "add_member", "remove_member", "reset_offsets")
+MAX_FAULTS = 4
 
 
-def explore(scenario, budget: int, max_faulty: int = 1) -> dict | None:
-    """The smallest scenario (raw data) found that breaks an expectation, or None."""
+@dataclass(frozen=True)
+class Broken:
+    """The smallest breaking scenario found (raw data) and the expectations it broke."""
+
+    raw: dict
+    failed: list
+
+
+def workload_actions(raw: dict) -> list:
+    """The scenario's own timeline entries that are load, not faults."""
+    return [e for e in raw.get("timeline") or () if any(k in e for k in WORKLOAD)]
+
+
+def with_faults(raw: dict, faults: list) -> dict:
+    """The scenario with `faults` in place of its own, its workload actions kept."""
+    timeline = workload_actions(raw) + faults
+    timeline.sort(key=lambda e: parse_duration(e["at"], ("timeline", "at")))
+    return dict(raw, timeline=timeline)
+
+
+def explore(scenario, budget: int, max_faulty: int = 1) -> Broken | None:
+    """Try `budget` schedules with at most `max_faulty` brokers faulty at once."""
     raw = scenario.raw
-    duration_s = max(scenario.duration_us // 1_000_000, 1)
-    faulty = min(max_faulty, scenario.cluster.brokers)
+    topics = {name: topic.partitions for name, topic in scenario.topics.items()}
+    strategy = fault_schedules(
+        duration_s=max(scenario.duration_us // 1_000_000, 2), brokers=scenario.cluster.brokers,
+        max_faults=MAX_FAULTS, at_once=max_faulty, topics=topics,
+        groups=tuple(scenario.consumers), kinds=ALL_FAULTS)
     broken: list = []
 
     @seed(scenario.seed)
     @settings(max_examples=budget, deadline=None, database=None, derandomize=False,
               suppress_health_check=list(HealthCheck),
               phases=[Phase.generate, Phase.shrink])
-    @given(timeline=schedules(duration_s, faulty))
-    def holds(timeline):
-        candidate = dict(raw, timeline=timeline)
-        summary = run(from_dict(candidate, scenario.source)).summary
-        if not all(e["ok"] for e in summary["expect"]):
-            broken.append(candidate)
+    @given(faults=strategy)
+    def holds(faults):
+        candidate = with_faults(raw, faults)
+        try:
+            summary = run(from_dict(candidate, scenario.source)).summary
+        except InvariantViolation as violation:
+            broken.append(Broken(candidate, [{"key": "invariant", "wanted": "to hold",
+                                              "got": str(violation), "ok": False}]))
+            raise AssertionError("a runtime invariant was violated") from None
+        failed = [e for e in summary["expect"] if not e["ok"]]
+        if failed:
+            broken.append(Broken(candidate, failed))
             raise AssertionError("an expectation does not hold")
 
     try:

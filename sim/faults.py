@@ -17,7 +17,7 @@ nothing more.
 import heapq
 import re
 
-from sim.cluster.host import PAUSED
+from sim.cluster.host import DOWN, PAUSED
 from sim.core.dist import Sampler
 from sim.core.records import FaultEnded, FaultFired, FaultSkipped
 
@@ -157,14 +157,26 @@ class Timeline:
             getattr(self.world, verb)(host)
         return hosts, None
 
+    def _take_down(self, action, verb: str):
+        """Crash, stop or power off; with `for:`, restart the hosts it took down at the end."""
+        hosts = self.resolve(action, action.target)
+        if hosts is None:
+            return None
+        taken = [h for h in hosts if h.state not in DOWN]
+        for host in hosts:
+            getattr(self.world, verb)(host)
+        if not action.for_us:
+            return hosts, None
+        return hosts, lambda: [self.world.restart(h) for h in taken if h.state in DOWN]
+
     def _do_crash(self, action):
-        return self._host_action(action, "crash")
+        return self._take_down(action, "crash")
 
     def _do_stop(self, action):
-        return self._host_action(action, "stop")
+        return self._take_down(action, "stop")
 
     def _do_power_loss(self, action):
-        return self._host_action(action, "power_loss")
+        return self._take_down(action, "power_loss")
 
     def _do_restart(self, action):
         return self._host_action(action, "restart")

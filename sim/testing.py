@@ -16,9 +16,10 @@ Hypothesis shrinks it to a smaller cluster, fewer records and fewer faults.
 `clusters()` draws a cluster and one replicated topic, `workloads()` a
 producer (and optionally a consumer group) for it, `fault_schedules()` a
 timed list of faults on role targets (`leader(T/P)`, `follower(T/P)`,
-`any-broker`, ...), resolved when each fires; with `max_faulty` = k at most
-k brokers are ever targeted by host faults and network cuts, the fault
-class in which Kafka promises no loss when k < min.insync.replicas.
+`any-broker`, ...), resolved when each fires. With `max_faulty` = k at most
+k brokers are ever targeted, the fault class in which Kafka promises no
+loss when k < min.insync.replicas; with `at_once` = k at most k brokers
+are faulty at the same time (what `kafkasim explore --max-faulty` draws).
 """
 
 from hypothesis import strategies as st
@@ -26,6 +27,10 @@ from hypothesis import strategies as st
 TOPIC = "orders"
 HOST_FAULTS = ("crash", "stop", "power_loss", "pause")
 NETWORK_FAULTS = ("isolate", "cut-from-controller")
+SLOW_FAULTS = ("slow_disk", "degrade")
+ALL_FAULTS = HOST_FAULTS + NETWORK_FAULTS + SLOW_FAULTS
+NOT_FAULTY = ("degrade",)        # a slow link leaves both brokers up (CONTRACT §3, explore)
+STEP_MS = 100
 
 
 def _or(strategy, default):
@@ -67,54 +72,113 @@ def workloads(draw, acks=None, rate=None, keys=None, idempotent=None, groups=Non
     return out
 
 
-def _targets(brokers: int, partitions: int, max_faulty: int | None):
-    fixed = [f"broker-{b}" for b in range(brokers if max_faulty is None else max_faulty)]
+def _targets(brokers: int, topics: dict, groups, max_faulty: int | None,
+             at_once: int | None) -> list:
     if max_faulty is not None:
-        return st.sampled_from(fixed)
-    roles = [f"{role}({TOPIC}/{p})" for p in range(partitions) for role in ("leader", "follower")]
-    return st.sampled_from(fixed + roles + ["any-broker"])
+        return [f"broker-{b}" for b in range(max_faulty)]
+    roles = [f"{role}({topic}/{p})" for topic, count in topics.items()
+             for p in range(count) for role in ("leader", "follower")]
+    roles += [f"coordinator({group})" for group in groups]
+    several = [[f"leader({topic}/{p})", f"follower({topic}/{p})"]
+               for topic, count in topics.items() for p in range(count)] + ["all-brokers"]
+    named = roles + [f"broker-{b}" for b in range(brokers)] + ["any-broker"] + several
+    return [t for t in named if at_once is None or _weight(t, brokers) <= at_once]
+
+
+def _weight(target, brokers: int) -> int:
+    """How many brokers a target names at most."""
+    if isinstance(target, list):
+        return len(target)
+    return brokers if target == "all-brokers" else 1
+
+
+def _seconds(ms: int) -> str:
+    return f"{ms / 1000:g}s"
+
+
+def _busiest(windows: list, start: int, end: int) -> int:
+    """How many brokers `windows` (start, end, weight) hold faulty at the busiest instant
+    of [start, end)."""
+    points = [start] + [s for s, _e, _w in windows if start <= s < end]
+    return max(sum(w for s, e, w in windows if s <= p < e) for p in points)
+
+
+def _entry(draw, kind: str, target: str, at: int, end: int, duration_ms: int, others) -> dict:
+    entry = {"at": _seconds(at)}
+    if kind == "cut-from-controller":
+        entry["partition"] = [target if isinstance(target, list) else [target], ["controller"]]
+    elif kind == "degrade":
+        peer = draw(st.sampled_from([o for o in others if o != target] + ["controller"]))
+        entry["degrade"] = {"between": [target, peer],
+                            "latency": f"{draw(st.sampled_from([20, 200, 2000]))}ms",
+                            "loss": draw(st.sampled_from([0.0, 0.01, 0.2]))}
+    else:
+        entry[kind] = target
+    if kind == "slow_disk":
+        entry["factor"] = draw(st.sampled_from([10, 100, 1000]))
+    if end < duration_ms:
+        entry["for"] = _seconds(end - at)
+    return entry
 
 
 @st.composite
 def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: int = 1,
-                    max_faults: int = 3, max_faulty: int | None = None) -> list:
-    """A timeline of host and network faults inside [1 s, duration).
+                    max_faults: int = 3, max_faulty: int | None = None,
+                    at_once: int | None = None, topics: dict | None = None,
+                    groups: tuple = (), kinds: tuple = HOST_FAULTS + NETWORK_FAULTS) -> list:
+    """A timeline of broker faults inside [1 s, duration), in steps of 100 ms.
 
-    With `max_faulty` = k only brokers 0..k-1 are targeted, so at most k brokers
-    are ever faulty (roles could name any broker, so they are left out then).
+    Each fault lasts a drawn time (`for:`; a crash, stop or power loss then restarts the
+    broker it took down) or until the drain. Two ways to bound how many brokers fail:
+
+    - `max_faulty` = k: only brokers 0..k-1 are ever targeted (roles could name any
+      broker, so they are left out), the class Kafka's durability promise is stated for;
+    - `at_once` = k: at most k faults overlap in time, on any target, roles included
+      (`leader(T/P)`, `follower(T/P)`, `coordinator(G)`, `any-broker`); each names one
+      broker, and targets naming several (`[leader(T/P), follower(T/P)]`, `all-brokers`)
+      count as many, so at most k brokers are faulty at the same time. Slow links
+      (`degrade`) leave both ends up and are not counted.
+
+    `topics` maps topic names to partition counts for the roles (default: the one topic
+    of `clusters()` with `partitions`); `kinds` picks from ALL_FAULTS.
     """
-    timeline = []
-    targets = _targets(brokers, partitions, max_faulty)
+    topics = topics if topics is not None else {TOPIC: partitions}
+    targets = _targets(brokers, topics, groups, max_faulty, at_once)
+    singles = [t for t in targets if _weight(t, brokers) == 1]
+    several = [t for t in targets if _weight(t, brokers) > 1]
+    either = st.sampled_from(singles) | st.sampled_from(several) if several else \
+        st.sampled_from(singles)
+    duration_ms = duration_s * 1000
+    last_step = max(duration_ms // STEP_MS - 1, 10)
+    timeline, windows = [], []
     for _ in range(draw(st.integers(0, max_faults))):
-        at = draw(st.integers(1, duration_s - 1))
-        kind = draw(st.sampled_from(HOST_FAULTS + NETWORK_FAULTS))
-        target = draw(targets)
-        length = draw(st.integers(1, duration_s))
-        if kind in ("crash", "stop", "power_loss"):
-            timeline.append({"at": f"{at}s", kind: target})
-            back = min(at + length, duration_s - 1)
-            if back > at:
-                timeline.append({"at": f"{back}s", "restart": target})
-        elif kind == "cut-from-controller":
-            timeline.append({"at": f"{at}s", "partition": [[target], ["controller"]],
-                             "for": f"{length}s"})
-        else:
-            timeline.append({"at": f"{at}s", kind: target, "for": f"{length}s"})
-    return sorted(timeline, key=lambda e: int(e["at"][:-1]))
+        at = draw(st.integers(10, last_step)) * STEP_MS
+        kind = draw(st.sampled_from(kinds))
+        target = draw(either if kind != "degrade" else st.sampled_from(singles))
+        end = min(at + draw(st.integers(1, last_step + 1)) * STEP_MS, duration_ms)
+        weight = 0 if kind in NOT_FAULTY else _weight(target, brokers)
+        if at_once is not None and weight and _busiest(windows, at, end) + weight > at_once:
+            continue
+        windows.append((at, end, weight))
+        timeline.append(_entry(draw, kind, target, at, end, duration_ms, singles))
+    return sorted(timeline, key=lambda e: float(e["at"][:-1]))
 
 
 @st.composite
 def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
               unclean: bool | None = None, max_faulty: int | None = None,
-              duration_s: int = 20, groups: bool | None = None) -> dict:
+              at_once: int | None = None, duration_s: int = 20, groups: bool | None = None,
+              elr: int | None = None, kinds: tuple = ALL_FAULTS) -> dict:
     """A whole scenario: cluster, topic, workload and faults; pin what the property needs."""
-    cluster = draw(clusters(unclean=st.just(unclean) if unclean is not None else st.booleans()))
+    cluster = draw(clusters(unclean=st.just(unclean) if unclean is not None else st.booleans(),
+                            elr=st.just(elr) if elr is not None else None))
     min_isr = min_insync if min_insync is not None else draw(st.integers(1, 3))
     cluster["topics"][TOPIC]["config"] = {"min.insync.replicas": min_isr}
     work = draw(workloads(acks=st.just(acks) if acks else st.sampled_from(["1", "all"]),
                           groups=st.just(groups) if groups is not None else st.booleans()))
     timeline = draw(fault_schedules(duration_s, cluster["cluster"]["brokers"],
                                     cluster["topics"][TOPIC]["partitions"],
-                                    max_faulty=max_faulty))
+                                    max_faulty=max_faulty, at_once=at_once,
+                                    groups=tuple(work.get("consumers", ())), kinds=kinds))
     return {"name": "drawn", "seed": draw(st.integers(0, 2**16)), "duration": f"{duration_s}s",
             "drain": "40s", **cluster, **work, "timeline": timeline}

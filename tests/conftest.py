@@ -4,17 +4,19 @@ import functools
 import os
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 import sim
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
-# `make test` draws the same examples on every machine (CI stays reproducible); `make fuzz`
+# `make test` draws the same examples on every machine (CI stays reproducible) and skips the
+# explain phase (it reruns a failure under a line tracer, ten times slower); `make fuzz`
 # draws fresh ones, many more, and keeps failures in .hypothesis/ for replay.
 settings.register_profile("default", max_examples=8, deadline=None, derandomize=True,
-                          database=None, suppress_health_check=[HealthCheck.too_slow])
+                          database=None, suppress_health_check=[HealthCheck.too_slow],
+                          phases=[p for p in Phase if p is not Phase.explain])
 settings.register_profile("fuzz", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -244,7 +244,7 @@ class Controller(Host):
                            unclean=info.unclean, unclean_shutdown=unclean_shutdown)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
-            self.cluster.invariants.partition_changed(new, kind)
+            self.cluster.invariants.partition_changed(new, kind, state)
         return new
 
     def _trace_partition(self, old, new, kind) -> None:

@@ -2,6 +2,9 @@
 
 - at most one leader per (partition, leader epoch);
 - the controller's ISR contains the leader, when there is one;
+- a new leader comes from the ISR or the ELR of the state before the change
+  (or, with ELR on, is the last known leader: balanced recovery), unless
+  unclean leader election is enabled for the topic;
 - on a leader, the high watermark never decreases within its epoch, and HW <= LEO;
 - records below a leader's high watermark never change at an offset, unless an
   unclean election, or the election of a replica that lost data in a power
@@ -36,8 +39,10 @@ class Invariants:
         raise InvariantViolation(f"invariant '{rule}' violated at t={w.engine.now} us "
                                  f"(seed {w.seed}): {detail}")
 
-    def partition_changed(self, new, kind) -> None:
-        """The controller committed a partition state."""
+    def partition_changed(self, new, kind, old=None) -> None:
+        """The controller committed a partition state (`old`: the one it replaces)."""
+        if old is not None and new.leader >= 0 and new.leader != old.leader:
+            self._check_eligible(old, new)
         if new.leader >= 0:
             key = (new.pidx, new.leader_epoch)
             if self.leaders.setdefault(key, new.leader) != new.leader:
@@ -49,6 +54,13 @@ class Invariants:
             self.exempt.add(new.pidx)
         elif kind in ("clean", "elr") and self._lost_power(new.leader, new.pidx):
             self.exempt.add(new.pidx)
+
+    def _check_eligible(self, old, new) -> None:
+        eligible = set(old.isr) | set(old.elr) | set(old.last_known_elr)
+        if new.leader not in eligible and not self.world.topology.partitions[new.pidx].unclean:
+            self.fail("leader from the ISR or ELR unless unclean election is enabled",
+                      f"partition {new.pidx}: broker {new.leader} elected, ISR {old.isr} "
+                      f"ELR {old.elr}")
 
     def _lost_power(self, broker: int, pidx: int) -> bool:
         return pidx in self.world.brokers[broker].storage.power_lost

@@ -18,7 +18,8 @@ from sim.scenario.spec import Action, FrozenMap
 from sim.scenario.targets import Hosts
 from sim.scenario.units import format_duration, parse_duration
 
-LASTING = ("pause", "partition", "isolate", "one_way", "degrade", "slow_disk", "slow", "poison")
+LASTING = ("crash", "stop", "power_loss", "pause", "partition", "isolate", "one_way", "degrade",
+           "slow_disk", "slow", "poison")
 EXTRAS = {"factor": "slow_disk", "processing": "slow"}
 
 
@@ -64,16 +65,11 @@ def _for(entry: dict, path: Path, kind: str) -> int | None:
     if "for" not in entry:
         return None
     if kind not in LASTING:
-        hint = (
-            f"{kind} lasts until a restart entry or the drain."
-            if kind in ("crash", "stop", "power_loss")
-            else f"{kind} takes effect at once."
-        )
         raise Invalid(
             path + ("for",),
             f"no for on {kind} (only on {choices(LASTING)})",
             quote(str(entry["for"])),
-            hint,
+            f"{kind} takes effect at once.",
         )
     for_us = parse_duration(entry["for"], path + ("for",))
     if for_us == 0:

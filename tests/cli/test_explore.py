@@ -1,18 +1,21 @@
 """`kafkasim explore`: seeded fault schedules against expect:, a shrunk runnable scenario out."""
 
+import json
+
 import yaml
 
+from sim.explore import with_faults
 from tests.cli.test_cli import kafkasim
 
 BASE = """name: {name}
 seed: 2
 duration: 20s
-drain: 15s
+drain: 10s
 cluster: {{brokers: 3}}
 topics:
   orders: {{partitions: 1, replication.factor: 3, config: {{min.insync.replicas: {isr}}}}}
 producers:
-  checkout: {{topic: orders, rate: 1000/s, config: {{acks: {acks}}}}}
+  checkout: {{topic: orders, rate: 500/s, config: {{acks: {acks}}}}}
 expect: {{lost: 0}}
 """
 
@@ -24,9 +27,9 @@ def test_explore_finds_and_shrinks_a_schedule_that_loses_acks1_writes(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     broken = tmp_path / "out" / "acks1-broken.yaml"
     timeline = yaml.safe_load(broken.read_text())["timeline"]
-    faults = [e for e in timeline if "restart" not in e]
-    assert len(faults) == 1 and set(faults[0]) & {"crash", "stop", "power_loss", "isolate",
-                                                  "pause", "partition", "slow_disk"}
+    assert len(timeline) == 1 and set(timeline[0]) & {"crash", "stop", "power_loss", "isolate",
+                                                      "pause", "partition", "slow_disk"}
+    assert "lost: wanted 0, measured" in proc.stdout
     rerun = kafkasim("run", broken, "--no-report")
     assert rerun.returncode == 1 and "lost" in rerun.stdout
     again = kafkasim("explore", path, "--budget", "30", "--out", tmp_path / "again")
@@ -34,9 +37,31 @@ def test_explore_finds_and_shrinks_a_schedule_that_loses_acks1_writes(tmp_path):
     assert (tmp_path / "again" / "acks1-broken.yaml").read_text() == broken.read_text()
 
 
-def test_explore_exits_0_when_kafka_keeps_its_promise(tmp_path):
+def test_explore_exits_0_when_kafka_keeps_its_promise_with_one_broker_faulty_at_once(tmp_path):
     path = tmp_path / "safe.yaml"
     path.write_text(BASE.format(name="safe", isr=2, acks="all"))
-    proc = kafkasim("explore", path, "--budget", "4", "--max-faulty", "1")
+    proc = kafkasim("explore", path, "--budget", "25", "--max-faulty", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "kept every expectation" in proc.stdout
+    assert "25 fault schedules with at most 1 broker(s) faulty at once kept" in proc.stdout
+
+
+def test_explore_finds_the_page_cache_loss_kafka_has_when_every_replica_loses_power(tmp_path):
+    path = tmp_path / "safe.yaml"
+    path.write_text(BASE.format(name="safe", isr=2, acks="all"))
+    proc = kafkasim("explore", path, "--budget", "100", "--max-faulty", "3",
+                    "--out", tmp_path / "out")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    broken = tmp_path / "out" / "safe-broken.yaml"
+    (fault,) = yaml.safe_load(broken.read_text())["timeline"]
+    assert fault["power_loss"] == "all-brokers"
+    rerun = kafkasim("run", broken, "--no-report", "--json")
+    assert rerun.returncode == 1
+    assert json.loads(rerun.stdout)["lost_by_cause"]["power_loss"] > 0
+
+
+def test_explore_keeps_the_scenarios_workload_actions_and_replaces_its_faults():
+    raw = {"timeline": [{"at": "30s", "crash": "broker-1"},
+                        {"at": "1m", "set_rate": {"producer": "checkout", "rate": "5/s"}}]}
+    merged = with_faults(raw, [{"at": "50s", "pause": "broker-0", "for": "1s"}])
+    assert merged["timeline"] == [{"at": "50s", "pause": "broker-0", "for": "1s"},
+                                  {"at": "1m", "set_rate": {"producer": "checkout", "rate": "5/s"}}]

@@ -3,13 +3,17 @@
 With acks=all, min.insync.replicas 2 and unclean election off, while at most one broker is
 ever faulty (crash, stop, power loss, pause, isolation, cut from the controller): no
 acknowledged record is lost, no election is unclean, the replicas agree after healing, and an
-idempotent producer writes nothing twice (KAFKA-MODEL §2.8, §2.12, §3.11).
+idempotent producer writes nothing twice (KAFKA-MODEL §2.8, §2.12, §3.11). With unclean
+election off and no ELR, whatever fails, no replica outside the ISR is ever elected. The
+fault schedules themselves keep their bound (max_faulty, at_once).
 """
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
-from sim.testing import fault_schedules, scenarios
+from sim.scenario.units import parse_duration
+from sim.testing import ALL_FAULTS, fault_schedules, scenarios
 
 
 @settings(deadline=None)
@@ -36,14 +40,42 @@ def test_every_drawn_scenario_accounts_for_every_record(raw):
     assert s["processed"] <= s["acked"] + s["failed_but_present"] + s["indeterminate"]
 
 
-@given(timeline=fault_schedules(duration_s=10, brokers=4, max_faulty=2))
+def _seconds(text: str) -> float:
+    return parse_duration(text, ()) / 1e6
+
+
+def _hosts(entry: dict):
+    if "partition" in entry:
+        return entry["partition"][0]
+    if "degrade" in entry:
+        return entry["degrade"]["between"]
+    kind = next(k for k in entry if k not in ("at", "for", "factor"))
+    return entry[kind] if isinstance(entry[kind], list) else [entry[kind]]
+
+
+@given(timeline=fault_schedules(duration_s=10, brokers=4, max_faulty=2, kinds=ALL_FAULTS))
 def test_fault_schedules_with_max_faulty_target_only_that_many_brokers(timeline):
-    named = set()
+    named = {host for entry in timeline for host in _hosts(entry)}
+    assert named <= {"broker-0", "broker-1", "controller"}
+    assert all(1 <= _seconds(e["at"]) < 10 for e in timeline)
+
+
+@given(timeline=fault_schedules(duration_s=10, brokers=3, partitions=2, max_faults=6,
+                                at_once=2, kinds=ALL_FAULTS),
+       probe=st.integers(0, 99))
+def test_fault_schedules_at_once_never_hold_more_brokers_faulty_together(timeline, probe):
+    at = probe / 10
+    faulty = 0
     for entry in timeline:
-        for key, value in entry.items():
-            if key == "partition":
-                named.update(value[0])
-            elif key not in ("at", "for"):
-                named.add(value)
-    assert named <= {"broker-0", "broker-1"}
-    assert all(int(e["at"][:-1]) < 10 for e in timeline)
+        start = _seconds(entry["at"])
+        end = start + _seconds(entry["for"]) if "for" in entry else 10
+        if start <= at < end and "degrade" not in entry:
+            faulty += 3 if _hosts(entry) == ["all-brokers"] else len(_hosts(entry))
+    assert faulty <= 2
+
+
+@settings(deadline=None)
+@given(raw=scenarios(unclean=False, elr=0, at_once=4, groups=False))
+def test_with_unclean_election_off_no_replica_outside_the_isr_is_ever_elected(raw):
+    s = sim.run(sim.scenario.from_dict(raw)).summary
+    assert s["unclean_elections"] == 0, raw["timeline"]

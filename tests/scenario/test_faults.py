@@ -1,5 +1,6 @@
 """Each kind of fault does what Kafka's mechanics make it do (CONTRACT §2.3)."""
 
+import sim
 from sim.core.records import BrokerFenced, FaultEnded, FaultFired, HostChanged, LeaderChanged
 from tests.conftest import run_scenario
 
@@ -52,3 +53,20 @@ def test_a_crashed_producer_leaves_records_without_a_callback_and_a_closed_one_d
     assert "indeterminate" not in fates["audit"]
     restarted = records[(records.producer == "checkout") & (records.send_us > 25_000_000)]
     assert (restarted.fate == "acked").all()
+
+
+def test_a_crash_with_for_restarts_the_broker_it_took_down_and_only_that_one():
+    raw = {"name": "crash-for", "duration": "30s", "drain": "5s", "cluster": {"brokers": 3},
+           "topics": {"orders": {"partitions": 1, "replication.factor": 3}},
+           "producers": {"checkout": {"topic": "orders", "rate": "100/s"}},
+           "timeline": [{"at": "5s", "crash": "leader(orders/0)", "for": "20s"},
+                        {"at": "16s", "crash": "leader(orders/0)"}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    first, second = (f.hosts[0] for f in result.trace.rows(FaultFired))
+    assert first != second
+    ended = result.trace.rows(FaultEnded)
+    assert [(e.index, e.t_us, e.hosts) for e in ended] == [(0, 25_000_000, (first,))]
+    changes = result.trace.rows(HostChanged)
+    assert (25_000_000, "running") in [(h.t_us, h.state) for h in changes if h.host == first]
+    back = [h.t_us for h in changes if h.host == second and h.state == "running"]
+    assert back and back[0] == 30_000_000

@@ -116,7 +116,7 @@ def test_offsets_topic_roles_exist_only_with_groups(raw, fails):
             "timeline.0.factor",
             "only next to slow_disk",
         ),
-        ({"at": "1s", "stop": "broker-0", "for": "1s"}, "timeline.0.for", "no for on stop"),
+        ({"at": "1s", "resume": "broker-0", "for": "1s"}, "timeline.0.for", "no for on resume"),
         ({"at": "1s", "pause": "broker-0", "for": "0s"}, "timeline.0.for", "at least 1us"),
         ({"at": "-1s", "crash": "broker-0"}, "timeline.0.at", "a duration"),
         ({"at": "10s", "crash": "broker-0"}, "timeline.0.at", "before the end of the run"),
