@@ -108,12 +108,15 @@ def cmd_explore(args) -> int:
     path = out / f"{scenario.name}-broken.yaml"
     raw = dict(broken.raw, name=f"{scenario.name}-broken")
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    print(f"{scenario.name}: this fault schedule breaks an expectation:")
+    violated = broken.failed[0]["key"] == "invariant"
+    what = "violates a runtime invariant" if violated else "breaks an expectation"
+    print(f"{scenario.name}: this fault schedule {what}:")
     print(yaml.safe_dump({"timeline": raw["timeline"]}, sort_keys=False).rstrip())
     for e in broken.failed:
-        print(f"  {e['key']}: wanted {e['wanted']}, measured {e['got']}")
+        print(f"  {e['got']}" if violated else
+              f"  {e['key']}: wanted {e['wanted']}, measured {e['got']}")
     print(f"wrote {path}; reproduce: kafkasim run {path}")
-    return EXIT_EXPECT
+    return EXIT_INTERNAL if violated else EXIT_EXPECT
 
 
 def _repro(args, seed: int) -> str:

@@ -103,8 +103,9 @@ def _busiest(windows: list, start: int, end: int) -> int:
     return max(sum(w for s, e, w in windows if s <= p < e) for p in points)
 
 
-def _entry(draw, kind: str, target: str, at: int, end: int, duration_ms: int, others) -> dict:
+def _entry(draw, kind: str, target, at: int, end: int, duration_ms: int, others) -> dict:
     entry = {"at": _seconds(at)}
+    target = list(target) if isinstance(target, list) else target     # no YAML aliases
     if kind == "cut-from-controller":
         entry["partition"] = [target if isinstance(target, list) else [target], ["controller"]]
     elif kind == "degrade":
