@@ -7,7 +7,9 @@
   lost data in a power loss before its (clean) election;
 - `not_replicated_before_failover`: it truncated to follow a cleanly elected
   leader that never had the record (acks=0/1, or an uncommitted suffix);
-- `hw_truncation`: truncation to the replica's own high watermark (pre-KIP-101);
+- `hw_truncation`: truncation to the replica's own high watermark (pre-KIP-101),
+  or truncation to follow a leader that had truncated itself that way before
+  its (clean) election;
 - `not_committed_at_end`: never removed, still above the final high watermark;
 - `never_appended`: acknowledged but never written to any log (acks=0).
 
@@ -28,17 +30,17 @@ def _removal_causes(trace) -> list[str]:
     elections = defaultdict(list)
     for row in trace.rows(LeaderChanged):
         elections[(row.topic, row.partition)].append(row)
-    power = defaultdict(list)
+    shortened = {"power_loss": defaultdict(list), "high_watermark": defaultdict(list)}
     for row in trace.rows(Truncated):
-        if row.cause == "power_loss":
-            power[(row.broker, row.topic, row.partition)].append(row.t_us)
+        if row.cause in shortened:
+            shortened[row.cause][(row.broker, row.topic, row.partition)].append(row.t_us)
     causes = []
     for row in trace.rows(CopiesRemoved):
-        causes.append(_classify(row, elections[(row.topic, row.partition)], power))
+        causes.append(_classify(row, elections[(row.topic, row.partition)], shortened))
     return causes
 
 
-def _classify(row, elections, power) -> str:
+def _classify(row, elections, shortened) -> str:
     if row.cause == "power_loss":
         return "power_loss"
     if row.cause == "high_watermark":
@@ -47,9 +49,11 @@ def _classify(row, elections, power) -> str:
     if any(e.election in UNCLEAN_KINDS for e in window):
         return "unclean_election"
     for e in window:
-        losses = power.get((e.leader, e.topic, e.partition), ())
-        if any(t <= e.t_us for t in losses):
+        key = (e.leader, e.topic, e.partition)
+        if any(t <= e.t_us for t in shortened["power_loss"].get(key, ())):
             return "last_replica_standing"
+        if any(t <= e.t_us for t in shortened["high_watermark"].get(key, ())):
+            return "hw_truncation"
     return "not_replicated_before_failover"
 
 

@@ -272,6 +272,8 @@ class Broker(Host):
             self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
             self.manager.wake_all_parked()
         if state.leader not in (NO_LEADER, self.id):
+            if self.settings.truncation == "high-watermark" and replica.log.leo > replica.log.hw:
+                self.storage.truncate(replica, replica.log.hw, "high_watermark")
             fetcher = self.fetchers.get(state.leader)
             if fetcher is None:
                 fetcher = self.fetchers[state.leader] = ReplicaFetcher(self, state.leader)

@@ -2,7 +2,11 @@
 
 The fetcher sends one Fetch for all the partitions it follows on that leader,
 each at the follower's LEO with the epoch of its latest batch, and sends the
-next as soon as the answer is written to disk. It appends what comes back
+next as soon as the answer is written to disk. Older releases (`cluster.protocol
+replica.truncation`): with `kip-101` the epoch goes out only on the first fetch
+after a leader change and the follower truncates once to the leader's pre-KIP-279
+answer; with `high-watermark` it never goes out, and the broker truncated the
+log to its own high watermark when it became a follower. It appends what comes back
 (no sequence checks; producer state remembered), sets its HW to
 min(leader HW, own LEO), and truncates when the leader reports a diverging
 epoch (AbstractFetcherThread.getOffsetTruncationState): to the smaller of the
@@ -50,7 +54,8 @@ class ReplicaFetcher:
             if not_before <= now:
                 replica = replicas[pidx]
                 log = replica.log
-                asked[pidx] = FetchPartition(log.leo, log.latest_epoch, replica.leader_epoch)
+                asked[pidx] = FetchPartition(log.leo, self._last_epoch(replica),
+                                             replica.leader_epoch)
         if not asked:
             self._wake(min(self.partitions.values()))
             return
@@ -59,6 +64,14 @@ class ReplicaFetcher:
                                s.replica_fetch_wait_max_us, s.replica_fetch_max_bytes)
         self.inflight = True
         self.conn.request(request, self._on_response, REQUEST_TIMEOUT_US, extra_us=extra_us)
+
+    def _last_epoch(self, replica) -> int:
+        """The epoch the leader should check: always (KIP-279), once after a leader change
+        (KIP-101's OffsetsForLeaderEpoch), or never (truncation to the high watermark)."""
+        mode = self.broker.settings.truncation
+        if mode == "kip-279" or (mode == "kip-101" and replica.epoch_check):
+            return replica.log.latest_epoch
+        return UNDEFINED
 
     def _wake(self, at: int) -> None:
         if self.wake_at >= 0 and self.wake_at <= at:
@@ -94,8 +107,13 @@ class ReplicaFetcher:
         if replica.is_leader or replica.leader != self.leader:
             return 0
         if data.diverging is not None:
-            self._truncate_diverging(replica, data.diverging)
+            if self.broker.settings.truncation == "kip-101":
+                self._truncate_kip101(replica, data.diverging[1])
+            else:
+                self._truncate_diverging(replica, data.diverging)
             return 0
+        if data.error is None:
+            replica.epoch_check = False
         if data.error == OFFSET_OUT_OF_RANGE:
             self._out_of_range(replica, data)
             return 0
@@ -133,6 +151,14 @@ class ReplicaFetcher:
             target = own_end
         target = min(max(target, log.log_start), log.leo)
         self.broker.storage.truncate(replica, target, "diverging_epoch")
+
+    def _truncate_kip101(self, replica, end: int) -> None:
+        """KIP-101 before KIP-279: truncate once to the leader's answer (to the high
+        watermark when it has none), whether or not the logs agree below it."""
+        replica.epoch_check = False
+        log = replica.log
+        target = log.hw if end == UNDEFINED else min(end, log.leo)
+        self.broker.storage.truncate(replica, max(target, log.log_start), "diverging_epoch")
 
     def _out_of_range(self, replica, data) -> None:
         log = replica.log

@@ -8,7 +8,8 @@
 - on a leader, the high watermark never decreases within its epoch, and HW <= LEO;
 - records below a leader's high watermark never change at an offset, unless an
   unclean election, or the election of a replica that lost data in a power
-  loss, happened for that partition: then the exemption is traced and the
+  loss or by truncating to its own high watermark (before KIP-101), happened
+  for that partition: then the exemption is traced and the
   committed history restarts from the new leader's log.
 A violation stops the run with InvariantViolation (exit 4), naming the
 simulated time and the seed. Kafka's durability promises are not here: Kafka
@@ -52,7 +53,7 @@ class Invariants:
                 self.fail("ISR contains the leader", f"partition {new.pidx}: {new}")
         if kind in ("unclean", "last_known_elr"):
             self.exempt.add(new.pidx)
-        elif kind in ("clean", "elr") and self._lost_power(new.leader, new.pidx):
+        elif kind in ("clean", "elr") and self._lost_data(new.leader, new.pidx):
             self.exempt.add(new.pidx)
 
     def _check_eligible(self, old, new) -> None:
@@ -62,8 +63,9 @@ class Invariants:
                       f"partition {new.pidx}: broker {new.leader} elected, ISR {old.isr} "
                       f"ELR {old.elr}")
 
-    def _lost_power(self, broker: int, pidx: int) -> bool:
-        return pidx in self.world.brokers[broker].storage.power_lost
+    def _lost_data(self, broker: int, pidx: int) -> bool:
+        storage = self.world.brokers[broker].storage
+        return pidx in storage.power_lost or pidx in storage.hw_truncated
 
     def hw_advanced(self, broker: int, replica, old_hw: int) -> None:
         """A leader's HW moved from old_hw."""
@@ -99,7 +101,7 @@ class Invariants:
         info = self.world.topology.partitions[pidx]
         self.world.trace.emit(InvariantExempted(self.world.engine.now, info.topic, info.partition,
                                                 "committed records never change",
-                                                "unclean election or power loss"))
+                                                "unclean election or lost data"))
         self.exempt.discard(pidx)
         kept = [b for b in log.batches if b.end_offset <= log.hw]
         self.committed[pidx] = (kept, [b.base_offset for b in kept])

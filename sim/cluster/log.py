@@ -199,6 +199,15 @@ class ReplicaLog:
             return epoch, self.epochs[0][1]
         return self.epochs[higher - 1][0], self.epochs[higher][1]
 
+    def end_offset_for_epoch_kip101(self, epoch: int) -> int:
+        """The end offset of epoch as a KIP-101 leader answered before KIP-279: the start of
+        the first later epoch, even when it never had `epoch` itself."""
+        if epoch == UNDEFINED or not self.epochs or epoch < self.epochs[0][0]:
+            return UNDEFINED
+        if epoch == self.epochs[-1][0]:
+            return self.leo
+        return next((start for e, start in self.epochs if e > epoch), UNDEFINED)
+
     def read(self, offset: int, max_bytes: int) -> tuple[Batch, ...]:
         """Batches from the first holding offset or later, up to max_bytes (at least one)."""
         batches = self.batches

@@ -52,6 +52,7 @@ class Replica:
         self.leader_epoch = -1
         self.partition_epoch = -1
         self.is_leader = False
+        self.epoch_check = False          # KIP-101: ask the new leader once, on the first fetch
         self.isr: tuple[int, ...] = ()
         self.pending_isr: tuple[int, ...] | None = None
         self.followers: dict[int, FollowerState] = {}
@@ -83,6 +84,7 @@ class Replica:
         self.partition_epoch = state.partition_epoch
         self.isr, self.pending_isr = state.isr, None
         self.is_leader = False
+        self.epoch_check = True
         self.followers = {}
 
     def update_isr(self, state) -> None:

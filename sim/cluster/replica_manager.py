@@ -233,7 +233,11 @@ class ReplicaManager:
                      else UNKNOWN_LEADER_EPOCH)
             return FetchData(error, -1, 0, (), None, -1)
         fetch_offset, last_epoch, leo = fp.fetch_offset, fp.last_fetched_epoch, log.leo
-        if last_epoch != UNDEFINED and not (
+        if last_epoch != UNDEFINED and self.settings.truncation == "kip-101":
+            end = log.end_offset_for_epoch_kip101(last_epoch)
+            if end == UNDEFINED or end < fetch_offset:
+                return FetchData(None, log.hw, log.log_start, (), (last_epoch, end), leo)
+        elif last_epoch != UNDEFINED and not (
                 last_epoch == log.latest_epoch and fetch_offset <= leo):
             epoch, end = log.end_offset_for_epoch(last_epoch)
             if epoch == UNDEFINED or end == UNDEFINED:
@@ -242,9 +246,10 @@ class ReplicaManager:
                 return FetchData(None, log.hw, log.log_start, (), (epoch, end), leo)
         if fetch_offset > leo or fetch_offset < log.log_start:
             return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, leo)
+        hw = log.hw                     # read before the follower's state moves it (one round late)
         self._record_follower(replica, request, fetch_offset)
         batches = log.read(fetch_offset, request.max_bytes) if fetch_offset < leo else ()
-        return FetchData(None, log.hw, log.log_start, batches, None, leo)
+        return FetchData(None, hw, log.log_start, batches, None, leo)
 
     def _record_follower(self, replica, request, fetch_offset) -> None:
         """Partition.updateFollowerFetchState: the HW is reconsidered if the follower LEO moved."""

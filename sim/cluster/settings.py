@@ -1,8 +1,7 @@
 """Broker-side settings in simulator units, read once from the cluster's config.
 
 Also the protocol switches that changed across Kafka releases (DESIGN.md,
-Version switches); the current release needs only their modern values, and
-the versions issue makes them selectable.
+Version switches), read from `cluster.protocol`.
 """
 
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ class BrokerSettings:
     retention_check_interval_us: int
     cleaner_backoff_us: int
     strict_min_isr: bool = True          # 3.7+: the HW waits while ISR < min ISR
+    truncation: str = "kip-279"          # high-watermark (< 0.11) | kip-101 | kip-279 (2.0+)
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -48,4 +48,6 @@ class BrokerSettings:
             elr_enabled=int(cluster.features["eligible.leader.replicas.version"]) >= 1,
             retention_check_interval_us=ms(c["log.retention.check.interval.ms"]),
             cleaner_backoff_us=ms(c["log.cleaner.backoff.ms"]),
+            strict_min_isr=bool(cluster.protocol["high.watermark.frozen.below.min.isr"]),
+            truncation=cluster.protocol["replica.truncation"],
         )

@@ -25,6 +25,7 @@ class LogStorage:
         self.replicas = broker.replicas
         self.hw_checkpoint = {pidx: 0 for pidx in self.replicas}
         self.power_lost: set[int] = set()       # partitions whose log a power loss shortened
+        self.hw_truncated: set[int] = set()     # ... that a truncation to the HW shortened
 
     def start_loops(self) -> None:
         """The periodic disk work of a running process."""
@@ -100,6 +101,8 @@ class LogStorage:
         removed = log.truncate_to(offset)
         if not removed:
             return
+        if cause == "high_watermark":
+            self.hw_truncated.add(replica.info.pidx)
         b, info = self.broker, replica.info
         now = b.engine.now
         b.trace.emit(Truncated(now, b.id, info.topic, info.partition, old_leo, log.leo, cause))

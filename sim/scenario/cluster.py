@@ -1,4 +1,5 @@
-"""`cluster:` -> `Cluster`: brokers, the Kafka release, features, broker config, network, disk.
+"""`cluster:` -> `Cluster`: brokers, the Kafka release, features, protocol switches, broker
+config, network, disk.
 
 The release (`version`, a quoted string; default the newest modeled one) decides every
 default. Broker rule Kafka enforces at startup: `replica.fetch.wait.max.ms` <=
@@ -32,6 +33,7 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
     brokers = integer(block["brokers"], path + ("brokers",), 1, MAX_BROKERS, "a number of brokers")
     ctx = replace(ctx, version=read_version(block.get("version", MISSING), path + ("version",)))
     features = read_config("feature", block.get("features"), path + ("features",), ctx).freeze()
+    protocol = read_config("protocol", block.get("protocol"), path + ("protocol",), ctx).freeze()
     config = read_config("broker", block.get("config"), path + ("config",), ctx)
     _broker_rules(config.values, path + ("config",))
     cluster = Cluster(
@@ -41,6 +43,7 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
         config=config.freeze(),
         network=_network(block.get("network"), path),
         disk=_disk(block.get("disk"), path),
+        protocol=protocol,
     )
     return cluster, ctx
 

@@ -36,6 +36,7 @@ WHAT = {
     "producer": "a producer property",
     "consumer": "a consumer property",
     "feature": "a feature name",
+    "protocol": "a protocol switch",
 }
 WHERE = {
     "broker": "cluster.config",
@@ -43,6 +44,7 @@ WHERE = {
     "producer": "a producer's config",
     "consumer": "a consumer group's config",
     "feature": "cluster.features",
+    "protocol": "cluster.protocol",
 }
 
 

@@ -82,7 +82,8 @@ def _cluster(s: Scenario) -> list[str]:
             format_duration(c.disk.os_flush_interval_us),
         ),
     ]
-    return ["", "cluster", *_rows(rows, 2), *_config(c.features, "features"), *_config(c.config)]
+    return ["", "cluster", *_rows(rows, 2), *_config(c.features, "features"),
+            *_config(c.protocol, "protocol"), *_config(c.config)]
 
 
 def _producer_rows(s: Scenario, name: str, p) -> list[tuple[str, str, str]]:

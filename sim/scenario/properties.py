@@ -1,20 +1,21 @@
 """The Kafka properties kafkasim models, the inert ones it accepts, and nothing else.
 
 Each modeled property has a scope (broker = `cluster.config`, topic = `topics.T.config`,
-producer, consumer, feature = `cluster.features`), a value kind, a unit and the range Kafka's
-ConfigDef enforces. Where a property drives a periodic timer in the simulation the minimum
-is 1 even if Kafka allows 0 (a zero period would spin). A topic property names its
-cluster-wide default (`retention.ms` <- `log.retention.ms`). Defaults are NOT here: they live
-in `versions.py`, keyed by Kafka release. Inert properties are names a pasted real config
-contains (listeners, serializers, ...): accepted, recorded as ignored, no effect. Not modeled:
-transactions, quotas, SSL/SASL, compression, the KIP-848 consumer protocol.
+producer, consumer, feature = `cluster.features`, protocol = `cluster.protocol`), a value
+kind, a unit and the range Kafka's ConfigDef enforces. Where a property drives a periodic
+timer in the simulation the minimum is 1 even if Kafka allows 0 (a zero period would spin).
+A topic property names its cluster-wide default (`retention.ms` <- `log.retention.ms`).
+Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. Inert properties
+are names a pasted real config contains (listeners, serializers, ...): accepted, recorded as
+ignored, no effect. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
+consumer protocol.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCOPES = ("broker", "topic", "producer", "consumer", "feature")
+SCOPES = ("broker", "topic", "producer", "consumer", "feature", "protocol")
 LONG_MAX = 9_223_372_036_854_775_807
 JAVA_RANGE = {
     "int": (-(2**31), 2**31 - 1),
@@ -174,12 +175,22 @@ CONSUMER = _props(
 
 FEATURE = _props("feature", ("eligible.leader.replicas.version", "short", "", 0, 1))
 
+# Protocol behaviour that changed across releases (`cluster.protocol`); not Kafka properties,
+# so a scenario can replay one release's rule on another's defaults.
+PROTOCOL = _props(
+    "protocol",
+    ("replica.truncation", "enum", "", None, None,
+     {"choices": ("high-watermark", "kip-101", "kip-279")}),
+    ("high.watermark.frozen.below.min.isr", "bool", "", None, None),
+)
+
 PROPERTIES: dict[str, dict[str, Prop]] = {
     "broker": BROKER,
     "topic": TOPIC,
     "producer": PRODUCER,
     "consumer": CONSUMER,
     "feature": FEATURE,
+    "protocol": PROTOCOL,
 }
 
 # Broker names that set another modeled property in a coarser unit (Kafka: ms > minutes > hours).

@@ -53,7 +53,9 @@ def _fixed(*names: str, **nested: object) -> Fixed:
 DIST = _fixed("dist", "mean", "median", "p99", "value")
 NETWORK = _fixed("loss", "resets", latency=DIST)
 DISK = _fixed("write", "fsync", "os_flush_interval")
-CLUSTER = _fixed("brokers", "version", features=WHOLE, config=WHOLE, network=NETWORK, disk=DISK)
+CLUSTER = _fixed(
+    "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK
+)
 TOPIC = Fixed(
     {"partitions": LEAF, "replication.factor": LEAF, "assignment": Seq(Seq(LEAF)), "config": WHOLE}
 )

@@ -121,6 +121,7 @@ class Cluster:
     config: Config
     network: Network
     disk: Disk
+    protocol: Config
 
 
 @dataclass(**_FROZEN)

@@ -1,11 +1,15 @@
 """Kafka's defaults, one table keyed by release (KAFKA-MODEL §1).
 
 `RELEASES[version][scope][property]` is the default a new cluster of that release and its
-clients use, for the broker, producer, consumer and feature scopes. Topic defaults are not
-listed: a topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka does.
-To model another era, add an entry built with `derive(base, ...)` from the changes between
-releases; `tests/scenario` checks that every release covers every modeled property. Only
-defaults live here: behaviour switches that a release implies belong to the model.
+clients use, for the broker, producer, consumer and feature scopes, and the protocol
+behaviour switches (`cluster.protocol`) the release implies. Topic defaults are not listed: a
+topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka does. Every
+minor release from 0.10 to 4.1 is known; its table is 0.10's plus the CHANGES of every
+release up to it (KAFKA-MODEL §1.11), so 2.3 behaves as 2.1 changed it. A release is
+modeled in its recommended mode: ZooKeeper before 3.3 (liveness = the ZooKeeper session,
+read here as `broker.session.timeout.ms`), KRaft from 3.3. Not modeled per release: KRaft
+before 3.9 performing no automatic unclean elections (KAFKA-12670), the ZooKeeper
+controller's own timing, defaults that did not change outcomes.
 """
 
 from __future__ import annotations
@@ -85,6 +89,11 @@ _CONSUMER_4_1 = {
 
 _FEATURE_4_1 = {"eligible.leader.replicas.version": 1}  # 0 in 4.0: ELR off by default
 
+_PROTOCOL_4_1 = {
+    "replica.truncation": "kip-279",  # "high-watermark" before 0.11, "kip-101" in 0.11-1.1
+    "high.watermark.frozen.below.min.isr": True,  # 3.7+ (KAFKA-15583)
+}
+
 
 def _freeze(scopes: Mapping[str, Mapping]) -> Mapping[str, Mapping]:
     return MappingProxyType({scope: MappingProxyType(dict(v)) for scope, v in scopes.items()})
@@ -95,20 +104,94 @@ def derive(base: Mapping[str, Mapping], **changes: Mapping) -> Mapping[str, Mapp
     return _freeze({scope: {**base[scope], **changes.get(scope, {})} for scope in base})
 
 
-RELEASES: Mapping[str, Mapping[str, Mapping]] = MappingProxyType(
-    {
-        "4.1": _freeze(
-            {
-                "broker": _BROKER_4_1,
-                "producer": _PRODUCER_4_1,
-                "consumer": _CONSUMER_4_1,
-                "feature": _FEATURE_4_1,
-            }
-        ),
-    }
+_NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "producer": _PRODUCER_4_1,
+                         "consumer": _CONSUMER_4_1, "feature": _FEATURE_4_1,
+                         "protocol": _PROTOCOL_4_1})
+
+# What each release changed, oldest first (KAFKA-MODEL §1.11). 0.10 is written as the
+# changes that undo everything later, so the newest table stays the one written out above.
+_ZK_0_10 = {"broker.session.timeout.ms": 6_000}   # liveness: zookeeper.session.timeout.ms
+CHANGES: tuple[tuple[str, dict, str], ...] = (
+    ("0.10", {
+        "broker": {"unclean.leader.election.enable": True, "replica.lag.time.max.ms": 10_000,
+                   "group.initial.rebalance.delay.ms": 0, **_ZK_0_10},
+        "producer": {"acks": 1, "enable.idempotence": False, "retries": 0,
+                     "delivery.timeout.ms": 30_000, "linger.ms": 0, "retry.backoff.max.ms": 100},
+        "consumer": {"session.timeout.ms": 10_000, "request.timeout.ms": 305_000,
+                     "retry.backoff.max.ms": 100, "partition.assignment.strategy": ("range",)},
+        "feature": {"eligible.leader.replicas.version": 0},
+        "protocol": {"replica.truncation": "high-watermark",
+                     "high.watermark.frozen.below.min.isr": False},
+    }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
+       "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
+    ("0.11", {
+        "broker": {"unclean.leader.election.enable": False, "group.initial.rebalance.delay.ms":
+                   3_000},
+        "protocol": {"replica.truncation": "kip-101"},
+    }, "leader epochs (KIP-101): truncation by OffsetsForLeaderEpoch; unclean election off "
+       "(KIP-106); initial rebalance delay 3 s (KIP-134)"),
+    ("2.0", {
+        "consumer": {"request.timeout.ms": 30_000},
+        "protocol": {"replica.truncation": "kip-279"},
+    }, "KIP-279: the follower and leader agree on the largest common epoch, in a loop"),
+    ("2.1", {
+        "producer": {"delivery.timeout.ms": 120_000, "retries": 2_147_483_647},
+    }, "delivery.timeout.ms 120 s and retries without limit (KIP-91)"),
+    ("2.5", {
+        "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
+    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s"),
+    ("3.0", {
+        "producer": {"acks": -1, "enable.idempotence": True},
+        "consumer": {"session.timeout.ms": 45_000,
+                     "partition.assignment.strategy": ("range", "cooperative-sticky")},
+    }, "producer acks=all with idempotence (KIP-679); consumer session 45 s (KIP-735)"),
+    ("3.3", {
+        "broker": {"broker.session.timeout.ms": 9_000},
+    }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
+       "9 s) instead of ZooKeeper sessions"),
+    ("3.7", {
+        "producer": {"retry.backoff.max.ms": 1_000},
+        "consumer": {"retry.backoff.max.ms": 1_000},
+        "protocol": {"high.watermark.frozen.below.min.isr": True},
+    }, "the high watermark waits while the ISR is below min.insync.replicas (KAFKA-15583); "
+       "exponential retry backoff (KIP-580)"),
+    ("4.0", {
+        "producer": {"linger.ms": 5},
+    }, "linger.ms 0 -> 5 (KIP-1030); ZooKeeper removed; eligible leader replicas available, "
+       "off by default"),
+    ("4.1", {
+        "feature": {"eligible.leader.replicas.version": 1},
+    }, "eligible leader replicas on for new clusters (KIP-966)"),
 )
-KNOWN_VERSIONS: tuple[str, ...] = tuple(RELEASES)
+MINORS = {"0": (10, 11), "1": (0, 1), "2": tuple(range(9)), "3": tuple(range(10)),
+          "4": (0, 1)}
+KNOWN_VERSIONS: tuple[str, ...] = tuple(f"{major}.{minor}" for major, minors in MINORS.items()
+                                        for minor in minors)
 NEWEST = "4.1"
+
+
+def _key(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
+
+
+def _build() -> Mapping[str, Mapping[str, Mapping]]:
+    tables = {}
+    table = derive(_NEWEST_TABLE, **CHANGES[0][1])
+    steps = {version: changes for version, changes, _why in CHANGES[1:]}
+    for version in KNOWN_VERSIONS:
+        if version in steps:
+            table = derive(table, **steps[version])
+        tables[version] = table
+    return MappingProxyType(tables)
+
+
+RELEASES: Mapping[str, Mapping[str, Mapping]] = _build()
+
+
+def era(version: str) -> str:
+    """The release in CHANGES whose changes `version` carries last (its era)."""
+    return [v for v, _c, _w in CHANGES if _key(v) <= _key(version)][-1]
 
 
 def defaults(version: str, scope: str) -> Mapping:

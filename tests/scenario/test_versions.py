@@ -1,0 +1,87 @@
+"""Kafka releases: one scenario file replays each era's failure and its fix (KAFKA-MODEL §1.11,
+§2.9-2.11), and each behaviour is a switch of its own, not code that knows the scenario."""
+
+import pytest
+
+import sim
+from sim.scenario.versions import CHANGES, KNOWN_VERSIONS, RELEASES, era
+from tests.conftest import SCENARIOS, run_scenario
+
+
+def version(v: str) -> str:
+    return f'cluster.version="{v}"'
+
+
+def summary(name: str, *overrides: str) -> dict:
+    return run_scenario(name, overrides=overrides).summary
+
+
+HW = "kafka-0-10-hw-truncation-loses-committed-records"
+DIVERGE = "kafka-1-1-fast-unclean-failovers-diverge"
+LAST = "kafka-4-0-last-replica-standing-loses-data"
+VISIBLE = "kafka-3-6-acks1-visible-below-min-isr"
+
+
+@pytest.mark.parametrize("release", ["0.11", "1.1", "2.0", "2.8", "3.6", "4.1"])
+def test_leader_epochs_keep_what_truncation_to_the_high_watermark_lost(release):
+    before, after = summary(HW), summary(HW, version(release))
+    assert before["lost"] == before["lost_by_cause"]["hw_truncation"] > 0
+    assert after["lost"] == 0 and after["unclean_elections"] == before["unclean_elections"] == 0
+
+
+@pytest.mark.parametrize("release", ["2.0", "3.6", "4.1"])
+def test_kip_279_makes_replicas_converge_after_fast_unclean_failovers(release):
+    before, after = summary(DIVERGE), summary(DIVERGE, version(release))
+    assert before["replica_divergence"] > 0 and after["replica_divergence"] == 0
+    assert before["unclean_elections"] == after["unclean_elections"] == 1
+
+
+@pytest.mark.parametrize("release", ["0.11", "3.6", "3.9", "4.0"])
+def test_without_eligible_leader_replicas_the_last_replica_standing_loses_data(release):
+    s = summary(LAST, version(release))
+    assert s["lost"] == s["lost_by_cause"]["last_replica_standing"] > 0
+
+
+def test_eligible_leader_replicas_keep_it_by_default_from_4_1_or_by_the_feature_before():
+    assert summary(LAST, version("4.1"))["lost"] == 0
+    assert summary(LAST, "cluster.features.eligible.leader.replicas.version=1")["lost"] == 0
+
+
+@pytest.mark.parametrize("release", ["3.7", "3.9", "4.1"])
+def test_from_3_7_acks1_writes_stay_invisible_while_the_isr_is_below_min_isr(release):
+    before, after = summary(VISIBLE), summary(VISIBLE, version(release))
+    assert after["e2e_p99_ms"] > 2 * before["e2e_p99_ms"]
+    assert after["max_lag"] > before["max_lag"]
+    assert before["lost"] == after["lost"] == 0
+
+
+def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
+    truncate = "cluster.protocol.replica.truncation"
+    newest_hw = summary(HW, version("4.1"), f"{truncate}=high-watermark")
+    assert newest_hw["lost_by_cause"]["hw_truncation"] > 0
+    assert summary(HW, f"{truncate}=kip-101")["lost"] == 0
+    assert summary(DIVERGE, f"{truncate}=kip-279")["replica_divergence"] == 0
+    frozen = summary(VISIBLE, "cluster.protocol.high.watermark.frozen.below.min.isr=true")
+    assert frozen["e2e_p99_ms"] == summary(VISIBLE, version("3.7"))["e2e_p99_ms"]
+
+
+def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
+    assert RELEASES["2.8"]["producer"]["acks"] == 1 and RELEASES["3.0"]["producer"]["acks"] == -1
+    assert RELEASES["2.8"]["consumer"]["session.timeout.ms"] == 10_000
+    assert RELEASES["3.9"]["producer"]["linger.ms"] == 0 and RELEASES["4.0"]["producer"][
+        "linger.ms"] == 5
+    assert RELEASES["0.10"]["broker"]["unclean.leader.election.enable"] is True
+    assert RELEASES["0.11"]["broker"]["unclean.leader.election.enable"] is False
+    truncation = [RELEASES[v]["protocol"]["replica.truncation"] for v in ("0.10", "1.1", "2.0")]
+    assert truncation == ["high-watermark", "kip-101", "kip-279"]
+    assert [era(v) for v in ("0.10", "1.0", "2.4", "3.6", "3.8", "4.1")] == \
+        ["0.10", "0.11", "2.1", "3.3", "3.7", "4.1"]
+    assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}
+
+
+def test_validate_explain_names_the_release_each_default_comes_from():
+    spec = sim.load(SCENARIOS / f"{HW}.yaml",
+                    overrides=["cluster.protocol.replica.truncation=kip-101"])
+    assert spec.cluster.protocol.source("replica.truncation") == "--set"
+    assert spec.cluster.protocol.source("high.watermark.frozen.below.min.isr") == "default 0.10"
+    assert spec.cluster.config.source("replica.lag.time.max.ms") == "default 0.10"
