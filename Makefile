@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz golden clean
+.PHONY: demo test fuzz golden reports clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,6 +24,15 @@ fuzz: $(VENV)/.installed
 
 golden: $(VENV)/.installed
 	$(BIN)/python -m tests.golden.rewrite
+
+reports: $(VENV)/.installed
+	$(BIN)/python -m sim.releases reports/kafka-versions.md \
+		scenarios/kafka-0-10-hw-truncation-loses-committed-records.yaml \
+		scenarios/kafka-1-1-fast-unclean-failovers-diverge.yaml \
+		scenarios/kafka-3-6-acks1-visible-below-min-isr.yaml \
+		scenarios/kafka-4-0-last-replica-standing-loses-data.yaml \
+		scenarios/acks1-leader-crash.yaml \
+		scenarios/power-loss-rolling-one-at-a-time.yaml
 
 clean:
 	rm -rf $(VENV) reports/runs .hypothesis

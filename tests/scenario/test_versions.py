@@ -4,6 +4,7 @@
 import pytest
 
 import sim
+from sim.releases import compare_releases, markdown_table
 from sim.scenario.versions import CHANGES, KNOWN_VERSIONS, RELEASES, era
 from tests.conftest import SCENARIOS, run_scenario
 
@@ -85,3 +86,11 @@ def test_validate_explain_names_the_release_each_default_comes_from():
     assert spec.cluster.protocol.source("replica.truncation") == "--set"
     assert spec.cluster.protocol.source("high.watermark.frozen.below.min.isr") == "default 0.10"
     assert spec.cluster.config.source("replica.lag.time.max.ms") == "default 0.10"
+
+
+def test_compare_releases_tabulates_one_fault_per_release():
+    rows = compare_releases(SCENARIOS / f"{HW}.yaml", releases=("0.10", "0.11"))
+    assert [(r["release"], r["era"]) for r in rows] == [("0.10", "0.10"), ("0.11", "0.11")]
+    assert rows[0]["lost"] == rows[0]["lost_by_cause"]["hw_truncation"] > 0 == rows[1]["lost"]
+    table = markdown_table(rows).splitlines()
+    assert len(table) == 4 and table[2].startswith("| 0.10 | ") and "hw_truncation" in table[2]
