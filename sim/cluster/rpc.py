@@ -54,6 +54,7 @@ class Connection:
         self._timer_at = -1
         self.unacked_bytes = 0
         self.server_incarnation = server.incarnation
+        self.client_incarnation = client.incarnation
         self.on_reset = None
         self.uplink = net.link(client.name, server.name)
         self.downlink = net.link(server.name, client.name)
@@ -62,6 +63,7 @@ class Connection:
 
     def request(self, payload, on_done, timeout_us: int, extra_us: int = 0) -> None:
         """Send payload to the server; on_done(response or Failure) runs on the client."""
+        self._adopt()
         now = self.net.engine.now
         rid = self._next_id = self._next_id + 1
         deadline = now + extra_us + timeout_us
@@ -78,6 +80,16 @@ class Connection:
             self.client.timer(extra_us + at, self._reset_if, self.epoch)
         self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
                       stream=(self, 0, self.epoch), link=link, extra_us=extra_us)
+
+    def _adopt(self) -> None:
+        """A new process of the client sends on this connection: the old one's requests died
+        with it, and their answers find no socket (a restarted host answers them with RST)."""
+        if self.client.incarnation != self.client_incarnation:
+            self.client_incarnation = self.client.incarnation
+            self.epoch += 1
+            self.inflight = {}
+            self._timer_at = -1
+            self.unacked_bytes = 0
 
     def ready(self) -> bool:
         """NetworkClient.ready: can a request go out? Not while the server's process is gone.
@@ -104,6 +116,7 @@ class Connection:
 
     def send(self, payload, size: int, extra_us: int = 0) -> None:
         """Send payload with no response expected (acks=0), counting it against the send buffer."""
+        self._adopt()
         self.unacked_bytes += size
         self.net.send(self.client, self.server, self._deliver_oneway, self.epoch, size, payload,
                       stream=(self, 0, self.epoch), link=self.uplink, extra_us=extra_us)
@@ -125,8 +138,8 @@ class Connection:
                       stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us)
 
     def _complete(self, epoch: int, rid: int, response) -> None:
-        if epoch != self.epoch:
-            return
+        if epoch != self.epoch or self.client.incarnation != self.client_incarnation:
+            return                      # the process that asked is gone (a power loss is silent)
         pending = self.inflight.pop(rid, None)
         if pending is not None:
             pending[1](response)

@@ -1,7 +1,15 @@
 """Each kind of fault does what Kafka's mechanics make it do (CONTRACT §2.3)."""
 
 import sim
-from sim.core.records import BrokerFenced, FaultEnded, FaultFired, HostChanged, LeaderChanged
+from sim.core.records import (
+    BrokerFenced,
+    BrokerRegistered,
+    FaultEnded,
+    FaultFired,
+    HostChanged,
+    LeaderChanged,
+    Truncated,
+)
 from tests.conftest import run_scenario
 
 
@@ -70,3 +78,18 @@ def test_a_crash_with_for_restarts_the_broker_it_took_down_and_only_that_one():
     assert (25_000_000, "running") in [(h.t_us, h.state) for h in changes if h.host == first]
     back = [h.t_us for h in changes if h.host == second and h.state == "running"]
     assert back and back[0] == 30_000_000
+
+
+def test_a_broker_back_from_a_short_power_loss_acts_on_nothing_its_old_process_asked_for():
+    raw = {"name": "quick-power-cycle", "duration": "20s", "drain": "20s",
+           "cluster": {"brokers": 3},
+           "topics": {"orders": {"partitions": 3, "replication.factor": 3}},
+           "producers": {"checkout": {"topic": "orders", "rate": "100/s", "keys": 2,
+                                      "config": {"acks": "1", "enable.idempotence": False}}},
+           "timeline": [{"at": "1.1s", "power_loss": "leader(orders/0)", "for": "0.1s"}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    registered = min(r.t_us for r in result.trace.rows(BrokerRegistered) if r.broker == 0)
+    followed = [t for t in result.trace.rows(Truncated)
+                if t.broker == 0 and t.cause != "power_loss"]
+    assert all(t.t_us > registered for t in followed)
+    assert result.summary["replica_divergence"] == 0
