@@ -26,6 +26,7 @@ class Checked:
     seed: int
     expect: tuple             # ({key, wanted, got, ok}, ...)
     partial: bool
+    digest: str
 
     @property
     def ok(self) -> bool:
@@ -52,7 +53,13 @@ def _run_one(path: str) -> Checked:
     scenario = load(path)
     result = sim.run(scenario)
     return Checked(path, scenario.name, scenario.seed, tuple(result.summary["expect"]),
-                   bool(result.summary["partial"]))
+                   bool(result.summary["partial"]), result.summary["digest"])
+
+
+def as_json(results) -> list[dict]:
+    """The outcomes as JSON-ready rows (`kafkasim check --json`)."""
+    return [{"path": r.path, "name": r.name, "seed": r.seed, "ok": r.ok, "partial": r.partial,
+             "digest": r.digest, "expect": list(r.expect)} for r in results]
 
 
 def check(files, workers: int = 1) -> list[Checked]:

@@ -82,8 +82,12 @@ def cmd_check(args) -> int:
                          f"{' '.join(args.paths)}.\n")
         return EXIT_INVALID
     results = check(files, workers=args.workers)
-    from sim.report.text import render_checks
-    print(render_checks(results))
+    if args.json:
+        from sim.check import as_json
+        print(json.dumps(as_json(results), indent=1))
+    else:
+        from sim.report.text import render_checks
+        print(render_checks(results))
     return EXIT_OK if all(r.ok for r in results) else EXIT_EXPECT
 
 
@@ -156,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     chk.add_argument("--workers", type=_positive, default=1, metavar="N",
                      help="run N scenarios at a time in separate processes (same results)")
+    chk.add_argument("--json", action="store_true",
+                     help="print one JSON array: path, name, seed, ok, digest, expectations")
     chk.set_defaults(func=cmd_check)
     exp = sub.add_parser("explore", help=cmd_explore.__doc__, description=cmd_explore.__doc__)
     exp.add_argument("scenario", help="the scenario file (YAML) with an expect: block")

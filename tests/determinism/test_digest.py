@@ -1,9 +1,13 @@
-"""The same scenario and seed give the same digest in any process; different seeds differ."""
+"""The same scenario and seed give the same digest in any process; different seeds differ.
+
+The whole library is run in a process pool under another PYTHONHASHSEED and must give the
+golden digests (written by `make golden` in another process)."""
 
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +15,7 @@ import sim
 from tests.conftest import ROOT, SCENARIOS
 
 SCENARIO = SCENARIOS / "acks1-leader-crash.yaml"
+GOLDEN = ROOT / "tests" / "golden"
 
 
 def _digest_in_fresh_process(hash_seed: str, seed: int = 3, scenario=SCENARIO) -> str:
@@ -42,3 +47,15 @@ def test_consumer_groups_give_the_same_digest_in_fresh_processes(name):
     scenario = SCENARIOS / f"{name}.yaml"
     first = _digest_in_fresh_process("11", 2, scenario)
     assert first == _digest_in_fresh_process("12", 2, scenario)
+
+
+def test_the_whole_library_gives_its_golden_digests_in_a_pool_under_another_hash_seed():
+    env = dict(os.environ, PYTHONHASHSEED="4242")
+    out = subprocess.run([sys.executable, "-m", "sim", "check", str(SCENARIOS), "--workers", "2",
+                          "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    golden = {p.stem: json.loads(p.read_text())["digest"] for p in GOLDEN.glob("*.json")}
+    assert len(rows) == len(golden) >= 40
+    assert {Path(r["path"]).stem: r["digest"] for r in rows} == golden
