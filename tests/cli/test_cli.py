@@ -87,3 +87,23 @@ def test_a_wall_clock_limit_stops_the_run_with_exit_3_and_a_partial_summary():
     summary = json.loads(proc.stdout)
     assert summary["partial"] is True
     assert 0 < summary["produced"] < 120_000
+
+
+BAD = ROOT / "tests" / "scenario_file" / "bad"
+COMMANDS = {"run": ("run", "{f}"), "validate": ("validate", "{f}"), "check": ("check", "{f}"),
+            "explore": ("explore", "{f}", "--budget", "2")}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("bad", ["yaml_syntax.yaml", "unknown_property.yaml", "alias_bomb.yaml",
+                                 "binary.yaml", "python_tag.yaml"])
+def test_every_command_refuses_a_bad_file_the_same_way_and_writes_nothing(command, bad,
+                                                                          tmp_path):
+    path = tmp_path / bad
+    path.write_bytes((BAD / bad).read_bytes())
+    args = [a.format(f=path) for a in COMMANDS[command]]
+    proc = kafkasim(*args, cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.startswith(f"{path}: ") and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [bad]
