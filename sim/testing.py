@@ -183,3 +183,109 @@ def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
                                     groups=tuple(work.get("consumers", ())), kinds=kinds))
     return {"name": "drawn", "seed": draw(st.integers(0, 2**16)), "duration": f"{duration_s}s",
             "drain": "40s", **cluster, **work, "timeline": timeline}
+
+
+RELEASES = ("0.10", "0.11", "2.0", "2.8", "3.6", "3.7", "4.0", "4.1")
+TIMELINE_ACTIONS = ("crash", "stop", "power_loss", "pause", "isolate", "slow_disk", "degrade",
+                    "set_rate", "poison", "add_member", "remove_member", "reset_offsets", "slow")
+
+
+@st.composite
+def _topic(draw, brokers: int) -> dict:
+    rf = draw(st.integers(1, min(3, brokers)))
+    config = {"min.insync.replicas": draw(st.integers(1, rf))}
+    if draw(st.booleans()):
+        config["cleanup.policy"] = draw(st.sampled_from(["delete", "compact", "compact,delete"]))
+    if draw(st.booleans()):
+        config["retention.ms"] = draw(st.sampled_from([2_000, 5_000, 60_000]))
+        config["segment.ms"] = draw(st.sampled_from([500, 1_000]))
+    if draw(st.booleans()):
+        config["unclean.leader.election.enable"] = draw(st.booleans())
+    return {"partitions": draw(st.integers(1, 4)), "replication.factor": rf, "config": config}
+
+
+@st.composite
+def _producer(draw, topics: list) -> dict:
+    acks = draw(st.sampled_from(["0", "1", "all"]))
+    config = {"acks": acks, "linger.ms": draw(st.sampled_from([0, 5, 50])),
+              "enable.idempotence": acks == "all" and draw(st.booleans()),
+              "retries": draw(st.sampled_from([0, 3, 2_147_483_647]))}
+    if config["enable.idempotence"]:
+        config["retries"] = 2_147_483_647
+    return {"topic": draw(st.sampled_from(topics)), "rate": f"{draw(st.integers(0, 400))}/s",
+            "keys": draw(st.sampled_from([None, 1, 20])),
+            "tombstones": draw(st.sampled_from([0, 0.1])), "config": config}
+
+
+@st.composite
+def _group(draw, topics: list) -> dict:
+    group = {"topic": draw(st.sampled_from(topics)), "members": draw(st.integers(1, 3)),
+             "processing": draw(st.sampled_from(["50us", "2ms"])),
+             "commit": draw(st.sampled_from(["after-processing", "before-processing", "auto"])),
+             "config": {"auto.offset.reset": draw(st.sampled_from(["earliest", "latest"])),
+                        "partition.assignment.strategy": draw(st.sampled_from(
+                            ["range", "roundrobin", "sticky", "cooperative-sticky"])),
+                        "max.poll.records": draw(st.sampled_from([10, 500]))}}
+    if draw(st.booleans()):
+        group["on_poison"] = {"retries": draw(st.integers(0, 2)),
+                              "then": draw(st.sampled_from(["skip", "block"]))}
+    return group
+
+
+@st.composite
+def _action(draw, duration_s: int, hosts: list, producers: list, groups: list,
+            topics: list) -> dict:
+    kind = draw(st.sampled_from(TIMELINE_ACTIONS))
+    entry = {"at": _seconds(draw(st.integers(0, duration_s * 10 - 1)) * STEP_MS)}
+    length = {"for": _seconds(draw(st.integers(1, duration_s * 10)) * STEP_MS)}
+    processes = [h for h in hosts if h != "controller"]
+    if kind in ("crash", "stop", "power_loss", "pause"):
+        entry.update({kind: draw(st.sampled_from(processes)), **length})
+    elif kind == "isolate":
+        entry.update({kind: draw(st.sampled_from(hosts)), **length})
+    elif kind == "slow_disk":
+        brokers = [h for h in hosts if h.startswith(("broker-", "leader(", "any-broker"))]
+        entry.update({kind: draw(st.sampled_from(brokers)), "factor": 100, **length})
+    elif kind == "degrade":
+        a, b = draw(st.lists(st.sampled_from(hosts), min_size=2, max_size=2, unique=True))
+        entry.update({kind: {"between": [a, b], "latency": "50ms", "loss": 0.05}, **length})
+    elif kind == "set_rate" and producers:
+        entry[kind] = {"producer": draw(st.sampled_from(producers)),
+                       "rate": f"{draw(st.integers(0, 400))}/s"}
+    elif kind == "poison":
+        entry.update({kind: {"topic": draw(st.sampled_from(topics)), "rate": 0.01}, **length})
+    elif kind in ("add_member", "remove_member") and groups:
+        entry[kind] = draw(st.sampled_from(groups))
+    elif kind == "reset_offsets" and groups:
+        entry[kind] = {"group": draw(st.sampled_from(groups)),
+                       "to": draw(st.sampled_from(["earliest", "latest"]))}
+    elif kind == "slow" and groups:
+        entry.update({kind: f"{draw(st.sampled_from(groups))}-0", "processing": "5ms",
+                      **length})
+    else:
+        entry.update({"pause": draw(st.sampled_from(processes)), **length})
+    return entry
+
+
+@st.composite
+def any_scenarios(draw, duration_s: int = 10) -> dict:
+    """Any valid scenario within small limits, for fuzzing the simulator: 1-5 brokers, any
+    release, 1-3 topics (any RF, min ISR, retention, compaction), producers with any acks,
+    consumer groups with any commit mode, assignor and poison handling, and a timeline of
+    faults on brokers, the controller, producers and members, and workload actions."""
+    brokers = draw(st.integers(1, 5))
+    topics = {f"t{i}": draw(_topic(brokers)) for i in range(draw(st.integers(1, 3)))}
+    names = list(topics)
+    producers = {f"p{i}": draw(_producer(names)) for i in range(draw(st.integers(1, 3)))}
+    groups = {f"g{i}": draw(_group(names)) for i in range(draw(st.integers(0, 2)))}
+    hosts = [f"broker-{b}" for b in range(brokers)] + ["controller", *producers]
+    hosts += [f"{g}-0" for g in groups] + [f"leader({names[0]}/0)", "any-broker"]
+    timeline = [draw(_action(duration_s, hosts, list(producers), list(groups), names))
+                for _ in range(draw(st.integers(0, 5)))]
+    timeline.sort(key=lambda e: float(e["at"][:-1]))
+    return {"name": "fuzzed", "seed": draw(st.integers(0, 2**16)), "duration": f"{duration_s}s",
+            "drain": "30s",
+            "cluster": {"brokers": brokers, "version": draw(st.sampled_from(RELEASES)),
+                        "config": {"offsets.topic.replication.factor": min(3, brokers)}},
+            "topics": topics, "producers": producers, "consumers": groups,
+            "timeline": timeline}
