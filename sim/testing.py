@@ -277,6 +277,10 @@ def any_scenarios(draw, duration_s: int = 10) -> dict:
     topics = {f"t{i}": draw(_topic(brokers)) for i in range(draw(st.integers(1, 3)))}
     names = list(topics)
     producers = {f"p{i}": draw(_producer(names)) for i in range(draw(st.integers(1, 3)))}
+    for p in producers.values():
+        if "compact" in topics[p["topic"]]["config"].get("cleanup.policy", "") \
+                and p["keys"] is None:
+            p["keys"] = 20              # Kafka refuses keyless records on a compacted topic
     groups = {f"g{i}": draw(_group(names)) for i in range(draw(st.integers(0, 2)))}
     hosts = [f"broker-{b}" for b in range(brokers)] + ["controller", *producers]
     hosts += [f"{g}-0" for g in groups] + [f"leader({names[0]}/0)", "any-broker"]

@@ -2,7 +2,8 @@
 
 A producer sends to one `topic`, or with `steps` a causal sequence of records per event (all
 with the same key; `after` is the delay since the previous step), so `rate` counts events.
-`keys`: null (keyless: sticky partitioner), a count N (keys "0".."N-1") or a list of strings.
+`keys`: null (keyless: sticky partitioner), a count N (keys "0".."N-1") or a list of strings;
+a compacted topic needs keys (Kafka refuses keyless records there).
 Defaults (CONTRACT §2.1): keys null, value_size 100B, arrivals even, tombstones 0; `rate` is
 required. Value sizes are capped at 1GiB. The client config follows `clientrules.py`.
 """
@@ -43,12 +44,20 @@ def _producer(name: str, raw: object, path: Path, topics: dict, ctx: Ctx) -> Pro
         )
     config = read_config("producer", entry.get("config"), path + ("config",), ctx)
     settle_producer(config)
+    keys = _keys(entry.get("keys"), path + ("keys",))
+    if topic is not None and keys is None and "compact" in topics[topic].config["cleanup.policy"]:
+        raise Invalid(
+            path + ("keys",),
+            f"keys for a producer writing to the compacted topic {quote(topic)}",
+            "none (keyless records)",
+            "Kafka rejects records without a key on a compacted topic; set keys: N.",
+        )
     return Producer(
         name=name,
         topic=topic,
         steps=steps,
         rate=parse_rate(entry["rate"], path + ("rate",)),
-        keys=_keys(entry.get("keys"), path + ("keys",)),
+        keys=keys,
         value_size=value_size,
         arrivals=choice(entry.get("arrivals", "even"), path + ("arrivals",), ("even", "poisson")),
         tombstones=parse_probability(entry.get("tombstones", 0), path + ("tombstones",)),

@@ -141,6 +141,7 @@ def test_kafka_strings_become_typed_values(raw):
         "cleanup.policy": "delete,compact",
         "retention.ms": "9223372036854775807",
     }
+    raw["producers"]["checkout"]["keys"] = 10       # a compacted topic takes keyed records only
     raw["consumers"]["billing"]["config"] = {"group.instance.id": "static"}
     scenario = from_dict(raw)
     assert scenario.cluster.config["unclean.leader.election.enable"] is True
