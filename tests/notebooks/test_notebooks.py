@@ -1,6 +1,8 @@
 """Every notebook in notebooks/ runs top to bottom without an error (issue 6)."""
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from tests.conftest import ROOT
 
@@ -13,9 +15,6 @@ def test_there_are_notebooks_to_run():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_notebook_runs_top_to_bottom(path):
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
