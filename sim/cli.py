@@ -32,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_run(args) -> int:
-    """Run a scenario and report what its faults did.  e.g. kafkasim run s.yaml --seed 7"""
+    """Run a scenario and report what its faults did; write report.html, summary.json,
+    manifest.json and Parquet tables to the output folder.  e.g. kafkasim run s.yaml --seed 7"""
     import sim
     scenario = sim.load(args.scenario, overrides=args.set)
     seed = args.seed = scenario.seed if args.seed is None else args.seed
@@ -51,7 +52,7 @@ def cmd_run(args) -> int:
         from sim.report.text import render_summary
         print(render_summary(result, repro=_repro(args, seed)))
         if not args.no_report:
-            print(f"wrote {out}/summary.json and manifest.json")
+            print(f"wrote {out}/ (report.html, summary.json, manifest.json, *.parquet)")
     if result.summary["partial"]:
         sys.stderr.write(f"{args.scenario}: stopped early at a running limit "
                          f"(--max-wall {args.max_wall} s or the event budget); the summary is "

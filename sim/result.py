@@ -56,11 +56,17 @@ class Result:
         columns = ("group", "producer", "topic", "partition", "sequence", "offset", "done_us")
         frames = []
         for group, rows in self.processed.items():
-            for producer, topic, partition, seq, count, offset, done in rows:
-                frames.append(pd.DataFrame({
-                    "group": group, "producer": producer, "topic": topic,
-                    "partition": partition, "sequence": np.arange(seq, seq + count),
-                    "offset": np.arange(offset, offset + count), "done_us": done}))
+            if not rows:
+                continue
+            producer, topic, partition, seq, count, offset, done = zip(*rows, strict=True)
+            producer, topic, partition, seq, count, offset = map(
+                np.array, (producer, topic, partition, seq, count, offset))
+            within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+            frames.append(pd.DataFrame({
+                "group": group, "producer": np.repeat(producer, count),
+                "topic": np.repeat(topic, count), "partition": np.repeat(partition, count),
+                "sequence": np.repeat(seq, count) + within,
+                "offset": np.repeat(offset, count) + within, "done_us": np.concatenate(done)}))
         if not frames:
             return pd.DataFrame(columns=list(columns))
         return pd.concat(frames, ignore_index=True)
@@ -91,8 +97,72 @@ class Result:
         """The trace records of one type as a DataFrame."""
         return self.trace.frame(kind)
 
-    def write(self, out: Path) -> None:
-        """Write summary.json and manifest.json into out (created if needed)."""
+    @property
+    def end_us(self) -> int:
+        """Where the run ended (duration + drain, or where a limit stopped it)."""
+        return int(self.stats.get("simulated_s", 0) * 1_000_000)
+
+    @property
+    def partitions(self):
+        """Leader, leader epoch, ISR size, high watermark and log end offset of each
+        partition at every change (sim.analysis.series.partition_timeline)."""
+        from sim.analysis.series import partition_timeline
+        return partition_timeline(self.trace)
+
+    @property
+    def throughput(self):
+        """Records produced, acked and failed, and produce attempts rejected, per second."""
+        from sim.analysis.series import produce_per_second
+        return produce_per_second(self.records, self.trace, self.end_us)
+
+    @property
+    def produce_errors(self):
+        """Rejected produce attempts per second and error name."""
+        from sim.analysis.series import produce_errors
+        return produce_errors(self.trace)
+
+    @property
+    def rebalances(self):
+        """Each group's rebalances: group, generation, reason, start_us, end_us."""
+        from sim.analysis.series import rebalances
+        return rebalances(self.trace)
+
+    @property
+    def faults(self):
+        """The timeline entries that fired: index, kind, hosts, start_us, end_us."""
+        from sim.analysis.series import fault_windows
+        duration = self.manifest.get("duration_s")
+        return fault_windows(self.trace, self.end_us,
+                             None if duration is None else int(duration * 1_000_000))
+
+    def unseen(self, records=None, partitions=None):
+        """Jepsen's unseen over time: acked records not yet below their high watermark."""
+        from sim.analysis.series import unseen
+        records = self.records if records is None else records
+        partitions = self.partitions if partitions is None else partitions
+        return unseen(records, partitions, self.end_us)
+
+    def tables(self) -> dict:
+        """Every table the output folder keeps, by file stem."""
+        records, partitions = self.records, self.partitions
+        return {"records": records, "partitions": partitions, "throughput": self.throughput,
+                "produce_errors": self.produce_errors, "lag": self.lag,
+                "rebalances": self.rebalances, "faults": self.faults,
+                "unseen": self.unseen(records, partitions)}
+
+    def write(self, out: Path, report: bool = True) -> list[Path]:
+        """Write the output folder: summary.json, manifest.json, the tables as Parquet and
+        (unless report is False) report.html; return the files written."""
         out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")
+        written = [out / "summary.json", out / "manifest.json"]
+        written[0].write_text(json.dumps(self.summary, indent=2) + "\n")
+        written[1].write_text(json.dumps(self.manifest, indent=2) + "\n")
+        tables = self.tables()
+        for stem, table in tables.items():
+            written.append(out / f"{stem}.parquet")
+            table.to_parquet(written[-1], index=False)
+        if report:
+            from sim.report.html import render
+            written.append(out / "report.html")
+            written[-1].write_text(render(self, tables), encoding="utf-8")
+        return written

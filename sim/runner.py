@@ -124,7 +124,21 @@ def manifest(spec, seed: int) -> dict:
         "scenario": spec.name, "source": spec.source, "seed": seed,
         "scenario_sha256": hashlib.sha256(canonical).hexdigest(),
         "overrides": list(getattr(spec, "overrides", ())),
+        "description": getattr(spec, "description", None) or "",
+        "duration_s": spec.duration_us / 1_000_000, "drain_s": spec.drain_us / 1_000_000,
         "groups": list(spec.consumers),
+        "timeline": json.loads(json.dumps(spec.raw.get("timeline") or [], default=str)),
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
-                     "numpy": numpy.__version__, "kafkasim": __version__},
+                     "numpy": numpy.__version__, "pandas": _version("pandas"),
+                     "pyarrow": _version("pyarrow"), "matplotlib": _version("matplotlib"),
+                     "kafkasim": __version__},
     }
+
+
+def _version(package: str) -> str | None:
+    """An installed package's version, without importing it (a plain run never needs pandas)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None

@@ -73,7 +73,7 @@ class BatchAppended(NamedTuple):
     producer: str
     first_seq: int
     count: int
-    KEEP = False
+    KEEP = True
 
 
 class ProduceRejected(NamedTuple):
@@ -218,7 +218,7 @@ class HighWatermark(NamedTuple):
     leader_epoch: int
     hw: int
     leo: int
-    KEEP = False
+    KEEP = True
 
 
 class InvariantExempted(NamedTuple):

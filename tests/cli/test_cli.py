@@ -25,8 +25,8 @@ def test_every_command_has_help_with_an_example():
         assert "e.g. kafkasim" in sub.description, name
 
 
-def test_run_json_prints_exactly_one_object_and_writes_into_out(tmp_path):
-    proc = kafkasim("run", FAST, "--json", "--out", tmp_path / "o")
+def test_run_json_prints_exactly_one_object_and_writes_only_into_out(tmp_path):
+    proc = kafkasim("run", FAST, "--json", "--out", tmp_path / "o", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["scenario"] == "acks-all-leader-stop" and summary["lost"] == 0
@@ -34,7 +34,10 @@ def test_run_json_prints_exactly_one_object_and_writes_into_out(tmp_path):
     assert written == summary
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["seed"] == 11 and len(manifest["scenario_sha256"]) == 64
-    assert set(manifest["versions"]) == {"python", "simpy", "numpy", "kafkasim"}
+    assert {"python", "simpy", "numpy", "pandas", "kafkasim"} <= set(manifest["versions"])
+    assert [p.name for p in tmp_path.iterdir()] == ["o"]
+    assert all(p.is_file() for p in (tmp_path / "o").iterdir())
+    assert {"report.html", "records.parquet"} <= {p.name for p in (tmp_path / "o").iterdir()}
 
 
 def test_a_failed_expectation_exits_1_and_prints_the_reproducing_command(tmp_path):
@@ -44,10 +47,15 @@ def test_a_failed_expectation_exits_1_and_prints_the_reproducing_command(tmp_pat
     assert "kafkasim run" in proc.stdout and "--seed 11" in proc.stdout
 
 
-def test_no_report_writes_nothing(tmp_path):
-    proc = kafkasim("run", FAST, "--no-report", "--json", cwd=tmp_path)
+def test_no_report_writes_nothing_and_imports_no_pandas_matplotlib_or_pyarrow(tmp_path):
+    code = ("import sys; from sim.cli import main; code = main(sys.argv[1:]); "
+            "heavy = {'pandas', 'matplotlib', 'pyarrow'} & set(sys.modules); "
+            "sys.stderr.write(f'heavy={sorted(heavy)}'); sys.exit(code)")
+    proc = subprocess.run([sys.executable, "-c", code, "run", str(FAST), "--no-report",
+                           "--json"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.iterdir()) == []
+    assert "heavy=[]" in proc.stderr
 
 
 @pytest.mark.parametrize("args, fragment", [
