@@ -41,6 +41,8 @@ class Trace:
 
     def _flush(self) -> None:
         pending = self._pending
+        if not pending:
+            return                      # nothing new: digest() may be asked twice
         self.count += len(pending)
         pairs = list(zip(map(_name, map(type, pending)), map(tuple, pending), strict=True))
         self._hash.update(marshal.dumps(pairs, 0))

@@ -59,3 +59,8 @@ def test_the_whole_library_gives_its_golden_digests_in_a_pool_under_another_hash
     golden = {p.stem: json.loads(p.read_text())["digest"] for p in GOLDEN.glob("*.json")}
     assert len(rows) == len(golden) >= 40
     assert {Path(r["path"]).stem: r["digest"] for r in rows} == golden
+
+
+def test_asking_for_the_digest_twice_gives_the_same_answer():
+    result = sim.run(sim.load(SCENARIO))
+    assert result.trace.digest() == result.trace.digest() == result.summary["digest"]
