@@ -28,8 +28,8 @@ def heatmap(df, x: str, y: str, metric: str) -> Figure:
     ax.set_yticks(range(len(means.index)), [str(v) for v in means.index])
     for (row, col), value in np.ndenumerate(means.to_numpy(dtype=float)):
         light = not np.isnan(value) and image.norm(value) > 0.6      # viridis turns yellow
-        ax.text(col, row, "-" if np.isnan(value) else f"{value:.3g}", ha="center",
-                va="center", color="black" if light else "white", fontsize="small")
+        ax.text(col, row, _cell(value), ha="center", va="center",
+                color="black" if light else "white", fontsize="small")
     fig.colorbar(image, ax=ax, label=f"{metric} (mean)")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
@@ -65,6 +65,12 @@ def metric_vs(df, param: str, metric: str, by: str | None = None) -> Figure:
     ax.set_title(f"{metric}: mean and min-max (shaded) of {runs} runs per point")
     ax.legend()
     return fig
+
+
+def _cell(value: float) -> str:
+    if np.isnan(value):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _figure() -> Figure:
