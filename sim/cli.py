@@ -23,8 +23,6 @@ import time
 import traceback
 from pathlib import Path
 
-from sim.scenario.errors import quote
-
 EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_LIMIT, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
@@ -95,6 +93,7 @@ def cmd_sweep(args) -> int:
     """Run every combination of the --set values for N seeds, one row per run.
     e.g. kafkasim sweep s.yaml --seeds 10 --set producers.checkout.config.acks=1,all --out s.csv"""
     import sim
+    from sim.scenario.errors import quote
     suffix = Path(args.out).suffix.lower() if args.out else ""
     if args.out and suffix not in (".csv", ".parquet"):
         sys.stderr.write(f"kafkasim sweep: --out {args.out}: expected a file name ending in .csv "

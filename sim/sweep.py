@@ -62,6 +62,8 @@ def sweep(path, seeds: int, sets=None, workers: int = 1, dask: str | None = None
     """
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"seeds: expected a whole number of at least 1, found {seeds!r}")
+    if dask and workers > 1:
+        raise ValueError("workers and dask: expected one of them, found both")
     source = str(path)
     raw = parse_text(read_file(path), source)
     params = parse_sets(sets, source)
