@@ -4,6 +4,8 @@
                                [--max-wall SECONDS] [--stats]
     kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
     kafkasim check PATH ... [--workers N]
+    kafkasim sweep SCENARIO.yaml --seeds N [--set PATH=V1,V2,...] [--workers N | --dask ADDRESS]
+                                 [--out FILE]
     kafkasim explore SCENARIO.yaml --budget N [--max-faulty K] [--out DIR]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
@@ -92,6 +94,31 @@ def cmd_check(args) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_EXPECT
 
 
+def cmd_sweep(args) -> int:
+    """Run every combination of the --set values for N seeds, one row per run.
+    e.g. kafkasim sweep s.yaml --seeds 10 --set producers.checkout.config.acks=1,all --out s.csv"""
+    import sim
+    from sim.scenario.errors import quote
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    if args.out and suffix not in (".csv", ".parquet"):
+        sys.stderr.write(f"kafkasim sweep: --out {args.out}: expected a file name ending in .csv "
+                         f"or .parquet, found {quote(suffix) if suffix else 'no extension'}.\n")
+        return EXIT_INVALID
+    df = sim.sweep(args.scenario, args.seeds, args.set, workers=args.workers, dask=args.dask)
+    if not args.out:
+        from sim.report.text import render_sweep
+        print(render_sweep(df))
+        return EXIT_OK
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+    print(f"wrote {len(df)} runs to {out}")
+    return EXIT_OK
+
+
 def cmd_explore(args) -> int:
     """Search fault schedules that break expectations.  e.g. kafkasim explore s.yaml --budget 9"""
     import yaml
@@ -164,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true",
                      help="print one JSON array: path, name, seed, ok, digest, expectations")
     chk.set_defaults(func=cmd_check)
+    _add_sweep(sub)
     exp = sub.add_parser("explore", help=cmd_explore.__doc__, description=cmd_explore.__doc__)
     exp.add_argument("scenario", help="the scenario file (YAML) with an expect: block")
     exp.add_argument("--budget", type=_positive, required=True, metavar="N",
@@ -174,6 +202,25 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default reports/explore/NAME)")
     exp.set_defaults(func=cmd_explore)
     return parser
+
+
+def _add_sweep(sub) -> None:
+    swp = sub.add_parser("sweep", help=cmd_sweep.__doc__, description=cmd_sweep.__doc__)
+    swp.add_argument("scenario", help="the scenario file (YAML)")
+    swp.add_argument("--seeds", type=_positive, required=True, metavar="N",
+                     help="run the seeds seed .. seed+N-1 of every combination (seed: the file's)")
+    swp.add_argument("--set", action="append", default=[], metavar="PATH=V1,V2,...",
+                     help="values to sweep, split on top-level commas ([a, b] is one value); "
+                     "several --set form a grid")
+    where = swp.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help="run N at a time in local processes (the same rows)")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="run on the Dask distributed cluster whose scheduler is at ADDRESS, "
+                       "e.g. tcp://10.0.0.5:8786 (the same rows)")
+    swp.add_argument("--out", metavar="FILE", help="write every row to FILE (.csv or .parquet); "
+                     "default: a table of the means over seeds on stdout")
+    swp.set_defaults(func=cmd_sweep)
 
 
 def _positive(text: str) -> int:
@@ -207,7 +254,8 @@ def main(argv=None) -> int:
         if args.debug:
             traceback.print_exc()
         seed = getattr(args, "seed", None)
-        repro = _repro(args, seed) if seed is not None else " ".join(["kafkasim", *sys.argv[1:]])
+        repro = getattr(err, "repro", None) or (    # sweeps name the run that failed
+            _repro(args, seed) if seed is not None else " ".join(["kafkasim", *sys.argv[1:]]))
         what = "" if isinstance(err, InvariantViolation) else \
             f"internal error: {type(err).__name__}: "
         sys.stderr.write(f"kafkasim: {what}{err}. Reproduce with: {repro} --debug\n")

@@ -40,7 +40,7 @@ class NotModeled(Exception):
     """The scenario uses a feature this version does not simulate yet."""
 
 
-def _check_modeled(spec) -> None:
+def check_modeled(spec) -> None:
     for producer in spec.producers.values():
         if producer.steps and producer.tombstones:
             raise NotModeled(f"producers.{producer.name}: tombstones in causal steps are "
@@ -55,7 +55,7 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
     max_wall_s seconds of real time, stops at a slice boundary: the result is
     then audited where it stopped and marked `partial`.
     """
-    _check_modeled(spec)
+    check_modeled(spec)
     seed = spec.seed if seed is None else seed
     with _young_collections():
         world = World(spec, seed)

@@ -77,3 +77,33 @@ def render_checks(results) -> str:
     for r in failed:
         console.print(f"reproduce: kafkasim run {r.path} --seed {r.seed}", soft_wrap=True)
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())
+
+
+SWEEP_METRICS = ("acked", "failed", "indeterminate", "lost", "unavailable_s", "ack_p99_ms")
+
+
+def render_sweep(df) -> str:
+    """`kafkasim sweep` without --out: one row per combination, the means over its seeds."""
+    params = list(df.columns[:df.columns.get_loc("seed")])
+    groups = df.groupby(params, sort=False, dropna=False) if params else [((), df)]
+    buf = io.StringIO()
+    console = Console(file=buf, width=160, force_terminal=False, color_system=None)
+    seeds = df["seed"].unique()
+    table = Table(title=f"kafkasim sweep {df['scenario'].iloc[0]}: seeds {seeds.min()} .. "
+                  f"{seeds.max()}, means over seeds (max lost)", title_justify="left")
+    for col in (*params, "runs", "expect ok", *SWEEP_METRICS):
+        table.add_column(col, overflow="fold")
+    for key, rows in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        means = [_fmt(_mean(rows[m])) for m in SWEEP_METRICS]
+        means[3] += f" ({rows['lost'].max()})"
+        table.add_row(*map(str, key), str(len(rows)),
+                      f"{int(rows['expect_ok'].sum())}/{len(rows)}", *means)
+    console.print(table)
+    console.print("every run, every summary key: --out FILE.csv or FILE.parquet")
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())
+
+
+def _mean(column):
+    values = column.dropna()
+    return None if values.empty else round(float(values.mean()), 3)
