@@ -33,6 +33,7 @@ reports: $(VENV)/.installed
 		scenarios/kafka-4-0-last-replica-standing-loses-data.yaml \
 		scenarios/acks1-leader-crash.yaml \
 		scenarios/power-loss-rolling-one-at-a-time.yaml
+	$(BIN)/python -m sim.report.curated reports
 
 clean:
 	rm -rf $(VENV) reports/runs .hypothesis
