@@ -99,7 +99,8 @@ def test_a_wall_clock_limit_stops_the_run_with_exit_3_and_a_partial_summary():
 
 BAD = ROOT / "tests" / "scenario_file" / "bad"
 COMMANDS = {"run": ("run", "{f}"), "validate": ("validate", "{f}"), "check": ("check", "{f}"),
-            "explore": ("explore", "{f}", "--budget", "2")}
+            "explore": ("explore", "{f}", "--budget", "2"),
+            "sweep": ("sweep", "{f}", "--seeds", "2")}
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
