@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz golden reports clean
+.PHONY: demo test fuzz golden reports bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,9 @@ reports: $(VENV)/.installed
 		scenarios/kafka-4-0-last-replica-standing-loses-data.yaml \
 		scenarios/acks1-leader-crash.yaml \
 		scenarios/power-loss-rolling-one-at-a-time.yaml
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) reports/runs .hypothesis
