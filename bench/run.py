@@ -98,6 +98,7 @@ def measure(scenario: str, repeat: int) -> dict:
     run = runs[len(runs) // 2]
     assert len({r["digest"] for r in runs}) == 1, f"{scenario}: digests differ between runs"
     return {**run, "sim_per_wall": run["simulated_s"] / run["wall_s"],
+            "sim_per_cpu": run["simulated_s"] / run["cpu_s"],
             "records_per_wall": run["produced"] / run["wall_s"],
             "events_per_batch": run["events"] / max(run["batches"], 1),
             "us_per_event": run["wall_s"] * 1e6 / max(run["events"], 1)}
@@ -164,7 +165,7 @@ def replica_records(world) -> int:
 
 
 def windows(world, end: int, window_us: int = WINDOW_US):
-    """Run to end in windows; yield (simulated s, wall s, events, RSS bytes) per window."""
+    """Run to end in windows; yield (simulated s, wall s, CPU s, events, RSS bytes) each."""
     from sim.runner import GC_THRESHOLDS
     gc.collect()
     thresholds = gc.get_threshold()
@@ -172,11 +173,11 @@ def windows(world, end: int, window_us: int = WINDOW_US):
     try:
         engine, events = world.engine, world.engine.events_processed()
         while engine.now < end:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             engine.run(min(engine.now + window_us, end))
-            wall = time.perf_counter() - started
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
             now_events = engine.events_processed()
-            yield engine.now / 1e6, wall, now_events - events, rss_bytes()
+            yield engine.now / 1e6, wall, cpu, now_events - events, rss_bytes()
             events = now_events
     finally:
         gc.set_threshold(*thresholds)
@@ -195,11 +196,16 @@ def memory(scenario: str, duration_s: int) -> dict:
 
 
 def over_time(scenario: str, duration_s: int) -> list[dict]:
-    """Per 60-s window of a long run: wall us per event, simulated s per wall s, RSS."""
+    """Per 60-s window of a long run: wall and CPU us per event, simulated s per wall s, RSS.
+
+    CPU time is this process's own: other work on the machine inflates it much
+    less than wall time, so it shows a slowdown of the simulation itself.
+    """
     world, end = world_for(scenario, f"{duration_s}s")
     rows, since = [], 0.0
-    for t, wall, events, rss in windows(world, end):
+    for t, wall, cpu, events, rss in windows(world, end):
         rows.append({"until_s": t, "us_per_event": wall * 1e6 / max(events, 1),
+                     "cpu_us_per_event": cpu * 1e6 / max(events, 1),
                      "sim_per_wall": (t - since) / wall, "rss_mb": rss / 2**20,
                      "replica_records": replica_records(world)})
         since = t
@@ -210,14 +216,16 @@ def over_time(scenario: str, duration_s: int) -> list[dict]:
 
 def report_scenarios(args, rate: float) -> None:
     scale = REFERENCE_RATE / rate
-    print("| scenario | wall s | sim s / wall s | scaled to 1.6 M | budget | records / wall s "
-          "| events | events / batch | us / event | x yardstick | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| scenario | wall s | sim s / wall s | scaled to 1.6 M | budget | sim s / CPU s "
+          "| records / wall s | events | events / batch | us / event | x yardstick "
+          "| peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for scenario in args.scenarios:
         m, name = measure(scenario, args.repeat), Path(scenario).stem
         print(f"| {name} | {m['wall_s']:.2f} | {m['sim_per_wall']:.2f} | "
               f"{m['sim_per_wall'] * scale:.2f} | {BUDGETS.get(name, '-')} | "
-              f"{m['records_per_wall']:,.0f} | {m['events']:,} | {m['events_per_batch']:.2f} | "
+              f"{m['sim_per_cpu']:.2f} | {m['records_per_wall']:,.0f} | {m['events']:,} | "
+              f"{m['events_per_batch']:.2f} | "
               f"{m['us_per_event']:.1f} | {m['us_per_event'] * rate / 1e6:.0f} | "
               f"{m['rss_mb']:.0f} |", flush=True)
 
@@ -237,10 +245,12 @@ def report_memory(args) -> None:
 
 def report_over_time(args) -> None:
     print(f"\nover time, {Path(SCENARIOS[0]).stem} for {args.long_s} s simulated, in process:")
-    print("| until s | us / event | sim s / wall s | RSS MB | records x replicas |")
-    print("|---|---|---|---|---|")
+    print("| until s | wall us / event | CPU us / event | sim s / wall s | RSS MB "
+          "| records x replicas |")
+    print("|---|---|---|---|---|---|")
     for w in over_time(SCENARIOS[0], args.long_s):
-        print(f"| {w['until_s']:.0f} | {w['us_per_event']:.1f} | {w['sim_per_wall']:.2f} | "
+        print(f"| {w['until_s']:.0f} | {w['us_per_event']:.1f} | {w['cpu_us_per_event']:.1f} | "
+              f"{w['sim_per_wall']:.2f} | "
               f"{w['rss_mb']:.0f} | {w['replica_records']:,} |", flush=True)
 
 
