@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz golden reports clean
+.PHONY: demo test fuzz golden reports bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -34,6 +34,9 @@ reports: $(VENV)/.installed
 		scenarios/acks1-leader-crash.yaml \
 		scenarios/power-loss-rolling-one-at-a-time.yaml
 	$(BIN)/python -m sim.report.curated reports
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) reports/runs .hypothesis

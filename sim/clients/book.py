@@ -4,9 +4,11 @@ Indexed by the record's sequence in its partition; stored as numpy chunks and
 joined at the end, never as a Python object per record. The small chunks an
 intake step hands over are joined COALESCE at a time, so the book keeps about
 16 bytes per record rather than an array object per batch (and the arrays
-those chunks were cut from). Tombstone flags (null values) are kept only for
-producers that make tombstones; on their way here they ride in the key index,
-offset by TOMBSTONE, so the lanes carry no extra array.
+those chunks were cut from). Only the loose chunks are joined, never the
+joined ones again: each record is copied once, however long the run.
+Tombstone flags (null values) are kept only for producers that make
+tombstones; on their way here they ride in the key index, offset by
+TOMBSTONE, so the lanes carry no extra array.
 """
 
 from bisect import bisect_right
@@ -25,6 +27,7 @@ class RecordBook:
         self._keys: list[list[np.ndarray]] = [[] for _ in range(partitions)]
         self._nulls = [[] for _ in range(partitions)] if tombstones else None
         self._ends: list[list[int]] = [[] for _ in range(partitions)]
+        self._loose = [0] * partitions          # chunks added since the last join
         self.counts = [0] * partitions
 
     def add(self, pos: int, times: np.ndarray, keys: np.ndarray) -> None:
@@ -39,10 +42,17 @@ class RecordBook:
         columns.append((self._keys[pos], keys))
         for chunks, values in columns:
             chunks.append(values)
-            if len(chunks) % COALESCE == 0:
-                chunks[-COALESCE:] = [np.concatenate(chunks[-COALESCE:])]
-        if len(ends) % COALESCE == 0:
-            ends[-COALESCE:] = [ends[-1]]
+        self._loose[pos] += 1
+        if self._loose[pos] == COALESCE:
+            self._join(pos, [chunks for chunks, _ in columns])
+
+    def _join(self, pos: int, columns) -> None:
+        """Join the last COALESCE chunks of each column into one (and their ends)."""
+        for chunks in columns:
+            chunks[-COALESCE:] = [np.concatenate(chunks[-COALESCE:])]
+        ends = self._ends[pos]
+        ends[-COALESCE:] = [ends[-1]]
+        self._loose[pos] = 0
 
     def send_times(self, pos: int) -> np.ndarray:
         chunks = self._times[pos]
