@@ -5,12 +5,15 @@
 with a top-level `expect:` block. `check(files, workers)` runs each at its
 own seed, in a process pool when `workers` > 1; each run is independent and
 deterministic, so the results are the same whatever the number of workers,
-and they come back in file order. A file that is not a valid scenario stops
+and they come back in file order. `max_wall_s` bounds each run's real time
+(`--max-wall`): a run stopped by it, or by the event budget, is `partial`
+and holds no expectation. A file that is not a valid scenario stops
 the check with its ScenarioError before anything runs.
 """
 
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sim.scenario import load
@@ -48,10 +51,10 @@ def scenario_files(paths) -> list[Path]:
     return found
 
 
-def _run_one(path: str) -> Checked:
+def _run_one(path: str, max_wall_s: float | None = None) -> Checked:
     import sim
     scenario = load(path)
-    result = sim.run(scenario)
+    result = sim.run(scenario, max_wall_s=max_wall_s)
     return Checked(path, scenario.name, scenario.seed, tuple(result.summary["expect"]),
                    bool(result.summary["partial"]), result.summary["digest"])
 
@@ -62,10 +65,11 @@ def as_json(results) -> list[dict]:
              "digest": r.digest, "expect": list(r.expect)} for r in results]
 
 
-def check(files, workers: int = 1) -> list[Checked]:
+def check(files, workers: int = 1, max_wall_s: float | None = None) -> list[Checked]:
     """Run the scenarios (in a pool of `workers` processes when > 1), in file order."""
     paths = [str(f) for f in files]
+    run_one = partial(_run_one, max_wall_s=max_wall_s)
     if workers <= 1 or len(paths) <= 1:
-        return [_run_one(p) for p in paths]
+        return [run_one(p) for p in paths]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_run_one, paths))
+        return list(pool.map(run_one, paths))

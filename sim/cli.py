@@ -3,15 +3,18 @@
     kafkasim run SCENARIO.yaml [--seed N] [--set PATH=VALUE ...] [--json] [--out DIR] [--no-report]
                                [--max-wall SECONDS] [--stats]
     kafkasim validate SCENARIO.yaml [--set PATH=VALUE ...] [--explain]
-    kafkasim check PATH ... [--workers N]
+    kafkasim check PATH ... [--workers N] [--json] [--max-wall SECONDS]
     kafkasim sweep SCENARIO.yaml --seeds N [--set PATH=V1,V2,...] [--workers N | --dask ADDRESS]
-                                 [--out FILE]
-    kafkasim explore SCENARIO.yaml --budget N [--max-faulty K] [--out DIR]
+                                 [--out FILE] [--max-wall SECONDS]
+    kafkasim explore SCENARIO.yaml --budget N [--max-faulty K] [--out DIR] [--max-wall SECONDS]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
 failed; 2 the scenario or the command line is invalid; 3 a running limit
 (--max-wall, the event budget) stopped the run, the summary is partial; 4 an
 internal error or a violated runtime invariant (the traceback only with --debug).
+`--max-wall` bounds each run: `check` exits 3 when a run stopped at a limit and
+no other run failed; a `sweep` marks such rows `partial` and warns; `explore`
+does not judge such a schedule and says how many there were.
 """
 
 import argparse
@@ -84,14 +87,16 @@ def cmd_check(args) -> int:
         sys.stderr.write(f"kafkasim check: no scenario with an expect: block under "
                          f"{' '.join(args.paths)}.\n")
         return EXIT_INVALID
-    results = check(files, workers=args.workers)
+    results = check(files, workers=args.workers, max_wall_s=args.max_wall)
     if args.json:
         from sim.check import as_json
         print(json.dumps(as_json(results), indent=1))
     else:
         from sim.report.text import render_checks
         print(render_checks(results))
-    return EXIT_OK if all(r.ok for r in results) else EXIT_EXPECT
+    if any(not r.ok and not r.partial for r in results):
+        return EXIT_EXPECT
+    return EXIT_LIMIT if any(r.partial for r in results) else EXIT_OK
 
 
 def cmd_sweep(args) -> int:
@@ -104,7 +109,12 @@ def cmd_sweep(args) -> int:
         sys.stderr.write(f"kafkasim sweep: --out {args.out}: expected a file name ending in .csv "
                          f"or .parquet, found {quote(suffix) if suffix else 'no extension'}.\n")
         return EXIT_INVALID
-    df = sim.sweep(args.scenario, args.seeds, args.set, workers=args.workers, dask=args.dask)
+    df = sim.sweep(args.scenario, args.seeds, args.set, workers=args.workers, dask=args.dask,
+                   max_wall_s=args.max_wall)
+    partial = int(df["partial"].sum())
+    if partial:
+        sys.stderr.write(f"kafkasim sweep: {partial} of {len(df)} runs stopped at a running limit "
+                         "(--max-wall or the event budget); their rows are partial.\n")
     if not args.out:
         from sim.report.text import render_sweep
         print(render_sweep(df))
@@ -130,10 +140,13 @@ def cmd_explore(args) -> int:
         sys.stderr.write(f"{args.scenario}: expected an expect: block to explore against, "
                          "found none.\n")
         return EXIT_INVALID
-    broken = explore(scenario, args.budget, args.max_faulty)
+    outcome = explore(scenario, args.budget, args.max_faulty, max_wall_s=args.max_wall)
+    broken = outcome.broken
     if broken is None:
-        print(f"{scenario.name}: {args.budget} fault schedules with at most {args.max_faulty} "
-              "broker(s) faulty at once kept every expectation")
+        unjudged = (f" ({outcome.partial} stopped at a running limit and were not judged)"
+                    if outcome.partial else "")
+        print(f"{scenario.name}: {outcome.tried} fault schedules with at most {args.max_faulty} "
+              f"broker(s) faulty at once kept every expectation{unjudged}")
         return EXIT_OK
     out = Path(args.out) if args.out else Path("reports/explore") / scenario.name
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     run.add_argument("--out", help="the output folder (default reports/runs/NAME/seed-SEED)")
     run.add_argument("--no-report", action="store_true", help="write nothing")
-    run.add_argument("--max-wall", type=float, metavar="SECONDS",
+    run.add_argument("--max-wall", type=_seconds, metavar="SECONDS",
                      help="stop after this much real time (exit 3, partial summary)")
     run.add_argument("--stats", action="store_true",
                      help="print what the run cost (SimPy events, producer batches, simulated "
@@ -190,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run N scenarios at a time in separate processes (same results)")
     chk.add_argument("--json", action="store_true",
                      help="print one JSON array: path, name, seed, ok, digest, expectations")
+    chk.add_argument("--max-wall", type=_seconds, metavar="SECONDS",
+                     help="stop each run after this much real time (partial; exit 3)")
     chk.set_defaults(func=cmd_check)
     _add_sweep(sub)
     exp = sub.add_parser("explore", help=cmd_explore.__doc__, description=cmd_explore.__doc__)
@@ -200,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="at most K brokers are ever faulty (default 1)")
     exp.add_argument("--out", help="where to write a breaking scenario "
                      "(default reports/explore/NAME)")
+    exp.add_argument("--max-wall", type=_seconds, metavar="SECONDS",
+                     help="stop each run after this much real time (that schedule is not judged)")
     exp.set_defaults(func=cmd_explore)
     return parser
 
@@ -220,6 +237,8 @@ def _add_sweep(sub) -> None:
                        "e.g. tcp://10.0.0.5:8786 (the same rows)")
     swp.add_argument("--out", metavar="FILE", help="write every row to FILE (.csv or .parquet); "
                      "default: a table of the means over seeds on stdout")
+    swp.add_argument("--max-wall", type=_seconds, metavar="SECONDS",
+                     help="stop each run after this much real time (its row is partial)")
     swp.set_defaults(func=cmd_sweep)
 
 
@@ -230,6 +249,17 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, at least 0, "
+                                         f"found {text!r}")
     return value
 
 

@@ -13,7 +13,9 @@ the scenario's seed, so the same command explores the same schedules. When a
 schedule breaks an expectation, Hypothesis shrinks it (fewer, shorter,
 earlier faults; simpler targets) and the smallest one found is returned as a
 runnable scenario. A schedule that violates a runtime invariant counts as
-breaking: it shows a bug in the model, and shrinks the same way.
+breaking: it shows a bug in the model, and shrinks the same way. A run that
+stops at a running limit (`max_wall_s`, the event budget) has a partial
+summary: its schedule is not judged, only counted.
 
 Left out: faults on producers, consumer members and the controller quorum,
 and one-way cuts.
@@ -41,6 +43,16 @@ class Broken:
     failed: list
 
 
+@dataclass(frozen=True)
+class Explored:
+    """What a search found: the smallest breaking scenario or None, how many schedules it
+    ran (shrinking included) and how many of those stopped at a running limit."""
+
+    broken: Broken | None
+    tried: int
+    partial: int
+
+
 def workload_actions(raw: dict) -> list:
     """The scenario's own timeline entries that are load, not faults."""
     return [e for e in raw.get("timeline") or () if any(k in e for k in WORKLOAD)]
@@ -53,7 +65,8 @@ def with_faults(raw: dict, faults: list) -> dict:
     return dict(raw, timeline=timeline)
 
 
-def explore(scenario, budget: int, max_faulty: int = 1) -> Broken | None:
+def explore(scenario, budget: int, max_faulty: int = 1,
+            max_wall_s: float | None = None) -> Explored:
     """Try `budget` schedules with at most `max_faulty` brokers faulty at once."""
     raw = scenario.raw
     topics = {name: topic.partitions for name, topic in scenario.topics.items()}
@@ -62,6 +75,7 @@ def explore(scenario, budget: int, max_faulty: int = 1) -> Broken | None:
         max_faults=MAX_FAULTS, at_once=max_faulty, topics=topics,
         groups=tuple(scenario.consumers), kinds=ALL_FAULTS)
     broken: list = []
+    counts = {"tried": 0, "partial": 0}
 
     @seed(scenario.seed)
     @settings(max_examples=budget, deadline=None, database=None, derandomize=False,
@@ -70,22 +84,27 @@ def explore(scenario, budget: int, max_faulty: int = 1) -> Broken | None:
     @given(faults=strategy)
     def holds(faults):
         candidate = with_faults(raw, faults)
-        failed = _broken_expectations(from_dict(candidate, scenario.source))
-        if failed:
+        counts["tried"] += 1
+        failed = _broken_expectations(from_dict(candidate, scenario.source), max_wall_s)
+        if failed is None:
+            counts["partial"] += 1
+        elif failed:
             broken.append(Broken(candidate, failed))
             raise AssertionError("the schedule breaks the scenario")
 
     try:
         holds()
     except AssertionError:
-        return broken[-1]
-    return None
+        return Explored(broken[-1], counts["tried"], counts["partial"])
+    return Explored(None, counts["tried"], counts["partial"])
 
 
-def _broken_expectations(spec) -> list:
-    """The expectations a run breaks; a violated invariant counts as one."""
+def _broken_expectations(spec, max_wall_s: float | None) -> list | None:
+    """The expectations a run breaks (a violated invariant counts as one); None if partial."""
     try:
-        summary = run(spec).summary
+        summary = run(spec, max_wall_s=max_wall_s).summary
     except InvariantViolation as violation:
         return [{"key": "invariant", "wanted": "to hold", "got": str(violation), "ok": False}]
+    if summary["partial"]:
+        return None
     return [e for e in summary["expect"] if not e["ok"]]

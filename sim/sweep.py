@@ -13,7 +13,8 @@ after the other, to a local process pool (`workers=N`) or to a Dask distributed 
 (`dask="tcp://host:port"`): rows come back in grid order, then seed order, whatever order the
 runs finished in. A worker receives the parsed scenario and its overrides, not a file path,
 so a remote worker needs kafkasim installed (the same versions give the same digests) but
-not the scenario file.
+not the scenario file. `max_wall_s` bounds each run's real time: a run stopped by it (or by
+the event budget) has `partial` set, and its `expect_ok` is False.
 """
 
 from __future__ import annotations
@@ -50,14 +51,16 @@ class Job:
     source: str
     overrides: tuple[str, ...]
     seed: int
+    max_wall_s: float | None = None
 
 
 def sweep(path, seeds: int, sets=None, workers: int = 1, dask: str | None = None,
-          progress: bool = True):
+          progress: bool = True, max_wall_s: float | None = None):
     """Run every combination of `sets` for seeds seed .. seed+seeds-1; a DataFrame, one row each.
 
     Columns: the swept paths, `seed`, the summary (nested counters flattened with dots, a cause
-    a run did not see counted 0), `digest` and `expect_ok` (every expectation held).
+    a run did not see counted 0), `digest` and `expect_ok` (the run was whole and every
+    expectation held).
     Example: sim.sweep("s.yaml", 10, ["topics.orders.replication.factor=2,3"], workers=2)
     """
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
@@ -67,7 +70,7 @@ def sweep(path, seeds: int, sets=None, workers: int = 1, dask: str | None = None
     source = str(path)
     raw = parse_text(read_file(path), source)
     params = parse_sets(sets, source)
-    jobs = plan(raw, source, params, seeds)
+    jobs = plan(raw, source, params, seeds, max_wall_s)
     summaries = execute(jobs, workers, dask, progress)
     return table(params, jobs, summaries)
 
@@ -128,7 +131,8 @@ def _kind(value) -> str | None:
         else None
 
 
-def plan(raw: dict, source: str, params: list[Param], seeds: int) -> list[Job]:
+def plan(raw: dict, source: str, params: list[Param], seeds: int,
+         max_wall_s: float | None = None) -> list[Job]:
     """Validate every combination (before anything runs); one job per combination and seed."""
     from sim.runner import check_modeled
     jobs = []
@@ -136,14 +140,15 @@ def plan(raw: dict, source: str, params: list[Param], seeds: int) -> list[Job]:
         overrides = tuple(f"{p.path}={text}" for p, text in zip(params, combination, strict=True))
         spec = from_dict(raw, source, overrides)
         check_modeled(spec)
-        jobs += [Job(raw, source, overrides, spec.seed + k) for k in range(seeds)]
+        jobs += [Job(raw, source, overrides, spec.seed + k, max_wall_s) for k in range(seeds)]
     return jobs
 
 
 def run_job(job: Job) -> dict:
     """Run one job (in this process, a pool worker or a Dask worker); its summary."""
     from sim.runner import run
-    return run(from_dict(job.raw, job.source, job.overrides), seed=job.seed).summary
+    return run(from_dict(job.raw, job.source, job.overrides), seed=job.seed,
+               max_wall_s=job.max_wall_s).summary
 
 
 def execute(jobs: list[Job], workers: int = 1, dask: str | None = None,
@@ -249,7 +254,7 @@ def table(params: list[Param], jobs: list[Job], summaries: list[dict]):
             elif key not in ("seed", "digest", "expect"):
                 row[key] = summary[key]
         row["digest"] = summary["digest"]
-        row["expect_ok"] = all(e["ok"] for e in summary["expect"])
+        row["expect_ok"] = not summary["partial"] and all(e["ok"] for e in summary["expect"])
         rows.append(row)
     return pd.DataFrame(rows)
 

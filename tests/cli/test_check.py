@@ -1,5 +1,7 @@
 """`kafkasim check`: every scenario with expectations, one row each, exit 1 on a failure."""
 
+import json
+
 from tests.cli.test_cli import kafkasim
 
 SMALL = """name: {name}
@@ -61,3 +63,23 @@ def test_the_readmes_worked_ci_example_holds(tmp_path):
     proc = kafkasim("check", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 of 1 scenarios hold their expectations" in proc.stdout
+
+
+def test_a_run_stopped_by_max_wall_is_partial_and_check_exits_3(tmp_path):
+    folder = _folder(tmp_path)
+    proc = kafkasim("check", folder, "--max-wall", "0", "--json")
+    assert proc.returncode == 3, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert set(rows) == {"holds", "breaks"}
+    assert all(row["partial"] and not row["ok"] for row in rows.values())
+
+
+def test_a_failed_expectation_outranks_a_partial_run(tmp_path):
+    (tmp_path / "breaks.yaml").write_text(SMALL.format(name="breaks") + "expect: {acked: '< 10'}\n")
+    (tmp_path / "long.yaml").write_text(
+        SMALL.format(name="long").replace("duration: 3s", "duration: 2000s") + "expect: {lost: 0}\n")
+    proc = kafkasim("check", tmp_path, "--max-wall", "1", "--json")
+    assert proc.returncode == 1, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert not rows["breaks"]["partial"] and not rows["breaks"]["ok"]
+    assert rows["long"]["partial"]

@@ -65,3 +65,13 @@ def test_explore_keeps_the_scenarios_workload_actions_and_replaces_its_faults():
     merged = with_faults(raw, [{"at": "50s", "pause": "broker-0", "for": "1s"}])
     assert merged["timeline"] == [{"at": "50s", "pause": "broker-0", "for": "1s"},
                                   {"at": "1m", "set_rate": {"producer": "checkout", "rate": "5/s"}}]
+
+
+def test_explore_does_not_judge_a_schedule_whose_run_stopped_at_max_wall(tmp_path):
+    path = tmp_path / "acks1.yaml"
+    path.write_text(BASE.format(name="acks1", isr=1, acks=1))
+    proc = kafkasim("explore", path, "--budget", "5", "--max-wall", "0", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "5 fault schedules" in proc.stdout
+    assert "(5 stopped at a running limit and were not judged)" in proc.stdout
+    assert not (tmp_path / "out").exists()

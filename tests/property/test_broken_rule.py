@@ -65,8 +65,9 @@ def test_the_invariants_stop_the_run_at_the_election_with_time_and_seed(unclean_
 
 def test_explore_finds_it_and_shrinks_it_to_one_fault(unclean_always):
     scenario = sim.scenario.from_dict(GUARDED)
-    broken = explore(scenario, budget=30, max_faulty=3)
+    broken = explore(scenario, budget=30, max_faulty=3).broken
     assert broken is not None and RULE in broken.failed[0]["got"]
     assert len(broken.raw["timeline"]) == 1
     unclean_always.undo()
-    assert explore(scenario, budget=30, max_faulty=3) is None
+    held = explore(scenario, budget=30, max_faulty=3)
+    assert held.broken is None and held.tried == 30 and held.partial == 0

@@ -45,3 +45,23 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(tiny, tmp_path,
     assert proc.returncode == 2, proc.stderr
     assert fragment in proc.stderr and "Traceback" not in proc.stderr and proc.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_max_wall_marks_the_rows_partial_and_warns(tiny, tmp_path):
+    out = tmp_path / "rows.csv"
+    proc = kafkasim("sweep", tiny, "--seeds", 2, "--set", f"{ACKS}=all", "--max-wall", "0",
+                    "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 2 runs stopped at a running limit" in proc.stderr
+    rows = pd.read_csv(out)
+    assert rows["partial"].all() and not rows["expect_ok"].any()
+    assert (rows["produced"] < 800).all()
+
+
+@pytest.mark.parametrize("command", [("sweep", "--seeds", "1"), ("check",),
+                                     ("explore", "--budget", "1"), ("run",)])
+def test_a_negative_max_wall_is_refused(tiny, command):
+    name, *rest = command
+    proc = kafkasim(name, tiny, *rest, "--max-wall", "-1")
+    assert proc.returncode == 2
+    assert "--max-wall: expected a number of seconds, at least 0, found '-1'" in proc.stderr
