@@ -47,6 +47,7 @@ class World:
                                for p in spec.producers.values() for step in (p.steps or (0,))]
         self.invariants = Invariants(self)
         self._next_pid = 1000
+        self._fetch_sessions = 0
         self.brokers = [Broker(b, self, Disk(spec.cluster.disk))
                         for b in range(spec.cluster.brokers)]
         self.controller = Controller(self)
@@ -90,6 +91,11 @@ class World:
         """Allocate a producer id (the controller's producer-id blocks, simplified)."""
         self._next_pid += 1
         return self._next_pid
+
+    def new_fetch_session(self) -> int:
+        """A fetch session id, unique in the run (fetch_session.py)."""
+        self._fetch_sessions += 1
+        return self._fetch_sessions
 
     def next_dead_letter(self) -> int:
         """Number a dead-letter record (its content is the poison record it carries)."""

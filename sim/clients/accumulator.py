@@ -61,6 +61,7 @@ class Accumulator:
         self.open: list[ProducerBatch | None] = [None] * n
         self.fill_us = [INF] * n
         self.ready: list[deque] = [deque() for _ in range(n)]
+        self.active: dict[int, None] = {}       # positions that may hold a batch (a superset)
         self.due = [0] * len(lanes.lanes)       # when each lane's records must next join batches
         self.sticky = -1
         self.stint_bytes = BATCH_HEADER
@@ -156,6 +157,7 @@ class Accumulator:
 
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
         batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        self.active[pos] = None
         self.batches_opened += 1
         if self.on_new is not None:
             self.on_new(batch)
@@ -219,6 +221,22 @@ class Accumulator:
         """Must some records that arrived join their batches now (a batch lingered or fills)?"""
         return min(self.due) <= now
 
+    def positions(self) -> list[int]:
+        """The positions that hold a batch (open or ready), ascending.
+
+        The sender looks only at these, so a wake costs the partitions in use,
+        not all of the topic's (a keyless producer writes to one at a time).
+        """
+        ready, open_ = self.ready, self.open
+        held = sorted(pos for pos in self.active if ready[pos] or open_[pos] is not None)
+        self.active = dict.fromkeys(held)
+        return held
+
+    def put_back(self, batch, index: int = 0) -> None:
+        """Return a drained batch to its partition's queue at index (a retry, a full buffer)."""
+        self.ready[batch.pos].insert(index, batch)
+        self.active[batch.pos] = None
+
     def peek(self, pos: int, now: int):
         """The batch the sender would take next from this partition, or None."""
         queue = self.ready[pos]
@@ -264,5 +282,6 @@ class Accumulator:
             q.clear()
         self.open = [None] * len(self.open)
         self.fill_us = [INF] * len(self.fill_us)
+        self.active = {}
         self.repredict(self.now)
         return dropped

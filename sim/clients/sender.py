@@ -93,7 +93,7 @@ class Sender:
                 sequences.bump(acc.ready, self.inflight_batches)
         by_leader: dict[int, list[int]] = {}
         peek, leaders = acc.peek, self.leaders
-        for pos in range(self.n):
+        for pos in acc.positions():
             batch = peek(pos, now)
             if batch is not None and batch.retry_at <= now:
                 leader = leaders[pos][0]
@@ -134,7 +134,7 @@ class Sender:
         size = sum(b.size for b in batches)
         if s.acks == 0 and not conn.can_send(size):
             for batch in reversed(batches):
-                p.acc.ready[batch.pos].appendleft(batch)
+                p.acc.put_back(batch)
             return False
         items = []
         emit, name, topic, index, pid = p.trace.emit, p.name, p.topic, p.index, self.pid
@@ -228,13 +228,11 @@ class Sender:
         with idempotence it is inserted in sequence order.
         """
         queue = self.p.acc.ready[batch.pos]
-        if not self.s.idempotence:
-            queue.appendleft(batch)
-            return
         i = 0
-        while i < len(queue) and 0 <= queue[i].base_sequence < batch.base_sequence:
-            i += 1
-        queue.insert(i, batch)
+        if self.s.idempotence:
+            while i < len(queue) and 0 <= queue[i].base_sequence < batch.base_sequence:
+                i += 1
+        self.p.acc.put_back(batch, i)
 
     def fail(self, batch, error: str, bump: bool = False, unresolved: bool = False) -> None:
         """Report a batch as failed to the application (Sender.failBatch).
@@ -256,7 +254,7 @@ class Sender:
         due = 1 << 62
         if now >= self.retry_until:
             return due
-        for pos in range(self.n):
+        for pos in self.p.acc.positions():
             batch = self.p.acc.peek(pos, now)
             if batch is not None and now < batch.retry_at < due:
                 due = batch.retry_at

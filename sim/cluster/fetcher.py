@@ -2,21 +2,23 @@
 
 The fetcher sends one Fetch for all the partitions it follows on that leader,
 each at the follower's LEO with the epoch of its latest batch, and sends the
-next as soon as the answer is written to disk. Older releases (`cluster.protocol
-replica.truncation`): with `kip-101` the epoch goes out only on the first fetch
-after a leader change and the follower truncates once to the leader's pre-KIP-279
-answer; with `high-watermark` it never goes out, and the broker truncated the
-log to its own high watermark when it became a follower. It appends what comes back
-(no sequence checks; producer state remembered), sets its HW to
-min(leader HW, own LEO), and truncates when the leader reports a diverging
-epoch (AbstractFetcherThread.getOffsetTruncationState): to the smaller of the
-two end offsets of that epoch when it knows the epoch, else to the end of its
-own largest earlier epoch, and asks again (the KIP-279 loop). An offset out of
-range truncates to the leader's LEO, or, below the leader's log start, starts
-the log afresh there. The follower raises its log start to the leader's
-(maybeIncrementLogStartOffset); its retention check then deletes the
-segments below it. A compacted log may skip offsets between batches.
-Errors and lost requests back off for `replica.fetch.backoff.ms`.
+next as soon as the answer is written to disk. The answer carries only the
+partitions that changed in the fetcher's session (KIP-227, fetch_session.py).
+Older releases (`cluster.protocol replica.truncation`): with `kip-101` the epoch
+goes out only on the first fetch after a leader change and the follower
+truncates once to the leader's pre-KIP-279 answer; with `high-watermark` it
+never goes out, and the broker truncated the log to its own high watermark when
+it became a follower. It appends what comes back (no sequence checks; producer
+state remembered), sets its HW to min(leader HW, own LEO), and truncates when
+the leader reports a diverging epoch
+(AbstractFetcherThread.getOffsetTruncationState): to the smaller of the two end
+offsets of that epoch when it knows the epoch, else to the end of its own
+largest earlier epoch, and asks again (the KIP-279 loop). An offset out of range
+truncates to the leader's LEO, or, below the leader's log start, starts the log
+afresh there. The follower raises its log start to the leader's
+(maybeIncrementLogStartOffset); its retention check then deletes the segments
+below it. A compacted log may skip offsets between batches. Errors and lost
+requests back off for `replica.fetch.backoff.ms`.
 """
 
 from sim.cluster.log import UNDEFINED
@@ -35,9 +37,12 @@ class ReplicaFetcher:
         self.inflight = False
         self.wake_at = -1
         self.conn = broker.connection_to(leader)
+        self.session = broker.cluster.new_fetch_session()
 
     def add(self, pidx: int) -> None:
+        """Follow pidx here; a new fetch session, so its first response is whole."""
         self.partitions[pidx] = 0
+        self.session = self.broker.cluster.new_fetch_session()
         self.maybe_fetch()
 
     def remove(self, pidx: int) -> None:
@@ -61,7 +66,7 @@ class ReplicaFetcher:
             return
         s = broker.settings
         request = FetchRequest(broker.id, broker.broker_epoch, asked,
-                               s.replica_fetch_wait_max_us, s.replica_fetch_max_bytes)
+                               s.replica_fetch_wait_max_us, s.replica_fetch_max_bytes, self.session)
         self.inflight = True
         self.conn.request(request, self._on_response, REQUEST_TIMEOUT_US, extra_us=extra_us)
 

@@ -53,6 +53,7 @@ class FetchRequest(NamedTuple):
     partitions: dict        # pidx -> FetchPartition
     max_wait_us: int
     max_bytes: int
+    session: int = 0        # a follower's fetch session (fetch_session.py), 0 for none
 
 
 class FetchData(NamedTuple):

@@ -11,10 +11,12 @@ leadership is lost (NOT_LEADER_OR_FOLLOWER) or at the request timeout
 (REQUEST_TIMED_OUT). A follower fetch is validated by epoch, checked for
 divergence (the KIP-279 diverging epoch), recorded as the follower's LEO, and
 answered with records, or parked up to `replica.fetch.wait.max.ms` when there
-is nothing new.
+is nothing new; the response carries only what changed in the follower's
+fetch session (fetch_session.py).
 """
 
 from sim.cluster.deadlines import Deadlines
+from sim.cluster.fetch_session import FetchSessions
 from sim.cluster.log import UNDEFINED, Batch
 from sim.cluster.producer_state import DUPLICATE
 from sim.cluster.protocol import (
@@ -57,12 +59,14 @@ class ReplicaManager:
         self.purgatory = Deadlines(broker, self._expire_produce)
         self.parked: list[ParkedFetch] = []
         self.fetch_deadlines = Deadlines(broker, self._expire_fetch)
+        self.sessions = FetchSessions()
 
     def reset(self) -> None:
         """Drop volatile state (the process died)."""
         self.purgatory.clear()
         self.fetch_deadlines.clear()
         self.parked = []
+        self.sessions.clear()
 
     # -- produce -------------------------------------------------------------
 
@@ -219,7 +223,7 @@ class ReplicaManager:
                 ready = True
         if ready:
             parked.done = True
-            parked.conn.respond(parked.rid, FetchResponse(out))
+            parked.conn.respond(parked.rid, FetchResponse(self.sessions.changed(request, out)))
         return ready
 
     def _fetch_partition(self, pidx, fp, request) -> FetchData:

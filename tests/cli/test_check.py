@@ -76,8 +76,8 @@ def test_a_run_stopped_by_max_wall_is_partial_and_check_exits_3(tmp_path):
 
 def test_a_failed_expectation_outranks_a_partial_run(tmp_path):
     (tmp_path / "breaks.yaml").write_text(SMALL.format(name="breaks") + "expect: {acked: '< 10'}\n")
-    (tmp_path / "long.yaml").write_text(
-        SMALL.format(name="long").replace("duration: 3s", "duration: 2000s") + "expect: {lost: 0}\n")
+    long = SMALL.format(name="long").replace("duration: 3s", "duration: 2000s")
+    (tmp_path / "long.yaml").write_text(long + "expect: {lost: 0}\n")
     proc = kafkasim("check", tmp_path, "--max-wall", "1", "--json")
     assert proc.returncode == 1, proc.stderr
     rows = {row["name"]: row for row in json.loads(proc.stdout)}

@@ -476,3 +476,17 @@ producers:
 """)
     first = min(result.trace.rows(BatchAcked), key=lambda r: r.first_seq)
     assert first.count >= 10                        # records at 0, 10, ..., 90 (and 100) ms
+
+
+def test_positions_are_the_partitions_holding_a_batch_in_order():
+    arrivals = HandArrivals([(0, REC, 3), (0, REC, 1), (10, REC, 1)])
+    acc = accumulator(arrivals, 4, THREE, 1_000, FakeBook(4), None)
+    assert acc.positions() == []
+    acc.absorb(10, lambda: [])
+    assert acc.positions() == [1, 3]
+    batch = acc.drain(3, 1_000)
+    assert batch is not None and acc.positions() == [1]
+    acc.put_back(batch)                              # a retry returns it to its queue
+    assert acc.positions() == [1, 3] and acc.peek(3, 1_000) is batch
+    assert acc.drain(3, 1_000) is batch and acc.drain(1, 1_000) is not None
+    assert acc.positions() == []
