@@ -1,31 +1,39 @@
 """Partition availability: partition-seconds with no live broker leading.
 
 A partition is available while the controller names a leader and that broker
-is running (not crashed, stopped, powered off or paused) and not fenced.
-Computed from the trace by sweeping each partition's change points.
+is running (not crashed, stopped, powered off or paused), not fenced, and not
+a restarted process that has yet to register again: a broker restarted
+before its old session expired is still named leader, but it starts with no
+metadata and answers NOT_LEADER_OR_FOLLOWER, and the controller refuses its
+registration until the old session expires and fences it; it counts as down
+until it is unfenced again. Computed from the trace by sweeping each
+partition's change points.
 """
 
 from collections import defaultdict
 
+from sim.cluster.host import DOWN, RUNNING
 from sim.core.records import BrokerFenced, BrokerUnfenced, HostChanged, LeaderChanged
 from sim.core.units import S
 
 
 def _broker_timelines(trace):
-    """Per broker id: [(t, running and unfenced)] change points."""
+    """Per broker id: [(t, running, unfenced and registered)] change points."""
     events = defaultdict(list)
-    state = defaultdict(lambda: ["running", False])
+    state = defaultdict(lambda: [RUNNING, False])     # process state, fenced or unregistered
     for row in sorted(trace.rows(HostChanged) + trace.rows(BrokerFenced)
                       + trace.rows(BrokerUnfenced), key=lambda r: r.t_us):
         if isinstance(row, HostChanged):
             if not row.host.startswith("broker-"):
                 continue
             b = int(row.host.split("-")[1])
+            if row.state == RUNNING and state[b][0] in DOWN:
+                state[b][1] = True                      # a new process: unregistered
             state[b][0] = row.state
         else:
             b = row.broker
             state[b][1] = isinstance(row, BrokerFenced)
-        events[b].append((row.t_us, state[b][0] == "running" and not state[b][1]))
+        events[b].append((row.t_us, state[b][0] == RUNNING and not state[b][1]))
     return events
 
 

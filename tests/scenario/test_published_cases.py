@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import sim
 from sim.core.records import BatchFailed, IsrChanged, LeaderChanged, ProduceRejected, Truncated
 from tests.conftest import run_scenario
 
@@ -103,3 +104,17 @@ def test_with_eligible_leader_replicas_the_last_known_leader_comes_back_uncleanl
 def test_a_single_power_loss_under_acks_all_loses_nothing():
     s = run_scenario("power-loss-one-broker-acks-all").summary
     assert s["lost"] == 0 and np.isclose(s["acked"], s["produced"])
+
+
+def test_a_leader_restarted_within_its_session_is_unavailable_until_it_is_fenced():
+    raw = {"name": "bounce", "seed": 4, "duration": "30s", "drain": "15s",
+           "cluster": {"brokers": 3},
+           "topics": {"orders": {"partitions": 1, "replication.factor": 3,
+                                 "config": {"min.insync.replicas": 2}}},
+           "producers": {"checkout": {"topic": "orders", "rate": "200/s"}}}
+    down = dict(raw, timeline=[{"at": "10s", "crash": "leader(orders/0)"}])
+    bounced = dict(raw, timeline=[{"at": "10s", "crash": "leader(orders/0)", "for": "1s"}])
+    stays = sim.run(sim.scenario.from_dict(down)).summary["unavailable_s"]
+    back = sim.run(sim.scenario.from_dict(bounced)).summary["unavailable_s"]
+    assert stays > 5                      # broker.session.timeout.ms passes before it is fenced
+    assert abs(back - stays) < 0.5        # the restarted process serves nothing before that
