@@ -53,17 +53,6 @@ def assign(strategy: str, members: list[Subscription],
     return {m.member_id: tuple(sorted(result[m.member_id])) for m in ordered}
 
 
-def needs_followup(strategy: str, members: list[Subscription],
-                   assignment: dict[str, tuple[TopicPartition, ...]]) -> bool:
-    """Whether a member must revoke owned partitions and so rejoin at once (cooperative only).
-
-    ConsumerCoordinator.onJoinComplete requests a rejoin when a cooperative member owns partitions
-    missing from its new assignment; eager members revoke everything before they join.
-    """
-    return PROTOCOLS[strategy] == "cooperative" and any(
-        set(m.owned) - set(assignment[m.member_id]) for m in members)
-
-
 def _member_order(member: Subscription) -> tuple:
     """MemberInfo.compareTo: static members by instance id, ahead of dynamic ones by member id."""
     if member.instance_id is not None:

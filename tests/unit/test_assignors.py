@@ -8,7 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.clients.assignors import PROTOCOLS, Subscription, assign, needs_followup
+from sim.clients.assignors import PROTOCOLS, Subscription, TopicPartition, assign
+
+
+def needs_followup(strategy: str, members: list[Subscription],
+                   assignment: dict[str, tuple[TopicPartition, ...]]) -> bool:
+    """Whether a member must revoke owned partitions and so rejoin at once (cooperative only).
+
+    ConsumerCoordinator.onJoinComplete requests a rejoin when a cooperative member owns partitions
+    missing from its new assignment; eager members revoke everything before they join.
+    """
+    return PROTOCOLS[strategy] == "cooperative" and any(
+        set(m.owned) - set(assignment[m.member_id]) for m in members)
+
 
 STICKY = ("sticky", "cooperative-sticky")
 
