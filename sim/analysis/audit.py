@@ -2,7 +2,10 @@
 
 Read at exactly `duration + drain`. A partition's final committed log is its
 final leader's log below the leader's high watermark; a partition with no
-leader is offline (its records are neither readable nor provably lost).
+live leader is offline (its records are neither readable nor provably lost).
+A leader that restarted and has not registered its new process yet counts as
+not live: it knows no metadata and answers NOT_LEADER_OR_FOLLOWER, and its
+high watermark is only what it recovered from its checkpoint.
 Reads logs only; never changes them.
 """
 
@@ -24,13 +27,15 @@ class PartitionAudit:
 def audit(world) -> list[PartitionAudit]:
     """Audit every partition of the world as it is now."""
     out = []
-    image = world.controller.image
+    image, registered = world.controller.image, world.controller.incarnations
     for info in world.topology.partitions:
         state = image.partitions[info.pidx]
         live = [b for b in info.replicas if world.brokers[b].running]
         logs = {b: tuple(world.brokers[b].replicas[info.pidx].log.batches) for b in live}
         starts = {b: world.brokers[b].replicas[info.pidx].log.log_start for b in live}
-        leader = state.leader if state.leader in live else -1
+        leading = state.leader in live and \
+            registered.get(state.leader) == world.brokers[state.leader].incarnation
+        leader = state.leader if leading else -1
         committed, uncommitted, hw = (), (), 0
         if leader >= 0:
             log = world.brokers[leader].replicas[info.pidx].log
