@@ -14,12 +14,17 @@ connection closed meanwhile (a request timeout, a crash) drops what was its
 own, and the new connection that replaces it is not held behind it.
 Messages already sent by a host that dies are still delivered; messages to a
 dead host (or to an earlier incarnation of a restarted one) are dropped.
+A message sent with `on_reset` (a client's request) to a powered-off
+machine meets silence: TCP retransmits it like one that meets a cut, and
+when the machine is back, its new kernel answers the first retransmission
+(or any segment of the old connection) with a reset, which reaches the
+sender half a round trip later and runs `on_reset` there.
 
 Not modeled: bandwidth and congestion (a message's size does not change its
 delay).
 """
 
-from sim.cluster.host import RUNNING
+from sim.cluster.host import POWERED_OFF, RUNNING
 from sim.core.dist import Sampler
 from sim.core.units import MS
 
@@ -117,11 +122,16 @@ class Network:
             else:
                 self.cuts.pop(pair, None)
 
-    def send(self, src, dst, fn, *args, stream=None, link=None, extra_us: int = 0) -> None:
-        """Carry a message from src to dst on a stream (a connection, one way); run fn there."""
+    def send(self, src, dst, fn, *args, stream=None, link=None, extra_us: int = 0,
+             on_reset=None) -> None:
+        """Carry a message from src to dst on a stream (a connection, one way); run fn there.
+
+        on_reset = (function, args): run on src if dst's machine answers with a reset.
+        """
         if link is None:
             link = self.link(src.name, dst.name)
-        message = (dst, dst.incarnation, fn, args)
+        reset = None if on_reset is None else (src, src.incarnation, *on_reset)
+        message = (dst, dst.incarnation, fn, args, reset)
         if stream is None:
             stream = (src.name, dst.name)
         if self.held:
@@ -137,18 +147,20 @@ class Network:
         self.engine.later(t - now, self._arrive, src.name, link, stream, message)
 
     def _arrive(self, src_name: str, link: Link, stream, message) -> None:
-        dst, incarnation, fn, args = message
-        if self.cuts and self.is_cut(src_name, dst.name):
+        dst, incarnation, fn, args, reset = message
+        if incarnation == dst.incarnation and dst.state == RUNNING and not (
+                self.cuts and self.is_cut(src_name, dst.name)):
+            fn(*args)
+            return
+        if (self.cuts and self.is_cut(src_name, dst.name)) or (
+                reset is not None and dst.state == POWERED_OFF):
             held = self.held.get(stream)
             if held is not None:
                 held.append(message)
             else:
                 self._hold(src_name, link, stream, message)
             return
-        if incarnation == dst.incarnation and dst.state == RUNNING:
-            fn(*args)
-        else:
-            dst.run_on(incarnation, fn, *args)
+        self._deliver_held(message)
 
     def _hold(self, src: str, link: Link, stream, message) -> None:
         self.held[stream] = [message]
@@ -156,7 +168,7 @@ class Network:
         self.engine.later(rto, self._retransmit, src, message[0].name, link, stream, rto)
 
     def _retransmit(self, src: str, dst: str, link: Link, stream, rto: int) -> None:
-        if self.is_cut(src, dst):
+        if self.is_cut(src, dst) or self.hosts[dst].state == POWERED_OFF:
             rto = min(2 * rto, RTO_MAX_US)
             self.engine.later(rto, self._retransmit, src, dst, link, stream, rto)
             return
@@ -166,7 +178,11 @@ class Network:
         for message in held:
             self.engine.later(t - now, self._deliver_held, message)
 
-    @staticmethod
-    def _deliver_held(message) -> None:
-        dst, incarnation, fn, args = message
+    def _deliver_held(self, message) -> None:
+        dst, incarnation, fn, args, reset = message
+        if reset is not None and incarnation != dst.incarnation and not dst.down:
+            src, src_incarnation, on_reset, reset_args = reset
+            delay = self.link(dst.name, src.name).rtt_us() // 2
+            self.engine.later(delay, src.run_on, src_incarnation, on_reset, *reset_args)
+            return
         dst.run_on(incarnation, fn, *args)

@@ -9,7 +9,9 @@ request in flight with a retriable disconnect (NETWORK_EXCEPTION). A reset
 does the same at once; requests already delivered are still processed, but
 their responses are lost. A request to a crashed or stopped process is
 refused after a round trip (the machine answers with a reset); one to a
-powered-off or paused host meets silence and times out. Timeouts are checked
+paused host waits for it; one to a powered-off machine meets silence, and TCP
+retransmits it until the request times out or the machine is back, whose new
+kernel answers with a reset (net.py). Timeouts are checked
 by one lazy timer per connection, not one per request.
 
 Messages that expect no response (acks=0) count against the socket's send
@@ -79,7 +81,8 @@ class Connection:
             at = int(link.rng.random() * link.rtt_us())
             self.client.timer(extra_us + at, self._reset_if, self.epoch)
         self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
-                      stream=(self, 0, self.epoch), link=link, extra_us=extra_us)
+                      stream=(self, 0, self.epoch), link=link, extra_us=extra_us,
+                      on_reset=(self._reset_if, (self.epoch,)))
 
     def _adopt(self) -> None:
         """A new process of the client sends on this connection: the old one's requests died
@@ -119,7 +122,8 @@ class Connection:
         self._adopt()
         self.unacked_bytes += size
         self.net.send(self.client, self.server, self._deliver_oneway, self.epoch, size, payload,
-                      stream=(self, 0, self.epoch), link=self.uplink, extra_us=extra_us)
+                      stream=(self, 0, self.epoch), link=self.uplink, extra_us=extra_us,
+                      on_reset=(self._reset_if, (self.epoch,)))
 
     def _deliver_oneway(self, epoch: int, size: int, payload) -> None:
         if epoch == self.epoch:

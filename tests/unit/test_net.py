@@ -370,6 +370,21 @@ def test_a_request_to_a_powered_off_machine_meets_silence_and_times_out():
     assert w.errors() == [(30 * MS, "a", REQUEST_TIMED_OUT)]
 
 
+def test_a_request_to_a_machine_that_powers_back_on_is_reset_at_the_next_retransmission():
+    w = World(reply_after_us=0)
+    w.server.kill(POWERED_OFF)
+    conn = Connection(w.net, w.client, w.server)
+    conn.request("a", w.done("a"), timeout_us=30 * S)
+    w.at(1 * S, w.server.start)
+    w.at(2 * S, conn.request, "b", w.done("b"), 30 * S)
+    w.run()
+    # arrives at 1 ms to silence; retransmitted at 201, 601 and 1401 ms (RTO 200 ms,
+    # doubling); the machine is back at 1 s, so that one meets its new kernel at 1402 ms,
+    # whose reset reaches the client at 1403 ms; the next request gets through
+    assert w.errors() == [(1403 * MS, "a", NETWORK_EXCEPTION), (2002 * MS, "b", ("re", "b"))]
+    assert w.server.handled == [(2001 * MS, "b")]
+
+
 def test_a_request_to_a_paused_host_waits_and_is_handled_at_resume():
     w = World(reply_after_us=0)
     w.server.pause()
