@@ -280,9 +280,14 @@ class Broker(Host):
             fetcher.add(replica.info.pidx)
 
     def _unfollow(self, replica) -> None:
+        """Stop fetching the partition; a fetcher left with none shuts down and closes its
+        connection (ReplicaFetcherManager.shutdownIdleFetcherThreads)."""
         fetcher = self.fetchers.get(replica.leader)
         if fetcher is not None:
             fetcher.remove(replica.info.pidx)
+            if not fetcher.partitions:
+                del self.fetchers[replica.leader]
+                fetcher.conn.reset()
 
     # -- ISR changes -----------------------------------------------------------
 

@@ -93,3 +93,23 @@ def test_a_broker_back_from_a_short_power_loss_acts_on_nothing_its_old_process_a
                 if t.broker == 0 and t.cause != "power_loss"]
     assert all(t.t_us > registered for t in followed)
     assert result.summary["replica_divergence"] == 0
+
+
+def test_a_follower_fetches_at_once_from_a_broker_that_lost_power_and_leads_again():
+    # explore found this: the follower's fetch to the old leader died with its power, and an
+    # idle fetcher kept waiting on it (request.timeout.ms) when that broker led again, so
+    # the new leader's high watermark stayed below acknowledged records; Kafka shuts idle
+    # fetchers down and their connections with them
+    raw = {"name": "power-then-stop", "seed": 2, "duration": "20s", "drain": "10s",
+           "cluster": {"brokers": 3},
+           "topics": {"orders": {"partitions": 1, "replication.factor": 3,
+                                 "config": {"min.insync.replicas": 2}}},
+           "producers": {"checkout": {"topic": "orders", "rate": "500/s",
+                                      "config": {"acks": "all"}}},
+           "timeline": [{"at": "1s", "power_loss": "leader(orders/0)", "for": "0.1s"},
+                        {"at": "11.2s", "stop": "leader(orders/0)", "for": "0.1s"}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    s = result.summary
+    assert s["lost"] == 0 and s["acked"] == s["produced"]
+    leaders = [r for r in result.trace.rows(LeaderChanged) if r.t_us > 11_000_000]
+    assert leaders and leaders[0].leader == 0         # the broker that lost power leads again
