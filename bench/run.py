@@ -214,44 +214,48 @@ def over_time(scenario: str, duration_s: int) -> list[dict]:
 
 # -- report ------------------------------------------------------------------
 
+def table(*columns: str) -> None:
+    """Print a Markdown table's header and separator (its rows follow)."""
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
+def row(*cells) -> None:
+    print("| " + " | ".join(map(str, cells)) + " |", flush=True)
+
+
 def report_scenarios(args, rate: float) -> None:
     scale = REFERENCE_RATE / rate
-    print("| scenario | wall s | sim s / wall s | scaled to 1.6 M | budget | sim s / CPU s "
-          "| records / wall s | events | events / batch | us / event | x yardstick "
-          "| peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    table("scenario", "wall s", "sim s / wall s", "scaled to 1.6 M", "budget", "sim s / CPU s",
+          "records / wall s", "events", "events / batch", "us / event", "x yardstick",
+          "peak RSS MB")
     for scenario in args.scenarios:
         m, name = measure(scenario, args.repeat), Path(scenario).stem
-        print(f"| {name} | {m['wall_s']:.2f} | {m['sim_per_wall']:.2f} | "
-              f"{m['sim_per_wall'] * scale:.2f} | {BUDGETS.get(name, '-')} | "
-              f"{m['sim_per_cpu']:.2f} | {m['records_per_wall']:,.0f} | {m['events']:,} | "
-              f"{m['events_per_batch']:.2f} | "
-              f"{m['us_per_event']:.1f} | {m['us_per_event'] * rate / 1e6:.0f} | "
-              f"{m['rss_mb']:.0f} |", flush=True)
+        row(name, f"{m['wall_s']:.2f}", f"{m['sim_per_wall']:.2f}",
+            f"{m['sim_per_wall'] * scale:.2f}", BUDGETS.get(name, "-"),
+            f"{m['sim_per_cpu']:.2f}", f"{m['records_per_wall']:,.0f}", f"{m['events']:,}",
+            f"{m['events_per_batch']:.2f}", f"{m['us_per_event']:.1f}",
+            f"{m['us_per_event'] * rate / 1e6:.0f}", f"{m['rss_mb']:.0f}")
 
 
 def report_memory(args) -> None:
     print(f"\nmemory, in process, {args.memory_s} s simulated (+ drain):")
-    print("| scenario | records x replicas | log bytes / record / replica "
-          "| RSS growth bytes / record / replica |")
-    print("|---|---|---|---|")
+    table("scenario", "records x replicas", "log bytes / record / replica",
+          "RSS growth bytes / record / replica")
     for scenario in args.scenarios:
         m = memory(scenario, args.memory_s)
         gc.collect()
-        print(f"| {Path(scenario).stem} | {m['replica_records']:,} | "
-              f"{m['log_bytes_per_record_replica']:.1f} | "
-              f"{m['rss_bytes_per_record_replica']:.1f} |", flush=True)
+        row(Path(scenario).stem, f"{m['replica_records']:,}",
+            f"{m['log_bytes_per_record_replica']:.1f}", f"{m['rss_bytes_per_record_replica']:.1f}")
 
 
 def report_over_time(args) -> None:
     print(f"\nover time, {Path(SCENARIOS[0]).stem} for {args.long_s} s simulated, in process:")
-    print("| until s | wall us / event | CPU us / event | sim s / wall s | RSS MB "
-          "| records x replicas |")
-    print("|---|---|---|---|---|---|")
+    table("until s", "wall us / event", "CPU us / event", "sim s / wall s", "RSS MB",
+          "records x replicas")
     for w in over_time(SCENARIOS[0], args.long_s):
-        print(f"| {w['until_s']:.0f} | {w['us_per_event']:.1f} | {w['cpu_us_per_event']:.1f} | "
-              f"{w['sim_per_wall']:.2f} | "
-              f"{w['rss_mb']:.0f} | {w['replica_records']:,} |", flush=True)
+        row(f"{w['until_s']:.0f}", f"{w['us_per_event']:.1f}", f"{w['cpu_us_per_event']:.1f}",
+            f"{w['sim_per_wall']:.2f}", f"{w['rss_mb']:.0f}", f"{w['replica_records']:,}")
 
 
 def report_sweep(args, rate: float) -> None:

@@ -21,6 +21,7 @@ below it. A compacted log may skip offsets between batches. Errors and lost
 requests back off for `replica.fetch.backoff.ms`.
 """
 
+from sim.cluster.fetch_session import NO_SESSION
 from sim.cluster.log import UNDEFINED
 from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition, FetchRequest
 from sim.cluster.rpc import Failure
@@ -37,7 +38,7 @@ class ReplicaFetcher:
         self.inflight = False
         self.wake_at = -1
         self.conn = broker.connection_to(leader)
-        self.session = broker.cluster.new_fetch_session()
+        self.session = NO_SESSION               # add() opens one
 
     def add(self, pidx: int) -> None:
         """Follow pidx here; a new fetch session, so its first response is whole."""

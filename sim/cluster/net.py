@@ -148,19 +148,18 @@ class Network:
 
     def _arrive(self, src_name: str, link: Link, stream, message) -> None:
         dst, incarnation, fn, args, reset = message
-        if incarnation == dst.incarnation and dst.state == RUNNING and not (
-                self.cuts and self.is_cut(src_name, dst.name)):
+        cut = self.cuts and self.is_cut(src_name, dst.name)
+        if not cut and incarnation == dst.incarnation and dst.state == RUNNING:
             fn(*args)
             return
-        if (self.cuts and self.is_cut(src_name, dst.name)) or (
-                reset is not None and dst.state == POWERED_OFF):
+        if cut or (reset is not None and dst.state == POWERED_OFF):
             held = self.held.get(stream)
             if held is not None:
                 held.append(message)
             else:
                 self._hold(src_name, link, stream, message)
             return
-        self._deliver_held(message)
+        self._deliver(message)
 
     def _hold(self, src: str, link: Link, stream, message) -> None:
         self.held[stream] = [message]
@@ -176,9 +175,11 @@ class Network:
         now = self.engine.now
         t = link.arrival(now)
         for message in held:
-            self.engine.later(t - now, self._deliver_held, message)
+            self.engine.later(t - now, self._deliver, message)
 
-    def _deliver_held(self, message) -> None:
+    def _deliver(self, message) -> None:
+        """Hand a message to its host: run, deferred while paused, dropped for a dead or
+        earlier process; a new kernel resets the sender's connection instead."""
         dst, incarnation, fn, args, reset = message
         if reset is not None and incarnation != dst.incarnation and not dst.down:
             src, src_incarnation, on_reset, reset_args = reset
