@@ -3,8 +3,12 @@
 Produce follows Partition.appendRecordsToLeader (KAFKA-MODEL §2.2): not the
 leader -> NOT_LEADER_OR_FOLLOWER; acks=all with the committed ISR below min
 ISR -> NOT_ENOUGH_REPLICAS, nothing appended; idempotence checks; append
-stamped with the leader epoch; HW advance; acks=0 gets no response, acks=1 a
-response once the write is done, acks=all a DelayedProduce that completes
+stamped with the leader epoch; HW advance. acks=0 gets no response, but an
+error on any of its partitions makes the broker close the connection once
+every partition is handled, the others appended (KafkaApis.handleProduceRequest:
+"close socket server so that the producer client will know that some error
+has happened and will refresh its metadata"); acks=1 gets a response once the
+write is done, acks=all a DelayedProduce that completes
 when the HW passes the request's last offset (NONE, or
 NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal ISR is below min ISR), when
 leadership is lost (NOT_LEADER_OR_FOLLOWER) or at the request timeout
@@ -103,6 +107,8 @@ class ReplicaManager:
             if error is None and request.acks == -1:
                 waiting.append((replica, offset + data.count))
         if request.acks == 0:
+            if any(error is not None for error, _offset in results.values()):
+                conn.close_by_server()
             return
         if request.acks == 1 or not waiting:
             conn.respond(rid, ProduceResponse(results), extra_us=delay)

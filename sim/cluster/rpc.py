@@ -17,6 +17,9 @@ by one lazy timer per connection, not one per request.
 Messages that expect no response (acks=0) count against the socket's send
 buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
 silent peer has let it fill, the connection takes no more until it is reset.
+A server may close the connection itself (a broker does after an acks=0
+produce error): it reads and answers nothing more on it, and its FIN resets
+the client's end half a round trip later, after the responses sent before it.
 """
 
 from sim.cluster.host import CRASHED, DOWN, RUNNING, STOPPED
@@ -55,6 +58,7 @@ class Connection:
         self._next_id = 0
         self._timer_at = -1
         self.unacked_bytes = 0
+        self.server_closed = -1                  # the epoch the server closed its end of
         self.server_incarnation = server.incarnation
         self.client_incarnation = client.incarnation
         self.on_reset = None
@@ -126,17 +130,17 @@ class Connection:
                       on_reset=(self._reset_if, (self.epoch,)))
 
     def _deliver_oneway(self, epoch: int, size: int, payload) -> None:
-        if epoch == self.epoch:
+        if epoch == self.epoch != self.server_closed:
             self.unacked_bytes -= size
             self.server.handle(self, 0, payload)
 
     def _deliver(self, epoch: int, rid: int, payload) -> None:
-        if epoch == self.epoch:
+        if epoch == self.epoch != self.server_closed:
             self.server.handle(self, rid, payload)
 
     def respond(self, rid: int, response, extra_us: int = 0) -> None:
         """Send the response to request rid back to the client."""
-        if rid == 0 or self.server.state in DOWN:
+        if rid == 0 or self.server.state in DOWN or self.server_closed == self.epoch:
             return
         self.net.send(self.server, self.client, self._complete, self.epoch, rid, response,
                       stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us)
@@ -147,6 +151,15 @@ class Connection:
         pending = self.inflight.pop(rid, None)
         if pending is not None:
             pending[1](response)
+
+    def close_by_server(self) -> None:
+        """The server closes its end (RequestChannel.closeConnection): it reads and answers
+        nothing more on it, and its FIN reaches the client after the responses sent before."""
+        if self.server_closed == self.epoch:
+            return
+        self.server_closed = self.epoch
+        self.net.send(self.server, self.client, self._reset_if, self.epoch,
+                      stream=(self, 1, self.epoch), link=self.downlink)
 
     def reset(self) -> None:
         """Break the connection: every request in flight fails with a disconnect."""

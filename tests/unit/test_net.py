@@ -461,3 +461,28 @@ def test_a_request_made_from_a_timeout_callback_is_not_failed_by_that_timeout():
     assert w.server.handled == [(1 * MS, "a"), (101 * MS, "retry")]
     assert w.errors() == [(100 * MS, "a", REQUEST_TIMED_OUT),
                           (102 * MS, "retry", ("re", "retry"))]
+
+
+def test_a_connection_closed_by_the_server_reaches_the_client_half_a_round_trip_later():
+    w = World(reply_after_us=None)
+    conn = Connection(w.net, w.client, w.server)
+    closed = []
+    conn.on_reset = lambda: closed.append(w.engine.now)
+    conn.request("a", w.done("a"), timeout_us=1 * S)
+    w.at(2 * MS, conn.close_by_server)                  # after "a" arrived, unanswered
+    w.at(2 * MS, conn.send, "late", 10)                 # reaches a closed socket at 3 ms
+    w.at(4 * MS, setattr, w.server, "reply_after_us", 0)
+    w.at(4 * MS, conn.request, "b", w.done("b"), 1 * S)  # a new connection
+    w.run()
+    assert closed == [3 * MS]
+    assert w.server.handled == [(1 * MS, "a"), (5 * MS, "b")]
+    assert w.errors() == [(3 * MS, "a", NETWORK_EXCEPTION), (6 * MS, "b", ("re", "b"))]
+
+
+def test_a_server_that_closed_the_connection_sends_no_answers_on_it():
+    w = World(reply_after_us=2 * MS)
+    conn = Connection(w.net, w.client, w.server)
+    conn.request("a", w.done("a"), timeout_us=1 * S)
+    w.at(2 * MS, conn.close_by_server)                  # "a" handled at 1 ms, answer due at 3
+    w.run()
+    assert w.errors() == [(3 * MS, "a", NETWORK_EXCEPTION)]
