@@ -42,7 +42,7 @@ class Producer(Host):
         super().__init__(name, cluster.engine, cluster.trace)
         self.index = index
         self.cluster = cluster
-        self.settings = ProducerSettings.from_config(spec.config)
+        self.settings = ProducerSettings.from_config(spec.config, cluster.spec.cluster.protocol)
         self.topic = spec.topic if step is None else step[1].topic
         self.pidxs = cluster.topology.by_topic[self.topic]
         self.rng = cluster.streams.get(f"producer.{spec.name}")

@@ -3,7 +3,9 @@
 See producer.py for the rules it follows. Error handling (Kafka's
 Sender.completeBatch): retriable errors are retried while attempts remain
 and the delivery timeout has not passed; NOT_LEADER_OR_FOLLOWER,
-disconnects and timeouts also refresh the metadata. An
+disconnects and timeouts also refresh the metadata. The requests a request
+timeout cancels report REQUEST_TIMED_OUT from 3.5 and NETWORK_EXCEPTION
+before (`producer.request.timeout.error`). An
 OUT_OF_ORDER_SEQUENCE_NUMBER is retriable while an earlier batch of the
 partition is unresolved, and fatal (with an epoch bump) when the batch
 before it was acknowledged: the broker lost acknowledged data.
@@ -12,7 +14,7 @@ before it was acknowledged: the broker lost acknowledged data.
 from sim.clients.idempotence import Sequences
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import TIMED_OUT, Connection, Failure
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
@@ -182,7 +184,7 @@ class Sender:
             if batch.done:
                 continue
             if isinstance(response, Failure):
-                error, offset = response.error, -1
+                error, offset = self._failure_error(response), -1
             else:
                 error, offset = response.results[batch.pidx]
             if error is None:
@@ -193,6 +195,15 @@ class Sender:
         pending = self.sequences.to_bump or self.sequences.unresolved
         if not settled or self.held_back or pending or self.p.closing:
             self.p.run()
+
+    def _failure_error(self, failure: Failure) -> str:
+        """The error a request that got no response reports (Sender.handleProduceResponse).
+
+        Requests cancelled by a request timeout report REQUEST_TIMED_OUT from 3.5
+        (`response.wasTimedOut()`, KAFKA-14317), NETWORK_EXCEPTION like any
+        disconnect before (cluster.protocol producer.request.timeout.error).
+        """
+        return self.s.timeout_error if failure is TIMED_OUT else failure.error
 
     def _ack(self, batch, offset: int) -> None:
         batch.done = True

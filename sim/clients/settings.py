@@ -18,9 +18,11 @@ class ProducerSettings:
     retry_backoff_us: int
     retry_backoff_max_us: int
     metadata_max_age_us: int
+    timeout_error: str                   # cluster.protocol producer.request.timeout.error
 
     @classmethod
-    def from_config(cls, c) -> "ProducerSettings":
+    def from_config(cls, c, protocol) -> "ProducerSettings":
+        """A producer's settings from its config and the cluster's protocol switches."""
         return cls(
             acks=int(c["acks"]),
             idempotence=bool(c["enable.idempotence"]),
@@ -33,6 +35,7 @@ class ProducerSettings:
             retry_backoff_us=ms(c["retry.backoff.ms"]),
             retry_backoff_max_us=ms(c["retry.backoff.max.ms"]),
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
+            timeout_error=protocol["producer.request.timeout.error"],
         )
 
 

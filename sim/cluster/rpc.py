@@ -1,10 +1,11 @@
 """Request/response connections between a client host and a server host.
 
 A connection carries requests client -> server and responses back, FIFO each
-way over the network's links. It tracks the requests in flight: a request
-with no response within its timeout fails with REQUEST_TIMED_OUT and, as in
-Kafka's NetworkClient, the connection is then closed, failing every other
-request in flight with a retriable disconnect (NETWORK_EXCEPTION). A reset
+way over the network's links. It tracks the requests in flight: when one has
+no response within its timeout, the connection is closed and every request
+in flight on it fails as timed out (NetworkClient.handleTimedOutRequests ->
+processTimeoutDisconnection); how a client reports that is its own rule
+(sender.py). A reset
 (`resets:` probability per request, or the crash or clean stop of either end)
 does the same at once; requests already delivered are still processed, but
 their responses are lost. A request to a crashed or stopped process is
@@ -177,6 +178,7 @@ class Connection:
             self.reset()
 
     def _fail_all(self, failure: Failure) -> None:
+        """NetworkClient.cancelInFlightRequests: fail every request in flight with failure."""
         inflight, self.inflight = self.inflight, {}
         if self.client.down:
             return
@@ -192,16 +194,10 @@ class Connection:
             return
         self._timer_at = -1
         now = self.net.engine.now
-        expired = [rid for rid, (deadline, _) in self.inflight.items() if deadline <= now]
-        if expired:
+        if any(deadline <= now for deadline, _ in self.inflight.values()):
             self.epoch += 1
             self.unacked_bytes = 0
-            timed_out = [self.inflight.pop(rid)[1] for rid in expired]
-            others, self.inflight = list(self.inflight.values()), {}
-            for on_done in timed_out:
-                on_done(TIMED_OUT)
-            for _deadline, on_done in others:
-                on_done(DISCONNECTED)
+            self._fail_all(TIMED_OUT)
             return
         if self.inflight:
             self._arm(min(deadline for deadline, _ in self.inflight.values()))

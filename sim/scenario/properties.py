@@ -182,6 +182,8 @@ PROTOCOL = _props(
     ("replica.truncation", "enum", "", None, None,
      {"choices": ("high-watermark", "kip-101", "kip-279")}),
     ("high.watermark.frozen.below.min.isr", "bool", "", None, None),
+    ("producer.request.timeout.error", "enum", "", None, None,
+     {"choices": ("NETWORK_EXCEPTION", "REQUEST_TIMED_OUT")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

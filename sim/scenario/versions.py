@@ -92,6 +92,7 @@ _FEATURE_4_1 = {"eligible.leader.replicas.version": 1}  # 0 in 4.0: ELR off by d
 _PROTOCOL_4_1 = {
     "replica.truncation": "kip-279",  # "high-watermark" before 0.11, "kip-101" in 0.11-1.1
     "high.watermark.frozen.below.min.isr": True,  # 3.7+ (KAFKA-15583)
+    "producer.request.timeout.error": "REQUEST_TIMED_OUT",  # NETWORK_EXCEPTION before 3.5
 }
 
 
@@ -121,7 +122,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "retry.backoff.max.ms": 100, "partition.assignment.strategy": ("range",)},
         "feature": {"eligible.leader.replicas.version": 0},
         "protocol": {"replica.truncation": "high-watermark",
-                     "high.watermark.frozen.below.min.isr": False},
+                     "high.watermark.frozen.below.min.isr": False,
+                     "producer.request.timeout.error": "NETWORK_EXCEPTION"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -149,6 +151,10 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
         "broker": {"broker.session.timeout.ms": 9_000},
     }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
        "9 s) instead of ZooKeeper sessions"),
+    ("3.5", {
+        "protocol": {"producer.request.timeout.error": "REQUEST_TIMED_OUT"},
+    }, "a producer reports the requests a request timeout cancels as REQUEST_TIMED_OUT, not "
+       "NETWORK_EXCEPTION (KAFKA-14317)"),
     ("3.7", {
         "producer": {"retry.backoff.max.ms": 1_000},
         "consumer": {"retry.backoff.max.ms": 1_000},

@@ -75,8 +75,11 @@ def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
     assert RELEASES["0.11"]["broker"]["unclean.leader.election.enable"] is False
     truncation = [RELEASES[v]["protocol"]["replica.truncation"] for v in ("0.10", "1.1", "2.0")]
     assert truncation == ["high-watermark", "kip-101", "kip-279"]
-    assert [era(v) for v in ("0.10", "1.0", "2.4", "3.6", "3.8", "4.1")] == \
-        ["0.10", "0.11", "2.1", "3.3", "3.7", "4.1"]
+    timeout_error = [RELEASES[v]["protocol"]["producer.request.timeout.error"]
+                     for v in ("3.4", "3.5")]
+    assert timeout_error == ["NETWORK_EXCEPTION", "REQUEST_TIMED_OUT"]
+    assert [era(v) for v in ("0.10", "1.0", "2.4", "3.4", "3.6", "3.8", "4.1")] == \
+        ["0.10", "0.11", "2.1", "3.3", "3.5", "3.7", "4.1"]
     assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}
 
 
@@ -85,6 +88,7 @@ def test_validate_explain_names_the_release_each_default_comes_from():
                     overrides=["cluster.protocol.replica.truncation=kip-101"])
     assert spec.cluster.protocol.source("replica.truncation") == "--set"
     assert spec.cluster.protocol.source("high.watermark.frozen.below.min.isr") == "default 0.10"
+    assert spec.cluster.protocol["producer.request.timeout.error"] == "NETWORK_EXCEPTION"
     assert spec.cluster.config.source("replica.lag.time.max.ms") == "default 0.10"
 
 
