@@ -31,7 +31,7 @@ from sim.clients.processing import Processor
 from sim.clients.settings import ConsumerSettings
 from sim.cluster.host import STOPPED, Host
 from sim.cluster.protocol import OffsetCommit
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import Connection, Failure, next_node
 from sim.core.dist import Sampler
 from sim.core.records import CommitFailed
 
@@ -129,14 +129,15 @@ class Consumer(Host):
         conn = self.conns.get(broker)
         if conn is None:
             conn = self.conns[broker] = Connection(self.cluster.net, self,
-                                                   self.cluster.brokers[broker])
+                                                   self.cluster.brokers[broker],
+                                                   self.settings.setup_timeouts_us)
         conn.request(request, on_done, timeout_us)
 
     def request_any(self, request, on_done) -> None:
-        brokers = self.cluster.brokers
-        self.cursor += 1
-        self.request_to(self.cursor % len(brokers), request, on_done,
-                        self.settings.request_timeout_us)
+        nodes = list(range(len(self.cluster.brokers)))
+        broker, after = next_node(nodes, self.conns, self.cursor + 1)
+        self.cursor = after - 1
+        self.request_to(broker, request, on_done, self.settings.request_timeout_us)
 
     # -- the poll loop ---------------------------------------------------------------------
 

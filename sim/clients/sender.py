@@ -5,7 +5,10 @@ Sender.completeBatch): retriable errors are retried while attempts remain
 and the delivery timeout has not passed; NOT_LEADER_OR_FOLLOWER,
 disconnects and timeouts also refresh the metadata. The requests a request
 timeout cancels report REQUEST_TIMED_OUT from 3.5 and NETWORK_EXCEPTION
-before (`producer.request.timeout.error`). An
+before (`producer.request.timeout.error`). A request whose connection was
+never set up (KIP-601, rpc.py) was never sent: its batches wait again with no
+attempt counted and no error. Metadata goes to the next broker in turn whose
+connection is not stuck setting up (rpc.next_node). An
 OUT_OF_ORDER_SEQUENCE_NUMBER is retriable while an earlier batch of the
 partition is unresolved, and fatal (with an epoch bump) when the batch
 before it was acknowledged: the broker lost acknowledged data.
@@ -14,7 +17,7 @@ before it was acknowledged: the broker lost acknowledged data.
 from sim.clients.idempotence import Sequences
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
-from sim.cluster.rpc import TIMED_OUT, Connection, Failure
+from sim.cluster.rpc import TIMED_OUT, UNSENT, Connection, Failure, next_node
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
@@ -167,7 +170,8 @@ class Sender:
         conn = self.conns.get(broker)
         if conn is None:
             conn = self.conns[broker] = Connection(self.p.cluster.net, self.p,
-                                                   self.p.cluster.brokers[broker])
+                                                   self.p.cluster.brokers[broker],
+                                                   self.s.setup_timeouts_us)
             conn.on_reset = self.refresh_metadata
         return conn
 
@@ -176,6 +180,9 @@ class Sender:
     def _on_response(self, leader: int, batches, response) -> None:
         """Settle a request's batches; wake the producer only if that can change what it does."""
         self.inflight_requests[leader] -= 1
+        if response is UNSENT:
+            self._put_back(batches)
+            return
         now = self.p.engine.now
         settled = True
         for batch in batches:
@@ -195,6 +202,17 @@ class Sender:
         pending = self.sequences.to_bump or self.sequences.unresolved
         if not settled or self.held_back or pending or self.p.closing:
             self.p.run()
+
+    def _put_back(self, batches) -> None:
+        """The connection never came up: Kafka drains batches only to a ready node, so these
+        were never sent; they wait again, with no attempt counted and no error."""
+        for batch in batches:
+            self.inflight_batches[batch.pos] -= 1
+            batch.inflight = False
+            if not batch.done:
+                batch.attempts -= 1
+                self._reenqueue(batch)
+        self.p.run()
 
     def _failure_error(self, failure: Failure) -> str:
         """The error a request that got no response reports (Sender.handleProduceResponse).
@@ -292,8 +310,7 @@ class Sender:
 
     def _request_any(self, request, on_done) -> None:
         brokers = self.live_brokers or list(range(len(self.p.cluster.brokers)))
-        broker = brokers[self.metadata_cursor % len(brokers)]
-        self.metadata_cursor += 1
+        broker, self.metadata_cursor = next_node(brokers, self.conns, self.metadata_cursor)
         self._conn(broker).request(request, on_done, self.s.request_timeout_us)
 
     def _on_metadata(self, response) -> None:

@@ -5,6 +5,12 @@ from dataclasses import dataclass
 from sim.core.units import ms
 
 
+def setup_timeouts_us(c) -> tuple[int, int]:
+    """A client's KIP-601 connection set-up timeouts (initial, max)."""
+    return (ms(c["socket.connection.setup.timeout.ms"]),
+            ms(c["socket.connection.setup.timeout.max.ms"]))
+
+
 @dataclass(frozen=True, slots=True)
 class ProducerSettings:
     acks: int
@@ -18,6 +24,7 @@ class ProducerSettings:
     retry_backoff_us: int
     retry_backoff_max_us: int
     metadata_max_age_us: int
+    setup_timeouts_us: tuple[int, int]   # socket.connection.setup.timeout(.max).ms
     timeout_error: str                   # cluster.protocol producer.request.timeout.error
 
     @classmethod
@@ -35,6 +42,7 @@ class ProducerSettings:
             retry_backoff_us=ms(c["retry.backoff.ms"]),
             retry_backoff_max_us=ms(c["retry.backoff.max.ms"]),
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
+            setup_timeouts_us=setup_timeouts_us(c),
             timeout_error=protocol["producer.request.timeout.error"],
         )
 
@@ -53,6 +61,7 @@ class ConsumerSettings:
     request_timeout_us: int
     retry_backoff_us: int
     metadata_max_age_us: int
+    setup_timeouts_us: tuple[int, int]
     instance_id: str | None
     assignors: tuple
 
@@ -74,6 +83,7 @@ class ConsumerSettings:
             request_timeout_us=ms(c["request.timeout.ms"]),
             retry_backoff_us=ms(c["retry.backoff.ms"]),
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
+            setup_timeouts_us=setup_timeouts_us(c),
             instance_id=None if instance is None else f"{instance}-{member}",
             assignors=tuple(strategy) if not isinstance(strategy, str) else (strategy,),
         )

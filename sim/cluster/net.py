@@ -105,6 +105,10 @@ class Network:
             link = self.links[key] = Link(latency, self.spec.loss, self.spec.resets, rng)
         return link
 
+    def holds(self, stream) -> bool:
+        """Is a message of this stream waiting for a retransmission to get through?"""
+        return stream in self.held
+
     def is_cut(self, src: str, dst: str) -> bool:
         return self.cuts.get((src, dst), 0) > 0
 

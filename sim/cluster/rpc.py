@@ -5,15 +5,24 @@ way over the network's links. It tracks the requests in flight: when one has
 no response within its timeout, the connection is closed and every request
 in flight on it fails as timed out (NetworkClient.handleTimedOutRequests ->
 processTimeoutDisconnection); how a client reports that is its own rule
-(sender.py). A reset
-(`resets:` probability per request, or the crash or clean stop of either end)
-does the same at once; requests already delivered are still processed, but
-their responses are lost. A request to a crashed or stopped process is
-refused after a round trip (the machine answers with a reset); one to a
-paused host waits for it; one to a powered-off machine meets silence, and TCP
-retransmits it until the request times out or the machine is back, whose new
-kernel answers with a reset (net.py). Timeouts are checked
-by one lazy timer per connection, not one per request.
+(sender.py). A reset (`resets:` probability per request, or the crash or
+clean stop of either end) fails every request in flight at once with a
+disconnect; requests already delivered are still processed, but their
+responses are lost. A request to a crashed or stopped process is refused
+after a round trip (the machine answers with a reset); one to a paused host
+waits for it; one to a powered-off machine meets silence, and TCP retransmits
+it until the request times out or the machine is back, whose new kernel
+answers with a reset (net.py). Timeouts are checked by one lazy timer per
+connection, not one per request.
+
+A client with a connection set-up timeout (KIP-601, 2.7+, connection_setup.py)
+starts connecting with the first message of each new connection. If the
+network still holds that message at the timeout (a cut, a machine that is
+off), the connection is closed, its requests come back as never sent
+(UNSENT), the client refreshes its metadata as after any disconnect, and the
+node waits out `reconnect.backoff.ms` (50 ms); a machine that answers sets
+the connection up (a paused process's kernel does). Without one (before 2.7)
+a request to a silent machine waits out its request timeout.
 
 Messages that expect no response (acks=0) count against the socket's send
 buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
@@ -21,11 +30,22 @@ silent peer has let it fill, the connection takes no more until it is reset.
 A server may close the connection itself (a broker does after an acks=0
 produce error): it reads and answers nothing more on it, and its FIN resets
 the client's end half a round trip later, after the responses sent before it.
+
+Simplified: no handshake round trip (a request travels with the SYN); a
+request queued behind a set-up runs its request timeout from the start
+(Kafka's starts once connected), so a set-up timeout longer than the request
+timeout does not fire while requests wait; the reconnect backoff follows only
+a failed set-up, without growth (Kafka's follows every disconnect and grows
+to `reconnect.backoff.max.ms`); acks=0 messages written to a connection that
+never comes up are lost (Kafka would not have drained them).
 """
 
+from sim.cluster.connection_setup import ConnectionSetup
 from sim.cluster.host import CRASHED, DOWN, RUNNING, STOPPED
+from sim.core.units import MS, NEVER
 
 NETWORK_EXCEPTION = "NETWORK_EXCEPTION"
+RECONNECT_BACKOFF_US = 50 * MS      # reconnect.backoff.ms
 REFUSING = (CRASHED, STOPPED)       # the machine is up, the process is not: connection refused
 REQUEST_TIMED_OUT = "REQUEST_TIMED_OUT"
 SEND_BUFFER_BYTES = 131_072
@@ -45,12 +65,30 @@ class Failure:
 
 DISCONNECTED = Failure(NETWORK_EXCEPTION)
 TIMED_OUT = Failure(REQUEST_TIMED_OUT)
+UNSENT = Failure(NETWORK_EXCEPTION)   # queued on a connection that never came up
+
+
+def next_node(nodes: list[int], conns: dict, cursor: int) -> tuple[int, int]:
+    """The node to ask for what any broker can answer, and the cursor after it.
+
+    NetworkClient.leastLoadedNode, simplified: the nodes in turn from the cursor, passing
+    over one whose connection is being set up to a silent machine or waits out the
+    reconnect backoff after a failed set-up, unless every node is.
+    """
+    for i in range(len(nodes)):
+        node = nodes[(cursor + i) % len(nodes)]
+        conn = conns.get(node)
+        if conn is None or conn.connectable():
+            return node, cursor + i + 1
+    return nodes[cursor % len(nodes)], cursor + 1
 
 
 class Connection:
     """One client's connection to one server."""
 
-    def __init__(self, net, client, server) -> None:
+    def __init__(self, net, client, server, setup_timeouts_us: tuple[int, int] | None = None
+                 ) -> None:
+        """setup_timeouts_us: the client's KIP-601 (initial, max) set-up timeouts, if any."""
         self.net = net
         self.client = client
         self.server = server
@@ -63,6 +101,11 @@ class Connection:
         self.server_incarnation = server.incarnation
         self.client_incarnation = client.incarnation
         self.on_reset = None
+        self.setup = None if setup_timeouts_us is None else ConnectionSetup(
+            *setup_timeouts_us, net.streams, f"connection.setup.{client.name}->{server.name}")
+        self._opened = -1                      # the epoch whose connection attempt began
+        self._connecting = -1                  # that epoch while its machine has not answered
+        self.reconnect_at = 0
         self.uplink = net.link(client.name, server.name)
         self.downlink = net.link(server.name, client.name)
         client.connections.append(self)
@@ -73,6 +116,8 @@ class Connection:
         self._adopt()
         now = self.net.engine.now
         rid = self._next_id = self._next_id + 1
+        if self._opened != self.epoch:
+            self._open(extra_us)
         deadline = now + extra_us + timeout_us
         self.inflight[rid] = (deadline, on_done)
         if self._timer_at < 0 or deadline < self._timer_at:
@@ -103,9 +148,17 @@ class Connection:
         """NetworkClient.ready: can a request go out? Not while the server's process is gone.
 
         A crash or stop resets the connection at once, so the client knows;
-        its reconnection attempts are refused until the process is back.
+        its reconnection attempts are refused until the process is back. After
+        a connection set-up timeout, the node waits out `reconnect.backoff.ms`.
         """
-        return self.server.state not in REFUSING
+        return self.server.state not in REFUSING and self.net.engine.now >= self.reconnect_at
+
+    def connectable(self) -> bool:
+        """Neither setting up to a machine that has not answered nor backing off after a
+        failed set-up (ClusterConnectionStates.isConnecting / canConnect)."""
+        if self.net.engine.now < self.reconnect_at:
+            return False
+        return self._connecting != self.epoch or not self.net.holds((self, 0, self.epoch))
 
     def _refused(self, link, extra_us: int) -> bool:
         """Is the server's process gone (or replaced)? Then it answers with a reset."""
@@ -125,6 +178,8 @@ class Connection:
     def send(self, payload, size: int, extra_us: int = 0) -> None:
         """Send payload with no response expected (acks=0), counting it against the send buffer."""
         self._adopt()
+        if self._opened != self.epoch:
+            self._open(extra_us)
         self.unacked_bytes += size
         self.net.send(self.client, self.server, self._deliver_oneway, self.epoch, size, payload,
                       stream=(self, 0, self.epoch), link=self.uplink, extra_us=extra_us,
@@ -132,11 +187,15 @@ class Connection:
 
     def _deliver_oneway(self, epoch: int, size: int, payload) -> None:
         if epoch == self.epoch != self.server_closed:
+            if self._connecting == epoch:
+                self._connected()
             self.unacked_bytes -= size
             self.server.handle(self, 0, payload)
 
     def _deliver(self, epoch: int, rid: int, payload) -> None:
         if epoch == self.epoch != self.server_closed:
+            if self._connecting == epoch:
+                self._connected()
             self.server.handle(self, rid, payload)
 
     def respond(self, rid: int, response, extra_us: int = 0) -> None:
@@ -164,6 +223,9 @@ class Connection:
 
     def reset(self) -> None:
         """Break the connection: every request in flight fails with a disconnect."""
+        if self._connecting == self.epoch:
+            self._connecting = -1
+            self.setup.failures += 1           # a refused attempt counts as a failed one
         self.epoch += 1
         self._timer_at = -1
         self.unacked_bytes = 0
@@ -201,3 +263,41 @@ class Connection:
             return
         if self.inflight:
             self._arm(min(deadline for deadline, _ in self.inflight.values()))
+
+    # -- connection set-up (KIP-601) ----------------------------------------------------
+
+    def _open(self, extra_us: int) -> None:
+        """The first message of a new connection: with a set-up timeout, start connecting."""
+        self._opened = self.epoch
+        if self.setup is None:
+            return
+        timeout_us = self.setup.timeout_us()
+        self._connecting = self.epoch
+        if timeout_us != NEVER:
+            self.client.timer(extra_us + timeout_us, self._check_setup, self.epoch)
+
+    def _connected(self) -> None:
+        """The server's machine answered (ClusterConnectionStates.ready)."""
+        self._connecting = -1
+        self.setup.failures = 0
+
+    def _check_setup(self, epoch: int) -> None:
+        """NetworkClient.handleTimedOutConnections: still connecting at the set-up timeout?
+
+        The connection is set up unless the network still holds its first message
+        (a cut, a machine that is off); a paused process's kernel answers.
+        """
+        if self._connecting != epoch or epoch != self.epoch:
+            return
+        if not self.net.holds((self, 0, epoch)):
+            self._connected()
+            return
+        self._connecting = -1
+        self.setup.failures += 1
+        self.reconnect_at = self.net.engine.now + RECONNECT_BACKOFF_US
+        self.epoch += 1
+        self._timer_at = -1
+        self.unacked_bytes = 0
+        self._fail_all(UNSENT)
+        if self.on_reset is not None:
+            self.on_reset()

@@ -120,6 +120,8 @@ PRODUCER = _props(
     ("retry.backoff.ms", "long", "ms", 0, None),
     ("retry.backoff.max.ms", "long", "ms", 0, None),
     ("metadata.max.age.ms", "long", "ms", 1, None),
+    ("socket.connection.setup.timeout.ms", "long", "ms", 0, None),
+    ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
     ("max.block.ms", "long", "ms", 0, None),
     ("buffer.memory", "long", "bytes", 0, None),
 )
@@ -141,6 +143,8 @@ CONSUMER = _props(
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
     ("retry.backoff.max.ms", "long", "ms", 0, None),
+    ("socket.connection.setup.timeout.ms", "long", "ms", 0, None),
+    ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
     ("group.instance.id", "optional_str", "", None, None),
     ("partition.assignment.strategy", "strategies", "", None, None),
     (

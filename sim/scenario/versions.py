@@ -61,6 +61,8 @@ _PRODUCER_4_1 = {
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
     "metadata.max.age.ms": 300_000,
+    "socket.connection.setup.timeout.ms": 10_000,  # KIP-601, 2.7+
+    "socket.connection.setup.timeout.max.ms": 30_000,  # 127000 in 2.7
     "max.block.ms": 60_000,
     "buffer.memory": 33_554_432,
 }
@@ -81,6 +83,8 @@ _CONSUMER_4_1 = {
     "metadata.max.age.ms": 300_000,
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
+    "socket.connection.setup.timeout.ms": 10_000,
+    "socket.connection.setup.timeout.max.ms": 30_000,
     "group.instance.id": None,
     "partition.assignment.strategy": ("range", "cooperative-sticky"),
     "isolation.level": "read_uncommitted",
@@ -112,14 +116,20 @@ _NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "producer": _PRODUCER_4_1,
 # What each release changed, oldest first (KAFKA-MODEL §1.11). 0.10 is written as the
 # changes that undo everything later, so the newest table stays the one written out above.
 _ZK_0_10 = {"broker.session.timeout.ms": 6_000}   # liveness: zookeeper.session.timeout.ms
+_NO_SETUP_TIMEOUT = {"socket.connection.setup.timeout.ms": LONG_MAX,     # before KIP-601
+                     "socket.connection.setup.timeout.max.ms": LONG_MAX}
+_SETUP_TIMEOUT_2_7 = {"socket.connection.setup.timeout.ms": 10_000,
+                      "socket.connection.setup.timeout.max.ms": 127_000}
 CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("0.10", {
         "broker": {"unclean.leader.election.enable": True, "replica.lag.time.max.ms": 10_000,
                    "group.initial.rebalance.delay.ms": 0, **_ZK_0_10},
         "producer": {"acks": 1, "enable.idempotence": False, "retries": 0,
-                     "delivery.timeout.ms": 30_000, "linger.ms": 0, "retry.backoff.max.ms": 100},
+                     "delivery.timeout.ms": 30_000, "linger.ms": 0, "retry.backoff.max.ms": 100,
+                     **_NO_SETUP_TIMEOUT},
         "consumer": {"session.timeout.ms": 10_000, "request.timeout.ms": 305_000,
-                     "retry.backoff.max.ms": 100, "partition.assignment.strategy": ("range",)},
+                     "retry.backoff.max.ms": 100, "partition.assignment.strategy": ("range",),
+                     **_NO_SETUP_TIMEOUT},
         "feature": {"eligible.leader.replicas.version": 0},
         "protocol": {"replica.truncation": "high-watermark",
                      "high.watermark.frozen.below.min.isr": False,
@@ -142,6 +152,15 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("2.5", {
         "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
     }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s"),
+    ("2.7", {
+        "producer": _SETUP_TIMEOUT_2_7,
+        "consumer": _SETUP_TIMEOUT_2_7,
+    }, "clients give up a connection not set up within socket.connection.setup.timeout.ms, "
+       "10 s growing to 127 s (KIP-601)"),
+    ("2.8", {
+        "producer": {"socket.connection.setup.timeout.max.ms": 30_000},
+        "consumer": {"socket.connection.setup.timeout.max.ms": 30_000},
+    }, "socket.connection.setup.timeout.max.ms 127 s -> 30 s"),
     ("3.0", {
         "producer": {"acks": -1, "enable.idempotence": True},
         "consumer": {"session.timeout.ms": 45_000,

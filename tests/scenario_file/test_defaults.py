@@ -58,6 +58,8 @@ PRODUCER_4_1 = {
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
     "metadata.max.age.ms": 300_000,
+    "socket.connection.setup.timeout.ms": 10_000,
+    "socket.connection.setup.timeout.max.ms": 30_000,
     "max.block.ms": 60_000,
     "buffer.memory": 33_554_432,
 }
@@ -81,6 +83,8 @@ CONSUMER_4_1 = {
     "metadata.max.age.ms": 300_000,
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
+    "socket.connection.setup.timeout.ms": 10_000,
+    "socket.connection.setup.timeout.max.ms": 30_000,
 }
 
 

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
 from sim.cluster.net import RTO_MAX_US, RTO_MIN_US, Network
-from sim.cluster.rpc import NETWORK_EXCEPTION, REQUEST_TIMED_OUT, Connection, Failure
+from sim.cluster.rpc import (
+    NETWORK_EXCEPTION,
+    REQUEST_TIMED_OUT,
+    UNSENT,
+    Connection,
+    Failure,
+    next_node,
+)
 from sim.core.dist import Sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
@@ -486,3 +493,86 @@ def test_a_server_that_closed_the_connection_sends_no_answers_on_it():
     w.at(2 * MS, conn.close_by_server)                  # "a" handled at 1 ms, answer due at 3
     w.run()
     assert w.errors() == [(3 * MS, "a", NETWORK_EXCEPTION)]
+
+
+# -- connection set-up timeout (KIP-601) -----------------------------------------------------
+
+
+def test_a_new_connection_to_a_machine_that_is_off_gives_up_at_the_setup_timeout():
+    w = World()
+    w.server.kill(POWERED_OFF)
+    conn = Connection(w.net, w.client, w.server, setup_timeouts_us=(10 * S, 10 * S))
+    resets = []
+    conn.on_reset = lambda: resets.append((w.engine.now, conn.ready(), conn.connectable()))
+    conn.request("a", w.done("a"), timeout_us=30 * S)
+    w.run()
+    # max <= initial: a constant 10 s, no jitter; the request never left, so it is UNSENT,
+    # and the node waits out reconnect.backoff.ms (50 ms) before the next attempt
+    assert [(t, tag, r is UNSENT) for t, tag, r in w.got] == [(10 * S, "a", True)]
+    assert resets == [(10 * S, False, False)]
+    assert conn.setup.failures == 1
+
+
+def test_the_setup_timeout_grows_per_failed_attempt_with_jitter_up_to_the_max():
+    w = World()
+    w.net.cut([("client", "server")])
+    conn = Connection(w.net, w.client, w.server, setup_timeouts_us=(1 * S, 3 * S))
+    starts = []
+
+    def attempt(_response=None):
+        starts.append(w.engine.now)
+        if len(starts) <= 4:
+            conn.request("a", attempt, timeout_us=60 * S)
+
+    attempt()
+    w.run()
+    waits = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    low, high = [0.8, 1.6, 2.4, 2.4], [1.2, 2.4, 3.0, 3.0]   # 1 s x 2^n +/- 20 %, at most 3 s
+    assert all(lo * S <= wait <= hi * S for wait, lo, hi in zip(waits, low, high, strict=True))
+
+
+def test_an_answered_connection_resets_the_failed_attempts():
+    w = World(reply_after_us=0)
+    w.net.cut([("client", "server")])
+    conn = Connection(w.net, w.client, w.server, setup_timeouts_us=(1 * S, 3 * S))
+    conn.request("a", w.done("a"), timeout_us=60 * S)
+    w.at(2 * S, w.net.uncut, [("client", "server")])
+    w.at(2 * S, conn.request, "b", w.done("b"), 60 * S)
+    w.run()
+    assert [tag for _t, tag, _r in w.got] == ["a", "b"]
+    assert w.got[1][0] == 2 * S + 2 * MS and conn.setup.failures == 0
+
+
+def test_an_established_connection_to_a_machine_that_goes_off_waits_out_the_request_timeout():
+    w = World(reply_after_us=0)
+    conn = Connection(w.net, w.client, w.server, setup_timeouts_us=(1 * S, 1 * S))
+    conn.request("a", w.done("a"), timeout_us=30 * S)
+    w.at(1 * S, w.server.kill, POWERED_OFF)
+    w.at(2 * S, conn.request, "b", w.done("b"), 30 * S)
+    w.run()
+    assert w.errors() == [(2 * MS, "a", ("re", "a")), (32 * S, "b", REQUEST_TIMED_OUT)]
+
+
+def test_a_paused_process_s_kernel_sets_the_connection_up():
+    w = World(reply_after_us=0)
+    w.server.pause()
+    conn = Connection(w.net, w.client, w.server, setup_timeouts_us=(1 * S, 1 * S))
+    conn.request("a", w.done("a"), timeout_us=30 * S)
+    w.at(5 * S, w.server.resume)
+    w.run()
+    assert w.errors() == [(5 * S + 1 * MS, "a", ("re", "a"))]
+
+
+def test_requests_for_any_broker_pass_over_a_node_that_failed_to_connect():
+    w = World()
+    other = w.node("other")
+    w.server.kill(POWERED_OFF)
+    conns = {0: Connection(w.net, w.client, w.server, setup_timeouts_us=(1 * S, 1 * S)),
+             1: Connection(w.net, w.client, other, setup_timeouts_us=(1 * S, 1 * S))}
+    conns[0].request("a", w.done("a"), timeout_us=30 * S)
+    w.run(500 * MS)
+    assert next_node([0, 1], conns, 0) == (1, 2)        # still connecting to silence
+    w.run(1 * S + 10 * MS)
+    assert next_node([0, 1], conns, 0) == (1, 2)        # reconnect backoff
+    w.run(1 * S + 60 * MS)
+    assert next_node([0, 1], conns, 0) == (0, 1)
