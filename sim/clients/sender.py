@@ -173,6 +173,7 @@ class Sender:
                                                    self.p.cluster.brokers[broker],
                                                    self.s.setup_timeouts_us)
             conn.on_reset = self.refresh_metadata
+            conn.on_writable = self.p.run
         return conn
 
     # -- responses -----------------------------------------------------------------------

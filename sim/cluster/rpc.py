@@ -26,7 +26,10 @@ a request to a silent machine waits out its request timeout.
 
 Messages that expect no response (acks=0) count against the socket's send
 buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
-silent peer has let it fill, the connection takes no more until it is reset.
+silent peer has let it fill, the connection takes no more until it is reset or
+the peer takes some: the client learns the buffer drained (the peer's TCP
+acknowledgement) half a round trip after that and writes again (`on_writable`,
+the Selector's writable socket).
 A server may close the connection itself (a broker does after an acks=0
 produce error): it reads and answers nothing more on it, and its FIN resets
 the client's end half a round trip later, after the responses sent before it.
@@ -101,6 +104,8 @@ class Connection:
         self.server_incarnation = server.incarnation
         self.client_incarnation = client.incarnation
         self.on_reset = None
+        self.on_writable = None                # the client's wake-up once a full buffer drains
+        self._blocked = False                  # can_send refused: the client waits to write
         self.setup = None if setup_timeouts_us is None else ConnectionSetup(
             *setup_timeouts_us, net.streams, f"connection.setup.{client.name}->{server.name}")
         self._opened = -1                      # the epoch whose connection attempt began
@@ -143,6 +148,7 @@ class Connection:
             self.inflight = {}
             self._timer_at = -1
             self.unacked_bytes = 0
+            self._blocked = False
 
     def ready(self) -> bool:
         """NetworkClient.ready: can a request go out? Not while the server's process is gone.
@@ -173,7 +179,10 @@ class Connection:
         """Does the send buffer take size more bytes of one-way messages?"""
         if self._refused(self.uplink, 0):
             return False
-        return self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES
+        if self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES:
+            return True
+        self._blocked = True
+        return False
 
     def send(self, payload, size: int, extra_us: int = 0) -> None:
         """Send payload with no response expected (acks=0), counting it against the send buffer."""
@@ -190,6 +199,9 @@ class Connection:
             if self._connecting == epoch:
                 self._connected()
             self.unacked_bytes -= size
+            if self._blocked and self.on_writable is not None:
+                self._blocked = False
+                self.client.timer(self.downlink.rtt_us() // 2, self.on_writable)
             self.server.handle(self, 0, payload)
 
     def _deliver(self, epoch: int, rid: int, payload) -> None:
@@ -229,6 +241,7 @@ class Connection:
         self.epoch += 1
         self._timer_at = -1
         self.unacked_bytes = 0
+        self._blocked = False
         if not self.server.down:
             self.server_incarnation = self.server.incarnation
         self._fail_all(DISCONNECTED)
@@ -259,6 +272,7 @@ class Connection:
         if any(deadline <= now for deadline, _ in self.inflight.values()):
             self.epoch += 1
             self.unacked_bytes = 0
+            self._blocked = False
             self._fail_all(TIMED_OUT)
             return
         if self.inflight:
@@ -298,6 +312,7 @@ class Connection:
         self.epoch += 1
         self._timer_at = -1
         self.unacked_bytes = 0
+        self._blocked = False
         self._fail_all(UNSENT)
         if self.on_reset is not None:
             self.on_reset()

@@ -44,3 +44,4 @@ def test_with_acks0_the_former_leader_closes_the_connection_and_the_producer_mov
     assert s["lost_by_cause"]["not_replicated_before_failover"] > 0
     assert s["lost_by_cause"].get("never_appended", 0) <= 33
     assert s["rejected"] == 0                         # acks=0 batches complete on the write
+    assert s["indeterminate"] == 0 == s["failed"]     # buffers filled in the cut drain after

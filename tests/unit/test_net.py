@@ -576,3 +576,23 @@ def test_requests_for_any_broker_pass_over_a_node_that_failed_to_connect():
     assert next_node([0, 1], conns, 0) == (1, 2)        # reconnect backoff
     w.run(1 * S + 60 * MS)
     assert next_node([0, 1], conns, 0) == (0, 1)
+
+
+def test_a_send_buffer_filled_against_a_cut_wakes_the_client_once_the_peer_takes_it():
+    """acks=0 writes fill the socket's send buffer while a cut holds them; when the cut heals
+    and the peer takes them, the client hears of it (the peer's TCP acknowledgement, half a
+    round trip later) and may write again: nothing else would wake a producer whose every
+    partition waits on a full buffer."""
+    w = World(reply_after_us=None)
+    conn = Connection(w.net, w.client, w.server)
+    woken = []
+    conn.on_writable = lambda: woken.append((w.engine.now, conn.can_send(100_000)))
+    w.at(0, w.net.cut, [("client", "server")])
+    w.at(1 * MS, conn.send, "a", 100_000)
+    w.at(2 * MS, lambda: woken.append((w.engine.now, conn.can_send(100_000))))
+    w.at(300 * MS, w.net.uncut, [("client", "server")])
+    w.run(2 * S)
+    assert woken[0] == (2 * MS, False)                      # the buffer is full: refused
+    (t, ok), = woken[1:]
+    assert ok and 300 * MS < t < 1 * S                      # retransmitted, taken, woken once
+    assert [p for _t, p in w.server.handled] == ["a"]
