@@ -128,19 +128,16 @@ class Sender:
         if not self._conn(leader).ready():
             self.refresh_metadata()
             return
-        drain, may_send = self.p.acc.drain, self._may_send
-        while self.s.acks == 0 or self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
+        drain, may_send, conn = self.p.acc.drain, self._may_send, self._conn(leader)
+        while conn.writable() if self.s.acks == 0 else \
+                self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
             batches = [drain(pos, now) for pos in positions if may_send(pos, now)]
-            if not batches or self._send_request(leader, batches, now) is False:
+            if not batches:
                 return
+            self._send_request(leader, batches, now)
 
-    def _send_request(self, leader: int, batches, now: int) -> bool:
+    def _send_request(self, leader: int, batches, now: int) -> None:
         conn, s, p = self._conn(leader), self.s, self.p
-        size = sum(b.size for b in batches)
-        if s.acks == 0 and not conn.can_send(size):
-            for batch in reversed(batches):
-                p.acc.put_back(batch)
-            return False
         items = []
         emit, name, topic, index, pid = p.trace.emit, p.name, p.topic, p.index, self.pid
         for batch in batches:
@@ -153,18 +150,15 @@ class Sender:
             items.append((batch.pidx, BatchData(index, batch.first_seq, batch.count, batch.size,
                                                 pid, batch.producer_epoch, batch.base_sequence)))
         request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items))
-        if self.s.acks == 0:
-            conn.send(request, size)
-            for batch in batches:
-                batch.inflight = False
-                self._ack(batch, -1)
-            return True
-        self.inflight_requests[leader] = self.inflight_requests.get(leader, 0) + 1
         for batch in batches:
             self.inflight_batches[batch.pos] += 1
+        if self.s.acks == 0:
+            conn.write(request, sum(b.size for b in batches),
+                       lambda failure: self._on_written(batches, failure), s.request_timeout_us)
+            return
+        self.inflight_requests[leader] = self.inflight_requests.get(leader, 0) + 1
         conn.request(request, lambda resp: self._on_response(leader, batches, resp),
                      self.s.request_timeout_us)
-        return True
 
     def _conn(self, broker: int) -> Connection:
         conn = self.conns.get(broker)
@@ -202,6 +196,25 @@ class Sender:
                 self._retry_or_fail(batch, error, now)
         pending = self.sequences.to_bump or self.sequences.unresolved
         if not settled or self.held_back or pending or self.p.closing:
+            self.p.run()
+
+    def _on_written(self, batches, failure: Failure | None) -> None:
+        """An acks=0 request is complete once written (Sender: the response to a request that
+        expects none); a write stuck on a full buffer can fail with its connection instead."""
+        if failure is UNSENT:
+            self._put_back(batches)
+            return
+        now = self.p.engine.now
+        for batch in batches:
+            self.inflight_batches[batch.pos] -= 1
+            batch.inflight = False
+            if batch.done:
+                continue
+            if failure is None:
+                self._ack(batch, -1)
+            else:
+                self._retry_or_fail(batch, self._failure_error(failure), now)
+        if failure is not None:
             self.p.run()
 
     def _put_back(self, batches) -> None:

@@ -26,10 +26,12 @@ a request to a silent machine waits out its request timeout.
 
 Messages that expect no response (acks=0) count against the socket's send
 buffer (`send.buffer.bytes`, 128 KiB) until they reach a live server; when a
-silent peer has let it fill, the connection takes no more until it is reset or
-the peer takes some: the client learns the buffer drained (the peer's TCP
-acknowledgement) half a round trip after that and writes again (`on_writable`,
-the Selector's writable socket).
+silent peer has let it fill, the next write is stuck (a partial send): it is
+in flight like a request, and nothing more is written until it goes out. It
+goes out when the peer has taken enough (the client hears the peer's TCP
+acknowledgement half a round trip later, and `on_writable` wakes it, as the
+Selector's writable socket does), or fails with the connection when it times
+out after the request timeout or the connection resets (NetworkClient).
 A server may close the connection itself (a broker does after an acks=0
 produce error): it reads and answers nothing more on it, and its FIN resets
 the client's end half a round trip later, after the responses sent before it.
@@ -104,8 +106,9 @@ class Connection:
         self.server_incarnation = server.incarnation
         self.client_incarnation = client.incarnation
         self.on_reset = None
-        self.on_writable = None                # the client's wake-up once a full buffer drains
-        self._blocked = False                  # can_send refused: the client waits to write
+        self.on_writable = None                # the client's wake-up once a stuck write went out
+        self._stuck = None                     # (rid, payload, size): a write the buffer refused
+        self._unstick_armed = False
         self.setup = None if setup_timeouts_us is None else ConnectionSetup(
             *setup_timeouts_us, net.streams, f"connection.setup.{client.name}->{server.name}")
         self._opened = -1                      # the epoch whose connection attempt began
@@ -148,7 +151,7 @@ class Connection:
             self.inflight = {}
             self._timer_at = -1
             self.unacked_bytes = 0
-            self._blocked = False
+            self._stuck = None
 
     def ready(self) -> bool:
         """NetworkClient.ready: can a request go out? Not while the server's process is gone.
@@ -175,14 +178,45 @@ class Connection:
             return True
         return False
 
-    def can_send(self, size: int) -> bool:
-        """Does the send buffer take size more bytes of one-way messages?"""
-        if self._refused(self.uplink, 0):
-            return False
-        if self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES:
-            return True
-        self._blocked = True
-        return False
+    def writable(self) -> bool:
+        """NetworkClient.canSendMore for one-way messages: no write is stuck on a full send
+        buffer, and the server's process is there."""
+        return self._stuck is None and not self._refused(self.uplink, 0)
+
+    def write(self, payload, size: int, on_done, timeout_us: int) -> None:
+        """Write a one-way message (acks=0): on_done(None) once the send buffer takes it.
+
+        A message the full buffer refuses is a stuck send (Kafka's partial write), in
+        flight like a request: it goes out when the peer has taken enough, or fails
+        with the connection at a reset or after timeout_us (NetworkClient times it out).
+        """
+        self._adopt()
+        if self._fits(size):
+            self.send(payload, size)
+            on_done(None)
+            return
+        rid = self._next_id = self._next_id + 1
+        deadline = self.net.engine.now + timeout_us
+        self.inflight[rid] = (deadline, on_done)
+        if self._timer_at < 0 or deadline < self._timer_at:
+            self._arm(deadline)
+        self._stuck = (rid, payload, size)
+
+    def _fits(self, size: int) -> bool:
+        return self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES
+
+    def _unstick(self, epoch: int) -> None:
+        """The peer's acknowledgement freed buffer space: finish the stuck write if it fits."""
+        self._unstick_armed = False
+        if epoch != self.epoch or self._stuck is None or not self._fits(self._stuck[2]):
+            return
+        rid, payload, size = self._stuck
+        self._stuck = None
+        _deadline, on_done = self.inflight.pop(rid)
+        self.send(payload, size)
+        on_done(None)
+        if self.on_writable is not None:
+            self.on_writable()
 
     def send(self, payload, size: int, extra_us: int = 0) -> None:
         """Send payload with no response expected (acks=0), counting it against the send buffer."""
@@ -199,9 +233,9 @@ class Connection:
             if self._connecting == epoch:
                 self._connected()
             self.unacked_bytes -= size
-            if self._blocked and self.on_writable is not None:
-                self._blocked = False
-                self.client.timer(self.downlink.rtt_us() // 2, self.on_writable)
+            if self._stuck is not None and not self._unstick_armed:
+                self._unstick_armed = True
+                self.client.timer(self.downlink.rtt_us() // 2, self._unstick, epoch)
             self.server.handle(self, 0, payload)
 
     def _deliver(self, epoch: int, rid: int, payload) -> None:
@@ -241,7 +275,7 @@ class Connection:
         self.epoch += 1
         self._timer_at = -1
         self.unacked_bytes = 0
-        self._blocked = False
+        self._stuck = None
         if not self.server.down:
             self.server_incarnation = self.server.incarnation
         self._fail_all(DISCONNECTED)
@@ -272,7 +306,7 @@ class Connection:
         if any(deadline <= now for deadline, _ in self.inflight.values()):
             self.epoch += 1
             self.unacked_bytes = 0
-            self._blocked = False
+            self._stuck = None
             self._fail_all(TIMED_OUT)
             return
         if self.inflight:
@@ -312,7 +346,7 @@ class Connection:
         self.epoch += 1
         self._timer_at = -1
         self.unacked_bytes = 0
-        self._blocked = False
+        self._stuck = None
         self._fail_all(UNSENT)
         if self.on_reset is not None:
             self.on_reset()

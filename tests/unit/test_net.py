@@ -578,21 +578,37 @@ def test_requests_for_any_broker_pass_over_a_node_that_failed_to_connect():
     assert next_node([0, 1], conns, 0) == (0, 1)
 
 
-def test_a_send_buffer_filled_against_a_cut_wakes_the_client_once_the_peer_takes_it():
-    """acks=0 writes fill the socket's send buffer while a cut holds them; when the cut heals
-    and the peer takes them, the client hears of it (the peer's TCP acknowledgement, half a
-    round trip later) and may write again: nothing else would wake a producer whose every
-    partition waits on a full buffer."""
+def test_a_write_stuck_on_a_full_buffer_goes_out_once_the_peer_takes_what_was_held():
+    """acks=0 writes fill the socket's send buffer while a cut holds them; the next write is
+    stuck (nothing more is written meanwhile). When the cut heals and the peer takes the
+    held bytes, the client hears of it half a round trip later, finishes the stuck write and
+    is woken: nothing else would wake a producer whose every partition waits."""
     w = World(reply_after_us=None)
     conn = Connection(w.net, w.client, w.server)
     woken = []
-    conn.on_writable = lambda: woken.append((w.engine.now, conn.can_send(100_000)))
+    conn.on_writable = lambda: woken.append(w.engine.now)
     w.at(0, w.net.cut, [("client", "server")])
-    w.at(1 * MS, conn.send, "a", 100_000)
-    w.at(2 * MS, lambda: woken.append((w.engine.now, conn.can_send(100_000))))
+    w.at(1 * MS, conn.write, "a", 100_000, w.done("a"), 30 * S)
+    w.at(2 * MS, conn.write, "b", 100_000, w.done("b"), 30 * S)
+    w.at(3 * MS, lambda: woken.append(("writable", conn.writable())))
     w.at(300 * MS, w.net.uncut, [("client", "server")])
     w.run(2 * S)
-    assert woken[0] == (2 * MS, False)                      # the buffer is full: refused
-    (t, ok), = woken[1:]
-    assert ok and 300 * MS < t < 1 * S                      # retransmitted, taken, woken once
-    assert [p for _t, p in w.server.handled] == ["a"]
+    (a_at, _a, a), (b_at, _b, b) = w.got
+    assert (a_at, a, b) == (1 * MS, None, None)
+    assert woken[0] == ("writable", False)
+    assert woken[1:] == [b_at] and 300 * MS < b_at < 1 * S
+    assert [p for _t, p in w.server.handled] == ["a", "b"]
+
+
+def test_a_write_stuck_on_a_full_buffer_for_the_request_timeout_closes_the_connection():
+    """NetworkClient times out an acks=0 request whose send never completed like any other:
+    the connection closes and the write fails as timed out, so the producer refreshes its
+    metadata instead of waiting for a machine that may never come back."""
+    w = World(reply_after_us=None)
+    conn = Connection(w.net, w.client, w.server)
+    w.at(0, w.server.kill, POWERED_OFF)
+    w.at(1 * MS, conn.write, "a", 100_000, w.done("a"), 30 * S)
+    w.at(2 * MS, conn.write, "b", 100_000, w.done("b"), 30 * S)
+    w.run(60 * S)
+    assert w.errors() == [(1 * MS, "a", None), (30 * S + 2 * MS, "b", REQUEST_TIMED_OUT)]
+    assert conn.writable() and w.server.handled == []
