@@ -57,6 +57,7 @@ class Membership:
         self.joining = False
         self.synced = None
         self.looking = False
+        self.waiting: list = []             # callers waiting for the coordinator lookup
         self.heartbeat_armed = False
 
     def reset(self) -> None:
@@ -92,21 +93,33 @@ class Membership:
     # -- coordinator ---------------------------------------------------------------------
 
     def _with_coordinator(self, then) -> None:
+        """Run then() once the coordinator is known (ensureCoordinatorReady).
+
+        Every caller waits on the same lookup, as on AbstractCoordinator's one
+        findCoordinatorFuture: a lookup already in flight (or backing off) takes the
+        caller as one more waiter instead of sending another FindCoordinator.
+        """
         if self.coordinator >= 0:
             then()
             return
-        if self.looking:
-            return
-        self.looking = True
-        self.c.request_any(FindCoordinator(self.c.group), lambda r: self._found(r, then))
+        self.waiting.append(then)
+        if not self.looking:
+            self.looking = True
+            self._lookup()
 
-    def _found(self, response, then) -> None:
-        self.looking = False
+    def _lookup(self) -> None:
+        self.c.request_any(FindCoordinator(self.c.group), self._found)
+
+    def _found(self, response) -> None:
+        """A failed lookup is retried after `retry.backoff.ms`, its waiters still waiting."""
         if isinstance(response, Failure) or response.error is not None:
-            self.c.timer(self.s.retry_backoff_us, self._with_coordinator, then)
+            self.c.timer(self.s.retry_backoff_us, self._lookup)
             return
+        self.looking = False
         self.coordinator = response.broker
-        then()
+        waiting, self.waiting = self.waiting, []
+        for then in waiting:
+            then()
 
     def coordinator_lost(self) -> None:
         self.coordinator = -1
