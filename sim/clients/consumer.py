@@ -121,7 +121,10 @@ class Consumer(Host):
         self.crash()
 
     def slow(self, sampler: Sampler) -> None:
+        """A `slow` window begins or ends: records that start processing from now on take
+        this time, the rest of the batch in hand included."""
         self.sampler = sampler
+        self.processor.redraw()
 
     # -- connections -----------------------------------------------------------------------
 
