@@ -126,6 +126,16 @@ class Consumer(Host):
         self.sampler = sampler
         self.processor.redraw()
 
+    def pause(self) -> None:
+        """Freeze both threads. Inside poll() the poll timer was reset until this moment."""
+        if self.running and self.in_poll:
+            self.last_poll = self.engine.now
+        super().pause()
+
+    def thawed(self) -> None:
+        """SIGCONT: the heartbeat thread runs first (Membership.thawed)."""
+        self.membership.thawed()
+
     # -- connections -----------------------------------------------------------------------
 
     def request_to(self, broker: int, request, on_done, timeout_us: int) -> None:

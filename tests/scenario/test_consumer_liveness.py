@@ -1,6 +1,7 @@
 """Consumer groups stay live through coordinator faults, slow windows and pauses."""
 
 import sim
+from sim.core.records import MemberRemoved
 from tests.liveness import unsettled_members
 
 
@@ -71,3 +72,52 @@ def test_a_slow_window_slows_exactly_the_records_that_start_inside_it():
         assert len(after) > 1000 and max(after) < slow, workers
         assert result.summary["final_lag"] == 0
 
+
+def _pause() -> dict:
+    """Two members with `max.poll.interval.ms` 20 s; billing-0 is frozen for 30 s, longer
+    than that but shorter than `session.timeout.ms` (45 s)."""
+    return {
+        "name": "pause-beyond-max-poll-interval", "seed": 5, "duration": "90s",
+        "drain": "30s", "cluster": {"brokers": 3},
+        "topics": {"orders": {"partitions": 2, "replication.factor": 3,
+                              "config": {"min.insync.replicas": 2}}},
+        "producers": {"checkout": {"topic": "orders", "rate": "200/s", "keys": 100}},
+        "consumers": {"billing": {"topic": "orders", "members": 2, "processing": "1ms",
+                                  "commit": "after-processing",
+                                  "config": {"auto.offset.reset": "earliest",
+                                             "max.poll.interval.ms": 20_000}}},
+        "timeline": [{"at": "20s", "pause": "billing-0", "for": "30s"}],
+    }
+
+
+def test_a_member_paused_past_max_poll_interval_leaves_when_it_resumes():
+    """HeartbeatThread.run checks the poll timer on each run, whatever the application
+    thread is doing; on resume it runs before the application gets back to poll(), finds
+    the timer expired and leaves (maybeLeaveGroup). The coordinator never evicts it (the
+    pause is shorter than the session), so the leave is the only way out of the
+    generation: a rebalance for max_poll_interval at the moment the pause ends, which the
+    member joins again at once (a new dynamic member), and the group catches up."""
+    roster = {"billing": ["billing-0", "billing-1"]}
+    result = sim.run(sim.scenario.from_dict(_pause()))
+    removed = result.trace.rows(MemberRemoved)
+    assert [(r.member, r.reason) for r in removed] == [("billing-0", "max_poll_interval")]
+    assert 50_000_000 <= removed[0].t_us <= 50_001_000      # one 1 ms hop after the resume
+    rebalances = result.rebalances
+    assert list(rebalances.reason) == ["member_joined", "max_poll_interval"]
+    assert (rebalances.end_us > 0).all()
+    assert unsettled_members(result, roster) == []
+    assert result.summary["final_lag"] == 0 and result.summary["skipped"] == 0
+
+
+def test_a_heartbeat_thread_whose_session_timer_ran_out_looks_for_the_coordinator_first():
+    """The same member frozen for 44 s: its last heartbeat response came at 18 s, so on
+    resume its session timer (45 s) has run out too, and HeartbeatThread.run checks that
+    before the poll timer: it marks the coordinator unknown and looks it up, the
+    application thread polls meanwhile, and nobody leaves. The coordinator has not evicted
+    the member either: its commits, up to the pause, counted as signs of life."""
+    raw = _pause()
+    raw["timeline"] = [{"at": "20s", "pause": "billing-0", "for": "44s"}]
+    result = sim.run(sim.scenario.from_dict(raw))
+    assert result.trace.rows(MemberRemoved) == []
+    assert list(result.rebalances.reason) == ["member_joined"]
+    assert result.summary["final_lag"] == 0
