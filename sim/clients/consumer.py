@@ -258,11 +258,17 @@ class Consumer(Host):
                 for p in self.fetcher.assigned]
 
     def on_join_prepare(self, eager: bool, then) -> None:
-        """Before joining: an eager member commits (auto-commit) and revokes everything."""
+        """Before joining: an eager member commits (auto-commit) and revokes everything.
+
+        A stop that came during that commit closes the consumer instead of joining.
+        """
         def revoke(_error=None):
             if eager:
                 self.fetcher.assign(())
-            then()
+            if self.closing:
+                self._close()
+            else:
+                then()
         if eager and self.settings.auto_commit and self.membership.generation >= 0:
             self._commit(self._offsets(), revoke)
         else:

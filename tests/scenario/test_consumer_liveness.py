@@ -1,7 +1,7 @@
 """Consumer groups stay live through coordinator faults, slow windows and pauses."""
 
 import sim
-from sim.core.records import MemberRemoved
+from sim.core.records import HostChanged, MemberRemoved
 from tests.liveness import unsettled_members
 
 
@@ -120,4 +120,35 @@ def test_a_heartbeat_thread_whose_session_timer_ran_out_looks_for_the_coordinato
     result = sim.run(sim.scenario.from_dict(raw))
     assert result.trace.rows(MemberRemoved) == []
     assert list(result.rebalances.reason) == ["member_joined"]
+    assert result.summary["final_lag"] == 0
+
+
+def test_a_member_stopped_during_its_commit_before_joining_closes_instead_of_joining():
+    """SIGTERM while an eager auto-commit member commits in onJoinPrepare: the application
+    leaves its poll loop and closes the consumer (KafkaConsumer.close: commit, then
+    maybeLeaveGroup) instead of going on with the join. billing-0's link to the coordinator
+    takes 2 s each way, so the commit it starts when it hears of the rebalance (a third
+    member joins at 20 s) is still out when it is stopped at 23 s. It used to join after
+    that commit and then never poll again: still running, never stopped, never restarted
+    by the drain, its partition never read."""
+    raw = {
+        "name": "stop-during-pre-join-commit", "seed": 1, "duration": "60s", "drain": "60s",
+        "cluster": {"brokers": 3},
+        "topics": {"orders": {"partitions": 2, "replication.factor": 3}},
+        "producers": {"checkout": {"topic": "orders", "rate": "200/s", "keys": 100}},
+        "consumers": {"billing": {"topic": "orders", "members": 2, "processing": "1ms",
+                                  "commit": "auto",
+                                  "config": {"auto.offset.reset": "earliest"}}},
+        "timeline": [{"at": "15s", "for": "30s", "degrade": {
+                         "between": ["billing-0", "coordinator(billing)"], "latency": "2s"}},
+                     {"at": "20s", "add_member": "billing"},
+                     {"at": "23s", "stop": "billing-0"}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    stopped = [r.t_us for r in result.trace.rows(HostChanged)
+               if r.host == "billing-0" and r.state == "stopped"]
+    assert len(stopped) == 1 and 23_000_000 < stopped[0] < 30_000_000
+    removed = result.trace.rows(MemberRemoved)
+    assert [(r.member, r.reason) for r in removed] == [("billing-0", "consumer_closed")]
+    roster = {"billing": ["billing-0", "billing-1", "billing-2"]}
+    assert unsettled_members(result, roster) == []
     assert result.summary["final_lag"] == 0
