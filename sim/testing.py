@@ -13,13 +13,15 @@ Hypothesis shrinks it to a smaller cluster, fewer records and fewer faults.
     def test_one_broker_failure_loses_nothing(raw):
         assert sim.run(sim.scenario.from_dict(raw)).summary["lost"] == 0
 
-`clusters()` draws a cluster and one replicated topic, `workloads()` a
-producer (and optionally a consumer group) for it, `fault_schedules()` a
-timed list of faults on role targets (`leader(T/P)`, `follower(T/P)`,
-`any-broker`, ...), resolved when each fires. With `max_faulty` = k at most
-k brokers are ever targeted, the fault class in which Kafka promises no
-loss when k < min.insync.replicas; with `at_once` = k at most k brokers
-are faulty at the same time (what `kafkasim explore --max-faulty` draws).
+`clusters()` draws a cluster and one replicated topic, `networks()` a
+`cluster.network` with a latency distribution, `workloads()` a producer (and
+optionally a consumer group) for it, `fault_schedules()` a timed list of
+faults on role targets (`leader(T/P)`, `follower(T/P)`, `coordinator(G)`,
+`any-broker`, ...), resolved when each fires, or on the targets you name.
+With `max_faulty` = k at most k brokers are ever targeted, the fault class
+in which Kafka promises no loss when k < min.insync.replicas; with
+`at_once` = k at most k brokers are faulty at the same time (what
+`kafkasim explore --max-faulty` draws).
 """
 
 from hypothesis import strategies as st
@@ -31,6 +33,8 @@ SLOW_FAULTS = ("slow_disk", "degrade")
 ALL_FAULTS = HOST_FAULTS + NETWORK_FAULTS + SLOW_FAULTS
 NOT_FAULTY = ("degrade",)        # a slow link leaves both brokers up (CONTRACT §3, explore)
 STEP_MS = 100
+BROKER_TARGETS = ("broker-", "leader(", "follower(", "followers(", "coordinator(", "any-broker",
+                  "all-brokers")
 
 
 def _or(strategy, default):
@@ -38,19 +42,32 @@ def _or(strategy, default):
 
 
 @st.composite
-def clusters(draw, brokers=None, partitions=None, unclean=None, elr=None) -> dict:
+def networks(draw) -> dict:
+    """A `cluster.network`: latency a constant, a log-normal `{median, p99}` or an
+    exponential `{mean, dist: exp}`, with or without connection resets."""
+    latency = draw(st.sampled_from(["1ms", {"median": "5ms", "p99": "20ms"},
+                                    {"median": "1ms", "p99": "50ms"},
+                                    {"mean": "2ms", "dist": "exp"}]))
+    return {"latency": latency, "resets": draw(st.sampled_from([0.0, 0.001]))}
+
+
+@st.composite
+def clusters(draw, brokers=None, partitions=None, unclean=None, elr=None,
+             network=None) -> dict:
     """`cluster:` and `topics:` for one topic with replication factor 3 (each argument a
-    strategy: 3-4 brokers, 1-3 partitions, unclean election off, ELR 0 or 1 by default)."""
+    strategy: 3-4 brokers, 1-3 partitions, unclean election off, ELR 0 or 1 by default;
+    `network`, e.g. `networks()`, adds a `cluster.network`, none by default)."""
     brokers = _or(brokers, st.integers(3, 4))
     partitions = _or(partitions, st.integers(1, 3))
     unclean = _or(unclean, st.just(False))
     elr = _or(elr, st.integers(0, 1))
-    return {
-        "cluster": {"brokers": draw(brokers),
-                    "features": {"eligible.leader.replicas.version": draw(elr)},
-                    "config": {"unclean.leader.election.enable": draw(unclean)}},
-        "topics": {TOPIC: {"partitions": draw(partitions), "replication.factor": 3}},
-    }
+    cluster = {"brokers": draw(brokers),
+               "features": {"eligible.leader.replicas.version": draw(elr)},
+               "config": {"unclean.leader.election.enable": draw(unclean)}}
+    if network is not None:
+        cluster["network"] = draw(network)
+    return {"cluster": cluster,
+            "topics": {TOPIC: {"partitions": draw(partitions), "replication.factor": 3}}}
 
 
 @st.composite
@@ -73,7 +90,9 @@ def workloads(draw, acks=None, rate=None, keys=None, idempotent=None, groups=Non
 
 
 def _targets(brokers: int, topics: dict, groups, max_faulty: int | None,
-             at_once: int | None) -> list:
+             at_once: int | None, named: tuple | None) -> list:
+    if named is not None:
+        return [t for t in named if at_once is None or _weight(t, brokers) <= at_once]
     if max_faulty is not None:
         return [f"broker-{b}" for b in range(max_faulty)]
     roles = [f"{role}({topic}/{p})" for topic, count in topics.items()
@@ -83,6 +102,13 @@ def _targets(brokers: int, topics: dict, groups, max_faulty: int | None,
                for topic, count in topics.items() for p in range(count)] + ["all-brokers"]
     named = roles + [f"broker-{b}" for b in range(brokers)] + ["any-broker"] + several
     return [t for t in named if at_once is None or _weight(t, brokers) <= at_once]
+
+
+def _on_brokers(target) -> bool:
+    """Does a target name brokers only (not a client, which has no disk to slow)?"""
+    if isinstance(target, list):
+        return all(_on_brokers(t) for t in target)
+    return target.startswith(BROKER_TARGETS)
 
 
 def _weight(target, brokers: int) -> int:
@@ -126,7 +152,8 @@ def _entry(draw, kind: str, target, at: int, end: int, duration_ms: int, others)
 def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: int = 1,
                     max_faults: int = 3, max_faulty: int | None = None,
                     at_once: int | None = None, topics: dict | None = None,
-                    groups: tuple = (), kinds: tuple = HOST_FAULTS + NETWORK_FAULTS) -> list:
+                    groups: tuple = (), kinds: tuple = HOST_FAULTS + NETWORK_FAULTS,
+                    targets: tuple | None = None) -> list:
     """A timeline of broker faults inside [1 s, duration), in steps of 100 ms.
 
     Each fault lasts a drawn time (`for:`; a crash, stop or power loss then restarts the
@@ -141,10 +168,12 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
       (`degrade`) leave both ends up and are not counted.
 
     `topics` maps topic names to partition counts for the roles (default: the one topic
-    of `clusters()` with `partitions`); `kinds` picks from ALL_FAULTS.
+    of `clusters()` with `partitions`); `kinds` picks from ALL_FAULTS. `targets` names the
+    target expressions to draw from instead (say `("coordinator(billing)", "any-broker")`
+    to aim at a group's coordinator); `at_once` still bounds them.
     """
     topics = topics if topics is not None else {TOPIC: partitions}
-    targets = _targets(brokers, topics, groups, max_faulty, at_once)
+    targets = _targets(brokers, topics, groups, max_faulty, at_once, targets)
     singles = [t for t in targets if _weight(t, brokers) == 1]
     several = [t for t in targets if _weight(t, brokers) > 1]
     either = st.sampled_from(singles) | st.sampled_from(several) if several else \
@@ -156,6 +185,8 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
         at = draw(st.integers(10, last_step)) * STEP_MS
         kind = draw(st.sampled_from(kinds))
         target = draw(either if kind != "degrade" else st.sampled_from(singles))
+        if kind == "slow_disk" and not _on_brokers(target):
+            continue
         end = min(at + draw(st.integers(1, last_step + 1)) * STEP_MS, duration_ms)
         weight = 0 if kind in NOT_FAULTY else _weight(target, brokers)
         if at_once is not None and weight and _busiest(windows, at, end) + weight > at_once:
@@ -169,10 +200,12 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
 def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
               unclean: bool | None = None, max_faulty: int | None = None,
               at_once: int | None = None, duration_s: int = 20, groups: bool | None = None,
-              elr: int | None = None, kinds: tuple = ALL_FAULTS) -> dict:
-    """A whole scenario: cluster, topic, workload and faults; pin what the property needs."""
+              elr: int | None = None, kinds: tuple = ALL_FAULTS, network=None,
+              targets: tuple | None = None, drain_s: int = 40) -> dict:
+    """A whole scenario: cluster, topic, workload and faults; pin what the property needs
+    (`network` a strategy such as `networks()`, `targets` as in `fault_schedules`)."""
     cluster = draw(clusters(unclean=st.just(unclean) if unclean is not None else st.booleans(),
-                            elr=st.just(elr) if elr is not None else None))
+                            elr=st.just(elr) if elr is not None else None, network=network))
     min_isr = min_insync if min_insync is not None else draw(st.integers(1, 3))
     cluster["topics"][TOPIC]["config"] = {"min.insync.replicas": min_isr}
     work = draw(workloads(acks=st.just(acks) if acks else st.sampled_from(["1", "all"]),
@@ -180,9 +213,10 @@ def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
     timeline = draw(fault_schedules(duration_s, cluster["cluster"]["brokers"],
                                     cluster["topics"][TOPIC]["partitions"],
                                     max_faulty=max_faulty, at_once=at_once,
-                                    groups=tuple(work.get("consumers", ())), kinds=kinds))
+                                    groups=tuple(work.get("consumers", ())), kinds=kinds,
+                                    targets=targets))
     return {"name": "drawn", "seed": draw(st.integers(0, 2**16)), "duration": f"{duration_s}s",
-            "drain": "40s", **cluster, **work, "timeline": timeline}
+            "drain": f"{drain_s}s", **cluster, **work, "timeline": timeline}
 
 
 RELEASES = ("0.10", "0.11", "2.0", "2.8", "3.6", "3.7", "4.0", "4.1")

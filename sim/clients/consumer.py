@@ -121,7 +121,20 @@ class Consumer(Host):
         self.crash()
 
     def slow(self, sampler: Sampler) -> None:
+        """A `slow` window begins or ends: records that start processing from now on take
+        this time, the rest of the batch in hand included."""
         self.sampler = sampler
+        self.processor.redraw()
+
+    def pause(self) -> None:
+        """Freeze both threads. Inside poll() the poll timer was reset until this moment."""
+        if self.running and self.in_poll:
+            self.last_poll = self.engine.now
+        super().pause()
+
+    def thawed(self) -> None:
+        """SIGCONT: the heartbeat thread runs first (Membership.thawed)."""
+        self.membership.thawed()
 
     # -- connections -----------------------------------------------------------------------
 
@@ -246,11 +259,17 @@ class Consumer(Host):
                 for p in self.fetcher.assigned]
 
     def on_join_prepare(self, eager: bool, then) -> None:
-        """Before joining: an eager member commits (auto-commit) and revokes everything."""
+        """Before joining: an eager member commits (auto-commit) and revokes everything.
+
+        A stop that came during that commit closes the consumer instead of joining.
+        """
         def revoke(_error=None):
             if eager:
                 self.fetcher.assign(())
-            then()
+            if self.closing:
+                self._close()
+            else:
+                then()
         if eager and self.settings.auto_commit and self.membership.generation >= 0:
             self._commit(self._offsets(), revoke)
         else:

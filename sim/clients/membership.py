@@ -17,7 +17,10 @@ generation (and the member id for the former); coordinator errors and
 timeouts send it looking for the coordinator again. When poll() has not
 been called for `max.poll.interval.ms`, the thread leaves the group on the
 member's behalf (a static member only stops heartbeating) while the
-application may still be processing: its commits then fail.
+application may still be processing: its commits then fail. When a paused
+process resumes, the heartbeat thread runs before the application thread
+gets back to poll(), so a pause longer than `max.poll.interval.ms` makes the
+member leave even if it was waiting inside poll() (thawed).
 
 Simplified: FENCED_INSTANCE_ID and INCONSISTENT_GROUP_PROTOCOL end the
 member's process, as the fatal exception would end the application.
@@ -57,7 +60,9 @@ class Membership:
         self.joining = False
         self.synced = None
         self.looking = False
+        self.waiting: list = []             # callers waiting for the coordinator lookup
         self.heartbeat_armed = False
+        self.session_reset_at = 0           # Heartbeat's sessionTimer: the coordinator last seen
 
     def reset(self) -> None:
         """A new process: no coordinator, no member id, no generation."""
@@ -92,21 +97,34 @@ class Membership:
     # -- coordinator ---------------------------------------------------------------------
 
     def _with_coordinator(self, then) -> None:
+        """Run then() once the coordinator is known (ensureCoordinatorReady).
+
+        Every caller waits on the same lookup, as on AbstractCoordinator's one
+        findCoordinatorFuture: a lookup already in flight (or backing off) takes the
+        caller as one more waiter instead of sending another FindCoordinator.
+        """
         if self.coordinator >= 0:
             then()
             return
-        if self.looking:
-            return
-        self.looking = True
-        self.c.request_any(FindCoordinator(self.c.group), lambda r: self._found(r, then))
+        self.waiting.append(then)
+        if not self.looking:
+            self.looking = True
+            self._lookup()
 
-    def _found(self, response, then) -> None:
-        self.looking = False
+    def _lookup(self) -> None:
+        self.c.request_any(FindCoordinator(self.c.group), self._found)
+
+    def _found(self, response) -> None:
+        """A failed lookup is retried after `retry.backoff.ms`, its waiters still waiting."""
         if isinstance(response, Failure) or response.error is not None:
-            self.c.timer(self.s.retry_backoff_us, self._with_coordinator, then)
+            self.c.timer(self.s.retry_backoff_us, self._lookup)
             return
+        self.looking = False
         self.coordinator = response.broker
-        then()
+        self.session_reset_at = self.c.engine.now
+        waiting, self.waiting = self.waiting, []
+        for then in waiting:
+            then()
 
     def coordinator_lost(self) -> None:
         self.coordinator = -1
@@ -162,6 +180,7 @@ class Membership:
             self._retry_join(error)
             return
         self.synced = response.assignment
+        self.session_reset_at = self.c.engine.now
         self.c.wake_poll()
 
     def _complete(self, assignment) -> None:
@@ -199,6 +218,12 @@ class Membership:
             self.c.timer(self.s.heartbeat_us, self._heartbeat)
 
     def _heartbeat(self) -> None:
+        """One run of the heartbeat thread while the process runs.
+
+        Inside poll() the application thread resets the poll timer on every pass of its
+        loop (pollHeartbeat), so only a member outside poll() can overstay
+        `max.poll.interval.ms`.
+        """
         self.heartbeat_armed = False
         if self.generation < 0:
             return
@@ -213,6 +238,8 @@ class Membership:
 
     def _heartbeat_done(self, response, generation: int) -> None:
         error = self._error(response)
+        if error in (None, REBALANCE_IN_PROGRESS):
+            self.session_reset_at = self.c.engine.now
         if error is None or isinstance(response, Failure) or generation != self.generation:
             return
         if error == REBALANCE_IN_PROGRESS:
@@ -224,6 +251,32 @@ class Membership:
             self.request_rejoin()
         elif error in FATAL:
             self.c.fail(error)
+
+    def thawed(self) -> None:
+        """The heartbeat thread's first run when a paused process resumes.
+
+        SIGCONT wakes both threads at once. The heartbeat thread sleeps at most
+        `retry.backoff.ms` between runs, so its wait is over, and all it needs is
+        the coordinator's lock; the application thread, blocked in poll()'s
+        network wait or in the middle of its records, must first get back to
+        pollHeartbeat() (under the same lock) to reset the poll timer. So the
+        heartbeat thread runs first, with the checks of HeartbeatThread.run in
+        their order: coordinator unknown (it looks it up and waits, and the
+        application polls meanwhile), session timer expired (it marks the
+        coordinator unknown), then poll timer expired: it leaves the group
+        (maybeLeaveGroup), whatever the application thread was doing. A member
+        in the middle of a join has its heartbeat thread disabled (and is inside
+        poll()), so nothing happens then.
+        """
+        c = self.c
+        now = c.engine.now
+        if self.generation < 0 or self.joining or self.coordinator < 0:
+            return
+        if now - self.session_reset_at >= self.s.session_us:
+            self.coordinator_lost()
+        elif now - c.last_poll > self.s.max_poll_interval_us:
+            self.leave("max_poll_interval")
+            c.wake_poll()
 
     def request_rejoin(self) -> None:
         self.rejoin_needed = True

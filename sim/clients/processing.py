@@ -2,6 +2,9 @@
 
 Records are processed one by one, each taking a draw from the group's
 `processing` distribution; a run of good records is one timed step. A
+record's time is decided when its processing starts: when a `slow` window
+begins or ends during a step, the step's records not yet started are drawn
+again from the new distribution (the step keeps one timer, moved). A
 poison record (poison.py) fails each attempt: with `on_poison` it is
 retried `retries` times, `backoff` apart, then dead-lettered (written to the
 dead-letter topic with acks=all, retried until written, as a synchronous
@@ -43,7 +46,8 @@ class Processor:
         self.on_done = None
         self.poison = None          # bool array over the batch's records, or None
         self.done = 0               # records finished or handled
-        self.block = None           # (first index, start time, cumulative ends) of the step
+        self.block = None           # (first index, start time, ends, workers) of the step
+        self.step = 0               # numbers the step's timer, so a redrawn step drops it
         self.dlq_leaders: dict[int, int] = {}
 
     @property
@@ -88,22 +92,53 @@ class Processor:
             self._poisoned(start, 1)
             return
         if self.workers:
-            ends = _parallel_ends(self.c.sampler.many(end - start), self._worker_ids(start, end))
+            ids = self._worker_ids(start, end)
+            ends = _parallel_ends(self.c.sampler.many(end - start), ids)
         else:
-            ends = self.c.sampler.cumulative(end - start)
-        self.block = (start, self.c.engine.now, ends)
-        self.c.timer(self._last(ends), self._step_done, end)
+            ids, ends = None, self.c.sampler.cumulative(end - start)
+        self._time_step(start, self.c.engine.now, ends, ids)
+
+    def _time_step(self, first: int, t0: int, ends: np.ndarray, ids) -> None:
+        """Records [first, first + len(ends)) started at t0 finish at t0 + ends."""
+        self.block = (first, t0, ends, ids)
+        self.step += 1
+        self.c.timer(t0 + self._last(ends) - self.c.engine.now, self._step_done, self.step)
 
     def _last(self, ends: np.ndarray) -> int:
         """The latest of these finish times (the last one, unless workers run in parallel)."""
         return int(ends.max() if self.workers else ends[-1])
 
-    def _step_done(self, end: int) -> None:
-        first, t0, ends = self.block
+    def _step_done(self, step: int) -> None:
+        if step != self.step or self.block is None:
+            return
+        first, t0, ends, _ids = self.block
         self.block = None
         self._record_run(first, len(ends), t0 + ends)
-        self.done = end
+        self.done = first + len(ends)
         self._next()
+
+    def redraw(self) -> None:
+        """The member's processing time changed (a `slow` window began or ended).
+
+        A record's time is decided when its processing starts: the records of the
+        step in hand that started before now keep theirs, the others (on each worker,
+        those after the one it is busy with) take draws of the new time. The step
+        stays one timed step, with its finish moved.
+        """
+        if self.block is None:
+            return
+        first, t0, ends, worker_ids = self.block
+        ids = np.zeros(len(ends), np.int64) if worker_ids is None else worker_ids
+        waiting = _starts(ends, ids) >= self.c.engine.now - t0
+        if not waiting.any():
+            return
+        workers, index = np.unique(ids, return_inverse=True)
+        busy_until = np.zeros(len(workers), np.int64)
+        np.maximum.at(busy_until, index[~waiting], ends[~waiting])
+        later = _parallel_ends(self.c.sampler.many(int(waiting.sum())), ids[waiting])
+        ends = ends.copy()
+        ends[waiting] = busy_until[index[waiting]] + later
+        self._time_step(first, t0, ends, worker_ids)
 
     def _worker_ids(self, start: int, end: int) -> np.ndarray:
         """(partition, worker) of each record [start, end) of the poll, as one int."""
@@ -136,7 +171,7 @@ class Processor:
     def interrupt(self) -> None:
         """The process dies: the records of the current step finished by now count."""
         if self.block is not None:
-            first, t0, ends = self.block
+            first, t0, ends, _ids = self.block
             self._record(first, t0, ends, ends <= self.c.engine.now - t0)
         self.block = None
         self.segments = self.on_done = self.poison = None
@@ -241,6 +276,16 @@ class Processor:
                 c.cluster.processing.add(c.group, info, start, hi - lo, seg.batches, times)
                 k += hi - lo
             index += n
+
+
+def _starts(ends: np.ndarray, workers: np.ndarray) -> np.ndarray:
+    """Each record's start time: when the record before it on its worker finished."""
+    order = np.argsort(workers, kind="stable")
+    ids, previous = workers[order], np.r_[0, ends[order][:-1]]
+    previous[np.r_[True, ids[1:] != ids[:-1]]] = 0
+    starts = np.empty_like(ends)
+    starts[order] = previous
+    return starts
 
 
 def _parallel_ends(draws: np.ndarray, workers: np.ndarray) -> np.ndarray:

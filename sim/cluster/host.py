@@ -61,11 +61,15 @@ class Host:
         if self.state != PAUSED:
             return
         self._set_state(RUNNING)
+        self.thawed()
         deferred, self._deferred = self._deferred, []
         for fn, args in deferred:
             if self.state != RUNNING:
                 break
             fn(*args)
+
+    def thawed(self) -> None:
+        """What the process does first when it runs again, before what waited for it."""
 
     def kill(self, state: str) -> None:
         """End the process (crash, clean stop or power loss); subclasses add their effects."""
