@@ -8,9 +8,10 @@ coordinator, a partition's leader or follower, any broker, or member billing-0, 
 one of them faulty at a time. The faults fall in the first 20 s; the drain then lasts
 400 s, long enough for Kafka's own timeouts to play out in the worst order. The longest
 is the JoinGroup request's, `max.poll.interval.ms` + 5 s = 305 s
-(AbstractCoordinator.sendJoinGroupRequest). A member's JoinGroup that a powered-off coordinator swallowed is
-only given up then: during a join the member sends nothing else on its coordinator
-connection (no heartbeats), so nothing draws the reset from the rebooted machine. Then the
+(AbstractCoordinator.sendJoinGroupRequest). A member's JoinGroup that a powered-off
+coordinator swallowed is only given up then: during a join the member sends nothing else
+on its coordinator connection (no heartbeats), so nothing draws the reset from the
+rebooted machine. Then the
 member looks the coordinator up again (`retry.backoff.ms`), a coordinator that changed
 gives the members it loaded a fresh `session.timeout.ms` (45 s) before it evicts the dead
 ones, a coordinator frozen until the drain is only fenced after
