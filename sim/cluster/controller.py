@@ -15,7 +15,12 @@ clean-shutdown marker is an unclean shutdown: the broker leaves every ELR.
 AlterPartition is accepted only for the current leader epoch, partition
 epoch and broker epoch, with eligible replicas. Leaderless partitions of
 topics with unclean election enabled are retried on fencing, unfencing and
-every `unclean.leader.election.interval.ms`.
+every `unclean.leader.election.interval.ms`. Unclean elections of its own are
+a protocol switch (`unclean.election.automatic`): the ZooKeeper controller
+made them, the KRaft controller before 3.9 never did
+(ConfigurationControlManager.uncleanLeaderElectionEnabledForTopic returned
+false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
+not modeled, elected outside the ISR there).
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -241,7 +246,8 @@ class Controller(Host):
         info = self.topology.partitions[state.pidx]
         new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=info.min_isr,
                            acceptable=self._eligible, elr_enabled=self.settings.elr_enabled,
-                           unclean=info.unclean, unclean_shutdown=unclean_shutdown)
+                           unclean=info.unclean and self.settings.unclean_automatic,
+                           unclean_shutdown=unclean_shutdown)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
             self.cluster.invariants.partition_changed(new, kind, state)

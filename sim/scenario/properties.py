@@ -182,6 +182,7 @@ PROTOCOL = _props(
     ("replica.truncation", "enum", "", None, None,
      {"choices": ("high-watermark", "kip-101", "kip-279")}),
     ("high.watermark.frozen.below.min.isr", "bool", "", None, None),
+    ("unclean.election.automatic", "bool", "", None, None),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

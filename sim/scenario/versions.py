@@ -7,9 +7,8 @@ topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka d
 minor release from 0.10 to 4.1 is known; its table is 0.10's plus the CHANGES of every
 release up to it (KAFKA-MODEL §1.11), so 2.3 behaves as 2.1 changed it. A release is
 modeled in its recommended mode: ZooKeeper before 3.3 (liveness = the ZooKeeper session,
-read here as `broker.session.timeout.ms`), KRaft from 3.3. Not modeled per release: KRaft
-before 3.9 performing no automatic unclean elections (KAFKA-12670), the ZooKeeper
-controller's own timing, defaults that did not change outcomes.
+read here as `broker.session.timeout.ms`), KRaft from 3.3. Not modeled per release: the
+ZooKeeper controller's own timing, defaults that did not change outcomes.
 """
 
 from __future__ import annotations
@@ -92,6 +91,7 @@ _FEATURE_4_1 = {"eligible.leader.replicas.version": 1}  # 0 in 4.0: ELR off by d
 _PROTOCOL_4_1 = {
     "replica.truncation": "kip-279",  # "high-watermark" before 0.11, "kip-101" in 0.11-1.1
     "high.watermark.frozen.below.min.isr": True,  # 3.7+ (KAFKA-15583)
+    "unclean.election.automatic": True,  # ZooKeeper, and KRaft from 3.9 (KAFKA-12670)
 }
 
 
@@ -147,14 +147,21 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "producer acks=all with idempotence (KIP-679); consumer session 45 s (KIP-735)"),
     ("3.3", {
         "broker": {"broker.session.timeout.ms": 9_000},
+        "protocol": {"unclean.election.automatic": False},
     }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
-       "9 s) instead of ZooKeeper sessions"),
+       "9 s) instead of ZooKeeper sessions; the KRaft controller elects no leader from "
+       "outside the ISR on its own (ConfigurationControlManager."
+       "uncleanLeaderElectionEnabledForTopic is false)"),
     ("3.7", {
         "producer": {"retry.backoff.max.ms": 1_000},
         "consumer": {"retry.backoff.max.ms": 1_000},
         "protocol": {"high.watermark.frozen.below.min.isr": True},
     }, "the high watermark waits while the ISR is below min.insync.replicas (KAFKA-15583); "
        "exponential retry backoff (KIP-580)"),
+    ("3.9", {
+        "protocol": {"unclean.election.automatic": True},
+    }, "the KRaft controller honours unclean.leader.election.enable: at fencing and every "
+       "unclean.leader.election.interval.ms (KAFKA-12670)"),
     ("4.0", {
         "producer": {"linger.ms": 5},
     }, "linger.ms 0 -> 5 (KIP-1030); ZooKeeper removed; eligible leader replicas available, "

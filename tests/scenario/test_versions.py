@@ -21,6 +21,7 @@ HW = "kafka-0-10-hw-truncation-loses-committed-records"
 DIVERGE = "kafka-1-1-fast-unclean-failovers-diverge"
 LAST = "kafka-4-0-last-replica-standing-loses-data"
 VISIBLE = "kafka-3-6-acks1-visible-below-min-isr"
+UNCLEAN = "min-isr-1-leader-lost-unclean-on"
 
 
 @pytest.mark.parametrize("release", ["0.11", "1.1", "2.0", "2.8", "3.6", "4.1"])
@@ -30,7 +31,7 @@ def test_leader_epochs_keep_what_truncation_to_the_high_watermark_lost(release):
     assert after["lost"] == 0 and after["unclean_elections"] == before["unclean_elections"] == 0
 
 
-@pytest.mark.parametrize("release", ["2.0", "3.6", "4.1"])
+@pytest.mark.parametrize("release", ["2.0", "3.2", "4.1"])  # KRaft 3.3-3.8: no unclean election
 def test_kip_279_makes_replicas_converge_after_fast_unclean_failovers(release):
     before, after = summary(DIVERGE), summary(DIVERGE, version(release))
     assert before["replica_divergence"] > 0 and after["replica_divergence"] == 0
@@ -56,6 +57,21 @@ def test_from_3_7_acks1_writes_stay_invisible_while_the_isr_is_below_min_isr(rel
     assert before["lost"] == after["lost"] == 0
 
 
+@pytest.mark.parametrize("release", ["3.3", "3.8"])
+def test_kraft_before_3_9_leaves_a_partition_offline_rather_than_elect_outside_the_isr(release):
+    s = summary(UNCLEAN, version(release))
+    assert s["unclean_elections"] == s["lost"] == 0
+    # no leader from the last ISR member's crash at 30 s until the drain restarts it at 90 s
+    assert s["unavailable_s"] >= 60
+
+
+@pytest.mark.parametrize("release", ["3.2", "3.9"])
+def test_zookeeper_and_kraft_from_3_9_elect_outside_the_isr_when_the_topic_allows_it(release):
+    s = summary(UNCLEAN, version(release))
+    assert s["unclean_elections"] == 1 and s["lost_by_cause"]["unclean_election"] > 0
+    assert s["unavailable_s"] < 30
+
+
 def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
     truncate = "cluster.protocol.replica.truncation"
     newest_hw = summary(HW, version("4.1"), f"{truncate}=high-watermark")
@@ -64,6 +80,9 @@ def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
     assert summary(DIVERGE, f"{truncate}=kip-279")["replica_divergence"] == 0
     frozen = summary(VISIBLE, "cluster.protocol.high.watermark.frozen.below.min.isr=true")
     assert frozen["e2e_p99_ms"] == summary(VISIBLE, version("3.7"))["e2e_p99_ms"]
+    automatic = "cluster.protocol.unclean.election.automatic"
+    assert summary(UNCLEAN, f"{automatic}=false")["unclean_elections"] == 0
+    assert summary(UNCLEAN, version("3.8"), f"{automatic}=true")["unclean_elections"] == 1
 
 
 def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
@@ -75,8 +94,11 @@ def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
     assert RELEASES["0.11"]["broker"]["unclean.leader.election.enable"] is False
     truncation = [RELEASES[v]["protocol"]["replica.truncation"] for v in ("0.10", "1.1", "2.0")]
     assert truncation == ["high-watermark", "kip-101", "kip-279"]
-    assert [era(v) for v in ("0.10", "1.0", "2.4", "3.6", "3.8", "4.1")] == \
-        ["0.10", "0.11", "2.1", "3.3", "3.7", "4.1"]
+    automatic = [RELEASES[v]["protocol"]["unclean.election.automatic"]
+                 for v in ("3.2", "3.3", "3.8", "3.9")]
+    assert automatic == [True, False, False, True]
+    assert [era(v) for v in ("0.10", "1.0", "2.4", "3.6", "3.8", "3.9", "4.1")] == \
+        ["0.10", "0.11", "2.1", "3.3", "3.7", "3.9", "4.1"]
     assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}
 
 
@@ -86,6 +108,9 @@ def test_validate_explain_names_the_release_each_default_comes_from():
     assert spec.cluster.protocol.source("replica.truncation") == "--set"
     assert spec.cluster.protocol.source("high.watermark.frozen.below.min.isr") == "default 0.10"
     assert spec.cluster.config.source("replica.lag.time.max.ms") == "default 0.10"
+    kraft = sim.load(SCENARIOS / f"{UNCLEAN}.yaml", overrides=[version("3.8")]).cluster.protocol
+    assert kraft["unclean.election.automatic"] is False
+    assert kraft.source("unclean.election.automatic") == "default 3.8"
 
 
 def test_compare_releases_tabulates_one_fault_per_release():
