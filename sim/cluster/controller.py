@@ -244,7 +244,9 @@ class Controller(Host):
 
     def _change(self, state, target_isr, reason, unclean_shutdown=()):
         info = self.topology.partitions[state.pidx]
-        new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=info.min_isr,
+        # ReplicationControlManager.getTopicEffectiveMinIsr caps at the replication factor
+        min_isr = min(info.min_isr, len(info.replicas))
+        new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=min_isr,
                            acceptable=self._eligible, elr_enabled=self.settings.elr_enabled,
                            unclean=info.unclean and self.settings.unclean_automatic,
                            unclean_shutdown=unclean_shutdown)

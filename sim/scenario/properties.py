@@ -183,6 +183,7 @@ PROTOCOL = _props(
      {"choices": ("high-watermark", "kip-101", "kip-279")}),
     ("high.watermark.frozen.below.min.isr", "bool", "", None, None),
     ("unclean.election.automatic", "bool", "", None, None),
+    ("min.insync.replicas.capped", "bool", "", None, None),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

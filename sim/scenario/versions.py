@@ -92,6 +92,7 @@ _PROTOCOL_4_1 = {
     "replica.truncation": "kip-279",  # "high-watermark" before 0.11, "kip-101" in 0.11-1.1
     "high.watermark.frozen.below.min.isr": True,  # 3.7+ (KAFKA-15583)
     "unclean.election.automatic": True,  # ZooKeeper, and KRaft from 3.9 (KAFKA-12670)
+    "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
 }
 
 
@@ -121,7 +122,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "retry.backoff.max.ms": 100, "partition.assignment.strategy": ("range",)},
         "feature": {"eligible.leader.replicas.version": 0},
         "protocol": {"replica.truncation": "high-watermark",
-                     "high.watermark.frozen.below.min.isr": False},
+                     "high.watermark.frozen.below.min.isr": False,
+                     "min.insync.replicas.capped": False},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -155,9 +157,11 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("3.7", {
         "producer": {"retry.backoff.max.ms": 1_000},
         "consumer": {"retry.backoff.max.ms": 1_000},
-        "protocol": {"high.watermark.frozen.below.min.isr": True},
-    }, "the high watermark waits while the ISR is below min.insync.replicas (KAFKA-15583); "
-       "exponential retry backoff (KIP-580)"),
+        "protocol": {"high.watermark.frozen.below.min.isr": True,
+                     "min.insync.replicas.capped": True},
+    }, "the high watermark waits while the ISR is below min.insync.replicas, which counts as "
+       "the replication factor when set above it (KAFKA-15583); exponential retry backoff "
+       "(KIP-580)"),
     ("3.9", {
         "protocol": {"unclean.election.automatic": True},
     }, "the KRaft controller honours unclean.leader.election.enable: at fencing and every "

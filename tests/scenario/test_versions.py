@@ -72,6 +72,34 @@ def test_zookeeper_and_kraft_from_3_9_elect_outside_the_isr_when_the_topic_allow
     assert s["unavailable_s"] < 30
 
 
+def above_replication_factor(release: str, **protocol) -> sim.Scenario:
+    """acks=all writes to a topic of replication factor 2 with min.insync.replicas 3."""
+    return sim.scenario.from_dict({
+        "name": "min-isr-above-replication-factor", "duration": "10s", "drain": "5s",
+        "cluster": {"brokers": 3, "version": release, "protocol": protocol},
+        "topics": {"t": {"partitions": 1, "replication.factor": 2,
+                         "config": {"min.insync.replicas": 3}}},
+        "producers": {"p": {"topic": "t", "rate": "100/s", "config": {"acks": "all"}}}})
+
+
+@pytest.mark.parametrize("release", ["0.11", "3.6"])
+def test_before_3_7_min_isr_above_the_replication_factor_refuses_every_acks_all_write(release):
+    spec = above_replication_factor(release)
+    assert spec.topics["t"].config["min.insync.replicas"] == 3
+    s = sim.run(spec).summary
+    assert s["acked"] == 0 and s["errors"]["NOT_ENOUGH_REPLICAS"] > 0
+
+
+def test_from_3_7_min_isr_above_the_replication_factor_counts_as_the_replication_factor():
+    spec = above_replication_factor("3.7")
+    config = spec.topics["t"].config
+    assert config["min.insync.replicas"] == 2
+    assert config.source("min.insync.replicas") == \
+        "adjusted (min.insync.replicas 3 > replication factor 2: capped, as since 3.7)"
+    s = sim.run(spec).summary
+    assert s["acked"] == s["produced"] > 0 and s["errors"] == {}
+
+
 def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
     truncate = "cluster.protocol.replica.truncation"
     newest_hw = summary(HW, version("4.1"), f"{truncate}=high-watermark")
@@ -83,6 +111,10 @@ def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
     automatic = "cluster.protocol.unclean.election.automatic"
     assert summary(UNCLEAN, f"{automatic}=false")["unclean_elections"] == 0
     assert summary(UNCLEAN, version("3.8"), f"{automatic}=true")["unclean_elections"] == 1
+    uncapped = sim.run(above_replication_factor("4.1", **{"min.insync.replicas.capped": False}))
+    assert uncapped.summary["acked"] == 0
+    capped = above_replication_factor("3.6", **{"min.insync.replicas.capped": True})
+    assert sim.run(capped).summary["acked"] > 0
 
 
 def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
