@@ -10,7 +10,9 @@ Rules (KAFKA-MODEL §2.5, §2.6, §2.10): a broker with no heartbeat for
 `broker.session.timeout.ms` is fenced, leaves every ISR and leadership; a
 controlled shutdown does the same at once; a new incarnation may register
 only once the previous one's session has expired, and is unfenced when it has
-caught up with the metadata. A registration without the previous epoch's
+caught up with the metadata and asks to be (BrokerHeartbeatManager.
+calculateNextBrokerState: `wantFence` false, and the metadata offset at or past its
+registration record). A registration without the previous epoch's
 clean-shutdown marker is an unclean shutdown: the broker leaves every ELR.
 AlterPartition is accepted only for the current leader epoch, partition
 epoch and broker epoch, with eligible replicas. Leaderless partitions of
@@ -174,12 +176,12 @@ class Controller(Host):
         if state is None or state.broker_epoch != request.broker_epoch:
             return BrokerHeartbeatResponse(STALE_BROKER_EPOCH, True)
         self.last_heartbeat[b] = self.engine.now
-        if state.fenced and not state.shutting_down \
-                and request.metadata_offset >= self.registered_at[b]:
+        caught_up = request.metadata_offset >= self.registered_at[b]
+        if state.fenced and not state.shutting_down and not request.want_fence and caught_up:
             self._unfence(b)
             state = self.image.brokers[b]
         self._arm_sessions()
-        return BrokerHeartbeatResponse(None, state.fenced)
+        return BrokerHeartbeatResponse(None, state.fenced, caught_up)
 
     def _arm_sessions(self) -> None:
         live = [t for b, t in self.last_heartbeat.items() if not self.image.brokers[b].fenced]

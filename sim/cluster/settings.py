@@ -10,7 +10,6 @@ from sim.core.units import MS, ms
 
 REQUEST_TIMEOUT_US = 30_000 * MS        # replica.socket.timeout.ms
 CONTROLLER_REQUEST_TIMEOUT_US = 2_000 * MS   # controller.quorum.request.timeout.ms
-REGISTRATION_BACKOFF_US = 1_000 * MS
 METADATA_FETCH_WAIT_US = 500 * MS
 CONTROLLER_FAILOVER_US = 3_000 * MS      # quorum fetch timeout + election timeout
 
