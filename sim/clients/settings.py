@@ -18,9 +18,11 @@ class ProducerSettings:
     retry_backoff_us: int
     retry_backoff_max_us: int
     metadata_max_age_us: int
+    kip_360: bool = True        # sequence errors bump the epoch (2.5+), else fatal
 
     @classmethod
-    def from_config(cls, c) -> "ProducerSettings":
+    def from_config(cls, c, protocol) -> "ProducerSettings":
+        """The producer's config, and the cluster's protocol switches for its client release."""
         return cls(
             acks=int(c["acks"]),
             idempotence=bool(c["enable.idempotence"]),
@@ -33,6 +35,7 @@ class ProducerSettings:
             retry_backoff_us=ms(c["retry.backoff.ms"]),
             retry_backoff_max_us=ms(c["retry.backoff.max.ms"]),
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
+            kip_360=protocol["idempotent.producer.epoch.bump"] == "kip-360",
         )
 
 

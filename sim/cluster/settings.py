@@ -31,6 +31,7 @@ class BrokerSettings:
     strict_min_isr: bool = True          # 3.7+: the HW waits while ISR < min ISR
     truncation: str = "kip-279"          # high-watermark (< 0.11) | kip-101 | kip-279 (2.0+)
     unclean_automatic: bool = True       # KRaft 3.3-3.8: no unclean election of its own
+    kip_360: bool = True                 # 2.5+: an unknown producer id may start anywhere
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -51,4 +52,5 @@ class BrokerSettings:
             strict_min_isr=bool(cluster.protocol["high.watermark.frozen.below.min.isr"]),
             truncation=cluster.protocol["replica.truncation"],
             unclean_automatic=bool(cluster.protocol["unclean.election.automatic"]),
+            kip_360=cluster.protocol["idempotent.producer.epoch.bump"] == "kip-360",
         )

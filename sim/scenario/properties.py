@@ -184,6 +184,8 @@ PROTOCOL = _props(
     ("high.watermark.frozen.below.min.isr", "bool", "", None, None),
     ("unclean.election.automatic", "bool", "", None, None),
     ("min.insync.replicas.capped", "bool", "", None, None),
+    ("idempotent.producer.epoch.bump", "enum", "", None, None,
+     {"choices": ("fatal", "kip-360")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

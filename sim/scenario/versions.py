@@ -93,6 +93,7 @@ _PROTOCOL_4_1 = {
     "high.watermark.frozen.below.min.isr": True,  # 3.7+ (KAFKA-15583)
     "unclean.election.automatic": True,  # ZooKeeper, and KRaft from 3.9 (KAFKA-12670)
     "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
+    "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
 }
 
 
@@ -123,7 +124,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
         "feature": {"eligible.leader.replicas.version": 0},
         "protocol": {"replica.truncation": "high-watermark",
                      "high.watermark.frozen.below.min.isr": False,
-                     "min.insync.replicas.capped": False},
+                     "min.insync.replicas.capped": False,
+                     "idempotent.producer.epoch.bump": "fatal"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -141,7 +143,11 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "delivery.timeout.ms 120 s and retries without limit (KIP-91)"),
     ("2.5", {
         "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
-    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s"),
+        "protocol": {"idempotent.producer.epoch.bump": "kip-360"},
+    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; the "
+       "idempotent producer retries sequence errors with a new epoch instead of failing and "
+       "resetting its producer id, and brokers accept any sequence from an unknown producer id "
+       "(KIP-360)"),
     ("3.0", {
         "producer": {"acks": -1, "enable.idempotence": True},
         "consumer": {"session.timeout.ms": 45_000,

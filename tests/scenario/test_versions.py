@@ -4,6 +4,7 @@
 import pytest
 
 import sim
+from sim.core.records import BatchFailed, ProduceRejected
 from sim.releases import compare_releases, markdown_table
 from sim.scenario.versions import CHANGES, KNOWN_VERSIONS, RELEASES, era
 from tests.conftest import SCENARIOS, run_scenario
@@ -100,6 +101,54 @@ def test_from_3_7_min_isr_above_the_replication_factor_counts_as_the_replication
     assert s["acked"] == s["produced"] > 0 and s["errors"] == {}
 
 
+IDEMPOTENT = "producers.writer.config.enable.idempotence=true"   # off by default before 3.0
+
+
+@pytest.mark.parametrize("release", ["2.1", "2.4"])
+def test_before_2_5_a_sequence_gap_after_an_unclean_election_fails_the_batches_in_flight(release):
+    result = run_scenario(UNCLEAN, overrides=(version(release), IDEMPOTENT))
+    s = result.summary
+    assert s["unclean_elections"] == 1 and s["failed"] > 0 and s["indeterminate"] == 0
+    # the batch after the last acknowledged one fails, and with the producer id reset every
+    # batch still numbered under the old id fails at its own sequence error
+    rejected = [r for r in result.trace.rows(ProduceRejected)
+                if r.error == "OUT_OF_ORDER_SEQUENCE_NUMBER"]
+    failed = result.trace.rows(BatchFailed)
+    assert len(rejected) > 1 and len(failed) == len(rejected)
+    assert {f.error for f in failed} == {"OUT_OF_ORDER_SEQUENCE_NUMBER"}
+
+
+@pytest.mark.parametrize("release", ["2.5", "4.1"])
+def test_from_2_5_a_sequence_gap_bumps_the_epoch_and_every_batch_is_written(release):
+    s = summary(UNCLEAN, version(release), IDEMPOTENT)
+    assert s["unclean_elections"] == 1 and s["errors"]["OUT_OF_ORDER_SEQUENCE_NUMBER"] > 0
+    assert s["failed"] == 0 and s["acked"] == s["produced"]
+    assert s["log_duplicates"] == s["reordered"] == 0
+
+
+def unknown_producer(**protocol) -> sim.Scenario:
+    """2.4: a follower down from the start is elected uncleanly; it has no batch of the
+    producer, whose next sequence is far from 0."""
+    return sim.scenario.from_dict({
+        "name": "unknown-producer-id", "duration": "30s", "drain": "10s",
+        "cluster": {"brokers": 2, "version": "2.4", "protocol": protocol,
+                    "config": {"unclean.leader.election.enable": True}},
+        "topics": {"t": {"partitions": 1, "replication.factor": 2}},
+        "producers": {"p": {"topic": "t", "rate": "100/s",
+                            "config": {"acks": "all", "enable.idempotence": True}}},
+        "timeline": [{"at": "0s", "crash": "follower(t/0)"},
+                     {"at": "10s", "crash": "leader(t/0)"},
+                     {"at": "11s", "restart": "broker-1"}]})
+
+
+def test_before_2_5_a_leader_without_the_producers_state_answers_unknown_producer_id():
+    before = sim.run(unknown_producer()).summary
+    assert before["unclean_elections"] == 1
+    assert before["errors"]["UNKNOWN_PRODUCER_ID"] > 0 and before["failed"] > 0
+    after = sim.run(unknown_producer(**{"idempotent.producer.epoch.bump": "kip-360"})).summary
+    assert "UNKNOWN_PRODUCER_ID" not in after["errors"] and after["failed"] == 0
+
+
 def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
     truncate = "cluster.protocol.replica.truncation"
     newest_hw = summary(HW, version("4.1"), f"{truncate}=high-watermark")
@@ -115,6 +164,9 @@ def test_each_behaviour_is_a_switch_of_its_own_on_any_release():
     assert uncapped.summary["acked"] == 0
     capped = above_replication_factor("3.6", **{"min.insync.replicas.capped": True})
     assert sim.run(capped).summary["acked"] > 0
+    bump = "cluster.protocol.idempotent.producer.epoch.bump"
+    assert summary(UNCLEAN, f"{bump}=fatal")["failed"] > 0
+    assert summary(UNCLEAN, version("2.4"), IDEMPOTENT, f"{bump}=kip-360")["failed"] == 0
 
 
 def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
@@ -129,6 +181,8 @@ def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
     automatic = [RELEASES[v]["protocol"]["unclean.election.automatic"]
                  for v in ("3.2", "3.3", "3.8", "3.9")]
     assert automatic == [True, False, False, True]
+    bumps = [RELEASES[v]["protocol"]["idempotent.producer.epoch.bump"] for v in ("2.4", "2.5")]
+    assert bumps == ["fatal", "kip-360"]
     assert [era(v) for v in ("0.10", "1.0", "2.4", "3.6", "3.8", "3.9", "4.1")] == \
         ["0.10", "0.11", "2.1", "3.3", "3.7", "3.9", "4.1"]
     assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}
