@@ -31,12 +31,14 @@ class ProducerBatch:
     """A batch on the client: its records, its sending state, its fate."""
 
     __slots__ = ("pos", "pidx", "first_seq", "count", "size", "created_us", "attempts",
-                 "base_sequence", "producer_epoch", "retry_at", "inflight", "done", "full")
+                 "producer_id", "base_sequence", "producer_epoch", "retry_at", "inflight",
+                 "done", "full")
 
     def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int) -> None:
         self.pos, self.pidx, self.first_seq = pos, pidx, first_seq
         self.count, self.size, self.created_us = 0, BATCH_HEADER, created_us
         self.attempts = 0
+        self.producer_id = -1
         self.base_sequence = -1
         self.producer_epoch = -1
         self.retry_at = 0

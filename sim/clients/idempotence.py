@@ -1,6 +1,7 @@
 """The idempotent producer's sequence bookkeeping (Kafka's TransactionManager, KIP-360).
 
-Per partition the producer keeps the producer epoch its sequences belong to,
+A session is one producer id. Per partition the producer keeps the producer epoch its
+sequences belong to,
 the next sequence to assign, the end of the acknowledged sequences and how
 many batches hold a sequence and are not yet done (`inflightBatchesBySequence`,
 batches queued for retry included). A batch keeps its epoch and sequence on
@@ -14,7 +15,8 @@ drains with a gap between its last acknowledged and its next sequence
 unfinished batches from 0 under the new epoch (`startSequencesAtBeginning`);
 the other partitions finish their sequenced batches under the old epoch and
 start the new one at 0 once none is left. A partition with an unresolved
-sequence sends no new batch.
+sequence sends no new batch. A batch keeps the producer id it was numbered under; once the
+session changed (a new producer id) its success or failure no longer counts here.
 
 Simplified: the bump waits until the bumped partitions have no request in
 flight (Kafka renumbers batches whose request is still out); epoch overflow
@@ -26,6 +28,7 @@ class Sequences:
     """The per-partition sequence state of one idempotent producer session."""
 
     def __init__(self, n: int) -> None:
+        self.producer_id = -1
         self.epoch = 0
         self.partition_epoch = [0] * n
         self.next_sequence = [0] * n
@@ -34,12 +37,16 @@ class Sequences:
         self.unresolved: set[int] = set()
         self.to_bump: set[int] = set()
 
-    def reset(self, epoch: int) -> None:
-        """A new producer id or session: every partition starts at sequence 0."""
+    def reset(self, producer_id: int, epoch: int) -> None:
+        """A new producer id (-1: none yet): every partition starts at sequence 0."""
         n = len(self.open)
         self.__init__(n)
-        self.epoch = epoch
+        self.producer_id, self.epoch = producer_id, epoch
         self.partition_epoch = [epoch] * n
+
+    def current(self, batch) -> bool:
+        """Was the batch numbered in this session (hasProducerIdAndEpoch, by producer id)?"""
+        return batch.base_sequence >= 0 and batch.producer_id == self.producer_id
 
     def may_send_new(self, pos: int) -> bool:
         """May a batch without a sequence be sent to this partition now?"""
@@ -56,13 +63,14 @@ class Sequences:
     def assign(self, batch) -> None:
         """Give a batch its first sequence."""
         pos = batch.pos
+        batch.producer_id = self.producer_id
         batch.base_sequence = self.next_sequence[pos]
         batch.producer_epoch = self.epoch
         self.next_sequence[pos] += batch.count
         self.open[pos] += 1
 
     def acked(self, batch) -> None:
-        if batch.base_sequence < 0:
+        if not self.current(batch):
             return
         pos = batch.pos
         self.open[pos] -= 1
@@ -76,7 +84,7 @@ class Sequences:
 
     def failed(self, batch, *, bump: bool, unresolved: bool) -> None:
         """A sequenced batch failed: bump its partition's epoch, or mark it unresolved."""
-        if batch.base_sequence < 0:
+        if not self.current(batch):
             return
         self.open[batch.pos] -= 1
         if bump:
@@ -100,7 +108,7 @@ class Sequences:
         for pos in sorted(self.to_bump):
             sequence = 0
             for batch in queues[pos]:
-                if batch.base_sequence >= 0:
+                if self.current(batch):
                     batch.base_sequence, batch.producer_epoch = sequence, self.epoch
                     sequence += batch.count
             self.partition_epoch[pos] = self.epoch

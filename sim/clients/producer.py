@@ -8,10 +8,11 @@ out, refreshing metadata from a reachable broker on errors, on disconnects
 and every `metadata.max.age.ms`. With idempotence each batch carries the
 producer id, epoch and sequence; after a batch's fate becomes unknown or an
 OUT_OF_ORDER_SEQUENCE_NUMBER shows the broker lost acknowledged data, the
-producer bumps the epoch of that partition and renumbers what is left there
-(KIP-360, idempotence.py). acks=0 batches count as acknowledged when written to the
-connection. Every record's fate is recorded per batch: acked, failed, or
-neither by the end (indeterminate).
+producer bumps the epoch of that partition and resends what is left there
+renumbered (KIP-360, from 2.5, idempotence.py); an older client fails the
+batch and resets its producer id (sender.py). acks=0 batches count as
+acknowledged when written to the connection. Every record's fate is recorded
+per batch: acked, failed, or neither by the end (indeterminate).
 
 Lifecycle: a crash drops every batch without a callback; a clean stop
 flushes and waits for every send to complete; a pause freezes the

@@ -8,10 +8,29 @@ timeout cancels report REQUEST_TIMED_OUT from 3.5 and NETWORK_EXCEPTION
 before (`producer.request.timeout.error`). A request whose connection was
 never set up (KIP-601, rpc.py) was never sent: its batches wait again with no
 attempt counted and no error. Metadata goes to the next broker in turn whose
-connection is not stuck setting up (rpc.next_node). An
-OUT_OF_ORDER_SEQUENCE_NUMBER is retriable while an earlier batch of the
-partition is unresolved, and fatal (with an epoch bump) when the batch
-before it was acknowledged: the broker lost acknowledged data.
+connection is not stuck setting up (rpc.next_node). Sequence errors follow
+TransactionManager.canRetry and handleFailedBatch of the client's release
+(the protocol switch `idempotent.producer.epoch.bump`):
+- from 2.5 (`kip-360`, KAFKA-8805) every OUT_OF_ORDER_SEQUENCE_NUMBER is
+  retried; when the batch right after the acknowledged ones gets it, the
+  broker lost acknowledged data, and the partition's epoch is bumped, so the
+  batch and those behind it are resent under the new epoch from sequence 0
+  and succeed;
+- before 2.5 (`fatal`) it is retried only for a batch of the current
+  producer id that is not the next one of a resolved partition; otherwise
+  the batch fails, and if it was of the current producer id the producer id
+  is reset (resetProducerId): the sender waits for a new one from
+  InitProducerId and every partition starts again at sequence 0; batches
+  still holding a sequence of the old producer id fail at their next
+  sequence error. UNKNOWN_PRODUCER_ID (a broker with no state for the
+  producer id, before 2.5) is handled the same way, and where the 2.5 client
+  bumps the epoch (an unresolved partition drained with a gap, a batch that
+  failed for good) the older one resets the producer id too.
+Simplified: before 2.5 a batch that failed for good made Kafka renumber the
+later batches of its partition (adjustSequencesDueToFailedBatch), not reset
+the producer id; the UNKNOWN_PRODUCER_ID case where retention removed the
+producer's state (reset the partition's sequences and retry) does not arise,
+since retention here never removes producer state.
 """
 
 from sim.clients.idempotence import Sequences
@@ -22,7 +41,8 @@ from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
              "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION", "UNKNOWN_LEADER_EPOCH",
-             "FENCED_LEADER_EPOCH", "OUT_OF_ORDER_SEQUENCE_NUMBER"}
+             "FENCED_LEADER_EPOCH", "OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID"}
+SEQUENCE_ERRORS = ("OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID")
 REFRESH = {"NOT_LEADER_OR_FOLLOWER", "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION",
            "UNKNOWN_LEADER_EPOCH", "FENCED_LEADER_EPOCH"}
 
@@ -56,6 +76,7 @@ class Sender:
             self.leaders[pos] = leaders[pidx]
         self.live_brokers = list(range(len(self.p.cluster.brokers)))
         self.pid = pid if self.s.idempotence else -1
+        self.sequences.reset(self.pid, 0)
 
     def abandon(self) -> None:
         self.conns = {}
@@ -64,11 +85,15 @@ class Sender:
         self.metadata_inflight = False
 
     def restart(self) -> None:
-        self.sequences.reset(0)
-        self.pid = -1
         self.refresh_metadata()
         if self.s.idempotence:
-            self._request_any(InitProducerId(self.p.name), self._on_pid)
+            self._new_producer_id()
+
+    def _new_producer_id(self) -> None:
+        """Forget the producer id and every sequence; ask a broker for a new id."""
+        self.pid = -1
+        self.sequences.reset(-1, 0)
+        self._request_any(InitProducerId(self.p.name), self._on_pid)
 
     def _on_pid(self, response) -> None:
         if isinstance(response, Failure) or response.error is not None:
@@ -76,7 +101,7 @@ class Sender:
                          self._on_pid)
             return
         self.pid = response.pid
-        self.sequences.reset(response.producer_epoch)
+        self.sequences.reset(response.pid, response.producer_epoch)
         self.p.run()
 
     def idle(self) -> bool:
@@ -94,6 +119,9 @@ class Sender:
                 return
             if sequences.unresolved:
                 sequences.resolve()
+            if sequences.to_bump and not self.s.kip_360:
+                self._new_producer_id()
+                return
             if sequences.to_bump:
                 sequences.bump(acc.ready, self.inflight_batches)
         by_leader: dict[int, list[int]] = {}
@@ -139,7 +167,7 @@ class Sender:
     def _send_request(self, leader: int, batches, now: int) -> None:
         conn, s, p = self._conn(leader), self.s, self.p
         items = []
-        emit, name, topic, index, pid = p.trace.emit, p.name, p.topic, p.index, self.pid
+        emit, name, topic, index = p.trace.emit, p.name, p.topic, p.index
         for batch in batches:
             if s.idempotence and batch.base_sequence < 0:
                 self.sequences.assign(batch)
@@ -148,7 +176,8 @@ class Sender:
             emit(BatchSent(now, name, topic, batch.pos, batch.first_seq, batch.count, leader,
                            batch.attempts))
             items.append((batch.pidx, BatchData(index, batch.first_seq, batch.count, batch.size,
-                                                pid, batch.producer_epoch, batch.base_sequence)))
+                                                batch.producer_id, batch.producer_epoch,
+                                                batch.base_sequence)))
         request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items))
         for batch in batches:
             self.inflight_batches[batch.pos] += 1
@@ -250,8 +279,7 @@ class Sender:
                                      batch.count, error))
         if error in REFRESH:
             self.refresh_metadata()
-        if error == "OUT_OF_ORDER_SEQUENCE_NUMBER" and self.sequences.gap_before(batch):
-            self.fail(batch, error, bump=True)
+        if error in SEQUENCE_ERRORS and self._sequence_error_fails(batch, error):
             return
         expired = now >= batch.created_us + self.s.delivery_timeout_us
         if error not in RETRIABLE or batch.attempts > self.s.retries or expired:
@@ -262,6 +290,24 @@ class Sender:
         batch.retry_at = now + int(backoff * p.rng.uniform(0.8, 1.2))
         self.retry_until = max(self.retry_until, batch.retry_at)
         self._reenqueue(batch)
+
+    def _sequence_error_fails(self, batch, error: str) -> bool:
+        """TransactionManager.canRetry / handleFailedBatch for the idempotent producer: fail
+        the batch (True) or let it be retried, asking for an epoch bump where one is due."""
+        sequences = self.sequences
+        gap = sequences.gap_before(batch) and batch.pos not in sequences.unresolved
+        if self.s.kip_360:
+            if gap:
+                sequences.to_bump.add(batch.pos)
+            return False
+        if error == "OUT_OF_ORDER_SEQUENCE_NUMBER" and sequences.current(batch) and \
+                batch.pos not in sequences.unresolved and not gap:
+            return False
+        current = sequences.current(batch)
+        self.fail(batch, error)
+        if current:
+            self._new_producer_id()
+        return True
 
     def _reenqueue(self, batch) -> None:
         """Put a batch back for retry (RecordAccumulator.reenqueue).

@@ -26,10 +26,11 @@ class ProducerSettings:
     metadata_max_age_us: int
     setup_timeouts_us: tuple[int, int]   # socket.connection.setup.timeout(.max).ms
     timeout_error: str                   # cluster.protocol producer.request.timeout.error
+    kip_360: bool = True        # sequence errors bump the epoch (2.5+), else fatal
 
     @classmethod
     def from_config(cls, c, protocol) -> "ProducerSettings":
-        """A producer's settings from its config and the cluster's protocol switches."""
+        """The producer's config, and the cluster's protocol switches for its client release."""
         return cls(
             acks=int(c["acks"]),
             idempotence=bool(c["enable.idempotence"]),
@@ -44,6 +45,7 @@ class ProducerSettings:
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
             setup_timeouts_us=setup_timeouts_us(c),
             timeout_error=protocol["producer.request.timeout.error"],
+            kip_360=protocol["idempotent.producer.epoch.bump"] == "kip-360",
         )
 
 

@@ -1,7 +1,7 @@
 """A Kafka broker: lifecycle, metadata, disk, and the roles of its replicas.
 
-The broker registers with the controller, heartbeats every
-`broker.heartbeat.interval.ms`, and long-polls the controller's metadata log;
+The broker registers with the controller and heartbeats (lifecycle.py), and
+long-polls the controller's metadata log;
 each partition record it applies makes its replica a leader or a follower
 (ReplicaManager serves the leader side, ReplicaFetcher the follower side).
 Leaders propose ISR shrinks every `replica.lag.time.max.ms / 2` and
@@ -13,7 +13,8 @@ peers; a clean stop is a controlled shutdown (leaderships move away first),
 then an fsync of every log and a clean-shutdown marker. A restart recovers
 the logs, reloads the checkpointed HW, and registers again, which the
 controller refuses while the previous incarnation's session is still valid.
-The next incarnation is unfenced once it has caught up with the metadata.
+The next incarnation asks to be unfenced as soon as it has caught up with the
+metadata (a few heartbeats 10 ms apart, lifecycle.py).
 """
 
 from sim.cluster.cleaner import LogCleaner
@@ -21,12 +22,11 @@ from sim.cluster.consumer_reads import ConsumerReads
 from sim.cluster.coordinator import GROUP_REQUESTS, GroupCoordinator
 from sim.cluster.fetcher import ReplicaFetcher
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
+from sim.cluster.lifecycle import BrokerLifecycleManager
 from sim.cluster.metadata import NO_LEADER, Image
 from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
     AlterPartition,
-    BrokerHeartbeat,
-    BrokerRegistration,
     ControlledShutdown,
     FetchRequest,
     InitProducerId,
@@ -40,11 +40,7 @@ from sim.cluster.protocol import (
 from sim.cluster.replica import Replica
 from sim.cluster.replica_manager import ReplicaManager
 from sim.cluster.rpc import Connection, Failure
-from sim.cluster.settings import (
-    CONTROLLER_REQUEST_TIMEOUT_US,
-    METADATA_FETCH_WAIT_US,
-    REGISTRATION_BACKOFF_US,
-)
+from sim.cluster.settings import CONTROLLER_REQUEST_TIMEOUT_US, METADATA_FETCH_WAIT_US
 from sim.cluster.storage import LogStorage
 
 
@@ -70,6 +66,7 @@ class Broker(Host):
         self.coordinator = GroupCoordinator(self)
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
+        self.lifecycle = BrokerLifecycleManager(self)
 
     # -- wiring --------------------------------------------------------------
 
@@ -118,12 +115,12 @@ class Broker(Host):
         """Start of the run: registered, unfenced, holding the initial metadata."""
         self.broker_epoch = broker_epoch
         self._start_loops()
+        self.lifecycle.boot()
         self._install(image)
         self._fetch_metadata(image.offset)
 
     def _start_loops(self) -> None:
         s = self.settings
-        self.timer(s.heartbeat_interval_us, self._heartbeat)
         self.timer(s.replica_lag_time_max_us // 2, self._isr_check)
         self.storage.start_loops()
         self.cleaner.start_loops()
@@ -140,7 +137,8 @@ class Broker(Host):
         self.fetchers = {}
         self.conns = {}
         self.storage.recover()
-        self._register()
+        self.lifecycle = BrokerLifecycleManager(self)
+        self.lifecycle.start()
 
     def crash(self) -> None:
         """SIGKILL: the page cache survives; peers see the connections drop."""
@@ -187,27 +185,14 @@ class Broker(Host):
         for conn in list(self.connections):
             conn.reset()
 
-    # -- registration, heartbeats, metadata ----------------------------------
+    # -- registration, metadata ----------------------------------------------
 
-    def _register(self) -> None:
-        request = BrokerRegistration(self.id, self.incarnation, self.clean_marker)
-        self.connection_to(self.cluster.controller).request(
-            request, self._on_registered, CONTROLLER_REQUEST_TIMEOUT_US)
-
-    def _on_registered(self, response) -> None:
-        if isinstance(response, Failure) or response.error is not None:
-            self.timer(REGISTRATION_BACKOFF_US, self._register)
-            return
+    def on_registered(self, broker_epoch: int) -> None:
+        """The controller registered this process: start its loops and fetch the metadata."""
         self.clean_marker = -1
-        self.broker_epoch = response.broker_epoch
+        self.broker_epoch = broker_epoch
         self._start_loops()
         self._fetch_metadata(-1)
-
-    def _heartbeat(self) -> None:
-        request = BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset)
-        self.connection_to(self.cluster.controller).request(
-            request, lambda _r: None, CONTROLLER_REQUEST_TIMEOUT_US)
-        self.timer(self.settings.heartbeat_interval_us, self._heartbeat)
 
     def _fetch_metadata(self, offset: int) -> None:
         self.connection_to(self.cluster.controller).request(

@@ -10,12 +10,19 @@ Rules (KAFKA-MODEL §2.5, §2.6, §2.10): a broker with no heartbeat for
 `broker.session.timeout.ms` is fenced, leaves every ISR and leadership; a
 controlled shutdown does the same at once; a new incarnation may register
 only once the previous one's session has expired, and is unfenced when it has
-caught up with the metadata. A registration without the previous epoch's
+caught up with the metadata and asks to be (BrokerHeartbeatManager.
+calculateNextBrokerState: `wantFence` false, and the metadata offset at or past its
+registration record). A registration without the previous epoch's
 clean-shutdown marker is an unclean shutdown: the broker leaves every ELR.
 AlterPartition is accepted only for the current leader epoch, partition
 epoch and broker epoch, with eligible replicas. Leaderless partitions of
 topics with unclean election enabled are retried on fencing, unfencing and
-every `unclean.leader.election.interval.ms`.
+every `unclean.leader.election.interval.ms`. Unclean elections of its own are
+a protocol switch (`unclean.election.automatic`): the ZooKeeper controller
+made them, the KRaft controller before 3.9 never did
+(ConfigurationControlManager.uncleanLeaderElectionEnabledForTopic returned
+false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
+not modeled, elected outside the ISR there).
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -169,12 +176,12 @@ class Controller(Host):
         if state is None or state.broker_epoch != request.broker_epoch:
             return BrokerHeartbeatResponse(STALE_BROKER_EPOCH, True)
         self.last_heartbeat[b] = self.engine.now
-        if state.fenced and not state.shutting_down \
-                and request.metadata_offset >= self.registered_at[b]:
+        caught_up = request.metadata_offset >= self.registered_at[b]
+        if state.fenced and not state.shutting_down and not request.want_fence and caught_up:
             self._unfence(b)
             state = self.image.brokers[b]
         self._arm_sessions()
-        return BrokerHeartbeatResponse(None, state.fenced)
+        return BrokerHeartbeatResponse(None, state.fenced, caught_up)
 
     def _arm_sessions(self) -> None:
         live = [t for b, t in self.last_heartbeat.items() if not self.image.brokers[b].fenced]
@@ -239,9 +246,12 @@ class Controller(Host):
 
     def _change(self, state, target_isr, reason, unclean_shutdown=()):
         info = self.topology.partitions[state.pidx]
-        new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=info.min_isr,
+        # ReplicationControlManager.getTopicEffectiveMinIsr caps at the replication factor
+        min_isr = min(info.min_isr, len(info.replicas))
+        new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=min_isr,
                            acceptable=self._eligible, elr_enabled=self.settings.elr_enabled,
-                           unclean=info.unclean, unclean_shutdown=unclean_shutdown)
+                           unclean=info.unclean and self.settings.unclean_automatic,
+                           unclean_shutdown=unclean_shutdown)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
             self.cluster.invariants.partition_changed(new, kind, state)

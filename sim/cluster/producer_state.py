@@ -8,7 +8,9 @@ client append is checked against it (ProducerAppendInfo.checkSequence):
 - the same epoch: the first sequence must follow the last one remembered;
 - a higher epoch: the first sequence must be 0;
 - a lower epoch: INVALID_PRODUCER_EPOCH;
-- no state for the producer id: any sequence is accepted.
+- no state for the producer id: any sequence is accepted (KIP-360, from 2.5); before 2.5
+  a first sequence other than 0 gets UNKNOWN_PRODUCER_ID (ProducerStateManager.checkSequence,
+  until KAFKA-8710).
 Replicated appends are not checked, only remembered, so a new leader already
 holds the state that its log implies. Sequence wrap-around at 2^31 and
 producer-id expiry (`producer.id.expiration.ms`) are not modeled: a run is far
@@ -22,6 +24,7 @@ NUM_BATCHES_TO_RETAIN = 5
 DUPLICATE = "DUPLICATE"
 OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
 INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
+UNKNOWN_PRODUCER_ID = "UNKNOWN_PRODUCER_ID"
 
 
 class ProducerStates:
@@ -32,11 +35,11 @@ class ProducerStates:
     def __init__(self) -> None:
         self.entries: dict[int, list] = {}
 
-    def check(self, pid: int, epoch: int, first: int, last: int):
+    def check(self, pid: int, epoch: int, first: int, last: int, kip_360: bool = True):
         """Validate a client append: None (accept), DUPLICATE with its offset, or an error."""
         entry = self.entries.get(pid)
         if entry is None:
-            return None, -1
+            return (None, -1) if kip_360 or first == 0 else (UNKNOWN_PRODUCER_ID, -1)
         cur_epoch, batches = entry
         if epoch < cur_epoch:
             return INVALID_PRODUCER_EPOCH, -1

@@ -98,11 +98,13 @@ class BrokerHeartbeat(NamedTuple):
     broker: int
     broker_epoch: int
     metadata_offset: int
+    want_fence: bool                # not yet ready to be unfenced
 
 
 class BrokerHeartbeatResponse(NamedTuple):
     error: str | None
     fenced: bool
+    caught_up: bool = False         # the broker has applied its registration record
 
 
 class ControlledShutdown(NamedTuple):

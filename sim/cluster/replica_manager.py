@@ -129,7 +129,7 @@ class ReplicaManager:
         if data.pid >= 0:
             verdict, offset = replica.producers.check(
                 data.pid, data.producer_epoch, data.base_sequence,
-                data.base_sequence + data.count - 1)
+                data.base_sequence + data.count - 1, self.settings.kip_360)
             if verdict == DUPLICATE:
                 return None, offset, replica, False
             if verdict is not None:

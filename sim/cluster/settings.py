@@ -10,7 +10,6 @@ from sim.core.units import MS, ms
 
 REQUEST_TIMEOUT_US = 30_000 * MS        # replica.socket.timeout.ms
 CONTROLLER_REQUEST_TIMEOUT_US = 2_000 * MS   # controller.quorum.request.timeout.ms
-REGISTRATION_BACKOFF_US = 1_000 * MS
 METADATA_FETCH_WAIT_US = 500 * MS
 CONTROLLER_FAILOVER_US = 3_000 * MS      # quorum fetch timeout + election timeout
 
@@ -31,6 +30,8 @@ class BrokerSettings:
     cleaner_backoff_us: int
     strict_min_isr: bool = True          # 3.7+: the HW waits while ISR < min ISR
     truncation: str = "kip-279"          # high-watermark (< 0.11) | kip-101 | kip-279 (2.0+)
+    unclean_automatic: bool = True       # KRaft 3.3-3.8: no unclean election of its own
+    kip_360: bool = True                 # 2.5+: an unknown producer id may start anywhere
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -50,4 +51,6 @@ class BrokerSettings:
             cleaner_backoff_us=ms(c["log.cleaner.backoff.ms"]),
             strict_min_isr=bool(cluster.protocol["high.watermark.frozen.below.min.isr"]),
             truncation=cluster.protocol["replica.truncation"],
+            unclean_automatic=bool(cluster.protocol["unclean.election.automatic"]),
+            kip_360=cluster.protocol["idempotent.producer.epoch.bump"] == "kip-360",
         )

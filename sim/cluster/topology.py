@@ -7,7 +7,9 @@ internal `__consumer_offsets` topic is added after the declared ones, with
 Kafka's settings for it (`offsets.topic.num.partitions`,
 `offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
 and flush policy) and the default assignment; a group lives on partition
-`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor).
+`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor). A
+partition's min ISR is capped at its replication factor when the protocol
+switch `min.insync.replicas.capped` says so (3.7+, Partition.effectiveMinIsr).
 
 Only the offsets partitions that some group lives on, or that the timeline
 names, are simulated: the others hold no records, are excluded from every
@@ -54,7 +56,7 @@ class PartitionInfo:
     topic: str
     partition: int
     replicas: tuple[int, ...]
-    min_isr: int                 # effective: min(min.insync.replicas, replication factor)
+    min_isr: int                 # effective: capped at the replication factor from 3.7
     unclean: bool                # unclean.leader.election.enable
     flush_messages: int
     flush_us: int
@@ -110,8 +112,9 @@ def _expressions(value) -> list[str]:
 class Topology:
     """All partitions, by index and by topic."""
 
-    def __init__(self, topics, cluster=None, groups=(), named=()) -> None:
+    def __init__(self, topics, cluster, groups=(), named=()) -> None:
         """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones."""
+        self.capped = bool(cluster.protocol["min.insync.replicas.capped"])
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         self._coordinator_pidx: dict[str, int] = {}
@@ -139,7 +142,8 @@ class Topology:
                 continue
             info = PartitionInfo(
                 pidx=len(self.partitions), topic=name, partition=p,
-                replicas=tuple(replicas), min_isr=min(int(min_isr), len(replicas)),
+                replicas=tuple(replicas),
+                min_isr=min(int(min_isr), len(replicas)) if self.capped else int(min_isr),
                 unclean=bool(unclean), flush_messages=int(flush_messages),
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),
                 internal=name.startswith("__"), log=log)

@@ -188,6 +188,10 @@ PROTOCOL = _props(
     ("high.watermark.frozen.below.min.isr", "bool", "", None, None),
     ("producer.request.timeout.error", "enum", "", None, None,
      {"choices": ("NETWORK_EXCEPTION", "REQUEST_TIMED_OUT")}),
+    ("unclean.election.automatic", "bool", "", None, None),
+    ("min.insync.replicas.capped", "bool", "", None, None),
+    ("idempotent.producer.epoch.bump", "enum", "", None, None,
+     {"choices": ("fatal", "kip-360")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -4,7 +4,10 @@
 `default.replication.factor` apply to auto-created topics, which are not modeled). The default
 assignment puts replica j of partition p on broker (p + j) mod N, so the first replica is the
 preferred leader; an explicit assignment has one list per partition of RF distinct broker ids.
-A topic's config inherits unset values from `cluster.config` (KAFKA-MODEL §1.3).
+A topic's config inherits unset values from `cluster.config` (KAFKA-MODEL §1.3). With the
+protocol switch `min.insync.replicas.capped` (Kafka 3.7+, KAFKA-15583: Partition.effectiveMinIsr)
+a `min.insync.replicas` above the replication factor is adjusted down to it; before 3.7 it is
+kept, so every acks=all write to the topic fails with NOT_ENOUGH_REPLICAS.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def _topic(name: str, raw: object, path: Path, cluster: Cluster, ctx: Ctx) -> To
     else:
         assignment = default_assignment(partitions, replication, cluster.brokers)
     config = read_config("topic", entry.get("config"), path + ("config",), ctx, cluster.config)
+    if cluster.protocol["min.insync.replicas.capped"]:
+        _cap_min_isr(config, replication)
     return Topic(
         name=name,
         partitions=partitions,
@@ -56,6 +61,14 @@ def _topic(name: str, raw: object, path: Path, cluster: Cluster, ctx: Ctx) -> To
         assignment=assignment,
         config=config.freeze(),
     )
+
+
+def _cap_min_isr(config, replication: int) -> None:
+    min_isr = config.values["min.insync.replicas"]
+    if min_isr > replication:
+        config.adjust("min.insync.replicas", replication,
+                      f"min.insync.replicas {min_isr} > replication factor {replication}: "
+                      "capped, as since 3.7")
 
 
 def default_assignment(

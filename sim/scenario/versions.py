@@ -7,9 +7,8 @@ topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka d
 minor release from 0.10 to 4.1 is known; its table is 0.10's plus the CHANGES of every
 release up to it (KAFKA-MODEL §1.11), so 2.3 behaves as 2.1 changed it. A release is
 modeled in its recommended mode: ZooKeeper before 3.3 (liveness = the ZooKeeper session,
-read here as `broker.session.timeout.ms`), KRaft from 3.3. Not modeled per release: KRaft
-before 3.9 performing no automatic unclean elections (KAFKA-12670), the ZooKeeper
-controller's own timing, defaults that did not change outcomes.
+read here as `broker.session.timeout.ms`), KRaft from 3.3. Not modeled per release: the
+ZooKeeper controller's own timing, defaults that did not change outcomes.
 """
 
 from __future__ import annotations
@@ -97,6 +96,9 @@ _PROTOCOL_4_1 = {
     "replica.truncation": "kip-279",  # "high-watermark" before 0.11, "kip-101" in 0.11-1.1
     "high.watermark.frozen.below.min.isr": True,  # 3.7+ (KAFKA-15583)
     "producer.request.timeout.error": "REQUEST_TIMED_OUT",  # NETWORK_EXCEPTION before 3.5
+    "unclean.election.automatic": True,  # ZooKeeper, and KRaft from 3.9 (KAFKA-12670)
+    "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
+    "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
 }
 
 
@@ -133,7 +135,9 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
         "feature": {"eligible.leader.replicas.version": 0},
         "protocol": {"replica.truncation": "high-watermark",
                      "high.watermark.frozen.below.min.isr": False,
-                     "producer.request.timeout.error": "NETWORK_EXCEPTION"},
+                     "producer.request.timeout.error": "NETWORK_EXCEPTION",
+                     "min.insync.replicas.capped": False,
+                     "idempotent.producer.epoch.bump": "fatal"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -151,7 +155,11 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "delivery.timeout.ms 120 s and retries without limit (KIP-91)"),
     ("2.5", {
         "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
-    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s"),
+        "protocol": {"idempotent.producer.epoch.bump": "kip-360"},
+    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; the "
+       "idempotent producer retries sequence errors with a new epoch instead of failing and "
+       "resetting its producer id, and brokers accept any sequence from an unknown producer id "
+       "(KIP-360)"),
     ("2.7", {
         "producer": _SETUP_TIMEOUT_2_7,
         "consumer": _SETUP_TIMEOUT_2_7,
@@ -168,8 +176,11 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "producer acks=all with idempotence (KIP-679); consumer session 45 s (KIP-735)"),
     ("3.3", {
         "broker": {"broker.session.timeout.ms": 9_000},
+        "protocol": {"unclean.election.automatic": False},
     }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
-       "9 s) instead of ZooKeeper sessions"),
+       "9 s) instead of ZooKeeper sessions; the KRaft controller elects no leader from "
+       "outside the ISR on its own (ConfigurationControlManager."
+       "uncleanLeaderElectionEnabledForTopic is false)"),
     ("3.5", {
         "protocol": {"producer.request.timeout.error": "REQUEST_TIMED_OUT"},
     }, "a producer reports the requests a request timeout cancels as REQUEST_TIMED_OUT, not "
@@ -177,9 +188,15 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("3.7", {
         "producer": {"retry.backoff.max.ms": 1_000},
         "consumer": {"retry.backoff.max.ms": 1_000},
-        "protocol": {"high.watermark.frozen.below.min.isr": True},
-    }, "the high watermark waits while the ISR is below min.insync.replicas (KAFKA-15583); "
-       "exponential retry backoff (KIP-580)"),
+        "protocol": {"high.watermark.frozen.below.min.isr": True,
+                     "min.insync.replicas.capped": True},
+    }, "the high watermark waits while the ISR is below min.insync.replicas, which counts as "
+       "the replication factor when set above it (KAFKA-15583); exponential retry backoff "
+       "(KIP-580)"),
+    ("3.9", {
+        "protocol": {"unclean.election.automatic": True},
+    }, "the KRaft controller honours unclean.leader.election.enable: at fencing and every "
+       "unclean.leader.election.interval.ms (KAFKA-12670)"),
     ("4.0", {
         "producer": {"linger.ms": 5},
     }, "linger.ms 0 -> 5 (KIP-1030); ZooKeeper removed; eligible leader replicas available, "

@@ -4,6 +4,7 @@ import sim
 from sim.core.records import (
     BrokerFenced,
     BrokerRegistered,
+    BrokerUnfenced,
     FaultEnded,
     FaultFired,
     HostChanged,
@@ -80,6 +81,40 @@ def test_a_crash_with_for_restarts_the_broker_it_took_down_and_only_that_one():
     assert back and back[0] == 30_000_000
 
 
+def test_a_restarted_broker_is_unfenced_a_few_round_trips_after_it_registers():
+    # BrokerLifecycleManager: a heartbeat right after registration, then one every 10 ms until
+    # the controller reports the broker caught up with the metadata, then one at once asking
+    # to be unfenced; on 1 ms links that is 10 ms and a few round trips, not the 2 s of
+    # broker.heartbeat.interval.ms
+    result = run_scenario("min-isr-1-leader-lost-unclean-off")
+    registered = [r for r in result.trace.rows(BrokerRegistered) if r.t_us > 0]
+    unfenced = result.trace.rows(BrokerUnfenced)
+    assert len(registered) == 3
+    for r in registered:
+        first = min(u.t_us for u in unfenced if u.broker == r.broker and u.t_us >= r.t_us)
+        assert first - r.t_us <= 10_000 + 4 * 2_000
+    # its only ISR member crashed at 30 s, so the partition is offline until the drain
+    # restarts that broker at 90 s, and leads again right after it registers
+    assert 60 < result.summary["unavailable_s"] < 60.05
+
+
+def test_a_broker_restarted_within_its_session_retries_registration_with_exponential_backoff():
+    # the controller refuses the new incarnation (DUPLICATE_BROKER_REGISTRATION) until the
+    # crashed one's 9 s session has expired; the broker retries 100 ms later, doubling each
+    # time, 2 % jitter (BrokerLifecycleManager.resendExponentialBackoff): at 0.1, 0.3, 0.7,
+    # 1.5, 3.1 and 6.3 s after the restart, each plus its round trips of 2 ms
+    raw = {"name": "quick-restart", "duration": "30s", "drain": "5s", "cluster": {"brokers": 3},
+           "topics": {"orders": {"partitions": 1, "replication.factor": 3}},
+           "producers": {"checkout": {"topic": "orders", "rate": "10/s"}},
+           "timeline": [{"at": "10s", "crash": "broker-0"}, {"at": "11s", "restart": "broker-0"}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    fenced = result.trace.rows(BrokerFenced)[0].t_us
+    registered = [r.t_us for r in result.trace.rows(BrokerRegistered) if r.t_us > 0]
+    assert 11_000_000 + 3_100_000 < fenced < 11_000_000 + 6_300_000  # between two retries
+    assert len(registered) == 1 and registered[0] > fenced
+    assert 6_300_000 * 0.98 < registered[0] - 11_000_000 < 6_300_000 * 1.02 + 7 * 2_000
+
+
 def test_a_broker_back_from_a_short_power_loss_acts_on_nothing_its_old_process_asked_for():
     raw = {"name": "quick-power-cycle", "duration": "20s", "drain": "20s",
            "cluster": {"brokers": 3},
@@ -99,7 +134,9 @@ def test_a_follower_fetches_at_once_from_a_broker_that_lost_power_and_leads_agai
     # explore found this: the follower's fetch to the old leader died with its power, and an
     # idle fetcher kept waiting on it (request.timeout.ms) when that broker led again, so
     # the new leader's high watermark stayed below acknowledged records; Kafka shuts idle
-    # fetchers down and their connections with them
+    # fetchers down and their connections with them (the stop comes once the broker that
+    # lost power is back in the ISR: its registration retries pass its 9 s session at
+    # about 13.7 s)
     raw = {"name": "power-then-stop", "seed": 2, "duration": "20s", "drain": "10s",
            "cluster": {"brokers": 3},
            "topics": {"orders": {"partitions": 1, "replication.factor": 3,
@@ -107,9 +144,9 @@ def test_a_follower_fetches_at_once_from_a_broker_that_lost_power_and_leads_agai
            "producers": {"checkout": {"topic": "orders", "rate": "500/s",
                                       "config": {"acks": "all"}}},
            "timeline": [{"at": "1s", "power_loss": "leader(orders/0)", "for": "0.1s"},
-                        {"at": "11.2s", "stop": "leader(orders/0)", "for": "0.1s"}]}
+                        {"at": "14.2s", "stop": "leader(orders/0)", "for": "0.1s"}]}
     result = sim.run(sim.scenario.from_dict(raw))
     s = result.summary
     assert s["lost"] == 0 and s["acked"] == s["produced"]
-    leaders = [r for r in result.trace.rows(LeaderChanged) if r.t_us > 11_000_000]
+    leaders = [r for r in result.trace.rows(LeaderChanged) if r.t_us > 14_000_000]
     assert leaders and leaders[0].leader == 0         # the broker that lost power leads again

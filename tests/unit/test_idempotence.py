@@ -54,6 +54,21 @@ def test_the_bumped_partition_renumbers_its_unfinished_batches_from_zero():
     assert seqs.next_sequence == [5] and seqs.acked_end == [0]
 
 
+def test_a_new_producer_id_forgets_the_batches_numbered_under_the_old_one():
+    seqs = Sequences(1)
+    seqs.reset(7, 0)
+    old = batch(0, 3)
+    seqs.assign(old)
+    seqs.reset(8, 0)
+    assert not seqs.current(old) and old.producer_id == 7
+    seqs.acked(old)
+    seqs.failed(old, bump=True, unresolved=False)
+    assert seqs.open == [0] and seqs.acked_end == [0] and seqs.to_bump == set()
+    fresh = batch(0, 2)
+    seqs.assign(fresh)
+    assert (fresh.producer_id, fresh.base_sequence) == (8, 0) and seqs.current(fresh)
+
+
 def test_an_expired_batch_bumps_only_if_its_partition_drains_with_a_gap():
     seqs = Sequences(2)
     acked, expired = batch(0, 2), batch(0, 2)

@@ -13,6 +13,7 @@ from sim.cluster.producer_state import (
     INVALID_PRODUCER_EPOCH,
     NUM_BATCHES_TO_RETAIN,
     OUT_OF_ORDER_SEQUENCE_NUMBER,
+    UNKNOWN_PRODUCER_ID,
     ProducerStates,
 )
 
@@ -86,6 +87,13 @@ def test_an_unknown_producer_id_is_accepted_at_any_sequence():
     s = states_with(3)
     assert s.check(99, 0, 1234, 1240) == (None, -1)
     assert s.check(99, 5, 17, 17) == (None, -1)
+
+
+def test_before_kip_360_an_unknown_producer_id_may_only_start_at_sequence_zero():
+    s = states_with(3)
+    assert s.check(99, 0, 1234, 1240, kip_360=False) == (UNKNOWN_PRODUCER_ID, -1)
+    assert s.check(99, 0, 0, 3, kip_360=False) == (None, -1)
+    assert s.check(PID, 0, 6, 7, kip_360=False) == (None, -1)
 
 
 def test_batches_without_idempotence_leave_no_state():
