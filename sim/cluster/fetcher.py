@@ -24,6 +24,7 @@ requests back off for `replica.fetch.backoff.ms`.
 from sim.cluster.fetch_session import NO_SESSION
 from sim.cluster.log import UNDEFINED
 from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition, FetchRequest
+from sim.cluster.replication import truncation_offset
 from sim.cluster.rpc import Failure
 from sim.cluster.settings import REQUEST_TIMEOUT_US
 
@@ -148,14 +149,7 @@ class ReplicaFetcher:
         return self.broker.storage.write(replica, self.broker.engine.now)
 
     def _truncate_diverging(self, replica, diverging) -> None:
-        epoch, end = diverging
-        log = replica.log
-        own_epoch, own_end = log.end_offset_for_epoch(epoch)
-        if epoch == UNDEFINED or own_epoch == UNDEFINED or own_epoch == epoch:
-            target = min(end, own_end) if own_end != UNDEFINED else end
-        else:
-            target = own_end
-        target = min(max(target, log.log_start), log.leo)
+        target = truncation_offset(replica.log, diverging)
         self.broker.storage.truncate(replica, target, "diverging_epoch")
 
     def _truncate_kip101(self, replica, end: int) -> None:

@@ -35,6 +35,7 @@ from sim.cluster.protocol import (
     FetchResponse,
     ProduceResponse,
 )
+from sim.cluster.replication import diverging_epoch
 from sim.core.records import BatchAppended, HighWatermark
 
 
@@ -247,13 +248,10 @@ class ReplicaManager:
             end = log.end_offset_for_epoch_kip101(last_epoch)
             if end == UNDEFINED or end < fetch_offset:
                 return FetchData(None, log.hw, log.log_start, (), (last_epoch, end), leo)
-        elif last_epoch != UNDEFINED and not (
-                last_epoch == log.latest_epoch and fetch_offset <= leo):
-            epoch, end = log.end_offset_for_epoch(last_epoch)
-            if epoch == UNDEFINED or end == UNDEFINED:
-                return FetchData(None, log.hw, log.log_start, (), (UNDEFINED, log.log_start), leo)
-            if epoch < last_epoch or end < fetch_offset:
-                return FetchData(None, log.hw, log.log_start, (), (epoch, end), leo)
+        else:
+            diverging = diverging_epoch(log, fetch_offset, last_epoch)
+            if diverging is not None:
+                return FetchData(None, log.hw, log.log_start, (), diverging, leo)
         if fetch_offset > leo or fetch_offset < log.log_start:
             return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, leo)
         hw = log.hw                     # read before the follower's state moves it (one round late)

@@ -2,18 +2,20 @@
 
 1. Any sequence of appends, truncations, epoch assignments and HW moves keeps the log's
    invariants (LEO, epoch cache, HW and recovery point).
-2. Divergence resolution (KAFKA-MODEL §2.3 step 3, §2.9): a leader log and a follower log
-   share a prefix and then diverge in different leader epochs. The fetch loop of
-   `ReplicaFetcher._truncate_diverging` (follower) and `ReplicaManager._fetch_partition`
-   (leader), re-implemented below over `end_offset_for_epoch` of both logs, must stop within
-   a bounded number of rounds with the follower's log a prefix of the leader's -- truncated
-   to exactly the divergence point, no committed prefix lost (KIP-279: logs converge).
+2. Divergence resolution (KIP-101, KIP-279): a leader log and a follower log share a
+   prefix and then diverge in different leader epochs. The fetch loop, driven by the
+   model's own decisions (`replication.diverging_epoch` on the leader,
+   `replication.truncation_offset` on the follower, as ReplicaManager and ReplicaFetcher
+   call them), must stop within a bounded number of rounds with the follower's log a
+   prefix of the leader's -- truncated to exactly the divergence point, no committed prefix
+   lost (KIP-279: logs converge).
 """
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
+from sim.cluster.replication import diverging_epoch, truncation_offset
 
 
 def batch(base, count, epoch, tag=0):
@@ -139,28 +141,12 @@ def logs_of(d):
 
 def leader_answer(leader, fetch_offset, last_fetched_epoch):
     """ReplicaManager._fetch_partition: divergence check, then the offset range."""
-    if last_fetched_epoch != UNDEFINED and not (
-            last_fetched_epoch == leader.latest_epoch and fetch_offset <= leader.leo):
-        epoch, end = leader.end_offset_for_epoch(last_fetched_epoch)
-        if epoch == UNDEFINED or end == UNDEFINED:
-            return "diverging", (UNDEFINED, leader.log_start)
-        if epoch < last_fetched_epoch or end < fetch_offset:
-            return "diverging", (epoch, end)
+    diverging = diverging_epoch(leader, fetch_offset, last_fetched_epoch)
+    if diverging is not None:
+        return "diverging", diverging
     if fetch_offset > leader.leo or fetch_offset < leader.log_start:
         return "out_of_range", leader.leo
     return "records", None
-
-
-def follower_truncate(follower, diverging):
-    """ReplicaFetcher._truncate_diverging: to min(own end, leader's end) in the same epoch,
-    else to the end of the largest own epoch below the leader's, and ask again."""
-    epoch, end = diverging
-    own_epoch, own_end = follower.end_offset_for_epoch(epoch)
-    if epoch == UNDEFINED or own_epoch == UNDEFINED or own_epoch == epoch:
-        target = min(end, own_end) if own_end != UNDEFINED else end
-    else:
-        target = own_end
-    follower.truncate_to(min(max(target, follower.log_start), follower.leo))
 
 
 def resolve(leader, follower, max_rounds):
@@ -170,7 +156,7 @@ def resolve(leader, follower, max_rounds):
         if kind == "records":
             return rounds
         if kind == "diverging":
-            follower_truncate(follower, arg)
+            follower.truncate_to(truncation_offset(follower, arg))
         elif follower.leo > arg:                     # ReplicaFetcher._out_of_range
             follower.truncate_to(arg)
     return None
