@@ -207,22 +207,7 @@ class Sender:
         if response is UNSENT:
             self._put_back(batches)
             return
-        now = self.p.engine.now
-        settled = True
-        for batch in batches:
-            self.inflight_batches[batch.pos] -= 1
-            batch.inflight = False
-            if batch.done:
-                continue
-            if isinstance(response, Failure):
-                error, offset = self._failure_error(response), -1
-            else:
-                error, offset = response.results[batch.pidx]
-            if error is None:
-                self._ack(batch, offset)
-            else:
-                settled = False
-                self._retry_or_fail(batch, error, now)
+        settled = self._settle(batches, response)
         pending = self.sequences.to_bump or self.sequences.unresolved
         if not settled or self.held_back or pending or self.p.closing:
             self.p.run()
@@ -232,19 +217,31 @@ class Sender:
         expects none); a write stuck on a full buffer can fail with its connection instead."""
         if failure is UNSENT:
             self._put_back(batches)
-            return
+        elif not self._settle(batches, failure):
+            self.p.run()
+
+    def _settle(self, batches, response) -> bool:
+        """Ack, retry or fail each batch by response (a ProduceResponse, a Failure, or None
+        for a written acks=0 request); True when none was rejected."""
         now = self.p.engine.now
+        settled = True
         for batch in batches:
             self.inflight_batches[batch.pos] -= 1
             batch.inflight = False
             if batch.done:
                 continue
-            if failure is None:
-                self._ack(batch, -1)
+            if response is None:
+                error, offset = None, -1
+            elif isinstance(response, Failure):
+                error, offset = self._failure_error(response), -1
             else:
-                self._retry_or_fail(batch, self._failure_error(failure), now)
-        if failure is not None:
-            self.p.run()
+                error, offset = response.results[batch.pidx]
+            if error is None:
+                self._ack(batch, offset)
+            else:
+                settled = False
+                self._retry_or_fail(batch, error, now)
+        return settled
 
     def _put_back(self, batches) -> None:
         """The connection never came up: Kafka drains batches only to a ready node, so these

@@ -105,22 +105,25 @@ class BrokerLifecycleManager:
 
     # -- answers ------------------------------------------------------------------------
 
-    def _on_registration(self, response) -> None:
+    def _answered(self, response) -> bool:
+        """The communication ended: False (and a backoff) when it failed."""
         self.in_flight = False
         if isinstance(response, Failure) or response.error is not None:
             self._after_failure()
-            return
+            return False
         self.failed_attempts = 0
+        return True
+
+    def _on_registration(self, response) -> None:
+        if not self._answered(response):
+            return
         self.registered = True
         self.broker.on_registered(response.broker_epoch)
         self._schedule(0)
 
     def _on_heartbeat(self, response) -> None:
-        self.in_flight = False
-        if isinstance(response, Failure) or response.error is not None:
-            self._after_failure()
+        if not self._answered(response):
             return
-        self.failed_attempts = 0
         if self.state == STARTING:
             self._schedule(STARTING_HEARTBEAT_US)
             if response.caught_up:

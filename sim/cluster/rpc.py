@@ -192,7 +192,7 @@ class Connection:
         """
         self._adopt()
         if self._fits(size):
-            self.send(payload, size)
+            self._send(payload, size)
             on_done(None)
             return
         rid = self._next_id = self._next_id + 1
@@ -205,20 +205,20 @@ class Connection:
     def _fits(self, size: int) -> bool:
         return self.unacked_bytes == 0 or self.unacked_bytes + size <= SEND_BUFFER_BYTES
 
-    def _unstick(self, epoch: int) -> None:
+    def _unstick(self) -> None:
         """The peer's acknowledgement freed buffer space: finish the stuck write if it fits."""
         self._unstick_armed = False
-        if epoch != self.epoch or self._stuck is None or not self._fits(self._stuck[2]):
+        if self._stuck is None or not self._fits(self._stuck[2]):
             return
         rid, payload, size = self._stuck
         self._stuck = None
         _deadline, on_done = self.inflight.pop(rid)
-        self.send(payload, size)
+        self._send(payload, size)
         on_done(None)
         if self.on_writable is not None:
             self.on_writable()
 
-    def send(self, payload, size: int, extra_us: int = 0) -> None:
+    def _send(self, payload, size: int, extra_us: int = 0) -> None:
         """Send payload with no response expected (acks=0), counting it against the send buffer."""
         self._adopt()
         if self._opened != self.epoch:
@@ -235,7 +235,7 @@ class Connection:
             self.unacked_bytes -= size
             if self._stuck is not None and not self._unstick_armed:
                 self._unstick_armed = True
-                self.client.timer(self.downlink.rtt_us() // 2, self._unstick, epoch)
+                self.client.timer(self.downlink.rtt_us() // 2, self._unstick)
             self.server.handle(self, 0, payload)
 
     def _deliver(self, epoch: int, rid: int, payload) -> None:

@@ -477,13 +477,14 @@ def test_a_connection_closed_by_the_server_reaches_the_client_half_a_round_trip_
     conn.on_reset = lambda: closed.append(w.engine.now)
     conn.request("a", w.done("a"), timeout_us=1 * S)
     w.at(2 * MS, conn.close_by_server)                  # after "a" arrived, unanswered
-    w.at(2 * MS, conn.send, "late", 10)                 # reaches a closed socket at 3 ms
+    w.at(2 * MS, conn.write, "late", 10, w.done("late"), 1 * S)  # reaches a closed socket
     w.at(4 * MS, setattr, w.server, "reply_after_us", 0)
     w.at(4 * MS, conn.request, "b", w.done("b"), 1 * S)  # a new connection
     w.run()
     assert closed == [3 * MS]
     assert w.server.handled == [(1 * MS, "a"), (5 * MS, "b")]
-    assert w.errors() == [(3 * MS, "a", NETWORK_EXCEPTION), (6 * MS, "b", ("re", "b"))]
+    assert w.errors() == [(2 * MS, "late", None), (3 * MS, "a", NETWORK_EXCEPTION),
+                          (6 * MS, "b", ("re", "b"))]
 
 
 def test_a_server_that_closed_the_connection_sends_no_answers_on_it():
