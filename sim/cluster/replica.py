@@ -16,6 +16,7 @@ whole log, stamps its epoch at its LEO and resets its view of the followers
 from sim.cluster.log import ReplicaLog
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.producer_state import ProducerStates
+from sim.cluster.replication import high_watermark, last_caught_up_us
 
 NEVER_CAUGHT_UP = -(2**62)      # Kafka's lastCaughtUpTimeMs = 0: long before any simulated time
 
@@ -100,10 +101,7 @@ class Replica:
             return False
         moved = f.leo != fetch_offset
         leader_leo = self.log.leo
-        if fetch_offset >= leader_leo:
-            f.last_caught_up_us = max(f.last_caught_up_us, now)
-        elif fetch_offset >= f.last_fetch_leader_leo:
-            f.last_caught_up_us = max(f.last_caught_up_us, f.last_fetch_us)
+        f.last_caught_up_us = last_caught_up_us(f, fetch_offset, leader_leo, now)
         f.leo = fetch_offset
         f.last_fetch_leader_leo = leader_leo
         f.last_fetch_us = now
@@ -112,15 +110,10 @@ class Replica:
 
     def maybe_increment_hw(self, now: int, max_lag_us: int, eligible, strict_min_isr: bool) -> bool:
         """Advance the HW if the rule allows; return whether it moved."""
-        if strict_min_isr and len(self.isr) < self.info.min_isr:
-            return False
         log = self.log
-        new_hw = log.leo
-        maximal = self.maximal_isr
-        for r, f in self.followers.items():
-            if f.leo < new_hw and (r in maximal or (
-                    f.is_caught_up(log.leo, now, max_lag_us) and eligible(r))):
-                new_hw = f.leo
+        frozen = strict_min_isr and len(self.isr) < self.info.min_isr
+        new_hw = high_watermark(log, self.followers, self.maximal_isr, now, max_lag_us, eligible,
+                                frozen)
         if new_hw > log.hw:
             log.hw = new_hw
             return True

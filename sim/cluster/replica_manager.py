@@ -21,21 +21,19 @@ fetch session (fetch_session.py).
 
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.fetch_session import FetchSessions
-from sim.cluster.log import UNDEFINED, Batch
+from sim.cluster.log import Batch
 from sim.cluster.producer_state import DUPLICATE
 from sim.cluster.protocol import (
-    FENCED_LEADER_EPOCH,
     NOT_ENOUGH_REPLICAS,
     NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     NOT_LEADER_OR_FOLLOWER,
     OFFSET_OUT_OF_RANGE,
     REQUEST_TIMED_OUT,
-    UNKNOWN_LEADER_EPOCH,
     FetchData,
     FetchResponse,
     ProduceResponse,
 )
-from sim.cluster.replication import diverging_epoch
+from sim.cluster.replication import fetch_decision
 from sim.core.records import BatchAppended, HighWatermark
 
 
@@ -238,22 +236,14 @@ class ReplicaManager:
         if replica is None or not replica.is_leader:
             return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
         log = replica.log
-        leader_epoch = replica.leader_epoch
-        if fp.current_leader_epoch != leader_epoch:
-            error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < leader_epoch
-                     else UNKNOWN_LEADER_EPOCH)
+        error, diverging = fetch_decision(log, replica.leader_epoch, fp, self.settings.truncation)
+        if diverging is not None:
+            return FetchData(None, log.hw, log.log_start, (), diverging, log.leo)
+        if error == OFFSET_OUT_OF_RANGE:
+            return FetchData(error, log.hw, log.log_start, (), None, log.leo)
+        if error is not None:
             return FetchData(error, -1, 0, (), None, -1)
-        fetch_offset, last_epoch, leo = fp.fetch_offset, fp.last_fetched_epoch, log.leo
-        if last_epoch != UNDEFINED and self.settings.truncation == "kip-101":
-            end = log.end_offset_for_epoch_kip101(last_epoch)
-            if end == UNDEFINED or end < fetch_offset:
-                return FetchData(None, log.hw, log.log_start, (), (last_epoch, end), leo)
-        else:
-            diverging = diverging_epoch(log, fetch_offset, last_epoch)
-            if diverging is not None:
-                return FetchData(None, log.hw, log.log_start, (), diverging, leo)
-        if fetch_offset > leo or fetch_offset < log.log_start:
-            return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, leo)
+        fetch_offset, leo = fp.fetch_offset, log.leo
         hw = log.hw                     # read before the follower's state moves it (one round late)
         self._record_follower(replica, request, fetch_offset)
         batches = log.read(fetch_offset, request.max_bytes) if fetch_offset < leo else ()
