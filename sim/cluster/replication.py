@@ -30,11 +30,14 @@ def fetch_decision(log, leader_epoch: int, fp, truncation: str
     (None, (epoch, end)) for a diverging epoch, READ when records are read from
     fp.fetch_offset. `truncation` is the release's rule: "kip-101" answers the end of
     the follower's epoch as OffsetsForLeaderEpoch did before KIP-279."""
+    fetch_offset, last_epoch = fp.fetch_offset, fp.last_fetched_epoch
+    if fp.current_leader_epoch == leader_epoch and log.log_start <= fetch_offset <= log.leo \
+            and last_epoch == (log.epochs[-1][0] if log.epochs else UNDEFINED):
+        return READ                     # the common case: in the leader's latest epoch, in range
     if fp.current_leader_epoch != leader_epoch:
         if fp.current_leader_epoch < leader_epoch:
             return FENCED_LEADER_EPOCH, None
         return UNKNOWN_LEADER_EPOCH, None
-    fetch_offset, last_epoch = fp.fetch_offset, fp.last_fetched_epoch
     if last_epoch != UNDEFINED and truncation == "kip-101":
         end = log.end_offset_for_epoch_kip101(last_epoch)
         if end == UNDEFINED or end < fetch_offset:
