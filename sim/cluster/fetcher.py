@@ -24,7 +24,7 @@ requests back off for `replica.fetch.backoff.ms`.
 from sim.cluster.fetch_session import NO_SESSION
 from sim.cluster.log import UNDEFINED
 from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition, FetchRequest
-from sim.cluster.replication import truncation_offset
+from sim.cluster.replication import out_of_range_truncation, truncation_offset
 from sim.cluster.rpc import Failure
 from sim.cluster.settings import REQUEST_TIMEOUT_US
 
@@ -171,9 +171,8 @@ class ReplicaFetcher:
         self.broker.storage.truncate(replica, max(target, log.log_start), "diverging_epoch")
 
     def _out_of_range(self, replica, data) -> None:
-        log = replica.log
-        if data.leader_leo >= 0 and log.leo > data.leader_leo:
-            self.broker.storage.truncate(replica, data.leader_leo, "out_of_range")
-        elif log.leo < data.log_start:
-            self.broker.storage.truncate(replica, 0, "out_of_range")
-            log.start_at(data.log_start)
+        target = out_of_range_truncation(replica.log, data.leader_leo, data.log_start)
+        if target is not None:
+            self.broker.storage.truncate(replica, target, "out_of_range")
+        if target == 0:
+            replica.log.start_at(data.log_start)

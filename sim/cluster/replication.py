@@ -9,7 +9,7 @@ follower's fetch state (ReplicaState.updateFetchStateOrThrow: the follower's
 LEO and `lastCaughtUpTimeMs`) and reconsiders the high watermark
 (Partition.maybeIncrementLeaderHW). The follower's side decides where to
 truncate when told of a divergence (AbstractFetcherThread's truncation on a
-diverging epoch). replica_manager.py, replica.py and fetcher.py call them on
+diverging epoch) or of an offset out of range. replica_manager.py, replica.py and fetcher.py call them on
 live replicas; the unit and property tests call them on logs built alone.
 
 Left out here: the pre-KIP-279 follower's single truncation (`replica.truncation:
@@ -92,6 +92,17 @@ def diverging_epoch(log, fetch_offset: int, last_fetched_epoch: int) -> tuple[in
         return UNDEFINED, log.log_start
     if epoch < last_fetched_epoch or end < fetch_offset:
         return epoch, end
+    return None
+
+
+def out_of_range_truncation(log, leader_leo: int, leader_log_start: int) -> int | None:
+    """Where a follower told OFFSET_OUT_OF_RANGE truncates (AbstractFetcherThread's
+    handleOutOfRangeError): to the leader's LEO when it is past it, to nothing when it is
+    below the leader's log start (the log then starts afresh there), else None."""
+    if leader_leo >= 0 and log.leo > leader_leo:
+        return leader_leo
+    if log.leo < leader_log_start:
+        return 0
     return None
 
 

@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 
 from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
 from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition
-from sim.cluster.replication import READ, fetch_decision, truncation_offset
+from sim.cluster.replication import (
+    READ,
+    fetch_decision,
+    out_of_range_truncation,
+    truncation_offset,
+)
 
 
 def batch(base, count, epoch, tag=0):
@@ -150,8 +155,10 @@ def resolve(leader, follower, max_rounds):
         error, diverging = answer
         if diverging is not None:
             follower.truncate_to(truncation_offset(follower, diverging))
-        elif error == OFFSET_OUT_OF_RANGE and follower.leo > leader.leo:   # _out_of_range
-            follower.truncate_to(leader.leo)
+        elif error == OFFSET_OUT_OF_RANGE:
+            target = out_of_range_truncation(follower, leader.leo, leader.log_start)
+            if target is not None:
+                follower.truncate_to(target)
     return None
 
 

@@ -18,6 +18,7 @@ from sim.cluster.replication import (
     fetch_decision,
     high_watermark,
     last_caught_up_us,
+    out_of_range_truncation,
     truncation_offset,
 )
 from sim.core.units import S
@@ -153,3 +154,9 @@ def test_a_diverged_follower_truncates_to_the_smaller_end_of_the_shared_epoch():
 def test_a_follower_without_the_leaders_epoch_truncates_to_its_largest_epoch_below():
     log = log_of((5, 1), (4, 3))
     assert truncation_offset(log, (2, 7)) == 5
+
+
+def test_out_of_range_truncates_past_the_leaders_leo_or_all_below_its_log_start():
+    assert out_of_range_truncation(log_of((5, 1), (5, 2)), 7, 0) == 7
+    assert out_of_range_truncation(log_of((5, 1)), 20, 12) == 0
+    assert out_of_range_truncation(log_of((5, 1)), 20, 3) is None
