@@ -53,14 +53,15 @@ class Session:
             self.evict(pidx, read_us)
 
     def rest(self, quiet: list) -> None:
-        """Let the quiet partitions of a read go idle if nothing moved since, and the HW and
-        log start the follower has are the leader's."""
+        """Let the quiet partitions of a read (the follower in the ISR at the leader's LEO)
+        go idle if the HW and log start the follower has are the leader's: a read moves
+        neither leadership, the ISR nor the LEO, but it may move the HW."""
+        last_sent = self.last_sent
         for pidx, fp, replica in quiet:
             state = replica.followers.get(self.follower)
             log = replica.log
-            if state is not None and state.session is None and replica.is_leader and \
-                    state.leo == fp.fetch_offset == log.leo and self.follower in replica.isr \
-                    and self.last_sent.get(pidx) == (log.hw, log.log_start):
+            if state is not None and state.session is None and \
+                    last_sent.get(pidx) == (log.hw, log.log_start):
                 self.idle[pidx] = (fp, state)
                 state.session = self
 

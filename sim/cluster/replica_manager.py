@@ -257,7 +257,7 @@ class ReplicaManager:
             parked.done = True
             self.sessions.sent(request, out)
             parked.conn.respond(parked.rid, FetchResponse(out))
-        if session is not None:
+        if quiet and session is not None:
             session.rest(quiet)
         return ready
 

@@ -9,8 +9,9 @@ follower's fetch state (ReplicaState.updateFetchStateOrThrow: the follower's
 LEO and `lastCaughtUpTimeMs`) and reconsiders the high watermark
 (Partition.maybeIncrementLeaderHW). The follower's side decides where to
 truncate when told of a divergence (AbstractFetcherThread's truncation on a
-diverging epoch) or of an offset out of range. replica_manager.py, replica.py and fetcher.py call them on
-live replicas; the unit and property tests call them on logs built alone.
+diverging epoch) or of an offset out of range. replica_manager.py, replica.py
+and fetcher.py call them on live replicas; the unit and property tests call
+them on logs built alone.
 
 Left out here: the pre-KIP-279 follower's single truncation (`replica.truncation:
 kip-101`) and the pre-KIP-101 truncation to the high watermark, which the

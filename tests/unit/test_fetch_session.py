@@ -39,7 +39,8 @@ def append(replica, count):
 
 
 def read(replica, session, fetch_offset, now):
-    """What ReplicaManager does for a quiet read: record the fetch, then let it rest."""
+    """What ReplicaManager does for a quiet read (the follower in the ISR at the leader's
+    LEO): record the fetch, send the HW and log start, then let it rest."""
     session.read_us = now
     replica.update_follower(2, fetch_offset, now)
     session.last_sent[0] = (replica.log.hw, replica.log.log_start)
@@ -74,16 +75,14 @@ def test_a_follower_in_the_isr_at_the_leo_with_everything_sent_rests():
     assert 0 in session.idle and replica.followers[2].session is session
 
 
-def test_a_follower_behind_outside_the_isr_or_not_yet_told_the_hw_does_not_rest():
-    behind, session = leader(), Session(9, 2)
-    read(behind, session, 7, T0)
-    outside = leader(isr=(0, 1))
-    read(outside, session, 10, T0)
-    untold = leader()
-    untold.update_follower(2, 10, T0)
-    session.last_sent[0] = (untold.log.hw + 1, 0)
-    session.rest([(0, FetchPartition(10, 1, 1), untold)])
-    assert session.idle == {}
+def test_a_quiet_follower_not_yet_told_the_hw_or_log_start_does_not_rest():
+    replica, session = leader(), Session(9, 2)
+    replica.update_follower(2, 10, T0)
+    session.last_sent[0] = (replica.log.hw + 1, 0)
+    session.rest([(0, FetchPartition(10, 1, 1), replica)])
+    session.last_sent[0] = (replica.log.hw, 3)
+    session.rest([(0, FetchPartition(10, 1, 1), replica)])
+    assert session.idle == {} and replica.followers[2].session is None
 
 
 def test_a_woken_follower_is_exactly_as_if_every_read_had_been_recorded():
