@@ -24,7 +24,8 @@ with something new, not the session's size.
 
 Not modeled: the size of the leader's session cache
 (`max.incremental.fetch.session.cache.slots`) and eviction, and incremental
-requests (the request lists every partition; that only saves bytes).
+requests (the request lists every partition: it costs bytes, and the leader
+one lookup per idle partition).
 """
 
 NO_SESSION = 0
