@@ -41,7 +41,7 @@ PROCESSES = ("broker", "producer", "member")
 HEAL = ("heal",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FaultKind:
     """One timeline action kind."""
 
@@ -71,7 +71,7 @@ def _table(*kinds: FaultKind) -> dict[str, FaultKind]:
     return {kind.name: kind for kind in kinds}
 
 
-KINDS = _table(
+KINDS = _table(     # name, reader (actions.py), Timeline method, lifetime, then the rest by name
     FaultKind("crash", actions.read_targets, "take_down", DOWN, targets=PROCESSES,
               ended_by=("restart",), explore="crash", fuzz=True),
     FaultKind("stop", actions.read_targets, "take_down", DOWN, targets=PROCESSES,
@@ -107,7 +107,8 @@ KINDS = _table(
               workload=True),
 )
 
-# The file format lists the host actions (a value that is just targets) first.
+# The file format lists the host actions (a value that is just targets) first; the error
+# for a `for:` on an instant action lists the lasting ones in the table's order.
 ACTIONS = tuple([name for name, kind in KINDS.items() if kind.host_action]
                 + [name for name, kind in KINDS.items() if not kind.host_action])
 LASTING_KINDS = tuple(name for name, kind in KINDS.items() if kind.lifetime != INSTANT)
