@@ -49,7 +49,10 @@ class Trace:
 
     def emit(self, record) -> None:
         """Record one fact (or hand one probe to its observers)."""
-        keep, digest, observers = self._routes.get(type(record)) or self._route(type(record))
+        try:
+            keep, digest, observers = self._routes[type(record)]
+        except KeyError:
+            keep, digest, observers = self._route(type(record))
         if keep is not None:
             keep(record)
         if digest:
