@@ -18,13 +18,13 @@ import time
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from sim.analysis.audit import audit
 from sim.analysis.availability import Availability
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.expect import evaluate
 from sim.analysis.fates import build_streams
 from sim.analysis.lag import LagTracker
 from sim.analysis.summary import summarize
+from sim.cluster.audit import audit
 from sim.faults import Timeline
 from sim.invariants import Invariants
 from sim.result import Result

@@ -32,7 +32,7 @@ def a_probe(kind, t_us: int):
     return kind(*values[kind])
 
 
-def test_every_probe_type_is_marked_kept_nowhere():
+def test_the_probe_types_are_known_and_never_kept():
     assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes}
     assert not any(kind.KEEP for kind in PROBES)
 
