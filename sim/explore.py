@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from sim.cluster.invariants import InvariantViolation
+from sim.invariants import InvariantViolation
 from sim.runner import run
 from sim.scenario import from_dict
 from sim.scenario.fault_kinds import WORKLOAD

@@ -3,13 +3,13 @@
 At t = 0 every broker is registered and unfenced, every partition is led by
 its first replica with ISR = all replicas and leader epoch 0, and producers
 hold full metadata and (when idempotent) a producer id. The world also maps
-the timeline's verbs onto the hosts and runs the drain.
+the timeline's verbs onto the hosts and runs the drain. It builds the model
+only: what watches a run (the invariants, lag, processing, availability)
+watches its trace, registered by the runner (sim/runner.py).
 """
 
 import numpy as np
 
-from sim.analysis.consumption import ProcessingBook
-from sim.analysis.lag import LagTracker
 from sim.clients.admin import Admin
 from sim.clients.arrivals import Arrivals
 from sim.clients.consumer import Consumer
@@ -21,7 +21,6 @@ from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
 from sim.cluster.group_log import RecordStore
-from sim.cluster.invariants import Invariants
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, named_offsets_partitions
@@ -45,7 +44,6 @@ class World:
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name
                                for p in spec.producers.values() for step in (p.steps or (0,))]
-        self.invariants = Invariants(self)
         self._next_pid = 1000
         self._fetch_sessions = 0
         self.brokers = [Broker(b, self, Disk(spec.cluster.disk))
@@ -57,10 +55,6 @@ class World:
         self.group_records = RecordStore()
         self.poison = PoisonWindows()
         self._dead_letters = 0
-        self.processing = ProcessingBook(self.producer_names)
-        self.lag = LagTracker({g.name: [p for t in g.topics for p in self.topology.by_topic[t]]
-                               for g in spec.consumers.values()})
-        self.lag.clock = self.engine
         self.consumers = [Consumer(g, i, self) for g in spec.consumers.values()
                           for i in range(g.members)]
         self.admin = Admin(self)

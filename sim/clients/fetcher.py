@@ -138,7 +138,6 @@ class Fetcher:
                 self.c.trace.emit(PositionReset(self.c.engine.now, self.c.group, self.c.name,
                                                 info.topic, info.partition, previous[pidx],
                                                 offset, reason))
-                self.c.cluster.lag.started(self.c.group, pidx, offset)
             elif error is not None:
                 self.refresh_metadata()
         pending[0] -= 1

@@ -30,7 +30,7 @@ from sim.cluster.log import BATCH_HEADER
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, MetadataRequest, ProduceRequest
 from sim.cluster.rpc import Failure
-from sim.core.records import DeadLettered, PoisonSkipped, RecordsProcessed
+from sim.core.records import DeadLettered, PoisonSkipped, ProcessingTimes, RecordsProcessed
 
 DLQ_RECORD_BYTES = 100
 
@@ -270,10 +270,11 @@ class Processor:
             if lo < hi:
                 info = topo.partitions[seg.pidx]
                 times = finished[k:k + hi - lo]
-                start = seg.start + lo - index
-                c.trace.emit(RecordsProcessed(self._last(times), c.group, c.name, info.topic,
+                start, last = seg.start + lo - index, self._last(times)
+                c.trace.emit(RecordsProcessed(last, c.group, c.name, info.topic,
                                               info.partition, start, hi - lo))
-                c.cluster.processing.add(c.group, info, start, hi - lo, seg.batches, times)
+                c.trace.emit(ProcessingTimes(last, c.group, info.topic, info.partition, start,
+                                             hi - lo, seg.batches, times))
                 k += hi - lo
             index += n
 

@@ -53,6 +53,7 @@ from sim.core.records import (
     BrokerUnfenced,
     IsrChanged,
     LeaderChanged,
+    PartitionChanged,
 )
 
 
@@ -93,7 +94,7 @@ class Controller(Host):
             state = PartitionState(info.pidx, info.replicas[0], 0, 0, tuple(sorted(info.replicas)))
             self._append(state)
             self._trace_partition(None, state, "initial")
-            self.cluster.invariants.partition_changed(state, "initial")
+            self.trace.emit(PartitionChanged(self.engine.now, None, state, "initial"))
         self._arm_sessions()
         self.timer(self.settings.unclean_interval_us, self._unclean_tick)
 
@@ -254,7 +255,7 @@ class Controller(Host):
                            unclean_shutdown=unclean_shutdown)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
-            self.cluster.invariants.partition_changed(new, kind, state)
+            self.trace.emit(PartitionChanged(self.engine.now, state, new, kind))
         return new
 
     def _trace_partition(self, old, new, kind) -> None:

@@ -455,7 +455,6 @@ class GroupCoordinator:
             info = parts[pidx]
             self.broker.trace.emit(OffsetsCommitted(now, group.name, client, info.topic,
                                                     info.partition, offset))
-            self.cluster.lag.committed(group.name, pidx, offset)
         reply(OffsetCommitResponse(None))
 
     def _persist_group(self, group: Group) -> None:
