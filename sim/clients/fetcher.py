@@ -134,7 +134,7 @@ class Fetcher:
             error, offset = response.partitions[pidx] if ok else ("UNKNOWN", -1)
             if error is None and pidx in self.assigned and pidx not in self.positions:
                 self.positions[pidx] = offset
-                info = self.c.cluster.topology.partitions[pidx]
+                info = self.c.topology.partitions[pidx]
                 self.c.trace.emit(PositionReset(self.c.engine.now, self.c.group, self.c.name,
                                                 info.topic, info.partition, previous[pidx],
                                                 offset, reason))

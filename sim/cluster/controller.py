@@ -25,6 +25,7 @@ false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
 not modeled, elected outside the ISR there).
 """
 
+from sim.cluster.context import ControllerContext
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.election import change
 from sim.cluster.host import CRASHED, Host
@@ -67,11 +68,11 @@ class _Fetch:
 class Controller(Host):
     """The active controller of the metadata quorum."""
 
-    def __init__(self, cluster) -> None:
-        super().__init__("controller", cluster.engine, cluster.trace)
-        self.cluster = cluster
-        self.settings = cluster.settings
-        self.topology = cluster.topology
+    def __init__(self, ctx: ControllerContext) -> None:
+        super().__init__("controller", ctx.runtime.engine, ctx.runtime.trace)
+        self.nodes = ctx.runtime.nodes
+        self.settings = ctx.settings
+        self.topology = ctx.topology
         self.image = Image()
         self.log: list = []
         self.last_heartbeat: dict[int, int] = {}
@@ -85,7 +86,7 @@ class Controller(Host):
 
     def boot(self) -> None:
         """Register every broker and lead every partition from its first replica."""
-        for b in range(len(self.cluster.brokers)):
+        for b in self.nodes.broker_ids():
             self._append(BrokerState(b, len(self.log), fenced=False))
             self.last_heartbeat[b] = 0
             self.incarnations[b] = 0

@@ -44,7 +44,7 @@ class ReplicaFetcher:
     def add(self, pidx: int) -> None:
         """Follow pidx here; a new fetch session, so its first response is whole."""
         self.partitions[pidx] = 0
-        self.session = self.broker.cluster.new_fetch_session()
+        self.session = self.broker.ctx.ids.new_fetch_session()
         self.maybe_fetch()
 
     def remove(self, pidx: int) -> None:
