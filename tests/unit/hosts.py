@@ -36,12 +36,14 @@ ONE_MS = Dist(kind="constant", value_us=1 * MS)
 
 
 class Peer(Host):
-    """A fake host: records (time, request) and answers with answer(request) if not None."""
+    """A fake host: records (time, request) and answers with answer(request) if not None,
+    after delay_us."""
 
-    def __init__(self, name: str, runtime: Runtime, answer=None) -> None:
+    def __init__(self, name: str, runtime: Runtime, answer=None, delay_us: int = 0) -> None:
         super().__init__(name, runtime.engine, runtime.trace)
         self.net = runtime.net
         self.answer = answer or (lambda request: None)
+        self.delay_us = delay_us
         self.got: list = []
         self.responses: list = []            # (time, tag, response) of requests it sent
         self.conns: dict = {}
@@ -50,7 +52,7 @@ class Peer(Host):
         self.got.append((self.engine.now, payload))
         response = self.answer(payload)
         if response is not None:
-            conn.respond(rid, response)
+            self.timer(self.delay_us, conn.respond, rid, response)
 
     def send(self, target, request, tag=None, timeout_us: int = 30_000 * MS) -> None:
         """Send a request to target over this peer's connection to it; record the response."""
@@ -81,8 +83,8 @@ class Harness:
         self.ids = Ids()
         self.contents = RecordContents()
 
-    def peer(self, name: str, answer=None) -> Peer:
-        host = Peer(name, self.runtime, answer)
+    def peer(self, name: str, answer=None, delay_us: int = 0) -> Peer:
+        host = Peer(name, self.runtime, answer, delay_us)
         self.net.add(host)
         return host
 

@@ -6,6 +6,7 @@ GroupCoordinatorTest drive one component around mocks."""
 from sim.clients.producer import Producer
 from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
+from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import (
     NOT_ENOUGH_REPLICAS,
     NOT_LEADER_OR_FOLLOWER,
@@ -20,6 +21,7 @@ from sim.cluster.protocol import (
     Heartbeat,
     JoinGroup,
     MetadataFetch,
+    MetadataRecords,
     MetadataRequest,
     MetadataResponse,
     ProduceRequest,
@@ -35,28 +37,35 @@ BATCH = BatchData(producer=0, first_seq=0, count=10, size=1000, pid=-1, producer
                   base_sequence=-1)
 
 
-def _controller_peer(h):
-    """A controller that keeps every broker unfenced and parks metadata fetches."""
+def _controller_peer(h, records=()):
+    """A controller that keeps every broker unfenced and answers the first metadata fetch
+    with `records` 5 ms later (later fetches wait)."""
     def answer(request):
         if isinstance(request, BrokerHeartbeat):
             return BrokerHeartbeatResponse(None, fenced=False, caught_up=True)
+        if isinstance(request, MetadataFetch) and records and not h.nodes.controller.answered:
+            h.nodes.controller.answered = True
+            return MetadataRecords(request.offset, None, tuple(records))
         return None
-    return h.peer("controller", answer)
+    peer = h.peer("controller", answer, delay_us=5 * MS)
+    peer.answered = False
+    return peer
 
 
-def _leader_alone(h, isr=None):
+def _leader_alone(h, isr=None, records=()):
     """broker-0 leading orders-0 with broker-1 and broker-2 as fake followers."""
     broker = Broker(0, h.broker_context(), h.disk())
     followers = [h.peer(f"broker-{b}") for b in (1, 2)]
     h.nodes.brokers.extend([h.add(broker), *followers])
-    h.nodes.controller = _controller_peer(h)
+    h.nodes.controller = _controller_peer(h, records)
     broker.boot(h.image(isr), broker_epoch=1)
     return broker, followers
 
 
-def _fetch(follower, broker, offset, epoch=0):
+def _fetch(follower, broker, offset, epoch=0, leader_epoch=0):
     request = FetchRequest(replica=int(follower.name[-1]), broker_epoch=int(follower.name[-1]) + 1,
-                           partitions={0: FetchPartition(offset, epoch if offset else -1, 0)},
+                           partitions={0: FetchPartition(offset, epoch if offset else -1,
+                                                         leader_epoch)},
                            max_wait_us=500 * MS, max_bytes=1 << 20)
     follower.send(broker, request, tag=offset)
 
@@ -90,6 +99,24 @@ def test_acks_all_below_min_isr_is_refused_without_an_append():
     (_t, _tag, response), = app.responses
     assert response.results[0][0] == NOT_ENOUGH_REPLICAS
     assert broker.replicas[0].log.leo == 0
+
+
+def test_a_follower_past_the_end_of_its_last_epoch_is_told_where_the_logs_diverge():
+    h = Harness({"cluster": {"brokers": 3}, "topics": TOPIC})
+    # the controller makes broker-0 leader again at epoch 1 (its answer arrives at 6 ms)
+    broker, (f1, _f2) = _leader_alone(h, isr={0: (0,)},
+                                      records=[PartitionState(0, 0, 1, 1, (0,))])
+    app = h.peer("app")
+    h.engine.at(1 * MS, app.send, broker, ProduceRequest(1, 30 * S, ((0, BATCH),)))
+    h.engine.at(10 * MS, app.send, broker,
+                ProduceRequest(1, 30 * S, ((0, BATCH._replace(first_seq=10)),)))
+    # f1 claims offsets up to 15 all written in epoch 0, which ended at offset 10
+    h.engine.at(20 * MS, _fetch, f1, broker, 15, 0, 1)
+    h.run(30 * MS)
+    assert [r.results[0] for _t, _tag, r in app.responses] == [(None, 0), (None, 10)]
+    (_t, _tag, response), = f1.responses
+    data = response.partitions[0]
+    assert data.error is None and data.diverging == (0, 10) and not data.batches
 
 
 def test_a_follower_that_stops_fetching_leaves_the_isr_after_replica_lag_time_max_ms():
