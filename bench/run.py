@@ -152,9 +152,11 @@ def world_for(scenario: str, duration: str | None = None):
     """A booted world of a scenario (optionally with another duration), and its end time."""
     import sim
     from sim.faults import Timeline
+    from sim.runner import observe
     from sim.world import World
     spec = sim.load(scenario, overrides=[f"duration={duration}"] if duration else [])
     world = World(spec, spec.seed)
+    observe(world)
     world.boot()
     Timeline(world, spec.timeline, spec.duration_us)
     return world, spec.duration_us + spec.drain_us

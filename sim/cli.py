@@ -266,7 +266,7 @@ def _seconds(text: str) -> float:
 def main(argv=None) -> int:
     """Entry point of the `kafkasim` console script."""
     args = build_parser().parse_args(argv)
-    from sim.cluster.invariants import InvariantViolation
+    from sim.invariants import InvariantViolation
     from sim.runner import NotModeled
     from sim.scenario import ScenarioError
     try:

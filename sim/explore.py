@@ -25,13 +25,13 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from sim.cluster.invariants import InvariantViolation
+from sim.invariants import InvariantViolation
 from sim.runner import run
 from sim.scenario import from_dict
+from sim.scenario.fault_kinds import WORKLOAD
 from sim.scenario.units import parse_duration
 from sim.testing import ALL_FAULTS, fault_schedules
 
-WORKLOAD = ("set_rate", "slow", "poison", "add_member", "remove_member", "reset_offsets")
 MAX_FAULTS = 4
 
 

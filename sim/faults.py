@@ -12,6 +12,11 @@ every host is restarted, producers stop generating.
 Faults on `controller` stand for the loss of the active controller of a
 quorum: it fails over (see controller.py); `restart` and `resume` of it do
 nothing more.
+
+Each kind's row in `sim/scenario/fault_kinds.py` names the method below that
+applies it and gives its lifetime. A method resolves the targets, calls the
+mechanism (a World verb, the network, a disk, a client) and returns the
+hosts it touched and its undo, or None when the entry is skipped (traced).
 """
 
 import heapq
@@ -20,11 +25,10 @@ import re
 from sim.cluster.host import DOWN, PAUSED
 from sim.core.dist import Sampler
 from sim.core.records import FaultEnded, FaultFired, FaultSkipped
+from sim.scenario.fault_kinds import KINDS
 
 ROLE = re.compile(r"^(leader|follower|followers)\((.+)/(\d+)\)$")
 COORDINATOR = re.compile(r"^coordinator\((.+)\)$")
-HOST_KINDS = ("crash", "stop", "power_loss", "restart", "pause", "resume", "slow_disk")
-NETWORK_KINDS = ("partition", "isolate", "one_way", "degrade")
 
 
 class Timeline:
@@ -70,19 +74,17 @@ class Timeline:
 
     def _fire(self, action) -> None:
         now = self.engine.now
-        apply = getattr(self, "_do_" + action.kind, None)
-        if apply is None:
-            self.trace.emit(FaultSkipped(now, action.index, action.kind, "not modeled"))
-            return
-        result = apply(action)
+        kind = KINDS[action.kind]
+        result = getattr(self, kind.apply)(action)
         if result is None:
             return
         hosts, undo = result
         self.trace.emit(FaultFired(now, action.index, action.kind, _names(hosts)))
-        if undo is not None:
-            self.active[action.index] = (action, hosts, undo)
-            if action.for_us:
-                self._push(now + action.for_us, 0, ("end", action.index))
+        if not kind.stays(action.for_us):
+            return
+        self.active[action.index] = (action, hosts, undo)
+        if action.for_us:
+            self._push(now + action.for_us, 0, ("end", action.index))
 
     def _end(self, index: int) -> None:
         entry = self.active.pop(index, None)
@@ -149,42 +151,27 @@ class Timeline:
 
     # -- host faults -------------------------------------------------------------------
 
-    def _host_action(self, action, verb: str):
+    def start(self, action):
+        """Restart or resume: call the World verb of the kind's name on each target."""
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
         for host in hosts:
-            getattr(self.world, verb)(host)
+            getattr(self.world, action.kind)(host)
         return hosts, None
 
-    def _take_down(self, action, verb: str):
-        """Crash, stop or power off; with `for:`, restart the hosts it took down at the end."""
+    def take_down(self, action):
+        """Crash, stop or power off (the World verb of the kind's name); the undo restarts
+        the hosts it took down."""
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
         taken = [h for h in hosts if h.state not in DOWN]
         for host in hosts:
-            getattr(self.world, verb)(host)
-        if not action.for_us:
-            return hosts, None
+            getattr(self.world, action.kind)(host)
         return hosts, lambda: [self.world.restart(h) for h in taken if h.state in DOWN]
 
-    def _do_crash(self, action):
-        return self._take_down(action, "crash")
-
-    def _do_stop(self, action):
-        return self._take_down(action, "stop")
-
-    def _do_power_loss(self, action):
-        return self._take_down(action, "power_loss")
-
-    def _do_restart(self, action):
-        return self._host_action(action, "restart")
-
-    def _do_resume(self, action):
-        return self._host_action(action, "resume")
-
-    def _do_pause(self, action):
+    def pause(self, action):
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
@@ -193,7 +180,7 @@ class Timeline:
             self.world.pause(host)
         return hosts, lambda: [self.world.resume(h) for h in paused if h.state == PAUSED]
 
-    def _do_slow_disk(self, action):
+    def slow_disk(self, action):
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
@@ -203,7 +190,7 @@ class Timeline:
             disk.factors.append(entry)
         return hosts, lambda: [d.factors.remove(entry) for d in disks if entry in d.factors]
 
-    def _do_slow(self, action):
+    def slow(self, action):
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
@@ -213,10 +200,10 @@ class Timeline:
             host.slow(Sampler(action.params["processing"], rng))
         return hosts, lambda: [h.slow(sampler) for h, sampler in before]
 
-    def _do_add_member(self, action):
+    def add_member(self, action):
         return [self.world.add_member(action.params["group"])], None
 
-    def _do_remove_member(self, action):
+    def remove_member(self, action):
         member = self.world.remove_member(action.params["group"])
         if member is None:
             self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind,
@@ -224,7 +211,7 @@ class Timeline:
             return None
         return [member], None
 
-    def _do_poison(self, action):
+    def poison(self, action):
         rng = self.world.streams.get(f"timeline.{action.index}")
         window = self.world.poison.open(action.params["topic"], action.params["rate"], rng,
                                         self.engine.now)
@@ -233,11 +220,11 @@ class Timeline:
             window.end_us = self.engine.now
         return [], undo
 
-    def _do_reset_offsets(self, action):
+    def reset_offsets(self, action):
         self.world.admin.reset_offsets(action.params["group"], action.params["to"])
         return [self.world.admin], None
 
-    def _do_set_rate(self, action):
+    def set_rate(self, action):
         name = action.params["producer"]
         producers = self.world.aliases.get(name) or [self.world.hosts[name]]
         for producer in producers:
@@ -251,7 +238,7 @@ class Timeline:
         net.cut(pairs)
         return hosts, lambda: net.uncut(pairs)
 
-    def _do_partition(self, action):
+    def partition(self, action):
         groups = []
         for group in action.params["groups"]:
             hosts = self.resolve(action, group)
@@ -263,7 +250,7 @@ class Timeline:
         everyone = [self.world.hosts[n] for g in groups for n in g]
         return self._cut(action, pairs, everyone)
 
-    def _do_isolate(self, action):
+    def isolate(self, action):
         hosts = self.resolve(action, action.target)
         if hosts is None:
             return None
@@ -273,7 +260,7 @@ class Timeline:
                 [(b, a) for a in sorted(inside) for b in others]
         return self._cut(action, pairs, hosts)
 
-    def _do_one_way(self, action):
+    def one_way(self, action):
         sources = self.resolve(action, _exprs(action.params["from"]))
         targets = self.resolve(action, _exprs(action.params["to"]))
         if sources is None or targets is None:
@@ -281,7 +268,7 @@ class Timeline:
         pairs = [(a.name, b.name) for a in sources for b in targets if a is not b]
         return self._cut(action, pairs, sources + targets)
 
-    def _do_degrade(self, action):
+    def degrade(self, action):
         between = action.params["between"]
         left = self.resolve(action, _exprs(between[0]))
         right = self.resolve(action, _exprs(between[1]))
@@ -303,8 +290,9 @@ class Timeline:
                     link.overrides.remove(override_for[id(link)])
         return left + right, undo
 
-    def _do_heal(self, action):
-        for index in [i for i, (a, _h, _u) in self.active.items() if a.kind in NETWORK_KINDS]:
+    def heal(self, action):
+        for index in [i for i, (a, _h, _u) in self.active.items()
+                      if "heal" in KINDS[a.kind].ended_by]:
             self._end(index)
         return [], None
 

@@ -1,8 +1,13 @@
-"""One run: build the world, play the timeline, drain, audit, analyze.
+"""One run: build the world, register its observers, play the timeline, drain, audit, analyze.
 
-`run(scenario, seed)` is the library's core (DESIGN.md, Library first); the
-CLI, tests and notebooks call it. The run always ends at exactly
-`duration + drain`.
+`run(scenario, seed)` is the library's core; the CLI, tests and notebooks
+call it. The run always ends at exactly `duration + drain`.
+
+What watches a run watches its trace: before the world boots, `observe`
+registers the runtime invariants (which stop the run at the first violated
+rule), the lag tracker, the processing book and the availability tracker on
+the trace, as Kafka's RaftEventSimulationTest registers its invariants on the
+simulated cluster. Model code only emits records; it never calls them.
 """
 
 import gc
@@ -11,12 +16,17 @@ import json
 import platform
 import time
 from contextlib import contextmanager
+from typing import NamedTuple
 
-from sim.analysis.audit import audit
+from sim.analysis.availability import Availability
+from sim.analysis.consumption import ProcessingBook
 from sim.analysis.expect import evaluate
 from sim.analysis.fates import build_streams
+from sim.analysis.lag import LagTracker
 from sim.analysis.summary import summarize
+from sim.cluster.audit import audit
 from sim.faults import Timeline
+from sim.invariants import Invariants
 from sim.result import Result
 from sim.world import World
 
@@ -40,6 +50,28 @@ class NotModeled(Exception):
     """The scenario uses a feature this version does not simulate yet."""
 
 
+class Observers(NamedTuple):
+    """What watches a run through its trace."""
+    invariants: Invariants
+    lag: LagTracker
+    processing: ProcessingBook
+    availability: Availability
+
+
+def observe(world) -> Observers:
+    """Register the run's observers on its trace, before the world boots."""
+    topology = world.topology
+    subscriptions = {g.name: [p for t in g.topics for p in topology.by_topic[t]]
+                     for g in world.spec.consumers.values()}
+    names = [(info.topic, info.partition) for info in topology.partitions]
+    observers = Observers(Invariants(world.seed, topology, world.brokers),
+                          LagTracker(subscriptions, names),
+                          ProcessingBook(world.producer_names), Availability())
+    for observer in observers:
+        observer.watch(world.trace)
+    return observers
+
+
 def check_modeled(spec) -> None:
     for producer in spec.producers.values():
         if producer.steps and producer.tombstones:
@@ -48,30 +80,35 @@ def check_modeled(spec) -> None:
 
 
 def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
-        max_wall_s: float | None = None) -> Result:
+        max_wall_s: float | None = None, watch=()) -> Result:
     """Simulate a validated scenario with a seed (the file's seed by default).
 
     A run that processes more than max_events events, or takes longer than
     max_wall_s seconds of real time, stops at a slice boundary: the result is
-    then audited where it stopped and marked `partial`.
+    then audited where it stopped and marked `partial`. `watch`: more
+    observers, each with a `watch(trace)` that subscribes it, registered after
+    the run's own.
     """
     check_modeled(spec)
     seed = spec.seed if seed is None else seed
     with _young_collections():
         world = World(spec, seed)
+        observers = observe(world)
+        for observer in watch:
+            observer.watch(world.trace)
         world.boot()
         Timeline(world, spec.timeline, spec.duration_us)
         end = _play(world, spec.duration_us + spec.drain_us, max_events, max_wall_s)
         audits = audit(world)
         streams = build_streams(world, audits)
-        summary = summarize(world, streams, audits, end)
+        summary = summarize(world, streams, audits, end, observers)
     summary["digest"] = world.trace.digest()
     summary["partial"] = end < spec.duration_us + spec.drain_us
     summary["expect"] = evaluate(spec.expect, summary)
     summary = {key: summary[key] for key in KEY_ORDER}
     names = [(info.topic, info.partition) for info in world.topology.partitions]
     return Result(summary, manifest(spec, seed), world.trace, streams, stats(world),
-                  dict(world.processing.rows), world.lag.rows, names)
+                  dict(observers.processing.rows), observers.lag.rows, names)
 
 
 def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:

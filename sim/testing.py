@@ -26,11 +26,16 @@ in which Kafka promises no loss when k < min.insync.replicas; with
 
 from hypothesis import strategies as st
 
+from sim.scenario.fault_kinds import INSTANT, KINDS
+
 TOPIC = "orders"
+# The faults explore draws, by the names of the kinds' `explore` field in fault_kinds.py, in
+# the order Hypothesis draws from: a new order would change every seeded search.
 HOST_FAULTS = ("crash", "stop", "power_loss", "pause")
 NETWORK_FAULTS = ("isolate", "cut-from-controller")
 SLOW_FAULTS = ("slow_disk", "degrade")
 ALL_FAULTS = HOST_FAULTS + NETWORK_FAULTS + SLOW_FAULTS
+DRAWN = {kind.explore: kind for kind in KINDS.values() if kind.explore}
 NOT_FAULTY = ("degrade",)        # a slow link leaves both brokers up (CONTRACT §3, explore)
 STEP_MS = 100
 BROKER_TARGETS = ("broker-", "leader(", "follower(", "followers(", "coordinator(", "any-broker",
@@ -185,7 +190,7 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
         at = draw(st.integers(10, last_step)) * STEP_MS
         kind = draw(st.sampled_from(kinds))
         target = draw(either if kind != "degrade" else st.sampled_from(singles))
-        if kind == "slow_disk" and not _on_brokers(target):
+        if DRAWN[kind].targets == ("broker",) and not _on_brokers(target):
             continue
         end = min(at + draw(st.integers(1, last_step + 1)) * STEP_MS, duration_ms)
         weight = 0 if kind in NOT_FAULTY else _weight(target, brokers)
@@ -220,6 +225,7 @@ def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
 
 
 RELEASES = ("0.10", "0.11", "2.0", "2.8", "3.6", "3.7", "4.0", "4.1")
+# The kinds any_scenarios draws (`fuzz` in fault_kinds.py), in the order Hypothesis draws from.
 TIMELINE_ACTIONS = ("crash", "stop", "power_loss", "pause", "isolate", "slow_disk", "degrade",
                     "set_rate", "poison", "add_member", "remove_member", "reset_offsets", "slow")
 
@@ -273,31 +279,32 @@ def _action(draw, duration_s: int, hosts: list, producers: list, groups: list,
     entry = {"at": _seconds(draw(st.integers(0, duration_s * 10 - 1)) * STEP_MS)}
     length = {"for": _seconds(draw(st.integers(1, duration_s * 10)) * STEP_MS)}
     processes = [h for h in hosts if h != "controller"]
-    if kind in ("crash", "stop", "power_loss", "pause"):
-        entry.update({kind: draw(st.sampled_from(processes)), **length})
-    elif kind == "isolate":
-        entry.update({kind: draw(st.sampled_from(hosts)), **length})
+    if kind in ("crash", "stop", "power_loss", "pause", "isolate"):
+        targets = hosts if "controller" in KINDS[kind].targets else processes
+        entry[kind] = draw(st.sampled_from(targets))
     elif kind == "slow_disk":
         brokers = [h for h in hosts if h.startswith(("broker-", "leader(", "any-broker"))]
-        entry.update({kind: draw(st.sampled_from(brokers)), "factor": 100, **length})
+        entry.update({kind: draw(st.sampled_from(brokers)), "factor": 100})
     elif kind == "degrade":
         a, b = draw(st.lists(st.sampled_from(hosts), min_size=2, max_size=2, unique=True))
-        entry.update({kind: {"between": [a, b], "latency": "50ms", "loss": 0.05}, **length})
+        entry[kind] = {"between": [a, b], "latency": "50ms", "loss": 0.05}
     elif kind == "set_rate" and producers:
         entry[kind] = {"producer": draw(st.sampled_from(producers)),
                        "rate": f"{draw(st.integers(0, 400))}/s"}
     elif kind == "poison":
-        entry.update({kind: {"topic": draw(st.sampled_from(topics)), "rate": 0.01}, **length})
+        entry[kind] = {"topic": draw(st.sampled_from(topics)), "rate": 0.01}
     elif kind in ("add_member", "remove_member") and groups:
         entry[kind] = draw(st.sampled_from(groups))
     elif kind == "reset_offsets" and groups:
         entry[kind] = {"group": draw(st.sampled_from(groups)),
                        "to": draw(st.sampled_from(["earliest", "latest"]))}
     elif kind == "slow" and groups:
-        entry.update({kind: f"{draw(st.sampled_from(groups))}-0", "processing": "5ms",
-                      **length})
+        entry.update({kind: f"{draw(st.sampled_from(groups))}-0", "processing": "5ms"})
     else:
-        entry.update({"pause": draw(st.sampled_from(processes)), **length})
+        kind = "pause"          # the workload has no producer or group to act on
+        entry[kind] = draw(st.sampled_from(processes))
+    if KINDS[kind].lifetime != INSTANT:
+        entry.update(length)
     return entry
 
 

@@ -3,13 +3,16 @@
 At t = 0 every broker is registered and unfenced, every partition is led by
 its first replica with ISR = all replicas and leader epoch 0, and producers
 hold full metadata and (when idempotent) a producer id. The world also maps
-the timeline's verbs onto the hosts and runs the drain.
+the timeline's verbs onto the hosts and runs the drain. It builds the model
+only: what watches a run (the invariants, lag, processing, availability)
+watches its trace, registered by the runner (sim/runner.py).
+
+The world assembles; hosts never reach it. Each host is built from the narrow
+context of its kind (sim/cluster/context.py): the runtime (clock, trace,
+network, the directory of nodes, random streams) and what a process of that
+kind knows.
 """
 
-import numpy as np
-
-from sim.analysis.consumption import ProcessingBook
-from sim.analysis.lag import LagTracker
 from sim.clients.admin import Admin
 from sim.clients.arrivals import Arrivals
 from sim.clients.consumer import Consumer
@@ -18,10 +21,18 @@ from sim.clients.poison import PoisonWindows
 from sim.clients.producer import Producer
 from sim.clients.steps import Events
 from sim.cluster.broker import Broker
+from sim.cluster.context import (
+    BrokerContext,
+    ClientContext,
+    ControllerContext,
+    Ids,
+    Nodes,
+    RecordContents,
+    Runtime,
+)
 from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
 from sim.cluster.group_log import RecordStore
-from sim.cluster.invariants import Invariants
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, named_offsets_partitions
@@ -45,25 +56,28 @@ class World:
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name
                                for p in spec.producers.values() for step in (p.steps or (0,))]
-        self.invariants = Invariants(self)
-        self._next_pid = 1000
-        self._fetch_sessions = 0
-        self.brokers = [Broker(b, self, Disk(spec.cluster.disk))
-                        for b in range(spec.cluster.brokers)]
-        self.controller = Controller(self)
-        self.producers, self.aliases = self._producers(spec.producers)
-        self._key_ids: dict[int, np.ndarray] = {}
-        self._key_registry: dict[str, int] = {}
+        self.nodes = Nodes()
+        runtime = Runtime(self.engine, self.trace, self.net, self.nodes, self.streams)
+        self.ids = Ids()
+        self.contents = RecordContents()
         self.group_records = RecordStore()
         self.poison = PoisonWindows()
-        self._dead_letters = 0
-        self.processing = ProcessingBook(self.producer_names)
-        self.lag = LagTracker({g.name: [p for t in g.topics for p in self.topology.by_topic[t]]
-                               for g in spec.consumers.values()})
-        self.lag.clock = self.engine
-        self.consumers = [Consumer(g, i, self) for g in spec.consumers.values()
+        broker_ctx = BrokerContext(runtime, self.settings, spec.cluster.config, self.topology,
+                                   self.ids, self.contents, self.group_records,
+                                   self.producer_names)
+        self.brokers = self.nodes.brokers
+        self.brokers.extend(Broker(b, broker_ctx, Disk(spec.cluster.disk))
+                            for b in range(spec.cluster.brokers))
+        self.controller = self.nodes.controller = Controller(
+            ControllerContext(runtime, self.settings, self.topology))
+        self.client_ctx = ClientContext(
+            runtime, self.topology, spec.cluster.protocol, self.ids, self.contents, self.poison,
+            {g.name: g.topics for g in spec.consumers.values()})
+        self.producers, self.aliases = self._producers(spec.producers)
+        self.contents.producers = self.producers
+        self.consumers = [Consumer(g, i, self.client_ctx) for g in spec.consumers.values()
                           for i in range(g.members)]
-        self.admin = Admin(self)
+        self.admin = Admin(self.client_ctx)
         self.hosts = {h.name: h for h in (*self.brokers, self.controller, *self.producers,
                                           *self.consumers, self.admin)}
         for host in self.hosts.values():
@@ -74,7 +88,7 @@ class World:
         producers, aliases = [], {}
         for spec in specs.values():
             if not spec.steps:
-                producers.append(Producer(spec, len(producers), self))
+                producers.append(Producer(spec, len(producers), self.client_ctx))
                 continue
             events = Events(Arrivals(spec.rate, spec.arrivals == "even",
                                      *key_table(key_names(spec.keys), 1), spec.value_size,
@@ -82,35 +96,10 @@ class World:
             delay, parts = 0, []
             for step in spec.steps:
                 delay += step.after_us
-                parts.append(Producer(spec, len(producers), self, (events, step, delay)))
+                parts.append(Producer(spec, len(producers), self.client_ctx, (events, step, delay)))
                 producers.append(parts[-1])
             aliases[spec.name] = parts
         return producers, aliases
-
-    def next_pid(self) -> int:
-        """Allocate a producer id (the controller's producer-id blocks, simplified)."""
-        self._next_pid += 1
-        return self._next_pid
-
-    def new_fetch_session(self) -> int:
-        """A fetch session id, unique in the run (fetch_session.py)."""
-        self._fetch_sessions += 1
-        return self._fetch_sessions
-
-    def next_dead_letter(self) -> int:
-        """Number a dead-letter record (its content is the poison record it carries)."""
-        self._dead_letters += 1
-        return self._dead_letters
-
-    def key_ids(self, producer: int) -> np.ndarray:
-        """Run-wide ids of a producer's key indexes: the same key string, the same id."""
-        ids = self._key_ids.get(producer)
-        if ids is None:
-            registry = self._key_registry
-            names = self.producers[producer].key_names
-            ids = self._key_ids[producer] = np.array(
-                [registry.setdefault(name, len(registry)) for name in names], np.int64)
-        return ids
 
     def boot(self) -> None:
         """Bring up the steady state of t = 0."""
@@ -120,7 +109,7 @@ class World:
             broker.boot(image, image.brokers[broker.id].broker_epoch)
         leaders = {pidx: (s.leader, s.leader_epoch) for pidx, s in image.partitions.items()}
         for producer in self.producers:
-            producer.boot(leaders, self.next_pid() if producer.settings.idempotence else -1)
+            producer.boot(leaders, self.ids.next_pid() if producer.settings.idempotence else -1)
         for consumer in self.consumers:
             consumer.boot(leaders)
 
@@ -163,7 +152,7 @@ class World:
     def add_member(self, group: str) -> Consumer:
         """Scale a group up: a new member process starts and joins."""
         index = sum(c.group == group for c in self.consumers)
-        member = Consumer(self.spec.consumers[group], index, self)
+        member = Consumer(self.spec.consumers[group], index, self.client_ctx)
         self.consumers.append(member)
         self.hosts[member.name] = member
         self.net.add(member)

@@ -6,64 +6,96 @@ a restarted process that has yet to register again: a broker restarted
 before its old session expired is still named leader, but it starts with no
 metadata and answers NOT_LEADER_OR_FOLLOWER, and the controller refuses its
 registration until the old session expires and fences it; it counts as down
-until it is unfenced again. Computed from the trace by sweeping each
-partition's change points.
+until it is unfenced again.
+
+`Availability` observes the trace (the runner registers it): HostChanged,
+BrokerFenced and BrokerUnfenced say whether a broker is up, LeaderChanged
+which broker leads a partition. It keeps each partition's unavailable
+intervals as they open and close; a partition counts from its first
+LeaderChanged (every partition has one at t = 0).
 """
 
-from collections import defaultdict
-
-from sim.cluster.host import DOWN, RUNNING
-from sim.core.records import BrokerFenced, BrokerUnfenced, HostChanged, LeaderChanged
+from sim.core.records import (
+    DOWN,
+    RUNNING,
+    BrokerFenced,
+    BrokerUnfenced,
+    HostChanged,
+    LeaderChanged,
+)
 from sim.core.units import S
 
-
-def _broker_timelines(trace):
-    """Per broker id: [(t, running, unfenced and registered)] change points."""
-    events = defaultdict(list)
-    state = defaultdict(lambda: [RUNNING, False])     # process state, fenced or unregistered
-    for row in sorted(trace.rows(HostChanged) + trace.rows(BrokerFenced)
-                      + trace.rows(BrokerUnfenced), key=lambda r: r.t_us):
-        if isinstance(row, HostChanged):
-            if not row.host.startswith("broker-"):
-                continue
-            b = int(row.host.split("-")[1])
-            if row.state == RUNNING and state[b][0] in DOWN:
-                state[b][1] = True                      # a new process: unregistered
-            state[b][0] = row.state
-        else:
-            b = row.broker
-            state[b][1] = isinstance(row, BrokerFenced)
-        events[b].append((row.t_us, state[b][0] == RUNNING and not state[b][1]))
-    return events
+BROKER = "broker-"
 
 
-def _up_at(points, t: int) -> bool:
-    up = True
-    for when, value in points:
-        if when > t:
-            break
-        up = value
-    return up
+class Availability:
+    """Up brokers, partition leaders, and the intervals each partition had no live leader."""
 
+    def __init__(self) -> None:
+        self.process: dict[int, str] = {}          # broker -> its process state
+        self.barred: dict[int, bool] = {}          # broker -> fenced, or not registered again
+        self.leader: dict[tuple, int] = {}         # (topic, partition) -> leader (-1: none)
+        self.led: dict[int, list] = {}             # broker -> the partitions it leads
+        self.down_since: dict[tuple, int] = {}     # partitions without a live leader now
+        self.intervals: dict[tuple, list] = {}     # (topic, partition) -> closed [start, stop)
 
-def unavailable_s(world, end_us: int, internal) -> float:
-    brokers = _broker_timelines(world.trace)
-    leaders = defaultdict(list)
-    for row in world.trace.rows(LeaderChanged):
-        leaders[(row.topic, row.partition)].append((row.t_us, row.leader))
-    total = 0
-    for (topic, _partition), changes in leaders.items():
-        if topic in internal:
-            continue
-        points = sorted({t for t, _ in changes} | {
-            t for _, leader in changes if leader >= 0 for t, _ in brokers.get(leader, ())})
-        points = [t for t in points if t < end_us] + [end_us]
-        for start, stop in zip(points, points[1:], strict=False):
-            leader = -1
-            for t, who in changes:
-                if t > start:
-                    break
-                leader = who
-            if leader < 0 or not _up_at(brokers.get(leader, ()), start):
-                total += stop - start
-    return round(total / S, 3)
+    def watch(self, trace) -> None:
+        """Follow the brokers' states and the partitions' leaders in this trace."""
+        trace.subscribe(HostChanged, self.host_changed)
+        trace.subscribe(BrokerFenced, self.fenced)
+        trace.subscribe(BrokerUnfenced, self.unfenced)
+        trace.subscribe(LeaderChanged, self.leader_changed)
+
+    def up(self, broker: int) -> bool:
+        return self.process.get(broker, RUNNING) == RUNNING and not self.barred.get(broker)
+
+    def host_changed(self, r: HostChanged) -> None:
+        if not r.host.startswith(BROKER):
+            return
+        broker = int(r.host[len(BROKER):])
+        if r.state == RUNNING and self.process.get(broker, RUNNING) in DOWN:
+            self.barred[broker] = True                 # a new process: unregistered
+        self.process[broker] = r.state
+        self._broker_changed(r.t_us, broker)
+
+    def fenced(self, r: BrokerFenced) -> None:
+        self.barred[r.broker] = True
+        self._broker_changed(r.t_us, r.broker)
+
+    def unfenced(self, r: BrokerUnfenced) -> None:
+        self.barred[r.broker] = False
+        self._broker_changed(r.t_us, r.broker)
+
+    def leader_changed(self, r: LeaderChanged) -> None:
+        tp = (r.topic, r.partition)
+        old = self.leader.get(tp, -1)
+        if old >= 0:
+            self.led[old].remove(tp)
+        self.leader[tp] = r.leader
+        if r.leader >= 0:
+            self.led.setdefault(r.leader, []).append(tp)
+        self._set(r.t_us, tp, r.leader >= 0 and self.up(r.leader))
+
+    def _broker_changed(self, t_us: int, broker: int) -> None:
+        up = self.up(broker)
+        for tp in self.led.get(broker, ()):
+            self._set(t_us, tp, up)
+
+    def _set(self, t_us: int, tp: tuple, available: bool) -> None:
+        since = self.down_since.get(tp)
+        if available and since is not None:
+            del self.down_since[tp]
+            self.intervals.setdefault(tp, []).append((since, t_us))
+        elif not available and since is None:
+            self.down_since[tp] = t_us
+
+    def unavailable_s(self, end_us: int, internal) -> float:
+        """Partition-seconds before end_us without a live leader, topics in `internal` aside."""
+        total = 0
+        for tp, intervals in self.intervals.items():
+            if tp[0] not in internal:
+                total += sum(max(min(stop, end_us) - start, 0) for start, stop in intervals)
+        for tp, since in self.down_since.items():
+            if tp[0] not in internal:
+                total += max(end_us - since, 0)
+        return round(total / S, 3)

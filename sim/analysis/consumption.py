@@ -1,6 +1,7 @@
 """What consumer groups did with the records: processed, duplicated, skipped, and when.
 
-During the run, `ProcessingBook` keeps each processed range as a record
+During the run, `ProcessingBook` observes the trace's ProcessingTimes probes
+(the runner registers it) and keeps each processed range as a record
 identity range (producer, topic, partition, first sequence, count) with the
 completion time of every record in it (one numpy slice per batch). At the
 end, per group and per (producer, partition) stream, counts of completed
@@ -39,6 +40,7 @@ from sim.core.records import (
     OffsetsReset,
     PoisonSkipped,
     PositionReset,
+    ProcessingTimes,
 )
 
 NOT_DONE = np.iinfo(np.int64).max
@@ -51,15 +53,19 @@ class ProcessingBook:
         self.names = producer_names
         self.rows: dict[str, list] = defaultdict(list)
 
-    def add(self, group: str, info, start: int, count: int, batches, done_us: np.ndarray) -> None:
+    def watch(self, trace) -> None:
+        """Book every processed range of this trace."""
+        trace.subscribe(ProcessingTimes, self.add)
+
+    def add(self, r: ProcessingTimes) -> None:
         """Records [start, start + count) of a partition, from these batches, done at done_us."""
-        lo, hi = start, start + count
-        for b in batches:
+        lo, hi = r.start_offset, r.start_offset + r.count
+        for b in r.batches:
             a, z = max(lo, b.base_offset), min(hi, b.base_offset + b.count)
             if a < z and b.producer >= 0:
-                self.rows[group].append((self.names[b.producer], info.topic, info.partition,
-                                         b.first_seq + a - b.base_offset, z - a, a,
-                                         done_us[a - lo:z - lo]))
+                self.rows[r.group].append((self.names[b.producer], r.topic, r.partition,
+                                           b.first_seq + a - b.base_offset, z - a, a,
+                                           r.done_us[a - lo:z - lo]))
 
 
 def _per_stream(rows, streams):
@@ -78,9 +84,8 @@ def _per_stream(rows, streams):
     return out
 
 
-def consumer_summary(world, streams, audits) -> dict:
-    """The consumer keys of CONTRACT §4 (dead letters and step order come later)."""
-    book = world.processing
+def consumer_summary(world, streams, audits, book: ProcessingBook, lag) -> dict:
+    """The consumer keys of CONTRACT §4, from the run's processing book and lag tracker."""
     processed = duplicates = disorder = 0
     e2e = []
     skipped: Counter = Counter()
@@ -99,7 +104,7 @@ def consumer_summary(world, streams, audits) -> dict:
     return {
         "processed": processed, "processed_duplicates": duplicates,
         "skipped": sum(skipped.values()), "skipped_by_cause": dict(sorted(skipped.items())),
-        "max_lag": world.lag.max_lag, "final_lag": world.lag.final_lag(),
+        "max_lag": lag.max_lag, "final_lag": lag.final_lag(),
         "rebalances": rebalances(world.trace), "e2e_us": values,
         "dead_lettered": len(world.trace.rows(DeadLettered)),
         "out_of_order": disorder,

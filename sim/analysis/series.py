@@ -37,13 +37,12 @@ from sim.core.records import (
     LeaderChanged,
     ProduceRejected,
 )
+from sim.scenario.fault_kinds import KINDS
 
 US_PER_S = 1_000_000
 TIMELINE_COLUMNS = ["t_us", "topic", "partition", "leader", "leader_epoch", "isr_size",
                     "broker", "hw", "leo"]
-ENDED_BY = {"crash": ("restart",), "stop": ("restart",), "power_loss": ("restart",),
-            "pause": ("resume", "restart"), "partition": ("heal",), "isolate": ("heal",),
-            "one_way": ("heal",), "degrade": ("heal",)}
+ENDED_BY = {name: kind.ended_by for name, kind in KINDS.items() if kind.ended_by}
 
 
 def partition_timeline(trace) -> pd.DataFrame:

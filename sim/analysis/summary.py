@@ -2,14 +2,14 @@
 
 Totals cover the scenario's own topics (internal topics start with `__`).
 Percentiles are nearest-rank; with no samples they are None. Consumer keys
-come from consumption.py; dead letters and step order are 0 until modeled.
+come from consumption.py, with the lag and processing the run's observers
+recorded; `unavailable_s` from the availability observer.
 """
 
 from collections import Counter
 
 import numpy as np
 
-from sim.analysis.availability import unavailable_s
 from sim.analysis.consumption import consumer_summary
 from sim.analysis.fates import ACKED, FAILED, INDETERMINATE
 from sim.analysis.loss import lost_by_cause
@@ -82,7 +82,7 @@ def cluster_counts(trace, internal) -> dict:
     }
 
 
-def summarize(world, streams, audits, end_us: int) -> dict:
+def summarize(world, streams, audits, end_us: int, observers) -> dict:
     """Every summary key but `expect`, `digest` and `partial`."""
     spec = world.spec
     internal = {t for t in world.topology.by_topic if t.startswith("__")}
@@ -101,11 +101,11 @@ def summarize(world, streams, audits, end_us: int) -> dict:
     summary["replica_divergence"] = replica_divergence(audits_mine)
     summary["inconsistent_offsets"] = inconsistent_offsets(mine, audits_mine,
                                                            world.producer_names)
-    consumed = consumer_summary(world, mine, audits)
+    consumed = consumer_summary(world, mine, audits, observers.processing, observers.lag)
     e2e = nearest_rank(consumed.pop("e2e_us"), 99)
     summary.update(consumed)
     summary["ack_p99_ms"] = ack_p99_ms(mine)
     summary["e2e_p99_ms"] = None if e2e is None else round(e2e / MS, 3)
-    summary["unavailable_s"] = unavailable_s(world, end_us, internal)
+    summary["unavailable_s"] = observers.availability.unavailable_s(end_us, internal)
     summary.update(cluster_counts(world.trace, internal))
     return summary

@@ -15,6 +15,7 @@ step is one request with no retries; a failed step ends the reset, traced
 as refused with the error as the state.
 """
 
+from sim.cluster.context import ClientContext
 from sim.cluster.host import Host
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (
@@ -35,16 +36,18 @@ REQUEST_TIMEOUT_US = 30_000_000
 class Admin(Host):
     """A host from which operators run admin commands."""
 
-    def __init__(self, cluster) -> None:
-        super().__init__("admin", cluster.engine, cluster.trace)
-        self.cluster = cluster
+    def __init__(self, ctx: ClientContext) -> None:
+        super().__init__("admin", ctx.runtime.engine, ctx.runtime.trace)
+        self.net = ctx.runtime.net
+        self.nodes = ctx.runtime.nodes
+        self.topology = ctx.topology
+        self.groups = ctx.groups
         self.conns: dict[int, Connection] = {}
 
     def _request(self, broker: int, request, on_done) -> None:
         conn = self.conns.get(broker)
         if conn is None:
-            conn = self.conns[broker] = Connection(self.cluster.net, self,
-                                                   self.cluster.brokers[broker])
+            conn = self.conns[broker] = Connection(self.net, self, self.nodes.brokers[broker])
         conn.request(request, on_done, REQUEST_TIMEOUT_US)
 
     def _refuse(self, group: str, state: str, members: int = 0) -> None:
@@ -53,7 +56,7 @@ class Admin(Host):
     # -- reset offsets --------------------------------------------------------------------
 
     def reset_offsets(self, group: str, to) -> None:
-        live = [b.id for b in self.cluster.brokers if b.running]
+        live = [b.id for b in self.nodes.brokers if b.running]
         if not live:
             self._refuse(group, "NO_BROKER")
             return
@@ -75,8 +78,7 @@ class Admin(Host):
         if response.members:
             self._refuse(group, response.state, response.members)
             return
-        pidxs = tuple(p for t in self.cluster.spec.consumers[group].topics
-                      for p in self.cluster.topology.by_topic[t])
+        pidxs = tuple(p for t in self.groups[group] for p in self.topology.by_topic[t])
         self._request(coordinator, OffsetFetch(group, pidxs),
                       lambda r: self._fetched(group, to, coordinator, pidxs, r))
 
@@ -85,7 +87,7 @@ class Admin(Host):
             self._refuse(group, response.error)
             return
         previous = response.offsets
-        image = self.cluster.controller.image
+        image = self.nodes.controller.image
         by_leader: dict[int, dict] = {}
         for pidx in pidxs:
             leader = image.partitions[pidx].leader
@@ -125,7 +127,7 @@ class Admin(Host):
         if isinstance(response, Failure) or response.error is not None:
             self._refuse(group, response.error)
             return
-        parts = self.cluster.topology.partitions
+        parts = self.topology.partitions
         for pidx, offset in offsets:
             info = parts[pidx]
             self.trace.emit(OffsetsReset(self.engine.now, group, info.topic, info.partition,

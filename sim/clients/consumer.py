@@ -29,6 +29,7 @@ from sim.clients.fetcher import Fetcher
 from sim.clients.membership import Membership
 from sim.clients.processing import Processor
 from sim.clients.settings import ConsumerSettings
+from sim.cluster.context import ClientContext
 from sim.cluster.host import STOPPED, Host
 from sim.cluster.protocol import OffsetCommit
 from sim.cluster.rpc import Connection, Failure, next_node
@@ -43,16 +44,20 @@ RETRIABLE_COMMIT = {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "REQUEST_TIM
 class Consumer(Host):
     """One member process of a consumer group."""
 
-    def __init__(self, spec, index: int, cluster) -> None:
-        super().__init__(f"{spec.name}-{index}", cluster.engine, cluster.trace)
-        self.cluster = cluster
+    def __init__(self, spec, index: int, ctx: ClientContext) -> None:
+        runtime = ctx.runtime
+        super().__init__(f"{spec.name}-{index}", runtime.engine, runtime.trace)
+        self.ctx = ctx
+        self.net = runtime.net
+        self.nodes = runtime.nodes
+        self.topology = ctx.topology
         self.spec = spec
         self.group = spec.name
         self.topics = spec.topics
         self.settings = ConsumerSettings.from_config(spec.config, index)
         self.commit_mode = spec.commit
         self.long_running = spec.long_running
-        self.sampler = Sampler(spec.processing, cluster.streams.get(f"processing.{self.name}"))
+        self.sampler = Sampler(spec.processing, runtime.streams.get(f"processing.{self.name}"))
         self.membership = Membership(self)
         self.fetcher = Fetcher(self)
         self.processor = Processor(self)
@@ -73,7 +78,7 @@ class Consumer(Host):
             self.fetcher.refresh_metadata()
         else:
             self.fetcher.leaders = {p: leaders[p] for t in self.topics
-                                    for p in self.cluster.topology.by_topic[t]}
+                                    for p in self.topology.by_topic[t]}
         self.last_poll = self.engine.now
         self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
         self.poll()
@@ -141,13 +146,13 @@ class Consumer(Host):
     def request_to(self, broker: int, request, on_done, timeout_us: int) -> None:
         conn = self.conns.get(broker)
         if conn is None:
-            conn = self.conns[broker] = Connection(self.cluster.net, self,
-                                                   self.cluster.brokers[broker],
+            conn = self.conns[broker] = Connection(self.net, self,
+                                                   self.nodes.brokers[broker],
                                                    self.settings.setup_timeouts_us)
         conn.request(request, on_done, timeout_us)
 
     def request_any(self, request, on_done) -> None:
-        nodes = list(range(len(self.cluster.brokers)))
+        nodes = self.nodes.broker_ids()
         broker, after = next_node(nodes, self.conns, self.cursor + 1)
         self.cursor = after - 1
         self.request_to(broker, request, on_done, self.settings.request_timeout_us)
@@ -254,7 +259,7 @@ class Consumer(Host):
     # -- rebalance callbacks ---------------------------------------------------------------
 
     def owned_partitions(self) -> list:
-        topo = self.cluster.topology
+        topo = self.topology
         return [(topo.partitions[p].topic, topo.partitions[p].partition)
                 for p in self.fetcher.assigned]
 
@@ -277,7 +282,7 @@ class Consumer(Host):
 
     def on_join_complete(self, assignment) -> list:
         """Take the new assignment; return the partitions given up (cooperative)."""
-        topo = self.cluster.topology
+        topo = self.topology
         new = [topo.by_topic[t][p] for t, p in assignment]
         revoked = [p for p in self.fetcher.assigned if p not in new]
         self.fetcher.assign(new)

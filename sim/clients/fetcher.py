@@ -134,11 +134,10 @@ class Fetcher:
             error, offset = response.partitions[pidx] if ok else ("UNKNOWN", -1)
             if error is None and pidx in self.assigned and pidx not in self.positions:
                 self.positions[pidx] = offset
-                info = self.c.cluster.topology.partitions[pidx]
+                info = self.c.topology.partitions[pidx]
                 self.c.trace.emit(PositionReset(self.c.engine.now, self.c.group, self.c.name,
                                                 info.topic, info.partition, previous[pidx],
                                                 offset, reason))
-                self.c.cluster.lag.started(self.c.group, pidx, offset)
             elif error is not None:
                 self.refresh_metadata()
         pending[0] -= 1

@@ -166,7 +166,7 @@ class Membership:
 
     def _assign(self, protocol: str, members) -> dict:
         subs = [Subscription(m, i, tuple(t), tuple(o), g) for m, i, t, o, g in members]
-        topo = self.c.cluster.topology
+        topo = self.c.topology
         topics = sorted({t for sub in subs for t in sub.topics})
         return assign(protocol, subs, {t: len(topo.by_topic[t]) for t in topics})
 

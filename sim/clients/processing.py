@@ -30,7 +30,7 @@ from sim.cluster.log import BATCH_HEADER
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, MetadataRequest, ProduceRequest
 from sim.cluster.rpc import Failure
-from sim.core.records import DeadLettered, PoisonSkipped, RecordsProcessed
+from sim.core.records import DeadLettered, PoisonSkipped, ProcessingTimes, RecordsProcessed
 
 DLQ_RECORD_BYTES = 100
 
@@ -61,11 +61,11 @@ class Processor:
         self._next()
 
     def _poison_mask(self, segments):
-        windows = self.c.cluster.poison
+        windows = self.c.ctx.poison
         if not windows.windows:
             return None
         parts, any_hit = [], False
-        topo = self.c.cluster.topology
+        topo = self.c.topology
         for seg in segments:
             topic = topo.partitions[seg.pidx].topic
             mask = np.zeros(seg.end - seg.start, bool)
@@ -143,7 +143,7 @@ class Processor:
     def _worker_ids(self, start: int, end: int) -> np.ndarray:
         """(partition, worker) of each record [start, end) of the poll, as one int."""
         ids, index = [], 0
-        names = self.c.cluster.producers
+        contents = self.c.ctx.contents
         for seg in self.segments:
             n = seg.end - seg.start
             lo, hi = max(start, index), min(end, index + n)
@@ -153,8 +153,8 @@ class Processor:
                 if a >= z:
                     continue
                 if b.producer >= 0:
-                    producer = names[b.producer]
-                    keys = producer.book.key_range(producer.pidxs.index(seg.pidx),
+                    book, pidxs = contents.book(b.producer)
+                    keys = book.key_range(pidxs.index(seg.pidx),
                                                    b.first_seq + a - b.base_offset, z - a)
                     keys = np.where(keys >= 0, keys, np.arange(a, z))
                 else:
@@ -204,7 +204,7 @@ class Processor:
 
     def _skipped(self, i: int) -> None:
         seg, offset = self._locate(i)
-        info = self.c.cluster.topology.partitions[seg.pidx]
+        info = self.c.topology.partitions[seg.pidx]
         self.c.trace.emit(PoisonSkipped(self.c.engine.now, self.c.group, self.c.name,
                                         info.topic, info.partition, offset))
         self.done = i + 1
@@ -212,14 +212,14 @@ class Processor:
 
     def _dead_letter(self, i: int) -> None:
         seg, offset = self._locate(i)
-        topo = self.c.cluster.topology
+        topo = self.c.topology
         dlq = topo.by_topic[self.policy.dlq_topic]
         pidx = dlq[topo.partitions[seg.pidx].partition % len(dlq)]
         leader = self.dlq_leaders.get(pidx, NO_LEADER)
         if leader == NO_LEADER:
             self._refresh(lambda: self._dead_letter(i))
             return
-        data = BatchData(-1, self.c.cluster.next_dead_letter(), 1,
+        data = BatchData(-1, self.c.ctx.ids.next_dead_letter(), 1,
                          DLQ_RECORD_BYTES + BATCH_HEADER, -1, -1, -1)
         request = ProduceRequest(-1, self.c.settings.request_timeout_us, ((pidx, data),))
         self.c.request_to(leader, request, lambda r: self._dead_lettered(i, seg, offset, pidx, r),
@@ -233,7 +233,7 @@ class Processor:
             self.dlq_leaders.pop(pidx, None)
             self.c.timer(self.c.settings.retry_backoff_us, self._dead_letter, i)
             return
-        topo = self.c.cluster.topology
+        topo = self.c.topology
         info, dlq = topo.partitions[seg.pidx], topo.partitions[pidx]
         self.c.trace.emit(DeadLettered(self.c.engine.now, self.c.group, self.c.name, info.topic,
                                        info.partition, offset, dlq.topic, dlq.partition,
@@ -262,7 +262,7 @@ class Processor:
 
     def _record_run(self, first: int, count: int, finished: np.ndarray) -> None:
         c = self.c
-        topo = c.cluster.topology
+        topo = c.topology
         index = k = 0
         for seg in self.segments:
             n = seg.end - seg.start
@@ -270,10 +270,11 @@ class Processor:
             if lo < hi:
                 info = topo.partitions[seg.pidx]
                 times = finished[k:k + hi - lo]
-                start = seg.start + lo - index
-                c.trace.emit(RecordsProcessed(self._last(times), c.group, c.name, info.topic,
+                start, last = seg.start + lo - index, self._last(times)
+                c.trace.emit(RecordsProcessed(last, c.group, c.name, info.topic,
                                               info.partition, start, hi - lo))
-                c.cluster.processing.add(c.group, info, start, hi - lo, seg.batches, times)
+                c.trace.emit(ProcessingTimes(last, c.group, info.topic, info.partition, start,
+                                             hi - lo, seg.batches, times))
                 k += hi - lo
             index += n
 

@@ -30,6 +30,7 @@ from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
 from sim.clients.settings import ProducerSettings
 from sim.clients.steps import StepArrivals
+from sim.cluster.context import ClientContext
 from sim.cluster.host import PAUSED, STOPPED, Host
 from sim.core.records import RecordsHanded
 
@@ -37,16 +38,19 @@ from sim.core.records import RecordsHanded
 class Producer(Host):
     """One producer application with its KafkaProducer."""
 
-    def __init__(self, spec, index: int, cluster, step=None) -> None:
+    def __init__(self, spec, index: int, ctx: ClientContext, step=None) -> None:
         """A producer client; with `step` (events, Step, delay) one step of a steps workload."""
         name = spec.name if step is None else f"{spec.name}.{step[1].event}"
-        super().__init__(name, cluster.engine, cluster.trace)
+        runtime = ctx.runtime
+        super().__init__(name, runtime.engine, runtime.trace)
         self.index = index
-        self.cluster = cluster
-        self.settings = ProducerSettings.from_config(spec.config, cluster.spec.cluster.protocol)
+        self.ctx = ctx
+        self.net = runtime.net
+        self.nodes = runtime.nodes
+        self.settings = ProducerSettings.from_config(spec.config, ctx.protocol)
         self.topic = spec.topic if step is None else step[1].topic
-        self.pidxs = cluster.topology.by_topic[self.topic]
-        self.rng = cluster.streams.get(f"producer.{spec.name}")
+        self.pidxs = ctx.topology.by_topic[self.topic]
+        self.rng = runtime.streams.get(f"producer.{spec.name}")
         names = self.key_names = key_names(spec.keys)
         key_parts, key_sizes = key_table(names, len(self.pidxs))
         if step is None:
@@ -58,7 +62,7 @@ class Producer(Host):
         self.book = RecordBook(len(self.pidxs), tombstones=spec.tombstones > 0)
         self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
         self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
-                               self.book, cluster.streams.get(f"partitioner.{spec.name}"),
+                               self.book, runtime.streams.get(f"partitioner.{spec.name}"),
                                self.lanes)
         self.acc.on_new = self.track_expiry
         self.sender = Sender(self)

@@ -74,7 +74,7 @@ class Sender:
     def boot(self, leaders: dict, pid: int) -> None:
         for pos, pidx in enumerate(self.p.pidxs):
             self.leaders[pos] = leaders[pidx]
-        self.live_brokers = list(range(len(self.p.cluster.brokers)))
+        self.live_brokers = self.p.nodes.broker_ids()
         self.pid = pid if self.s.idempotence else -1
         self.sequences.reset(self.pid, 0)
 
@@ -192,8 +192,8 @@ class Sender:
     def _conn(self, broker: int) -> Connection:
         conn = self.conns.get(broker)
         if conn is None:
-            conn = self.conns[broker] = Connection(self.p.cluster.net, self.p,
-                                                   self.p.cluster.brokers[broker],
+            conn = self.conns[broker] = Connection(self.p.net, self.p,
+                                                   self.p.nodes.brokers[broker],
                                                    self.s.setup_timeouts_us)
             conn.on_reset = self.refresh_metadata
             conn.on_writable = self.p.run
@@ -366,7 +366,7 @@ class Sender:
         self.refresh_metadata()
 
     def _request_any(self, request, on_done) -> None:
-        brokers = self.live_brokers or list(range(len(self.p.cluster.brokers)))
+        brokers = self.live_brokers or self.p.nodes.broker_ids()
         broker, self.metadata_cursor = next_node(brokers, self.conns, self.metadata_cursor)
         self._conn(broker).request(request, on_done, self.s.request_timeout_us)
 

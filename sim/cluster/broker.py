@@ -19,6 +19,7 @@ metadata (a few heartbeats 10 ms apart, lifecycle.py).
 
 from sim.cluster.cleaner import LogCleaner
 from sim.cluster.consumer_reads import ConsumerReads
+from sim.cluster.context import BrokerContext
 from sim.cluster.coordinator import GROUP_REQUESTS, GroupCoordinator
 from sim.cluster.fetcher import ReplicaFetcher
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
@@ -47,15 +48,18 @@ from sim.cluster.storage import LogStorage
 class Broker(Host):
     """One broker process and the disk it keeps across restarts."""
 
-    def __init__(self, broker_id: int, cluster, disk) -> None:
-        super().__init__(f"broker-{broker_id}", cluster.engine, cluster.trace)
+    def __init__(self, broker_id: int, ctx: BrokerContext, disk) -> None:
+        runtime = ctx.runtime
+        super().__init__(f"broker-{broker_id}", runtime.engine, runtime.trace)
         self.id = broker_id
-        self.cluster = cluster
-        self.net = cluster.net
-        self.settings = cluster.settings
-        self.producer_names = cluster.producer_names
+        self.ctx = ctx
+        self.net = runtime.net
+        self.nodes = runtime.nodes
+        self.settings = ctx.settings
+        self.topology = ctx.topology
+        self.producer_names = ctx.producer_names
         self.replicas = {info.pidx: Replica(info, broker_id)
-                         for info in cluster.topology.partitions if broker_id in info.replicas}
+                         for info in ctx.topology.partitions if broker_id in info.replicas}
         self.storage = LogStorage(self, disk)
         self.cleaner = LogCleaner(self)
         self.clean_marker = -1
@@ -75,7 +79,7 @@ class Broker(Host):
         return self.producer_names[producer] if producer >= 0 else ""
 
     def connection_to(self, target) -> Connection:
-        host = self.cluster.brokers[target] if isinstance(target, int) else target
+        host = self.nodes.brokers[target] if isinstance(target, int) else target
         conn = self.conns.get(host.name)
         if conn is None:
             conn = self.conns[host.name] = Connection(self.net, self, host)
@@ -93,14 +97,14 @@ class Broker(Host):
         elif kind is MetadataRequest:
             conn.respond(rid, self._metadata_response(payload))
         elif kind is InitProducerId:
-            conn.respond(rid, InitProducerIdResponse(None, self.cluster.next_pid(), 0))
+            conn.respond(rid, InitProducerIdResponse(None, self.ctx.ids.next_pid(), 0))
         elif kind is ListOffsets:
             conn.respond(rid, self.reads.list_offsets(payload))
         elif kind in GROUP_REQUESTS:
             self.coordinator.handle(conn, rid, payload)
 
     def _metadata_response(self, request) -> MetadataResponse:
-        topo = self.cluster.topology
+        topo = self.topology
         parts = {}
         for topic in request.topics:
             for pidx in topo.by_topic[topic]:
@@ -163,7 +167,7 @@ class Broker(Host):
             self._finish_stop(None)
             return
         request = ControlledShutdown(self.id, self.broker_epoch)
-        self.connection_to(self.cluster.controller).request(
+        self.connection_to(self.nodes.controller).request(
             request, self._finish_stop, CONTROLLER_REQUEST_TIMEOUT_US * 15)
 
     def _finish_stop(self, _response) -> None:
@@ -195,7 +199,7 @@ class Broker(Host):
         self._fetch_metadata(-1)
 
     def _fetch_metadata(self, offset: int) -> None:
-        self.connection_to(self.cluster.controller).request(
+        self.connection_to(self.nodes.controller).request(
             MetadataFetch(self.id, offset), self._on_metadata,
             METADATA_FETCH_WAIT_US + CONTROLLER_REQUEST_TIMEOUT_US)
 
@@ -291,7 +295,7 @@ class Broker(Host):
         replica.pending_isr = isr
         request = AlterPartition(self.id, self.broker_epoch, replica.info.pidx,
                                  replica.leader_epoch, replica.partition_epoch, isr)
-        self.connection_to(self.cluster.controller).request(
+        self.connection_to(self.nodes.controller).request(
             request, lambda resp: self._on_altered(replica, isr, resp),
             CONTROLLER_REQUEST_TIMEOUT_US)
 

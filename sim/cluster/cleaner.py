@@ -117,11 +117,10 @@ class LogCleaner:
 
     def _facts(self, info, batch):
         """Key ids and tombstone flags of a workload batch's records."""
-        cluster = self.broker.cluster
-        producer = cluster.producers[batch.producer]
-        book = producer.book
+        contents = self.broker.ctx.contents
+        book, _ = contents.book(batch.producer)
         keys = book.key_range(info.partition, batch.first_seq, batch.count)
-        ids = cluster.key_ids(batch.producer)
+        ids = contents.key_ids(batch.producer)
         return (np.where(keys >= 0, ids[np.maximum(keys, 0)], -1),
                 book.tombstone_range(info.partition, batch.first_seq, batch.count))
 

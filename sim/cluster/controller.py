@@ -25,6 +25,7 @@ false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
 not modeled, elected outside the ISR there).
 """
 
+from sim.cluster.context import ControllerContext
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.election import change
 from sim.cluster.host import CRASHED, Host
@@ -53,6 +54,7 @@ from sim.core.records import (
     BrokerUnfenced,
     IsrChanged,
     LeaderChanged,
+    PartitionChanged,
 )
 
 
@@ -66,11 +68,11 @@ class _Fetch:
 class Controller(Host):
     """The active controller of the metadata quorum."""
 
-    def __init__(self, cluster) -> None:
-        super().__init__("controller", cluster.engine, cluster.trace)
-        self.cluster = cluster
-        self.settings = cluster.settings
-        self.topology = cluster.topology
+    def __init__(self, ctx: ControllerContext) -> None:
+        super().__init__("controller", ctx.runtime.engine, ctx.runtime.trace)
+        self.nodes = ctx.runtime.nodes
+        self.settings = ctx.settings
+        self.topology = ctx.topology
         self.image = Image()
         self.log: list = []
         self.last_heartbeat: dict[int, int] = {}
@@ -84,7 +86,7 @@ class Controller(Host):
 
     def boot(self) -> None:
         """Register every broker and lead every partition from its first replica."""
-        for b in range(len(self.cluster.brokers)):
+        for b in self.nodes.broker_ids():
             self._append(BrokerState(b, len(self.log), fenced=False))
             self.last_heartbeat[b] = 0
             self.incarnations[b] = 0
@@ -93,7 +95,7 @@ class Controller(Host):
             state = PartitionState(info.pidx, info.replicas[0], 0, 0, tuple(sorted(info.replicas)))
             self._append(state)
             self._trace_partition(None, state, "initial")
-            self.cluster.invariants.partition_changed(state, "initial")
+            self.trace.emit(PartitionChanged(self.engine.now, None, state, "initial"))
         self._arm_sessions()
         self.timer(self.settings.unclean_interval_us, self._unclean_tick)
 
@@ -254,7 +256,7 @@ class Controller(Host):
                            unclean_shutdown=unclean_shutdown)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
-            self.cluster.invariants.partition_changed(new, kind, state)
+            self.trace.emit(PartitionChanged(self.engine.now, state, new, kind))
         return new
 
     def _trace_partition(self, old, new, kind) -> None:

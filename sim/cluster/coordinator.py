@@ -95,8 +95,8 @@ class GroupCoordinator:
 
     def __init__(self, broker) -> None:
         self.broker = broker
-        self.cluster = broker.cluster
-        cfg = self.cluster.spec.cluster.config
+        self.ctx = broker.ctx
+        cfg = self.ctx.config
         self.initial_delay_us = ms(cfg["group.initial.rebalance.delay.ms"])
         self.commit_timeout_us = ms(cfg["offsets.commit.timeout.ms"])
         self.groups: dict[str, Group] = {}
@@ -110,7 +110,7 @@ class GroupCoordinator:
         replica = self.broker.replicas[pidx]
         now = self.broker.engine.now
         self.loaded.add(pidx)
-        for name, group in self.cluster.group_records.replay(replica.log.batches, now).items():
+        for name, group in self.ctx.group_records.replay(replica.log.batches, now).items():
             self.groups[name] = group
             for member in group.members.values():
                 self._watch_session(group, member)
@@ -120,7 +120,7 @@ class GroupCoordinator:
         if pidx not in self.loaded:
             return
         self.loaded.discard(pidx)
-        topo = self.cluster.topology
+        topo = self.ctx.topology
         for name in [n for n in self.groups if topo.coordinator_pidx(n) == pidx]:
             group = self.groups.pop(name)
             for member in group.members.values():
@@ -158,13 +158,13 @@ class GroupCoordinator:
             reply(OffsetFetchResponse(None, offsets))
 
     def _find(self, name: str) -> FindCoordinatorResponse:
-        state = self.broker.image.partitions.get(self.cluster.topology.coordinator_pidx(name))
+        state = self.broker.image.partitions.get(self.ctx.topology.coordinator_pidx(name))
         if state is None or state.leader == NO_LEADER:
             return FindCoordinatorResponse(COORDINATOR_NOT_AVAILABLE, -1)
         return FindCoordinatorResponse(None, state.leader)
 
     def _group(self, name: str, create: bool) -> Group | None:
-        if self.cluster.topology.coordinator_pidx(name) not in self.loaded:
+        if self.ctx.topology.coordinator_pidx(name) not in self.loaded:
             return None
         group = self.groups.get(name)
         if group is None:
@@ -201,7 +201,7 @@ class GroupCoordinator:
             self._prepare_rebalance(group, "member_rejoined")
 
     def _new_member(self, group: Group, req: JoinGroup, reply) -> None:
-        rng = self.cluster.streams.get("member.id")
+        rng = self.ctx.runtime.streams.get("member.id")
         member_id = f"{req.client}-{rng.integers(1 << 32):08x}"
         member = Member(member_id, req.instance_id, req.client, req.session_us,
                         req.rebalance_us, req.protocols, req.topics, req.owned)
@@ -214,7 +214,7 @@ class GroupCoordinator:
             self._prepare_rebalance(group, "member_joined")
 
     def _static_rejoin(self, group: Group, old_id: str, req: JoinGroup, reply) -> None:
-        rng = self.cluster.streams.get("member.id")
+        rng = self.ctx.runtime.streams.get("member.id")
         new_id = f"{req.client}-{rng.integers(1 << 32):08x}"
         old = group.members[old_id]
         self._fail_pending(old, FENCED_INSTANCE_ID)
@@ -450,12 +450,11 @@ class GroupCoordinator:
             return
         group.committed.update(record.offsets)
         now = self.broker.engine.now
-        parts = self.cluster.topology.partitions
+        parts = self.ctx.topology.partitions
         for pidx, offset in record.offsets:
             info = parts[pidx]
             self.broker.trace.emit(OffsetsCommitted(now, group.name, client, info.topic,
                                                     info.partition, offset))
-            self.cluster.lag.committed(group.name, pidx, offset)
         reply(OffsetCommitResponse(None))
 
     def _persist_group(self, group: Group) -> None:
@@ -463,8 +462,8 @@ class GroupCoordinator:
 
     def _write(self, group: Group, record, on_done) -> None:
         """Append a record to the group's offsets partition, acks=all; on_done(error)."""
-        pidx = self.cluster.topology.coordinator_pidx(group.name)
-        ref = self.cluster.group_records.add(record)
+        pidx = self.ctx.topology.coordinator_pidx(group.name)
+        ref = self.ctx.group_records.add(record)
         count = len(record.offsets) if isinstance(record, CommitRecord) else 1
         data = BatchData(-1, ref, count, RECORD_BYTES * count + BATCH_HEADER, -1, -1, -1)
         request = ProduceRequest(-1, self.commit_timeout_us, ((pidx, data),))

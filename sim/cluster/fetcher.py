@@ -46,7 +46,7 @@ class ReplicaFetcher:
         """Follow pidx here; a new fetch session, so its first response is whole."""
         self.partitions[pidx] = 0
         self.asking.pop(pidx, None)
-        self.session = self.broker.cluster.new_fetch_session()
+        self.session = self.broker.ctx.ids.new_fetch_session()
         self.maybe_fetch()
 
     def remove(self, pidx: int) -> None:

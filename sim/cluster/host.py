@@ -6,11 +6,9 @@ start is a new incarnation; work scheduled for an earlier incarnation is
 dropped, so a restarted process never runs its predecessor's callbacks.
 """
 
-from sim.core.records import HostChanged
+from sim.core.records import CRASHED, DOWN, PAUSED, POWERED_OFF, RUNNING, STOPPED, HostChanged
 
-RUNNING, PAUSED = "running", "paused"
-CRASHED, STOPPED, POWERED_OFF = "crashed", "stopped", "powered_off"
-DOWN = (CRASHED, STOPPED, POWERED_OFF)
+__all__ = ["CRASHED", "DOWN", "PAUSED", "POWERED_OFF", "RUNNING", "STOPPED", "Host"]
 
 
 class Host:

@@ -41,7 +41,7 @@ class BrokerLifecycleManager:
     def __init__(self, broker) -> None:
         self.broker = broker
         self.settings = broker.settings
-        self.rng = broker.cluster.streams.get(f"lifecycle.{broker.name}")
+        self.rng = broker.ctx.runtime.streams.get(f"lifecycle.{broker.name}")
         self.state = STARTING
         self.registered = False
         self.ready_to_unfence = False
@@ -84,7 +84,7 @@ class BrokerLifecycleManager:
         self.in_flight = True
         b = self.broker
         if self.conn is None:
-            self.conn = Connection(b.net, b, b.cluster.controller)
+            self.conn = Connection(b.net, b, b.nodes.controller)
         if self.registered:
             request = BrokerHeartbeat(b.id, b.broker_epoch, b.image.offset,
                                       not self.ready_to_unfence)

@@ -34,7 +34,7 @@ from sim.cluster.protocol import (
     ProduceResponse,
 )
 from sim.cluster.replication import fetch_decision
-from sim.core.records import BatchAppended, HighWatermark
+from sim.core.records import BatchAppended, HighWatermark, HwAdvanced
 
 
 class DelayedProduce:
@@ -206,10 +206,10 @@ class ReplicaManager:
             info, log = replica.info, replica.log
             self.broker.trace.emit(HighWatermark(now, self.broker.id, info.topic, info.partition,
                                                  replica.leader_epoch, log.hw, log.leo))
-            self.broker.cluster.invariants.hw_advanced(self.broker.id, replica, old_hw)
+            self.broker.trace.emit(HwAdvanced(now, self.broker.id, info.pidx,
+                                              replica.leader_epoch, old_hw, log.hw, log.leo))
             self.try_complete(replica)
             self.broker.reads.hw_advanced(info.pidx)
-            self.broker.cluster.lag.hw(info.pidx, log.hw)
 
     # -- follower fetch ------------------------------------------------------
 

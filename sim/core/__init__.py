@@ -1,4 +1,5 @@
-"""Simulation kernel: integer-microsecond time, named random streams, the trace and its digest.
+"""Simulation kernel: integer-microsecond time, named random streams, the trace (its
+records, digest and subscriptions).
 
 Imports nothing else of kafkasim; every other layer builds on it.
 """

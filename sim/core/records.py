@@ -1,13 +1,20 @@
 """The typed records of the trace, one NamedTuple per observable fact.
 
 `t_us` comes first. `KEEP = True` marks the records analysis reads back; the
-others feed only the digest (and `trace_text`). Partitions are named by topic
+others feed only the digest (and `trace_text`). `PROBE = True` marks the
+probes at the end of this module: records for the observers of a run only,
+outside the digest (sim/core/trace.py). Partitions are named by topic
 and partition number; records by (producer, topic, partition, sequence), where
 the sequence numbers a producer's records to one partition from 0, for the
 whole run (idempotence sequences are separate and per producer session).
 """
 
 from typing import NamedTuple
+
+# the states of a host process, as HostChanged names them (sim/cluster/host.py)
+RUNNING, PAUSED = "running", "paused"
+CRASHED, STOPPED, POWERED_OFF = "crashed", "stopped", "powered_off"
+DOWN = (CRASHED, STOPPED, POWERED_OFF)
 
 
 class HostChanged(NamedTuple):
@@ -365,3 +372,43 @@ class DeadLettered(NamedTuple):
     dlq_partition: int
     dlq_offset: int
     KEEP = True
+
+
+# -- probes: for the observers of the run (lag, processing, invariants), outside the digest --
+
+class HwAdvanced(NamedTuple):
+    """A leader's high watermark moved from old_hw (the invariants read its log)."""
+    t_us: int
+    broker: int
+    pidx: int
+    leader_epoch: int
+    old_hw: int
+    hw: int
+    leo: int
+    KEEP = False
+    PROBE = True
+
+
+class PartitionChanged(NamedTuple):
+    """The controller committed a partition state `new` in place of `old` (None at boot)."""
+    t_us: int
+    old: object             # PartitionState | None
+    new: object             # PartitionState
+    election: str | None    # initial | clean | elr | last_known_elr | unclean | none;
+                            # None: the leader did not change
+    KEEP = False
+    PROBE = True
+
+
+class ProcessingTimes(NamedTuple):
+    """The batches behind a RecordsProcessed and each of its records' completion time."""
+    t_us: int
+    group: str
+    topic: str
+    partition: int
+    start_offset: int
+    count: int
+    batches: tuple          # the fetched batches holding them (LogBatch)
+    done_us: object         # numpy int64 array, one completion time per record
+    KEEP = False
+    PROBE = True

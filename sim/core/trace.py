@@ -1,12 +1,26 @@
-"""The trace: typed records of everything that happened, and its digest.
+"""The trace: typed records of everything that happened, its digest, and its observers.
 
-Records are NamedTuples with `t_us` first (sim/core/records.py). The recorder
-keeps, per record type, the rows analysis needs; every record, kept or not,
-feeds the digest: SHA-256 over the records in emission order, each encoded as
-the pair (type name, fields) by `marshal` format 0 (ints, strings, bools,
-None and tuples; no references, so the bytes depend only on the values): the
-same scenario and seed give the same digest in any process with the same
-Python version.
+Records are NamedTuples with `t_us` first (sim/core/records.py). Each record
+type says what the trace does with it, by two class attributes:
+
+- `KEEP = True`: the recorder keeps its rows for the analysis at the end
+  (`rows`, `frame`).
+- `PROBE = True`: a probe, emitted only for the observers of the run; it is
+  never kept and never feeds the digest, so adding a probe (or an observer)
+  cannot move a digest. Probes may carry what a digest cannot (live objects,
+  numpy arrays). Types without `PROBE` are facts of the run.
+
+Every fact, kept or not, feeds the digest: SHA-256 over the facts in emission
+order, each encoded as the pair (type name, fields) by `marshal` format 0
+(ints, strings, bools, None and tuples; no references, so the bytes depend
+only on the values): the same scenario and seed give the same digest in any
+process with the same Python version.
+
+Observers subscribe to record types (`subscribe(kind, fn)`) and are called
+synchronously at `emit`, after the record is recorded, in the order they
+subscribed: they see every record of their types in emission order, and an
+observer that raises (a violated invariant) stops the run at that record's
+instant. An observer may emit records itself; those follow the record it saw.
 """
 
 import hashlib
@@ -18,26 +32,44 @@ _name = attrgetter("__name__")
 
 
 class Trace:
-    """Append-only recorder of typed records with a running digest."""
+    """Append-only recorder of typed records with a running digest and subscriptions."""
 
     def __init__(self) -> None:
         self._rows: dict[type, list] = {}
+        self._observers: dict[type, list] = {}
+        self._routes: dict[type, tuple] = {}    # type -> (keep, digest, observers)
         self._pending: list = []
         self._hash = hashlib.sha256()
         self.count = 0
 
+    def subscribe(self, kind: type, fn) -> None:
+        """Call fn(record) at every later emit of a record of this type."""
+        self._observers.setdefault(kind, []).append(fn)
+        self._routes.pop(kind, None)            # rebuilt at the next emit of that type
+
     def emit(self, record) -> None:
-        """Record one fact."""
-        kind = type(record)
-        if kind.KEEP:
-            rows = self._rows.get(kind)
-            if rows is None:
-                rows = self._rows[kind] = []
-            rows.append(record)
-        pending = self._pending
-        pending.append(record)
-        if len(pending) >= _CHUNK:
-            self._flush()
+        """Record one fact (or hand one probe to its observers)."""
+        try:
+            keep, digest, observers = self._routes[type(record)]
+        except KeyError:
+            keep, digest, observers = self._route(type(record))
+        if keep is not None:
+            keep(record)
+        if digest:
+            pending = self._pending
+            pending.append(record)
+            if len(pending) >= _CHUNK:
+                self._flush()
+        if observers:
+            for fn in observers:
+                fn(record)
+
+    def _route(self, kind: type) -> tuple:
+        """What emit does with a record type: keep it?, digest it?, whom to call."""
+        keep = self._rows.setdefault(kind, []).append if kind.KEEP else None
+        route = self._routes[kind] = (keep, not getattr(kind, "PROBE", False),
+                                      tuple(self._observers.get(kind, ())))
+        return route
 
     def _flush(self) -> None:
         pending = self._pending
@@ -49,7 +81,7 @@ class Trace:
         pending.clear()
 
     def digest(self) -> str:
-        """Hex SHA-256 of every record emitted so far."""
+        """Hex SHA-256 of every fact emitted so far (probes excluded)."""
         self._flush()
         return self._hash.hexdigest()
 

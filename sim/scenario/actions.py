@@ -1,12 +1,13 @@
-"""The parameters of each timeline action kind (CONTRACT §2.3), read into `(target, params)`.
+"""The readers of the timeline's action kinds (CONTRACT §2.3): an entry into `(target, params)`.
 
-Host actions take a target (a string or a list); `partition` takes two or more groups of
-targets (a group may be a lone string); `one_way` {from, to} and `degrade` {between: [A, B],
-latency, loss, resets} take one expression per side; `slow_disk` needs `factor` >= 1 next to
-it and `slow` needs `processing`; `heal` takes `all`; `poison` {topic, rate (a fraction)};
-`reset_offsets` {group, to: earliest | latest | {offset: N} | {time: D}}; `set_rate`
-{producer, rate}; `add_member` / `remove_member` take a group. The controller is a target of
-network faults only: it is modeled as a highly available quorum that can be cut off, not killed.
+A reader is called as `read(value, entry, path, hosts, kind)`, `kind` being its row in
+`fault_kinds.py`: the action's name, the shape of its value and the kinds of host its
+targets may be. Host actions take a target (a string or a list); `partition` takes two or
+more groups of targets (a group may be a lone string); `one_way` {from, to} and `degrade`
+{between: [A, B], latency, loss, resets} take one expression per side; `slow_disk` needs
+`factor` >= 1 next to it and `slow` needs `processing`; `heal` takes `all`; `poison` {topic,
+rate (a fraction)}; `reset_offsets` {group, to: earliest | latest | {offset: N} | {time: D}};
+`set_rate` {producer, rate}; `add_member` / `remove_member` take a group.
 """
 
 from __future__ import annotations
@@ -14,39 +15,34 @@ from __future__ import annotations
 from sim.scenario.dists import parse_dist
 from sim.scenario.errors import Invalid, Path, closest, describe, quote
 from sim.scenario.fields import check_keys, integer, mapping, number, text
-from sim.scenario.schema import ENTRY, fields
+from sim.scenario.shapes import fields
 from sim.scenario.targets import Hosts, check_target
 from sim.scenario.units import parse_duration, parse_probability, parse_rate
 
-ANY = ("broker", "controller", "producer", "member")
-PROCESSES = ("broker", "producer", "member")
+
+def read_targets(value, entry, path, hosts, kind):
+    """Read an action whose value is its target (a string or a list)."""
+    return _targets(value, path, hosts, kind.targets, kind.name), {}
 
 
-def hosts_action(kinds: tuple[str, ...]):
-    """A reader for actions whose value is the target itself."""
-
-    def read(value, entry, path, hosts, kind):
-        return _targets(value, path, hosts, kinds, kind), {}
-
-    return read
-
-
-def _targets(value: object, path: Path, hosts: Hosts, kinds: tuple, kind: str) -> tuple[str, ...]:
+def _targets(value: object, path: Path, hosts: Hosts, kinds: tuple, action: str) -> tuple[str, ...]:
     if isinstance(value, str):
-        return (check_target(value, path, hosts, kinds, kind),)
+        return (check_target(value, path, hosts, kinds, action),)
     if not isinstance(value, list) or not value:
         raise Invalid(path, "a target or a non-empty list of targets", describe(value))
-    return tuple(check_target(v, path + (i,), hosts, kinds, kind) for i, v in enumerate(value))
+    return tuple(check_target(v, path + (i,), hosts, kinds, action) for i, v in enumerate(value))
 
 
-def _partition(value, entry, path, hosts, kind):
+def read_partition(value, entry, path, hosts, kind):
     if not isinstance(value, list) or len(value) < 2:
         raise Invalid(
             path,
             "two or more groups of hosts, e.g. [[broker-0], [broker-1, broker-2]]",
             describe(value),
         )
-    groups = tuple(_targets(g, path + (i,), hosts, ANY, kind) for i, g in enumerate(value))
+    groups = tuple(
+        _targets(g, path + (i,), hosts, kind.targets, kind.name) for i, g in enumerate(value)
+    )
     flat = [name for group in groups for name in group]
     for name in flat:
         if flat.count(name) > 1:
@@ -54,25 +50,27 @@ def _partition(value, entry, path, hosts, kind):
     return tuple(flat), {"groups": groups}
 
 
-def _one_way(value, entry, path, hosts, kind):
+def read_one_way(value, entry, path, hosts, kind):
     block = mapping(value, path, "a mapping {from: A, to: B}", optional=False)
-    check_keys(block, path, fields(ENTRY.fields["one_way"]), required=("from", "to"))
+    check_keys(block, path, fields(kind.shape), required=("from", "to"))
     ends = {
-        end: check_target(block[end], path + (end,), hosts, ANY, kind) for end in ("from", "to")
+        end: check_target(block[end], path + (end,), hosts, kind.targets, kind.name)
+        for end in ("from", "to")
     }
     return (ends["from"], ends["to"]), ends
 
 
-def _degrade(value, entry, path, hosts, kind):
+def read_degrade(value, entry, path, hosts, kind):
     block = mapping(
         value, path, "a mapping {between: [A, B], latency, loss, resets}", optional=False
     )
-    check_keys(block, path, fields(ENTRY.fields["degrade"]), required=("between",))
+    check_keys(block, path, fields(kind.shape), required=("between",))
     between = block["between"]
     if not isinstance(between, list) or len(between) != 2:
         raise Invalid(path + ("between",), "a list of two targets [A, B]", describe(between))
     pair = tuple(
-        check_target(t, path + ("between", i), hosts, ANY, kind) for i, t in enumerate(between)
+        check_target(t, path + ("between", i), hosts, kind.targets, kind.name)
+        for i, t in enumerate(between)
     )
     if not any(key in block for key in ("latency", "loss", "resets")):
         raise Invalid(path, "at least one of latency, loss or resets", "none")
@@ -93,38 +91,38 @@ def _maybe_probability(block: dict, key: str, path: Path, upper_open: bool = Fal
     return parse_probability(block[key], path + (key,), upper_open)
 
 
-def _slow_disk(value, entry, path, hosts, kind):
+def read_slow_disk(value, entry, path, hosts, kind):
     parent = path[:-1]
     if "factor" not in entry:
         raise Invalid(parent + ("factor",), "a factor >= 1 next to slow_disk", "nothing")
     factor = number(entry["factor"], parent + ("factor",), 1, "a factor")
-    return _targets(value, path, hosts, ("broker",), kind), {"factor": factor}
+    return _targets(value, path, hosts, kind.targets, kind.name), {"factor": factor}
 
 
-def _slow(value, entry, path, hosts, kind):
+def read_slow(value, entry, path, hosts, kind):
     parent = path[:-1]
     if "processing" not in entry:
         raise Invalid(parent + ("processing",), "a processing time next to slow", "nothing")
     processing = parse_dist(entry["processing"], parent + ("processing",))
-    return _targets(value, path, hosts, ("member",), kind), {"processing": processing}
+    return _targets(value, path, hosts, kind.targets, kind.name), {"processing": processing}
 
 
-def _heal(value, entry, path, hosts, kind):
+def read_heal(value, entry, path, hosts, kind):
     if value != "all":
         raise Invalid(path, "all (heal: all ends every network fault)", describe(value))
     return (), {}
 
 
-def _poison(value, entry, path, hosts, kind):
+def read_poison(value, entry, path, hosts, kind):
     block = mapping(value, path, "a mapping {topic: T, rate: P}", optional=False)
-    check_keys(block, path, fields(ENTRY.fields["poison"]), required=("topic", "rate"))
+    check_keys(block, path, fields(kind.shape), required=("topic", "rate"))
     topic = _known(block["topic"], path + ("topic",), hosts.partitions, "topic")
     return (), {"topic": topic, "rate": parse_probability(block["rate"], path + ("rate",))}
 
 
-def _reset_offsets(value, entry, path, hosts, kind):
+def read_reset_offsets(value, entry, path, hosts, kind):
     block = mapping(value, path, "a mapping {group: G, to: ...}", optional=False)
-    check_keys(block, path, fields(ENTRY.fields["reset_offsets"]), required=("group", "to"))
+    check_keys(block, path, fields(kind.shape), required=("group", "to"))
     group = _known(block["group"], path + ("group",), hosts.members, "consumer group")
     return (), {"group": group, "to": _reset_to(block["to"], path + ("to",))}
 
@@ -144,18 +142,22 @@ def _reset_to(value: object, path: Path):
     return ("time", parse_duration(value["time"], path + ("time",)))
 
 
-def _set_rate(value, entry, path, hosts, kind):
+def read_set_rate(value, entry, path, hosts, kind):
     block = mapping(value, path, "a mapping {producer: P, rate: R}", optional=False)
-    check_keys(block, path, fields(ENTRY.fields["set_rate"]), required=("producer", "rate"))
+    check_keys(block, path, fields(kind.shape), required=("producer", "rate"))
     producer = _known(block["producer"], path + ("producer",), hosts.producers, "producer")
     return (), {"producer": producer, "rate": parse_rate(block["rate"], path + ("rate",))}
 
 
-def _membership(value, entry, path, hosts, kind):
-    group = _known(value, path, hosts.members, "consumer group")
-    if kind == "add_member":
-        hosts.members[group] += 1
-    return (), {"group": group}
+def read_add_member(value, entry, path, hosts, kind):
+    """Read the group to scale up; later entries may target its new member."""
+    target, params = read_remove_member(value, entry, path, hosts, kind)
+    hosts.members[params["group"]] += 1
+    return target, params
+
+
+def read_remove_member(value, entry, path, hosts, kind):
+    return (), {"group": _known(value, path, hosts.members, "consumer group")}
 
 
 def _known(value: object, path: Path, names, what: str) -> str:
@@ -163,25 +165,3 @@ def _known(value: object, path: Path, names, what: str) -> str:
     if name not in names or name == "__consumer_offsets":
         raise Invalid(path, f"a declared {what}", quote(name), closest(name, list(names)))
     return name
-
-
-READERS = {
-    kind: hosts_action(PROCESSES)
-    for kind in ("crash", "stop", "power_loss", "restart", "pause", "resume")
-}
-READERS.update(
-    {
-        "isolate": hosts_action(ANY),
-        "partition": _partition,
-        "one_way": _one_way,
-        "degrade": _degrade,
-        "slow_disk": _slow_disk,
-        "slow": _slow,
-        "heal": _heal,
-        "poison": _poison,
-        "reset_offsets": _reset_offsets,
-        "set_rate": _set_rate,
-        "add_member": _membership,
-        "remove_member": _membership,
-    }
-)

@@ -22,7 +22,8 @@ from sim.scenario.limits import check_partitions, check_records
 from sim.scenario.names import check_host_clashes, scenario_name
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.producers import build_producers
-from sim.scenario.schema import ROOT, fields
+from sim.scenario.schema import ROOT
+from sim.scenario.shapes import fields
 from sim.scenario.spec import Cluster, FrozenMap, Scenario
 from sim.scenario.targets import Hosts
 from sim.scenario.timeline import build_timeline

@@ -16,7 +16,8 @@ from sim.scenario.config import read_config
 from sim.scenario.dists import parse_dist
 from sim.scenario.errors import Invalid, Path, choices, describe, quote
 from sim.scenario.fields import MISSING, Ctx, check_keys, integer, mapping
-from sim.scenario.schema import CLUSTER, DISK, NETWORK, fields
+from sim.scenario.schema import CLUSTER, DISK, NETWORK
+from sim.scenario.shapes import fields
 from sim.scenario.spec import Cluster, Disk, Dist, Network
 from sim.scenario.units import parse_duration, parse_probability
 from sim.scenario.versions import KNOWN_VERSIONS, NEWEST

@@ -17,7 +17,8 @@ from sim.scenario.errors import Invalid, Path, quote
 from sim.scenario.fields import Ctx, boolean, check_keys, choice, integer, mapping, text_list
 from sim.scenario.names import host_name
 from sim.scenario.producers import declared_topic
-from sim.scenario.schema import CONSUMER, POISON, fields
+from sim.scenario.schema import CONSUMER, POISON
+from sim.scenario.shapes import fields
 from sim.scenario.spec import Cluster, ConsumerGroup, Dist, Poison
 from sim.scenario.units import parse_duration
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sim.scenario.errors import Invalid, Path, choices, describe, quote
 from sim.scenario.fields import check_keys
-from sim.scenario.schema import DIST, fields
+from sim.scenario.shapes import DIST, fields
 from sim.scenario.spec import Dist
 from sim.scenario.units import format_duration, parse_duration
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import textwrap
 
 from sim.scenario.errors import dotted
+from sim.scenario.fault_kinds import KINDS
 from sim.scenario.properties import LONG_MAX, PROPERTIES, inert_note
+from sim.scenario.shapes import LEAF
 from sim.scenario.spec import Action, Config, Dist, Scenario
 from sim.scenario.units import format_duration, format_rate, format_size
 
@@ -222,7 +224,8 @@ def _action(action: Action) -> str:
     params = ", ".join(
         f"{k}={_param_text(action.kind, k, v)}" for k, v in action.params.items() if v is not None
     )
-    target = "" if action.kind in ("partition", "one_way", "degrade") else " ".join(action.target)
+    # an action whose value is a mapping or groups shows its hosts in its parameters
+    target = " ".join(action.target) if KINDS[action.kind].shape == LEAF else ""
     parts = [f"{format_duration(action.at_us):>8}", action.kind, target, params]
     if action.for_us is not None:
         parts.append(f"for {format_duration(action.for_us)}")

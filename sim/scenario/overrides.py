@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sim.scenario.errors import Invalid, Path, ScenarioError, closest, describe, dotted, quote
-from sim.scenario.schema import LEAF, ROOT, WHOLE, Fixed, Seq
+from sim.scenario.schema import ROOT
+from sim.scenario.shapes import LEAF, WHOLE, Fixed, Seq
 from sim.scenario.yamlload import load_yaml
 
 

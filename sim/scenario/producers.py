@@ -15,7 +15,8 @@ from sim.scenario.config import read_config
 from sim.scenario.errors import Invalid, Path, closest, describe, quote
 from sim.scenario.fields import Ctx, check_keys, choice, integer, mapping, text
 from sim.scenario.names import host_name
-from sim.scenario.schema import PRODUCER, STEP, fields
+from sim.scenario.schema import PRODUCER, STEP
+from sim.scenario.shapes import fields
 from sim.scenario.spec import Producer, Step
 from sim.scenario.units import parse_duration, parse_probability, parse_rate, parse_size
 

@@ -1,70 +1,30 @@
 """The shape of a scenario file: which mappings have fixed fields, which are named, which are lists.
 
 One source of truth for field names: validators check keys against these tuples and `--set`
-resolves paths against the same tree (CONTRACT §3). `Fixed` = a mapping with known fields,
-`Named` = a mapping whose keys are user names (topics, producers, consumers), `Seq` = a
-list indexed by integers, `WHOLE` = a mapping whose keys may contain dots (Kafka properties,
-features, expectations), `LEAF` = a value.
+resolves paths against the same tree (CONTRACT §3). The node types are in `shapes.py`; a
+timeline entry holds `at`, `for`, the extra keys of some actions (`factor`, `processing`) and
+one action, whose shape its row in `fault_kinds.py` gives.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sim.scenario.fault_kinds import ACTIONS, KINDS
+from sim.scenario.shapes import DIST, LEAF, WHOLE, Fixed, Named, Seq, fixed
 
-
-@dataclass(frozen=True)
-class Fixed:
-    fields: dict
-
-
-@dataclass(frozen=True)
-class Named:
-    entry: object
-
-
-@dataclass(frozen=True)
-class Seq:
-    item: object
-
-
-LEAF = "leaf"
-WHOLE = "whole"
-
-HOST_ACTIONS = ("crash", "stop", "power_loss", "restart", "pause", "resume", "isolate")
-ACTIONS = HOST_ACTIONS + (
-    "partition",
-    "one_way",
-    "degrade",
-    "slow_disk",
-    "slow",
-    "heal",
-    "poison",
-    "reset_offsets",
-    "set_rate",
-    "add_member",
-    "remove_member",
-)
-
-
-def _fixed(*names: str, **nested: object) -> Fixed:
-    return Fixed({**dict.fromkeys(names, LEAF), **nested})
-
-
-DIST = _fixed("dist", "mean", "median", "p99", "value")
-NETWORK = _fixed("loss", "resets", latency=DIST)
-DISK = _fixed("write", "fsync", "os_flush_interval")
-CLUSTER = _fixed(
+NETWORK = fixed("loss", "resets", latency=DIST)
+DISK = fixed("write", "fsync", "os_flush_interval")
+CLUSTER = fixed(
     "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK
 )
 TOPIC = Fixed(
     {"partitions": LEAF, "replication.factor": LEAF, "assignment": Seq(Seq(LEAF)), "config": WHOLE}
 )
-STEP = _fixed("topic", "event", "after")
-PRODUCER = _fixed(
+STEP = fixed("topic", "event", "after")
+PRODUCER = fixed(
     "topic", "rate", "keys", "value_size", "arrivals", "tombstones", steps=Seq(STEP), config=WHOLE
 )
-POISON = _fixed("retries", "backoff", "then", "dlq_topic")
-CONSUMER = _fixed(
+POISON = fixed("retries", "backoff", "then", "dlq_topic")
+CONSUMER = fixed(
     "topic",
     "members",
     "commit",
@@ -79,23 +39,11 @@ ENTRY = Fixed(
     {
         "at": LEAF,
         "for": LEAF,
-        "factor": LEAF,
-        "processing": DIST,
-        **{kind: LEAF for kind in HOST_ACTIONS},
-        "partition": Seq(Seq(LEAF)),
-        "one_way": _fixed("from", "to"),
-        "degrade": _fixed("loss", "resets", between=Seq(LEAF), latency=DIST),
-        "slow_disk": LEAF,
-        "slow": LEAF,
-        "heal": LEAF,
-        "poison": _fixed("topic", "rate"),
-        "reset_offsets": _fixed("group", to=_fixed("offset", "time")),
-        "set_rate": _fixed("producer", "rate"),
-        "add_member": LEAF,
-        "remove_member": LEAF,
+        **{kind.extra[0]: kind.extra[1] for kind in KINDS.values() if kind.extra},
+        **{name: KINDS[name].shape for name in ACTIONS},
     }
 )
-ROOT = _fixed(
+ROOT = fixed(
     "name",
     "description",
     "seed",
@@ -110,6 +58,3 @@ ROOT = _fixed(
 )
 
 
-def fields(node: Fixed) -> tuple[str, ...]:
-    """The field names of a fixed-field mapping, in schema order."""
-    return tuple(node.fields)

@@ -5,7 +5,7 @@ A target is a host name (`broker-N`, `controller`, a producer, a member `<group>
 `leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, or `__consumer_offsets`
 when groups exist) and `coordinator(G)`. Roles and `*-brokers` denote brokers. Members exist
 for i < members plus the `add_member` entries that fire earlier. Which kinds of host an action
-accepts is decided in `timeline.py`; resolution to hosts happens in the simulator.
+accepts is its row in `fault_kinds.py`; resolution to hosts happens in the simulator.
 """
 
 from __future__ import annotations

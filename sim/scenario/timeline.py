@@ -1,26 +1,22 @@
 """`timeline:` -> a tuple of `Action`s sorted by time, entries at the same time in file order.
 
 Each entry has `at` (0 <= at < duration), one action key, optionally `for` (> 0, only on
-actions that last: pause, partition, isolate, one_way, degrade, slow_disk, slow, poison; a
-crash, stop or power loss lasts until a `restart` entry or the drain) and the extra keys its
-action needs (`factor`, `processing`). `Action.index` is the entry's position in the file,
+actions that last: see their lifetimes in `fault_kinds.py`) and the extra key its action
+needs (`factor`, `processing`). `Action.index` is the entry's position in the file,
 which also names its random stream (`any-broker`). Targets are checked in time order, so a
 member added by `add_member` can be targeted by later entries.
 """
 
 from __future__ import annotations
 
-from sim.scenario.actions import READERS
 from sim.scenario.errors import Invalid, Path, choices, describe, quote
+from sim.scenario.fault_kinds import ACTIONS, EXTRAS, KINDS, LASTING_KINDS
 from sim.scenario.fields import check_keys, mapping
-from sim.scenario.schema import ACTIONS, ENTRY, fields
+from sim.scenario.schema import ENTRY
+from sim.scenario.shapes import fields
 from sim.scenario.spec import Action, FrozenMap
 from sim.scenario.targets import Hosts
 from sim.scenario.units import format_duration, parse_duration
-
-LASTING = ("crash", "stop", "power_loss", "pause", "partition", "isolate", "one_way", "degrade",
-           "slow_disk", "slow", "poison")
-EXTRAS = {"factor": "slow_disk", "processing": "slow"}
 
 
 def build_timeline(raw: object, duration_us: int, hosts: Hosts) -> tuple[Action, ...]:
@@ -64,10 +60,10 @@ def _head(item: object, path: Path, duration_us: int) -> tuple:
 def _for(entry: dict, path: Path, kind: str) -> int | None:
     if "for" not in entry:
         return None
-    if kind not in LASTING:
+    if kind not in LASTING_KINDS:
         raise Invalid(
             path + ("for",),
-            f"no for on {kind} (only on {choices(LASTING)})",
+            f"no for on {kind} (only on {choices(LASTING_KINDS)})",
             quote(str(entry["for"])),
             f"{kind} takes effect at once.",
         )
@@ -80,7 +76,7 @@ def _for(entry: dict, path: Path, kind: str) -> int | None:
 def _action(head: tuple, hosts: Hosts) -> Action:
     index, at_us, for_us, kind, entry = head
     path = ("timeline", index, kind)
-    target, params = READERS[kind](entry[kind], entry, path, hosts, kind)
+    target, params = KINDS[kind].read(entry[kind], entry, path, hosts, KINDS[kind])
     return Action(
         index=index, at_us=at_us, for_us=for_us, kind=kind, target=target, params=FrozenMap(params)
     )

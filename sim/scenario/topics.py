@@ -16,7 +16,8 @@ from sim.scenario.config import read_config
 from sim.scenario.errors import Invalid, Path, describe
 from sim.scenario.fields import Ctx, check_keys, integer, mapping
 from sim.scenario.names import topic_collisions, topic_name
-from sim.scenario.schema import TOPIC, fields
+from sim.scenario.schema import TOPIC
+from sim.scenario.shapes import fields
 from sim.scenario.spec import Cluster, Topic
 
 MAX_PARTITIONS = 10_000

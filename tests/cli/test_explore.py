@@ -32,9 +32,6 @@ def test_explore_finds_and_shrinks_a_schedule_that_loses_acks1_writes(tmp_path):
     assert "lost: wanted 0, measured" in proc.stdout
     rerun = kafkasim("run", broken, "--no-report")
     assert rerun.returncode == 1 and "lost" in rerun.stdout
-    again = kafkasim("explore", path, "--budget", "30", "--out", tmp_path / "again")
-    assert again.returncode == 1
-    assert (tmp_path / "again" / "acks1-broken.yaml").read_text() == broken.read_text()
 
 
 def test_explore_exits_0_when_kafka_keeps_its_promise_with_one_broker_faulty_at_once(tmp_path):
@@ -57,6 +54,12 @@ def test_explore_finds_the_page_cache_loss_kafka_has_when_every_replica_loses_po
     rerun = kafkasim("run", broken, "--no-report", "--json")
     assert rerun.returncode == 1
     assert json.loads(rerun.stdout)["lost_by_cause"]["power_loss"] > 0
+    # the search is seeded by the scenario: the same command finds and shrinks the same
+    # schedule (checked here, on the cheapest search that shrinks, not on the acks=1 one)
+    again = kafkasim("explore", path, "--budget", "100", "--max-faulty", "3",
+                     "--out", tmp_path / "again")
+    assert again.returncode == 1
+    assert (tmp_path / "again" / "safe-broken.yaml").read_text() == broken.read_text()
 
 
 def test_explore_keeps_the_scenarios_workload_actions_and_replaces_its_faults():

@@ -1,7 +1,9 @@
 """The same scenario and seed give the same digest in any process; different seeds differ.
 
-The whole library is run in a process pool under another PYTHONHASHSEED and must give the
-golden digests (written by `make golden` in another process)."""
+Scenarios run in a process pool under another PYTHONHASHSEED must give the golden digests
+(written by `make golden` in another process): a handful of varied ones in `make test`,
+the whole library in `make fuzz` (every library scenario's digest is also checked in
+process by tests/scenario/test_library.py)."""
 
 import json
 import os
@@ -40,25 +42,33 @@ def test_repeated_runs_in_one_process_agree_and_seeds_matter():
     assert first["digest"] != other["digest"]
 
 
-@pytest.mark.parametrize("name", ["consumer-cooperative-scale-out",
-                                  "consumer-poison-blocks-until-dead-lettered",
-                                  "payments-order-lost-across-topics"])
-def test_consumer_groups_give_the_same_digest_in_fresh_processes(name):
-    scenario = SCENARIOS / f"{name}.yaml"
-    first = _digest_in_fresh_process("11", 2, scenario)
-    assert first == _digest_in_fresh_process("12", 2, scenario)
+POOLED = ("consumer-cooperative-scale-out", "consumer-poison-blocks-until-dead-lettered",
+          "payments-order-lost-across-topics", "compaction-keeps-latest-per-key",
+          "kafka-1-1-fast-unclean-failovers-diverge")
 
 
-def test_the_whole_library_gives_its_golden_digests_in_a_pool_under_another_hash_seed():
+def _golden_digests_in_a_pool(paths) -> None:
+    """`kafkasim check --workers 2` under another hash seed gives the golden digests."""
     env = dict(os.environ, PYTHONHASHSEED="4242")
-    out = subprocess.run([sys.executable, "-m", "sim", "check", str(SCENARIOS), "--workers", "2",
+    out = subprocess.run([sys.executable, "-m", "sim", "check", *map(str, paths), "--workers", "2",
                           "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=900)
     assert out.returncode == 0, out.stderr
-    rows = json.loads(out.stdout)
-    golden = {p.stem: json.loads(p.read_text())["digest"] for p in GOLDEN.glob("*.json")}
-    assert len(rows) == len(golden) >= 40
-    assert {Path(r["path"]).stem: r["digest"] for r in rows} == golden
+    rows = {Path(r["path"]).stem: r["digest"] for r in json.loads(out.stdout)}
+    golden = {p.stem: json.loads((GOLDEN / f"{p.stem}.json").read_text())["digest"]
+              for p in paths}
+    assert len(rows) == len(paths) and rows == golden
+
+
+def test_consumer_groups_compaction_and_old_releases_give_their_golden_digests_in_a_pool():
+    _golden_digests_in_a_pool([SCENARIOS / f"{name}.yaml" for name in POOLED])
+
+
+@pytest.mark.slow
+def test_the_whole_library_gives_its_golden_digests_in_a_pool_under_another_hash_seed():
+    paths = sorted(SCENARIOS.glob("*.yaml"))
+    assert len(paths) == len(list(GOLDEN.glob("*.json"))) >= 40
+    _golden_digests_in_a_pool(paths)
 
 
 def test_asking_for_the_digest_twice_gives_the_same_answer():

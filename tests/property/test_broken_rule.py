@@ -12,8 +12,8 @@ from hypothesis import given, settings
 
 import sim
 import sim.cluster.election as election
-from sim.cluster.invariants import Invariants, InvariantViolation
 from sim.explore import explore
+from sim.invariants import Invariants, InvariantViolation
 from sim.testing import scenarios
 from tests.property.test_guarantees import (
     test_with_unclean_election_off_no_replica_outside_the_isr_is_ever_elected as election_property,
@@ -43,7 +43,7 @@ def unclean_always(monkeypatch):
 
 
 def test_the_property_suite_catches_it_and_shrinks_it_to_at_most_two_faults(unclean_always):
-    unclean_always.setattr(Invariants, "_check_eligible", lambda self, old, new: None)
+    unclean_always.setattr(Invariants, "_check_eligible", lambda self, *_: None)
     tried = []
     load = sim.scenario.from_dict
     unclean_always.setattr(sim.scenario, "from_dict",

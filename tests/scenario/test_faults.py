@@ -1,5 +1,7 @@
 """Each kind of fault does what Kafka's mechanics make it do (CONTRACT §2.3)."""
 
+import pytest
+
 import sim
 from sim.core.records import (
     BrokerFenced,
@@ -11,6 +13,7 @@ from sim.core.records import (
     LeaderChanged,
     Truncated,
 )
+from sim.scenario.fault_kinds import INSTANT, KINDS
 from tests.conftest import run_scenario
 
 
@@ -150,3 +153,40 @@ def test_a_follower_fetches_at_once_from_a_broker_that_lost_power_and_leads_agai
     assert s["lost"] == 0 and s["acked"] == s["produced"]
     leaders = [r for r in result.trace.rows(LeaderChanged) if r.t_us > 14_000_000]
     assert leaders and leaders[0].leader == 0         # the broker that lost power leads again
+
+
+EVERY_KIND = {   # one entry of each kind in the table, at 1 s; the lasting ones for 1 s
+    "crash": {"crash": "broker-1", "for": "1s"},
+    "stop": {"stop": "broker-1", "for": "1s"},
+    "power_loss": {"power_loss": "broker-1", "for": "1s"},
+    "restart": {"restart": "broker-1"},
+    "pause": {"pause": "broker-1", "for": "1s"},
+    "resume": {"resume": "broker-1"},
+    "partition": {"partition": [["broker-0"], ["broker-1", "broker-2"]], "for": "1s"},
+    "isolate": {"isolate": "broker-1", "for": "1s"},
+    "one_way": {"one_way": {"from": "broker-0", "to": "broker-1"}, "for": "1s"},
+    "degrade": {"degrade": {"between": ["broker-0", "broker-1"], "loss": 0.1}, "for": "1s"},
+    "slow_disk": {"slow_disk": "broker-1", "factor": 10, "for": "1s"},
+    "slow": {"slow": "billing-0", "processing": "5ms", "for": "1s"},
+    "heal": {"heal": "all"},
+    "poison": {"poison": {"topic": "orders", "rate": 0.1}, "for": "1s"},
+    "reset_offsets": {"reset_offsets": {"group": "billing", "to": "earliest"}},
+    "set_rate": {"set_rate": {"producer": "checkout", "rate": "10/s"}},
+    "add_member": {"add_member": "billing"},
+    "remove_member": {"remove_member": "billing"},
+}
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_kind_fires_and_a_lasting_one_is_undone_when_its_for_runs_out(name):
+    assert name in EVERY_KIND, f"add an entry of {name} to EVERY_KIND"
+    raw = {"name": "every-kind", "duration": "3s", "drain": "2s", "cluster": {"brokers": 3},
+           "topics": {"orders": {"partitions": 1, "replication.factor": 3}},
+           "producers": {"checkout": {"topic": "orders", "rate": "100/s"}},
+           "consumers": {"billing": {"topic": "orders"}},
+           "timeline": [{"at": "1s", **EVERY_KIND[name]}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    assert [(f.t_us, f.kind) for f in result.trace.rows(FaultFired)] == [(1_000_000, name)]
+    ended = [(e.t_us, e.kind) for e in result.trace.rows(FaultEnded)]
+    lasting = KINDS[name].lifetime != INSTANT
+    assert ended == ([(2_000_000, name)] if lasting else [])

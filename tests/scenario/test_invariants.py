@@ -4,8 +4,8 @@ import pytest
 
 import sim
 import sim.cluster.election as election
-from sim.cluster.invariants import InvariantViolation
 from sim.core.records import InvariantExempted
+from sim.invariants import InvariantViolation
 from tests.conftest import SCENARIOS, run_scenario
 
 

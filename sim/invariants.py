@@ -11,14 +11,23 @@
   loss or by truncating to its own high watermark (before KIP-101), happened
   for that partition: then the exemption is traced and the
   committed history restarts from the new leader's log.
-A violation stops the run with InvariantViolation (exit 4), naming the
-simulated time and the seed. Kafka's durability promises are not here: Kafka
-really breaks them under some faults; the property tests check them.
+
+The invariants observe the trace: the runner registers them before the run
+starts (as Kafka's RaftEventSimulationTest registers its invariants on the
+cluster), and they check each PartitionChanged and HwAdvanced probe as it is
+emitted; model code never calls them. They also read the cluster where a
+rule is about its state (a leader's log, a broker's lost data), so they are
+neither model (sim/cluster, which never sees them) nor analysis (which reads
+only the trace and the audit): they are the harness's checkers, next to the
+runner that registers them. A violation stops the run with InvariantViolation
+(exit 4) at the record's instant, naming the simulated time and the seed.
+Kafka's durability promises are not here: Kafka really breaks them under some
+faults; the property tests check them.
 """
 
 from bisect import bisect_right
 
-from sim.core.records import InvariantExempted
+from sim.core.records import HwAdvanced, InvariantExempted, PartitionChanged
 
 
 class InvariantViolation(Exception):
@@ -26,60 +35,69 @@ class InvariantViolation(Exception):
 
 
 class Invariants:
-    """Checks fed by the controller and the brokers' leaders."""
+    """Checks of the controller's partition states and the leaders' high watermarks."""
 
-    def __init__(self, world) -> None:
-        self.world = world
+    def __init__(self, seed: int, topology, brokers) -> None:
+        self.seed = seed
+        self.topology = topology
+        self.brokers = brokers
+        self.trace = None
         self.leaders: dict[tuple[int, int], int] = {}
         self.leader_hw: dict[int, tuple[int, int]] = {}
         self.committed: dict[int, tuple] = {}   # pidx -> (committed batches, their base offsets)
         self.exempt: set[int] = set()
 
-    def fail(self, rule: str, detail: str) -> None:
-        w = self.world
-        raise InvariantViolation(f"invariant '{rule}' violated at t={w.engine.now} us "
-                                 f"(seed {w.seed}): {detail}")
+    def watch(self, trace) -> None:
+        """Check every partition change and high-watermark advance of this trace."""
+        self.trace = trace
+        trace.subscribe(PartitionChanged, self.partition_changed)
+        trace.subscribe(HwAdvanced, self.hw_advanced)
 
-    def partition_changed(self, new, kind, old=None) -> None:
-        """The controller committed a partition state (`old`: the one it replaces)."""
+    def fail(self, t_us: int, rule: str, detail: str) -> None:
+        raise InvariantViolation(f"invariant '{rule}' violated at t={t_us} us "
+                                 f"(seed {self.seed}): {detail}")
+
+    def partition_changed(self, change: PartitionChanged) -> None:
+        """The controller committed a partition state."""
+        t_us, old, new, kind = change
         if old is not None and new.leader >= 0 and new.leader != old.leader:
-            self._check_eligible(old, new)
+            self._check_eligible(old, new, t_us)
         if new.leader >= 0:
             key = (new.pidx, new.leader_epoch)
             if self.leaders.setdefault(key, new.leader) != new.leader:
-                self.fail("one leader per epoch", f"partition {new.pidx} epoch "
+                self.fail(t_us, "one leader per epoch", f"partition {new.pidx} epoch "
                           f"{new.leader_epoch}: {self.leaders[key]} and {new.leader}")
             if new.leader not in new.isr:
-                self.fail("ISR contains the leader", f"partition {new.pidx}: {new}")
+                self.fail(t_us, "ISR contains the leader", f"partition {new.pidx}: {new}")
         if kind in ("unclean", "last_known_elr"):
             self.exempt.add(new.pidx)
         elif kind in ("clean", "elr") and self._lost_data(new.leader, new.pidx):
             self.exempt.add(new.pidx)
 
-    def _check_eligible(self, old, new) -> None:
+    def _check_eligible(self, old, new, t_us: int) -> None:
         eligible = set(old.isr) | set(old.elr) | set(old.last_known_elr)
-        if new.leader not in eligible and not self.world.topology.partitions[new.pidx].unclean:
-            self.fail("leader from the ISR or ELR unless unclean election is enabled",
+        if new.leader not in eligible and not self.topology.partitions[new.pidx].unclean:
+            self.fail(t_us, "leader from the ISR or ELR unless unclean election is enabled",
                       f"partition {new.pidx}: broker {new.leader} elected, ISR {old.isr} "
                       f"ELR {old.elr}")
 
     def _lost_data(self, broker: int, pidx: int) -> bool:
-        storage = self.world.brokers[broker].storage
+        storage = self.brokers[broker].storage
         return pidx in storage.power_lost or pidx in storage.hw_truncated
 
-    def hw_advanced(self, broker: int, replica, old_hw: int) -> None:
+    def hw_advanced(self, moved: HwAdvanced) -> None:
         """A leader's HW moved from old_hw."""
-        log, pidx = replica.log, replica.info.pidx
-        if log.hw > log.leo:
-            self.fail("HW <= LEO", f"broker {broker} partition {pidx}: {log.hw} > {log.leo}")
+        t_us, broker, pidx, epoch, old_hw, hw, leo = moved
+        if hw > leo:
+            self.fail(t_us, "HW <= LEO", f"broker {broker} partition {pidx}: {hw} > {leo}")
         last = self.leader_hw.get(pidx)
-        if last is not None and last[0] == replica.leader_epoch and log.hw < last[1]:
-            self.fail("leader HW never decreases", f"partition {pidx} epoch "
-                      f"{replica.leader_epoch}: {last[1]} -> {log.hw}")
-        self.leader_hw[pidx] = (replica.leader_epoch, log.hw)
-        self._check_committed(pidx, log, old_hw)
+        if last is not None and last[0] == epoch and hw < last[1]:
+            self.fail(t_us, "leader HW never decreases", f"partition {pidx} epoch "
+                      f"{epoch}: {last[1]} -> {hw}")
+        self.leader_hw[pidx] = (epoch, hw)
+        self._check_committed(t_us, pidx, self.brokers[broker].replicas[pidx].log, old_hw)
 
-    def _check_committed(self, pidx: int, log, old_hw: int) -> None:
+    def _check_committed(self, t_us: int, pidx: int, log, old_hw: int) -> None:
         history, bases = self.committed.setdefault(pidx, ([], []))
         end = history[-1].end_offset if history else log.log_start
         if old_hw < end:
@@ -88,20 +106,20 @@ class Invariants:
                 other = history[i] if i >= 0 else None
                 if other is None or not _same_records(other, b):
                     if pidx in self.exempt:
-                        self._exempt(pidx, log)
+                        self._exempt(t_us, pidx, log)
                         return
-                    self.fail("committed records never change",
+                    self.fail(t_us, "committed records never change",
                               f"partition {pidx} offset {b.base_offset}: {other} then {b}")
         for b in log.read_range(end, log.hw):
             if b.base_offset >= end and b.end_offset <= log.hw:
                 history.append(b)
                 bases.append(b.base_offset)
 
-    def _exempt(self, pidx: int, log) -> None:
-        info = self.world.topology.partitions[pidx]
-        self.world.trace.emit(InvariantExempted(self.world.engine.now, info.topic, info.partition,
-                                                "committed records never change",
-                                                "unclean election or lost data"))
+    def _exempt(self, t_us: int, pidx: int, log) -> None:
+        info = self.topology.partitions[pidx]
+        self.trace.emit(InvariantExempted(t_us, info.topic, info.partition,
+                                          "committed records never change",
+                                          "unclean election or lost data"))
         self.exempt.discard(pidx)
         kept = [b for b in log.batches if b.end_offset <= log.hw]
         self.committed[pidx] = (kept, [b.base_offset for b in kept])

@@ -6,7 +6,8 @@ live leader is offline (its records are neither readable nor provably lost).
 A leader that restarted and has not registered its new process yet counts as
 not live: it knows no metadata and answers NOT_LEADER_OR_FOLLOWER, and its
 high watermark is only what it recovered from its checkpoint.
-Reads logs only; never changes them.
+Reads logs only; never changes them. The runner calls it when the run ends;
+analysis reads the PartitionAudit rows it returns, never the hosts.
 """
 
 from dataclasses import dataclass
