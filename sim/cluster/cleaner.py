@@ -64,6 +64,7 @@ class LogCleaner:
             if count == len(log.segments):
                 log.roll()
             old_start = log.log_start
+            replica.wake_idle()             # the log start moves
             removed = log.delete_segments(count)
             b = self.broker
             b.trace.emit(SegmentsDeleted(now, b.id, info.topic, info.partition, count,

@@ -24,7 +24,7 @@ requests back off for `replica.fetch.backoff.ms`.
 from sim.cluster.fetch_session import NO_SESSION
 from sim.cluster.log import UNDEFINED
 from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition, FetchRequest
-from sim.cluster.replication import truncation_offset
+from sim.cluster.replication import out_of_range_truncation, truncation_offset
 from sim.cluster.rpc import Failure
 from sim.cluster.settings import REQUEST_TIMEOUT_US
 
@@ -36,6 +36,7 @@ class ReplicaFetcher:
         self.broker = broker
         self.leader = leader
         self.partitions: dict[int, int] = {}       # pidx -> not before (backoff), us
+        self.asking: dict[int, FetchPartition] = {}   # pidx -> its fetch state, until it changes
         self.inflight = False
         self.wake_at = -1
         self.conn = broker.connection_to(leader)
@@ -44,25 +45,31 @@ class ReplicaFetcher:
     def add(self, pidx: int) -> None:
         """Follow pidx here; a new fetch session, so its first response is whole."""
         self.partitions[pidx] = 0
+        self.asking.pop(pidx, None)
         self.session = self.broker.ctx.ids.new_fetch_session()
         self.maybe_fetch()
 
     def remove(self, pidx: int) -> None:
         self.partitions.pop(pidx, None)
+        self.asking.pop(pidx, None)
 
     def maybe_fetch(self, extra_us: int = 0) -> None:
-        """Send the next fetch unless one is in flight or every partition is backing off."""
+        """Send the next fetch unless one is in flight or every partition is backing off.
+
+        A partition's fetch state changes only when this fetcher handles an answer for
+        it or it joins again (a new leader or epoch), so it is built only then.
+        """
         if self.inflight or not self.partitions:
             return
         broker = self.broker
-        now, replicas = broker.engine.now, broker.replicas
+        now, asking = broker.engine.now, self.asking
         asked = {}
         for pidx, not_before in self.partitions.items():
             if not_before <= now:
-                replica = replicas[pidx]
-                log = replica.log
-                asked[pidx] = FetchPartition(log.leo, self._last_epoch(replica),
-                                             replica.leader_epoch)
+                fp = asking.get(pidx)
+                if fp is None:
+                    fp = asking[pidx] = self._fetch_state(broker.replicas[pidx])
+                asked[pidx] = fp
         if not asked:
             self._wake(min(self.partitions.values()))
             return
@@ -72,13 +79,15 @@ class ReplicaFetcher:
         self.inflight = True
         self.conn.request(request, self._on_response, REQUEST_TIMEOUT_US, extra_us=extra_us)
 
-    def _last_epoch(self, replica) -> int:
-        """The epoch the leader should check: always (KIP-279), once after a leader change
-        (KIP-101's OffsetsForLeaderEpoch), or never (truncation to the high watermark)."""
+    def _fetch_state(self, replica) -> FetchPartition:
+        """The follower's LEO, the epoch the leader should check: always (KIP-279), once after
+        a leader change (KIP-101's OffsetsForLeaderEpoch), or never (truncation to the high
+        watermark), and the leader epoch it knows."""
         mode = self.broker.settings.truncation
+        log = replica.log
         if mode == "kip-279" or (mode == "kip-101" and replica.epoch_check):
-            return replica.log.latest_epoch
-        return UNDEFINED
+            return FetchPartition(log.leo, log.latest_epoch, replica.leader_epoch)
+        return FetchPartition(log.leo, UNDEFINED, replica.leader_epoch)
 
     def _wake(self, at: int) -> None:
         if self.wake_at >= 0 and self.wake_at <= at:
@@ -102,10 +111,11 @@ class ReplicaFetcher:
                 self.partitions[pidx] = backoff
             self.maybe_fetch()
             return
-        delay = 0
+        delay, asking = 0, self.asking
         for pidx, data in response.partitions.items():
             if pidx not in self.partitions:
                 continue
+            asking.pop(pidx, None)
             delay = max(delay, self._handle(pidx, data, backoff))
         self.maybe_fetch(extra_us=delay)
 
@@ -161,9 +171,8 @@ class ReplicaFetcher:
         self.broker.storage.truncate(replica, max(target, log.log_start), "diverging_epoch")
 
     def _out_of_range(self, replica, data) -> None:
-        log = replica.log
-        if data.leader_leo >= 0 and log.leo > data.leader_leo:
-            self.broker.storage.truncate(replica, data.leader_leo, "out_of_range")
-        elif log.leo < data.log_start:
-            self.broker.storage.truncate(replica, 0, "out_of_range")
-            log.start_at(data.log_start)
+        target = out_of_range_truncation(replica.log, data.leader_leo, data.log_start)
+        if target is not None:
+            self.broker.storage.truncate(replica, target, "out_of_range")
+        if target == 0:
+            replica.log.start_at(data.log_start)

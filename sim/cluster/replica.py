@@ -16,20 +16,27 @@ whole log, stamps its epoch at its LEO and resets its view of the followers
 from sim.cluster.log import ReplicaLog
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.producer_state import ProducerStates
+from sim.cluster.replication import high_watermark, last_caught_up_us
 
 NEVER_CAUGHT_UP = -(2**62)      # Kafka's lastCaughtUpTimeMs = 0: long before any simulated time
 
 
 class FollowerState:
-    __slots__ = ("leo", "last_fetch_us", "last_fetch_leader_leo", "last_caught_up_us",
-                 "broker_epoch")
+    __slots__ = ("leo", "last_fetch_us", "last_fetch_leader_leo", "last_caught_up_us", "session")
 
     def __init__(self, caught_up_us: int) -> None:
         self.leo = -1
         self.last_fetch_us = NEVER_CAUGHT_UP
         self.last_fetch_leader_leo = -1
         self.last_caught_up_us = caught_up_us
-        self.broker_epoch = -1
+        self.session = None             # the fetch session it is idle in (fetch_session.py)
+
+    def wake(self, read_us: int) -> None:
+        """Leave the session it was idle in, whose last read was at read_us: each read found
+        it at the leader's LEO, so it was caught up then (ReplicaState.updateFetchState)."""
+        self.session = None
+        self.last_caught_up_us = self.last_fetch_us = read_us
+        self.last_fetch_leader_leo = self.leo
 
     def is_caught_up(self, leader_leo: int, now: int, max_lag_us: int) -> bool:
         return self.leo == leader_leo or now - self.last_caught_up_us <= max_lag_us
@@ -43,11 +50,13 @@ class Replica:
         self.broker_id = broker_id
         self.log = ReplicaLog(info.log.segment_bytes, info.log.segment_us)
         self.producers = ProducerStates()
+        self.followers: dict[int, FollowerState] = {}
         self.reset_role()
         self.last_flush_us = 0
 
     def reset_role(self) -> None:
         """Forget leadership and follower bookkeeping (a process start)."""
+        self.wake_idle()
         self.leader = NO_LEADER
         self.leader_epoch = -1
         self.partition_epoch = -1
@@ -65,8 +74,15 @@ class Replica:
             return self.isr
         return tuple(sorted(set(self.isr) | set(self.pending_isr)))
 
+    def wake_idle(self) -> None:
+        """What a follower's read depends on changed: wake it where it is idle."""
+        for f in self.followers.values():
+            if f.session is not None:
+                f.session.evict(self.info.pidx, f.session.read_us)
+
     def make_leader(self, state, now: int) -> None:
         """Become leader at state.leader_epoch (Partition.makeLeader)."""
+        self.wake_idle()
         new_epoch = state.leader_epoch != self.leader_epoch or not self.is_leader
         self.leader, self.leader_epoch = state.leader, state.leader_epoch
         self.partition_epoch = state.partition_epoch
@@ -80,6 +96,7 @@ class Replica:
 
     def make_follower(self, state) -> None:
         """Follow state.leader (or nobody) at state.leader_epoch."""
+        self.wake_idle()
         self.leader, self.leader_epoch = state.leader, state.leader_epoch
         self.partition_epoch = state.partition_epoch
         self.isr, self.pending_isr = state.isr, None
@@ -89,39 +106,31 @@ class Replica:
 
     def update_isr(self, state) -> None:
         """A committed ISR change for the same leader epoch."""
+        self.wake_idle()
         self.partition_epoch = state.partition_epoch
         self.isr, self.pending_isr = state.isr, None
 
-    def update_follower(self, follower: int, fetch_offset: int, broker_epoch: int,
-                        now: int) -> bool:
+    def update_follower(self, follower: int, fetch_offset: int, now: int) -> bool:
         """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved."""
         f = self.followers.get(follower)
         if f is None:
             return False
         moved = f.leo != fetch_offset
         leader_leo = self.log.leo
-        if fetch_offset >= leader_leo:
-            f.last_caught_up_us = max(f.last_caught_up_us, now)
-        elif fetch_offset >= f.last_fetch_leader_leo:
-            f.last_caught_up_us = max(f.last_caught_up_us, f.last_fetch_us)
+        f.last_caught_up_us = last_caught_up_us(f, fetch_offset, leader_leo, now)
         f.leo = fetch_offset
         f.last_fetch_leader_leo = leader_leo
         f.last_fetch_us = now
-        f.broker_epoch = broker_epoch
         return moved
 
     def maybe_increment_hw(self, now: int, max_lag_us: int, eligible, strict_min_isr: bool) -> bool:
         """Advance the HW if the rule allows; return whether it moved."""
-        if strict_min_isr and len(self.isr) < self.info.min_isr:
-            return False
         log = self.log
-        new_hw = log.leo
-        maximal = self.maximal_isr
-        for r, f in self.followers.items():
-            if f.leo < new_hw and (r in maximal or (
-                    f.is_caught_up(log.leo, now, max_lag_us) and eligible(r))):
-                new_hw = f.leo
+        frozen = strict_min_isr and len(self.isr) < self.info.min_isr
+        new_hw = high_watermark(log, self.followers, self.maximal_isr, now, max_lag_us, eligible,
+                                frozen)
         if new_hw > log.hw:
+            self.wake_idle()
             log.hw = new_hw
             return True
         return False

@@ -21,21 +21,19 @@ fetch session (fetch_session.py).
 
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.fetch_session import FetchSessions
-from sim.cluster.log import UNDEFINED, Batch
+from sim.cluster.log import Batch
 from sim.cluster.producer_state import DUPLICATE
 from sim.cluster.protocol import (
-    FENCED_LEADER_EPOCH,
     NOT_ENOUGH_REPLICAS,
     NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     NOT_LEADER_OR_FOLLOWER,
     OFFSET_OUT_OF_RANGE,
     REQUEST_TIMED_OUT,
-    UNKNOWN_LEADER_EPOCH,
     FetchData,
     FetchResponse,
     ProduceResponse,
 )
-from sim.cluster.replication import diverging_epoch
+from sim.cluster.replication import fetch_decision
 from sim.core.records import BatchAppended, HighWatermark, HwAdvanced
 
 
@@ -138,6 +136,7 @@ class ReplicaManager:
         log = replica.log
         batch = Batch(log.leo, data.count, replica.leader_epoch, data.producer, data.first_seq,
                       data.pid, data.producer_epoch, data.base_sequence, data.size, now)
+        replica.wake_idle()
         log.append(batch)
         replica.producers.record(batch)
         info = replica.info
@@ -215,60 +214,86 @@ class ReplicaManager:
     # -- follower fetch ------------------------------------------------------
 
     def fetch(self, conn, rid, request) -> None:
+        """A follower fetch: answered now, or parked until there is something new or
+        `replica.fetch.wait.max.ms` passes (DelayedFetch)."""
         parked = ParkedFetch(conn, rid, request)
         if not self._serve(parked, may_park=True):
             self.parked.append(parked)
             self.fetch_deadlines.add(request.max_wait_us, parked)
 
     def _serve(self, parked, may_park: bool) -> bool:
+        """Read every partition of a follower fetch (ReplicaManager.fetchMessages, readFromLog)
+        and answer it, unless may_park and nothing is new: no records, errors or divergence.
+
+        A partition idle in the follower's fetch session (the same fetch state as when
+        it was last read, and nothing changed on the leader since) costs nothing: its
+        read would only record the follower as caught up now, which the session's read
+        time says for all of them (fetch_session.py). The others are read one by one.
+        The response carries only what changed in the session.
+        """
         request = parked.request
-        out, ready = {}, not may_park
-        fetch_partition = self._fetch_partition
+        session = self.sessions.get(request)
+        now = self.broker.engine.now
+        if session is None:
+            known, idle, previous_us = None, {}, now
+        else:
+            known, idle, previous_us = session.last_sent, session.idle, session.read_us
+            session.read_us = now
+        out, quiet, ready, skipped = {}, [], not may_park, 0
         for pidx, fp in request.partitions.items():
-            data = out[pidx] = fetch_partition(pidx, fp, request)
-            if data.batches or data.error is not None or data.diverging is not None:
-                ready = True
+            entry = idle.get(pidx)
+            if entry is not None:
+                if entry[0] == fp:
+                    skipped += 1
+                    continue
+                session.evict(pidx, previous_us)
+            data, news = self._read(pidx, fp, request, known, quiet)
+            if data is not None:
+                out[pidx] = data
+                ready = ready or news
+        if skipped < len(idle):
+            session.evict_absent(request.partitions, previous_us)
         if ready:
             parked.done = True
-            parked.conn.respond(parked.rid, FetchResponse(self.sessions.changed(request, out)))
+            self.sessions.sent(request, out)
+            parked.conn.respond(parked.rid, FetchResponse(out))
+        if quiet and session is not None:
+            session.rest(quiet)
         return ready
 
-    def _fetch_partition(self, pidx, fp, request) -> FetchData:
+    def _read(self, pidx, fp, request, known, quiet) -> tuple[FetchData | None, bool]:
+        """One partition of a follower fetch: (what the response carries or None, is it news).
+
+        On a read: the follower's fetch state (Partition.updateFollowerFetchState), an
+        ISR expansion, a HW advance if its LEO moved. A follower in the ISR at the
+        leader's LEO is `quiet`: unless its HW or log start was not sent yet, it goes idle.
+        """
         replica = self.broker.replicas.get(pidx)
         if replica is None or not replica.is_leader:
-            return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
+            return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1), True
         log = replica.log
-        leader_epoch = replica.leader_epoch
-        if fp.current_leader_epoch != leader_epoch:
-            error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < leader_epoch
-                     else UNKNOWN_LEADER_EPOCH)
-            return FetchData(error, -1, 0, (), None, -1)
-        fetch_offset, last_epoch, leo = fp.fetch_offset, fp.last_fetched_epoch, log.leo
-        if last_epoch != UNDEFINED and self.settings.truncation == "kip-101":
-            end = log.end_offset_for_epoch_kip101(last_epoch)
-            if end == UNDEFINED or end < fetch_offset:
-                return FetchData(None, log.hw, log.log_start, (), (last_epoch, end), leo)
-        else:
-            diverging = diverging_epoch(log, fetch_offset, last_epoch)
-            if diverging is not None:
-                return FetchData(None, log.hw, log.log_start, (), diverging, leo)
-        if fetch_offset > leo or fetch_offset < log.log_start:
-            return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, leo)
+        error, diverging = fetch_decision(log, replica.leader_epoch, fp, self.settings.truncation)
+        if diverging is not None or error == OFFSET_OUT_OF_RANGE:
+            return FetchData(error, log.hw, log.log_start, (), diverging, log.leo), True
+        if error is not None:
+            return FetchData(error, -1, 0, (), None, -1), True
+        follower, fetch_offset, leo = request.replica, fp.fetch_offset, log.leo
         hw = log.hw                     # read before the follower's state moves it (one round late)
-        self._record_follower(replica, request, fetch_offset)
-        batches = log.read(fetch_offset, request.max_bytes) if fetch_offset < leo else ()
-        return FetchData(None, hw, log.log_start, batches, None, leo)
-
-    def _record_follower(self, replica, request, fetch_offset) -> None:
-        """Partition.updateFollowerFetchState: the HW is reconsidered if the follower LEO moved."""
-        follower = request.replica
-        moved = replica.update_follower(follower, fetch_offset, request.broker_epoch,
-                                        self.broker.engine.now)
-        if follower not in replica.isr and self._current_epoch(request) and \
-                replica.should_expand(follower, self.broker.image.eligible):
-            self.broker.alter_isr(replica, tuple(sorted(replica.isr + (follower,))))
+        moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now)
+        if follower not in replica.isr:
+            if self._current_epoch(request) and \
+                    replica.should_expand(follower, self.broker.image.eligible):
+                self.broker.alter_isr(replica, tuple(sorted(replica.isr + (follower,))))
+        elif fetch_offset == leo:
+            quiet.append((pidx, fp, replica))
         if moved:
             self.maybe_increment_hw(replica)
+        if fetch_offset < leo:
+            batches = log.read(fetch_offset, request.max_bytes)
+            return FetchData(None, hw, log.log_start, batches, None, leo), True
+        if known is None or known.get(pidx) != (hw, log.log_start):
+            return FetchData(None, hw, log.log_start, (), None, leo), False
+        return None, False
 
     def _current_epoch(self, request) -> bool:
         """Does the fetch come from the follower's current registration (KRaft ISR eligibility)?"""

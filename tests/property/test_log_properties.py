@@ -4,7 +4,7 @@
    invariants (LEO, epoch cache, HW and recovery point).
 2. Divergence resolution (KIP-101, KIP-279): a leader log and a follower log share a
    prefix and then diverge in different leader epochs. The fetch loop, driven by the
-   model's own decisions (`replication.diverging_epoch` on the leader,
+   model's own decisions (`replication.fetch_decision` on the leader,
    `replication.truncation_offset` on the follower, as ReplicaManager and ReplicaFetcher
    call them), must stop within a bounded number of rounds with the follower's log a
    prefix of the leader's -- truncated to exactly the divergence point, no committed prefix
@@ -15,7 +15,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
-from sim.cluster.replication import diverging_epoch, truncation_offset
+from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition
+from sim.cluster.replication import (
+    READ,
+    fetch_decision,
+    out_of_range_truncation,
+    truncation_offset,
+)
 
 
 def batch(base, count, epoch, tag=0):
@@ -139,26 +145,20 @@ def logs_of(d):
     return leader, follower, shared.leo
 
 
-def leader_answer(leader, fetch_offset, last_fetched_epoch):
-    """ReplicaManager._fetch_partition: divergence check, then the offset range."""
-    diverging = diverging_epoch(leader, fetch_offset, last_fetched_epoch)
-    if diverging is not None:
-        return "diverging", diverging
-    if fetch_offset > leader.leo or fetch_offset < leader.log_start:
-        return "out_of_range", leader.leo
-    return "records", None
-
-
 def resolve(leader, follower, max_rounds):
     """Fetch (FetchPartition(log.leo, log.latest_epoch)) until the leader sends records."""
     for rounds in range(1, max_rounds + 1):
-        kind, arg = leader_answer(leader, follower.leo, follower.latest_epoch)
-        if kind == "records":
+        fp = FetchPartition(follower.leo, follower.latest_epoch, leader.latest_epoch)
+        answer = fetch_decision(leader, leader.latest_epoch, fp, "kip-279")
+        if answer == READ:
             return rounds
-        if kind == "diverging":
-            follower.truncate_to(truncation_offset(follower, arg))
-        elif follower.leo > arg:                     # ReplicaFetcher._out_of_range
-            follower.truncate_to(arg)
+        error, diverging = answer
+        if diverging is not None:
+            follower.truncate_to(truncation_offset(follower, diverging))
+        elif error == OFFSET_OUT_OF_RANGE:
+            target = out_of_range_truncation(follower, leader.leo, leader.log_start)
+            if target is not None:
+                follower.truncate_to(target)
     return None
 
 

@@ -3,10 +3,16 @@
 A schedule of calls, some urgent, some scheduling more calls when they run, is played
 twice in slices: by `Engine.run` and by SimPy's own `env.run(until=...)` on the same
 queue. Both must run the same calls in the same order and end each slice at its bound.
+The engine relies on SimPy internals (pyproject pins the range): the contract test says
+which, so a SimPy release that changes them fails here first.
 """
 
+from itertools import count
+
+import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from simpy.core import NORMAL, URGENT
 
 from sim.core.engine import Engine
 
@@ -45,3 +51,17 @@ def test_run_runs_what_simpy_runs_in_the_same_order_and_stops_at_the_bound(sched
 def test_urgent_calls_at_the_bound_scheduled_before_the_run_still_run():
     log = play([(10, True, 0), (10, False, 0), (5, False, 0)], [10, 20], simpy_loop=False)
     assert log == [(5, "2"), (10, "0"), ("end", 10), (10, "1"), ("end", 20)]
+
+
+def test_the_simpy_internals_the_engine_uses_keep_their_shape():
+    env = simpy.Environment(initial_time=3)
+    assert env._now == 3 and isinstance(env._eid, count) and env._queue == []
+    assert URGENT < NORMAL                           # urgent events sort first at an instant
+    timeout = env.timeout(5)
+    eid = next(env._eid)                             # the next event's eid, as Engine.run asks
+    (entry,) = env._queue                            # a heap of (time, priority, eid, event)
+    assert entry == (8, NORMAL, eid - 1, timeout)
+    early = env.timeout(1)
+    assert env._queue[0] == (4, NORMAL, eid + 1, early)          # the heap's head
+    env.step()                                       # step pops the heap's head and sets _now
+    assert env._now == 4 and env._queue == [entry]

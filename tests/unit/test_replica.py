@@ -58,30 +58,30 @@ def hw_after(replica, now=T0, eligible=everyone, strict=False):
 
 def test_hw_is_the_smallest_leo_among_the_isr():
     r = leader_with(10)
-    r.update_follower(1, 7, 1, T0)
-    r.update_follower(2, 9, 1, T0)
+    r.update_follower(1, 7, T0)
+    r.update_follower(2, 9, T0)
     assert r.maybe_increment_hw(T0, LAG_US, everyone, False) is True
     assert r.log.hw == 7
 
 
 def test_hw_reaches_the_leader_leo_once_every_isr_follower_has_fetched_it():
     r = leader_with(10)
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 10, 1, T0)
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 10, T0)
     assert hw_after(r) == 10
 
 
 def test_an_isr_follower_that_has_not_fetched_since_the_election_holds_the_hw_at_its_old_value():
     r = leader_with(10)
-    r.update_follower(1, 10, 1, T0)                   # follower 2 never fetched: LEO unknown (-1)
+    r.update_follower(1, 10, T0)                   # follower 2 never fetched: LEO unknown (-1)
     assert r.maybe_increment_hw(T0, LAG_US, everyone, False) is False
     assert r.log.hw == 0
 
 
 def test_a_pending_isr_addition_counts_as_isr_for_the_hw_kip_497():
     r = leader_with(10, isr=(0, 1))
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 4, 1, T0)
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 4, T0)
     r.pending_isr = (0, 1, 2)
     assert r.maximal_isr == (0, 1, 2)
     assert hw_after(r, eligible=nobody) == 4
@@ -89,8 +89,8 @@ def test_a_pending_isr_addition_counts_as_isr_for_the_hw_kip_497():
 
 def test_a_pending_isr_removal_still_counts_until_the_controller_answers():
     r = leader_with(10)
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 3, 1, T0)
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 3, T0)
     r.pending_isr = (0, 1)                             # shrink proposed, not yet committed
     assert r.maximal_isr == (0, 1, 2)
     assert hw_after(r) == 3
@@ -98,35 +98,35 @@ def test_a_pending_isr_removal_still_counts_until_the_controller_answers():
 
 def test_a_caught_up_non_isr_eligible_follower_also_holds_the_hw_back():
     r = leader_with(10, isr=(0, 1))
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 0, 1, T0 + 1 * S)
-    r.update_follower(2, 6, 1, T0 + 2 * S)             # leader LEO 10 at this fetch
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 0, T0 + 1 * S)
+    r.update_follower(2, 6, T0 + 2 * S)             # leader LEO 10 at this fetch
     append(r, 5)                                       # leader LEO 15
-    r.update_follower(2, 10, 1, T0 + 3 * S)            # reached the previous fetch's LEO
+    r.update_follower(2, 10, T0 + 3 * S)            # reached the previous fetch's LEO
     assert r.followers[2].last_caught_up_us == T0 + 2 * S
-    r.update_follower(1, 15, 1, T0 + 3 * S)
+    r.update_follower(1, 15, T0 + 3 * S)
     assert hw_after(r, now=T0 + 3 * S) == 10
 
 
 def test_a_caught_up_non_isr_follower_that_is_not_eligible_does_not_hold_the_hw():
     r = leader_with(10, isr=(0, 1))
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 0, 1, T0 + 1 * S)
-    r.update_follower(2, 6, 1, T0 + 2 * S)
-    r.update_follower(2, 10, 1, T0 + 3 * S)            # at the leader's LEO: caught up now
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 0, T0 + 1 * S)
+    r.update_follower(2, 6, T0 + 2 * S)
+    r.update_follower(2, 10, T0 + 3 * S)            # at the leader's LEO: caught up now
     append(r, 5)
-    r.update_follower(2, 12, 1, T0 + 4 * S)
-    r.update_follower(1, 15, 1, T0 + 4 * S)
+    r.update_follower(2, 12, T0 + 4 * S)
+    r.update_follower(1, 15, T0 + 4 * S)
     assert hw_after(r, now=T0 + 4 * S, eligible=lambda b: b != 2) == 15
 
 
 def test_a_non_isr_follower_that_fell_behind_longer_than_the_lag_time_does_not_hold_the_hw():
     r = leader_with(10, isr=(0, 1))
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 10, 1, T0)                    # caught up at T0
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 10, T0)                    # caught up at T0
     append(r, 5)
-    r.update_follower(1, 15, 1, T0 + LAG_US + 1)
-    r.update_follower(2, 11, 1, T0 + LAG_US + 1)       # 11 >= 10: caught up as of T0 only
+    r.update_follower(1, 15, T0 + LAG_US + 1)
+    r.update_follower(2, 11, T0 + LAG_US + 1)       # 11 >= 10: caught up as of T0 only
     assert r.followers[2].last_caught_up_us == T0
     assert hw_after(r, now=T0 + LAG_US + 1) == 15
 
@@ -134,8 +134,8 @@ def test_a_non_isr_follower_that_fell_behind_longer_than_the_lag_time_does_not_h
 def test_the_leader_hw_never_decreases():
     r = leader_with(10)
     r.log.hw = 8                                       # e.g. inherited as the new leader
-    r.update_follower(1, 5, 1, T0)
-    r.update_follower(2, 5, 1, T0)
+    r.update_follower(1, 5, T0)
+    r.update_follower(2, 5, T0)
     assert r.maybe_increment_hw(T0, LAG_US, everyone, False) is False
     assert r.log.hw == 8
 
@@ -155,7 +155,7 @@ def test_without_strict_min_isr_the_hw_advances_with_an_isr_of_the_leader_alone(
 def test_strict_min_isr_counts_the_committed_isr_not_the_maximal_one():
     r = leader_with(10, isr=(0,), min_isr=2)
     r.pending_isr = (0, 1)
-    r.update_follower(1, 10, 1, T0)
+    r.update_follower(1, 10, T0)
     assert hw_after(r, strict=True) == 0
     r.isr, r.pending_isr = (0, 1), None                # the controller committed the expansion
     assert hw_after(r, strict=True) == 10
@@ -165,8 +165,8 @@ def test_a_follower_that_never_caught_up_does_not_hold_the_hw_early_in_the_run()
     r = Replica(info(), 0)
     r.make_leader(state(isr=(0, 1)), 1 * S)          # follower 2 is outside the ISR
     append(r, 10)
-    r.update_follower(1, 10, 1, 2 * S)
-    r.update_follower(2, 0, 1, 2 * S)                 # restarted, empty, starts catching up
+    r.update_follower(1, 10, 2 * S)
+    r.update_follower(2, 0, 2 * S)                 # restarted, empty, starts catching up
     assert hw_after(r, now=2 * S) == 10              # Kafka: 2 is not caught up -> HW 10
 
 
@@ -177,29 +177,28 @@ def test_last_caught_up_time_follows_replica_update_fetch_state():
     r = leader_with(10)                               # ISR members start caught up at T0
     f = r.followers[1]
     assert f.last_caught_up_us == T0 and f.leo == -1
-    assert r.update_follower(1, 4, 7, T0 + 1 * MS) is True     # behind: unchanged
+    assert r.update_follower(1, 4, T0 + 1 * MS) is True     # behind: unchanged
     assert f.last_caught_up_us == T0
     append(r, 5)                                      # leader LEO 15
-    r.update_follower(1, 10, 7, T0 + 2 * MS)          # >= LEO of the previous fetch (10)
+    r.update_follower(1, 10, T0 + 2 * MS)          # >= LEO of the previous fetch (10)
     assert f.last_caught_up_us == T0 + 1 * MS         # caught up as of the previous fetch
-    r.update_follower(1, 12, 7, T0 + 3 * MS)          # < 15 (previous fetch's LEO): unchanged
+    r.update_follower(1, 12, T0 + 3 * MS)          # < 15 (previous fetch's LEO): unchanged
     assert f.last_caught_up_us == T0 + 1 * MS
-    r.update_follower(1, 15, 7, T0 + 4 * MS)          # at the leader's LEO: caught up now
+    r.update_follower(1, 15, T0 + 4 * MS)          # at the leader's LEO: caught up now
     assert f.last_caught_up_us == T0 + 4 * MS
-    assert (f.leo, f.last_fetch_us, f.last_fetch_leader_leo, f.broker_epoch) == \
-        (15, T0 + 4 * MS, 15, 7)
+    assert (f.leo, f.last_fetch_us, f.last_fetch_leader_leo) == (15, T0 + 4 * MS, 15)
 
 
 def test_update_follower_says_whether_the_follower_leo_moved():
     r = leader_with(10)
-    assert r.update_follower(1, 3, 1, T0) is True
-    assert r.update_follower(1, 3, 1, T0 + 1) is False
-    assert r.update_follower(1, 5, 1, T0 + 2) is True
+    assert r.update_follower(1, 3, T0) is True
+    assert r.update_follower(1, 3, T0 + 1) is False
+    assert r.update_follower(1, 5, T0 + 2) is True
 
 
 def test_a_fetch_from_a_replica_that_is_not_a_follower_is_ignored():
     r = leader_with(10)
-    assert r.update_follower(7, 10, 1, T0) is False
+    assert r.update_follower(7, 10, T0) is False
     assert 7 not in r.followers
 
 
@@ -208,24 +207,24 @@ def test_a_fetch_from_a_replica_that_is_not_a_follower_is_ignored():
 
 def test_an_isr_follower_is_out_of_sync_only_after_replica_lag_time_max():
     r = leader_with(10)
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 10, 1, T0)
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 10, T0)
     append(r, 5)
-    r.update_follower(1, 15, 1, T0 + LAG_US + 1)       # follower 1 keeps up
+    r.update_follower(1, 15, T0 + LAG_US + 1)       # follower 1 keeps up
     assert r.out_of_sync(T0 + LAG_US, LAG_US) == []   # exactly the lag: still in sync
     assert r.out_of_sync(T0 + LAG_US + 1, LAG_US) == [2]
 
 
 def test_a_follower_at_the_leader_leo_is_never_out_of_sync():
     r = leader_with(10)
-    r.update_follower(1, 10, 1, T0)
-    r.update_follower(2, 10, 1, T0)
+    r.update_follower(1, 10, T0)
+    r.update_follower(2, 10, T0)
     assert r.out_of_sync(T0 + 10 * LAG_US, LAG_US) == []
 
 
 def test_only_isr_members_are_candidates_for_a_shrink():
     r = leader_with(10, isr=(0, 1))
-    r.update_follower(1, 10, 1, T0)
+    r.update_follower(1, 10, T0)
     append(r, 1)
     assert r.out_of_sync(T0 + 2 * LAG_US, LAG_US) == [1]      # 2 is stuck but not in the ISR
 
@@ -247,41 +246,41 @@ def expanding(leo_before_election=0, leader_appends=10, hw=10):
 
 def test_a_follower_at_the_hw_that_fetched_in_this_epoch_should_join_the_isr():
     r = expanding(hw=10)
-    r.update_follower(2, 10, 1, T0)
+    r.update_follower(2, 10, T0)
     assert r.should_expand(2, everyone) is True
 
 
 def test_a_follower_below_the_hw_should_not_join_the_isr():
     r = expanding(hw=10)
-    r.update_follower(2, 9, 1, T0)
+    r.update_follower(2, 9, T0)
     assert r.should_expand(2, everyone) is False
 
 
 def test_a_follower_below_the_leader_epoch_start_offset_should_not_join_the_isr():
     r = expanding(leo_before_election=10, leader_appends=5, hw=6)
     assert r.epoch_start_offset == 10
-    r.update_follower(2, 8, 1, T0)                     # 8 >= HW 6, but 8 < 10
+    r.update_follower(2, 8, T0)                     # 8 >= HW 6, but 8 < 10
     assert r.should_expand(2, everyone) is False
-    r.update_follower(2, 10, 1, T0 + 1)
+    r.update_follower(2, 10, T0 + 1)
     assert r.should_expand(2, everyone) is True
 
 
 def test_no_expansion_while_an_isr_change_is_pending():
     r = expanding(hw=10)
-    r.update_follower(2, 10, 1, T0)
+    r.update_follower(2, 10, T0)
     r.pending_isr = (0,)
     assert r.should_expand(2, everyone) is False
 
 
 def test_an_ineligible_follower_should_not_join_the_isr():
     r = expanding(hw=10)
-    r.update_follower(2, 10, 1, T0)
+    r.update_follower(2, 10, T0)
     assert r.should_expand(2, nobody) is False
 
 
 def test_an_isr_member_is_not_expanded_again():
     r = expanding(hw=10)
-    r.update_follower(1, 10, 1, T0)
+    r.update_follower(1, 10, T0)
     assert r.should_expand(1, everyone) is False
 
 
@@ -310,7 +309,7 @@ def test_make_leader_stamps_the_epoch_at_the_leo_and_resets_follower_state():
 
 def test_make_leader_again_in_the_same_epoch_keeps_follower_state():
     r = leader_with(10)
-    r.update_follower(1, 10, 1, T0 + 1)
+    r.update_follower(1, 10, T0 + 1)
     r.make_leader(state(isr=(0, 1), leader_epoch=1, partition_epoch=2), T0 + 2)
     assert r.followers[1].leo == 10
     assert (r.isr, r.partition_epoch, r.epoch_start_offset) == ((0, 1), 2, 0)
