@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import yaml
 
 from sim.explore import with_faults
@@ -20,7 +21,10 @@ expect: {{lost: 0}}
 """
 
 
+@pytest.mark.slow
 def test_explore_finds_and_shrinks_a_schedule_that_loses_acks1_writes(tmp_path):
+    """About 200 runs (30 drawn, the rest shrinking): make fuzz. make test finds and shrinks
+    with the power-loss search below and test_broken_rule's."""
     path = tmp_path / "acks1.yaml"
     path.write_text(BASE.format(name="acks1", isr=1, acks=1))
     proc = kafkasim("explore", path, "--budget", "30", "--out", tmp_path / "out")
