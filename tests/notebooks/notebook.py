@@ -1,0 +1,39 @@
+"""Running a notebook of notebooks/ top to bottom, as written or in a quicker form.
+
+`make test` runs each notebook with one seed per sweep point and no process pool (a cell
+put first replaces `sim.sweep` by that form); the sweep's seeds and pools are tested in
+tests/sweep. `make fuzz` also runs each notebook exactly as written. One test file per
+notebook, so that pytest-xdist's `--dist loadfile` can run the notebooks side by side.
+"""
+
+import nbformat
+from nbclient import NotebookClient
+
+from tests.conftest import ROOT
+
+NOTEBOOKS = ROOT / "notebooks"
+
+ONE_SEED = '''\
+import sim as _sim
+
+_sweep = _sim.sweep
+
+
+def _one_seed(path, seeds=1, **options):
+    options.update(workers=1, dask=None)
+    return _sweep(path, 1, **options)
+
+
+_sim.sweep = _one_seed
+'''
+
+
+def errors_running(name: str, quick: bool) -> list:
+    """Execute notebooks/<name>.ipynb; the error outputs of its cells."""
+    path = NOTEBOOKS / f"{name}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    if quick:
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(ONE_SEED))
+    NotebookClient(notebook, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return [o for c in notebook.cells for o in c.get("outputs", ()) if o.output_type == "error"]
