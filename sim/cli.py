@@ -6,7 +6,8 @@
     kafkasim check PATH ... [--workers N] [--json] [--max-wall SECONDS]
     kafkasim sweep SCENARIO.yaml --seeds N [--set PATH=V1,V2,...] [--workers N | --dask ADDRESS]
                                  [--out FILE] [--max-wall SECONDS]
-    kafkasim explore SCENARIO.yaml --budget N [--max-faulty K] [--out DIR] [--max-wall SECONDS]
+    kafkasim explore SCENARIO.yaml --budget N [--max-faulty K] [--target KEY ...]
+                                   [--workers N | --dask ADDRESS] [--out DIR] [--max-wall SECONDS]
 
 Exit codes: 0 every expectation holds (or none given); 1 an expectation
 failed; 2 the scenario or the command line is invalid; 3 a running limit
@@ -131,23 +132,54 @@ def cmd_sweep(args) -> int:
 
 def cmd_explore(args) -> int:
     """Search fault schedules that break expectations.  e.g. kafkasim explore s.yaml --budget 9"""
-    import yaml
-
     import sim
-    from sim.explore import explore
+    from sim.explore import SAFETY, explore, targeted
     scenario = sim.load(args.scenario)
-    if not scenario.expect:
-        sys.stderr.write(f"{args.scenario}: expected an expect: block to explore against, "
-                         "found none.\n")
+    targets = tuple(args.target) or SAFETY
+    unknown = _unknown_target(args.target)
+    if unknown:
+        sys.stderr.write(unknown)
         return EXIT_INVALID
-    outcome = explore(scenario, args.budget, args.max_faulty, max_wall_s=args.max_wall)
-    broken = outcome.broken
-    if broken is None:
+    if not targeted(scenario, targets):
+        return _nothing_to_break(args, scenario, targets)
+    started = time.perf_counter()
+    outcome = explore(scenario, args.budget, args.max_faulty, max_wall_s=args.max_wall,
+                      targets=targets, workers=args.workers, dask=args.dask, progress=True)
+    took = time.perf_counter() - started
+    timing = (f"{outcome.tried} schedules run in {took:.0f} s, "
+              f"{took / max(outcome.tried, 1):.1f} s per schedule")
+    if outcome.broken is None:
         unjudged = (f" ({outcome.partial} stopped at a running limit and were not judged)"
                     if outcome.partial else "")
         print(f"{scenario.name}: {outcome.tried} fault schedules with at most {args.max_faulty} "
-              f"broker(s) faulty at once kept every expectation{unjudged}")
+              f"broker(s) faulty at once kept every expectation{unjudged} ({timing})")
         return EXIT_OK
+    return _report_break(args, scenario, outcome.broken, timing)
+
+
+def _unknown_target(keys: list[str]) -> str:
+    """The message for the first --target that is not a summary key ("" if none)."""
+    from sim.runner import KEY_ORDER
+    from sim.scenario.errors import closest
+    for key in keys:
+        if key not in KEY_ORDER:
+            hint = closest(key, list(KEY_ORDER)) or "The summary keys are listed in the README."
+            return (f"kafkasim explore: --target: expected a summary key, found {key!r}. "
+                    f"{hint}\n")
+    return ""
+
+
+def _nothing_to_break(args, scenario, targets) -> int:
+    keys = [e.key for e in scenario.expect]
+    found = f"only {', '.join(keys)}" if keys else "no expect: block"
+    hint = f" Name them with --target, e.g. --target {keys[0].partition('.')[0]}." if keys else ""
+    sys.stderr.write(f"{args.scenario}: explore breaks expectations on {', '.join(targets)}; "
+                     f"expected at least one of them in expect:, found {found}.{hint}\n")
+    return EXIT_INVALID
+
+
+def _report_break(args, scenario, broken, timing: str) -> int:
+    import yaml
     out = Path(args.out) if args.out else Path("reports/explore") / scenario.name
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{scenario.name}-broken.yaml"
@@ -160,7 +192,7 @@ def cmd_explore(args) -> int:
     for e in broken.failed:
         print(f"  {e['got']}" if violated else
               f"  {e['key']}: wanted {e['wanted']}, measured {e['got']}")
-    print(f"wrote {path}; reproduce: kafkasim run {path}")
+    print(f"wrote {path}; reproduce: kafkasim run {path} ({timing})")
     return EXIT_INTERNAL if violated else EXIT_EXPECT
 
 
@@ -217,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default reports/explore/NAME)")
     exp.add_argument("--max-wall", type=_seconds, metavar="SECONDS",
                      help="stop each run after this much real time (that schedule is not judged)")
+    exp.add_argument("--target", action="append", default=[], metavar="KEY",
+                     help="a summary key whose expectations to break (repeatable; default: "
+                     "the safety keys lost, log_duplicates, processed_duplicates, reordered, "
+                     "replica_divergence, skipped and their causes)")
+    where = exp.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help="run N searches at a time in local processes (the same result)")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="run the searches on the Dask distributed cluster whose scheduler "
+                       "is at ADDRESS (the same result)")
     exp.set_defaults(func=cmd_explore)
     return parser
 

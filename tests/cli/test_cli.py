@@ -1,6 +1,7 @@
 """The command line: exit codes, --json, output folders, clear errors, help for every command."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,9 +13,11 @@ from tests.conftest import ROOT, SCENARIOS
 FAST = SCENARIOS / "acks-all-leader-stop.yaml"
 
 
-def kafkasim(*args, cwd=ROOT):
+def kafkasim(*args, cwd=ROOT, env=None):
+    """Run the CLI as a user would; `env` adds to the environment."""
     return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env} if env else None)
 
 
 def test_every_command_has_help_with_an_example():

@@ -1,6 +1,7 @@
 """`kafkasim explore`: seeded fault schedules against expect:, a shrunk runnable scenario out."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -59,9 +60,10 @@ def test_explore_finds_the_page_cache_loss_kafka_has_when_every_replica_loses_po
     assert rerun.returncode == 1
     assert json.loads(rerun.stdout)["lost_by_cause"]["power_loss"] > 0
     # the search is seeded by the scenario: the same command finds and shrinks the same
-    # schedule (checked here, on the cheapest search that shrinks, not on the acks=1 one)
+    # schedule, also when its searches run side by side on a process pool (checked here, on
+    # the cheapest search that shrinks, not on the acks=1 one)
     again = kafkasim("explore", path, "--budget", "100", "--max-faulty", "3",
-                     "--out", tmp_path / "again")
+                     "--workers", "2", "--out", tmp_path / "again")
     assert again.returncode == 1
     assert (tmp_path / "again" / "safe-broken.yaml").read_text() == broken.read_text()
 
@@ -80,5 +82,34 @@ def test_explore_does_not_judge_a_schedule_whose_run_stopped_at_max_wall(tmp_pat
     proc = kafkasim("explore", path, "--budget", "5", "--max-wall", "0", "--out", tmp_path / "out")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "5 fault schedules" in proc.stdout
-    assert "(5 stopped at a running limit and were not judged)" in proc.stdout
+    # every schedule with a fault stopped at once; one drawn with none is not run at all
+    unjudged = re.search(r"\((\d) stopped at a running limit and were not judged\)", proc.stdout)
+    assert unjudged and 1 <= int(unjudged[1]) <= 5
     assert not (tmp_path / "out").exists()
+
+
+EXPECTS_ELECTIONS = BASE.replace("expect: {{lost: 0}}", "expect: {{leader_elections: '>= 1'}}")
+
+
+def test_explore_breaks_only_the_safety_expectations_unless_told_which(tmp_path):
+    path = tmp_path / "elections.yaml"
+    path.write_text(EXPECTS_ELECTIONS.format(name="elections", isr=2, acks="all"))
+    proc = kafkasim("explore", path, "--budget", "5")
+    assert proc.returncode == 2 and not proc.stdout
+    assert "found only leader_elections" in proc.stderr
+    assert "--target leader_elections" in proc.stderr
+    typo = kafkasim("explore", path, "--budget", "5", "--target", "leader_election")
+    assert typo.returncode == 2 and "Did you mean leader_elections?" in typo.stderr
+
+
+def test_a_schedule_without_faults_is_never_reported_as_the_break(tmp_path):
+    """Without faults the scenario already breaks its expectation: the break must be a fault."""
+    path = tmp_path / "elections.yaml"
+    path.write_text(EXPECTS_ELECTIONS.format(name="elections", isr=2, acks="all"))
+    proc = kafkasim("explore", path, "--budget", "10", "--target", "leader_elections",
+                    "--out", tmp_path / "out", env={"FORCE_COLOR": "1"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    timeline = yaml.safe_load((tmp_path / "out" / "elections-broken.yaml").read_text())["timeline"]
+    assert len(timeline) == 1
+    assert re.search(r"\(\d+ schedules run in \d+ s, \d+\.\d s per schedule\)", proc.stdout)
+    assert "schedules," in proc.stderr and "breaks," in proc.stderr     # the progress bar
