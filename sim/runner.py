@@ -35,7 +35,9 @@ KEY_ORDER = (
     "failed_but_present", "lost", "lost_by_cause", "offline_at_end", "expired",
     "log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets", "processed",
     "processed_duplicates", "skipped", "skipped_by_cause", "dead_lettered", "out_of_order",
-    "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "unavailable_s", "rejected", "errors",
+    "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "ack_p99_ms_steady",
+    "ack_p99_ms_in_faults", "e2e_p99_ms_steady", "e2e_p99_ms_in_faults", "unavailable_s",
+    "produce_stalled_s", "rejected", "errors",
     "leader_elections", "unclean_elections", "isr_shrinks", "isr_expands", "isr_min",
     "rebalances", "partial", "expect")
 

@@ -87,7 +87,7 @@ def _per_stream(rows, streams):
 def consumer_summary(world, streams, audits, book: ProcessingBook, lag) -> dict:
     """The consumer keys of CONTRACT §4, from the run's processing book and lag tracker."""
     processed = duplicates = disorder = 0
-    e2e = []
+    e2e, sent = [], []
     skipped: Counter = Counter()
     for group in world.spec.consumers:
         done = _per_stream(book.rows.get(group, []), streams)
@@ -96,16 +96,19 @@ def consumer_summary(world, streams, audits, book: ProcessingBook, lag) -> dict:
             duplicates += int(np.maximum(counts - 1, 0).sum())
             finished = first < NOT_DONE
             e2e.append(first[finished] - streams[key].send_us[finished])
+            sent.append(streams[key].send_us[finished])
         jumps = _jumps(world.trace, group)
         skipped.update(_skipped(world, group, done, audits, jumps))
         skipped.update(_skipped_by_retention(world, group, done, streams, audits, jumps))
         disorder += out_of_order(world, group, done, streams)
-    values = np.concatenate(e2e) if e2e else np.empty(0, np.int64)
+    empty = np.empty(0, np.int64)
+    values = np.concatenate(e2e) if e2e else empty
     return {
         "processed": processed, "processed_duplicates": duplicates,
         "skipped": sum(skipped.values()), "skipped_by_cause": dict(sorted(skipped.items())),
         "max_lag": lag.max_lag, "final_lag": lag.final_lag(),
         "rebalances": rebalances(world.trace), "e2e_us": values,
+        "e2e_sent_us": np.concatenate(sent) if sent else empty,
         "dead_lettered": len(world.trace.rows(DeadLettered)),
         "out_of_order": disorder,
     }

@@ -37,6 +37,7 @@ class Stream:
     expired: np.ndarray             # EXPIRED_BY code of a retention or compaction removal, or 0
     expired_offset: np.ndarray      # the offset the record had when so removed, -1: never
     expired_us: np.ndarray          # when the first replica so removed it
+    failed_us: np.ndarray           # when the producer's error callback came, -1: never
     offline: bool = False
 
     @property
@@ -55,7 +56,8 @@ def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
                 producer.name, producer.topic, pos, send, producer.book.keys(pos),
                 np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
                 np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32),
-                np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64))
+                np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                np.full(n, -1, np.int64))
     _fill_fates(streams, world.trace)
     _fill_presence(streams, world, audits)
     _fill_expired(streams, world.trace)
@@ -106,9 +108,11 @@ def _fill_fates(streams, trace) -> None:
         s.ack_us[seqs] = np.repeat(t_us, count)
         known = base >= 0
         s.ack_offset[_ranges(first[known], count[known])] = _ranges(base[known], count[known])
-    failed = _grouped(trace.rows(BatchFailed), _stream_key, ("first_seq", "count"))
-    for key, (first, count) in failed.items():
-        streams[key].fate[_ranges(first, count)] = FAILED
+    failed = _grouped(trace.rows(BatchFailed), _stream_key, ("first_seq", "count", "t_us"))
+    for key, (first, count, t_us) in failed.items():
+        seqs = _ranges(first, count)
+        streams[key].fate[seqs] = FAILED
+        streams[key].failed_us[seqs] = np.repeat(t_us, count)
 
 
 def _fill_presence(streams, world, audits) -> None:

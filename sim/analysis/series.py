@@ -25,11 +25,10 @@ Internal topics (`__consumer_offsets`) are left out of the partition timeline.
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stalls import timeline_windows
 from sim.core.records import (
     BatchAppended,
     BatchFailed,
-    FaultEnded,
-    FaultFired,
     GroupRebalancing,
     GroupStable,
     HighWatermark,
@@ -37,12 +36,10 @@ from sim.core.records import (
     LeaderChanged,
     ProduceRejected,
 )
-from sim.scenario.fault_kinds import KINDS
 
 US_PER_S = 1_000_000
 TIMELINE_COLUMNS = ["t_us", "topic", "partition", "leader", "leader_epoch", "isr_size",
                     "broker", "hw", "leo"]
-ENDED_BY = {name: kind.ended_by for name, kind in KINDS.items() if kind.ended_by}
 
 
 def partition_timeline(trace) -> pd.DataFrame:
@@ -141,14 +138,7 @@ def unseen(records: pd.DataFrame, timeline: pd.DataFrame, end_us: int,
 
 def fault_windows(trace, end_us: int, duration_us: int | None = None) -> pd.DataFrame:
     """Each fired timeline entry with its start and end (start == end for instant actions)."""
-    fired = trace.rows(FaultFired)
-    ended = {r.index: r.t_us for r in trace.rows(FaultEnded)}
     drain = end_us if duration_us is None else duration_us
-    rows = []
-    for r in fired:
-        end = ended.get(r.index)
-        if end is None and r.kind in ENDED_BY:
-            end = next((o.t_us for o in fired if o.t_us >= r.t_us and o.kind in ENDED_BY[r.kind]
-                        and (o.kind == "heal" or set(o.hosts) & set(r.hosts))), drain)
-        rows.append((r.index, r.kind, ", ".join(r.hosts), r.t_us, r.t_us if end is None else end))
+    rows = [(index, kind, ", ".join(hosts), start, end)
+            for index, kind, hosts, start, end in timeline_windows(trace, drain)]
     return pd.DataFrame(rows, columns=["index", "kind", "hosts", "start_us", "end_us"])

@@ -14,6 +14,7 @@ from sim.analysis.consumption import consumer_summary
 from sim.analysis.fates import ACKED, FAILED, INDETERMINATE
 from sim.analysis.loss import lost_by_cause
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
+from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_windows
 from sim.core.records import IsrChanged, LeaderChanged, ProduceRejected
 from sim.core.units import MS
 
@@ -49,11 +50,27 @@ def record_counts(streams) -> dict:
     return dict(c)
 
 
-def ack_p99_ms(streams):
-    lat = [s.ack_us[s.fate == ACKED] - s.send_us[s.fate == ACKED] for s in streams.values()]
-    values = np.concatenate(lat) if lat else np.empty(0, np.int64)
+def p99_ms(values: np.ndarray):
+    """The nearest-rank p99 of microsecond latencies, in ms (None without samples)."""
     p99 = nearest_rank(values, 99)
     return None if p99 is None else round(p99 / MS, 3)
+
+
+def ack_latencies(streams) -> tuple[np.ndarray, np.ndarray]:
+    """(latency, send time) of every acknowledged record, in microseconds."""
+    acked = [s.fate == ACKED for s in streams.values()]
+    lat = [s.ack_us[a] - s.send_us[a] for s, a in zip(streams.values(), acked, strict=True)]
+    sent = [s.send_us[a] for s, a in zip(streams.values(), acked, strict=True)]
+    empty = np.empty(0, np.int64)
+    return (np.concatenate(lat) if lat else empty), (np.concatenate(sent) if sent else empty)
+
+
+def fault_latencies(summary: dict, ack, e2e, windows, warmup_us: int) -> None:
+    """The *_steady and *_in_faults p99s of acknowledgement and end-to-end latency."""
+    for name, (latency, sent) in (("ack", ack), ("e2e", e2e)):
+        steady, faulty = split_by_faults(latency, sent, windows, warmup_us)
+        summary[f"{name}_p99_ms_steady"] = p99_ms(steady)
+        summary[f"{name}_p99_ms_in_faults"] = p99_ms(faulty)
 
 
 def cluster_counts(trace, internal) -> dict:
@@ -102,10 +119,15 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     summary["inconsistent_offsets"] = inconsistent_offsets(mine, audits_mine,
                                                            world.producer_names)
     consumed = consumer_summary(world, mine, audits, observers.processing, observers.lag)
-    e2e = nearest_rank(consumed.pop("e2e_us"), 99)
+    e2e = consumed.pop("e2e_us"), consumed.pop("e2e_sent_us")
     summary.update(consumed)
-    summary["ack_p99_ms"] = ack_p99_ms(mine)
-    summary["e2e_p99_ms"] = None if e2e is None else round(e2e / MS, 3)
+    ack = ack_latencies(mine)
+    summary["ack_p99_ms"] = p99_ms(ack[0])
+    summary["e2e_p99_ms"] = p99_ms(e2e[0])
+    fault_latencies(summary, ack, e2e, timeline_windows(world.trace, spec.duration_us),
+                    spec.analysis.warmup_us)
     summary["unavailable_s"] = observers.availability.unavailable_s(end_us, internal)
+    summary["produce_stalled_s"] = produce_stalled_s(mine, world.trace,
+                                                     spec.analysis.stall_threshold_us, end_us)
     summary.update(cluster_counts(world.trace, internal))
     return summary

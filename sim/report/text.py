@@ -21,12 +21,14 @@ SECTIONS = (
     ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
     ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
     ("latency", ("ack_p99_ms", "e2e_p99_ms")),
+    ("in steady state", ("ack_p99_ms_steady", "e2e_p99_ms_steady")),
+    ("in faults", ("ack_p99_ms_in_faults", "e2e_p99_ms_in_faults")),
     ("consumers", ("processed", "processed_duplicates", "skipped", "skipped_by_cause",
                    "dead_lettered", "out_of_order")),
     ("groups", ("rebalances", "max_lag", "final_lag")),
     ("produce errors", ("rejected", "errors")),
-    ("cluster", ("unavailable_s", "leader_elections", "unclean_elections", "isr_shrinks",
-                 "isr_expands", "isr_min")),
+    ("cluster", ("unavailable_s", "produce_stalled_s", "leader_elections", "unclean_elections",
+                 "isr_shrinks", "isr_expands", "isr_min")),
 )
 
 

@@ -24,7 +24,7 @@ from sim.scenario.overrides import apply_overrides
 from sim.scenario.producers import build_producers
 from sim.scenario.schema import ROOT
 from sim.scenario.shapes import fields
-from sim.scenario.spec import Cluster, FrozenMap, Scenario
+from sim.scenario.spec import Analysis, Cluster, FrozenMap, Scenario
 from sim.scenario.targets import Hosts
 from sim.scenario.timeline import build_timeline
 from sim.scenario.topics import build_topics
@@ -96,6 +96,7 @@ def _scenario(
     hosts = _hosts(cluster, topics, producers, consumers)
     timeline = build_timeline(raw.get("timeline"), top["duration_us"], hosts)
     expect = build_expect(raw.get("expect"))
+    analysis = _analysis(raw.get("analysis"), top["duration_us"])
     check_partitions(topics)
     check_records(producers, timeline, top["duration_us"])
     return Scenario(
@@ -110,6 +111,7 @@ def _scenario(
         expect=expect,
         overrides=tuple(overrides),
         set_paths=frozenset(dotted(path) for path in written),
+        analysis=analysis,
     )
 
 
@@ -124,6 +126,24 @@ def _top_level(raw: dict) -> dict:
         "duration_us": duration_us,
         "drain_us": parse_duration(raw.get("drain", "30s"), ("drain",)),
     }
+
+
+def _analysis(raw, duration_us: int) -> Analysis:
+    """`analysis: {stall_threshold, warmup}`: durations, the threshold above 0, the warm-up
+    shorter than the run."""
+    default = Analysis()
+    if raw is None:
+        return default
+    mapping(raw, ("analysis",), "a mapping of stall_threshold and warmup")
+    check_keys(raw, ("analysis",), ("stall_threshold", "warmup"))
+    threshold = parse_duration(raw.get("stall_threshold", "1s"), ("analysis", "stall_threshold"))
+    if threshold == 0:
+        raise Invalid(("analysis", "stall_threshold"), "a duration above 0", "0s")
+    warmup = parse_duration(raw.get("warmup", "5s"), ("analysis", "warmup"))
+    if warmup >= duration_us:
+        raise Invalid(("analysis", "warmup"), "a warm-up shorter than the duration",
+                      describe(raw["warmup"]))
+    return Analysis(stall_threshold_us=threshold, warmup_us=warmup)
 
 
 def _check_offsets_topic(cluster: Cluster, consumers: dict) -> None:

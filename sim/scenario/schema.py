@@ -55,6 +55,7 @@ ROOT = fixed(
     consumers=Named(CONSUMER),
     timeline=Seq(ENTRY),
     expect=WHOLE,
+    analysis=fixed("stall_threshold", "warmup"),
 )
 
 

@@ -187,6 +187,14 @@ class Action:
 
 
 @dataclass(**_FROZEN)
+class Analysis:
+    """How the summary measures what faults cost the clients (`analysis:`)."""
+
+    stall_threshold_us: int = 1_000_000   # produce_stalled_s: a record waiting longer stalls
+    warmup_us: int = 5_000_000            # the *_steady latencies leave out records sent before
+
+
+@dataclass(**_FROZEN)
 class Expectation:
     key: str
     op: str  # == < <= > >=
@@ -213,3 +221,4 @@ class Scenario:
     expect: tuple[Expectation, ...]
     overrides: tuple[str, ...] = ()  # the --set PATH=VALUE texts, as given
     set_paths: frozenset[str] = frozenset()  # dotted raw paths those overrides wrote
+    analysis: Analysis = Analysis()
