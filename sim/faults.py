@@ -24,7 +24,7 @@ import re
 
 from sim.cluster.host import DOWN, PAUSED
 from sim.core.dist import Sampler
-from sim.core.records import FaultEnded, FaultFired, FaultSkipped
+from sim.core.records import FaultEnded, FaultFired, FaultSides, FaultSkipped
 from sim.scenario.fault_kinds import KINDS
 
 ROLE = re.compile(r"^(leader|follower|followers)\((.+)/(\d+)\)$")
@@ -245,6 +245,8 @@ class Timeline:
             if hosts is None:
                 return None
             groups.append([h.name for h in hosts])
+        self.trace.emit(FaultSides(self.engine.now, action.index,
+                                   tuple(tuple(g) for g in groups)))
         pairs = [(a, b) for i, ga in enumerate(groups) for j, gb in enumerate(groups)
                  if i != j for a in ga for b in gb if a != b]
         everyone = [self.world.hosts[n] for g in groups for n in g]

@@ -29,6 +29,7 @@ from sim.analysis.stalls import timeline_windows
 from sim.core.records import (
     BatchAppended,
     BatchFailed,
+    FaultSides,
     GroupRebalancing,
     GroupStable,
     HighWatermark,
@@ -137,8 +138,11 @@ def unseen(records: pd.DataFrame, timeline: pd.DataFrame, end_us: int,
 
 
 def fault_windows(trace, end_us: int, duration_us: int | None = None) -> pd.DataFrame:
-    """Each fired timeline entry with its start and end (start == end for instant actions)."""
+    """Each fired timeline entry with its start and end (start == end for instant actions);
+    `hosts` names what it took, a partition's sides separated by ` | `."""
     drain = end_us if duration_us is None else duration_us
-    rows = [(index, kind, ", ".join(hosts), start, end)
+    sides = {r.index: r.sides for r in trace.rows(FaultSides)}
+    rows = [(index, kind, " | ".join(", ".join(side) for side in sides[index])
+             if index in sides else ", ".join(hosts), start, end)
             for index, kind, hosts, start, end in timeline_windows(trace, drain)]
     return pd.DataFrame(rows, columns=["index", "kind", "hosts", "start_us", "end_us"])

@@ -412,3 +412,15 @@ class ProcessingTimes(NamedTuple):
     done_us: object         # numpy int64 array, one completion time per record
     KEEP = False
     PROBE = True
+
+
+class FaultSides(NamedTuple):
+    """The hosts of each side of a `partition` entry as it fired, for the report's labels.
+
+    A kept probe: the report reads it, the digest never sees it (FaultFired already
+    names every host the cut took)."""
+    t_us: int
+    index: int
+    sides: tuple            # one tuple of host names per side
+    KEEP = True
+    PROBE = True

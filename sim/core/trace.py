@@ -5,10 +5,11 @@ type says what the trace does with it, by two class attributes:
 
 - `KEEP = True`: the recorder keeps its rows for the analysis at the end
   (`rows`, `frame`).
-- `PROBE = True`: a probe, emitted only for the observers of the run; it is
-  never kept and never feeds the digest, so adding a probe (or an observer)
-  cannot move a digest. Probes may carry what a digest cannot (live objects,
-  numpy arrays). Types without `PROBE` are facts of the run.
+- `PROBE = True`: a probe, emitted for the observers of the run; it never
+  feeds the digest, so adding a probe (or an observer) cannot move a digest.
+  Probes may carry what a digest cannot (live objects, numpy arrays). A probe
+  that also says `KEEP` is a note for the report (the sides of a network
+  partition), kept but not digested. Types without `PROBE` are facts of the run.
 
 Every fact, kept or not, feeds the digest: SHA-256 over the facts in emission
 order, each encoded as the pair (type name, fields) by `marshal` format 0

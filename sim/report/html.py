@@ -16,12 +16,13 @@ import json
 from html import escape
 
 from sim.report import plots
+from sim.report.text import number
 
 MAX_PARTITIONS = 6
 CSS = """body{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;
 text-align:left;font-size:90%}th{background:#eee}.ok{color:#1a7f37}.failed{color:#cf222e;
-font-weight:bold}img{max-width:100%}code,pre{background:#f6f8fa}pre{padding:.5em;
+font-weight:bold}img{width:100%;height:auto}code,pre{background:#f6f8fa}pre{padding:.5em;
 white-space:pre-wrap}"""
 
 
@@ -55,8 +56,8 @@ def _table(header, rows) -> str:
 
 def _value(v) -> str:
     if isinstance(v, dict):
-        return escape(", ".join(f"{k}: {n}" for k, n in v.items()) or "-")
-    return escape("-" if v is None else str(v))
+        return escape(", ".join(f"{k}: {number(n)}" for k, n in v.items()) or "-")
+    return escape(number(v))
 
 
 def _expectations(expect) -> str:
@@ -95,7 +96,7 @@ def _image(fig, alt: str) -> str:
 
 
 def _plots(result, tables):
-    faults, s, duration = tables["faults"], result.summary, result.manifest.get("duration_s")
+    faults, duration = tables["faults"], result.manifest.get("duration_s")
     yield "<h2>Partitions</h2>" + _partitions(result, tables["partitions"], faults)
     yield "<h2>Produce</h2>" + _image(
         plots.throughput(tables["throughput"], tables["produce_errors"], faults,
@@ -104,10 +105,26 @@ def _plots(result, tables):
         fig = plots.consumer_lag(tables["lag"], tables["rebalances"], faults, duration)
         yield "<h2>Consumer lag</h2>" + _image(fig, "consumer lag")
     ack, e2e = _latencies(result, tables["records"])
-    yield "<h2>Latency</h2>" + _image(plots.latency(ack, e2e), "latency distributions")
-    yield "<h2>Lost, skipped and duplicated records</h2>" + _image(
-        plots.anomalies(s, bool(result.manifest.get("groups"))), "anomalies by cause") + _image(
-        plots.unseen(tables["unseen"], faults, s["lost"], duration), "unseen over time")
+    fig = plots.latency(ack, e2e)
+    yield "<h2>Latency</h2>" + (_image(fig, "latency distributions") if fig else
+                                "<p>No record was acknowledged or processed: no latency to "
+                                "plot.</p>")
+    yield "<h2>Lost, skipped and duplicated records</h2>" + _anomalies(result, tables, duration)
+
+
+def _anomalies(result, tables, duration) -> str:
+    s, groups = result.summary, bool(result.manifest.get("groups"))
+    counted = (sum(s["lost_by_cause"].values()) + sum(s["skipped_by_cause"].values())
+               + s["log_duplicates"] + s["offline_at_end"]
+               + (s["processed_duplicates"] if groups else 0))
+    causes = _image(plots.anomalies(s, groups), "anomalies by cause") if counted else \
+        "<p>No record was lost, skipped or duplicated: nothing to plot by cause.</p>"
+    unseen = tables["unseen"]
+    if len(unseen) and (unseen.unseen.max() > 0 or s["lost"]):
+        return causes + _image(plots.unseen(unseen, tables["faults"], s["lost"], duration),
+                               "unseen over time")
+    return causes + ("<p>Every acknowledged record was readable (below its high watermark) "
+                     "as soon as it was acknowledged: no unseen records to plot.</p>")
 
 
 def _partitions(result, timeline, faults) -> str:

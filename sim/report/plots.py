@@ -8,6 +8,8 @@ plots (the report must open offline without JavaScript) and per-broker
 follower offsets (the trace keeps the leader's high watermark and log end only).
 """
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,9 +17,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 S = 1e6
+LABEL_WIDTH = 150
 FAULT_COLORS = ("#f4a582", "#92c5de", "#c2a5cf", "#a6dba0", "#fddbc7", "#d1e5f0")
 WIDTH = 11
 
@@ -28,7 +31,7 @@ def _fault_color(i: int) -> str:
 
 def _layout(heights: list, faults, sharex: bool = True):
     """A figure of stacked axes (heights in inches), topped by a fault strip when any fired."""
-    lanes = len(faults)
+    lanes = sum(len(_label(f)) for f in faults.itertuples())
     strip = [0.35 + 0.24 * lanes] if lanes else []
     fig = Figure(figsize=(WIDTH, sum(strip + heights) + 0.9))
     axes = list(fig.subplots(len(strip + heights), 1, sharex=sharex, squeeze=False,
@@ -38,17 +41,33 @@ def _layout(heights: list, faults, sharex: bool = True):
     return fig, axes
 
 
+def _label(f) -> list[str]:
+    """A fault's label in full, in lines of at most LABEL_WIDTH characters: entry, action,
+    when, and the hosts it took (a partition's sides separated by |)."""
+    when = f"{f.start_us / S:g} s" if f.end_us <= f.start_us else \
+        f"{f.start_us / S:g}-{f.end_us / S:g} s"
+    return textwrap.wrap(f"#{f.index} {f.kind}, {when}: {f.hosts}", LABEL_WIDTH,
+                         subsequent_indent="    ")
+
+
 def _fault_strip(ax, faults) -> None:
-    """One lane per fired timeline entry: a bar from start to end, or a tick when instant."""
-    for lane, f in enumerate(faults.itertuples()):
-        label = _short(f"#{f.index} {f.kind} {f.hosts}")
+    """One lane per fired timeline entry (as tall as its label): a bar from start to end,
+    or a tick when instant, and its whole label from the left edge."""
+    top = 0.0
+    for i, f in enumerate(faults.itertuples()):
+        lines = _label(f)
+        lane = top + (len(lines) - 1) / 2
         start, end = f.start_us / S, f.end_us / S
         if end > start:
-            ax.barh(lane, end - start, left=start, height=0.7, color=_fault_color(lane))
+            ax.barh(lane, end - start, left=start, height=0.7 * len(lines),
+                    color=_fault_color(i))
         else:
             ax.plot([start], [lane], marker="|", ms=12, mew=2, color="#555555")
-        ax.text(start, lane, f"  {label}", va="center", ha="left", fontsize=8, clip_on=False)
-    ax.set_ylim(len(faults) - 0.5, -0.5)
+        ax.text(0.002, lane, "\n".join(lines), va="center", ha="left", fontsize=8,
+                transform=ax.get_yaxis_transform(),
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
+        top += len(lines)
+    ax.set_ylim(top - 0.5, -0.5)
     ax.set_yticks([])
     ax.set_title("Faults (timeline entries as they fired; shaded below)", fontsize=9)
     ax.tick_params(axis="x", labelbottom=False)
@@ -66,8 +85,10 @@ def shade_faults(ax, faults) -> None:
             ax.axvline(f.start_us / S, color="#555555", ls="--", lw=1, zorder=0)
 
 
-def _short(text: str, n: int = 70) -> str:
-    return text if len(text) <= n else text[:n - 1] + "…"
+def _counts(axis) -> None:
+    """An axis of counts: whole-number ticks with thousands separators."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def _legend(ax, handles=None, labels=None) -> None:
@@ -118,6 +139,8 @@ def partition_timeline(part, truncations, faults, name: str, span: tuple) -> Fig
                        label=f"broker-{broker} truncated its log to ({causes})")
     ax_off.set(title=f"Partition {name}: log end offset and high watermark on the leader",
                ylabel="offset")
+    _counts(ax_off.yaxis)
+    _counts(ax_gap.yaxis)
     ax_gap.set(title="Uncommitted records on the leader: log end offset − high watermark "
                f"(max per {bin_s:g} s)", ylabel="records")
     ax_gap.set_ylim(bottom=0)
@@ -168,6 +191,7 @@ def throughput(per_second, errors, faults, duration_s: float | None = None) -> F
                 label=f"records {column}")
     ax.set(title="Produce throughput, acknowledgements and failures (per second of "
            "callbacks)" + ("" if has_errors else "; no produce errors"), ylabel="records / s")
+    _counts(ax.yaxis)
     _legend(ax)
     if has_errors:
         wide = errors.pivot_table(index="t_s", columns="error", values="attempts",
@@ -179,6 +203,7 @@ def throughput(per_second, errors, faults, duration_s: float | None = None) -> F
             bottom += wide[error].to_numpy()
         axes[1].set(title="Rejected produce attempts (partition batches) by error",
                     ylabel="attempts / s")
+        _counts(axes[1].yaxis)
         _legend(axes[1])
     return _finish(fig, axes, faults, duration_s)
 
@@ -192,6 +217,7 @@ def consumer_lag(lag, rebalances, faults, duration_s: float | None = None) -> Fi
             ax.step(rows.t_us / S, rows.lag, where="post", lw=1.1, label=f"{topic}/{partition}")
         ax.set(title=f"Consumer lag of group {group} (high watermark − committed offset)",
                ylabel="lag (records)")
+        _counts(ax.yaxis)
         for i, r in enumerate(rebalances[rebalances.group == group].itertuples()):
             ax.axvline(r.start_us / S, color="black", ls="-.", lw=1,
                        label="rebalance starts" if i == 0 else None)
@@ -201,11 +227,14 @@ def consumer_lag(lag, rebalances, faults, duration_s: float | None = None) -> Fi
     return _finish(fig, axes, faults, duration_s)
 
 
-def latency(ack_ms, e2e_ms) -> Figure:
-    """Distributions of send → acknowledgement and, with groups, send → first processing."""
-    panels = [("Acknowledgement latency (send → success)", ack_ms, "C0")]
-    if e2e_ms is not None:
-        panels.append(("End-to-end latency (send → first completed processing)", e2e_ms, "C1"))
+def latency(ack_ms, e2e_ms) -> Figure | None:
+    """Distributions of send → acknowledgement and, with groups, send → first processing;
+    a distribution without samples is left out, and with neither there is no figure."""
+    panels = [("Acknowledgement latency (send → success)", ack_ms, "C0"),
+              ("End-to-end latency (send → first completed processing)", e2e_ms, "C1")]
+    panels = [p for p in panels if p[1] is not None and len(p[1])]
+    if not panels:
+        return None
     fig = Figure(figsize=(WIDTH, 3.8))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (title, values, color) in zip(axes, panels, strict=True):
@@ -217,12 +246,10 @@ def latency(ack_ms, e2e_ms) -> Figure:
 
 
 def _histogram(ax, values, color) -> None:
-    if not len(values):
-        ax.text(0.5, 0.5, "no samples", ha="center", va="center", transform=ax.transAxes)
-        return
     low = max(values.min(), 1e-3)
     bins = np.geomspace(low, max(values.max(), low * 10), 60)
     ax.hist(np.clip(values, low, None), bins=bins, color=color, alpha=0.8, label="records")
+    _counts(ax.yaxis)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
@@ -257,6 +284,7 @@ def anomalies(summary: dict, groups: bool) -> Figure:
     ax.set(title="Lost, skipped and duplicated records by cause"
            + ("" if total else " (none)"), xlabel="records")
     ax.set_xlim(0, max(counts) * 1.15 if total else 1)
+    _counts(ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -270,5 +298,6 @@ def unseen(series, faults, lost: int, duration_s: float | None = None) -> Figure
     ax.axhline(lost, color="black", ls="--", lw=1, label=f"lost at the end: {lost:,}")
     ax.set(title="Unseen over time: acknowledged records consumers cannot (yet) read",
            ylabel="records")
+    _counts(ax.yaxis)
     _legend(ax)
     return _finish(fig, [ax], faults, duration_s)

@@ -6,14 +6,22 @@ from rich.console import Console
 from rich.table import Table
 
 
-def _fmt(value) -> str:
+def number(value) -> str:
+    """A value as the reports print it: counts with thousands separators (1,000,000, never
+    1e+06), other numbers with up to 3 decimals, None as -."""
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _fmt(value) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
-    return str(value)
+        return ", ".join(f"{k} {number(v)}" for k, v in value.items()) or "-"
+    return number(value)
 
 
 SECTIONS = (
@@ -99,7 +107,7 @@ def render_sweep(df) -> str:
         key = key if isinstance(key, tuple) else (key,)
         means = [_fmt(_mean(rows[m])) for m in SWEEP_METRICS]
         means[3] += f" ({rows['lost'].max()})"
-        table.add_row(*map(str, key), str(len(rows)),
+        table.add_row(*map(number, key), str(len(rows)),
                       f"{int(rows['expect_ok'].sum())}/{len(rows)}", *means)
     console.print(table)
     console.print("every run, every summary key: --out FILE.csv or FILE.parquet")

@@ -9,6 +9,7 @@ import pytest
 import sim.core.records as records
 from sim.core.records import (
     BatchSent,
+    FaultSides,
     HighWatermark,
     HwAdvanced,
     InvariantExempted,
@@ -28,13 +29,14 @@ def a_probe(kind, t_us: int):
     """One record of a probe type, its fields filled by position."""
     values = {HwAdvanced: (t_us, 0, 0, 0, 0, 1, 2),
               PartitionChanged: (t_us, None, object(), "initial"),
-              ProcessingTimes: (t_us, "g", "t", 0, 0, 1, (), np.zeros(1, np.int64))}
+              ProcessingTimes: (t_us, "g", "t", 0, 0, 1, (), np.zeros(1, np.int64)),
+              FaultSides: (t_us, 0, (("broker-0",), ("broker-1", "checkout")))}
     return kind(*values[kind])
 
 
-def test_the_probe_types_are_known_and_never_kept():
-    assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes}
-    assert not any(kind.KEEP for kind in PROBES)
+def test_the_probe_types_are_known_and_only_the_report_notes_kept():
+    assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes, FaultSides}
+    assert [kind for kind in PROBES if kind.KEEP] == [FaultSides]
 
 
 def test_an_observer_sees_every_record_of_its_type_in_emission_order_and_no_other():
@@ -93,7 +95,7 @@ def test_an_observer_that_raises_stops_the_emit_after_the_record_is_recorded():
 
 
 @pytest.mark.parametrize("kind", PROBES, ids=lambda k: k.__name__)
-def test_a_probe_reaches_its_observers_but_neither_the_digest_nor_the_kept_rows(kind):
+def test_a_probe_reaches_its_observers_but_not_the_digest_and_is_kept_only_if_a_note(kind):
     with_probes, without, seen = Trace(), Trace(), []
     with_probes.subscribe(kind, seen.append)
     probes = []
@@ -106,7 +108,7 @@ def test_a_probe_reaches_its_observers_but_neither_the_digest_nor_the_kept_rows(
     assert seen == probes
     assert with_probes.digest() == without.digest()
     assert with_probes.count == without.count == len(FACTS)
-    assert with_probes.rows(kind) == []
+    assert with_probes.rows(kind) == (probes if kind.KEEP else [])
 
 
 def test_a_fact_does_feed_the_digest_so_the_probe_test_can_fail():
