@@ -2,11 +2,11 @@
 
 Code, docstrings, error messages, scenario files, notebooks, reports and the docs cite the
 user's documentation by path (`docs/faults.md`, `docs/model.md#kafka-versions`, a link
-`cli.md#explore` inside docs/) or by file name (`README.md`). A cited `.md` file that is not
-in the repository fails, as does an `#anchor` that no heading of its page has. Two forms
-that cite documents a user of the repository does not have fail too: a section sign (`§4`),
-which only Kafka's own design documentation may carry here, and an all-capitals hyphenated
-title (`SOME-NOTES 3.1`).
+`cli.md#explore` inside docs/) or by file name (`README.md`). A cited `.md` file, or any
+other `docs/` path, that is not in the repository fails, as does an `#anchor` that no
+heading of its page has. Two forms that cite documents a user of the repository does not
+have fail too: a section sign (`§4`), which only Kafka's own design documentation may carry
+here, and an all-capitals hyphenated title (`SOME-NOTES 3.1`).
 """
 
 import re
@@ -23,6 +23,7 @@ SKIPPED = ("tests/golden", "reports/runs", "reports/explore",
 PLACEHOLDERS = {"OUT.md"}            # `python -m sim.releases OUT.md FILE...`: a usage line
 
 MD = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.md)(?:#([\w-]+))?")
+DOCS_PATH = re.compile(r"(?<![\w/.-])docs/[\w./-]*\w")
 SAME_PAGE = re.compile(r"\]\(#([\w-]+)\)")
 SECTION_SIGN = re.compile(r"§")
 KAFKA_DESIGN = re.compile(r"(Kafka design|design\.html)\s*$")
@@ -77,6 +78,9 @@ def problems(path: Path) -> list[str]:
             found.append(f"cites {name}, which is not in the repository")
         elif anchor and anchor not in anchors(target):
             found.append(f"cites {name}#{anchor}, which no heading of {name} has")
+    found += [f"cites {name}, which is not in the repository"
+              for name in DOCS_PATH.findall(text)
+              if not name.endswith(".md") and not (ROOT / name).exists()]
     if path.suffix == ".md":
         found += [f"links #{a}, which no heading of this page has"
                   for a in SAME_PAGE.findall(text) if a not in anchors(path)]
@@ -98,10 +102,11 @@ def test_the_check_finds_a_missing_page_a_missing_anchor_and_the_lacking_forms(t
     page.write_text("# A page\n\n## Kafka versions\n\n```\n# not a heading\n```\n")
     source = tmp_path / "module.py"
     source.write_text('"""See page.md#kafka-versions and page.md#not-a-heading, docs/gone.md,\n'
-                      'NOTES-FILE 3.1, SOME §4 and Kafka design §4.8."""\n')
+                      'NOTES-FILE 3.1, SOME §4 and Kafka design §4.8, docs/gone.png."""\n')
     assert problems(source) == [
         "cites page.md#not-a-heading, which no heading of page.md has",
         "cites docs/gone.md, which is not in the repository",
+        "cites docs/gone.png, which is not in the repository",
         "line 2: a section sign cites a document the repository lacks",
         "cites NOTES-FILE, a document the repository lacks",
     ]
