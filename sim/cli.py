@@ -1,4 +1,4 @@
-"""The command line: thin wrappers over the library (CONTRACT §3).
+"""The command line: thin wrappers over the library (docs/cli.md).
 
     kafkasim run SCENARIO.yaml [--seed N] [--set PATH=VALUE ...] [--json] [--out DIR] [--no-report]
                                [--max-wall SECONDS] [--stats]

@@ -6,7 +6,7 @@ drawn time, or at the drain), pauses, isolations, cuts from the controller,
 slow disks and slow or lossy links, on role targets (`leader(T/P)`,
 `follower(T/P)`, `coordinator(G)`, `any-broker`) and broker names, with at
 most K faults overlapping in time, so at most K brokers are faulty at the
-same time (a slow link leaves both ends up and is not counted). They replace
+same time (docs/cli.md#explore; a slow link leaves both ends up and is not counted). They replace
 the scenario's own faults; its workload actions (`set_rate`, `slow`,
 `poison`, group scaling, offset resets) stay.
 

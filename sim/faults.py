@@ -1,4 +1,4 @@
-"""The timeline: fault and action records applied to the running cluster (CONTRACT §2.3).
+"""The timeline: fault and action records applied to the running cluster (docs/faults.md).
 
 Entries fire at `at`, in time order, entries of the same instant in file order
 and before any model event of that instant; a `for:` expiry fires before new

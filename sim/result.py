@@ -11,7 +11,7 @@ FATES = np.array(["indeterminate", "acked", "failed"])
 
 @dataclass
 class Result:
-    """What `sim.run` returns. `summary` is CONTRACT §4; the rest is for reports and notebooks.
+    """What `sim.run` returns. `summary` is docs/summary.md; the rest is for reports and notebooks.
 
     `stats` is what the run cost the simulator (SimPy events, producer batches,
     simulated seconds), for benchmarks; it is not part of the summary.

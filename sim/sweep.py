@@ -1,4 +1,4 @@
-"""Sweeps: every combination of some settings, times many seeds, one row per run (CONTRACT §3).
+"""Sweeps: every combination of some settings, times many seeds, one row per run.
 
     df = sim.sweep("scenarios/quickstart.yaml", seeds=10,
                    sets=["producers.checkout.config.acks=1,all", "cluster.brokers=3,5"])
@@ -15,6 +15,8 @@ runs finished in. A worker receives the parsed scenario and its overrides, not a
 so a remote worker needs kafkasim installed (the same versions give the same digests) but
 not the scenario file. `max_wall_s` bounds each run's real time: a run stopped by it (or by
 the event budget) has `partial` set, and its `expect_ok` is False.
+
+See docs/cli.md#sweep.
 """
 
 from __future__ import annotations

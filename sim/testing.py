@@ -36,7 +36,7 @@ NETWORK_FAULTS = ("isolate", "cut-from-controller")
 SLOW_FAULTS = ("slow_disk", "degrade")
 ALL_FAULTS = HOST_FAULTS + NETWORK_FAULTS + SLOW_FAULTS
 DRAWN = {kind.explore: kind for kind in KINDS.values() if kind.explore}
-NOT_FAULTY = ("degrade",)        # a slow link leaves both brokers up (CONTRACT §3, explore)
+NOT_FAULTY = ("degrade",)        # a slow link leaves both brokers up (docs/cli.md#explore)
 STEP_MS = 100
 BROKER_TARGETS = ("broker-", "leader(", "follower(", "followers(", "coordinator(", "any-broker",
                   "all-brokers")

@@ -1,4 +1,4 @@
-"""A built run: every host, the network and the clock, in the start state of CONTRACT §2.3.
+"""A built run: every host, the network and the clock, in the start state of a run.
 
 At t = 0 every broker is registered and unfenced, every partition is led by
 its first replica with ISR = all replicas and leader epoch 0, and producers
@@ -11,6 +11,8 @@ The world assembles; hosts never reach it. Each host is built from the narrow
 context of its kind (sim/cluster/context.py): the runtime (clock, trace,
 network, the directory of nodes, random streams) and what a process of that
 kind knows.
+
+The start state: docs/scenario.md#start-of-a-run.
 """
 
 from sim.clients.admin import Admin

@@ -85,7 +85,7 @@ def _per_stream(rows, streams):
 
 
 def consumer_summary(world, streams, audits, book: ProcessingBook, lag) -> dict:
-    """The consumer keys of CONTRACT §4, from the run's processing book and lag tracker."""
+    """The consumer keys of docs/summary.md, from the run's processing book and lag tracker."""
     processed = duplicates = disorder = 0
     e2e, sent = [], []
     skipped: Counter = Counter()

@@ -1,4 +1,4 @@
-"""Evaluate a scenario's `expect:` block against a summary (CONTRACT §2.5)."""
+"""Evaluate a scenario's `expect:` block against a summary (docs/summary.md#expectations)."""
 
 import operator
 

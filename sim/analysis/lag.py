@@ -1,4 +1,4 @@
-"""Consumer lag, measured as the run goes (CONTRACT §4 `max_lag`, `final_lag`).
+"""Consumer lag, measured as the run goes (docs/summary.md#consumer-groups: `max_lag`, `final_lag`).
 
 A group's lag on a partition is the partition's high watermark (its
 leader's, at that moment) minus the group's committed offset, or, before

@@ -1,4 +1,4 @@
-"""The summary of CONTRACT §4, computed from the per-record streams, the trace and the audit.
+"""The summary of docs/summary.md, computed from the per-record streams, the trace and the audit.
 
 Totals cover the scenario's own topics (internal topics start with `__`).
 Percentiles are nearest-rank; with no samples they are None. Consumer keys

@@ -3,7 +3,7 @@
 Arrivals are `even` (record i of a rate segment at start + floor(i / rate),
 so fractions carry) or `poisson` (exponential gaps). Each record gets a key
 index (uniform over the workload's keys; -1 without keys) and a size: value +
-key + 10 bytes of record overhead (CONTRACT §2.1). With `tombstones: F` each
+key + 10 bytes of record overhead (docs/model.md#simplifications). With `tombstones: F` each
 record is null-valued with probability F (no value bytes); the flag travels
 to the record book inside the key index (book.TOMBSTONE). Draws come from the
 producer's own stream, in blocks, so the accumulator can look ahead to when a

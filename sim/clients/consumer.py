@@ -1,6 +1,6 @@
 """A consumer group member: the application's poll loop around a KafkaConsumer.
 
-The loop (CONTRACT §2.2, KafkaConsumer javadoc): poll() joins the group
+The loop (docs/model.md#consumer-groups, KafkaConsumer javadoc): poll() joins the group
 when needed, commits automatically when `auto.commit.interval.ms` has passed
 (the positions of records returned by earlier polls), finds positions, and
 returns up to `max.poll.records` buffered records, sending the next fetches

@@ -1,4 +1,4 @@
-"""A member's processing of the records one poll returned (CONTRACT §2.2).
+"""A member's processing of the records one poll returned (docs/scenario.md#consumer-groups).
 
 Records are processed one by one, each taking a draw from the group's
 `processing` distribution; a run of good records is one timed step. A

@@ -7,7 +7,7 @@ each partition record it applies makes its replica a leader or a follower
 Leaders propose ISR shrinks every `replica.lag.time.max.ms / 2` and
 expansions on fetch, by AlterPartition.
 
-Lifecycle (CONTRACT §2.3): a crash keeps the page cache and resets every
+Lifecycle (docs/faults.md#the-actions): a crash keeps the page cache and resets every
 connection; a power loss drops each log's unstable suffix and is silent to
 peers; a clean stop is a controlled shutdown (leaderships move away first),
 then an fsync of every log and a clean-shutdown marker. A restart recovers

@@ -1,4 +1,4 @@
-"""A broker's log maintenance: the retention check and the log cleaner (KAFKA-MODEL §1.4).
+"""A broker's log maintenance: the retention check and the log cleaner.
 
 Retention runs every `log.retention.check.interval.ms`, first 30 s after the
 process starts (LogManager's initial task delay), and deletes segments of
@@ -16,6 +16,8 @@ The cleaner checkpoint (the first dirty offset) and the tombstones' delete
 horizons belong to the disk and survive restarts. Internal topics are
 neither deleted nor compacted. Left out: `min.compaction.lag.ms`,
 `max.compaction.lag.ms`, cleaner I/O throttling and buffer limits.
+
+See docs/model.md#retention-and-compaction.
 """
 
 from bisect import bisect_left, bisect_right

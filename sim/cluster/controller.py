@@ -6,7 +6,7 @@ quorum fail over, during which (about 3 s: quorum fetch timeout plus
 election) nothing is answered; the new active controller then gives every
 broker a fresh session. It can also be cut off from brokers by partitions.
 
-Rules (KAFKA-MODEL §2.5, §2.6, §2.10): a broker with no heartbeat for
+Rules (docs/model.md#controller): a broker with no heartbeat for
 `broker.session.timeout.ms` is fenced, leaves every ISR and leadership; a
 controlled shutdown does the same at once; a new incarnation may register
 only once the previous one's session has expired, and is unfenced when it has
@@ -82,7 +82,7 @@ class Controller(Host):
         self.fetch_deadlines = Deadlines(self, self._answer_fetch)
         self._session_timer_at = -1
 
-    # -- the initial state of CONTRACT §2.3 -------------------------------------
+    # -- the initial state of docs/scenario.md#start-of-a-run ---------------------
 
     def boot(self) -> None:
         """Register every broker and lead every partition from its first replica."""

@@ -1,4 +1,4 @@
-"""The group coordinator of one broker: the classic protocol's requests (KAFKA-MODEL §2.13).
+"""The group coordinator of one broker: the classic protocol's requests.
 
 A broker coordinates the groups whose `__consumer_offsets` partition it
 leads. Becoming leader loads that partition's groups from the log;
@@ -18,6 +18,8 @@ a commit or a heartbeat counts as a sign of life.
 Simplified: a new dynamic member gets its id in its first JoinGroup (no
 MEMBER_ID_REQUIRED round trip, KIP-394); loading is instantaneous; the
 KIP-848 protocol is not modeled.
+
+See docs/model.md#consumer-groups.
 """
 
 from sim.cluster.group import COMPLETING, EMPTY, PREPARING, STABLE, Group, Member

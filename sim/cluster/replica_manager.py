@@ -1,6 +1,6 @@
 """The leader side of a broker's data plane: produce, follower fetch, purgatory, ISR.
 
-Produce follows Partition.appendRecordsToLeader (KAFKA-MODEL §2.2): not the
+Produce follows Partition.appendRecordsToLeader (docs/model.md#produce-path): not the
 leader -> NOT_LEADER_OR_FOLLOWER; acks=all with the committed ISR below min
 ISR -> NOT_ENOUGH_REPLICAS, nothing appended; idempotence checks; append
 stamped with the leader epoch; HW advance. acks=0 gets no response, but an

@@ -1,4 +1,4 @@
-"""Which segments retention deletes: pure rules over one replica log (KAFKA-MODEL §1.4).
+"""Which segments retention deletes: pure rules over one replica log.
 
 UnifiedLog.deleteOldSegments with `cleanup.policy` delete applies, in turn,
 the time rule (a segment whose newest batch is more than `retention.ms` old),
@@ -10,6 +10,8 @@ qualify and stops at the first that does not (deletableSegments). A segment
 holding offsets at or past the high watermark is never deleted; the active
 segment is deleted only when every segment is, after rolling a new, empty
 one; an empty active segment is never deleted. No simulated time passes.
+
+See docs/model.md#retention-and-compaction.
 """
 
 

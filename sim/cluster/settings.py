@@ -1,7 +1,7 @@
 """Broker-side settings in simulator units, read once from the cluster's config.
 
-Also the protocol switches that changed across Kafka releases (DESIGN.md,
-Version switches), read from `cluster.protocol`.
+Also the protocol switches that changed across Kafka releases (docs/model.md#kafka-versions), read
+from `cluster.protocol`.
 """
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """The event loop: SimPy with integer-microsecond time and plain callbacks.
 
 On the hot path a network hop or a timer is one SimPy event with one callback,
-never a process or a Store hand-off (DESIGN.md, Performance): `later` pushes a
+never a process or a Store hand-off (docs/development.md#performance): `later` pushes a
 minimal event straight onto SimPy's queue, ordered like any other event (by
 time, priority, then insertion), and `run` calls it without SimPy's per-event
 bookkeeping. Control loops that read better as generators may still use

@@ -1,4 +1,4 @@
-"""The readers of the timeline's action kinds (CONTRACT §2.3): an entry into `(target, params)`.
+"""The readers of the timeline's action kinds (docs/faults.md): an entry into `(target, params)`.
 
 A reader is called as `read(value, entry, path, hosts, kind)`, `kind` being its row in
 `fault_kinds.py`: the action's name, the shape of its value and the kinds of host its

@@ -1,6 +1,6 @@
 """Cross-field rules Kafka's clients enforce on their own configs, applied to resolved drafts.
 
-Producer (KAFKA-MODEL §1.1, `ProducerConfig.postProcessAndValidateIdempotenceConfigs` and
+Producer (`ProducerConfig.postProcessAndValidateIdempotenceConfigs` and
 `KafkaProducer.configureDeliveryTimeout`): idempotence requires retries > 0, acks=all and at
 most 5 requests in flight; set explicitly with a conflict it is a ConfigException, left at its
 default it is silently disabled. `delivery.timeout.ms` must be >= `linger.ms` +

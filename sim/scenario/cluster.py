@@ -3,7 +3,7 @@ config, network, disk.
 
 The release (`version`, a quoted string; default the newest modeled one) decides every
 default. Broker rule Kafka enforces at startup: `replica.fetch.wait.max.ms` <=
-`replica.lag.time.max.ms`. Defaults (CONTRACT §2.1): network `{latency: 1ms, loss: 0,
+`replica.lag.time.max.ms`. Defaults (docs/scenario.md#cluster): network `{latency: 1ms, loss: 0,
 resets: 0}`, disk `{write: 20us, fsync: 2ms, os_flush_interval: 30s}`. Not modeled here:
 per-broker overrides, racks, several controllers.
 """

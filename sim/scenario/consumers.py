@@ -1,7 +1,7 @@
 """`consumers:` -> `ConsumerGroup` specs: subscription, members, processing, commits, poison policy.
 
 The entry's name is the group id. `topic` or `topics` (declared, distinct); `members` 1..1000
-(default 1); `processing` per record (default `0us`, constant: CONTRACT §2.1 is silent);
+(default 1); `processing` per record (default `0us`, constant; docs/scenario.md#consumers);
 `commit` after-processing | before-processing | auto (default: auto, or after-processing when
 `enable.auto.commit` is false); `virtual_partitions` N >= 1; `long_running`; `on_poison`
 {retries (default 0), backoff (default 0s), then: dlq | skip | block, dlq_topic (declared,

@@ -1,6 +1,7 @@
 """Time distributions written in a scenario: network latency, processing time per record.
 
-Forms (CONTRACT §2): a duration (`1ms`, constant); `{mean: 2ms, dist: exp}` (exponential;
+Forms (docs/scenario.md#time-distributions): a duration (`1ms`, constant);
+`{mean: 2ms, dist: exp}` (exponential;
 `dist` may be omitted when only `mean` is given); `{median: 1ms, p99: 20ms}` (lognormal,
 `dist: lognormal` optional); `{value: 1ms, dist: constant}`. A lognormal needs median >= 1us
 and p99 >= median. Sampling is the simulator's business; this module only reads parameters.

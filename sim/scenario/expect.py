@@ -1,4 +1,4 @@
-"""`expect:` -> `Expectation`s: a summary key (CONTRACT §4) compared with a number.
+"""`expect:` -> `Expectation`s: a summary key (docs/summary.md) compared with a number.
 
 A value is a number (equality) or a string `"< N"`, `"<= N"`, `"> N"`, `">= N"`, `"== N"`.
 Keys are the summary's counters and measures, plus nested keys `lost_by_cause.<cause>`,
@@ -85,7 +85,7 @@ def check_key(key: str) -> str:
         )
     candidates = list(EXPECT_KEYS) + [f"{name}.<name>" for name in NESTED]
     raise Invalid(
-        ("expect", key), "a summary key (see CONTRACT §4)", quote(key), closest(key, candidates)
+        ("expect", key), "a summary key (see docs/summary.md)", quote(key), closest(key, candidates)
     )
 
 

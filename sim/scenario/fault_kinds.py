@@ -1,4 +1,4 @@
-"""The timeline's action kinds, each declared once (CONTRACT §2.3).
+"""The timeline's action kinds, each declared once (docs/faults.md#the-actions).
 
 A row says everything about a kind that is not its mechanism:
 
@@ -21,9 +21,9 @@ A row says everything about a kind that is not its mechanism:
 
 The schema of a timeline entry, the timeline's checks, the Timeline's dispatch and heal,
 the fault windows of the analysis and the workload explore keeps follow from this table;
-tests check it against the Timeline's methods, sim.testing's draws and the README's table.
+tests check it against the Timeline's methods, sim.testing's draws and the table of docs/faults.md.
 Adding a kind: its row here, its reader (actions.py) and its apply and undo (faults.py) with
-the mechanism they call, its row in the README; if explore or the fuzzer may draw it, its
+the mechanism they call, its row in docs/faults.md; if explore or the fuzzer may draw it, its
 draw in sim/testing.py.
 """
 

@@ -1,9 +1,11 @@
-"""Limits the file alone decides (CONTRACT §3, exit code 2): the run must fit in memory and time.
+"""Limits the file alone decides (exit code 2): the run must fit in memory and time.
 
 Brokers (1..100) and durations (<= 365d) are checked where they are read. Here: at most
 10 000 partitions over the declared topics (internal `__consumer_offsets` not counted), and
 at most 2 x 10^8 records over the run: each producer's rate x time, following its `set_rate`
 changes, times the number of `steps` per event.
+
+See docs/cli.md#exit-codes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`--set PATH=VALUE`: override the raw tree before validation (CONTRACT §3).
+"""`--set PATH=VALUE`: override the raw tree before validation.
 
 The path resolves against the schema (`schema.py`): in a fixed-field mapping the longest
 dotted prefix naming a field (`topics.orders.replication.factor`); in a named mapping (topics,
@@ -8,6 +8,8 @@ index lists (`timeline.2.at`). Missing fixed-field mappings are created; named e
 list items must exist. The value is one YAML flow value (`5`, `2000/s`, `[a, b]`,
 `{median: 1ms, p99: 5ms}`), read under the same safety limits as files; `null` (or nothing)
 removes the key, restoring its default.
+
+See docs/cli.md#flags-every-command-shares.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A producer sends to one `topic`, or with `steps` a causal sequence of records pe
 with the same key; `after` is the delay since the previous step), so `rate` counts events.
 `keys`: null (keyless: sticky partitioner), a count N (keys "0".."N-1") or a list of strings;
 a compacted topic needs keys (Kafka refuses keyless records there).
-Defaults (CONTRACT §2.1): keys null, value_size 100B, arrivals even, tombstones 0; `rate` is
+Defaults (docs/scenario.md#producers): keys null, value_size 100B, arrivals even,
+tombstones 0; `rate` is
 required. Value sizes are capped at 1GiB. The client config follows `clientrules.py`.
 """
 

@@ -1,7 +1,8 @@
 """The shape of a scenario file: which mappings have fixed fields, which are named, which are lists.
 
 One source of truth for field names: validators check keys against these tuples and `--set`
-resolves paths against the same tree (CONTRACT §3). The node types are in `shapes.py`; a
+resolves paths against the same tree (docs/cli.md#flags-every-command-shares). The node
+types are in `shapes.py`; a
 timeline entry holds `at`, `for`, the extra keys of some actions (`factor`, `processing`) and
 one action, whose shape its row in `fault_kinds.py` gives.
 """

@@ -4,7 +4,8 @@
 `default.replication.factor` apply to auto-created topics, which are not modeled). The default
 assignment puts replica j of partition p on broker (p + j) mod N, so the first replica is the
 preferred leader; an explicit assignment has one list per partition of RF distinct broker ids.
-A topic's config inherits unset values from `cluster.config` (KAFKA-MODEL §1.3). With the
+A topic's config inherits unset values from `cluster.config` (docs/scenario.md#kafka-properties).
+With the
 protocol switch `min.insync.replicas.capped` (Kafka 3.7+, KAFKA-15583: Partition.effectiveMinIsr)
 a `min.insync.replicas` above the replication factor is adjusted down to it; before 3.7 it is
 kept, so every acks=all write to the topic fails with NOT_ENOUGH_REPLICAS.

@@ -1,11 +1,11 @@
-"""Kafka's defaults, one table keyed by release (KAFKA-MODEL §1).
+"""Kafka's defaults, one table keyed by release (docs/model.md#kafka-versions).
 
 `RELEASES[version][scope][property]` is the default a new cluster of that release and its
 clients use, for the broker, producer, consumer and feature scopes, and the protocol
 behaviour switches (`cluster.protocol`) the release implies. Topic defaults are not listed: a
 topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka does. Every
 minor release from 0.10 to 4.1 is known; its table is 0.10's plus the CHANGES of every
-release up to it (KAFKA-MODEL §1.11), so 2.3 behaves as 2.1 changed it. A release is
+release up to it (docs/model.md#kafka-versions), so 2.3 behaves as 2.1 changed it. A release is
 modeled in its recommended mode: ZooKeeper before 3.3 (liveness = the ZooKeeper session,
 read here as `broker.session.timeout.ms`), KRaft from 3.3. Not modeled per release: the
 ZooKeeper controller's own timing, defaults that did not change outcomes.
@@ -115,7 +115,7 @@ _NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "producer": _PRODUCER_4_1,
                          "consumer": _CONSUMER_4_1, "feature": _FEATURE_4_1,
                          "protocol": _PROTOCOL_4_1})
 
-# What each release changed, oldest first (KAFKA-MODEL §1.11). 0.10 is written as the
+# What each release changed, oldest first (docs/model.md#kafka-versions). 0.10 is written as the
 # changes that undo everything later, so the newest table stays the one written out above.
 _ZK_0_10 = {"broker.session.timeout.ms": 6_000}   # liveness: zookeeper.session.timeout.ms
 _NO_SETUP_TIMEOUT = {"socket.connection.setup.timeout.ms": LONG_MAX,     # before KIP-601

@@ -55,11 +55,11 @@ def test_check_refuses_paths_without_scenarios_to_check_and_bad_files(tmp_path):
     assert kafkasim("check", tmp_path, "--workers", "0").returncode == 2
 
 
-def test_the_readmes_worked_ci_example_holds(tmp_path):
+def test_the_docs_worked_ci_example_holds(tmp_path):
     from tests.conftest import ROOT
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("name: broker-crash-loses-nothing")
-    (tmp_path / "broker-crash.yaml").write_text(readme[start:readme.index("```", start)])
+    page = (ROOT / "docs" / "ci.md").read_text()
+    start = page.index("name: broker-crash-loses-nothing")
+    (tmp_path / "broker-crash.yaml").write_text(page[start:page.index("```", start)])
     proc = kafkasim("check", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 of 1 scenarios hold their expectations" in proc.stdout

@@ -1,6 +1,6 @@
 """Kafka's promise, as a property: with acks=all, RF 3, min.insync.replicas 2 and unclean
 election off, no acknowledged record is lost under any single-broker crash, stop, pause,
-power loss or network cut (KAFKA-MODEL §2.8, §3.11). Hypothesis draws the fault; a
+power loss or network cut (docs/model.md#published-failure-cases). Hypothesis draws the fault; a
 failure shrinks to the smallest schedule that breaks the promise."""
 
 from hypothesis import example, given, settings

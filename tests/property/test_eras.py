@@ -1,4 +1,4 @@
-"""Each era's own guarantees, over drawn scenarios and faults (KAFKA-MODEL §2.9-2.10).
+"""Each era's own guarantees, over drawn scenarios and faults (docs/model.md#kafka-versions).
 
 From 2.0 (KIP-279) the replicas of every partition agree once the faults heal, whatever
 failed and however leaders were elected; from 0.11 (leader epochs) acks=all with

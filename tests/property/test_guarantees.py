@@ -3,7 +3,7 @@
 With acks=all, min.insync.replicas 2 and unclean election off, while at most one broker is
 ever faulty (crash, stop, power loss, pause, isolation, cut from the controller): no
 acknowledged record is lost, no election is unclean, the replicas agree after healing, and an
-idempotent producer writes nothing twice (KAFKA-MODEL §2.8, §2.12, §3.11). With unclean
+idempotent producer writes nothing twice (docs/model.md#published-failure-cases). With unclean
 election off and no ELR, whatever fails, no replica outside the ISR is ever elected. The
 fault schedules themselves keep their bound (max_faulty, at_once).
 """

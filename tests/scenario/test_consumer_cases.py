@@ -1,4 +1,4 @@
-"""KAFKA-MODEL §3.17, 3.19, 3.21 and 3.22: consumer groups reproduce their documented outcomes."""
+"""docs/model.md#published-failure-cases: consumer groups reproduce their documented outcomes."""
 
 from sim.core.records import (
     CommitFailed,

@@ -1,4 +1,4 @@
-"""Each kind of fault does what Kafka's mechanics make it do (CONTRACT §2.3)."""
+"""Each kind of fault does what Kafka's mechanics make it do (docs/faults.md)."""
 
 import pytest
 

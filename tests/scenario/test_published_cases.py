@@ -1,4 +1,4 @@
-"""KAFKA-MODEL §3.9-3.16: each published case reproduces its documented outcome."""
+"""docs/model.md#published-failure-cases: each published case reproduces its documented outcome."""
 
 import numpy as np
 

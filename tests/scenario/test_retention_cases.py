@@ -1,4 +1,4 @@
-"""KAFKA-MODEL §3.23 and §3.24: retention under a lagging consumer, and log compaction."""
+"""docs/model.md#published-failure-cases: retention under a lagging consumer, and log compaction."""
 
 from sim.core.records import (
     PositionReset,

@@ -1,5 +1,6 @@
-"""Kafka releases: one scenario file replays each era's failure and its fix (KAFKA-MODEL §1.11,
-§2.9-2.11), and each behaviour is a switch of its own, not code that knows the scenario."""
+"""Kafka releases: one scenario file replays each era's failure and its fix
+(docs/model.md#kafka-versions), and each behaviour is a switch of its own, not code that knows
+the scenario."""
 
 import pytest
 

@@ -1,4 +1,7 @@
-"""Every default resolved, with its source (CONTRACT §2.1, KAFKA-MODEL §1, 4.x column)."""
+"""Every default resolved, with its source.
+
+See docs/scenario.md#every-field and docs/model.md#kafka-versions.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`expect:` keys and values (CONTRACT §2.5)."""
+"""`expect:` keys and values (docs/summary.md#expectations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The full example scenario: every section of CONTRACT §2, read into the exact spec tree."""
+"""The full example scenario: every section of docs/scenario.md, read into the exact spec tree."""
 
 from __future__ import annotations
 

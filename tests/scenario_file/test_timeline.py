@@ -1,4 +1,4 @@
-"""Timeline entries: order, targets, `for`, and each action's parameters (CONTRACT §2.3)."""
+"""Timeline entries: order, targets, `for`, and each action's parameters (docs/faults.md)."""
 
 from __future__ import annotations
 

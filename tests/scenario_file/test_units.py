@@ -1,4 +1,4 @@
-"""Durations, rates and sizes: the grammar of CONTRACT §1 and its edge cases."""
+"""Durations, rates and sizes: the grammar of docs/scenario.md#units and its edge cases."""
 
 from __future__ import annotations
 

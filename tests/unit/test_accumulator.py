@@ -1,6 +1,6 @@
 """The producer's RecordAccumulator: batches, linger, the sticky partitioner, fill prediction.
 
-KAFKA-MODEL §1.1-1.2 (batch.size, linger.ms, KIP-794 uniform sticky partitioner). The
+docs/model.md#producer (batch.size, linger.ms, KIP-794 uniform sticky partitioner). The
 accumulator is driven here the way the producer drives it, but eagerly and with a sender
 that is never held back: at every record's arrival and at every due time, take what
 arrived, `absorb` it, then `drain` every ready batch. A

@@ -1,4 +1,4 @@
-"""The classic assignors give Kafka's assignments (KAFKA-MODEL §1.8).
+"""The classic assignors give Kafka's assignments (docs/model.md#consumer-groups).
 
 Examples come from the assignors' javadoc and Kafka's *AssignorTest classes. Partitions are written
 "topic-partition", e.g. "t0-2".

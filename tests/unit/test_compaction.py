@@ -1,4 +1,7 @@
-"""Log compaction keeps the latest record of each key, offsets unchanged (KAFKA-MODEL §3.24)."""
+"""Log compaction keeps the latest record of each key, offsets unchanged.
+
+See docs/model.md#retention-and-compaction.
+"""
 
 import numpy as np
 

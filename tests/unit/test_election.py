@@ -1,7 +1,7 @@
 """Partition changes at the controller (PartitionChangeBuilder): elections, ELR and epochs.
 
-KAFKA-MODEL §2.5 (the controller never empties the ISR without ELR), §2.6 (election order),
-§2.8 (unclean election) and §2.10 (KIP-966 ELR and unclean shutdown). Replicas are listed
+docs/model.md#controller: the controller never empties the ISR without ELR, the election
+order, unclean election, and KIP-966's ELR and unclean shutdown. Replicas are listed
 in assignment order; `acceptable` is the controller's "registered, unfenced, not shutting
 down" test.
 """

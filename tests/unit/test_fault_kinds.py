@@ -11,7 +11,7 @@ from sim.scenario.fault_kinds import ACTIONS, DOWN, INSTANT, KINDS, LASTING
 from sim.scenario.schema import ENTRY
 from sim.testing import ALL_FAULTS, TIMELINE_ACTIONS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+FAULTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "faults.md"
 
 
 @pytest.mark.parametrize("name", list(KINDS))
@@ -43,10 +43,10 @@ def test_explore_and_the_fuzzer_draw_exactly_the_kinds_the_table_lets_them():
     assert all(KINDS[name].lifetime != INSTANT for name in ACTIONS if KINDS[name].explore)
 
 
-def _readme_rows() -> list[tuple[str, str]]:
-    """(kind, lasts until) for each kind in the README's table of faults and actions."""
-    section = README.read_text(encoding="utf-8").split("### Faults and actions", 1)[1]
-    section = section.split("\n### ", 1)[0]
+def _documented_rows() -> list[tuple[str, str]]:
+    """(kind, lasts until) for each kind in the table of actions of docs/faults.md."""
+    section = FAULTS_DOC.read_text(encoding="utf-8").split("## The actions", 1)[1]
+    section = section.split("\n## ", 1)[0]
     rows, previous = [], ""
     for line in section.splitlines():
         if not line.startswith("| `"):
@@ -58,8 +58,8 @@ def _readme_rows() -> list[tuple[str, str]]:
     return rows
 
 
-def test_the_readme_lists_the_tables_kinds_in_its_order_with_their_lifetimes():
-    rows = _readme_rows()
+def test_the_docs_list_the_tables_kinds_in_its_order_with_their_lifetimes():
+    rows = _documented_rows()
     assert [name for name, _ in rows] == list(KINDS)
     for name, lasts in rows:
         kind = KINDS[name]

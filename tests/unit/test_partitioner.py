@@ -1,4 +1,4 @@
-"""The keyed partitioner is bit-exact with Kafka (UtilsTest.testMurmur2, KAFKA-MODEL §1.2)."""
+"""The keyed partitioner is bit-exact with Kafka (UtilsTest.testMurmur2, docs/model.md#producer)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Idempotent-producer state of a partition replica (KAFKA-MODEL §2.12, §3.16).
+"""Idempotent-producer state of a partition replica (ProducerStateEntry, ProducerAppendInfo).
 
 Producer id 7 appends batches of 2 records: sequences [0,1], [2,3], ... at offsets
 0, 10, 20, ... (offsets are spaced only to tell batches apart).

@@ -1,7 +1,7 @@
 """The leader's bookkeeping of one partition: HW rule, follower fetch state, ISR shrink and expand.
 
-KAFKA-MODEL §2.3 step 4 (Replica.updateFetchStateOrThrow), §2.4 (maybeIncrementLeaderHW),
-§2.5 (getOutOfSyncReplicas, needsExpandIsr) and §2.7 (makeLeader). Broker 0 leads
+docs/model.md#replication: Replica.updateFetchStateOrThrow, Partition.maybeIncrementLeaderHW,
+getOutOfSyncReplicas, needsExpandIsr and makeLeader. Broker 0 leads
 partition t-0 with replicas (0, 1, 2) unless a test says otherwise.
 """
 
@@ -53,7 +53,7 @@ def hw_after(replica, now=T0, eligible=everyone, strict=False):
     return replica.log.hw
 
 
-# -- §2.4 the high-watermark rule ----------------------------------------------------------
+# -- the high-watermark rule (maybeIncrementLeaderHW) ---------------------------------------
 
 
 def test_hw_is_the_smallest_leo_among_the_isr():
@@ -170,7 +170,7 @@ def test_a_follower_that_never_caught_up_does_not_hold_the_hw_early_in_the_run()
     assert hw_after(r, now=2 * S) == 10              # Kafka: 2 is not caught up -> HW 10
 
 
-# -- §2.3 step 4: lastCaughtUpTime -----------------------------------------------------------
+# -- lastCaughtUpTime (Replica.updateFetchStateOrThrow) -------------------------------------
 
 
 def test_last_caught_up_time_follows_replica_update_fetch_state():
@@ -202,7 +202,7 @@ def test_a_fetch_from_a_replica_that_is_not_a_follower_is_ignored():
     assert 7 not in r.followers
 
 
-# -- §2.5 shrink ---------------------------------------------------------------------------
+# -- shrink (getOutOfSyncReplicas) -----------------------------------------------------------
 
 
 def test_an_isr_follower_is_out_of_sync_only_after_replica_lag_time_max():
@@ -229,7 +229,7 @@ def test_only_isr_members_are_candidates_for_a_shrink():
     assert r.out_of_sync(T0 + 2 * LAG_US, LAG_US) == [1]      # 2 is stuck but not in the ISR
 
 
-# -- §2.5 expand ---------------------------------------------------------------------------
+# -- expand (needsExpandIsr) -----------------------------------------------------------------
 
 
 def expanding(leo_before_election=0, leader_appends=10, hw=10):
@@ -289,7 +289,7 @@ def test_a_follower_that_never_fetched_should_not_join_the_isr():
     assert r.should_expand(2, everyone) is False       # LEO unknown (-1) < HW 0
 
 
-# -- §2.7 makeLeader -----------------------------------------------------------------------
+# -- makeLeader ------------------------------------------------------------------------------
 
 
 def test_make_leader_stamps_the_epoch_at_the_leo_and_resets_follower_state():

@@ -1,4 +1,7 @@
-"""Segments of a replica log: rolling on append, what retention may delete (KAFKA-MODEL §1.4)."""
+"""Segments of a replica log: rolling on append, what retention may delete.
+
+See docs/model.md#retention-and-compaction.
+"""
 
 from sim.cluster.log import BATCH_HEADER, Batch, ReplicaLog
 from sim.cluster.retention import next_deletion
