@@ -1,6 +1,7 @@
 """The summary `kafkasim run` prints: what was sent, what was lost and why, the cluster's story."""
 
 import io
+import numbers
 
 from rich.console import Console
 from rich.table import Table
@@ -11,7 +12,7 @@ def number(value) -> str:
     1e+06), other numbers with up to 3 decimals, None as -."""
     if value is None:
         return "-"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return str(value)
     if float(value).is_integer():
         return f"{int(value):,}"
@@ -89,7 +90,8 @@ def render_checks(results) -> str:
     return "\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines())
 
 
-SWEEP_METRICS = ("acked", "failed", "indeterminate", "lost", "unavailable_s", "ack_p99_ms")
+SWEEP_METRICS = ("acked", "failed", "indeterminate", "lost", "unavailable_s", "produce_stalled_s",
+                 "ack_p99_ms")
 
 
 def render_sweep(df) -> str:
@@ -106,7 +108,7 @@ def render_sweep(df) -> str:
     for key, rows in groups:
         key = key if isinstance(key, tuple) else (key,)
         means = [_fmt(_mean(rows[m])) for m in SWEEP_METRICS]
-        means[3] += f" ({rows['lost'].max()})"
+        means[3] += f" ({number(rows['lost'].max())})"
         table.add_row(*map(number, key), str(len(rows)),
                       f"{int(rows['expect_ok'].sum())}/{len(rows)}", *means)
     console.print(table)

@@ -91,7 +91,9 @@ def test_the_sweep_table_prints_a_million_as_1_000_000():
     from sim.report.text import render_sweep
     df = pd.DataFrame({"topics.orders.config.segment.bytes": [1e6, 1e6], "seed": [1, 2],
                        "scenario": "s", "acked": [1_500_000, 1_500_000], "failed": 0,
-                       "indeterminate": 0, "lost": [0, 2], "unavailable_s": 0.0,
+                       "indeterminate": 0, "lost": [0, 2_000_000], "unavailable_s": 0.0,
+                       "produce_stalled_s": 0.0,
                        "ack_p99_ms": [12.5, 13.5], "expect_ok": True})
     table = render_sweep(df)
-    assert "1,000,000" in table and "1,500,000" in table and "e+06" not in table
+    assert "1,000,000" in table and "1,500,000" in table and "(2,000,000)" in table
+    assert "e+06" not in table
