@@ -48,8 +48,9 @@ def test_a_pool_gives_the_serial_outcomes_though_later_searches_finish_first():
 
 def test_a_dask_cluster_gives_the_serial_outcomes():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
         outcomes = execute(FAKES, fake_search, dask=cluster.scheduler_address)
     assert outcomes == execute(FAKES, fake_search)
 
