@@ -253,12 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a summary key whose expectations to break (repeatable; default: "
                      "the safety keys lost, log_duplicates, processed_duplicates, reordered, "
                      "replica_divergence, skipped and their causes)")
-    where = exp.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, default=1, metavar="N",
-                       help="run N searches at a time in local processes (the same result)")
-    where.add_argument("--dask", metavar="ADDRESS",
-                       help="run the searches on the Dask distributed cluster whose scheduler "
-                       "is at ADDRESS (the same result)")
+    _add_where(exp, "searches", "the same result")
     exp.set_defaults(func=cmd_explore)
     return parser
 
@@ -271,17 +266,22 @@ def _add_sweep(sub) -> None:
     swp.add_argument("--set", action="append", default=[], metavar="PATH=V1,V2,...",
                      help="values to sweep, split on top-level commas ([a, b] is one value); "
                      "several --set form a grid")
-    where = swp.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, default=1, metavar="N",
-                       help="run N at a time in local processes (the same rows)")
-    where.add_argument("--dask", metavar="ADDRESS",
-                       help="run on the Dask distributed cluster whose scheduler is at ADDRESS, "
-                       "e.g. tcp://10.0.0.5:8786 (the same rows)")
+    _add_where(swp, "runs", "the same rows")
     swp.add_argument("--out", metavar="FILE", help="write every row to FILE (.csv or .parquet); "
                      "default: a table of the means over seeds on stdout")
     swp.add_argument("--max-wall", type=_seconds, metavar="SECONDS",
                      help="stop each run after this much real time (its row is partial)")
     swp.set_defaults(func=cmd_sweep)
+
+
+def _add_where(command, what: str, same: str) -> None:
+    """--workers N or --dask ADDRESS: where a command's independent pieces run."""
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive, default=1, metavar="N",
+                       help=f"run N {what} at a time in local processes ({same})")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help=f"run the {what} on the Dask distributed cluster whose scheduler is "
+                       f"at ADDRESS, e.g. tcp://10.0.0.5:8786 ({same})")
 
 
 def _positive(text: str) -> int:
