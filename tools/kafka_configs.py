@@ -19,8 +19,8 @@ documented release; the script says so on stderr.
 
 Releases without a docs folder in the checkout (4.0 and 4.1: the kafka-site snapshot this
 was built from ends at 3.9) are the previous release plus LATER: the names each added or
-removed, taken from kafka.apache.org/40 and /41 (the generated config pages, and the 4.0
-upgrade notes listing the ZooKeeper-era configs that 4.0 removed).
+removed, from kafka.apache.org/41's generated config pages and the 4.0 and 4.1 release
+notes (see LATER). EXTRA adds names documented outside the generated pages.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ PAGES = {
 # whose rows start `<tr><td>name</td>`.
 _N = r"([a-z0-9][a-zA-Z0-9._-]*)"
 NAME = re.compile(rf'<a [^>]*id="{_N}"|<li><b>{_N}</b>:|<tr>\s*<td>{_N}</td>')
-PREFIXED = re.compile(r"[a-z]+configs_")
+PREFIXED = re.compile(r"[a-z_]+_")  # brokerconfigs_x, remote_log_manager_x, ...
 
 _ZOOKEEPER = tuple(f"zookeeper.{name}" for name in (
     "clientCnxnSocket", "connect", "connection.timeout.ms", "max.in.flight.requests",
@@ -67,11 +67,22 @@ _OAUTH_4_1 = tuple(f"sasl.oauthbearer.{name}" for name in (  # KIP-1139
     "client.credentials.client.id", "client.credentials.client.secret", "jwt.retriever.class",
     "jwt.validator.class", "scope",
 ))
-# What 4.0 and 4.1 changed, per kind. Topic and client pages of 4.1 were compared name by name
-# with 3.9's; the broker removals are those the 4.0 upgrade notes name (ZooKeeper mode, the
-# message format and down-conversion of KIP-724, KIP-937's timestamp difference, the JMX
-# reporter switch, offsets.commit.required.acks). Broker names added in 4.0/4.1 beyond
-# controller.quorum.auto.join.enable (share groups, streams groups) are not listed yet.
+_SHARE_COORDINATOR = tuple(f"share.coordinator.{name}" for name in (  # KIP-932
+    "append.linger.ms", "load.buffer.size", "snapshot.update.records.per.snapshot",
+    "state.topic.compression.codec", "state.topic.min.isr", "state.topic.num.partitions",
+    "state.topic.replication.factor", "state.topic.segment.bytes", "threads",
+    "write.timeout.ms",
+))
+_STREAMS_GROUP = tuple(f"group.streams.{name}" for name in (  # KIP-1071
+    "heartbeat.interval.ms", "max.heartbeat.interval.ms", "max.session.timeout.ms", "max.size",
+    "max.standby.replicas", "min.heartbeat.interval.ms", "min.session.timeout.ms",
+    "num.standby.replicas", "session.timeout.ms",
+))
+# What 4.0 and 4.1 changed, per kind: the 4.1 generated pages compared name by name with
+# 3.9's. A name is put in 4.0 or 4.1 by the release notes and KIPs that introduced or
+# removed it (the 4.0 upgrade notes: ZooKeeper mode, the message format and down-conversion
+# of KIP-724, KIP-937's timestamp difference, the JMX reporter switch; KIP-932 share groups
+# in early access from 4.0; KIP-1071 streams groups and KIP-1139 OAuth settings in 4.1).
 LATER: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "4.0": {
         "removed": {
@@ -79,28 +90,43 @@ LATER: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "auto.include.jmx.reporter", "broker.id.generation.enable",
                 "control.plane.listener.name", "controlled.shutdown.max.retries",
                 "controlled.shutdown.retry.backoff.ms", "delegation.token.master.key",
-                "eligible.leader.replicas.enable", "log.message.downconversion.enable",
+                "eligible.leader.replicas.enable", "inter.broker.protocol.version",
+                "leader.imbalance.per.broker.percentage", "log.message.downconversion.enable",
                 "log.message.format.version", "log.message.timestamp.difference.max.ms",
-                "offsets.commit.required.acks", "reserved.broker.max.id",
+                "offsets.commit.required.acks", "password.encoder.cipher.algorithm",
+                "password.encoder.iterations", "password.encoder.key.length",
+                "password.encoder.keyfactory.algorithm", "password.encoder.old.secret",
+                "password.encoder.secret", "reserved.broker.max.id",
             ),
             "topic": ("message.downconversion.enable", "message.format.version",
                       "message.timestamp.difference.max.ms"),
             **{kind: ("auto.include.jmx.reporter",) for kind in _CLIENTS},
         },
         "added": {
-            "broker": ("controller.quorum.auto.join.enable",),
+            "broker": _SHARE_COORDINATOR + (
+                "add.partitions.to.txn.retry.backoff.max.ms",
+                "add.partitions.to.txn.retry.backoff.ms", "group.consumer.migration.policy",
+                "group.share.assignors", "remote.list.offsets.request.timeout.ms",
+                "share.fetch.purgatory.purge.interval.requests",
+            ),
             **{kind: ("metadata.recovery.rebootstrap.trigger.ms",) for kind in _CLIENTS},
         },
     },
     "4.1": {
-        "removed": {},
+        "removed": {"broker": ("group.share.max.groups",)},
         "added": {
+            "broker": _OAUTH_4_1 + _STREAMS_GROUP + (
+                "group.share.max.share.sessions", "transaction.two.phase.commit.enable",
+            ),
             "producer": _OAUTH_4_1,
             "consumer": _OAUTH_4_1 + ("share.acknowledgement.mode",),
             "admin": _OAUTH_4_1,
         },
     },
 }
+# Broker names Kafka documents outside the generated pages: the authorizer's own properties
+# (security section, "Authorization and ACLs"), read by every built-in authorizer.
+EXTRA = {"broker": ("allow.everyone.if.no.acl.found", "super.users")}
 
 
 def docs_dir(release: str) -> str:
@@ -130,7 +156,8 @@ def release_names(checkout: str, rev: str, release: str) -> dict[str, set[str]] 
     kinds = {}
     for kind, pages in PAGES.items():
         texts = [read_page(checkout, rev, f"{folder}/generated/{page}.html") for page in pages]
-        kinds[kind] = set().union(*(names_in(text) for text in texts if text))
+        documented = set().union(*(names_in(text) for text in texts if text))
+        kinds[kind] = documented | set(EXTRA.get(kind, ()))
     return kinds
 
 

@@ -1,11 +1,11 @@
 """Raw tree (+ `--set` overrides) -> validated `Scenario`: the only place dicts become specs.
 
 Order: top-level fields, cluster (its release decides every default), topics, producers,
-consumers, host-name clashes, `__consumer_offsets` feasibility, timeline, expectations,
-limits. The first problem raises; `Invalid` paths become `ScenarioError`s naming the file, or
-`--set PATH` when an override wrote the value. The raw tree is copied first (aliases unshared,
-tuples made lists, numpy integers made ints), so `Scenario.raw` is plain JSON data independent
-of the caller's dict.
+consumers, the admin client's config, host-name clashes, `__consumer_offsets` feasibility,
+timeline, expectations, limits. The first problem raises; `Invalid` paths become
+`ScenarioError`s naming the file, or `--set PATH` when an override wrote the value. The raw
+tree is copied first (aliases unshared, tuples made lists, numpy integers made ints), so
+`Scenario.raw` is plain JSON data independent of the caller's dict.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numbers
 from collections.abc import Sequence
 
 from sim.scenario.cluster import build_cluster
+from sim.scenario.config import read_config
 from sim.scenario.consumers import build_consumers
 from sim.scenario.errors import Invalid, Path, ScenarioError, describe, dotted
 from sim.scenario.expect import build_expect
@@ -22,9 +23,9 @@ from sim.scenario.limits import check_partitions, check_records
 from sim.scenario.names import check_host_clashes, scenario_name
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.producers import build_producers
-from sim.scenario.schema import ROOT
+from sim.scenario.schema import ADMIN, ROOT
 from sim.scenario.shapes import fields
-from sim.scenario.spec import Cluster, FrozenMap, Scenario
+from sim.scenario.spec import Cluster, Config, FrozenMap, Scenario
 from sim.scenario.targets import Hosts
 from sim.scenario.timeline import build_timeline
 from sim.scenario.topics import build_topics
@@ -91,6 +92,7 @@ def _scenario(
     topics = build_topics(raw.get("topics"), cluster, ctx)
     producers = build_producers(raw.get("producers"), topics, ctx)
     consumers = build_consumers(raw.get("consumers"), topics, cluster, ctx)
+    admin = _admin(raw.get("admin"), ctx)
     check_host_clashes(list(producers), list(consumers))
     _check_offsets_topic(cluster, consumers)
     hosts = _hosts(cluster, topics, producers, consumers)
@@ -106,11 +108,21 @@ def _scenario(
         topics=FrozenMap(topics),
         producers=FrozenMap(producers),
         consumers=FrozenMap(consumers),
+        admin=admin,
         timeline=timeline,
         expect=expect,
         overrides=tuple(overrides),
         set_paths=frozenset(dotted(path) for path in written),
     )
+
+
+def _admin(raw: object, ctx: Ctx) -> Config | None:
+    """The optional `admin: {config: {...}}` block: an admin client's properties, none modeled."""
+    if raw is None:
+        return None
+    block = mapping(raw, ("admin",), "a mapping with a config")
+    check_keys(block, ("admin",), fields(ADMIN))
+    return read_config("admin", block.get("config"), ("admin", "config"), ctx).freeze()
 
 
 def _top_level(raw: dict) -> dict:

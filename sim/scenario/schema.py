@@ -35,6 +35,7 @@ CONSUMER = fixed(
     on_poison=POISON,
     config=WHOLE,
 )
+ADMIN = fixed(config=WHOLE)
 ENTRY = Fixed(
     {
         "at": LEAF,
@@ -53,6 +54,7 @@ ROOT = fixed(
     topics=Named(TOPIC),
     producers=Named(PRODUCER),
     consumers=Named(CONSUMER),
+    admin=ADMIN,
     timeline=Seq(ENTRY),
     expect=WHOLE,
 )
