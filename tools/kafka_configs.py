@@ -80,10 +80,11 @@ _STREAMS_GROUP = tuple(f"group.streams.{name}" for name in (  # KIP-1071
 ))
 # What 4.0 and 4.1 changed, per kind: the 4.1 generated broker, topic, consumer and admin
 # pages compared name by name with 3.9's (the producer's is taken to change as the other
-# clients' common settings did; its page was not compared). A name is put in 4.0 or 4.1 by the release notes and KIPs that introduced or
-# removed it (the 4.0 upgrade notes: ZooKeeper mode, the message format and down-conversion
-# of KIP-724, KIP-937's timestamp difference, the JMX reporter switch; KIP-932 share groups
-# in early access from 4.0; KIP-1071 streams groups and KIP-1139 OAuth settings in 4.1).
+# clients' common settings did; its page was not compared). A name is put in 4.0 or 4.1 by
+# the release notes and KIPs that introduced or removed it (the 4.0 upgrade notes: ZooKeeper
+# mode, the message format and down-conversion of KIP-724, KIP-937's timestamp difference,
+# the JMX reporter switch; KIP-932 share groups in early access from 4.0; KIP-1071 streams
+# groups and KIP-1139 OAuth settings in 4.1).
 LATER: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "4.0": {
         "removed": {
