@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.scenario import catalogue
-from sim.scenario.errors import Invalid, Path, choices, closest, quote
+from sim.scenario.errors import Invalid, Invalids, Path, choices, closest, quote
 from sim.scenario.fields import Ctx, mapping
 from sim.scenario.kafkavalues import coerce
 from sim.scenario.properties import (
@@ -78,20 +78,30 @@ def read_config(
     """Resolve one block of `scope` properties at `path` (topic blocks inherit from `inherit`)."""
     block = mapping(raw, path, f"a mapping of {WHAT[scope].removeprefix('a ')}s")
     draft = Draft(scope, path)
-    given, aliases = {}, {}
+    given, aliases, problems = {}, {}, []
     for key, value in block.items():
-        key_path = path + (key,)
-        if key in PROPERTIES[scope]:
-            given[key] = (coerce(PROPERTIES[scope][key], value, key_path), ctx.origin(key_path))
-        elif scope == "broker" and key in ALIASES:
-            aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
-        elif scope in catalogue.KINDS and catalogue.span(scope, key):
-            draft.ignored.append(_not_modeled(scope, key, key_path, ctx.version))
-        else:
-            raise misplaced(scope, key, key_path)
+        try:
+            _read_key(draft, key, value, ctx, given, aliases)
+        except Invalid as problem:
+            problems.append(problem)
+    if problems:  # each key is independent: report them all
+        raise problems[0] if len(problems) == 1 else Invalids(problems)
     _apply_aliases(given, aliases)
     _fill(draft, given, ctx, inherit)
     return draft
+
+
+def _read_key(draft: Draft, key: str, value: object, ctx: Ctx, given: dict, aliases: dict) -> None:
+    """Sort one key of a block: a modeled value, a broker alias, or an ignored Kafka name."""
+    scope, key_path = draft.scope, draft.path + (key,)
+    if key in PROPERTIES[scope]:
+        given[key] = (coerce(PROPERTIES[scope][key], value, key_path), ctx.origin(key_path))
+    elif scope == "broker" and key in ALIASES:
+        aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
+    elif scope in catalogue.KINDS and catalogue.span(scope, key):
+        draft.ignored.append(_not_modeled(scope, key, key_path, ctx.version))
+    else:
+        raise misplaced(scope, key, key_path)
 
 
 def _not_modeled(scope: str, key: str, path: Path, version: str) -> str:

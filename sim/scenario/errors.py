@@ -64,6 +64,15 @@ class Invalid(Exception):
         super().__init__(f"{dotted(self.path)}: expected {expected}, found {found}")
 
 
+class Invalids(Invalid):
+    """Internal: several independent problems of one block (the keys of a config block)."""
+
+    def __init__(self, problems: list[Invalid]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.path, first.expected, first.found, first.hint)
+
+
 def fail(path: Path, expected: str, value: object, hint: str = "") -> Invalid:
     """Return (for `raise`) an `Invalid` whose `found` describes `value`."""
     return Invalid(path, expected, describe(value), hint)

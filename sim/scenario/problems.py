@@ -40,8 +40,9 @@ class Problems:
         try:
             return read(*args)
         except Invalid as exc:
-            if not (self.topic_failed and exc.expected.startswith("a declared topic")):
-                self.found.append(exc)
+            for problem in getattr(exc, "problems", [exc]):  # Invalids: several at once
+                if not (self.topic_failed and problem.expected.startswith("a declared topic")):
+                    self.found.append(problem)
             return None
 
     def entry(self, name: str, raw: object, read: Callable[..., T], *args: object) -> T | None:

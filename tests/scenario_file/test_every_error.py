@@ -85,3 +85,18 @@ def test_kafka_partition_notation_gets_the_hint_to_write_a_slash(target):
     (error,) = errors_of(text)
     assert error.path == "timeline.0.pause"
     assert "orders/0" in error.hint and "orders-0" in error.hint
+
+
+def test_each_unknown_name_of_a_pasted_config_is_its_own_message():
+    text = FOUR_MISTAKES.replace("Four Mistakes", "typos").replace("lostt", "lost").replace(
+        "{at: 5, crash: broker-1}", "{at: 5s, crash: broker-1}").replace(
+        "cluster: {brokers: 3}",
+        "cluster: {brokers: 3, config: {num.network.thread: 3, log.dirs: /d, broker.rak: a}}")
+    errors = errors_of(text)  # the producer needs a valid cluster: it is not checked
+    assert [e.path for e in errors] == [
+        "cluster.config.num.network.thread",
+        "cluster.config.broker.rak",
+    ]
+    assert [e.hint for e in errors] == [
+        "Did you mean num.network.threads?", "Did you mean broker.rack?"
+    ]
