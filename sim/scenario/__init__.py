@@ -4,7 +4,8 @@
     print(explain(scenario))
 
 `load`, `loads` and `from_dict` raise `ScenarioError` (and nothing else) for any invalid
-input; the spec types are plain frozen records any layer may read.
+input; a file with several independent problems raises its subclass `ScenarioErrors`, whose
+`errors` lists them in file order; the spec types are plain frozen records any layer may read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.scenario.build import from_raw
-from sim.scenario.errors import ScenarioError
+from sim.scenario.errors import ScenarioError, ScenarioErrors
 from sim.scenario.expect import EXPECT_KEYS
 from sim.scenario.explain import explain
 from sim.scenario.overrides import split_sweep_values
@@ -44,6 +45,7 @@ __all__ = [
     "explain",
     "split_sweep_values",
     "ScenarioError",
+    "ScenarioErrors",
     "EXPECT_KEYS",
     "KNOWN_VERSIONS",
     "PROPERTIES",

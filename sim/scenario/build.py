@@ -1,11 +1,12 @@
 """Raw tree (+ `--set` overrides) -> validated `Scenario`: the only place dicts become specs.
 
 Order: top-level fields, cluster (its release decides every default), topics, producers,
-consumers, host-name clashes, `__consumer_offsets` feasibility, timeline, expectations,
-limits. The first problem raises; `Invalid` paths become `ScenarioError`s naming the file, or
-`--set PATH` when an override wrote the value. The raw tree is copied first (aliases unshared,
-tuples made lists, numpy integers made ints), so `Scenario.raw` is plain JSON data independent
-of the caller's dict.
+consumers, the admin client's config, host-name clashes, `__consumer_offsets` feasibility,
+timeline, expectations, limits. Every independent problem is collected (`problems.py`);
+`Invalid` paths become `ScenarioError`s naming the file, or `--set PATH` when an override
+wrote the value. The raw
+tree is copied first (aliases unshared, tuples made lists, numpy integers made ints), so
+`Scenario.raw` is plain JSON data independent of the caller's dict.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ import numbers
 from collections.abc import Sequence
 
 from sim.scenario.cluster import build_cluster
+from sim.scenario.config import read_config
 from sim.scenario.consumers import build_consumers
-from sim.scenario.errors import Invalid, Path, ScenarioError, describe, dotted
+from sim.scenario.errors import Invalid, Path, ScenarioError, ScenarioErrors, describe, dotted
 from sim.scenario.expect import build_expect
 from sim.scenario.fields import Ctx, check_keys, integer, mapping, text
 from sim.scenario.limits import check_partitions, check_records
 from sim.scenario.names import check_host_clashes, scenario_name
 from sim.scenario.overrides import apply_overrides
+from sim.scenario.problems import Problems
 from sim.scenario.producers import build_producers
-from sim.scenario.schema import ROOT
+from sim.scenario.schema import ADMIN, ROOT
 from sim.scenario.shapes import fields
-from sim.scenario.spec import Analysis, Cluster, FrozenMap, Scenario
+from sim.scenario.spec import Analysis, Cluster, Config, FrozenMap, Scenario
 from sim.scenario.targets import Hosts
 from sim.scenario.timeline import build_timeline
 from sim.scenario.topics import build_topics
@@ -35,18 +38,30 @@ OFFSETS_TOPIC = "__consumer_offsets"
 
 
 def from_raw(raw: object, source: str, overrides: Sequence[str] = ()) -> Scenario:
-    """Validate a raw tree after applying `overrides`; raise `ScenarioError` on any problem."""
+    """Validate a raw tree after applying `overrides`; raise `ScenarioError` on any problem.
+
+    Every independent problem is reported (`problems.py` says which are skipped as
+    consequences): one as a `ScenarioError`, several as a `ScenarioErrors` in file order.
+    """
     if not isinstance(raw, dict):
         raise ScenarioError(source, "", "a mapping at the top level", describe(raw))
     tree = plain(raw, source)
     written = apply_overrides(tree, overrides, source)
-    try:
-        return _scenario(tree, source, Ctx(set_paths=frozenset(written)), overrides, written)
-    except Invalid as exc:
-        where, hint = _where(exc.path, written), exc.hint
-        if written and not where.startswith("--set"):
-            hint = f"{hint} (with --set {' '.join(overrides)})".strip()
-        raise ScenarioError(source, where, exc.expected, exc.found, hint) from None
+    problems = Problems()
+    scenario = _scenario(tree, source, Ctx(set_paths=frozenset(written)), overrides, written,
+                         problems)
+    if problems.found:
+        errors = [_error(p, source, overrides, written) for p in problems.in_document_order(tree)]
+        raise errors[0] if len(errors) == 1 else ScenarioErrors(errors)
+    return scenario
+
+
+def _error(problem: Invalid, source: str, overrides: Sequence[str], written: dict) -> ScenarioError:
+    """One problem as the public error, naming `--set PATH` when an override wrote the value."""
+    where, hint = _where(problem.path, written), problem.hint
+    if written and not where.startswith("--set"):
+        hint = f"{hint} (with --set {' '.join(overrides)})".strip()
+    return ScenarioError(source, where, problem.expected, problem.found, hint)
 
 
 def _where(path: Path, written: dict[Path, str]) -> str:
@@ -82,55 +97,112 @@ def plain(tree: object, source: str) -> object:
 
 
 def _scenario(
-    raw: dict, source: str, ctx: Ctx, overrides: Sequence[str], written: dict[Path, str]
-) -> Scenario:
-    mapping(raw, (), "a mapping at the top level", optional=False)
-    check_keys(raw, (), fields(ROOT), required=("name", "duration", "cluster"))
-    top = _top_level(raw)
-    cluster, ctx = build_cluster(raw["cluster"], ctx)
-    topics = build_topics(raw.get("topics"), cluster, ctx)
-    producers = build_producers(raw.get("producers"), topics, ctx)
-    consumers = build_consumers(raw.get("consumers"), topics, cluster, ctx)
-    check_host_clashes(list(producers), list(consumers))
-    _check_offsets_topic(cluster, consumers)
-    hosts = _hosts(cluster, topics, producers, consumers)
-    timeline = build_timeline(raw.get("timeline"), top["duration_us"], hosts)
-    expect = build_expect(raw.get("expect"))
-    analysis = _analysis(raw.get("analysis"), top["duration_us"])
-    check_partitions(topics)
-    check_records(producers, timeline, top["duration_us"])
+    raw: dict,
+    source: str,
+    ctx: Ctx,
+    overrides: Sequence[str],
+    written: dict[Path, str],
+    problems: Problems,
+) -> Scenario | None:
+    problems.attempt(check_keys, raw, (), fields(ROOT), ("name", "duration", "cluster"))
+    top = _top_level(raw, problems)
+    parts = _sections(raw, ctx, top.get("duration_us"), problems)
+    analysis = problems.attempt(_analysis, raw.get("analysis"), top.get("duration_us"))
+    if problems.found:
+        return None
     return Scenario(
         **top,
+        **parts,
+        analysis=analysis,
         source=source,
         raw=raw,
-        cluster=cluster,
-        topics=FrozenMap(topics),
-        producers=FrozenMap(producers),
-        consumers=FrozenMap(consumers),
-        timeline=timeline,
-        expect=expect,
         overrides=tuple(overrides),
         set_paths=frozenset(dotted(path) for path in written),
-        analysis=analysis,
     )
 
 
-def _top_level(raw: dict) -> dict:
-    duration_us = parse_duration(raw["duration"], ("duration",))
+def _sections(raw: dict, ctx: Ctx, duration_us: int | None, problems: Problems) -> dict:
+    """Read the cluster and what depends on it, and the expectations."""
+    expect = problems.attempt(build_expect, raw.get("expect"), problems)
+    built = problems.attempt(build_cluster, raw["cluster"], ctx) if "cluster" in raw else None
+    if built is None:
+        return {"expect": expect}
+    cluster, ctx = built
+    topics = problems.attempt(build_topics, raw.get("topics"), cluster, ctx, problems)
+    clients = _clients(raw, cluster, topics, ctx, problems)
+    admin = problems.attempt(_admin, raw.get("admin"), ctx)
+    parts = {"cluster": cluster, "topics": FrozenMap(topics or {}), "admin": admin,
+             "expect": expect, **clients}
+    if topics is None or not clients or duration_us is None:
+        return parts
+    if not problems.found:
+        _cross_checks(cluster, topics, clients, problems)
+    hosts = _hosts(cluster, topics, clients["producers"], clients["consumers"])
+    timeline = problems.attempt(build_timeline, raw.get("timeline"), duration_us, hosts, problems)
+    if not problems.found:
+        problems.attempt(check_records, clients["producers"], timeline, duration_us)
+    return {**parts, "timeline": timeline}
+
+
+def _clients(raw: dict, cluster: Cluster, topics: dict | None, ctx: Ctx, problems: Problems):
+    """Producers and consumer groups, unless the topics block itself failed (then {})."""
+    if topics is None:
+        return {}
+    producers = problems.attempt(build_producers, raw.get("producers"), topics, ctx, problems)
+    consumers = problems.attempt(
+        build_consumers, raw.get("consumers"), topics, cluster, ctx, problems
+    )
+    if producers is None or consumers is None:
+        return {}
+    return {"producers": FrozenMap(producers), "consumers": FrozenMap(consumers)}
+
+
+def _cross_checks(cluster: Cluster, topics: dict, clients: dict, problems: Problems) -> None:
+    problems.attempt(check_host_clashes, list(clients["producers"]), list(clients["consumers"]))
+    problems.attempt(_check_offsets_topic, cluster, clients["consumers"])
+    problems.attempt(check_partitions, topics)
+
+
+def _admin(raw: object, ctx: Ctx) -> Config | None:
+    """The optional `admin: {config: {...}}` block: an admin client's properties, none modeled."""
+    if raw is None:
+        return None
+    block = mapping(raw, ("admin",), "a mapping with a config")
+    check_keys(block, ("admin",), fields(ADMIN))
+    return read_config("admin", block.get("config"), ("admin", "config"), ctx).freeze()
+
+
+def _duration(value: object) -> int:
+    duration_us = parse_duration(value, ("duration",))
     if duration_us == 0:
         raise Invalid(("duration",), "a duration of at least 1us", "0s")
-    return {
-        "name": scenario_name(raw["name"], ("name",)),
-        "description": text(raw.get("description", ""), ("description",), "a text"),
-        "seed": integer(raw.get("seed", 0), ("seed",), 0, 2**64 - 1, "a seed"),
-        "duration_us": duration_us,
-        "drain_us": parse_duration(raw.get("drain", "30s"), ("drain",)),
-    }
+    return duration_us
 
 
-def _analysis(raw, duration_us: int) -> Analysis:
+# (key, default or None when required, Scenario field, reader)
+_TOP = (
+    ("name", None, "name", lambda value: scenario_name(value, ("name",))),
+    ("description", "", "description", lambda value: text(value, ("description",), "a text")),
+    ("seed", 0, "seed", lambda value: integer(value, ("seed",), 0, 2**64 - 1, "a seed")),
+    ("duration", None, "duration_us", _duration),
+    ("drain", "30s", "drain_us", lambda value: parse_duration(value, ("drain",))),
+)
+
+
+def _top_level(raw: dict, problems: Problems) -> dict:
+    """The top-level fields that are present (or defaulted) and valid."""
+    top = {}
+    for key, default, field, read in _TOP:
+        if key in raw or default is not None:
+            value = problems.attempt(read, raw.get(key, default))
+            if value is not None:
+                top[field] = value
+    return top
+
+
+def _analysis(raw, duration_us: int | None) -> Analysis:
     """`analysis: {stall_threshold, warmup}`: durations, the threshold above 0, the warm-up
-    shorter than the run."""
+    shorter than the run (when the run's duration is valid)."""
     default = Analysis()
     if raw is None:
         return default
@@ -140,7 +212,7 @@ def _analysis(raw, duration_us: int) -> Analysis:
     if threshold == 0:
         raise Invalid(("analysis", "stall_threshold"), "a duration above 0", "0s")
     warmup = parse_duration(raw.get("warmup", "5s"), ("analysis", "warmup"))
-    if warmup >= duration_us:
+    if duration_us is not None and warmup >= duration_us:
         raise Invalid(("analysis", "warmup"), "a warm-up shorter than the duration",
                       describe(raw["warmup"]))
     return Analysis(stall_threshold_us=threshold, warmup_us=warmup)

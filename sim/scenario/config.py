@@ -4,8 +4,11 @@ Resolution order: the value given in the block (`scenario` or `--set`), else for
 cluster-wide default (`cluster.config` `log.*` or same-named broker property, source
 `cluster log.retention.ms` when the scenario set it), else the release's default
 (`default 4.1`). Broker aliases in coarser units (`log.retention.hours`) are honoured with
-Kafka's precedence (ms > minutes > hours). Inert names are recorded as ignored; a property of
-another scope is an error with a hint to its right place; anything else is an unknown name.
+Kafka's precedence (ms > minutes > hours). Any other name of Kafka's documented configs of
+the scope (`catalogue.py`) is recorded as ignored when the cluster's release has it and
+refused, with the releases that do, when it does not; a modeled property of another scope
+is an error with a hint to its right place; a name Kafka never had is an unknown name, with
+the closest Kafka name as a hint.
 Cross-field rules of the clients live in `clientrules.py`.
 """
 
@@ -13,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.scenario.errors import Invalid, Path, closest, quote
+from sim.scenario import catalogue
+from sim.scenario.errors import Invalid, Invalids, Path, choices, closest, quote
 from sim.scenario.fields import Ctx, mapping
 from sim.scenario.kafkavalues import coerce
 from sim.scenario.properties import (
@@ -21,8 +25,6 @@ from sim.scenario.properties import (
     PROPERTIES,
     TOPIC,
     Prop,
-    inert_entry,
-    is_inert,
     other_scopes,
     suggestions,
     topic_name_for,
@@ -37,6 +39,7 @@ WHAT = {
     "consumer": "a consumer property",
     "feature": "a feature name",
     "protocol": "a protocol switch",
+    "admin": "an admin client property",
 }
 WHERE = {
     "broker": "cluster.config",
@@ -45,6 +48,7 @@ WHERE = {
     "consumer": "a consumer group's config",
     "feature": "cluster.features",
     "protocol": "cluster.protocol",
+    "admin": "admin.config",
 }
 
 
@@ -74,20 +78,46 @@ def read_config(
     """Resolve one block of `scope` properties at `path` (topic blocks inherit from `inherit`)."""
     block = mapping(raw, path, f"a mapping of {WHAT[scope].removeprefix('a ')}s")
     draft = Draft(scope, path)
-    given, aliases = {}, {}
+    given, aliases, problems = {}, {}, []
     for key, value in block.items():
-        key_path = path + (key,)
-        if key in PROPERTIES[scope]:
-            given[key] = (coerce(PROPERTIES[scope][key], value, key_path), ctx.origin(key_path))
-        elif scope == "broker" and key in ALIASES:
-            aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
-        elif is_inert(scope, key):
-            draft.ignored.append(key)
-        else:
-            raise misplaced(scope, key, key_path)
+        try:
+            _read_key(draft, key, value, ctx, given, aliases)
+        except Invalid as problem:
+            problems.append(problem)
+    if problems:  # each key is independent: report them all
+        raise problems[0] if len(problems) == 1 else Invalids(problems)
     _apply_aliases(given, aliases)
     _fill(draft, given, ctx, inherit)
     return draft
+
+
+def _read_key(draft: Draft, key: str, value: object, ctx: Ctx, given: dict, aliases: dict) -> None:
+    """Sort one key of a block: a modeled value, a broker alias, or an ignored Kafka name."""
+    scope, key_path = draft.scope, draft.path + (key,)
+    if key in PROPERTIES[scope]:
+        given[key] = (coerce(PROPERTIES[scope][key], value, key_path), ctx.origin(key_path))
+    elif scope == "broker" and key in ALIASES:
+        aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
+    elif scope in catalogue.KINDS and catalogue.span(scope, key):
+        draft.ignored.append(_not_modeled(scope, key, key_path, ctx.version))
+    else:
+        raise misplaced(scope, key, key_path)
+
+
+def _not_modeled(scope: str, key: str, path: Path, version: str) -> str:
+    """Accept a Kafka name of `version` that kafkasim does not model; refuse other releases'."""
+    if catalogue.known(scope, key, version):
+        return key
+    bounds = catalogue.span(scope, key)
+    first, removed = bounds
+    change = f"added in {first}" if catalogue.earlier(version, first) else f"removed in {removed}"
+    raise Invalid(
+        path,
+        f"{WHAT[scope]} of Kafka {version}",
+        f"{quote(key)}, which Kafka {change}",
+        f"Kafka has it {catalogue.lifetime(bounds)}: remove it, or set cluster.version "
+        "to a release that has it.",
+    )
 
 
 def _alias_value(alias: str, value: object, path: Path) -> int:
@@ -148,14 +178,21 @@ def misplaced(scope: str, key: str, path: Path) -> Invalid:
             f"the {others[0]} property {quote(key)}",
             f"It belongs in {WHERE[others[0]]}.",
         )
-    entry = inert_entry(scope, key)
-    if entry is not None:
-        where = " and ".join(WHERE[s] for s in entry[1])
+    owners = [kind for kind in catalogue.KINDS if kind != scope and catalogue.span(kind, key)]
+    if owners:
+        where = choices(WHERE[kind] for kind in owners)
         return Invalid(
-            path, WHAT[scope], f"{quote(key)}, a setting accepted (and ignored) only in {where}", ""
+            path, WHAT[scope], f"the {owners[0]} property {quote(key)}", f"It belongs in {where}."
         )
-    hint = (
-        closest(key, suggestions(scope))
-        or "`kafkasim validate --explain` lists the modeled properties."
+    return Invalid(path, WHAT[scope], quote(key), _unknown_hint(scope, key))
+
+
+def _unknown_hint(scope: str, key: str) -> str:
+    """'Did you mean X?' from every name Kafka has for `scope`, else where to look."""
+    names = suggestions(scope)
+    if scope in catalogue.KINDS:
+        names += catalogue.names(scope)
+    return closest(key, names) or (
+        f"Kafka has no such {WHAT[scope].removeprefix('a ').removeprefix('an ')}; "
+        "`kafkasim validate --explain` lists the modeled properties."
     )
-    return Invalid(path, WHAT[scope], quote(key), hint)

@@ -16,6 +16,7 @@ from sim.scenario.dists import parse_dist
 from sim.scenario.errors import Invalid, Path, quote
 from sim.scenario.fields import Ctx, boolean, check_keys, choice, integer, mapping, text_list
 from sim.scenario.names import host_name
+from sim.scenario.problems import Problems
 from sim.scenario.producers import declared_topic
 from sim.scenario.schema import CONSUMER, POISON
 from sim.scenario.shapes import fields
@@ -27,14 +28,17 @@ COMMITS = ("after-processing", "before-processing", "auto")
 
 
 def build_consumers(
-    raw: object, topics: dict, cluster: Cluster, ctx: Ctx
+    raw: object, topics: dict, cluster: Cluster, ctx: Ctx, problems: Problems
 ) -> dict[str, ConsumerGroup]:
-    """Read every consumer group, in file order."""
+    """Read every consumer group, in file order; a group with a problem is left out."""
     block = mapping(raw, ("consumers",), "a mapping of group ids to consumer groups")
-    return {
-        name: _group(name, entry, ("consumers", name), topics, cluster, ctx)
+    groups = {
+        name: problems.entry(
+            name, entry, _group, name, entry, ("consumers", name), topics, cluster, ctx
+        )
         for name, entry in block.items()
     }
+    return {name: group for name, group in groups.items() if group is not None}
 
 
 def _group(

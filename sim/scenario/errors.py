@@ -3,7 +3,8 @@
 Validators deep in the package raise `Invalid` with a path *tuple* in the raw tree and know
 nothing of files or `--set`; the loader turns it into the public `ScenarioError`, which names
 the file and, when an override produced the value, `--set PATH` instead of the file path.
-Only the first problem is reported: one clear paragraph beats a list of consequences.
+Every independent problem of a file is reported, each in its own paragraph (`ScenarioErrors`,
+one per line, in file order); consequences of an earlier problem are not (see `problems.py`).
 """
 
 from __future__ import annotations
@@ -37,12 +38,39 @@ class ScenarioError(Exception):
         return (ScenarioError, (self.source, self.path, self.expected, self.found, self.hint))
 
 
+class ScenarioErrors(ScenarioError):
+    """Several independent problems of one file: `errors`, in file order, one per line.
+
+    Its own fields are those of the first problem, so code that reads one error still works.
+    """
+
+    def __init__(self, errors: list[ScenarioError]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(first.source, first.path, first.expected, first.found, first.hint)
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+    def __reduce__(self):
+        return (ScenarioErrors, (list(self.errors),))
+
+
 class Invalid(Exception):
     """Internal: a problem at `path` in the raw tree; the loader makes it a `ScenarioError`."""
 
     def __init__(self, path: Path, expected: str, found: str, hint: str = "") -> None:
         self.path, self.expected, self.found, self.hint = tuple(path), expected, found, hint
         super().__init__(f"{dotted(self.path)}: expected {expected}, found {found}")
+
+
+class Invalids(Invalid):
+    """Internal: several independent problems of one block (the keys of a config block)."""
+
+    def __init__(self, problems: list[Invalid]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.path, first.expected, first.found, first.hint)
 
 
 def fail(path: Path, expected: str, value: object, hint: str = "") -> Invalid:

@@ -13,6 +13,7 @@ import re
 
 from sim.scenario.errors import Invalid, closest, describe, quote
 from sim.scenario.fields import mapping
+from sim.scenario.problems import Problems
 from sim.scenario.spec import Expectation
 
 EXPECT_KEYS = (
@@ -60,10 +61,11 @@ _COMPARISON = re.compile(r"\s*(==|<=|>=|<|>)\s*(-?\d{1,15}(?:\.\d{1,15})?)\s*")
 VALUE = 'a number or a comparison such as "> 0", "<= 5", "== 0"'
 
 
-def build_expect(raw: object) -> tuple[Expectation, ...]:
-    """Read every expectation, in file order."""
+def build_expect(raw: object, problems: Problems) -> tuple[Expectation, ...]:
+    """Read every expectation, in file order; one with a problem is left out."""
     block = mapping(raw, ("expect",), "a mapping of summary keys to numbers or comparisons")
-    return tuple(_expectation(key, value) for key, value in block.items())
+    read = [problems.attempt(_expectation, key, value) for key, value in block.items()]
+    return tuple(expectation for expectation in read if expectation is not None)
 
 
 def check_key(key: str) -> str:

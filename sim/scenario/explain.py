@@ -2,7 +2,8 @@
 
 Every modeled Kafka property of the cluster, each topic, producer and consumer group, with its
 value and its source (`default 4.1`, `scenario`, `--set`, `cluster log.retention.ms`,
-`adjusted (...)`), the inert properties given ("ignored (not modeled)"), and the scenario's
+`adjusted (...)`), the other Kafka properties given ("ignored (not modeled, Kafka property
+since 2.1)"), and the scenario's
 own fields with `default` / `scenario` / `--set`. Millisecond and byte values carry a human
 reading (`604800000  (7d)`). Plain text, so it reads the same in a terminal, a log or a diff.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import textwrap
 
+from sim.scenario import catalogue
 from sim.scenario.errors import dotted
 from sim.scenario.fault_kinds import KINDS
-from sim.scenario.properties import LONG_MAX, PROPERTIES, inert_note
+from sim.scenario.properties import INERT, LONG_MAX, PROPERTIES
 from sim.scenario.shapes import LEAF
 from sim.scenario.spec import Action, Config, Dist, Scenario
 from sim.scenario.units import format_duration, format_rate, format_size
@@ -45,6 +47,8 @@ def explain(scenario: Scenario) -> str:
             *_rows(_group_rows(scenario, name, group), 2),
             *_config(group.config),
         ]
+    if scenario.admin is not None:
+        lines += ["", "admin client", *_config(scenario.admin)]
     timeline = [f"  {_action(action)}" for action in scenario.timeline] or ["  (no entries)"]
     expect = [f"  {e.key} {e.op} {e.value:g}" for e in scenario.expect] or ["  (none)"]
     lines += ["", "timeline", *timeline, "", "expect", *expect]
@@ -161,12 +165,15 @@ def _config(config: Config, title: str = "config") -> list[str]:
         for name, value in config.items()
     ]
     lines = [f"  {title}", *_rows(rows, 4)]
-    for name in config.ignored:
-        note = inert_note(name)
-        lines.append(
-            f"    {name:<{_NAME_WIDTH}} ignored (not modeled{': ' + note if note else ''})"
-        )
-    return lines
+    return lines + [f"    {name:<{_NAME_WIDTH}} {_ignored(config.scope, name)}"
+                    for name in config.ignored]
+
+
+def _ignored(scope: str, name: str) -> str:
+    """`ignored (not modeled, Kafka property since 0.10: note)` for an accepted Kafka name."""
+    note = INERT.get(name, "")
+    since = catalogue.lifetime(catalogue.span(scope, name))
+    return f"ignored (not modeled, Kafka property {since}{': ' + note if note else ''})"
 
 
 def _rows(rows: list[tuple[str, str, str]], indent: int) -> list[str]:

@@ -16,6 +16,7 @@ from sim.scenario.config import read_config
 from sim.scenario.errors import Invalid, Path, closest, describe, quote
 from sim.scenario.fields import Ctx, check_keys, choice, integer, mapping, text
 from sim.scenario.names import host_name
+from sim.scenario.problems import Problems
 from sim.scenario.schema import PRODUCER, STEP
 from sim.scenario.shapes import fields
 from sim.scenario.spec import Producer, Step
@@ -25,13 +26,16 @@ MAX_VALUE_SIZE = 1 << 30
 MAX_KEYS = 2**31 - 1
 
 
-def build_producers(raw: object, topics: dict, ctx: Ctx) -> dict[str, Producer]:
-    """Read every producer, in file order."""
+def build_producers(
+    raw: object, topics: dict, ctx: Ctx, problems: Problems
+) -> dict[str, Producer]:
+    """Read every producer, in file order; a producer with a problem is left out."""
     block = mapping(raw, ("producers",), "a mapping of producer names to producers")
-    return {
-        name: _producer(name, entry, ("producers", name), topics, ctx)
+    producers = {
+        name: problems.entry(name, entry, _producer, name, entry, ("producers", name), topics, ctx)
         for name, entry in block.items()
     }
+    return {name: producer for name, producer in producers.items() if producer is not None}
 
 
 def _producer(name: str, raw: object, path: Path, topics: dict, ctx: Ctx) -> Producer:

@@ -1,21 +1,25 @@
-"""The Kafka properties kafkasim models, the inert ones it accepts, and nothing else.
+"""The Kafka properties kafkasim models, and notes on some it accepts without modeling.
 
 Each modeled property has a scope (broker = `cluster.config`, topic = `topics.T.config`,
-producer, consumer, feature = `cluster.features`, protocol = `cluster.protocol`), a value
+producer, consumer, admin = `admin.config`, feature = `cluster.features`, protocol =
+`cluster.protocol`), a value
 kind, a unit and the range Kafka's ConfigDef enforces. Where a property drives a periodic
 timer in the simulation the minimum is 1 even if Kafka allows 0 (a zero period would spin).
 A topic property names its cluster-wide default (`retention.ms` <- `log.retention.ms`).
-Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. Inert properties
-are names a pasted real config contains (listeners, serializers, ...): accepted, recorded as
-ignored, no effect. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
-consumer protocol.
+Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
+is one the simulation reads (a test checks it); every other name of Kafka's documented
+configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
+where one helps. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
+consumer protocol, `buffer.memory` and `max.block.ms` (the accumulator is unbounded),
+`fetch.min.bytes` and `fetch.max.bytes` (a fetch returns what is there, up to
+`max.partition.fetch.bytes` per partition).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCOPES = ("broker", "topic", "producer", "consumer", "feature", "protocol")
+SCOPES = ("broker", "topic", "producer", "consumer", "admin", "feature", "protocol")
 LONG_MAX = 9_223_372_036_854_775_807
 JAVA_RANGE = {
     "int": (-(2**31), 2**31 - 1),
@@ -122,8 +126,6 @@ PRODUCER = _props(
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("socket.connection.setup.timeout.ms", "long", "ms", 0, None),
     ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
-    ("max.block.ms", "long", "ms", 0, None),
-    ("buffer.memory", "long", "bytes", 0, None),
 )
 
 CONSUMER = _props(
@@ -135,9 +137,7 @@ CONSUMER = _props(
     ("enable.auto.commit", "bool", "", None, None),
     ("auto.commit.interval.ms", "int", "ms", 1, None),
     ("auto.offset.reset", "enum", "", None, None, {"choices": ("latest", "earliest", "none")}),
-    ("fetch.min.bytes", "int", "bytes", 0, None),
     ("fetch.max.wait.ms", "int", "ms", 0, None),
-    ("fetch.max.bytes", "int", "bytes", 0, None),
     ("max.partition.fetch.bytes", "int", "bytes", 0, None),
     ("request.timeout.ms", "int", "ms", 0, None),
     ("metadata.max.age.ms", "long", "ms", 1, None),
@@ -199,6 +199,7 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
     "topic": TOPIC,
     "producer": PRODUCER,
     "consumer": CONSUMER,
+    "admin": {},  # `admin.config`: the admin client's own names; none changes an outcome
     "feature": FEATURE,
     "protocol": PROTOCOL,
 }
@@ -210,71 +211,20 @@ ALIASES: dict[str, tuple[str, int]] = {
     "log.roll.hours": ("log.roll.ms", 3_600_000),
 }
 
-_B, _T, _P, _C = "broker", "topic", "producer", "consumer"
-_CLIENTS = (_P, _C)
-# (name, or prefix ending in '.' + '*', scopes, note shown by explain)
-INERT: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("listeners", (_B,), ""),
-    ("advertised.listeners", (_B,), ""),
-    ("listener.security.protocol.map", (_B,), ""),
-    ("inter.broker.listener.name", (_B,), ""),
-    ("controller.listener.names", (_B,), ""),
-    ("log.dirs", (_B,), ""),
-    ("log.dir", (_B,), ""),
-    ("num.network.threads", (_B,), ""),
-    ("num.io.threads", (_B,), ""),
-    ("num.recovery.threads.per.data.dir", (_B,), ""),
-    ("socket.*", (_B,), ""),
-    ("zookeeper.connect", (_B,), ""),
-    ("zookeeper.connection.timeout.ms", (_B,), ""),
-    ("process.roles", (_B,), ""),
-    ("node.id", (_B,), ""),
-    ("broker.id", (_B,), ""),
-    ("controller.quorum.voters", (_B,), ""),
-    ("controller.quorum.bootstrap.servers", (_B,), ""),
-    ("auto.create.topics.enable", (_B,), "topics must be declared"),
-    ("num.partitions", (_B,), "declare partitions per topic"),
-    ("default.replication.factor", (_B,), "declare replication.factor per topic"),
-    ("delete.topic.enable", (_B,), ""),
-    ("transaction.state.log.replication.factor", (_B,), "transactions are not modeled"),
-    ("transaction.state.log.min.isr", (_B,), "transactions are not modeled"),
-    ("share.coordinator.state.topic.*", (_B,), ""),
-    ("metric.reporters", (_B, _P, _C), ""),
-    ("compression.type", (_B, _T, _P), "compression is not modeled"),
-    ("security.protocol", (_B, _P, _C), ""),
-    ("ssl.*", (_B, _P, _C), ""),
-    ("sasl.*", (_B, _P, _C), ""),
-    ("bootstrap.servers", _CLIENTS, ""),
-    ("client.id", _CLIENTS, ""),
-    ("client.dns.lookup", _CLIENTS, ""),
-    ("interceptor.classes", _CLIENTS, ""),
-    ("key.serializer", (_P,), ""),
-    ("value.serializer", (_P,), ""),
-    ("key.deserializer", (_C,), ""),
-    ("value.deserializer", (_C,), ""),
-    ("group.id", (_C,), "the group id is the consumer entry's name"),
-)
-
-
-def inert_entry(scope: str, name: str) -> tuple[str, tuple[str, ...], str] | None:
-    """Return the inert-table entry matching `name` in any scope (exact name or prefix)."""
-    for entry in INERT:
-        pattern = entry[0]
-        if name == pattern or (pattern.endswith("*") and name.startswith(pattern[:-1])):
-            return entry
-    return None
-
-
-def is_inert(scope: str, name: str) -> bool:
-    """True when `name` is an inert property accepted in `scope`."""
-    entry = inert_entry(scope, name)
-    return entry is not None and scope in entry[1]
-
-
-def inert_note(name: str) -> str:
-    """The note explain shows next to an ignored property, if any."""
-    entry = inert_entry("", name)
-    return entry[2] if entry else ""
+# Notes `validate --explain` shows next to a Kafka name that is accepted and has no effect here.
+INERT: dict[str, str] = {
+    "auto.create.topics.enable": "topics must be declared",
+    "num.partitions": "declare partitions per topic",
+    "default.replication.factor": "declare replication.factor per topic",
+    "transaction.state.log.replication.factor": "transactions are not modeled",
+    "transaction.state.log.min.isr": "transactions are not modeled",
+    "compression.type": "compression is not modeled",
+    "group.id": "the group id is the consumer entry's name",
+    "buffer.memory": "the accumulator is unbounded",
+    "max.block.ms": "the accumulator is unbounded",
+    "fetch.min.bytes": "a fetch answers as soon as data is there, as with the default 1",
+    "fetch.max.bytes": "only max.partition.fetch.bytes bounds a fetch",
+}
 
 
 def other_scopes(scope: str, name: str) -> list[str]:
@@ -291,8 +241,5 @@ def topic_name_for(broker_name: str) -> str | None:
 
 
 def suggestions(scope: str) -> list[str]:
-    """Every name accepted in `scope` (modeled, aliases, exact inert names), for hints."""
-    names = list(PROPERTIES[scope])
-    if scope == "broker":
-        names += list(ALIASES)
-    return names + [n for n, scopes, _ in INERT if scope in scopes and not n.endswith("*")]
+    """Every modeled name of `scope` with the broker aliases, for hints."""
+    return list(PROPERTIES[scope]) + (list(ALIASES) if scope == "broker" else [])

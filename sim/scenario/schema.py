@@ -36,6 +36,7 @@ CONSUMER = fixed(
     on_poison=POISON,
     config=WHOLE,
 )
+ADMIN = fixed(config=WHOLE)
 ENTRY = Fixed(
     {
         "at": LEAF,
@@ -54,6 +55,7 @@ ROOT = fixed(
     topics=Named(TOPIC),
     producers=Named(PRODUCER),
     consumers=Named(CONSUMER),
+    admin=ADMIN,
     timeline=Seq(ENTRY),
     expect=WHOLE,
     analysis=fixed("stall_threshold", "warmup"),

@@ -219,6 +219,7 @@ class Scenario:
     consumers: FrozenMap  # name -> ConsumerGroup
     timeline: tuple[Action, ...]
     expect: tuple[Expectation, ...]
+    admin: Config | None = None  # `admin.config`: accepted Kafka admin names, none modeled
     overrides: tuple[str, ...] = ()  # the --set PATH=VALUE texts, as given
     set_paths: frozenset[str] = frozenset()  # dotted raw paths those overrides wrote
     analysis: Analysis = Analysis()

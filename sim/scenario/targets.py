@@ -5,7 +5,9 @@ A target is a host name (`broker-N`, `controller`, a producer, a member `<group>
 `leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, or `__consumer_offsets`
 when groups exist) and `coordinator(G)`. Roles and `*-brokers` denote brokers. Members exist
 for i < members plus the `add_member` entries that fire earlier. Which kinds of host an action
-accepts is its row in `fault_kinds.py`; resolution to hosts happens in the simulator.
+accepts is its row in `fault_kinds.py`; resolution to hosts happens in the simulator. Kafka's
+own partition notation (`orders-0`, `leader(orders-0)`) is refused with a hint to write
+`orders/0`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ _BROKER = re.compile(r"broker-(0|[1-9]\d*)")
 _ROLE = re.compile(r"(leader|follower|followers)\((.+)/(0|[1-9]\d*)\)")
 _COORDINATOR = re.compile(r"coordinator\((.+)\)")
 _MEMBER = re.compile(r"(.+)-(0|[1-9]\d*)")
+_KAFKA_PARTITION = re.compile(r"(?:(leader|follower|followers)\()?(.+)-(0|[1-9]\d*)\)?")
 KIND_TEXT = {
     "broker": "a broker",
     "controller": "the controller",
@@ -65,6 +68,13 @@ def classify(expr: str, path: Path, hosts: Hosts) -> str:
 
 
 def _hint(expr: str, hosts: Hosts) -> str:
+    kafka = _KAFKA_PARTITION.fullmatch(expr)
+    if kafka and kafka.group(2) in hosts.partitions:
+        role, topic, partition = kafka.group(1) or "leader", kafka.group(2), kafka.group(3)
+        return (
+            f"A partition is written {topic}/{partition} here, not Kafka's {topic}-{partition}: "
+            f"{role}({topic}/{partition})."
+        )
     if expr in hosts.members:
         last = hosts.members[expr] - 1
         return f"Group members are hosts: {expr}-0 .. {expr}-{last}."

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sim.scenario.errors import Invalid, Path, choices, describe, quote
 from sim.scenario.fault_kinds import ACTIONS, EXTRAS, KINDS, LASTING_KINDS
 from sim.scenario.fields import check_keys, mapping
+from sim.scenario.problems import Problems
 from sim.scenario.schema import ENTRY
 from sim.scenario.shapes import fields
 from sim.scenario.spec import Action, FrozenMap
@@ -19,17 +20,24 @@ from sim.scenario.targets import Hosts
 from sim.scenario.units import format_duration, parse_duration
 
 
-def build_timeline(raw: object, duration_us: int, hosts: Hosts) -> tuple[Action, ...]:
-    """Read every entry, then build actions in firing order."""
+def build_timeline(
+    raw: object, duration_us: int, hosts: Hosts, problems: Problems
+) -> tuple[Action, ...]:
+    """Read every entry, then build actions in firing order; an entry with a problem is left
+    out, and so is one that names a host or topic whose own entry failed."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise Invalid(
             ("timeline",), "a list of entries such as {at: 20s, crash: broker-1}", describe(raw)
         )
-    heads = [_head(item, ("timeline", i), duration_us) for i, item in enumerate(raw)]
-    heads.sort(key=lambda head: (head[1], head[0]))
-    return tuple(_action(head, hosts) for head in heads)
+    heads = [
+        problems.entry(f"timeline.{i}", item, _head, item, ("timeline", i), duration_us)
+        for i, item in enumerate(raw)
+    ]
+    heads = sorted((head for head in heads if head is not None), key=lambda h: (h[1], h[0]))
+    actions = [problems.attempt(_action, head, hosts) for head in heads]
+    return tuple(action for action in actions if action is not None)
 
 
 def _head(item: object, path: Path, duration_us: int) -> tuple:

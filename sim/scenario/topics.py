@@ -17,6 +17,7 @@ from sim.scenario.config import read_config
 from sim.scenario.errors import Invalid, Path, describe
 from sim.scenario.fields import Ctx, check_keys, integer, mapping
 from sim.scenario.names import topic_collisions, topic_name
+from sim.scenario.problems import Problems
 from sim.scenario.schema import TOPIC
 from sim.scenario.shapes import fields
 from sim.scenario.spec import Cluster, Topic
@@ -24,13 +25,18 @@ from sim.scenario.spec import Cluster, Topic
 MAX_PARTITIONS = 10_000
 
 
-def build_topics(raw: object, cluster: Cluster, ctx: Ctx) -> dict[str, Topic]:
-    """Read every declared topic, in file order."""
+def build_topics(
+    raw: object, cluster: Cluster, ctx: Ctx, problems: Problems
+) -> dict[str, Topic]:
+    """Read every declared topic, in file order; a topic with a problem is left out."""
     block = mapping(raw, ("topics",), "a mapping of topic names to topics")
     topics = {}
     for name, entry in block.items():
-        topics[name] = _topic(name, entry, ("topics", name), cluster, ctx)
-    topic_collisions(list(topics))
+        topic = problems.entry(name, entry, _topic, name, entry, ("topics", name), cluster, ctx)
+        if topic is not None:
+            topics[name] = topic
+    problems.topic_failed = len(topics) < len(block)
+    problems.attempt(topic_collisions, list(topics))
     return topics
 
 

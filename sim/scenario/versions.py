@@ -62,8 +62,6 @@ _PRODUCER_4_1 = {
     "metadata.max.age.ms": 300_000,
     "socket.connection.setup.timeout.ms": 10_000,  # KIP-601, 2.7+
     "socket.connection.setup.timeout.max.ms": 30_000,  # 127000 in 2.7
-    "max.block.ms": 60_000,
-    "buffer.memory": 33_554_432,
 }
 
 _CONSUMER_4_1 = {
@@ -74,9 +72,7 @@ _CONSUMER_4_1 = {
     "enable.auto.commit": True,
     "auto.commit.interval.ms": 5_000,
     "auto.offset.reset": "latest",
-    "fetch.min.bytes": 1,
     "fetch.max.wait.ms": 500,
-    "fetch.max.bytes": 52_428_800,
     "max.partition.fetch.bytes": 1_048_576,
     "request.timeout.ms": 30_000,
     "metadata.max.age.ms": 300_000,

@@ -63,8 +63,6 @@ PRODUCER_4_1 = {
     "metadata.max.age.ms": 300_000,
     "socket.connection.setup.timeout.ms": 10_000,
     "socket.connection.setup.timeout.max.ms": 30_000,
-    "max.block.ms": 60_000,
-    "buffer.memory": 33_554_432,
 }
 CONSUMER_4_1 = {
     "session.timeout.ms": 45_000,
@@ -74,13 +72,11 @@ CONSUMER_4_1 = {
     "enable.auto.commit": True,
     "auto.commit.interval.ms": 5_000,
     "auto.offset.reset": "latest",
-    "fetch.min.bytes": 1,
     "fetch.max.wait.ms": 500,
     "group.instance.id": None,
     "partition.assignment.strategy": ("range", "cooperative-sticky"),
     "request.timeout.ms": 30_000,
     "max.partition.fetch.bytes": 1_048_576,
-    "fetch.max.bytes": 52_428_800,
     "isolation.level": "read_uncommitted",
     "group.protocol": "classic",
     "metadata.max.age.ms": 300_000,
