@@ -99,7 +99,7 @@ def render_sweep(df) -> str:
     params = list(df.columns[:df.columns.get_loc("seed")])
     groups = df.groupby(params, sort=False, dropna=False) if params else [((), df)]
     buf = io.StringIO()
-    console = Console(file=buf, width=160, force_terminal=False, color_system=None)
+    console = Console(file=buf, width=240, force_terminal=False, color_system=None)
     seeds = df["seed"].unique()
     table = Table(title=f"kafkasim sweep {df['scenario'].iloc[0]}: seeds {seeds.min()} .. "
                   f"{seeds.max()}, means over seeds (max lost)", title_justify="left")
