@@ -138,7 +138,7 @@ def deep_log_bytes(world) -> int:
         for replica in broker.replicas.values():
             log = replica.log
             tables[id(log.table)] = log.table
-            for runs in (log._firsts, log._ends, log._bases, log._at):
+            for runs in (log.rows.firsts, log.rows.ends, log.rows.bases, log.rows.at):
                 total += _deep_size(runs)
     for table in tables.values():
         total += sys.getsizeof(table) + _deep_size(table.recent)

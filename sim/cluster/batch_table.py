@@ -4,18 +4,24 @@ A batch descriptor (`Batch`) holds `count` records at offsets [base_offset,
 base_offset + count), stamped with the leader epoch in which the leader
 appended it. The rows of a partition's batches live once, in a `BatchTable`
 of `array` columns (the narrowest type that holds each field); every replica
-log of the partition keeps only which rows it holds (log.py). A follower
+log of the partition keeps only which rows it holds (log_rows.py). A follower
 that appends a batch it fetched from the leader refers to the leader's row,
 as Kafka's follower copies the leader's bytes: a row is written once and
 never changes, so the replicas of a partition share it.
 
 `Batch` tuples are what the rest of the model sees: the table materializes
 them on read, carrying their row id, so that appending a fetched batch adds
-no row. Row ids are never reused: when at most half of the rows are still
-held by a replica (truncated, deleted by retention, replaced by compaction),
-the table keeps only the held rows under new ids (amortized: it counts them
-when it has doubled since the last count). A batch whose row is gone (an
-older id) is appended as a new row, with the same contents.
+no row. The last RECENT rows added keep their tuple: the reads that soon
+follow (followers, consumers, the invariants) hand out that same tuple, and
+a follower's append knows it by identity. A batch is shared only where the
+row holds exactly its values; a batch whose row is gone, or that comes from
+another table, is appended as a new row with the same contents.
+
+Row ids are never reused. When at most half of the rows are still held by a
+replica (the others were truncated, deleted by retention or replaced by
+compaction), the table keeps only the held rows, under new ids; it counts
+them when it reaches twice the rows held at the last count (amortized O(1)
+per row), so a long run with retention stays bounded.
 
 Not modeled: the bytes themselves (records are identified by producer and
 sequence), compression, record headers.
@@ -59,17 +65,18 @@ COLUMNS = (("base_offset", "q"), ("count", "i"), ("leader_epoch", "i"), ("produc
 class BatchTable:
     """The batches of one partition in columns; row ids start at `first_id`."""
 
-    __slots__ = (*(name for name, _ in COLUMNS), "first_id", "logs", "count_at", "min_count_at",
+    __slots__ = (*(name for name, _ in COLUMNS), "first_id", "holders", "count_at", "min_count_at",
                  "recent")
 
     def __init__(self, min_count_at: int = FIRST_COUNT_AT) -> None:
         for name, code in COLUMNS:
             setattr(self, name, array(code))
         self.first_id = 0                   # the id of the first row
-        self.logs: list = []                # the replica logs that hold rows of this table
+        self.holders: list = []             # the LogRows of the replica logs on this table
         self.count_at = min_count_at        # count the held rows when the table is this long
         self.min_count_at = min_count_at
         self.recent: list[Batch | None] = [None] * RECENT   # row id % RECENT -> its Batch
+        # (the rows added last: reads hand them out, followers append them back)
 
     def __len__(self) -> int:
         return len(self.base_offset)
@@ -139,7 +146,7 @@ class BatchTable:
 
     def collect(self) -> None:
         """Keep only the rows some log holds, under new ids, if at most half are held."""
-        held = _merged(span for log in self.logs for span in log.row_spans())
+        held = _merged(span for rows in self.holders for span in rows.row_spans())
         kept = sum(end - first for first, end in held)
         self.count_at = max(2 * kept, self.min_count_at)
         if 2 * kept > len(self.base_offset):
@@ -156,8 +163,9 @@ class BatchTable:
                 new.extend(old[first - base:end - base])
             setattr(self, name, new)
         self.first_id = new_first
-        for log in self.logs:
-            log.move_rows(moves)
+        self.recent = [None] * RECENT
+        for rows in self.holders:
+            rows.move_rows(moves)
 
 
 def _merged(spans) -> list[tuple[int, int]]:

@@ -86,7 +86,7 @@ class LogCleaner:
         HW."""
         bound = min(log.hw, log.segments[-1])
         end_offset = log.segments[bisect_right(log.segments, bound) - 1]
-        return log.position(end_offset, left=True), end_offset
+        return log.rows.position(end_offset, left=True), end_offset
 
     def maybe_clean(self, replica, now: int) -> bool:
         """Clean the replica if its dirty ratio is high enough; return whether it did."""
@@ -95,8 +95,8 @@ class LogCleaner:
         if end == 0:
             return False
         first_dirty = min(self.checkpoints.get(pidx, 0), log.leo)
-        total = log.size_between(0, end)
-        dirty = log.size_between(min(log.position(first_dirty, left=True), end), end)
+        total = log.rows.size_between(0, end)
+        dirty = log.rows.size_between(min(log.rows.position(first_dirty, left=True), end), end)
         if dirty <= MIN_CLEANABLE_DIRTY_RATIO * total:
             return False
         self.clean(replica, end, end_offset, now)

@@ -1,11 +1,9 @@
 """The replica log of one partition on one broker: pure data, no SimPy.
 
-A log is the sequence of batches (batch_table.py) it holds, in offset order.
-The batches themselves are rows of the partition's BatchTable, shared by its
-replicas; a log keeps only which rows it holds, as runs of consecutive row
-ids (a follower appending what it fetched continues the leader's run), the
-base offset of each run's first batch and the run's position in the log.
-Lookups by offset bisect the runs and then the table's base offsets.
+A log is the sequence of batches it holds, in offset order. The batches
+themselves are rows of the partition's BatchTable (batch_table.py), shared
+by its replicas; a log keeps only which rows it holds (log_rows.py), so a
+follower's copy of the leader's batches costs no new rows.
 LEO (log end offset) and HW (high watermark) are exclusive: LEO is the last
 offset + 1; records below the HW are committed. The leader-epoch cache maps
 each epoch to its start offset (KIP-101) and answers `end_offset_for_epoch`
@@ -24,10 +22,8 @@ between batches while offsets never change (compaction.py).
 Not modeled: compression, transactions and control batches, indexes.
 """
 
-from bisect import bisect_left, bisect_right
-from itertools import chain
-
-from sim.cluster.batch_table import Batch, BatchTable
+from sim.cluster.batch_table import RECENT, Batch, BatchTable
+from sim.cluster.log_rows import LogRows
 
 UNDEFINED = -1
 NO_LIMIT = 2**62
@@ -36,18 +32,13 @@ NO_LIMIT = 2**62
 class ReplicaLog:
     """One replica's log, high watermark, epoch cache and recovery point."""
 
-    __slots__ = ("table", "_firsts", "_ends", "_bases", "_at", "leo", "hw", "log_start",
-                 "epochs", "stable", "segments", "active_bytes", "active_first_us",
-                 "segment_bytes", "segment_us")
+    __slots__ = ("table", "rows", "leo", "hw", "log_start", "epochs", "stable", "segments",
+                 "active_bytes", "active_first_us", "segment_bytes", "segment_us")
 
     def __init__(self, segment_bytes: int = NO_LIMIT, segment_us: int = NO_LIMIT,
                  table: BatchTable | None = None) -> None:
         self.table = BatchTable() if table is None else table
-        self.table.logs.append(self)
-        self._firsts: list[int] = []     # first row id of each run of consecutive rows
-        self._ends: list[int] = []       # its end row id (exclusive)
-        self._bases: list[int] = []      # the base offset of its first batch
-        self._at: list[int] = []         # the position of its first batch in the log
+        self.rows = LogRows(self.table)
         self.leo = 0
         self.hw = 0
         self.log_start = 0
@@ -60,7 +51,11 @@ class ReplicaLog:
         self.segment_us = segment_us
 
     def batch_count(self) -> int:
-        return self._at[-1] + self._ends[-1] - self._firsts[-1] if self._at else 0
+        return self.rows.count()
+
+    def batches(self, i: int = 0, j: int | None = None) -> list[Batch]:
+        """Batches [i, j) of the log (to its end without j), materialized from the table."""
+        return self.rows.batches(i, self.rows.count() if j is None else j)
 
     @property
     def latest_epoch(self) -> int:
@@ -68,9 +63,8 @@ class ReplicaLog:
 
     @property
     def last_batch_epoch(self) -> int:
-        if not self._ends:
-            return UNDEFINED
-        return self.table.leader_epoch[self._ends[-1] - 1 - self.table.first_id]
+        ends = self.rows.ends
+        return self.table.leader_epoch[ends[-1] - 1 - self.table.first_id] if ends else UNDEFINED
 
     def append(self, batch: Batch) -> None:
         """Append a batch at the log end (as leader or as follower), rolling first if due.
@@ -88,24 +82,15 @@ class ReplicaLog:
         if not self.active_bytes:
             self.active_first_us = batch.append_us
         self.active_bytes += batch.size
-        row = self.table.row_of(batch)
-        if row < 0:
-            row = self.table.add(batch)
-        self._push(row, batch.base_offset)
+        table, row = self.table, batch.row
+        if table.recent[row % RECENT] is not batch:         # not a recent row read from here
+            row = table.row_of(batch)
+            if row < 0:
+                row = table.add(batch)
+        self.rows.push(row, batch.base_offset)
         self.leo = batch.base_offset + batch.count
         if not self.epochs or batch.leader_epoch > self.epochs[-1][0]:
             self._assign(batch.leader_epoch, batch.base_offset)
-
-    def _push(self, row: int, base_offset: int) -> None:
-        """Hold row at the end of the log: extend the last run or start one."""
-        ends = self._ends
-        if ends and ends[-1] == row:
-            ends[-1] = row + 1
-            return
-        self._at.append(self.batch_count())
-        self._firsts.append(row)
-        ends.append(row + 1)
-        self._bases.append(base_offset)
 
     def assign_epoch(self, leader_epoch: int) -> None:
         """A new leader records its epoch as starting at its LEO (Partition.makeLeader)."""
@@ -129,12 +114,13 @@ class ReplicaLog:
             while self.epochs and self.epochs[-1][1] >= self.leo:
                 self.epochs.pop()
             return []
-        i = self.position(offset - 1) if offset > 0 else 0
-        if i > 0 and self._end_offset_at(i - 1) > offset:
+        rows = self.rows
+        i = rows.position(offset - 1) if offset > 0 else 0
+        if i > 0 and rows.end_offset_at(i - 1) > offset:
             i -= 1
         removed = self.batches(i)
-        self._drop_from(i)
-        self.leo = self._end_offset_at(i - 1) if i else max(self.log_start, 0)
+        rows.drop_from(i)
+        self.leo = rows.end_offset_at(i - 1) if i else max(self.log_start, 0)
         while self.epochs and self.epochs[-1][1] >= self.leo:
             self.epochs.pop()
         self.hw = min(self.hw, self.leo)
@@ -146,9 +132,10 @@ class ReplicaLog:
 
     def _reopen_active(self) -> None:
         """Recompute the active segment's size and first timestamp (after truncation)."""
-        first, end = self.position(self.segments[-1], left=True), self.batch_count()
-        self.active_bytes = self.size_between(first, end)
-        self.active_first_us = self.batch_at(first).append_us if first < end else 0
+        rows = self.rows
+        first, end = rows.position(self.segments[-1], left=True), rows.count()
+        self.active_bytes = rows.size_between(first, end)
+        self.active_first_us = rows.batch_at(first).append_us if first < end else 0
 
     def start_at(self, offset: int) -> None:
         """An empty log that starts at offset (UnifiedLog.truncateFullyAndStartAt)."""
@@ -167,11 +154,11 @@ class ReplicaLog:
 
     def segment_bounds(self, i: int) -> tuple[int, int, int]:
         """(first batch position, end batch position, upper bound offset) of segment i."""
-        segments = self.segments
-        first = self.position(segments[i], left=True)
+        segments, rows = self.segments, self.rows
+        first = rows.position(segments[i], left=True)
         if i + 1 < len(segments):
-            return first, self.position(segments[i + 1], left=True), segments[i + 1]
-        return first, self.batch_count(), self.leo
+            return first, rows.position(segments[i + 1], left=True), segments[i + 1]
+        return first, rows.count(), self.leo
 
     def delete_segments(self, count: int) -> list[Batch]:
         """Delete the oldest count segments (never the active one); return their batches.
@@ -181,9 +168,9 @@ class ReplicaLog:
         """
         assert 0 < count < len(self.segments)
         start = self.segments[count]
-        cut = self.position(start, left=True)
+        cut = self.rows.position(start, left=True)
         removed = self.batches(0, cut)
-        self._drop_before(cut)
+        self.rows.drop_before(cut)
         del self.segments[:count]
         self.log_start = max(self.log_start, start)
         self.stable = max(self.stable, self.log_start)
@@ -198,97 +185,9 @@ class ReplicaLog:
 
         They become new rows of the table, one run (each replica cleans its own log).
         """
-        self._drop_before(end)
-        if not batches:
-            return
-        first = self.table.add_all(batches)
-        n = len(batches)
-        self._firsts.insert(0, first)
-        self._ends.insert(0, first + n)
-        self._bases.insert(0, batches[0].base_offset)
-        self._at[:] = [0, *(at + n for at in self._at)]
-
-    # -- positions: batch i of the log, 0 the oldest ---------------------------
-
-    def position(self, offset: int, left: bool = False) -> int:
-        """How many batches have a base offset <= offset (< offset if left), as bisect."""
-        bisect = bisect_left if left else bisect_right
-        k = bisect(self._bases, offset) - 1
-        if k < 0:
-            return 0
-        table, first = self.table, self._firsts[k]
-        lo = first - table.first_id
-        return self._at[k] + bisect(table.base_offset, offset, lo, lo + self._ends[k] - first) - lo
-
-    def _index(self, i: int) -> int:
-        """The table index of batch i."""
-        k = bisect_right(self._at, i) - 1
-        return self._firsts[k] - self.table.first_id + i - self._at[k]
-
-    def _spans(self, i: int, j: int):
-        """The table index ranges [lo, hi) that hold batches [i, j), in order."""
-        k, first = bisect_right(self._at, i) - 1, self.table.first_id
-        while i < j:
-            at, lo = self._at[k], self._firsts[k] - first
-            end = min(at + self._ends[k] - self._firsts[k], j)
-            yield lo + i - at, lo + end - at
-            i, k = end, k + 1
-
-    def _end_offset_at(self, i: int) -> int:
-        t, x = self.table, self._index(i)
-        return t.base_offset[x] + t.count[x]
-
-    def batch_at(self, i: int) -> Batch:
-        return self.table.batch(self._index(i))
-
-    def batches(self, i: int = 0, j: int | None = None) -> list[Batch]:
-        """Batches [i, j) of the log (to its end without j), materialized from the table."""
-        j = self.batch_count() if j is None else j
-        out: list[Batch] = []
-        for lo, hi in self._spans(i, j):
-            out += self.table.batches(lo, hi)
-        return out
-
-    def size_between(self, i: int, j: int) -> int:
-        """The bytes of batches [i, j)."""
-        size = self.table.size
-        return sum(sum(size[lo:hi]) for lo, hi in self._spans(i, j))
-
-    def row_spans(self):
-        """The [first, end) row ids the log holds (the table's collection asks)."""
-        return zip(self._firsts, self._ends, strict=True)
-
-    def move_rows(self, moves) -> None:
-        """The table renumbered its rows: (first, end, shift) for each span it kept."""
-        starts = [first for first, _, _ in moves]
-        for k, first in enumerate(self._firsts):
-            shift = moves[bisect_right(starts, first) - 1][2]
-            self._firsts[k] += shift
-            self._ends[k] += shift
-
-    def _drop_from(self, i: int) -> None:
-        """Forget batches i and later."""
-        while self._at and self._at[-1] >= i:
-            for column in (self._firsts, self._ends, self._bases, self._at):
-                column.pop()
-        if self._at:
-            self._ends[-1] = self._firsts[-1] + i - self._at[-1]
-
-    def _drop_before(self, i: int) -> None:
-        """Forget batches before i."""
-        if i == 0:
-            return
-        runs = (self._firsts, self._ends, self._bases, self._at)
-        if i >= self.batch_count():
-            for column in runs:
-                column.clear()
-            return
-        k = bisect_right(self._at, i) - 1
-        for column in runs:
-            del column[:k]
-        self._firsts[0] += i - self._at[0]
-        self._bases[0] = self.table.base_offset[self._firsts[0] - self.table.first_id]
-        self._at[:] = [0, *(at - i for at in self._at[1:])]
+        self.rows.drop_before(end)
+        if batches:
+            self.rows.prepend(self.table.add_all(batches), len(batches), batches[0].base_offset)
 
     # -- epochs --------------------------------------------------------------
 
@@ -320,7 +219,7 @@ class ReplicaLog:
         """Batches from the first holding offset or later, up to max_bytes (at least one)."""
         t = self.table
         size, out, budget = t.size, [], max_bytes
-        for x in self._indexes_from(offset):
+        for x in self.rows.indexes_from(offset):
             if not out and t.base_offset[x] + t.count[x] <= offset:    # a compaction gap
                 continue
             budget -= size[x]
@@ -332,44 +231,19 @@ class ReplicaLog:
     def read_range(self, start: int, end: int) -> list[Batch]:
         """The batches that hold offsets in [start, end)."""
         t, out = self.table, []
-        for x in self._indexes_from(start):
+        for x in self.rows.indexes_from(start):
             if t.base_offset[x] >= end:
                 break
             if t.base_offset[x] + t.count[x] > start:
                 out.append(t.batch(x))
         return out
 
-    def _indexes_from(self, offset: int):
-        """Table indexes of the batches from the last one that starts at or below offset
-        (the first one if none does) to the log end."""
-        bases = self._bases
-        if not bases:
-            return ()
-        run, first = max(bisect_right(bases, offset) - 1, 0), self.table.first_id
-        lo, hi = self._firsts[run] - first, self._ends[run] - first
-        x = max(_gallop(self.table.base_offset, offset, lo, hi) - 1, lo)
-        if run == len(bases) - 1:
-            return range(x, hi)
-        return chain(range(x, hi), *(range(f - first, e - first) for f, e in
-                                     zip(self._firsts[run + 1:], self._ends[run + 1:],
-                                         strict=True)))
-
     def offset_for_time(self, timestamp_us: int) -> int:
         """The base offset of the first batch appended at or after timestamp_us, if below
         the HW; else the HW (ListOffsets by timestamp)."""
         t = self.table
-        for lo, hi in self._spans(0, self.batch_count()):
+        for lo, hi in self.rows.spans(0, self.rows.count()):
             for x in range(lo, hi):
                 if t.append_us[x] >= timestamp_us:
                     return min(t.base_offset[x], self.hw)
         return self.hw
-
-
-def _gallop(column, offset: int, lo: int, hi: int) -> int:
-    """bisect_right(column, offset, lo, hi), probing back from hi first: reads are mostly
-    of the last few batches."""
-    step = 1
-    while hi - step > lo and column[hi - step] > offset:
-        hi -= step
-        step *= 2
-    return bisect_right(column, offset, max(hi - step, lo), hi)

@@ -67,7 +67,7 @@ def test_logs_sharing_a_table_hold_what_a_list_would(ops):
             assert [value(b) for b in batches] == model
             assert all(table.holds(b.row) for b in batches)
             for i, b in enumerate(batches):
-                assert log.position(b.base_offset) == i + 1
+                assert log.rows.position(b.base_offset) == i + 1
                 assert [value(r) for r in log.read(b.base_offset, 10**6)] == model[i:]
     table.collect()                     # at most half of what is left is unheld
     assert len(table) <= 2 * sum(len(m) for m in models)

@@ -45,7 +45,8 @@ def check_invariants(log):
     assert log.leo == (batches[-1].end_offset if batches else log.log_start)
     assert log.batch_count() == len(batches)
     for i, b in enumerate(batches):                                         # offset lookups
-        assert (log.position(b.base_offset, left=True), log.position(b.base_offset)) == (i, i + 1)
+        position = log.rows.position
+        assert (position(b.base_offset, left=True), position(b.base_offset)) == (i, i + 1)
     for a, b in zip(batches, batches[1:], strict=False):
         assert a.end_offset == b.base_offset
     epochs = [e for e, _ in log.epochs]

@@ -35,7 +35,7 @@ def test_a_follower_appending_fetched_batches_shares_the_leader_rows():
         follower.append(b)
     assert len(table) == 5                                  # no row added
     assert follower.batches() == leader.batches()
-    assert list(follower.row_spans()) == list(leader.row_spans()) == [(0, 5)]
+    assert list(follower.rows.row_spans()) == list(leader.rows.row_spans()) == [(0, 5)]
 
 
 def test_a_batch_whose_row_is_gone_is_appended_as_a_copy():
@@ -94,3 +94,32 @@ def test_compaction_gives_the_log_new_rows_and_keeps_its_later_ones():
     assert [b.base_offset for b in leader.read(1, 10**6)] == [4, 6]
     assert leader.batches()[-1] == follower.batches()[-1]          # still the same row
     assert len(table) == 6 and values(follower.batches()) == [batch(b) for b in range(0, 8, 2)]
+
+
+def test_in_a_run_the_replicas_of_a_partition_share_one_table_and_its_rows(tmp_path):
+    import sim
+    from sim.core.units import S
+    from sim.world import World
+
+    path = tmp_path / "s.yaml"
+    path.write_text("""
+name: shared-rows
+description: three replicas of two partitions, no faults
+seed: 1
+duration: 5s
+cluster: {brokers: 3}
+topics:
+  t: {partitions: 2, replication.factor: 3}
+producers:
+  p: {topic: t, rate: 2000/s}
+""")
+    spec = sim.load(path)
+    world = World(spec, spec.seed)
+    world.boot()
+    world.engine.run(5 * S)
+    for info in world.topology.partitions:
+        logs = [world.brokers[b].replicas[info.pidx].log for b in info.replicas]
+        table = logs[0].table
+        assert all(log.table is table for log in logs)
+        assert len(table) == max(log.batch_count() for log in logs) > 100   # no copies
+        assert min(log.batch_count() for log in logs) > 100                 # all replicated
