@@ -28,6 +28,7 @@ sequence), compression, record headers.
 """
 
 from array import array
+from itertools import repeat
 from typing import NamedTuple
 
 BATCH_HEADER = 61                # bytes of a record batch's header (v2 format)
@@ -138,7 +139,7 @@ class BatchTable:
         if hi - lo <= FEW:
             return [self.batch(i) for i in range(lo, hi)]
         first = self.first_id
-        return list(map(Batch._make, zip(
+        return list(map(_new, repeat(Batch), zip(
             self.base_offset[lo:hi], self.count[lo:hi], self.leader_epoch[lo:hi],
             self.producer[lo:hi], self.first_seq[lo:hi], self.pid[lo:hi],
             self.producer_epoch[lo:hi], self.base_sequence[lo:hi], self.size[lo:hi],

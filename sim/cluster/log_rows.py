@@ -80,9 +80,13 @@ class LogRows:
         bases = self.bases
         if not bases:
             return ()
-        run, first = max(bisect_right(bases, offset) - 1, 0), self.table.first_id
+        run, first = bisect_right(bases, offset) - 1, self.table.first_id
+        if run < 0:
+            run = 0
         lo, hi = self.firsts[run] - first, self.ends[run] - first
-        x = max(_gallop(self.table.base_offset, offset, lo, hi) - 1, lo)
+        x = _gallop(self.table.base_offset, offset, lo, hi) - 1
+        if x < lo:
+            x = lo
         if run == len(bases) - 1:
             return range(x, hi)
         return chain(range(x, hi), *(range(f - first, e - first) for f, e in
@@ -153,4 +157,4 @@ def _gallop(column, offset: int, lo: int, hi: int) -> int:
     while hi - step > lo and column[hi - step] > offset:
         hi -= step
         step *= 2
-    return bisect_right(column, offset, max(hi - step, lo), hi)
+    return bisect_right(column, offset, hi - step if hi - step > lo else lo, hi)
