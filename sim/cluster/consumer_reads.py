@@ -106,7 +106,5 @@ class ConsumerReads:
             elif timestamp == LATEST:
                 out[pidx] = (None, log.hw)
             else:
-                out[pidx] = (None, next((b.base_offset for b in log.batches
-                                         if b.append_us >= timestamp and b.base_offset < log.hw),
-                                        log.hw))
+                out[pidx] = (None, log.offset_for_time(timestamp))
         return ListOffsetsResponse(out)
