@@ -12,9 +12,9 @@ events/s, the machine the budgets are written for.
   table shows the median run: simulated seconds per wall second, records per
   wall second, SimPy events per producer batch and the child's peak RSS.
 - Memory: each scenario runs again in this process for `--memory-s`
-  simulated seconds; the replica logs' retained bytes (each partition's
-  batch table once, each replica's runs of row ids) per record per replica,
-  and the process's RSS growth per record per replica.
+  simulated seconds; the replica logs' retained bytes (lists, batch
+  descriptors and their ints, each shared object counted once) per record
+  per replica, and the process's RSS growth per record per replica.
 - Over time: scenario (a) runs in this process for `--long-s` simulated
   seconds in windows of 60 s: wall microseconds per event and RSS per
   window, to show that a run does not slow down and memory grows linearly.
@@ -128,32 +128,18 @@ def rss_bytes() -> int:
 
 
 def deep_log_bytes(world) -> int:
-    """Bytes the replica logs retain: each partition's batch table once (the table object,
-    its column arrays, its recent batches and their ints) and each replica log's runs of
-    row ids (its lists and their ints). Epoch caches and segment lists are left out: they
-    grow with elections and segments, not with records."""
-    from sim.cluster.batch_table import COLUMNS
-    total, tables = 0, {}
+    """Bytes the replica logs retain: their lists, batch descriptors and the descriptors'
+    ints and strings, each object counted once however many replicas share it."""
+    seen, total = set(), 0
     for broker in world.brokers:
         for replica in broker.replicas.values():
             log = replica.log
-            tables[id(log.table)] = log.table
-            for runs in (log.rows.firsts, log.rows.ends, log.rows.bases, log.rows.at):
-                total += _deep_size(runs)
-    for table in tables.values():
-        total += sys.getsizeof(table) + _deep_size(table.recent)
-        total += sum(sys.getsizeof(getattr(table, name)) for name, _ in COLUMNS)
-    return total
-
-
-def _deep_size(items) -> int:
-    """A list's bytes, its tuples' and their ints' (each object once)."""
-    seen, total = set(), sys.getsizeof(items)
-    for item in items:
-        for obj in (item, *item) if isinstance(item, tuple) else (item,):
-            if id(obj) not in seen and not _cached(obj):
-                seen.add(id(obj))
-                total += sys.getsizeof(obj)
+            total += sys.getsizeof(log.batches) + sys.getsizeof(log.bases)
+            for batch in log.batches:
+                for obj in (batch, *batch):
+                    if id(obj) not in seen and not _cached(obj):
+                        seen.add(id(obj))
+                        total += sys.getsizeof(obj)
     return total
 
 

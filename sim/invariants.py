@@ -25,9 +25,7 @@ Kafka's durability promises are not here: Kafka really breaks them under some
 faults; the property tests check them.
 """
 
-from array import array
 from bisect import bisect_right
-from typing import NamedTuple
 
 from sim.core.records import HwAdvanced, InvariantExempted, PartitionChanged
 
@@ -46,7 +44,7 @@ class Invariants:
         self.trace = None
         self.leaders: dict[tuple[int, int], int] = {}
         self.leader_hw: dict[int, tuple[int, int]] = {}
-        self.committed: dict[int, CommittedBatches] = {}
+        self.committed: dict[int, tuple] = {}   # pidx -> (committed batches, their base offsets)
         self.exempt: set[int] = set()
 
     def watch(self, trace) -> None:
@@ -100,13 +98,12 @@ class Invariants:
         self._check_committed(t_us, pidx, self.brokers[broker].replicas[pidx].log, old_hw)
 
     def _check_committed(self, t_us: int, pidx: int, log, old_hw: int) -> None:
-        history = self.committed.get(pidx)
-        if history is None:
-            history = self.committed[pidx] = CommittedBatches()
-        end = history.end_offset(log.log_start)
+        history, bases = self.committed.setdefault(pidx, ([], []))
+        end = history[-1].end_offset if history else log.log_start
         if old_hw < end:
             for b in log.read_range(max(old_hw, log.log_start), min(end, log.hw)):
-                other = history.holding(b.base_offset)
+                i = bisect_right(bases, b.base_offset) - 1
+                other = history[i] if i >= 0 else None
                 if other is None or not _same_records(other, b):
                     if pidx in self.exempt:
                         self._exempt(t_us, pidx, log)
@@ -115,7 +112,8 @@ class Invariants:
                               f"partition {pidx} offset {b.base_offset}: {other} then {b}")
         for b in log.read_range(end, log.hw):
             if b.base_offset >= end and b.end_offset <= log.hw:
-                history.add(b)
+                history.append(b)
+                bases.append(b.base_offset)
 
     def _exempt(self, t_us: int, pidx: int, log) -> None:
         info = self.topology.partitions[pidx]
@@ -123,45 +121,8 @@ class Invariants:
                                           "committed records never change",
                                           "unclean election or lost data"))
         self.exempt.discard(pidx)
-        self.committed[pidx] = history = CommittedBatches()
-        for b in log.batches():
-            if b.end_offset <= log.hw:
-                history.add(b)
-
-
-class Committed(NamedTuple):
-    """What the invariant remembers of a committed batch: where its records are, whose."""
-    base_offset: int
-    count: int
-    producer: int
-    first_seq: int
-
-
-class CommittedBatches:
-    """A partition's committed batches in offset order, in columns (not batch tuples)."""
-
-    __slots__ = ("base_offset", "count", "producer", "first_seq")
-
-    def __init__(self) -> None:
-        self.base_offset, self.count = array("q"), array("q")
-        self.producer, self.first_seq = array("q"), array("q")
-
-    def add(self, b) -> None:
-        self.base_offset.append(b.base_offset)
-        self.count.append(b.count)
-        self.producer.append(b.producer)
-        self.first_seq.append(b.first_seq)
-
-    def end_offset(self, empty: int) -> int:
-        """The end of the last batch (empty if there is none)."""
-        return self.base_offset[-1] + self.count[-1] if self.base_offset else empty
-
-    def holding(self, offset: int) -> Committed | None:
-        """The last batch that starts at or below offset, if any."""
-        i = bisect_right(self.base_offset, offset) - 1
-        if i < 0:
-            return None
-        return Committed(self.base_offset[i], self.count[i], self.producer[i], self.first_seq[i])
+        kept = [b for b in log.batches if b.end_offset <= log.hw]
+        self.committed[pidx] = (kept, [b.base_offset for b in kept])
 
 
 def _same_records(committed, batch) -> bool:

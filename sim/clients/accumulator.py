@@ -21,7 +21,7 @@ batches still expire after `delivery.timeout.ms`), compression.
 from bisect import bisect_right
 from collections import deque
 
-from sim.cluster.batch_table import BATCH_HEADER
+from sim.cluster.log import BATCH_HEADER
 
 INF = 2**62
 LOOKAHEAD_US = 1_000_000        # how far ahead fill predictions look (then they look again)

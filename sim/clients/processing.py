@@ -26,7 +26,7 @@ does by default.
 
 import numpy as np
 
-from sim.cluster.batch_table import BATCH_HEADER
+from sim.cluster.log import BATCH_HEADER
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import BatchData, MetadataRequest, ProduceRequest
 from sim.cluster.rpc import Failure

@@ -32,7 +32,7 @@ def audit(world) -> list[PartitionAudit]:
     for info in world.topology.partitions:
         state = image.partitions[info.pidx]
         live = [b for b in info.replicas if world.brokers[b].running]
-        logs = {b: tuple(world.brokers[b].replicas[info.pidx].log.batches()) for b in live}
+        logs = {b: tuple(world.brokers[b].replicas[info.pidx].log.batches) for b in live}
         starts = {b: world.brokers[b].replicas[info.pidx].log.log_start for b in live}
         leading = state.leader in live and \
             registered.get(state.leader) == world.brokers[state.leader].incarnation
@@ -41,9 +41,8 @@ def audit(world) -> list[PartitionAudit]:
         if leader >= 0:
             log = world.brokers[leader].replicas[info.pidx].log
             hw = log.hw
-            batches = log.batches()
-            committed = tuple(b for b in batches if b.end_offset <= hw)
-            uncommitted = tuple(b for b in batches if b.end_offset > hw)
+            committed = tuple(b for b in log.batches if b.end_offset <= hw)
+            uncommitted = tuple(b for b in log.batches if b.end_offset > hw)
         out.append(PartitionAudit(info.topic, info.partition, leader, committed, uncommitted,
                                   logs, starts, hw))
     return out

@@ -58,7 +58,7 @@ class Broker(Host):
         self.settings = ctx.settings
         self.topology = ctx.topology
         self.producer_names = ctx.producer_names
-        self.replicas = {info.pidx: Replica(info, broker_id, ctx.batch_tables.of(info.pidx))
+        self.replicas = {info.pidx: Replica(info, broker_id)
                          for info in ctx.topology.partitions if broker_id in info.replicas}
         self.storage = LogStorage(self, disk)
         self.cleaner = LogCleaner(self)

@@ -20,7 +20,7 @@ neither deleted nor compacted. Left out: `min.compaction.lag.ms`,
 See docs/model.md#retention-and-compaction.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -84,11 +84,10 @@ class LogCleaner:
 
     @staticmethod
     def cleanable_end(log) -> tuple[int, int]:
-        """(batch position, offset) where the cleanable part ends: closed segments below the
-        HW."""
+        """(batch index, offset) where the cleanable part ends: closed segments below the HW."""
         bound = min(log.hw, log.segments[-1])
         end_offset = log.segments[bisect_right(log.segments, bound) - 1]
-        return log.rows.position(end_offset, left=True), end_offset
+        return bisect_left(log.bases, end_offset), end_offset
 
     def maybe_clean(self, replica, now: int) -> bool:
         """Clean the replica if its dirty ratio is high enough; return whether it did."""
@@ -97,8 +96,9 @@ class LogCleaner:
         if end == 0:
             return False
         first_dirty = min(self.checkpoints.get(pidx, 0), log.leo)
-        total = log.rows.size_between(0, end)
-        dirty = log.rows.size_between(min(log.rows.position(first_dirty, left=True), end), end)
+        batches = log.batches[:end]
+        total = sum(b.size for b in batches)
+        dirty = sum(b.size for b in batches if b.base_offset >= first_dirty)
         if dirty <= MIN_CLEANABLE_DIRTY_RATIO * total:
             return False
         self.clean(replica, end, end_offset, now)
@@ -108,7 +108,7 @@ class LogCleaner:
         """One cleaning pass over batches [0, end), which end at end_offset."""
         log, info = replica.log, replica.info
         horizons = self.horizons.setdefault(info.pidx, [])
-        batches, removed = compact(log.batches(0, end), lambda b: self._facts(info, b),
+        batches, removed = compact(log.batches[:end], lambda b: self._facts(info, b),
                                    lambda offsets: _expired(horizons, offsets, now))
         if removed:
             log.replace_batches(end, batches)

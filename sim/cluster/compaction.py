@@ -14,7 +14,7 @@ of the prefix; a Python step per batch and per run, never per record.
 
 import numpy as np
 
-from sim.cluster.batch_table import BATCH_HEADER, Batch
+from sim.cluster.log import BATCH_HEADER, Batch
 
 
 def _runs(mask: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +30,7 @@ def part(b: Batch, rel: int, count: int) -> Batch:
     """Records [rel, rel + count) of batch b as a batch of their own."""
     return b._replace(base_offset=b.base_offset + rel, count=count, first_seq=b.first_seq + rel,
                       base_sequence=b.base_sequence + rel if b.base_sequence >= 0 else -1,
-                      size=BATCH_HEADER + (b.size - BATCH_HEADER) * count // b.count, row=-1)
+                      size=BATCH_HEADER + (b.size - BATCH_HEADER) * count // b.count)
 
 
 def survivors(keys: np.ndarray, tombstones: np.ndarray, expired: np.ndarray) -> np.ndarray:

@@ -106,5 +106,7 @@ class ConsumerReads:
             elif timestamp == LATEST:
                 out[pidx] = (None, log.hw)
             else:
-                out[pidx] = (None, log.offset_for_time(timestamp))
+                out[pidx] = (None, next((b.base_offset for b in log.batches
+                                         if b.append_us >= timestamp and b.base_offset < log.hw),
+                                        log.hw))
         return ListOffsetsResponse(out)

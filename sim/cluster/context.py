@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.cluster.batch_table import BatchTables
-
 
 class Nodes:
     """The directory: brokers by id and the active controller, filled as hosts are built."""
@@ -115,7 +113,6 @@ class BrokerContext:
     contents: RecordContents
     group_records: object                 # the group log's record store (group_log.py)
     producer_names: list = field(default_factory=list)
-    batch_tables: BatchTables = field(default_factory=BatchTables)   # shared by the brokers
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ KIP-848 protocol is not modeled.
 See docs/model.md#consumer-groups.
 """
 
-from sim.cluster.batch_table import BATCH_HEADER
 from sim.cluster.group import COMPLETING, EMPTY, PREPARING, STABLE, Group, Member
 from sim.cluster.group_log import CommitRecord, group_record
+from sim.cluster.log import BATCH_HEADER
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (
     COORDINATOR_NOT_AVAILABLE,
@@ -112,7 +112,7 @@ class GroupCoordinator:
         replica = self.broker.replicas[pidx]
         now = self.broker.engine.now
         self.loaded.add(pidx)
-        for name, group in self.ctx.group_records.replay(replica.log.batches(), now).items():
+        for name, group in self.ctx.group_records.replay(replica.log.batches, now).items():
             self.groups[name] = group
             for member in group.members.values():
                 self._watch_session(group, member)

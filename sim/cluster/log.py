@@ -1,9 +1,9 @@
 """The replica log of one partition on one broker: pure data, no SimPy.
 
-A log is the sequence of batches it holds, in offset order. The batches
-themselves are rows of the partition's BatchTable (batch_table.py), shared
-by its replicas; a log keeps only which rows it holds (log_rows.py), so a
-follower's copy of the leader's batches costs no new rows.
+A log is a list of batch descriptors; a batch holds `count` records at
+offsets [base_offset, base_offset + count), stamped with the leader epoch in
+which the leader appended it. Batches are immutable and shared between
+replicas (a follower stores the leader's descriptor at the same offsets).
 LEO (log end offset) and HW (high watermark) are exclusive: LEO is the last
 offset + 1; records below the HW are committed. The leader-epoch cache maps
 each epoch to its start offset (KIP-101) and answers `end_offset_for_epoch`
@@ -22,23 +22,40 @@ between batches while offsets never change (compaction.py).
 Not modeled: compression, transactions and control batches, indexes.
 """
 
-from sim.cluster.batch_table import RECENT, Batch, BatchTable
-from sim.cluster.log_rows import LogRows
+from bisect import bisect_left, bisect_right
+from typing import NamedTuple
 
 UNDEFINED = -1
+BATCH_HEADER = 61                # bytes of a record batch's header (v2 format)
 NO_LIMIT = 2**62
+
+
+class Batch(NamedTuple):
+    base_offset: int
+    count: int
+    leader_epoch: int
+    producer: int            # workload producer index, -1 for none
+    first_seq: int           # record identity: sequence of the first record
+    pid: int                 # idempotent producer id, -1 without idempotence
+    producer_epoch: int
+    base_sequence: int       # idempotence sequence of the first record, -1 without
+    size: int                # bytes, header included
+    append_us: int           # when the leader appended it (its timestamp)
+
+    @property
+    def end_offset(self) -> int:
+        return self.base_offset + self.count
 
 
 class ReplicaLog:
     """One replica's log, high watermark, epoch cache and recovery point."""
 
-    __slots__ = ("table", "rows", "leo", "hw", "log_start", "epochs", "stable", "segments",
+    __slots__ = ("batches", "bases", "leo", "hw", "log_start", "epochs", "stable", "segments",
                  "active_bytes", "active_first_us", "segment_bytes", "segment_us")
 
-    def __init__(self, segment_bytes: int = NO_LIMIT, segment_us: int = NO_LIMIT,
-                 table: BatchTable | None = None) -> None:
-        self.table = BatchTable() if table is None else table
-        self.rows = LogRows(self.table)
+    def __init__(self, segment_bytes: int = NO_LIMIT, segment_us: int = NO_LIMIT) -> None:
+        self.batches: list[Batch] = []
+        self.bases: list[int] = []
         self.leo = 0
         self.hw = 0
         self.log_start = 0
@@ -50,29 +67,18 @@ class ReplicaLog:
         self.segment_bytes = segment_bytes
         self.segment_us = segment_us
 
-    def batch_count(self) -> int:
-        return self.rows.count()
-
-    def batches(self, i: int = 0, j: int | None = None) -> list[Batch]:
-        """Batches [i, j) of the log (to its end without j), materialized from the table."""
-        return self.rows.batches(i, self.rows.count() if j is None else j)
-
     @property
     def latest_epoch(self) -> int:
         return self.epochs[-1][0] if self.epochs else UNDEFINED
 
     @property
     def last_batch_epoch(self) -> int:
-        ends = self.rows.ends
-        return self.table.leader_epoch[ends[-1] - 1 - self.table.first_id] if ends else UNDEFINED
+        return self.batches[-1].leader_epoch if self.batches else UNDEFINED
 
     def append(self, batch: Batch) -> None:
         """Append a batch at the log end (as leader or as follower), rolling first if due.
 
-        A batch read from a replica of the partition keeps its row (UnifiedLog.appendAsFollower
-        copies the leader's bytes); a new one (appendAsLeader), or one whose row the table
-        no longer has, gets a new row. A follower copying a compacted log may see a gap
-        before the batch.
+        A follower copying a compacted log may see a gap before the batch.
         """
         assert batch.base_offset >= self.leo, (batch.base_offset, self.leo)
         if self.active_bytes and (self.active_bytes + batch.size > self.segment_bytes or
@@ -82,12 +88,8 @@ class ReplicaLog:
         if not self.active_bytes:
             self.active_first_us = batch.append_us
         self.active_bytes += batch.size
-        table, row = self.table, batch.row
-        if table.recent[row % RECENT] is not batch:         # not a recent row read from here
-            row = table.row_of(batch)
-            if row < 0:
-                row = table.add(batch)
-        self.rows.push(row, batch.base_offset)
+        self.batches.append(batch)
+        self.bases.append(batch.base_offset)
         self.leo = batch.base_offset + batch.count
         if not self.epochs or batch.leader_epoch > self.epochs[-1][0]:
             self._assign(batch.leader_epoch, batch.base_offset)
@@ -114,13 +116,13 @@ class ReplicaLog:
             while self.epochs and self.epochs[-1][1] >= self.leo:
                 self.epochs.pop()
             return []
-        rows = self.rows
-        i = rows.position(offset - 1) if offset > 0 else 0
-        if i > 0 and rows.end_offset_at(i - 1) > offset:
+        i = bisect_right(self.bases, offset - 1) if offset > 0 else 0
+        if i > 0 and self.batches[i - 1].end_offset > offset:
             i -= 1
-        removed = self.batches(i)
-        rows.drop_from(i)
-        self.leo = rows.end_offset_at(i - 1) if i else max(self.log_start, 0)
+        removed = self.batches[i:]
+        del self.batches[i:]
+        del self.bases[i:]
+        self.leo = self.batches[-1].end_offset if self.batches else max(self.log_start, 0)
         while self.epochs and self.epochs[-1][1] >= self.leo:
             self.epochs.pop()
         self.hw = min(self.hw, self.leo)
@@ -132,10 +134,10 @@ class ReplicaLog:
 
     def _reopen_active(self) -> None:
         """Recompute the active segment's size and first timestamp (after truncation)."""
-        rows = self.rows
-        first, end = rows.position(self.segments[-1], left=True), rows.count()
-        self.active_bytes = rows.size_between(first, end)
-        self.active_first_us = rows.batch_at(first).append_us if first < end else 0
+        first = bisect_left(self.bases, self.segments[-1])
+        active = self.batches[first:]
+        self.active_bytes = sum(b.size for b in active)
+        self.active_first_us = active[0].append_us if active else 0
 
     def start_at(self, offset: int) -> None:
         """An empty log that starts at offset (UnifiedLog.truncateFullyAndStartAt)."""
@@ -153,12 +155,12 @@ class ReplicaLog:
             self.active_bytes = 0
 
     def segment_bounds(self, i: int) -> tuple[int, int, int]:
-        """(first batch position, end batch position, upper bound offset) of segment i."""
-        segments, rows = self.segments, self.rows
-        first = rows.position(segments[i], left=True)
+        """(first batch index, end batch index, upper bound offset) of segment i."""
+        segments = self.segments
+        first = bisect_left(self.bases, segments[i])
         if i + 1 < len(segments):
-            return first, rows.position(segments[i + 1], left=True), segments[i + 1]
-        return first, rows.count(), self.leo
+            return first, bisect_left(self.bases, segments[i + 1]), segments[i + 1]
+        return first, len(self.batches), self.leo
 
     def delete_segments(self, count: int) -> list[Batch]:
         """Delete the oldest count segments (never the active one); return their batches.
@@ -168,10 +170,9 @@ class ReplicaLog:
         """
         assert 0 < count < len(self.segments)
         start = self.segments[count]
-        cut = self.rows.position(start, left=True)
-        removed = self.batches(0, cut)
-        self.rows.drop_before(cut)
-        del self.segments[:count]
+        cut = bisect_left(self.bases, start)
+        removed = self.batches[:cut]
+        del self.batches[:cut], self.bases[:cut], self.segments[:count]
         self.log_start = max(self.log_start, start)
         self.stable = max(self.stable, self.log_start)
         while len(self.epochs) > 1 and self.epochs[1][1] <= self.log_start:
@@ -181,15 +182,9 @@ class ReplicaLog:
         return removed
 
     def replace_batches(self, end: int, batches: list[Batch]) -> None:
-        """Replace batches [0, end) by `batches` (the same records, some removed: compaction).
-
-        They become new rows of the table, one run (each replica cleans its own log).
-        """
-        self.rows.drop_before(end)
-        if batches:
-            self.rows.prepend(self.table.add_all(batches), len(batches), batches[0].base_offset)
-
-    # -- epochs --------------------------------------------------------------
+        """Replace batches [0, end) by `batches` (the same records, some removed: compaction)."""
+        self.batches[:end] = batches
+        self.bases[:end] = [b.base_offset for b in batches]
 
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
         """(largest epoch <= epoch, its exclusive end), as LeaderEpochFileCache.endOffsetFor."""
@@ -213,37 +208,22 @@ class ReplicaLog:
             return self.leo
         return next((start for e, start in self.epochs if e > epoch), UNDEFINED)
 
-    # -- reads ---------------------------------------------------------------
-
     def read(self, offset: int, max_bytes: int) -> tuple[Batch, ...]:
         """Batches from the first holding offset or later, up to max_bytes (at least one)."""
-        t = self.table
-        size, out, budget = t.size, [], max_bytes
-        for x in self.rows.indexes_from(offset):
-            if not out and t.base_offset[x] + t.count[x] <= offset:    # a compaction gap
-                continue
-            budget -= size[x]
-            if budget < 0 and out:
-                break
-            out.append(t.batch(x))
-        return tuple(out)
+        batches = self.batches
+        i = max(bisect_right(self.bases, offset) - 1, 0)
+        if batches[i].base_offset + batches[i].count <= offset:     # a compaction gap
+            i += 1
+            if i == len(batches):
+                return ()
+        j, size = i + 1, batches[i].size
+        while j < len(batches) and size + batches[j].size <= max_bytes:
+            size += batches[j].size
+            j += 1
+        return tuple(batches[i:j])
 
     def read_range(self, start: int, end: int) -> list[Batch]:
         """The batches that hold offsets in [start, end)."""
-        t, out = self.table, []
-        for x in self.rows.indexes_from(start):
-            if t.base_offset[x] >= end:
-                break
-            if t.base_offset[x] + t.count[x] > start:
-                out.append(t.batch(x))
-        return out
-
-    def offset_for_time(self, timestamp_us: int) -> int:
-        """The base offset of the first batch appended at or after timestamp_us, if below
-        the HW; else the HW (ListOffsets by timestamp)."""
-        t = self.table
-        for lo, hi in self.rows.spans(0, self.rows.count()):
-            for x in range(lo, hi):
-                if t.append_us[x] >= timestamp_us:
-                    return min(t.base_offset[x], self.hw)
-        return self.hw
+        i = max(bisect_right(self.bases, start) - 1, 0)
+        j = bisect_right(self.bases, end - 1)
+        return [b for b in self.batches[i:j] if b.end_offset > start]

@@ -13,7 +13,6 @@ whole log, stamps its epoch at its LEO and resets its view of the followers
 (Partition.makeLeader). Pure bookkeeping: no SimPy, no network.
 """
 
-from sim.cluster.batch_table import BatchTable
 from sim.cluster.log import ReplicaLog
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.producer_state import ProducerStates
@@ -46,12 +45,10 @@ class FollowerState:
 class Replica:
     """A partition replica hosted by one broker."""
 
-    def __init__(self, info, broker_id: int, table: BatchTable | None = None) -> None:
-        """table: the partition's batch table, shared with its other replicas (a new one
-        without)."""
+    def __init__(self, info, broker_id: int) -> None:
         self.info = info
         self.broker_id = broker_id
-        self.log = ReplicaLog(info.log.segment_bytes, info.log.segment_us, table)
+        self.log = ReplicaLog(info.log.segment_bytes, info.log.segment_us)
         self.producers = ProducerStates()
         self.followers: dict[int, FollowerState] = {}
         self.reset_role()

@@ -19,9 +19,9 @@ is nothing new; the response carries only what changed in the follower's
 fetch session (fetch_session.py).
 """
 
-from sim.cluster.batch_table import Batch
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.fetch_session import FetchSessions
+from sim.cluster.log import Batch
 from sim.cluster.producer_state import DUPLICATE
 from sim.cluster.protocol import (
     NOT_ENOUGH_REPLICAS,

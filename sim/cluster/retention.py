@@ -30,16 +30,18 @@ def _deletable(log, qualifies) -> int:
 
 def by_time(log, now: int, retention_us: int) -> int:
     """Segments whose newest batch is more than retention_us old (an empty one qualifies)."""
+    batches = log.batches
     return _deletable(log, lambda _i, first, end, _u:
-                      first == end or now - log.rows.batch_at(end - 1).append_us > retention_us)
+                      first == end or now - batches[end - 1].append_us > retention_us)
 
 
 def by_size(log, retention_bytes: int) -> int:
     """Oldest segments, while the log without them is still at least retention_bytes."""
-    excess = [log.rows.size_between(0, log.rows.count()) - retention_bytes]
+    batches = log.batches
+    excess = [sum(b.size for b in batches) - retention_bytes]
 
     def qualifies(_i, first, end, _u) -> bool:
-        size = log.rows.size_between(first, end)
+        size = sum(b.size for b in batches[first:end])
         if excess[0] - size < 0:
             return False
         excess[0] -= size

@@ -92,7 +92,7 @@ class LogStorage:
             replica.reset_role()
             log = replica.log
             log.hw = min(self.hw_checkpoint[pidx], log.leo)
-            replica.producers = ProducerStates.rebuild(log.batches())
+            replica.producers = ProducerStates.rebuild(log.batches)
 
     def truncate(self, replica, offset: int, cause: str) -> None:
         """Truncate a replica's log, recording every removed batch."""
@@ -111,5 +111,5 @@ class LogStorage:
                                        b.producer_name(batch.producer), batch.first_seq,
                                        batch.count, cause, batch.leader_epoch,
                                        replica.leader_epoch))
-        replica.producers = ProducerStates.rebuild(log.batches())
+        replica.producers = ProducerStates.rebuild(log.batches)
         self.hw_checkpoint[info.pidx] = min(self.hw_checkpoint[info.pidx], log.leo)

@@ -14,8 +14,7 @@
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sim.cluster.batch_table import Batch
-from sim.cluster.log import UNDEFINED, ReplicaLog
+from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
 from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, FetchPartition
 from sim.cluster.replication import (
     READ,
@@ -41,28 +40,24 @@ operations = st.lists(st.one_of(
 
 
 def check_invariants(log):
-    batches = log.batches()
-    assert log.leo == (batches[-1].end_offset if batches else log.log_start)
-    assert log.batch_count() == len(batches)
-    for i, b in enumerate(batches):                                         # offset lookups
-        position = log.rows.position
-        assert (position(b.base_offset, left=True), position(b.base_offset)) == (i, i + 1)
-    for a, b in zip(batches, batches[1:], strict=False):
+    assert log.leo == (log.batches[-1].end_offset if log.batches else log.log_start)
+    assert log.bases == [b.base_offset for b in log.batches]
+    for a, b in zip(log.batches, log.batches[1:], strict=False):
         assert a.end_offset == b.base_offset
     epochs = [e for e, _ in log.epochs]
     starts = [s for _, s in log.epochs]
     assert epochs == sorted(set(epochs))                                   # strictly increasing
     assert starts == sorted(starts)                                         # non-decreasing
-    boundaries = {b.base_offset for b in batches} | {log.leo}
+    boundaries = set(log.bases) | {log.leo}
     assert all(s in boundaries for s in starts)
-    assert all(b.leader_epoch <= log.latest_epoch for b in batches)
+    assert all(b.leader_epoch <= log.latest_epoch for b in log.batches)
     assert 0 <= log.hw <= log.leo and 0 <= log.stable <= log.leo
 
 
 def check_epoch_lookups(log):
     """end_offset_for_epoch of an epoch with batches is the end of its last batch."""
-    for e in {b.leader_epoch for b in log.batches()}:
-        last = max(b.end_offset for b in log.batches() if b.leader_epoch == e)
+    for e in {b.leader_epoch for b in log.batches}:
+        last = max(b.end_offset for b in log.batches if b.leader_epoch == e)
         expected = log.leo if e == log.latest_epoch else last
         assert log.end_offset_for_epoch(e) == (e, expected)
     assert log.end_offset_for_epoch(log.latest_epoch + 1) == (UNDEFINED, UNDEFINED)
@@ -73,17 +68,17 @@ def check_epoch_lookups(log):
 def test_any_sequence_of_operations_keeps_the_log_invariants(ops):
     log = ReplicaLog()
     for op in ops:
-        before = list(log.batches())
+        before = list(log.batches)
         if op[0] == "append":
             epoch = max(log.latest_epoch, 0) + op[2]
             log.append(batch(log.leo, op[1], epoch))
-            assert log.batches() == before + [log.batches()[-1]]
+            assert log.batches == before + [log.batches[-1]]
         elif op[0] == "truncate":
             offset = int(op[1] * log.leo)
             removed = log.truncate_to(offset)
-            assert log.batches() + removed == before
+            assert log.batches + removed == before
             assert log.leo <= max(offset, 0) or not removed
-            assert all(b.end_offset <= offset for b in log.batches()) or offset >= log.leo
+            assert all(b.end_offset <= offset for b in log.batches) or offset >= log.leo
         elif op[0] == "assign":
             log.assign_epoch(max(log.latest_epoch, 0) + op[1])
             assert log.epochs[-1][1] == log.leo
@@ -129,11 +124,8 @@ def divergences(draw, follower_may_end_in_an_empty_epoch=False):
     return {"prefix": prefix, "leader": leader, "follower": follower, "current": current}
 
 
-def build(runs, tag, prefix=None):
-    """A log of runs, after the batches of prefix (the same rows of its table) if given."""
-    log = ReplicaLog(table=prefix.table if prefix else None)
-    for b in prefix.batches() if prefix else ():
-        log.append(b)
+def build(runs, tag):
+    log = ReplicaLog()
     for epoch, batch_counts in runs:
         if not batch_counts:
             log.assign_epoch(epoch)
@@ -143,9 +135,12 @@ def build(runs, tag, prefix=None):
 
 
 def logs_of(d):
-    shared = build(d["prefix"], tag=0)                 # the same batches on both sides
-    leader = build(d["leader"], tag=1, prefix=shared)
-    follower = build(d["follower"], tag=2, prefix=shared)
+    leader = build(d["prefix"] + d["leader"], tag=1)
+    follower = build(d["prefix"] + d["follower"], tag=2)
+    shared = build(d["prefix"], tag=0)
+    # the prefix is the same batches on both sides
+    leader.batches[:len(shared.batches)] = shared.batches
+    follower.batches[:len(shared.batches)] = shared.batches
     leader.assign_epoch(d["current"])                # Partition.makeLeader
     return leader, follower, shared.leo
 
@@ -172,13 +167,13 @@ def converge(d):
     bound = len(follower.epochs) + 2
     rounds = resolve(leader, follower, max_rounds=bound)
     assert rounds is not None, f"no convergence within {bound} rounds: {follower.epochs}"
-    assert follower.batches() == leader.batches()[:len(follower.batches())]
+    assert follower.batches == leader.batches[:len(follower.batches)]
     assert follower.leo == divergence_point or (
         not d["follower"] and follower.leo == leader.leo)          # a follower already caught up
     assert follower.leo >= divergence_point                         # nothing shared was lost
     for b in leader.read_range(follower.leo, leader.leo):           # then it catches up
         follower.append(b)
-    assert follower.batches() == leader.batches()
+    assert follower.batches == leader.batches
 
 
 @settings(deadline=None)

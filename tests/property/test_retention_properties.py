@@ -3,8 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cluster.batch_table import Batch
-from sim.cluster.log import ReplicaLog
+from sim.cluster.log import Batch, ReplicaLog
 from sim.cluster.retention import next_deletion
 from sim.cluster.topology import LogConfig
 
@@ -37,6 +36,6 @@ def test_retention_never_deletes_at_or_above_the_hw_and_the_log_start_only_grows
                 assert log.log_start > before or not removed
                 assert all(b.end_offset <= hw for b in removed)
                 assert log.log_start <= hw
-        assert log.segments[0] <= log.log_start or not log.batches()
+        assert log.segments[0] <= log.log_start or not log.batches
         assert log.segments == sorted(log.segments)
-        assert log.leo == (log.batches()[-1].end_offset if log.batches() else log.log_start)
+        assert log.leo == (log.batches[-1].end_offset if log.batches else log.log_start)

@@ -7,8 +7,8 @@ import numpy as np
 
 from sim.clients.book import TOMBSTONE, RecordBook
 from sim.clients.fetcher import runs
-from sim.cluster.batch_table import Batch
 from sim.cluster.compaction import compact, survivors
+from sim.cluster.log import Batch
 
 # design.html's example: K1=a@0, K2=b@1, K1=c@2, K3=d@3, K2=null@4
 KEYS = np.array([1, 2, 1, 3, 2])

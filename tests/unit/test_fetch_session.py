@@ -1,8 +1,8 @@
 """Incremental fetch sessions (KIP-227): what a follower's session last carried, and the
 partitions that rest idle in it (read once for all by the session's read time)."""
 
-from sim.cluster.batch_table import Batch
 from sim.cluster.fetch_session import NO_SESSION, FetchSessions, Session
+from sim.cluster.log import Batch
 from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import FetchData, FetchPartition, FetchRequest
 from sim.cluster.replica import Replica

@@ -1,8 +1,7 @@
 """The replica log: appends, truncation, the leader-epoch cache (KIP-101/279 lookups)."""
 
 
-from sim.cluster.batch_table import Batch
-from sim.cluster.log import UNDEFINED, ReplicaLog
+from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
 
 
 def batch(base, count, epoch, seq=0):
@@ -49,7 +48,7 @@ def test_truncation_inside_a_batch_removes_that_batch():
 def test_truncating_to_zero_empties_log_and_epoch_cache():
     log = log_of((0, 3, 0), (3, 4, 1))
     log.truncate_to(0)
-    assert (log.leo, log.batches(), log.epochs) == (0, [], [])
+    assert (log.leo, log.batches, log.epochs) == (0, [], [])
 
 
 def test_end_offset_for_epoch_follows_leader_epoch_file_cache():

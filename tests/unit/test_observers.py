@@ -9,8 +9,7 @@ import pytest
 from sim.analysis.availability import Availability
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
-from sim.cluster.batch_table import Batch
-from sim.cluster.log import ReplicaLog
+from sim.cluster.log import Batch, ReplicaLog
 from sim.cluster.metadata import PartitionState
 from sim.core.records import (
     BrokerFenced,

@@ -7,7 +7,7 @@ Producer id 7 appends batches of 2 records: sequences [0,1], [2,3], ... at offse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cluster.batch_table import Batch
+from sim.cluster.log import Batch
 from sim.cluster.producer_state import (
     DUPLICATE,
     INVALID_PRODUCER_EPOCH,

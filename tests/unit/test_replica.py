@@ -6,7 +6,7 @@ partition t-0 with replicas (0, 1, 2) unless a test says otherwise.
 """
 
 
-from sim.cluster.batch_table import Batch
+from sim.cluster.log import Batch
 from sim.cluster.metadata import PartitionState
 from sim.cluster.replica import NEVER_CAUGHT_UP, Replica
 from sim.cluster.topology import PartitionInfo

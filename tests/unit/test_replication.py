@@ -5,8 +5,7 @@ follower's `lastCaughtUpTimeMs` (ReplicaState.updateFetchStateOrThrow), the high
 (Partition.maybeIncrementLeaderHW) and the follower's truncation offset (KIP-279).
 """
 
-from sim.cluster.batch_table import Batch
-from sim.cluster.log import UNDEFINED, ReplicaLog
+from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
 from sim.cluster.protocol import (
     FENCED_LEADER_EPOCH,
     OFFSET_OUT_OF_RANGE,

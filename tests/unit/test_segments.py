@@ -3,8 +3,7 @@
 See docs/model.md#retention-and-compaction.
 """
 
-from sim.cluster.batch_table import BATCH_HEADER, Batch
-from sim.cluster.log import ReplicaLog
+from sim.cluster.log import BATCH_HEADER, Batch, ReplicaLog
 from sim.cluster.retention import next_deletion
 from sim.cluster.topology import LogConfig
 from sim.core.units import NEVER
@@ -53,7 +52,7 @@ def test_time_retention_deletes_old_closed_segments_below_the_high_watermark():
     log.hw = 8
     assert next_deletion(log, retention(ms=15), now=40) == (3, "retention_ms")  # not 30 > 15
     log.delete_segments(3)
-    assert (log.log_start, log.segments, [b.base_offset for b in log.batches()]) == \
+    assert (log.log_start, log.segments, [b.base_offset for b in log.batches]) == \
         (6, [6], [6])
     assert next_deletion(log, retention(ms=15), now=40) is None
 
@@ -72,7 +71,7 @@ def test_when_every_segment_is_deletable_the_active_one_counts_and_the_log_rolls
     assert next_deletion(log, retention(ms=1), now=100) == (2, "retention_ms")
     log.roll()
     log.delete_segments(2)
-    assert (log.log_start, log.leo, log.segments, log.batches()) == (4, 4, [4], [])
+    assert (log.log_start, log.leo, log.segments, log.batches) == (4, 4, [4], [])
     assert next_deletion(log, retention(ms=1), now=200) is None    # an empty active segment
     log.append(batch(4, 1, 300))
     assert log.segments == [4] and log.leo == 5
