@@ -14,7 +14,6 @@ found and the runs spent shrinking them.
 
 from __future__ import annotations
 
-import multiprocessing
 import queue as queues
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -44,8 +43,8 @@ def _reporting(run_search: Callable, search, reports) -> object:
 
 
 def _on_pool(searches: list, run_search: Callable, workers: int, report) -> list:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    from sim.sweep import pool_context
+    context = pool_context()
     with context.Manager() as manager:
         reports = manager.Queue()
         pool = context.Pool(min(workers, len(searches)))
@@ -77,18 +76,8 @@ def _relay(reports, report, wait_s: float) -> None:
 
 
 def _on_dask(searches: list, run_search: Callable, address: str, report) -> list:
-    import distributed
-    from distributed.comm import get_address_host_port
-
-    from sim.scenario import ScenarioError
-    from sim.scenario.errors import quote
-    try:
-        get_address_host_port(address)
-        client = distributed.Client(address, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise ScenarioError(searches[0].source, "--dask", "the address of a running Dask "
-                            "scheduler", f"{quote(address)} ({err})") from None
-    with client:
+    from sim.sweep import dask_client
+    with dask_client(address, searches[0].source) as client:
         futures = [client.submit(run_search, s, _silent, pure=False) for s in searches]
         outcomes = []
         try:

@@ -168,11 +168,28 @@ def execute(jobs: list[Job], workers: int = 1, dask: str | None = None,
         return summaries
 
 
-def _on_pool(jobs: list[Job], workers: int, advance) -> list[dict]:
+def pool_context():
+    """The start method for worker processes: forkserver where there is one, else spawn (never
+    fork: a forked worker would inherit the parent's threads and open files)."""
     import multiprocessing
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def dask_client(address: str, source: str):
+    """A client of the Dask scheduler at `address`; a bad address is the user's mistake."""
+    import distributed
+    from distributed.comm import get_address_host_port
+    try:
+        get_address_host_port(address)     # a malformed address, before a Client half exists
+        return distributed.Client(address, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ScenarioError(source, "--dask", "the address of a running Dask scheduler",
+                            f"{quote(address)} ({err})") from None
+
+
+def _on_pool(jobs: list[Job], workers: int, advance) -> list[dict]:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         futures = [pool.submit(run_job, job) for job in jobs]
         index = {future: i for i, future in enumerate(futures)}
         try:
@@ -183,14 +200,7 @@ def _on_pool(jobs: list[Job], workers: int, advance) -> list[dict]:
 
 def _on_dask(jobs: list[Job], address: str, advance) -> list[dict]:
     import distributed
-    from distributed.comm import get_address_host_port
-    try:
-        get_address_host_port(address)     # a malformed address, before a Client half exists
-        client = distributed.Client(address, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise ScenarioError(jobs[0].source, "--dask", "the address of a running Dask "
-                            "scheduler", f"{quote(address)} ({err})") from None
-    with client:
+    with dask_client(address, jobs[0].source) as client:
         futures = client.map(run_job, jobs, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         completed = distributed.as_completed(futures, loop=client.loop, raise_errors=False)

@@ -113,11 +113,9 @@ def _plots(result, tables):
 
 
 def _anomalies(result, tables, duration) -> str:
-    s, groups = result.summary, bool(result.manifest.get("groups"))
-    counted = (sum(s["lost_by_cause"].values()) + sum(s["skipped_by_cause"].values())
-               + s["log_duplicates"] + s["offline_at_end"]
-               + (s["processed_duplicates"] if groups else 0))
-    causes = _image(plots.anomalies(s, groups), "anomalies by cause") if counted else \
+    s = result.summary
+    fig = plots.anomalies(s, bool(result.manifest.get("groups")))
+    causes = _image(fig, "anomalies by cause") if fig else \
         "<p>No record was lost, skipped or duplicated: nothing to plot by cause.</p>"
     unseen = tables["unseen"]
     if len(unseen) and (unseen.unseen.max() > 0 or s["lost"]):

@@ -19,6 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from sim.analysis.summary import nearest_rank  # noqa: E402
+
 S = 1e6
 LABEL_WIDTH = 150
 FAULT_COLORS = ("#f4a582", "#92c5de", "#c2a5cf", "#a6dba0", "#fddbc7", "#d1e5f0")
@@ -254,18 +256,13 @@ def _histogram(ax, values, color) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     for q, ls in ((50, "--"), (99, "-")):
-        v = _nearest_rank(values, q)
+        v = nearest_rank(values, q)
         ax.axvline(v, color="black", ls=ls, lw=1, label=f"p{q} {v:,.1f} ms")
     ax.legend(fontsize=8)
 
 
-def _nearest_rank(values, q: float) -> float:
-    ordered = np.sort(values)
-    return float(ordered[max(int(np.ceil(q / 100 * len(ordered))) - 1, 0)])
-
-
-def anomalies(summary: dict, groups: bool) -> Figure:
-    """Lost, skipped and duplicated records, each by cause."""
+def anomalies(summary: dict, groups: bool) -> Figure | None:
+    """Lost, skipped and duplicated records, each by cause; None when there are none."""
     bars = [(f"lost: {c}", n, "C3") for c, n in summary["lost_by_cause"].items()]
     bars = bars or [("lost", 0, "C3")]
     bars += [(f"skipped: {c}", n, "C1") for c, n in summary["skipped_by_cause"].items()]
@@ -274,16 +271,16 @@ def anomalies(summary: dict, groups: bool) -> Figure:
         bars.append(("extra processings (same group)", summary["processed_duplicates"], "C9"))
     if summary["offline_at_end"]:
         bars.append(("offline at end (acked, no leader)", summary["offline_at_end"], "C7"))
+    labels, counts, colors = zip(*reversed(bars), strict=True)
+    if not sum(counts):
+        return None
     fig = Figure(figsize=(WIDTH, 1.4 + 0.42 * len(bars)))
     ax = fig.subplots()
-    labels, counts, colors = zip(*reversed(bars), strict=True)
     ax.barh(labels, counts, color=colors)
     for y, n in enumerate(counts):
         ax.text(n, y, f" {n:,}", va="center", fontsize=9)
-    total = sum(counts)
-    ax.set(title="Lost, skipped and duplicated records by cause"
-           + ("" if total else " (none)"), xlabel="records")
-    ax.set_xlim(0, max(counts) * 1.15 if total else 1)
+    ax.set(title="Lost, skipped and duplicated records by cause", xlabel="records")
+    ax.set_xlim(0, max(counts) * 1.15)
     _counts(ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

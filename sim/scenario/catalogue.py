@@ -15,6 +15,8 @@ import json
 from functools import cache
 from importlib import resources
 
+from sim.scenario.versions import release_key
+
 KINDS = ("broker", "topic", "producer", "consumer", "admin")
 _LISTENER = "listener.name."
 
@@ -29,14 +31,9 @@ def _table() -> dict[str, dict[str, list]]:
     return _data()["configs"]
 
 
-def _key(release: str) -> tuple[int, int]:
-    major, minor = release.split(".")
-    return int(major), int(minor)
-
-
 def earlier(release: str, other: str) -> bool:
     """True when `release` comes before `other` (`"2.8"` before `"3.0"`)."""
-    return _key(release) < _key(other)
+    return release_key(release) < release_key(other)
 
 
 def names(kind: str) -> list[str]:
@@ -66,7 +63,7 @@ def known(kind: str, name: str, release: str) -> bool:
 
 def _within(bounds: tuple[str, str | None], release: str) -> bool:
     first, removed = bounds
-    return _key(first) <= _key(release) and (removed is None or _key(release) < _key(removed))
+    return not earlier(release, first) and (removed is None or earlier(release, removed))
 
 
 def lifetime(bounds: tuple[str, str | None]) -> str:

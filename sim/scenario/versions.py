@@ -208,7 +208,8 @@ KNOWN_VERSIONS: tuple[str, ...] = tuple(f"{major}.{minor}" for major, minors in 
 NEWEST = "4.1"
 
 
-def _key(version: str) -> tuple[int, int]:
+def release_key(version: str) -> tuple[int, int]:
+    """A release as a sortable pair: "2.8" -> (2, 8)."""
     major, minor = version.split(".")
     return int(major), int(minor)
 
@@ -229,7 +230,7 @@ RELEASES: Mapping[str, Mapping[str, Mapping]] = _build()
 
 def era(version: str) -> str:
     """The release in CHANGES whose changes `version` carries last (its era)."""
-    return [v for v, _c, _w in CHANGES if _key(v) <= _key(version)][-1]
+    return [v for v, _c, _w in CHANGES if release_key(v) <= release_key(version)][-1]
 
 
 def defaults(version: str, scope: str) -> Mapping:
