@@ -5,9 +5,10 @@ call it. The run always ends at exactly `duration + drain`.
 
 What watches a run watches its trace: before the world boots, `observe`
 registers the runtime invariants (which stop the run at the first violated
-rule), the lag tracker, the processing book and the availability tracker on
-the trace, as Kafka's RaftEventSimulationTest registers its invariants on the
-simulated cluster. Model code only emits records; it never calls them.
+rule), the lag tracker, the processing book, the availability tracker and the
+book of consumer fetches on the trace, as Kafka's RaftEventSimulationTest
+registers its invariants on the simulated cluster. Model code only emits
+records; it never calls them.
 """
 
 import gc
@@ -23,6 +24,7 @@ from sim.analysis.consumption import ProcessingBook
 from sim.analysis.expect import evaluate
 from sim.analysis.fates import build_streams
 from sim.analysis.lag import LagTracker
+from sim.analysis.replicas import FetchBook
 from sim.analysis.summary import summarize
 from sim.cluster.audit import audit
 from sim.faults import Timeline
@@ -58,6 +60,7 @@ class Observers(NamedTuple):
     lag: LagTracker
     processing: ProcessingBook
     availability: Availability
+    fetches: FetchBook
 
 
 def observe(world) -> Observers:
@@ -68,7 +71,7 @@ def observe(world) -> Observers:
     names = [(info.topic, info.partition) for info in topology.partitions]
     observers = Observers(Invariants(world.seed, topology, world.brokers),
                           LagTracker(subscriptions, names),
-                          ProcessingBook(world.producer_names), Availability())
+                          ProcessingBook(world.producer_names), Availability(), FetchBook())
     for observer in observers:
         observer.watch(world.trace)
     return observers

@@ -4,13 +4,16 @@ A record's identity is (producer index, sequence). `replica_divergence`
 counts offsets in [highest log start, lowest LEO) of a partition's live
 replicas at which two replicas hold different records (a gap compaction
 left on one replica is no disagreement: replicas compact independently).
-`inconsistent_offsets` counts offsets observed holding different records: a
-producer's acknowledgement (the base offset the leader returned) is one
-observation, the final committed log another (consumer fetches join in
-when consumer groups are modeled).
+`inconsistent_offsets` counts offsets observed holding different records.
+Every record a consumer fetch returned is an observation of its offset
+(`FetchBook` watches the RecordsFetched probes during the run), and so is a
+producer's acknowledgement (the base offset the leader returned, plus the
+record's place in its batch) and the final committed log.
 """
 
 import numpy as np
+
+from sim.core.records import RecordsFetched
 
 SHIFT = 40
 
@@ -58,9 +61,38 @@ def replica_divergence(audits) -> int:
     return total
 
 
-def inconsistent_offsets(streams, audits, names) -> int:
+class FetchBook:
+    """Every distinct (base offset, count, first record) a consumer fetch returned, per
+    partition, in the order first seen."""
+
+    def __init__(self) -> None:
+        self.batches: dict[tuple[str, int], dict] = {}
+
+    def watch(self, trace) -> None:
+        trace.subscribe(RecordsFetched, self.add)
+
+    def add(self, r: RecordsFetched) -> None:
+        seen = self.batches.setdefault((r.topic, r.partition), {})
+        for b in r.batches:
+            if b.producer >= 0:
+                seen[(b.base_offset, b.count, (b.producer << SHIFT) + b.first_seq)] = None
+
+    def observations(self) -> dict:
+        """(topic, partition) -> (offsets, record identities) of every fetched record."""
+        out = {}
+        for key, seen in self.batches.items():
+            bases, counts, first_ids = np.array(list(seen), np.int64).reshape(-1, 3).T
+            step = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            out[key] = (np.repeat(bases, counts) + step, np.repeat(first_ids, counts) + step)
+        return out
+
+
+def inconsistent_offsets(streams, audits, names, fetched: dict) -> int:
+    """Offsets of the audited partitions observed holding two different records: by a
+    producer's acknowledgement, a consumer's fetch (`fetched`, from FetchBook) or the final
+    committed log."""
     index = {name: i for i, name in enumerate(names)}
-    by_partition: dict = {}
+    by_partition: dict = {key: [obs] for key, obs in fetched.items()}
     for s in streams.values():
         seen = s.ack_offset >= 0
         if seen.any():

@@ -28,7 +28,7 @@ from sim.cluster.protocol import (
     OffsetFetch,
 )
 from sim.cluster.rpc import Failure
-from sim.core.records import PositionReset
+from sim.core.records import PositionReset, RecordsFetched
 
 RESET_TO = {"earliest": EARLIEST, "latest": LATEST}
 
@@ -190,6 +190,9 @@ class Fetcher:
             elif data.batches:
                 position = self.positions[pidx]
                 batches = data.batches
+                info = self.c.topology.partitions[pidx]
+                self.c.trace.emit(RecordsFetched(self.c.engine.now, self.c.group, info.topic,
+                                                 info.partition, batches))
                 if batches[0].base_offset + batches[0].count <= position:
                     batches = [b for b in batches if b.base_offset + b.count > position]
                 if batches and not self.buffered.get(pidx):

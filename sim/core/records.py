@@ -400,6 +400,17 @@ class PartitionChanged(NamedTuple):
     PROBE = True
 
 
+class RecordsFetched(NamedTuple):
+    """A consumer fetch returned these batches of a partition (what it saw at their offsets)."""
+    t_us: int
+    group: str
+    topic: str
+    partition: int
+    batches: tuple          # the fetched batches (LogBatch)
+    KEEP = False
+    PROBE = True
+
+
 class ProcessingTimes(NamedTuple):
     """The batches behind a RecordsProcessed and each of its records' completion time."""
     t_us: int
