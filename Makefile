@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz golden reports bench clean
+.PHONY: demo test fuzz golden reports bench conformance clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -16,7 +16,7 @@ demo: $(VENV)/.installed
 	$(BIN)/kafkasim run scenarios/quickstart.yaml
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check sim tests
+	$(BIN)/ruff check sim tests tools bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
 
 fuzz: $(VENV)/.installed
@@ -34,6 +34,10 @@ reports: $(VENV)/.installed
 		scenarios/acks1-leader-crash.yaml \
 		scenarios/power-loss-rolling-one-at-a-time.yaml
 	$(BIN)/python -m sim.report.curated reports
+
+conformance: $(VENV)/.installed
+	$(BIN)/python tools/conformance.py table > docs/CONFORMANCE.md.new
+	mv docs/CONFORMANCE.md.new docs/CONFORMANCE.md
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
