@@ -36,8 +36,8 @@ reports: $(VENV)/.installed
 	$(BIN)/python -m sim.report.curated reports
 
 conformance: $(VENV)/.installed
-	$(BIN)/python tools/conformance.py table > docs/CONFORMANCE.md.new
-	mv docs/CONFORMANCE.md.new docs/CONFORMANCE.md
+	$(BIN)/python tools/conformance.py table > .conformance.tmp
+	mv .conformance.tmp docs/CONFORMANCE.md
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py

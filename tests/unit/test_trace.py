@@ -16,6 +16,7 @@ from sim.core.records import (
     LeaderChanged,
     PartitionChanged,
     ProcessingTimes,
+    RecordsFetched,
 )
 from sim.core.trace import Trace
 
@@ -30,12 +31,14 @@ def a_probe(kind, t_us: int):
     values = {HwAdvanced: (t_us, 0, 0, 0, 0, 1, 2),
               PartitionChanged: (t_us, None, object(), "initial"),
               ProcessingTimes: (t_us, "g", "t", 0, 0, 1, (), np.zeros(1, np.int64)),
-              FaultSides: (t_us, 0, (("broker-0",), ("broker-1", "checkout")))}
+              FaultSides: (t_us, 0, (("broker-0",), ("broker-1", "checkout"))),
+              RecordsFetched: (t_us, "g", "t", 0, ())}
     return kind(*values[kind])
 
 
 def test_the_probe_types_are_known_and_only_the_report_notes_kept():
-    assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes, FaultSides}
+    assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes, FaultSides,
+                           RecordsFetched}
     assert [kind for kind in PROBES if kind.KEEP] == [FaultSides]
 
 
