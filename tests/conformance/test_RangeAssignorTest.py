@@ -1,0 +1,114 @@
+"""Kafka's RangeAssignorTest against kafkasim's range assignor (sim/clients/assignors.py, a pure
+function from the members' subscriptions and the partition counts to the assignment).
+
+Kafka runs most cases once per rack configuration; with every partition replicated on every
+rack, rack-aware placement changes nothing, so the rack-less run is the one ported. Not ported:
+the cases about rack-aware placement itself (KIP-881), since members have no client.rack here.
+"""
+
+from sim.clients.assignors import assign
+from tests.conformance.assignors import by_instance, expect, member, tps
+
+KAFKA_CLASS = "RangeAssignorTest"
+
+RACKS = "not modeled: client.rack and rack-aware assignment (KIP-881)"
+NOT_PORTED_LIKE = [("^testRackAware", RACKS)]
+NOT_PORTED = {
+    "testCoPartitionedAssignmentWithSameSubscription":
+        "not modeled: rack-aware assignment keeping co-partitioned topics together (KIP-881)",
+}
+
+BOTH = ["topic1", "topic2"]
+
+
+def range_(*members, **partitions):
+    return assign("range", list(members), partitions)
+
+
+def test_RangeAssignorTest_testOneConsumerNoTopic():
+    assert range_(member("consumer1", [])) == {"consumer1": ()}
+
+
+def test_RangeAssignorTest_testOneConsumerNonexistentTopic():
+    assert range_(member("consumer1", ["topic1"])) == {"consumer1": ()}
+
+
+def test_RangeAssignorTest_testOneConsumerOneTopic():
+    assert range_(member("consumer1", ["topic1"]), topic1=3) == expect(
+        consumer1="topic1-0 topic1-1 topic1-2")
+
+
+def test_RangeAssignorTest_testOnlyAssignsPartitionsFromSubscribedTopics():
+    assert range_(member("consumer1", ["topic1"]), topic1=3, other=3) == expect(
+        consumer1="topic1-0 topic1-1 topic1-2")
+
+
+def test_RangeAssignorTest_testOneConsumerMultipleTopics():
+    assert range_(member("consumer1", BOTH), topic1=1, topic2=2) == expect(
+        consumer1="topic1-0 topic2-0 topic2-1")
+
+
+def test_RangeAssignorTest_testTwoConsumersOneTopicOnePartition():
+    assert range_(member("consumer1", ["topic1"]), member("consumer2", ["topic1"]),
+                  topic1=1) == expect(consumer1="topic1-0", consumer2="")
+
+
+def test_RangeAssignorTest_testTwoConsumersOneTopicTwoPartitions():
+    assert range_(member("consumer1", ["topic1"]), member("consumer2", ["topic1"]),
+                  topic1=2) == expect(consumer1="topic1-0", consumer2="topic1-1")
+
+
+def test_RangeAssignorTest_testMultipleConsumersMixedTopics():
+    assignment = range_(member("consumer1", ["topic1"]), member("consumer2", BOTH),
+                        member("consumer3", ["topic1"]), topic1=3, topic2=2)
+    assert assignment == expect(consumer1="topic1-0", consumer2="topic1-1 topic2-0 topic2-1",
+                                consumer3="topic1-2")
+
+
+def test_RangeAssignorTest_testTwoConsumersTwoTopicsSixPartitions():
+    assignment = range_(member("consumer1", BOTH), member("consumer2", BOTH), topic1=3, topic2=3)
+    assert assignment == expect(consumer1="topic1-0 topic1-1 topic2-0 topic2-1",
+                                consumer2="topic1-2 topic2-2")
+
+
+def test_RangeAssignorTest_testTwoStaticConsumersTwoTopicsSixPartitions():
+    # consumer-a sorts first by member id, but static members sort by group.instance.id
+    assignment = range_(member("consumer-b", BOTH, instance_id="instance1"),
+                        member("consumer-a", BOTH, instance_id="instance2"), topic1=3, topic2=3)
+    assert assignment == {"consumer-b": tps("topic1-0 topic1-1 topic2-0 topic2-1"),
+                          "consumer-a": tps("topic1-2 topic2-2")}
+
+
+def test_RangeAssignorTest_testOneStaticConsumerAndOneDynamicConsumerTwoTopicsSixPartitions():
+    # a static member sorts ahead of a dynamic one whatever their member ids
+    assignment = range_(member("consumer-b", BOTH, instance_id="instance1"),
+                        member("consumer-a", BOTH), topic1=3, topic2=3)
+    assert assignment == {"consumer-b": tps("topic1-0 topic1-1 topic2-0 topic2-1"),
+                          "consumer-a": tps("topic1-2 topic2-2")}
+
+
+def static_members(count: int = 3) -> list:
+    return [member(f"consumer{i}", BOTH, instance_id=f"instance{i}") for i in range(1, count + 1)]
+
+
+def test_RangeAssignorTest_testStaticMemberRangeAssignmentPersistent():
+    static = static_members()
+    first = range_(*static, member("consumer4", BOTH), topic1=5, topic2=4)
+    assert first == expect(consumer1="topic1-0 topic1-1 topic2-0", consumer2="topic1-2 topic2-1",
+                           consumer3="topic1-3 topic2-2", consumer4="topic1-4 topic2-3")
+    # the dynamic member is replaced by another; the static ones keep their partitions
+    second = range_(*static, member("consumer5", BOTH), topic1=5, topic2=4)
+    assert second == expect(consumer1="topic1-0 topic1-1 topic2-0", consumer2="topic1-2 topic2-1",
+                            consumer3="topic1-3 topic2-2", consumer5="topic1-4 topic2-3")
+
+
+def test_RangeAssignorTest_testStaticMemberRangeAssignmentPersistentAfterMemberIdChanges():
+    static = static_members()
+    first = by_instance(static, range_(*static, topic1=5, topic2=5))
+    assert first == {"instance1": tps("topic1-0 topic1-1 topic2-0 topic2-1"),
+                     "instance2": tps("topic1-2 topic1-3 topic2-2 topic2-3"),
+                     "instance3": tps("topic1-4 topic2-4")}
+    # consumer3 comes back as consumer4, consumer2 as consumer5
+    renamed = [static[0], member("consumer5", BOTH, instance_id="instance2"),
+               member("consumer4", BOTH, instance_id="instance3")]
+    assert by_instance(renamed, range_(*renamed, topic1=5, topic2=5)) == first
