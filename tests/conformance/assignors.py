@@ -6,6 +6,7 @@ set: Kafka's tests sometimes compare lists, but the order within one member's as
 effect on what the member consumes.
 """
 
+from dataclasses import replace
 from itertools import combinations
 
 from sim.clients.assignors import Subscription, TopicPartition, assign
@@ -31,10 +32,15 @@ def expect(**spec: str) -> dict[str, tuple[TopicPartition, ...]]:
     return {member_id: tps(partitions) for member_id, partitions in spec.items()}
 
 
+def claim(m: Subscription, owned, generation: int) -> Subscription:
+    """m's next JoinGroup, claiming owned as its partitions of that generation."""
+    return replace(m, owned=tuple(owned), generation=generation)
+
+
 def rejoin(members, assignment, generation: int = GENERATION, leave=()) -> list[Subscription]:
     """The next JoinGroup of the members not in leave: each owns what it was just assigned."""
-    return [Subscription(m.member_id, m.instance_id, m.topics, assignment[m.member_id],
-                         generation) for m in members if m.member_id not in leave]
+    return [claim(m, assignment[m.member_id], generation) for m in members
+            if m.member_id not in leave]
 
 
 def by_instance(members, assignment) -> dict:
