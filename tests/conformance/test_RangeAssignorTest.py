@@ -11,8 +11,9 @@ from tests.conformance.assignors import by_instance, expect, member, tps
 
 KAFKA_CLASS = "RangeAssignorTest"
 
-RACKS = "not modeled: client.rack and rack-aware assignment (KIP-881)"
-NOT_PORTED_LIKE = [("^testRackAware", RACKS)]
+NOT_PORTED_LIKE = [
+    ("^testRackAware", "not modeled: client.rack and rack-aware assignment (KIP-881)"),
+]
 NOT_PORTED = {
     "testCoPartitionedAssignmentWithSameSubscription":
         "not modeled: rack-aware assignment keeping co-partitioned topics together (KIP-881)",

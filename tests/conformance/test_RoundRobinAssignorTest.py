@@ -9,7 +9,7 @@ from tests.conformance.assignors import by_instance, expect, member, tps
 
 KAFKA_CLASS = "RoundRobinAssignorTest"
 
-NOT_PORTED: dict[str, str] = {}
+NOT_PORTED = {}
 
 BOTH = ["topic1", "topic2"]
 
