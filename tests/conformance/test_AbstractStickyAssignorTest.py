@@ -569,3 +569,26 @@ def test_AbstractStickyAssignorTest_testOwnedPartitionsAreInvalidatedForConsumer
                                 consumer2="topic-2 topic2-2 topic2-0")
     assert moving == {}
     assert is_fully_balanced(settle(strategy, members, partitions, assignment))
+
+
+# Not a port (the cases need racks): the rack-less runs of testRackAwareAssignmentWith*
+# (verifyUniformSubscription and verifyNonEqualSubscription with no broker racks), each from
+# no owned partitions and again from owning the expected assignment.
+ALL = ["t1", "t2", "t3"]
+RACKLESS = {
+    "uniform": ([ALL, ALL, ALL], ["t1-0 t1-3 t2-0 t2-3 t2-6", "t1-1 t1-4 t2-1 t2-4 t3-0",
+                                  "t1-2 t1-5 t2-2 t2-5 t3-1"]),
+    "non-equal": ([ALL, ALL, ["t1", "t3"]], ["t1-5 t2-0 t2-2 t2-4 t2-6",
+                                             "t1-3 t2-1 t2-3 t2-5 t3-0",
+                                             "t1-0 t1-1 t1-2 t1-4 t3-1"]),
+}
+
+
+@sticky
+@pytest.mark.parametrize("subscriptions", sorted(RACKLESS))
+def test_rack_aware_cases_without_racks(strategy, subscriptions):
+    topics, expected = RACKLESS[subscriptions]
+    for owned in ([""] * 3, expected):
+        members = [member(f"consumer{i}", topics[i], owned[i]) for i in range(3)]
+        assert assign(strategy, members, {"t1": 6, "t2": 7, "t3": 2}) == expect(
+            **{f"consumer{i}": expected[i] for i in range(3)})

@@ -6,6 +6,8 @@ rack, rack-aware placement changes nothing, so the rack-less run is the one port
 the cases about rack-aware placement itself (KIP-881), since members have no client.rack here.
 """
 
+import pytest
+
 from sim.clients.assignors import assign
 from tests.conformance.assignors import by_instance, expect, member, tps
 
@@ -113,3 +115,30 @@ def test_RangeAssignorTest_testStaticMemberRangeAssignmentPersistentAfterMemberI
     renamed = [static[0], member("consumer5", BOTH, instance_id="instance2"),
                member("consumer4", BOTH, instance_id="instance3")]
     assert by_instance(renamed, range_(*renamed, topic1=5, topic2=5)) == first
+
+
+# Not a port (the cases need racks): the rack-less runs of testRackAwareAssignmentWith*
+# (verifyNonRackAwareAssignment with no broker racks).
+ALL = ["t1", "t2", "t3"]
+RACKLESS = {
+    "uniform": ({"t1": 6, "t2": 7, "t3": 2}, [ALL, ALL, ALL],
+                ["t1-0 t1-1 t2-0 t2-1 t2-2 t3-0", "t1-2 t1-3 t2-3 t2-4 t3-1",
+                 "t1-4 t1-5 t2-5 t2-6"]),
+    "non-equal": ({"t1": 6, "t2": 7, "t3": 2}, [ALL, ALL, ["t1", "t3"]],
+                  ["t1-0 t1-1 t2-0 t2-1 t2-2 t2-3 t3-0", "t1-2 t1-3 t2-4 t2-5 t2-6 t3-1",
+                   "t1-4 t1-5"]),
+    "uniform-partitions": ({"t1": 5, "t2": 5, "t3": 5}, [ALL, ALL, ALL],
+                           ["t1-0 t1-1 t2-0 t2-1 t3-0 t3-1", "t1-2 t1-3 t2-2 t2-3 t3-2 t3-3",
+                            "t1-4 t2-4 t3-4"]),
+    "uniform-partitions-non-equal": ({"t1": 5, "t2": 5, "t3": 5}, [ALL, ALL, ["t1", "t3"]],
+                                     ["t1-0 t1-1 t2-0 t2-1 t2-2 t3-0 t3-1",
+                                      "t1-2 t1-3 t2-3 t2-4 t3-2 t3-3", "t1-4 t3-4"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RACKLESS))
+def test_rack_aware_cases_without_racks(case):
+    partitions, topics, expected = RACKLESS[case]
+    members = [member(f"consumer{i}", topics[i]) for i in range(3)]
+    assert range_(*members, **partitions) == expect(
+        **{f"consumer{i}": expected[i] for i in range(3)})
