@@ -108,6 +108,7 @@ def test_SubscriptionStateTest_partitionAssignment():
     assert c.fetches() == [{TP0: 1}]
     c.fetcher.assign([])
     assert c.fetcher.assigned == () and c.fetcher.positions == {}
+    assert c.fetches() == [{TP0: 1}]            # no further fetch: nothing is fetchable
 
 
 def test_SubscriptionStateTest_topicSubscription():
