@@ -4,13 +4,29 @@ a pure function from the members' subscriptions and the partition counts to the 
 
 Kafka's subscriptions carry owned partitions and generation in the assignor's user data or, from
 ConsumerProtocolSubscription v1 and v2, in fields of their own; kafkasim's carry them decoded, so
-the cases on old subscription versions are ported with what those versions decode to. Not
-ported: the decoding itself (serialization).
+the cases on old subscription versions are ported with what those versions decode to, and the
+case on honouring the user data with what an eager consumer's JoinGroup claims (the consumer
+built alone, tests/unit/hosts.py). Not ported: which encoding wins when they disagree.
 """
 
 import pytest
 
 from sim.clients.assignors import assign
+from sim.clients.consumer import Consumer
+from sim.cluster.protocol import (
+    REBALANCE_IN_PROGRESS,
+    FindCoordinator,
+    FindCoordinatorResponse,
+    Heartbeat,
+    HeartbeatResponse,
+    JoinGroup,
+    JoinGroupResponse,
+    OffsetFetch,
+    OffsetFetchResponse,
+    SyncGroup,
+    SyncGroupResponse,
+)
+from sim.core.units import S
 from tests.conformance.assignors import (
     GENERATION,
     NO_GENERATION,
@@ -22,6 +38,7 @@ from tests.conformance.assignors import (
     settle,
     tps,
 )
+from tests.unit.hosts import Harness
 
 KAFKA_CLASS = "StickyAssignorTest"
 
@@ -29,8 +46,6 @@ NOT_PORTED = {
     "testMemberDataWithInconsistentData": "internal: which of user data and subscription field "
                                           "the owned partitions are decoded from "
                                           "(serialization)",
-    "testMemberDataWillHonorUserData": "internal: decoding owned partitions and generation from "
-                                       "the assignor's user data (serialization)",
 }
 
 ALL = ["topic", "topic2", "topic3"]
@@ -148,3 +163,36 @@ def test_StickyAssignorTest_testAssignorWithOldVersionSubscriptions():
                member("consumer3", ["topic1"], "", GENERATION)]
     assignment = checked(members, {"topic1": 3}, sticky(members, {"topic1": 3}))
     assert assignment == expect(consumer1="topic1-0", consumer2="topic1-1", consumer3="topic1-2")
+
+
+def test_StickyAssignorTest_testMemberDataWillHonorUserData():
+    # An eager member owns nothing when it joins (it revoked everything first), but
+    # StickyAssignor's user data still carries its last assignment, and the leader's assignor
+    # takes the owned partitions from there. Driven here through one consumer built alone,
+    # whose coordinator (a fake broker) asks it to rejoin after its first generation.
+    h = Harness({"cluster": {"brokers": 1, "config": {"offsets.topic.replication.factor": 1}},
+                 "topics": {"topic": {"partitions": 2, "replication.factor": 1}},
+                 "producers": {"app": {"topic": "topic", "rate": "10/s"}},
+                 "consumers": {"group": {"topic": "topic", "members": 1, "config": {
+                     "partition.assignment.strategy": ["sticky"],
+                     "enable.auto.commit": False}}}})
+    answers = {
+        FindCoordinator: [FindCoordinatorResponse(None, 0)],
+        JoinGroup: [JoinGroupResponse(None, 1, "sticky", "the-leader", "consumer1", ())],
+        SyncGroup: [SyncGroupResponse(None, (("topic", 1),))],
+        OffsetFetch: [OffsetFetchResponse(None, {0: 0, 1: 0})],
+        Heartbeat: [HeartbeatResponse(REBALANCE_IN_PROGRESS)],
+    }   # each answered once: the second JoinGroup waits
+
+    def answer(request):
+        left = answers.get(type(request))
+        return left.pop() if left else None
+    broker = h.peer("broker-0", answer)
+    h.nodes.brokers.append(broker)
+    consumer = h.add(Consumer(h.spec.consumers["group"], 0, h.client_context()))
+    consumer.boot({0: (0, 0), 1: (0, 0)})
+    h.run(4 * S)                        # joined, synced; the heartbeat at 3 s asks to rejoin
+    first, second = broker.requests(JoinGroup)
+    assert first.owned == ()
+    assert consumer.fetcher.assigned == ()      # revoked before joining again
+    assert second.owned == (("topic", 1),)
