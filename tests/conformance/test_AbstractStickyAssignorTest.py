@@ -9,8 +9,10 @@ transferring ownership; `settle` (verifyValidityAndBalance) then runs the follow
 to the settled assignment, as CooperativeStickyAssignorTest's override does, and the assertions
 Kafka makes after it are on that. Kafka runs most cases once per rack configuration; with every
 partition replicated on every rack, rack-aware placement changes nothing, so the rack-less run is
-the one ported. Not ported: rack-aware placement (no client.rack here), the subscription
-user-data decoding and the timing bounds on huge groups.
+the one ported. The cases on random groups run on fixed draws; Kafka's isSticky (the assignor's
+record of its moves) is checked from outside: no partitions of a topic move around a cycle of
+members. Not ported: rack-aware placement (no client.rack here), the subscription user-data
+decoding and the timing bounds on huge groups.
 """
 
 from dataclasses import replace
