@@ -16,7 +16,9 @@ Left out: rack-aware placement (KIP-881; members have no client.rack here). Adde
 sticky path never hands a partition back to an earlier owner no longer subscribed to its topic,
 which Kafka could do. Where Kafka iterates a HashMap, whose order follows Java string hashes, this
 module visits members in member-id order and takes the smallest partition of a set: results equal
-Kafka's wherever that order does not matter, and are deterministic everywhere.
+Kafka's wherever that order does not matter, and are deterministic everywhere. One such order
+decides which members keep maxQuota owned partitions in the constrained path; there the members
+are visited in Kafka's own HashMap order (_hash_map_order).
 """
 
 from dataclasses import dataclass
@@ -158,9 +160,14 @@ class _Constrained:
         return self.assignment, self.transferring
 
     def _keep_owned(self) -> None:
-        """assignOwnedPartitions: keep owned partitions up to the quota the member can get."""
+        """assignOwnedPartitions: keep owned partitions up to the quota the member can get.
+
+        Members are visited in Kafka's order, that of a HashMap keyed by member id: when more
+        members own maxQuota partitions than may keep that many, the first ones visited do.
+        """
         over = 0
-        for member, owned in self.owned.items():
+        for member in _hash_map_order(list(self.owned)):
+            owned = self.owned[member]
             # by partition, then topic, so a member keeps a spread of topics (KAFKA-16277)
             owned = sorted((tp for tp in owned if tp not in self.doubly_claimed),
                            key=lambda tp: (tp[1], tp[0]))
@@ -307,6 +314,23 @@ class _General:
     def _give(self, tp: TopicPartition, member: str) -> None:
         self.current[member].append(tp)
         self.owner[tp] = member
+
+
+def _hash_map_order(keys: list[str]) -> list[str]:
+    """The iteration order of a java.util.HashMap into which these String keys were put in
+    this order: by bucket, the spread Java hash masked to the table size, which starts at 16
+    and doubles whenever the map would pass three quarters full."""
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+
+    def bucket(key: str) -> int:
+        data = key.encode("utf-16-be")
+        h = 0
+        for i in range(0, len(data), 2):  # String.hashCode over UTF-16 code units
+            h = (31 * h + int.from_bytes(data[i:i + 2], "big")) & 0xFFFFFFFF
+        return (h ^ (h >> 16)) & (capacity - 1)
+    return sorted(keys, key=bucket)
 
 
 def _previous_owners(members, topics) -> dict[TopicPartition, str]:

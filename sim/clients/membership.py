@@ -5,9 +5,12 @@ The member finds its coordinator (FindCoordinator to any broker), joins
 syncs: the leader computes the assignment with the group's assignor
 (assignors.py) and sends it in its SyncGroup. Before joining, an eager
 member commits its positions when auto-commit is on and gives up every
-partition; a cooperative member keeps its partitions and goes on consuming
-them during the rebalance, gives up only those the new assignment takes
-away, and joins again when it gave any up. A member that lost its
+partition; with the sticky assignor it still claims the partitions of its
+last assignment, as StickyAssignor's subscription user data does, while it
+has a generation (a member that lost it claims nothing). A cooperative
+member keeps its partitions and goes on consuming them during the
+rebalance, gives up only those the new assignment takes away, and joins
+again when it gave any up. A member that lost its
 generation loses its partitions either way (onPartitionsLost).
 
 A background heartbeat thread sends Heartbeat every `heartbeat.interval.ms`
@@ -144,6 +147,9 @@ class Membership:
         if self.c.down:
             return
         owned = tuple(sorted(self.c.owned_partitions()))
+        if self.protocol_kind() == "eager" and "sticky" in self.s.assignors \
+                and self.generation >= 0:
+            owned = self.assignment    # StickyAssignor's user data: the last assignment
         request = JoinGroup(self.c.group, self.member_id, self.s.instance_id, self.c.name,
                             self.s.session_us, self.s.max_poll_interval_us, self.s.assignors,
                             self.c.topics, owned)
