@@ -91,19 +91,41 @@ class ReplicaLog:
         self.batches.append(batch)
         self.bases.append(batch.base_offset)
         self.leo = batch.base_offset + batch.count
-        if not self.epochs or batch.leader_epoch > self.epochs[-1][0]:
-            self._assign(batch.leader_epoch, batch.base_offset)
+        if not self.epochs or batch.leader_epoch != self.epochs[-1][0]:
+            self.assign(batch.leader_epoch, batch.base_offset)
 
     def assign_epoch(self, leader_epoch: int) -> None:
         """A new leader records its epoch as starting at its LEO (Partition.makeLeader)."""
         if not self.epochs or leader_epoch > self.epochs[-1][0]:
-            self._assign(leader_epoch, self.leo)
+            self.assign(leader_epoch, self.leo)
 
-    def _assign(self, leader_epoch: int, start: int) -> None:
-        """Add an epoch, dropping entries it conflicts with (LeaderEpochFileCache.assign)."""
-        while self.epochs and self.epochs[-1][1] >= start:
+    # -- the leader-epoch cache (LeaderEpochFileCache) -----------------------
+
+    def assign(self, leader_epoch: int, start: int) -> None:
+        """Record that leader_epoch starts at offset start, unless the latest entry is that
+        epoch already from no later offset; first drop the latest entries of that epoch or a
+        later one, or starting at or after start, so that epochs and offsets both increase
+        (LeaderEpochFileCache.assign: a follower's batch of an older epoch drops later ones)."""
+        epochs = self.epochs
+        if epochs and epochs[-1][0] == leader_epoch and epochs[-1][1] <= start:
+            return
+        while epochs and (epochs[-1][0] >= leader_epoch or epochs[-1][1] >= start):
+            epochs.pop()
+        epochs.append((leader_epoch, start))
+
+    def truncate_epochs_from_end(self, end: int) -> None:
+        """Forget the epochs that start at or after end (truncateFromEnd)."""
+        while self.epochs and self.epochs[-1][1] >= end:
             self.epochs.pop()
-        self.epochs.append((leader_epoch, start))
+
+    def truncate_epochs_from_start(self, start: int) -> None:
+        """Forget what lies below start: the last epoch starting at or below it now starts
+        there (truncateFromStart)."""
+        epochs = self.epochs
+        while len(epochs) > 1 and epochs[1][1] <= start:
+            epochs.pop(0)
+        if epochs and epochs[0][1] < start:
+            epochs[0] = (epochs[0][0], start)
 
     def truncate_to(self, offset: int) -> list[Batch]:
         """Drop every batch that ends above offset (whole batches); return what was dropped.
@@ -113,8 +135,7 @@ class ReplicaLog:
         nothing must not keep claiming it as a follower.
         """
         if offset >= self.leo:
-            while self.epochs and self.epochs[-1][1] >= self.leo:
-                self.epochs.pop()
+            self.truncate_epochs_from_end(self.leo)
             return []
         i = bisect_right(self.bases, offset - 1) if offset > 0 else 0
         if i > 0 and self.batches[i - 1].end_offset > offset:
@@ -123,8 +144,7 @@ class ReplicaLog:
         del self.batches[i:]
         del self.bases[i:]
         self.leo = self.batches[-1].end_offset if self.batches else max(self.log_start, 0)
-        while self.epochs and self.epochs[-1][1] >= self.leo:
-            self.epochs.pop()
+        self.truncate_epochs_from_end(self.leo)
         self.hw = min(self.hw, self.leo)
         self.stable = min(self.stable, self.leo)
         while len(self.segments) > 1 and self.segments[-1] > self.leo:
@@ -175,10 +195,7 @@ class ReplicaLog:
         del self.batches[:cut], self.bases[:cut], self.segments[:count]
         self.log_start = max(self.log_start, start)
         self.stable = max(self.stable, self.log_start)
-        while len(self.epochs) > 1 and self.epochs[1][1] <= self.log_start:
-            self.epochs.pop(0)
-        if self.epochs and self.epochs[0][1] < self.log_start:
-            self.epochs[0] = (self.epochs[0][0], self.log_start)
+        self.truncate_epochs_from_start(self.log_start)
         return removed
 
     def replace_batches(self, end: int, batches: list[Batch]) -> None:
