@@ -132,11 +132,16 @@ class ReplicaLog:
 
         Even when nothing is dropped, epochs that start at the LEO are forgotten
         (UnifiedLog.truncateTo): a leader that stamped its epoch but appended
-        nothing must not keep claiming it as a follower.
+        nothing must not keep claiming it as a follower. Below the first segment the
+        log starts afresh at offset.
         """
         if offset >= self.leo:
             self.truncate_epochs_from_end(self.leo)
             return []
+        if offset < self.segments[0]:
+            removed = self.batches
+            self.start_at(offset)
+            return removed
         i = bisect_right(self.bases, offset - 1) if offset > 0 else 0
         if i > 0 and self.batches[i - 1].end_offset > offset:
             i -= 1
@@ -161,10 +166,24 @@ class ReplicaLog:
 
     def start_at(self, offset: int) -> None:
         """An empty log that starts at offset (UnifiedLog.truncateFullyAndStartAt)."""
-        self.truncate_to(0)
+        self.batches, self.bases, self.epochs = [], [], []
         self.log_start = self.leo = self.hw = self.stable = offset
         self.segments = [offset]
         self._reopen_active()
+
+    def update_hw(self, hw: int) -> None:
+        """Set the high watermark to hw, kept within [log start, LEO]
+        (UnifiedLog.updateHighWatermark, as a follower learns its leader's)."""
+        self.hw = min(max(hw, self.log_start), self.leo)
+
+    def advance_start(self, offset: int) -> None:
+        """Move the log start up to offset, never past the high watermark (Kafka refuses
+        that), and forget the epochs below it (UnifiedLog.maybeIncrementLogStartOffset, as
+        a follower learns its leader's log start). Retention deletes the segments below it."""
+        if self.log_start < offset <= self.hw:
+            self.log_start = offset
+            self.stable = max(self.stable, offset)
+            self.truncate_epochs_from_start(offset)
 
     # -- segments ------------------------------------------------------------
 
