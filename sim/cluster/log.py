@@ -8,7 +8,8 @@ LEO (log end offset) and HW (high watermark) are exclusive: LEO is the last
 offset + 1; records below the HW are committed. The leader-epoch cache maps
 each epoch to its start offset (KIP-101) and answers `end_offset_for_epoch`
 as Kafka's LeaderEpochFileCache does. The recovery point `stable` is the end
-of the prefix that survives a power loss.
+of the prefix that survives a power loss; a roll flushes the segment it closes
+(UnifiedLog.roll schedules flushUptoOffsetExclusive at once), at no disk time.
 
 Segments: `segments` lists the base offset of each segment, oldest first; the
 last one is the active segment, the only one appended to. An append rolls a
@@ -85,6 +86,7 @@ class ReplicaLog:
                                   batch.append_us - self.active_first_us > self.segment_us):
             self.segments.append(batch.base_offset)
             self.active_bytes = 0
+            self.stable = self.leo
         if not self.active_bytes:
             self.active_first_us = batch.append_us
         self.active_bytes += batch.size
@@ -192,6 +194,7 @@ class ReplicaLog:
         if self.active_bytes:
             self.segments.append(self.leo)
             self.active_bytes = 0
+            self.stable = self.leo
 
     def segment_bounds(self, i: int) -> tuple[int, int, int]:
         """(first batch index, end batch index, upper bound offset) of segment i."""

@@ -76,7 +76,6 @@ NOT_PORTED = {
     "testAppendWithNoTimestamp": "not modeled: records without timestamps (message format v0)",
     "testAppendToOrReadFromLogInFailedLogDir": "not modeled: log directory failures",
     "testLogDeletionAfterClose": "internal: deleting log files",
-    "testLogRolls": "pending: a roll flushes the segment it closes (see the fix that follows)",
     "testOffsetSnapshot": "internal: offset metadata (segment positions)",
     "testLoadPartitionDirWithNoSegmentsShouldNotThrow": "internal: loading a log directory",
     "testRenamingDirWithoutReinitialization": "internal: renaming log directories",
@@ -637,3 +636,13 @@ def test_UnifiedLogTest_testDeletableSegmentsFilter():
     log.update_hw(log.leo)
     assert retention.by_time(log, 100 * MS, 0) == 10
 
+
+def test_UnifiedLogTest_testLogRolls():
+    log = follower_log(*range(100), segment_records=1)
+    offset = 0
+    for _ in range(100):
+        head = log.read(offset, 1 << 40)[0]
+        assert head.base_offset == offset
+        offset = head.end_offset
+    assert log.read(100, 1 << 40) == ()
+    assert log.stable >= log.segments[-1]               # a roll flushes what it closes
