@@ -646,3 +646,11 @@ def test_UnifiedLogTest_testLogRolls():
         offset = head.end_offset
     assert log.read(100, 1 << 40) == ()
     assert log.stable >= log.segments[-1]               # a roll flushes what it closes
+
+
+def test_UnifiedLogTest_testNoOpWhenRemoteLogStorageIsDisabled():
+    # Without tiered storage (kafkasim has none) the log start simply moves.
+    log = follower_log(*range(100))
+    log.update_hw(90)
+    log.advance_start(20)
+    assert log.log_start == 20
