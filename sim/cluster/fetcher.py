@@ -150,10 +150,8 @@ class ReplicaFetcher:
             log.append(batch)
             replica.producers.record(batch)
             appended = True
-        log.hw = max(min(data.hw, log.leo), log.log_start)
-        if data.log_start > log.log_start:
-            log.log_start = max(min(data.log_start, log.hw), log.log_start)
-            log.stable = max(log.stable, log.log_start)
+        log.update_hw(data.hw)
+        log.advance_start(data.log_start)
         if not appended:
             return 0
         return self.broker.storage.write(replica, self.broker.engine.now)

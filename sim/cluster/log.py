@@ -8,7 +8,8 @@ LEO (log end offset) and HW (high watermark) are exclusive: LEO is the last
 offset + 1; records below the HW are committed. The leader-epoch cache maps
 each epoch to its start offset (KIP-101) and answers `end_offset_for_epoch`
 as Kafka's LeaderEpochFileCache does. The recovery point `stable` is the end
-of the prefix that survives a power loss.
+of the prefix that survives a power loss; a roll flushes the segment it closes
+(UnifiedLog.roll schedules flushUptoOffsetExclusive at once), at no disk time.
 
 Segments: `segments` lists the base offset of each segment, oldest first; the
 last one is the active segment, the only one appended to. An append rolls a
@@ -85,37 +86,64 @@ class ReplicaLog:
                                   batch.append_us - self.active_first_us > self.segment_us):
             self.segments.append(batch.base_offset)
             self.active_bytes = 0
+            self.stable = self.leo
         if not self.active_bytes:
             self.active_first_us = batch.append_us
         self.active_bytes += batch.size
         self.batches.append(batch)
         self.bases.append(batch.base_offset)
         self.leo = batch.base_offset + batch.count
-        if not self.epochs or batch.leader_epoch > self.epochs[-1][0]:
-            self._assign(batch.leader_epoch, batch.base_offset)
+        if not self.epochs or batch.leader_epoch != self.epochs[-1][0]:
+            self.assign(batch.leader_epoch, batch.base_offset)
 
     def assign_epoch(self, leader_epoch: int) -> None:
         """A new leader records its epoch as starting at its LEO (Partition.makeLeader)."""
         if not self.epochs or leader_epoch > self.epochs[-1][0]:
-            self._assign(leader_epoch, self.leo)
+            self.assign(leader_epoch, self.leo)
 
-    def _assign(self, leader_epoch: int, start: int) -> None:
-        """Add an epoch, dropping entries it conflicts with (LeaderEpochFileCache.assign)."""
-        while self.epochs and self.epochs[-1][1] >= start:
+    # -- the leader-epoch cache (LeaderEpochFileCache) -----------------------
+
+    def assign(self, leader_epoch: int, start: int) -> None:
+        """Record that leader_epoch starts at offset start, unless the latest entry is that
+        epoch already from no later offset; first drop the latest entries of that epoch or a
+        later one, or starting at or after start, so that epochs and offsets both increase
+        (LeaderEpochFileCache.assign: a follower's batch of an older epoch drops later ones)."""
+        epochs = self.epochs
+        if epochs and epochs[-1][0] == leader_epoch and epochs[-1][1] <= start:
+            return
+        while epochs and (epochs[-1][0] >= leader_epoch or epochs[-1][1] >= start):
+            epochs.pop()
+        epochs.append((leader_epoch, start))
+
+    def truncate_epochs_from_end(self, end: int) -> None:
+        """Forget the epochs that start at or after end (truncateFromEnd)."""
+        while self.epochs and self.epochs[-1][1] >= end:
             self.epochs.pop()
-        self.epochs.append((leader_epoch, start))
+
+    def truncate_epochs_from_start(self, start: int) -> None:
+        """Forget what lies below start: the last epoch starting at or below it now starts
+        there (truncateFromStart)."""
+        epochs = self.epochs
+        while len(epochs) > 1 and epochs[1][1] <= start:
+            epochs.pop(0)
+        if epochs and epochs[0][1] < start:
+            epochs[0] = (epochs[0][0], start)
 
     def truncate_to(self, offset: int) -> list[Batch]:
         """Drop every batch that ends above offset (whole batches); return what was dropped.
 
         Even when nothing is dropped, epochs that start at the LEO are forgotten
         (UnifiedLog.truncateTo): a leader that stamped its epoch but appended
-        nothing must not keep claiming it as a follower.
+        nothing must not keep claiming it as a follower. Below the first segment the
+        log starts afresh at offset.
         """
         if offset >= self.leo:
-            while self.epochs and self.epochs[-1][1] >= self.leo:
-                self.epochs.pop()
+            self.truncate_epochs_from_end(self.leo)
             return []
+        if offset < self.segments[0]:
+            removed = self.batches
+            self.start_at(offset)
+            return removed
         i = bisect_right(self.bases, offset - 1) if offset > 0 else 0
         if i > 0 and self.batches[i - 1].end_offset > offset:
             i -= 1
@@ -123,8 +151,7 @@ class ReplicaLog:
         del self.batches[i:]
         del self.bases[i:]
         self.leo = self.batches[-1].end_offset if self.batches else max(self.log_start, 0)
-        while self.epochs and self.epochs[-1][1] >= self.leo:
-            self.epochs.pop()
+        self.truncate_epochs_from_end(self.leo)
         self.hw = min(self.hw, self.leo)
         self.stable = min(self.stable, self.leo)
         while len(self.segments) > 1 and self.segments[-1] > self.leo:
@@ -141,10 +168,24 @@ class ReplicaLog:
 
     def start_at(self, offset: int) -> None:
         """An empty log that starts at offset (UnifiedLog.truncateFullyAndStartAt)."""
-        self.truncate_to(0)
+        self.batches, self.bases, self.epochs = [], [], []
         self.log_start = self.leo = self.hw = self.stable = offset
         self.segments = [offset]
         self._reopen_active()
+
+    def update_hw(self, hw: int) -> None:
+        """Set the high watermark to hw, kept within [log start, LEO]
+        (UnifiedLog.updateHighWatermark, as a follower learns its leader's)."""
+        self.hw = min(max(hw, self.log_start), self.leo)
+
+    def advance_start(self, offset: int) -> None:
+        """Move the log start up to offset, never past the high watermark (Kafka refuses
+        that), and forget the epochs below it (UnifiedLog.maybeIncrementLogStartOffset, as
+        a follower learns its leader's log start). Retention deletes the segments below it."""
+        if self.log_start < offset <= self.hw:
+            self.log_start = offset
+            self.stable = max(self.stable, offset)
+            self.truncate_epochs_from_start(offset)
 
     # -- segments ------------------------------------------------------------
 
@@ -153,6 +194,7 @@ class ReplicaLog:
         if self.active_bytes:
             self.segments.append(self.leo)
             self.active_bytes = 0
+            self.stable = self.leo
 
     def segment_bounds(self, i: int) -> tuple[int, int, int]:
         """(first batch index, end batch index, upper bound offset) of segment i."""
@@ -175,10 +217,7 @@ class ReplicaLog:
         del self.batches[:cut], self.bases[:cut], self.segments[:count]
         self.log_start = max(self.log_start, start)
         self.stable = max(self.stable, self.log_start)
-        while len(self.epochs) > 1 and self.epochs[1][1] <= self.log_start:
-            self.epochs.pop(0)
-        if self.epochs and self.epochs[0][1] < self.log_start:
-            self.epochs[0] = (self.epochs[0][0], self.log_start)
+        self.truncate_epochs_from_start(self.log_start)
         return removed
 
     def replace_batches(self, end: int, batches: list[Batch]) -> None:
