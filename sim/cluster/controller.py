@@ -9,7 +9,8 @@ broker a fresh session. It can also be cut off from brokers by partitions.
 Rules (docs/model.md#controller): a broker with no heartbeat for
 `broker.session.timeout.ms` is fenced, leaves every ISR and leadership; a
 controlled shutdown does the same at once; a new incarnation may register
-only once the previous one's session has expired, and is unfenced when it has
+only once the previous one's session has expired (the same incarnation registering
+again, its answer lost, keeps its epoch), and is unfenced when it has
 caught up with the metadata and asks to be (BrokerHeartbeatManager.
 calculateNextBrokerState: `wantFence` false, and the metadata offset at or past its
 registration record). A registration without the previous epoch's
@@ -159,6 +160,10 @@ class Controller(Host):
         current = self.image.brokers.get(b)
         if self.incarnations.get(b) != request.incarnation and self._session_valid(b):
             return RegistrationResponse(DUPLICATE_BROKER_REGISTRATION, -1)
+        if current is not None and self.incarnations.get(b) == request.incarnation:
+            # the same process again (an answer was lost): ClusterControlManager.registerBroker
+            # amends the registration and keeps its epoch; no shutdown to account for
+            return RegistrationResponse(None, current.broker_epoch)
         if current is not None and not current.fenced:
             self._fence(b, "session_timeout")
         clean = current is not None and request.previous_broker_epoch == current.broker_epoch

@@ -15,10 +15,8 @@ import pytest
 from sim.cluster.controller import Controller
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (
-    FENCED_LEADER_EPOCH,
     INELIGIBLE_REPLICA,
     INVALID_REQUEST,
-    INVALID_UPDATE_VERSION,
     NOT_CONTROLLER,
     STALE_BROKER_EPOCH,
     AlterPartition,
@@ -233,13 +231,11 @@ def test_ReplicationControlManagerTest_testProcessBrokerHeartbeatInControlledShu
     assert (c.partition().isr, c.partition().leader) == ((1, 2), 1)
 
 
-NOT_MODELED_TOPICS = "not modeled: topic creation, deletion and validation (the topics are fixed)"
-
 NOT_PORTED = {
     "testCreateTopicsWithMutationQuotaExceeded": "not modeled: controller mutation quotas",
     "testDeleteTopicsWithMutationQuotaExceeded": "not modeled: controller mutation quotas",
     "testCreatePartitionsWithMutationQuotaExceeded": "not modeled: controller mutation quotas",
-    "testEligibleLeaderReplicas_DeleteTopic": NOT_MODELED_TOPICS,
+    "testEligibleLeaderReplicas_DeleteTopic": "not modeled: topic deletion",
     "testAlterPartitionHandleUnknownTopicIdOrName": "not modeled: topic ids and names in "
                                                     "AlterPartition (the topics are fixed)",
     "testAlterPartitionShouldRejectBrokersWithStaleEpoch": "simplification: AlterPartition "
@@ -258,7 +254,8 @@ NOT_PORTED = {
 
 NOT_PORTED_LIKE = [
     (r"^test(Create|Delete)Topic|^testValidateNewTopicNames$|^testTopicNameCollision$|"
-     r"^testInvalidCreateTopics|^testCreatePartitions|Manual", NOT_MODELED_TOPICS),
+     r"^testInvalidCreateTopics|^testCreatePartitions|Manual",
+     "not modeled: topic creation, deletion and validation (the topics are fixed)"),
     (r"Reassign", "not modeled: partition reassignment"),
     (r"Dirs|Directories", "not modeled: log directories (JBOD, KIP-858)"),
 ]
