@@ -22,6 +22,7 @@ from sim.cluster.protocol import (
     INVALID_REQUEST,
     INVALID_UPDATE_VERSION,
     NOT_ENOUGH_REPLICAS,
+    NOT_LEADER_OR_FOLLOWER,
     OFFSET_OUT_OF_RANGE,
     UNKNOWN_LEADER_EPOCH,
     FetchPartition,
@@ -280,6 +281,16 @@ def test_PartitionTest_testIsrCanExpandedIfBrokerEpochsMatchWithKraftMetadataCac
     assert q.controller.altered() == [] and q.maximal_isr() == {0}
 
 
+def test_PartitionTest_testFenceFollowerFetchWithStaleBrokerEpoch():
+    p = LeaderAlone(log=seeded((10, 4)))
+    assert p.fetch(1, 10, broker_epoch=101).error is None
+    caught_up = p.h.engine.now - 2 * MS
+    # a fetch from an older registration of broker 1 is refused and changes nothing
+    assert p.fetch(1, 10, broker_epoch=100).error == NOT_LEADER_OR_FOLLOWER
+    assert p.follower(1) == (10, caught_up)
+    assert p.replica.followers[1].broker_epoch == 101
+
+
 # -- ISR shrink ------------------------------------------------------------------------------
 
 
@@ -458,8 +469,6 @@ NOT_PORTED = {
     "testAppendRecordsToFollowerWithNoReplicaThrowsException": "internal: an argument check",
     "testAtMinIsr": "internal: the AtMinIsr metric",
     "testIsReplicaIsrEligibleWithEmptyReplicaMap": "internal: the metadata cache's replica map",
-    "testFenceFollowerFetchWithStaleBrokerEpoch": "pending: a follower fetch with an older broker "
-                                                  "epoch than its last is served",
     "testZkIsrManagerAsyncCallback": "not modeled: the ZooKeeper ISR manager",
     "testUseCheckpointToInitializeHighWatermark": "pending: the high watermark from the "
                                                   "checkpoint file at start",

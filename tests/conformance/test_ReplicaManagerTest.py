@@ -9,8 +9,14 @@ logs, log directories, topic ids and partition metadata files, preferred read re
 (KIP-392), quotas and metrics.
 """
 
+from sim.cluster.log import UNDEFINED
 from sim.cluster.metadata import PartitionState
-from sim.cluster.protocol import FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER
+from sim.cluster.protocol import (
+    FENCED_LEADER_EPOCH,
+    NOT_LEADER_OR_FOLLOWER,
+    FetchPartition,
+    FetchRequest,
+)
 from tests.conformance.partition_leader import LeaderAlone
 
 KAFKA_CLASS = "ReplicaManagerTest"
@@ -75,6 +81,31 @@ def test_ReplicaManagerTest_testDeltaToFollowerCompletesFetch():
     assert p.answer(1, tag).error == NOT_LEADER_OR_FOLLOWER
 
 
+def test_ReplicaManagerTest_testClearPurgatoryOnBecomingFollower():
+    # Kafka's case makes the change with a LeaderAndIsr request; here a metadata record
+    p = LeaderAlone(leader_epoch=0)
+    assert p.produce(1, acks=-1) is None
+    p.metadata(PartitionState(0, 1, 1, 0, (0, 1)))
+    (_t, _tag, answer), = p.app.responses
+    assert answer.results[0][0] == NOT_LEADER_OR_FOLLOWER
+
+
+def test_ReplicaManagerTest_testFetchBeyondHighWatermark():
+    p = LeaderAlone(replicas=(0, 1, 2), leader_epoch=0)
+    p.produce(1)
+    p.produce(1)
+    assert (p.log.leo, p.log.hw) == (2, 0)
+    answer = p.fetch(1, 1)                     # a follower may read past the high watermark
+    assert answer.error is None and answer.batches
+    # a consumer may not; the high watermark may be stale, so it gets nothing and no error
+    consumer = p.h.peer("consumer")
+    consumer.send(p.broker, FetchRequest(-1, -1, {0: FetchPartition(1, UNDEFINED, 0)},
+                                         max_wait_us=0, max_bytes=100_000), "read")
+    p.step(100)
+    (_t, _tag, response), = consumer.responses
+    assert response.partitions[0].error is None and response.partitions[0].batches == ()
+
+
 def test_ReplicaManagerTest_testFollowerStateNotUpdatedIfLogReadFails():
     p = LeaderAlone(leader_epoch=5)
     for _ in range(5):
@@ -93,17 +124,15 @@ NOT_PORTED = {
     "testHighWaterMarkDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
     "testHighwaterMarkRelativeDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
     "testIllegalRequiredAcks": "internal: request validation (acks outside -1, 0, 1)",
-    "testClearPurgatoryOnBecomingFollower": "pending: the ZooKeeper-era LeaderAndIsr path of "
-                                            "testDeltaToFollowerCompletesProduce",
     "checkRemoveMetricsCountMatchRegisterCount": "internal: metrics",
     "testFencedErrorCausedByBecomeLeader": "not modeled: log directory moves (future replicas)",
     "testReceiveOutOfOrderSequenceExceptionWithLogStartOffset": "pending: an idempotent append "
                                                                 "whose sequence starts below "
                                                                 "the log start",
-    "testFetchBeyondHighWatermark": "pending: a consumer fetch past the high watermark",
     "testFetchMessagesWithInconsistentTopicId": "not modeled: topic ids",
-    "testFetchMessagesWhenNotFollowerForOnePartition": "pending: a follower fetch for a "
-                                                       "partition the broker does not lead",
+    "testFetchMessagesWhenNotFollowerForOnePartition": "not modeled: partition reassignment "
+                                                       "(a fetch from a broker that is not a "
+                                                       "replica)",
     "testBecomeFollowerWhenLeaderIsUnchangedButMissedLeaderUpdate": "not modeled: the "
                                                                     "ZooKeeper-era "
                                                                     "LeaderAndIsr request",
@@ -112,8 +141,8 @@ NOT_PORTED = {
                                                                         "LeaderAndIsr request",
     "testFetchRequestRateMetrics": "internal: metrics",
     "testFetchFromLeaderAlwaysAllowed": "not modeled: fetch from follower (KIP-392)",
-    "testOffsetOutOfRangeExceptionWhenReadFromLog": "pending: a consumer fetch out of range",
-    "testOffsetOutOfRangeExceptionWhenFetchMessages": "pending: a consumer fetch out of range",
+    "testOffsetOutOfRangeExceptionWhenReadFromLog": "not modeled: tiered storage",
+    "testOffsetOutOfRangeExceptionWhenFetchMessages": "not modeled: tiered storage",
     "testReplicaNotAvailable": "not modeled: log directory moves (future replicas)",
     "testPartitionMarkedOfflineIfLogCantBeCreated": "not modeled: log directory failures",
     "testActiveProducerState": "not modeled: the DescribeProducers request",
