@@ -98,13 +98,16 @@ def test_ReplicaManagerTest_testFetchBeyondHighWatermark():
     assert (p.log.leo, p.log.hw) == (2, 0)
     answer = p.fetch(1, 1)                     # a follower may read past the high watermark
     assert answer.error is None and answer.batches
-    # a consumer may not; the high watermark may be stale, so it gets nothing and no error
+    # a consumer may not; the high watermark may be stale, so it gets nothing and no error,
+    # at once (Kafka's maxWaitMs 0: no wait in purgatory, only the round trip)
     consumer = p.h.peer("consumer")
+    sent = p.h.engine.now
     consumer.send(p.broker, FetchRequest(-1, -1, {0: FetchPartition(1, UNDEFINED, 0)},
                                          max_wait_us=0, max_bytes=100_000), "read")
     p.step(100)
-    (_t, _tag, response), = consumer.responses
+    (t, _tag, response), = consumer.responses
     assert response.partitions[0].error is None and response.partitions[0].batches == ()
+    assert t == sent + 2 * MS
 
 
 def test_ReplicaManagerTest_testBecomeFollowerWhileOldClientFetchInPurgatory():
