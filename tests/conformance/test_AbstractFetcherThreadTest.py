@@ -13,15 +13,11 @@ ListOffsets round trips the model folds into the fetch response.
 from sim.cluster.broker import Broker
 from sim.cluster.log import Batch, ReplicaLog
 from sim.cluster.metadata import BrokerState, Image, PartitionState
-from sim.cluster.protocol import (
-    BrokerHeartbeat,
-    BrokerHeartbeatResponse,
-    FetchData,
-    FetchRequest,
-    FetchResponse,
-)
+from sim.cluster.protocol import FetchData, FetchRequest, FetchResponse
 from sim.cluster.replication import fetch_decision
+from sim.core.records import Truncated
 from sim.core.units import MS
+from tests.conformance.partition_leader import Controller
 from tests.unit.hosts import Harness
 
 KAFKA_CLASS = "AbstractFetcherThreadTest"
@@ -65,7 +61,7 @@ class FollowerAlone:
         self.broker = Broker(0, self.h.broker_context(), self.h.disk())
         self.h.nodes.brokers.extend([self.broker, self.leader])
         self.h.add(self.broker)
-        self.h.nodes.controller = self.h.peer("controller", self._controller)
+        self.controller = self.h.nodes.controller = self.h.add(Controller(self.h.runtime))
         for p, log in (follower_logs or {}).items():
             replica = self.broker.replicas[p]
             for b in log.batches:
@@ -77,12 +73,6 @@ class FollowerAlone:
         for p in range(partitions):
             image.apply(PartitionState(p, 1, epoch, 0, (0, 1)))
         self.broker.boot(image, broker_epoch=1)
-
-    @staticmethod
-    def _controller(request):
-        if isinstance(request, BrokerHeartbeat):
-            return BrokerHeartbeatResponse(None, fenced=False, caught_up=True)
-        return None
 
     def _answer(self, request):
         if not isinstance(request, FetchRequest):
@@ -146,6 +136,20 @@ def test_AbstractFetcherThreadTest_testTruncateOnFetchDoesNotProcessPartitionDat
     f.run_to(10 * ROUND_MS)
     assert contents(f.log()) == contents(leader) and f.log().latest_epoch == 5
     assert (f.log().leo, f.log().hw) == (5, 4)
+
+
+def test_AbstractFetcherThreadTest_testTruncationSkippedIfNoEpochChange():
+    f = FollowerAlone(epoch=5)
+    f.leader_logs[0] = log_of(batches(0, 1, 3, 5), hw=2)
+    f.run_to(ROUND_MS + 1)
+    assert f.log().leo == 1                   # one batch per fetch
+    fetcher = f.broker.fetchers[1]
+    # the partition is given again at the same leader epoch (a new partition epoch): the
+    # fetch goes on from where it was, with no truncation
+    f.controller.push(PartitionState(0, 1, 5, 1, (0, 1)))
+    f.run_to(2 * ROUND_MS + 2)
+    assert f.broker.fetchers[1] is fetcher and f.log().leo == 2
+    assert f.h.trace.rows(Truncated) == []
 
 
 def test_AbstractFetcherThreadTest_testFollowerFetchOutOfRangeHigh():
@@ -255,6 +259,4 @@ NOT_PORTED_LIKE = [
      "internal: a race of the fetcher thread with the partition's removal"),
     (r"^testLeaderEpochChangeDuring", "internal: an OffsetsForLeaderEpoch answer to an epoch "
                                       "the follower has left (the model truncates on fetch)"),
-    (r"SkippedIfNoEpochChange", "pending: a metadata update at the same leader epoch keeps "
-                                "the fetch state"),
 ]
