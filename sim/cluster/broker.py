@@ -5,7 +5,8 @@ long-polls the controller's metadata log;
 each partition record it applies makes its replica a leader or a follower
 (ReplicaManager serves the leader side, ReplicaFetcher the follower side).
 Leaders propose ISR shrinks every `replica.lag.time.max.ms / 2` and
-expansions on fetch, by AlterPartition.
+expansions on fetch, by AlterPartition, one at a time per partition; a lost or
+failed one is resent, one refused as stale waits for the partition's next metadata.
 
 Lifecycle (docs/faults.md#the-actions): a crash keeps the page cache and resets every
 connection; a power loss drops each log's unstable suffix and is silent to
@@ -26,6 +27,10 @@ from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
 from sim.cluster.lifecycle import BrokerLifecycleManager
 from sim.cluster.metadata import NO_LEADER, Image
 from sim.cluster.protocol import (
+    FENCED_LEADER_EPOCH,
+    INELIGIBLE_REPLICA,
+    INVALID_REQUEST,
+    INVALID_UPDATE_VERSION,
     NOT_LEADER_OR_FOLLOWER,
     AlterPartition,
     ControlledShutdown,
@@ -41,8 +46,19 @@ from sim.cluster.protocol import (
 from sim.cluster.replica import Replica
 from sim.cluster.replica_manager import ReplicaManager
 from sim.cluster.rpc import Connection, Failure
-from sim.cluster.settings import CONTROLLER_REQUEST_TIMEOUT_US, METADATA_FETCH_WAIT_US
+from sim.cluster.settings import (
+    ALTER_PARTITION_RETRY_US,
+    CONTROLLER_REQUEST_TIMEOUT_US,
+    METADATA_FETCH_WAIT_US,
+)
 from sim.cluster.storage import LogStorage
+
+# AlterPartition errors after which the proposal stays pending, not retried, until metadata
+# for the partition replaces it: the controller may have moved on (Partition.
+# handleAlterPartitionError). An ineligible replica reverts to the committed ISR; any other
+# error or a lost request is retried (AlterPartitionManager retries until answered).
+AWAIT_METADATA = frozenset((FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INVALID_REQUEST,
+                            "NEW_LEADER_ELECTED", "UNKNOWN_TOPIC_OR_PARTITION"))
 
 
 class Broker(Host):
@@ -299,12 +315,22 @@ class Broker(Host):
             request, lambda resp: self._on_altered(replica, isr, resp),
             CONTROLLER_REQUEST_TIMEOUT_US)
 
+    def _retry_alter(self, replica, isr) -> None:
+        if replica.pending_isr == isr and replica.is_leader:
+            self.alter_isr(replica, isr)
+
     def _on_altered(self, replica, isr, response) -> None:
         if replica.pending_isr != isr:
             return
-        if isinstance(response, Failure) or response.error is not None:
+        error = "lost" if isinstance(response, Failure) else response.error
+        if error == INELIGIBLE_REPLICA:
             replica.pending_isr = None
             self.manager.maybe_increment_hw(replica)
+            return
+        if error in AWAIT_METADATA:
+            return
+        if error is not None:
+            self.timer(ALTER_PARTITION_RETRY_US, self._retry_alter, replica, isr)
             return
         state = response.state
         if replica.is_leader and state.leader_epoch == replica.leader_epoch \

@@ -47,7 +47,7 @@ class ConsumerReads:
             return
         for pidx in request.partitions:
             self.parked.setdefault(pidx, []).append(read)
-        self.deadlines.add(self.broker.engine.now + request.max_wait_us, read)
+        self.deadlines.add(request.max_wait_us, read)
 
     def hw_advanced(self, pidx: int) -> None:
         """Wake the reads waiting on a partition whose high watermark moved."""

@@ -9,7 +9,8 @@ broker a fresh session. It can also be cut off from brokers by partitions.
 Rules (docs/model.md#controller): a broker with no heartbeat for
 `broker.session.timeout.ms` is fenced, leaves every ISR and leadership; a
 controlled shutdown does the same at once; a new incarnation may register
-only once the previous one's session has expired, and is unfenced when it has
+only once the previous one's session has expired (the same incarnation registering
+again, its answer lost, keeps its epoch), and is unfenced when it has
 caught up with the metadata and asks to be (BrokerHeartbeatManager.
 calculateNextBrokerState: `wantFence` false, and the metadata offset at or past its
 registration record). A registration without the previous epoch's
@@ -34,8 +35,9 @@ from sim.cluster.protocol import (
     DUPLICATE_BROKER_REGISTRATION,
     FENCED_LEADER_EPOCH,
     INELIGIBLE_REPLICA,
+    INVALID_REQUEST,
     INVALID_UPDATE_VERSION,
-    NOT_LEADER_OR_FOLLOWER,
+    NOT_CONTROLLER,
     STALE_BROKER_EPOCH,
     AlterPartition,
     AlterPartitionResponse,
@@ -158,6 +160,10 @@ class Controller(Host):
         current = self.image.brokers.get(b)
         if self.incarnations.get(b) != request.incarnation and self._session_valid(b):
             return RegistrationResponse(DUPLICATE_BROKER_REGISTRATION, -1)
+        if current is not None and self.incarnations.get(b) == request.incarnation:
+            # the same process again (an answer was lost): ClusterControlManager.registerBroker
+            # amends the registration and keeps its epoch; no shutdown to account for
+            return RegistrationResponse(None, current.broker_epoch)
         if current is not None and not current.fenced:
             self._fence(b, "session_timeout")
         clean = current is not None and request.previous_broker_epoch == current.broker_epoch
@@ -271,18 +277,7 @@ class Controller(Host):
 
     def _alter_partition(self, request) -> AlterPartitionResponse:
         state = self.image.partitions[request.pidx]
-        broker = self.image.brokers.get(request.broker)
-        error = None
-        if request.broker != state.leader:
-            error = NOT_LEADER_OR_FOLLOWER
-        elif broker is None or broker.broker_epoch != request.broker_epoch:
-            error = STALE_BROKER_EPOCH
-        elif request.leader_epoch != state.leader_epoch:
-            error = FENCED_LEADER_EPOCH
-        elif request.partition_epoch != state.partition_epoch:
-            error = INVALID_UPDATE_VERSION
-        elif any(r != state.leader and not self._eligible(r) for r in request.isr):
-            error = INELIGIBLE_REPLICA
+        error = self._invalid_alter_partition(request, state)
         if error is not None:
             return AlterPartitionResponse(error, state)
         reason = "shrink" if len(request.isr) < len(state.isr) else "expand"
@@ -291,6 +286,32 @@ class Controller(Host):
             self._commit([new])
             state = new
         return AlterPartitionResponse(None, state)
+
+    def _invalid_alter_partition(self, request, state) -> str | None:
+        """ReplicationControlManager.alterPartition's checks, in its order: the broker epoch
+        (checkBrokerEpoch), then validateAlterPartitionData: epochs ahead of the controller's
+        (it may no longer be the active one), a stale leader epoch, a sender that is not the
+        leader, a stale partition epoch, an ISR of non-replicas or without the leader, and
+        ISR members that are fenced or shutting down."""
+        broker = self.image.brokers.get(request.broker)
+        if broker is None or broker.broker_epoch != request.broker_epoch:
+            return STALE_BROKER_EPOCH
+        if request.leader_epoch > state.leader_epoch \
+                or request.partition_epoch > state.partition_epoch:
+            return NOT_CONTROLLER
+        if request.leader_epoch < state.leader_epoch:
+            return FENCED_LEADER_EPOCH
+        if request.broker != state.leader:
+            return INVALID_REQUEST
+        if request.partition_epoch < state.partition_epoch:
+            return INVALID_UPDATE_VERSION
+        replicas = self.topology.partitions[state.pidx].replicas
+        if len(set(request.isr)) != len(request.isr) \
+                or any(r not in replicas for r in request.isr) or state.leader not in request.isr:
+            return INVALID_REQUEST
+        if not all(self._eligible(r) for r in request.isr):
+            return INELIGIBLE_REPLICA
+        return None
 
     # -- quorum failover ----------------------------------------------------------
 

@@ -22,7 +22,8 @@ NEVER_CAUGHT_UP = -(2**62)      # Kafka's lastCaughtUpTimeMs = 0: long before an
 
 
 class FollowerState:
-    __slots__ = ("leo", "last_fetch_us", "last_fetch_leader_leo", "last_caught_up_us", "session")
+    __slots__ = ("leo", "last_fetch_us", "last_fetch_leader_leo", "last_caught_up_us", "session",
+                 "broker_epoch")
 
     def __init__(self, caught_up_us: int) -> None:
         self.leo = -1
@@ -30,6 +31,7 @@ class FollowerState:
         self.last_fetch_leader_leo = -1
         self.last_caught_up_us = caught_up_us
         self.session = None             # the fetch session it is idle in (fetch_session.py)
+        self.broker_epoch = -1          # the registration its last fetch came from
 
     def wake(self, read_us: int) -> None:
         """Leave the session it was idle in, whose last read was at read_us: each read found
@@ -110,11 +112,19 @@ class Replica:
         self.partition_epoch = state.partition_epoch
         self.isr, self.pending_isr = state.isr, None
 
-    def update_follower(self, follower: int, fetch_offset: int, now: int) -> bool:
+    def stale_fetch(self, follower: int, broker_epoch: int) -> bool:
+        """Does a fetch come from an older registration of the follower than its last one?
+        Replica.updateFetchStateOrThrow refuses it (NOT_LEADER_OR_FOLLOWER)."""
+        f = self.followers.get(follower)
+        return f is not None and broker_epoch < f.broker_epoch
+
+    def update_follower(self, follower: int, fetch_offset: int, now: int,
+                        broker_epoch: int = -1) -> bool:
         """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved."""
         f = self.followers.get(follower)
         if f is None:
             return False
+        f.broker_epoch = broker_epoch
         moved = f.leo != fetch_offset
         leader_leo = self.log.leo
         f.last_caught_up_us = last_caught_up_us(f, fetch_offset, leader_leo, now)

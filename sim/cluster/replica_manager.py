@@ -13,7 +13,8 @@ when the HW passes the request's last offset (NONE, or
 NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal ISR is below min ISR), when
 leadership is lost (NOT_LEADER_OR_FOLLOWER) or at the request timeout
 (REQUEST_TIMED_OUT). A follower fetch is validated by epoch, checked for
-divergence (the KIP-279 diverging epoch), recorded as the follower's LEO, and
+divergence (the KIP-279 diverging epoch), refused if it comes from an older registration
+of the follower than its last fetch, recorded as the follower's LEO, and
 answered with records, or parked up to `replica.fetch.wait.max.ms` when there
 is nothing new; the response carries only what changed in the follower's
 fetch session (fetch_session.py).
@@ -278,8 +279,11 @@ class ReplicaManager:
         if error is not None:
             return FetchData(error, -1, 0, (), None, -1), True
         follower, fetch_offset, leo = request.replica, fp.fetch_offset, log.leo
+        if replica.stale_fetch(follower, request.broker_epoch):
+            return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1), True
         hw = log.hw                     # read before the follower's state moves it (one round late)
-        moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now)
+        moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now,
+                                        request.broker_epoch)
         if follower not in replica.isr:
             if self._current_epoch(request) and \
                     replica.should_expand(follower, self.broker.image.eligible):

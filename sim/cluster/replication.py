@@ -27,7 +27,8 @@ READ = (None, None)                  # fetch_decision: read records, record the 
 def fetch_decision(log, leader_epoch: int, fp, truncation: str
                    ) -> tuple[str | None, tuple[int, int] | None]:
     """The leader's answer for one partition of a follower fetch `fp` (a FetchPartition):
-    (error, None) for a fenced or unknown leader epoch or an offset out of range,
+    (error, None) for a fenced or unknown leader epoch or an offset out of range (below the
+    log start, past the LEO, or after an epoch the leader has no end for),
     (None, (epoch, end)) for a diverging epoch, READ when records are read from
     fp.fetch_offset. `truncation` is the release's rule: "kip-101" answers the end of
     the follower's epoch as OffsetsForLeaderEpoch did before KIP-279."""
@@ -44,6 +45,11 @@ def fetch_decision(log, leader_epoch: int, fp, truncation: str
         if end == UNDEFINED or end < fetch_offset:
             return None, (last_epoch, end)
     else:
+        # Partition.readRecords: a last fetched epoch the leader cannot place, or a fetch below
+        # the log start, is out of range, diverging or not
+        if last_epoch != UNDEFINED and (fetch_offset < log.log_start
+                                        or log.end_offset_for_epoch(last_epoch)[1] == UNDEFINED):
+            return OFFSET_OUT_OF_RANGE, None
         diverging = diverging_epoch(log, fetch_offset, last_epoch)
         if diverging is not None:
             return None, diverging

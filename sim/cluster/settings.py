@@ -11,6 +11,7 @@ from sim.core.units import MS, ms
 REQUEST_TIMEOUT_US = 30_000 * MS        # replica.socket.timeout.ms
 CONTROLLER_REQUEST_TIMEOUT_US = 2_000 * MS   # controller.quorum.request.timeout.ms
 METADATA_FETCH_WAIT_US = 500 * MS
+ALTER_PARTITION_RETRY_US = 50 * MS       # AlterPartitionManager's resend after an error
 CONTROLLER_FAILOVER_US = 3_000 * MS      # quorum fetch timeout + election timeout
 
 

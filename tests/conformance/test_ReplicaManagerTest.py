@@ -1,0 +1,208 @@
+"""Kafka's ReplicaManagerTest against sim/cluster/replica_manager.py and the broker's role changes
+(sim/cluster/broker.py), on a broker built alone hosting one partition
+(tests/conformance/partition_leader.py: fake followers and a fake controller whose metadata
+records are the cases' KRaft deltas).
+
+Most of Kafka's class is out of the model's reach: transactions and their verification, tiered
+storage, the ZooKeeper-era LeaderAndIsr and StopReplica requests, the KRaft migration, stray
+logs, log directories, topic ids and partition metadata files, preferred read replicas
+(KIP-392), quotas and metrics.
+"""
+
+from sim.cluster.log import UNDEFINED
+from sim.cluster.metadata import PartitionState
+from sim.cluster.protocol import (
+    FENCED_LEADER_EPOCH,
+    NOT_LEADER_OR_FOLLOWER,
+    FetchPartition,
+    FetchRequest,
+)
+from sim.core.units import MS
+from tests.conformance.partition_leader import LeaderAlone
+
+KAFKA_CLASS = "ReplicaManagerTest"
+
+
+def test_ReplicaManagerTest_testDeltaFromLeaderToFollower():
+    p = LeaderAlone(leader_epoch=0)
+    assert p.replica.is_leader and p.isr() == {0, 1} and p.broker.fetchers == {}
+    p.produce(3, acks=-1)
+    p.fetch(1, 3)
+    (_t, _tag, answer), = p.app.responses
+    assert answer.results[0] == (None, 0)
+    p.metadata(PartitionState(0, 1, 1, 1, (0, 1)))          # broker 1 leads at epoch 1
+    assert p.produce(3)[0] == NOT_LEADER_OR_FOLLOWER
+    assert not p.replica.is_leader and p.replica.leader_epoch == 1
+    assert list(p.broker.fetchers) == [1]                   # fetching from the new leader
+
+
+def test_ReplicaManagerTest_testDeltaFromFollowerToLeader():
+    p = LeaderAlone(leader_epoch=0, leader=1)
+    assert not p.replica.is_leader and list(p.broker.fetchers) == [1]
+    assert p.produce(3)[0] == NOT_LEADER_OR_FOLLOWER
+    p.metadata(PartitionState(0, 0, 1, 1, (0, 1)))
+    p.produce(3, acks=-1)
+    p.fetch(1, 3)
+    assert [r.results[0] for _t, _tag, r in p.app.responses][-1] == (None, 0)
+    assert p.replica.is_leader and p.isr() == {0, 1} and p.replica.leader_epoch == 1
+    assert p.broker.fetchers == {}
+
+
+def test_ReplicaManagerTest_testDeltaFollowerWithNoChange():
+    p = LeaderAlone(leader_epoch=0, leader=1)
+    fetcher = p.broker.fetchers[1]
+    p.metadata(PartitionState(0, 1, 0, 1, (0, 1)))          # the same record again
+    assert not p.replica.is_leader and p.replica.leader_epoch == 0
+    assert p.broker.fetchers == {1: fetcher}
+
+
+def test_ReplicaManagerTest_testFetcherAreNotRestartedIfLeaderEpochIsNotBumpedWithKRaftPath():
+    p = LeaderAlone(leader_epoch=0, partition_epoch=0, leader=1)
+    fetcher = p.broker.fetchers[1]
+    session = fetcher.session
+    p.metadata(PartitionState(0, 1, 0, 1, (0, 1)))          # a new partition epoch only
+    assert (p.replica.leader_epoch, p.replica.partition_epoch) == (0, 1)
+    assert p.broker.fetchers == {1: fetcher} and fetcher.session == session
+    assert 0 in fetcher.partitions
+
+
+def test_ReplicaManagerTest_testDeltaToFollowerCompletesProduce():
+    p = LeaderAlone(leader_epoch=0)
+    assert p.produce(3, acks=-1) is None                    # waits for broker 1
+    p.metadata(PartitionState(0, 1, 1, 1, (0, 1)))
+    (_t, _tag, answer), = p.app.responses
+    assert answer.results[0][0] == NOT_LEADER_OR_FOLLOWER
+
+
+def test_ReplicaManagerTest_testDeltaToFollowerCompletesFetch():
+    p = LeaderAlone(leader_epoch=0)
+    tag = ("fetch", p.h.engine.now)
+    assert p.fetch(1, 0, max_wait_ms=1000) is None          # nothing to read: it waits
+    p.metadata(PartitionState(0, 1, 1, 1, (0, 1)))
+    assert p.answer(1, tag).error == NOT_LEADER_OR_FOLLOWER
+
+
+def test_ReplicaManagerTest_testClearPurgatoryOnBecomingFollower():
+    # Kafka's case makes the change with a LeaderAndIsr request; here a metadata record
+    p = LeaderAlone(leader_epoch=0)
+    assert p.produce(1, acks=-1) is None
+    p.metadata(PartitionState(0, 1, 1, 0, (0, 1)))
+    (_t, _tag, answer), = p.app.responses
+    assert answer.results[0][0] == NOT_LEADER_OR_FOLLOWER
+
+
+def test_ReplicaManagerTest_testFetchBeyondHighWatermark():
+    p = LeaderAlone(replicas=(0, 1, 2), leader_epoch=0)
+    p.produce(1)
+    p.produce(1)
+    assert (p.log.leo, p.log.hw) == (2, 0)
+    answer = p.fetch(1, 1)                     # a follower may read past the high watermark
+    assert answer.error is None and answer.batches
+    # a consumer may not; the high watermark may be stale, so it gets nothing and no error,
+    # at once (Kafka's maxWaitMs 0: no wait in purgatory, only the round trip)
+    consumer = p.h.peer("consumer")
+    sent = p.h.engine.now
+    consumer.send(p.broker, FetchRequest(-1, -1, {0: FetchPartition(1, UNDEFINED, 0)},
+                                         max_wait_us=0, max_bytes=100_000), "read")
+    p.step(100)
+    (t, _tag, response), = consumer.responses
+    assert response.partitions[0].error is None and response.partitions[0].batches == ()
+    assert t == sent + 2 * MS
+
+
+def test_ReplicaManagerTest_testBecomeFollowerWhileOldClientFetchInPurgatory():
+    # a consumer fetch without a leader epoch waits in purgatory; when the broker becomes a
+    # follower (a metadata record here, a LeaderAndIsr request in Kafka's case) it is answered
+    p = LeaderAlone(leader_epoch=1, partition_epoch=0)
+    consumer = p.h.peer("consumer")
+    consumer.send(p.broker, FetchRequest(-1, -1, {0: FetchPartition(0, UNDEFINED, UNDEFINED)},
+                                         max_wait_us=10 * MS, max_bytes=100), "read")
+    p.step(2)
+    assert consumer.responses == []
+    p.metadata(PartitionState(0, 1, 2, 0, (0, 1)))
+    (_t, _tag, response), = consumer.responses
+    assert response.partitions[0].error == NOT_LEADER_OR_FOLLOWER
+
+
+def test_ReplicaManagerTest_testFollowerStateNotUpdatedIfLogReadFails():
+    p = LeaderAlone(leader_epoch=5)
+    for _ in range(5):
+        p.produce(1)
+    assert p.follower(1)[0] == -1
+    assert p.fetch(1, 0).error is None and p.follower(1)[0] == 0
+    # a higher fetch offset at an old leader epoch: fenced, the state stays
+    assert p.fetch(1, 3, leader_epoch=4).error == FENCED_LEADER_EPOCH
+    assert p.follower(1)[0] == 0
+    # a higher fetch offset with a diverging last epoch: told so, the state stays
+    answer = p.fetch(1, 3, last_epoch=4)
+    assert answer.error is None and answer.diverging is not None and p.follower(1)[0] == 0
+
+
+NOT_PORTED = {
+    "testHighWaterMarkDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
+    "testHighwaterMarkRelativeDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
+    "testIllegalRequiredAcks": "internal: request validation (acks outside -1, 0, 1)",
+    "checkRemoveMetricsCountMatchRegisterCount": "internal: metrics",
+    "testFencedErrorCausedByBecomeLeader": "not modeled: log directory moves (future replicas)",
+    "testReceiveOutOfOrderSequenceExceptionWithLogStartOffset": "pending: an idempotent append "
+                                                                "whose sequence starts below "
+                                                                "the log start",
+    "testFetchMessagesWithInconsistentTopicId": "not modeled: topic ids",
+    "testFetchMessagesWhenNotFollowerForOnePartition": "not modeled: partition reassignment "
+                                                       "(a fetch from a broker that is not a "
+                                                       "replica)",
+    "testBecomeFollowerWhenLeaderIsUnchangedButMissedLeaderUpdate": "not modeled: the "
+                                                                    "ZooKeeper-era "
+                                                                    "LeaderAndIsr request",
+    "testBecomeFollowerWhenLeaderIsUnchangedButMissedLeaderUpdateIbp26": "not modeled: the "
+                                                                        "ZooKeeper-era "
+                                                                        "LeaderAndIsr request",
+    "testFetchRequestRateMetrics": "internal: metrics",
+    "testFetchFromLeaderAlwaysAllowed": "not modeled: fetch from follower (KIP-392)",
+    "testBecomeFollowerWhileNewClientFetchInPurgatory": "not modeled: fetch from follower "
+                                                        "(KIP-392: a follower checks a "
+                                                        "consumer's leader epoch first)",
+    "testOffsetOutOfRangeExceptionWhenReadFromLog": "not modeled: tiered storage",
+    "testOffsetOutOfRangeExceptionWhenFetchMessages": "not modeled: tiered storage",
+    "testReplicaNotAvailable": "not modeled: log directory moves (future replicas)",
+    "testPartitionMarkedOfflineIfLogCantBeCreated": "not modeled: log directory failures",
+    "testActiveProducerState": "not modeled: the DescribeProducers request",
+    "testGetOrCreatePartition": "internal: the partition map",
+    "testGetOrCreatePartitionShouldNotCreateOfflinePartition": "not modeled: log directory "
+                                                               "failures",
+    "testDeltaFollowerToNotReplica": "not modeled: partition reassignment",
+    "testDeltaFollowerRemovedTopic": "not modeled: topic deletion",
+    "testDeltaLeaderToNotReplica": "not modeled: partition reassignment",
+    "testDeltaLeaderToRemovedTopic": "not modeled: topic deletion",
+    "testDeltaToLeaderOrFollowerMarksPartitionOfflineIfLogCantBeCreated": "not modeled: log "
+                                                                          "directory failures",
+    "testDeltaFollowerStopFetcherBeforeCreatingInitialFetchOffset": "internal: the order of "
+                                                                    "stopping a fetcher and "
+                                                                    "reading the log end",
+    "testFetcherAreNotRestartedIfLeaderEpochIsNotBumpedWithZkPath": "not modeled: the "
+                                                                    "ZooKeeper-era "
+                                                                    "LeaderAndIsr request",
+    "testReplicasAreStoppedWhileInControlledShutdownWithKRaft": "pending: partitions in "
+                                                                "controlled shutdown",
+    "testPartitionListener": "internal: partition listeners",
+    "testPartitionFetchStateUpdatesWithTopicIdChanges": "not modeled: topic ids",
+    "testCheckpointHwOnShutdown": "pending: the high-watermark checkpoint at shutdown",
+    "testNotCallStopPartitionsForNonTieredTopics": "not modeled: tiered storage",
+    "testMetadataLogDirFailureInZkShouldNotHaltBroker": "not modeled: log directory failures",
+}
+
+NOT_PORTED_LIKE = [
+    (r"Transaction|Verification|Verified|LateTransactions|ReadCommitted|AbortedTransactions|"
+     r"ProducerIdCount", "not modeled: transactions (issue 19)"),
+    (r"Remote|Tiered|RemoteLog", "not modeled: tiered storage"),
+    (r"^testStopReplica|StopReplica$", "not modeled: the ZooKeeper-era StopReplica request"),
+    (r"ReplicaSelector|PreferredReplica|PreferLeaderSelect|PreferredReadReplica|"
+     r"FetchFollowerNotAllowed|HwPropagation", "not modeled: fetch from follower (KIP-392)"),
+    (r"LogDirFetchers|LogDirs|AlterLogDirs|ApplyDelta|DescribeLogDirs",
+     "not modeled: log directories (JBOD, KIP-858)"),
+    (r"Stray", "not modeled: stray logs (log directories)"),
+    (r"LosesMetrics", "internal: metrics"),
+    (r"PartitionMetadataFile|InconsistentIdReturnsError", "not modeled: topic ids and partition "
+                                                         "metadata files"),
+    (r"KRaftMigration", "not modeled: KRaft migration"),
+]
