@@ -245,10 +245,7 @@ class Membership:
         if error == REBALANCE_IN_PROGRESS:
             self.request_rejoin()
         elif error in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
-            self.generation = -1
-            if error == UNKNOWN_MEMBER_ID:
-                self.member_id = ""
-            self.request_rejoin()
+            self.reset_generation(error)
         elif error in FATAL:
             self.c.fail(error)
 
@@ -277,6 +274,14 @@ class Membership:
         elif now - c.last_poll > self.s.max_poll_interval_us:
             self.leave("max_poll_interval")
             c.wake_poll()
+
+    def reset_generation(self, error: str) -> None:
+        """resetStateOnResponseError: drop the generation (and the member id for
+        UNKNOWN_MEMBER_ID) and rejoin; the next poll loses the partitions."""
+        self.generation = -1
+        if error == UNKNOWN_MEMBER_ID:
+            self.member_id = ""
+        self.request_rejoin()
 
     def request_rejoin(self) -> None:
         self.rejoin_needed = True
