@@ -246,6 +246,11 @@ class Consumer(Host):
                 self.timer(self.settings.retry_backoff_us, self.membership.send, request,
                            lambda r: self._committed(r, request, then, deadline))
                 return
+            if then is None:
+                # an auto-commit (autoCommitOffsetsAsync): the next one is due after
+                # retry.backoff.ms rather than a whole auto.commit.interval.ms
+                self.next_auto_commit = self.engine.now + self.settings.retry_backoff_us
+                self.timer(self.settings.retry_backoff_us, self.wake_poll)
         elif error == "REBALANCE_IN_PROGRESS":
             self.membership.request_rejoin()
         elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
