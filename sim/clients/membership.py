@@ -42,7 +42,8 @@ from sim.cluster.protocol import (
 from sim.cluster.rpc import Failure
 from sim.core.records import PartitionsAssigned
 
-JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s (AbstractCoordinator)
+JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s, at least
+                                    # request.timeout.ms (AbstractCoordinator.sendJoinGroupRequest)
 FATAL = (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL)
 
 
@@ -92,7 +93,11 @@ class Membership:
         return cooperative
 
     def protocol_kind(self) -> str:
-        return PROTOCOLS.get(self.s.assignors[0], "eager")
+        """The rebalance protocol: the most advanced one every configured assignor supports
+        (ConsumerCoordinator's constructor). Every built-in assignor supports eager, and only
+        cooperative-sticky also cooperative, so [cooperative-sticky, range] is eager."""
+        cooperative = all(PROTOCOLS.get(a) == "cooperative" for a in self.s.assignors)
+        return "cooperative" if cooperative else "eager"
 
     # -- coordinator ---------------------------------------------------------------------
 
@@ -147,7 +152,8 @@ class Membership:
         request = JoinGroup(self.c.group, self.member_id, self.s.instance_id, self.c.name,
                             self.s.session_us, self.s.max_poll_interval_us, self.s.assignors,
                             self.c.topics, owned)
-        self.send(request, self._joined, self.s.max_poll_interval_us + JOIN_SLACK_US)
+        self.send(request, self._joined, max(self.s.request_timeout_us,
+                                             self.s.max_poll_interval_us + JOIN_SLACK_US))
 
     def _joined(self, response) -> None:
         error = self._error(response)
