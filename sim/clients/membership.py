@@ -26,6 +26,8 @@ Simplified: FENCED_INSTANCE_ID and INCONSISTENT_GROUP_PROTOCOL end the
 member's process, as the fatal exception would end the application.
 """
 
+import math
+
 from sim.clients.assignors import PROTOCOLS, Subscription, assign
 from sim.cluster.protocol import (
     FENCED_INSTANCE_ID,
@@ -61,6 +63,8 @@ class Membership:
         self.joining = False
         self.synced = None
         self.looking = False
+        self.lookup_failures = 0            # failed FindCoordinators in a row
+        self.rng = consumer.ctx.runtime.streams.get(f"coordinator.{consumer.name}")
         self.waiting: list = []             # callers waiting for the coordinator lookup
         self.heartbeat_armed = False
         self.session_reset_at = 0           # Heartbeat's sessionTimer: the coordinator last seen
@@ -120,16 +124,28 @@ class Membership:
         self.c.request_any(FindCoordinator(self.c.group), self._found)
 
     def _found(self, response) -> None:
-        """A failed lookup is retried after `retry.backoff.ms`, its waiters still waiting."""
+        """A failed lookup is retried after a backoff, its waiters still waiting."""
         if isinstance(response, Failure) or response.error is not None:
-            self.c.timer(self.s.retry_backoff_us, self._lookup)
+            self.c.timer(self._lookup_backoff(), self._lookup)
             return
+        self.lookup_failures = 0
         self.looking = False
         self.coordinator = response.broker
         self.session_reset_at = self.c.engine.now
         waiting, self.waiting = self.waiting, []
         for then in waiting:
             then()
+
+    def _lookup_backoff(self) -> int:
+        """ensureCoordinatorReady's ExponentialBackoff (KIP-580, from 3.7): `retry.backoff.ms`
+        doubled per failed lookup in a row, with 20 % jitter, at most `retry.backoff.max.ms`;
+        a fixed `retry.backoff.ms` when the two are equal (as before 3.7)."""
+        base, cap = self.s.retry_backoff_us, self.s.retry_backoff_max_us
+        if cap <= base:
+            return base
+        exp = min(self.lookup_failures, math.log2(cap / max(base, 1)))
+        self.lookup_failures += 1
+        return min(int(base * 2 ** exp * self.rng.uniform(0.8, 1.2)), cap)
 
     def coordinator_lost(self) -> None:
         self.coordinator = -1
