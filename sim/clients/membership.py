@@ -175,7 +175,7 @@ class Membership:
         error = self._error(response)
         if error is not None:
             if error == UNKNOWN_MEMBER_ID:
-                self.member_id = ""
+                self.generation, self.member_id = -1, ""
             self._retry_join(error)
             return
         self.member_id, self.generation = response.member_id, response.generation
@@ -218,8 +218,16 @@ class Membership:
             self.rejoin_needed = True
 
     def _retry_join(self, error: str) -> None:
+        """A failed JoinGroup or SyncGroup. UNKNOWN_MEMBER_ID (and ILLEGAL_GENERATION for a
+        SyncGroup) reset the generation, which makes the member prepare its join again
+        (resetStateAndRejoin: needsJoinPrepare): a member still owning partitions (a
+        cooperative one) loses them in the next poll before it joins."""
         if error in FATAL:
             self.c.fail(error)
+            return
+        if self.generation < 0 and self.c.owned_partitions():
+            self.joining = False
+            self.request_rejoin()
             return
         self.c.timer(self.s.retry_backoff_us, self._join)
 

@@ -114,7 +114,7 @@ NOT_PORTED_LIKE = [
     (r"(IllegalGeneration|UnknownMember)With(New|Reset)Generation",
      "internal: a generation replaced under an in-flight OffsetCommit, a state only the test "
      "hook setNewGeneration makes"),
-    (r"JoinPrepare|PrepareJoin|LoseAllOwnedPartitions|Close|CoordinatorDisconnectAfter|AutoCommitAfter"
+    (r"JoinPrepare|PrepareJoin|Close|CoordinatorDisconnectAfter|AutoCommitAfter"
      r"|AutoCommitDynamicAssignmentRebalance|LastHeartbeatPoll|OnLeaderElected"
      r"|OutdatedCoordinatorAssignment", "pending: not ported this time"),
 ]
@@ -558,3 +558,34 @@ def test_ConsumerCoordinatorTest_testCloseDynamicAssignment():
     kinds = [type(r).__name__ for _t, r in m.broker.peer.got
              if isinstance(r, (OffsetCommit, LeaveGroup))]
     assert kinds == ["OffsetCommit", "LeaveGroup"] and m.consumer.down
+
+
+def _dropped_out(assignor: str, error: str) -> Member:
+    """A member owning foo-0 whose commit meets a rebalance; it joins generation 42 as
+    consumer-42, but its SyncGroup fails with error; its next JoinGroup waits."""
+    m = Member(dict(CONFIG, **{"partition.assignment.strategy": [assignor]}))
+    m.join(1, "consumer", 0)
+    m.broker.prepare(JoinGroup, joined(42, "consumer-42"), lambda _r: None)
+    m.broker.prepare(SyncGroup, synced(error=error))
+    assert commit_sync(m, OffsetCommitResponse(REBALANCE_IN_PROGRESS)) == [REBALANCE_IN_PROGRESS]
+    m.consumer.poll()                                # the application polls: it rejoins
+    m.run(500 * MS)
+    assert m.m.generation == -1 and len(m.requests(JoinGroup)) == 3
+    assert m.requests(JoinGroup)[-1].owned == () and m.consumer.owned_partitions() == []
+    return m
+
+
+@pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+def test_ConsumerCoordinatorTest_shouldLoseAllOwnedPartitionsBeforeRejoiningAfterDroppingOutOfTheGroup(assignor):  # noqa: E501
+    """UNKNOWN_MEMBER_ID on the SyncGroup: generation and member id are reset and the member
+    loses its partitions before it joins again (eager and cooperative alike)."""
+    m = _dropped_out(assignor, UNKNOWN_MEMBER_ID)
+    assert m.m.member_id == "" and m.requests(JoinGroup)[-1].member_id == ""
+
+
+@pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+def test_ConsumerCoordinatorTest_shouldLoseAllOwnedPartitionsBeforeRejoiningAfterResettingGenerationId(assignor):  # noqa: E501
+    """ILLEGAL_GENERATION on the SyncGroup: the generation is reset (the member id kept) and
+    the member loses its partitions before it joins again."""
+    m = _dropped_out(assignor, ILLEGAL_GENERATION)
+    assert m.m.member_id == "consumer-42" and m.requests(JoinGroup)[-1].member_id == "consumer-42"
