@@ -9,7 +9,13 @@ message formats and versions, quotas, batch splitting and per-record errors (not
 the Java API's threads and futures (internal), and the cases left pending."""
 
 from sim.cluster.metadata import NO_LEADER
-from sim.cluster.protocol import InitProducerId, MetadataRequest, MetadataResponse, ProduceRequest
+from sim.cluster.protocol import (
+    InitProducerId,
+    MetadataRequest,
+    MetadataResponse,
+    ProduceRequest,
+    ProduceResponse,
+)
 from sim.core.units import MS, S
 from tests.conformance.scripted import Later
 from tests.conformance.sending import PID, Sending, pid_answer, produced
@@ -35,6 +41,15 @@ NOT_PORTED = {
         "not modeled: KIP-951 leader hints in produce responses",
     "testProducerBatchRetriesWhenPartitionLeaderChanges": "not modeled: KIP-951 leader hints "
                                                           "in produce responses",
+    "testIdempotenceWithMultipleInflightsRetriedInOrder":
+        "pending: kafkasim resends a partition's retried batches together, not one request at "
+        "a time in sequence order (a divergence, reported)",
+    "testInitProducerIdWithMaxInFlightOne": "not modeled: transactions (a transactional "
+                                            "producer's coordinator lookup)",
+    "testNodeNotReady": "not modeled: transactions (a transactional producer's coordinator "
+                        "lookup)",
+    "testUnresolvedSequencesAreNotFatal": "not modeled: transactions (the abortable error of a "
+                                          "transactional producer)",
 }
 NOT_PORTED_LIKE = [
     (r"Metric|LatencyStats", "internal: metrics"),
@@ -47,6 +62,8 @@ NOT_PORTED_LIKE = [
      "not modeled: producer state removed by retention, so UNKNOWN_PRODUCER_ID with a log "
      "start offset past the producer's writes never arises"),
     (r"ErrorMessage$", "internal: exception messages"),
+    (r"ProducerIdReset|ResetOfProducerState|RetryWhenProducerIdChanges",
+     "not modeled: epoch overflow (Short.MAX_VALUE) to a new producer id"),
     (r"CancelInFlightRequestAfterFatalError", "not modeled: authorization (the fatal error of "
                                               "the case)"),
     (r".", "pending: not ported this time"),
@@ -298,3 +315,30 @@ def test_SenderTest_testExpiryOfFirstBatchShouldNotCauseUnresolvedSequencesIfFut
     assert (b3.producer_epoch, b3.base_sequence) == (0, 2)
     assert t_third >= t_second + 1100 * MS               # held back until the second's answer
     assert s.sender.sequences.epoch == 0
+
+
+def test_SenderTest_testWhenProduceResponseReturnsWithALeaderShipChangeErrorButNoNewLeaderInformation():  # noqa: E501
+    """One request for three partitions: two answered NOT_LEADER_OR_FOLLOWER, one accepted.
+    The accepted batch is done; the two others are retried after the backoff (not at once),
+    and a metadata refresh is asked for."""
+    s = Sending({"retry.backoff.ms": 10, "retry.backoff.max.ms": 100}, partitions=3, keys=6,
+                rate="1000/s")
+    p0, p1, p2 = s.pidxs
+
+    def first(request):
+        return ProduceResponse({p: (None, 100) if p == p2 else ("NOT_LEADER_OR_FOLLOWER", -1)
+                                for p, _b in request.batches})
+    s.brokers[0].always(MetadataRequest,
+                        Later(20 * MS, MetadataResponse({p: (0, 0) for p in s.pidxs}, (0,))))
+    s.brokers[0].prepare(ProduceRequest, first)
+    s.brokers[0].always(ProduceRequest, produced(offset=0))
+    s.start(records=12, every_us=1 * MS, leaders={p: (NO_LEADER, -1) for p in s.pidxs})
+    s.run(100 * MS)
+    (t_first, request), *retries = s.brokers[0].got(ProduceRequest)
+    assert sorted(p for p, _b in request.batches) == [p0, p1, p2]
+    assert sorted(p for _t, r in retries for p, _b in r.batches) == [p0, p1]
+    assert [a.partition for a in s.acked()][0] == 2
+    refreshes = [t for t, _r in s.brokers[0].got(MetadataRequest) if t > t_first]
+    t_retry = min(t for t, _r in retries)
+    assert refreshes and refreshes[0] < t_retry
+    assert t_retry - t_first - 2 * MS >= 8 * MS                  # 10 ms, less 20 % jitter
