@@ -342,3 +342,31 @@ def test_SenderTest_testWhenProduceResponseReturnsWithALeaderShipChangeErrorButN
     t_retry = min(t for t, _r in retries)
     assert refreshes and refreshes[0] < t_retry
     assert t_retry - t_first - 2 * MS >= 8 * MS                  # 10 ms, less 20 % jitter
+
+
+def test_SenderTest_testEpochBumpOnOutOfOrderSequenceForNextBatchWhenThereIsNoBatchInFlight():  # noqa: E501
+    """foo-0's second batch gets OUT_OF_ORDER_SEQUENCE_NUMBER right after its acknowledged
+    first: the epoch is bumped and foo-0 resent from sequence 0 of epoch 1. foo-1, with
+    nothing in flight then, starts its next batch at sequence 0 of epoch 1 too."""
+    s = Sending({"batch.size": 171}, partitions=2, keys=2)        # one record per batch
+    sent: dict = {}
+
+    def answer(request):
+        results = {}
+        for p, _b in request.batches:
+            sent[p] = sent.get(p, 0) + 1
+            refused = (p, sent[p]) == (s.pidxs[0], 2)
+            results[p] = ("OUT_OF_ORDER_SEQUENCE_NUMBER", -1) if refused else (None, 0)
+        return ProduceResponse(results)
+    s.brokers[0].always(ProduceRequest, answer)
+    s.start(records=10)
+    s.run(300 * MS)
+    batches = [(p, b.first_seq, b.producer_epoch, b.base_sequence)
+               for _t, r in s.brokers[0].got(ProduceRequest) for p, b in r.batches]
+    p0, p1 = s.pidxs
+    refused = batches.index((p0, 1, 0, 1))
+    assert (p0, 1, 1, 0) in batches[refused + 1:]                  # resent under epoch 1
+    later_p1 = [b for b in batches[refused + 1:] if b[0] == p1]
+    assert later_p1 and later_p1[0][2:] == (1, 0)
+    assert all(b[2] == 0 for b in batches[:refused + 1])
+    assert s.failed() == [] and sum(a.count for a in s.acked()) == 10
