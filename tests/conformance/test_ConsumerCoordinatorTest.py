@@ -114,8 +114,8 @@ NOT_PORTED_LIKE = [
     (r"(IllegalGeneration|UnknownMember)With(New|Reset)Generation",
      "internal: a generation replaced under an in-flight OffsetCommit, a state only the test "
      "hook setNewGeneration makes"),
-    (r"JoinPrepare|PrepareJoin|Close|CoordinatorDisconnectAfter|AutoCommitAfter"
-     r"|AutoCommitDynamicAssignmentRebalance|LastHeartbeatPoll|OnLeaderElected"
+    (r"JoinPrepare|PrepareJoin|Close|CoordinatorDisconnectAfter"
+     r"|LastHeartbeatPoll"
      r"|OutdatedCoordinatorAssignment", "pending: not ported this time"),
 ]
 
@@ -589,3 +589,41 @@ def test_ConsumerCoordinatorTest_shouldLoseAllOwnedPartitionsBeforeRejoiningAfte
     the member loses its partitions before it joins again."""
     m = _dropped_out(assignor, ILLEGAL_GENERATION)
     assert m.m.member_id == "consumer-42" and m.requests(JoinGroup)[-1].member_id == "consumer-42"
+
+
+def test_ConsumerCoordinatorTest_testOnLeaderElectedShouldSkipAssignment():
+    """A leader told to skip the assignment (a static leader rejoining a stable group gets no
+    subscriptions) computes none: its SyncGroup carries no assignment."""
+    m = Member(dict(CONFIG, **{"group.instance.id": "test-instance"}))
+    m.broker.prepare(JoinGroup, joined(1, "leader", "leader"))      # leader, no members
+    m.broker.prepare(SyncGroup, synced(0))
+    m.start()
+    m.run()
+    (sync,) = m.requests(SyncGroup)
+    assert sync.member_id == "leader" and sync.assignments is None and m.m.stable
+
+
+def test_ConsumerCoordinatorTest_testAutoCommitDynamicAssignmentRebalance():
+    """No auto-commit before the member has joined, however long that takes; one an interval
+    after it has."""
+    m = Member(dict(CONFIG, **AUTO))
+    m.broker.prepare(JoinGroup, Later(3 * S, joined(1, "consumer")))
+    m.broker.prepare(SyncGroup, synced(0))
+    m.broker.prepare(OffsetFetch, OffsetFetchResponse(None, {0: 100}))
+    m.broker.always(OffsetCommit, OffsetCommitResponse(None))
+    m.start()
+    m.run(3 * S)
+    assert m.requests(OffsetCommit) == [] and not m.m.stable
+    m.run(2100 * MS)
+    (t, commit), = m.broker.got(OffsetCommit)
+    assert commit.offsets == ((0, 100),) and commit.generation == 1
+
+
+def test_ConsumerCoordinatorTest_testAutoCommitAfterCoordinatorBackToService():
+    """An auto-commit due while the coordinator is unknown looks it up and is sent to it."""
+    m = auto_committer()
+    m.broker.always(OffsetCommit, OffsetCommitResponse(None))
+    m.m.coordinator_lost()
+    m.run(2 * S + 10 * MS)
+    assert len(m.requests(FindCoordinator)) == 2 and m.m.coordinator == 0
+    assert [c.offsets for c in m.requests(OffsetCommit)] == [((0, 100),)]
