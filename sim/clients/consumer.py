@@ -12,7 +12,9 @@ it. A failed commit (the member left or the generation moved on) is traced
 and the loop goes on, as an application catching CommitFailedException would;
 UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION also drop the member's generation (and
 its member id for the former), so it rejoins having lost its partitions, while
-REBALANCE_IN_PROGRESS only asks it to rejoin.
+REBALANCE_IN_PROGRESS only asks it to rejoin. A commit while the member
+rebalances (from its JoinGroup to its SyncGroup's answer: a cooperative member
+goes on consuming meanwhile) fails with REBALANCE_IN_PROGRESS without being sent.
 With `long_running`, the batch is processed in the background while the loop
 keeps calling poll() with every partition paused, so the member stays within
 `max.poll.interval.ms` and takes part in rebalances; when the job is done it
@@ -225,6 +227,11 @@ class Consumer(Host):
         if not offsets:
             if then is not None:
                 then(None)
+            return
+        if m.rebalancing:
+            # sendOffsetCommitRequest: no stable generation while the member rebalances
+            # (a cooperative member consuming meanwhile): fail without sending
+            self._commit_failed("REBALANCE_IN_PROGRESS", then)
             return
         if m.generation < 0:
             self._commit_failed("COMMIT_FAILED_NOT_IN_GROUP", then)

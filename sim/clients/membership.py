@@ -61,6 +61,7 @@ class Membership:
         self.assignment: tuple = ()
         self.rejoin_needed = True
         self.joining = False
+        self.rebalancing = False            # JoinGroup sent, SyncGroup not yet answered
         self.synced = None
         self.looking = False
         self.lookup_failures = 0            # failed FindCoordinators in a row
@@ -164,6 +165,7 @@ class Membership:
     def _join(self) -> None:
         if self.c.down:
             return
+        self.rebalancing = True
         owned = tuple(sorted(self.c.owned_partitions()))
         request = JoinGroup(self.c.group, self.member_id, self.s.instance_id, self.c.name,
                             self.s.session_us, self.s.max_poll_interval_us, self.s.assignors,
@@ -202,6 +204,7 @@ class Membership:
             self._retry_join(error)
             return
         self.synced = response.assignment
+        self.rebalancing = False
         self.session_reset_at = self.c.engine.now
         self.c.wake_poll()
 
@@ -225,6 +228,8 @@ class Membership:
         if error in FATAL:
             self.c.fail(error)
             return
+        if self.generation < 0:
+            self.rebalancing = False
         if self.generation < 0 and self.c.owned_partitions():
             self.joining = False
             self.request_rejoin()
@@ -309,6 +314,7 @@ class Membership:
         """resetStateOnResponseError: drop the generation (and the member id for
         UNKNOWN_MEMBER_ID) and rejoin; the next poll loses the partitions."""
         self.generation = -1
+        self.rebalancing = False
         if error == UNKNOWN_MEMBER_ID:
             self.member_id = ""
         self.request_rejoin()
@@ -326,4 +332,5 @@ class Membership:
         if self.s.instance_id is None:
             self.member_id = ""
         self.generation = -1
+        self.rebalancing = False
         self.rejoin_needed = True

@@ -359,15 +359,23 @@ def test_ConsumerCoordinatorTest_testCommitAfterLeaveGroup():
     assert m.requests(OffsetCommit) == []
 
 
-def test_ConsumerCoordinatorTest_testCommitOffsetRebalanceInProgress():
-    """A commit refused with REBALANCE_IN_PROGRESS fails and asks for a rejoin, keeping the
-    generation (kafkasim's member also fails a commit without sending it while it has no
-    generation, as Kafka's does while rebalancing)."""
-    m = Member(CONFIG)
+@pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+def test_ConsumerCoordinatorTest_testCommitOffsetRebalanceInProgress(assignor):
+    """While the member rebalances a commit fails with REBALANCE_IN_PROGRESS without being
+    sent (on its first join, and on a cooperative rejoin, consuming meanwhile); a commit
+    refused with REBALANCE_IN_PROGRESS fails and asks for a rejoin, keeping the generation."""
+    m = Member(dict(CONFIG, **{"partition.assignment.strategy": [assignor]}))
     m.broker.prepare(JoinGroup, lambda _r: None)
     m.start()
     m.run()
-    assert commit_sync(m) == ["COMMIT_FAILED_NOT_IN_GROUP"] and m.requests(OffsetCommit) == []
+    assert commit_sync(m) == [REBALANCE_IN_PROGRESS] and m.requests(OffsetCommit) == []
+    if assignor == "cooperative-sticky":
+        m = follower({"partition.assignment.strategy": [assignor]}, 0)
+        m.broker.prepare(JoinGroup, lambda _r: None)
+        m.m.request_rejoin()
+        m.run()
+        assert m.m.joining and m.consumer.owned_partitions() == [(TOPIC, 0)]
+        assert commit_sync(m) == [REBALANCE_IN_PROGRESS] and m.requests(OffsetCommit) == []
     m = follower(None, 0)
     assert commit_sync(m, OffsetCommitResponse(REBALANCE_IN_PROGRESS)) == [REBALANCE_IN_PROGRESS]
     assert m.m.generation == 1 and m.m.member_id == "consumer"
