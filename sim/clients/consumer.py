@@ -9,7 +9,12 @@ are then processed (processing.py: one timed step per run of good records,
 poison records handled by `on_poison`); `before-processing` commits
 the new positions synchronously before that step, `after-processing` after
 it. A failed commit (the member left or the generation moved on) is traced
-and the loop goes on, as an application catching CommitFailedException would.
+and the loop goes on, as an application catching CommitFailedException would;
+UNKNOWN_MEMBER_ID and ILLEGAL_GENERATION also drop the member's generation (and
+its member id for the former), so it rejoins having lost its partitions, while
+REBALANCE_IN_PROGRESS only asks it to rejoin. A commit while the member
+rebalances (from its JoinGroup to its SyncGroup's answer: a cooperative member
+goes on consuming meanwhile) fails with REBALANCE_IN_PROGRESS without being sent.
 With `long_running`, the batch is processed in the background while the loop
 keeps calling poll() with every partition paused, so the member stays within
 `max.poll.interval.ms` and takes part in rebalances; when the job is done it
@@ -223,6 +228,11 @@ class Consumer(Host):
             if then is not None:
                 then(None)
             return
+        if m.rebalancing:
+            # sendOffsetCommitRequest: no stable generation while the member rebalances
+            # (a cooperative member consuming meanwhile): fail without sending
+            self._commit_failed("REBALANCE_IN_PROGRESS", then)
+            return
         if m.generation < 0:
             self._commit_failed("COMMIT_FAILED_NOT_IN_GROUP", then)
             return
@@ -243,8 +253,20 @@ class Consumer(Host):
                 self.timer(self.settings.retry_backoff_us, self.membership.send, request,
                            lambda r: self._committed(r, request, then, deadline))
                 return
-        elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "REBALANCE_IN_PROGRESS"):
+            if then is None:
+                # an auto-commit (autoCommitOffsetsAsync): the next one is due after
+                # retry.backoff.ms rather than a whole auto.commit.interval.ms
+                self.next_auto_commit = self.engine.now + self.settings.retry_backoff_us
+                self.timer(self.settings.retry_backoff_us, self.wake_poll)
+        elif error == "REBALANCE_IN_PROGRESS":
             self.membership.request_rejoin()
+        elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
+            # the generation is reset, unless the member already joined again since the
+            # commit was sent (OffsetCommitResponseHandler: generationUnchanged)
+            m = self.membership
+            if not m.joining or (request.generation, request.member_id) == \
+                    (m.generation, m.member_id):
+                m.reset_generation(error)
         self._commit_failed(error, then)
 
     def _commit_failed(self, error: str, then) -> None:

@@ -29,6 +29,8 @@ Simplified: FENCED_INSTANCE_ID and INCONSISTENT_GROUP_PROTOCOL end the
 member's process, as the fatal exception would end the application.
 """
 
+import math
+
 from sim.clients.assignors import PROTOCOLS, Subscription, assign
 from sim.cluster.protocol import (
     FENCED_INSTANCE_ID,
@@ -45,7 +47,8 @@ from sim.cluster.protocol import (
 from sim.cluster.rpc import Failure
 from sim.core.records import PartitionsAssigned
 
-JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s (AbstractCoordinator)
+JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s, at least
+                                    # request.timeout.ms (AbstractCoordinator.sendJoinGroupRequest)
 FATAL = (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL)
 
 
@@ -61,8 +64,11 @@ class Membership:
         self.assignment: tuple = ()
         self.rejoin_needed = True
         self.joining = False
+        self.rebalancing = False            # JoinGroup sent, SyncGroup not yet answered
         self.synced = None
         self.looking = False
+        self.lookup_failures = 0            # failed FindCoordinators in a row
+        self.rng = consumer.ctx.runtime.streams.get(f"coordinator.{consumer.name}")
         self.waiting: list = []             # callers waiting for the coordinator lookup
         self.heartbeat_armed = False
         self.session_reset_at = 0           # Heartbeat's sessionTimer: the coordinator last seen
@@ -95,7 +101,11 @@ class Membership:
         return cooperative
 
     def protocol_kind(self) -> str:
-        return PROTOCOLS.get(self.s.assignors[0], "eager")
+        """The rebalance protocol: the most advanced one every configured assignor supports
+        (ConsumerCoordinator's constructor). Every built-in assignor supports eager, and only
+        cooperative-sticky also cooperative, so [cooperative-sticky, range] is eager."""
+        cooperative = all(PROTOCOLS.get(a) == "cooperative" for a in self.s.assignors)
+        return "cooperative" if cooperative else "eager"
 
     # -- coordinator ---------------------------------------------------------------------
 
@@ -118,16 +128,28 @@ class Membership:
         self.c.request_any(FindCoordinator(self.c.group), self._found)
 
     def _found(self, response) -> None:
-        """A failed lookup is retried after `retry.backoff.ms`, its waiters still waiting."""
+        """A failed lookup is retried after a backoff, its waiters still waiting."""
         if isinstance(response, Failure) or response.error is not None:
-            self.c.timer(self.s.retry_backoff_us, self._lookup)
+            self.c.timer(self._lookup_backoff(), self._lookup)
             return
+        self.lookup_failures = 0
         self.looking = False
         self.coordinator = response.broker
         self.session_reset_at = self.c.engine.now
         waiting, self.waiting = self.waiting, []
         for then in waiting:
             then()
+
+    def _lookup_backoff(self) -> int:
+        """ensureCoordinatorReady's ExponentialBackoff (KIP-580, from 3.7): `retry.backoff.ms`
+        doubled per failed lookup in a row, with 20 % jitter, at most `retry.backoff.max.ms`;
+        a fixed `retry.backoff.ms` when the two are equal (as before 3.7)."""
+        base, cap = self.s.retry_backoff_us, self.s.retry_backoff_max_us
+        if cap <= base:
+            return base
+        exp = min(self.lookup_failures, math.log2(cap / max(base, 1)))
+        self.lookup_failures += 1
+        return min(int(base * 2 ** exp * self.rng.uniform(0.8, 1.2)), cap)
 
     def coordinator_lost(self) -> None:
         self.coordinator = -1
@@ -146,6 +168,7 @@ class Membership:
     def _join(self) -> None:
         if self.c.down:
             return
+        self.rebalancing = True
         owned = tuple(sorted(self.c.owned_partitions()))
         if self.protocol_kind() == "eager" and "sticky" in self.s.assignors \
                 and self.generation >= 0:
@@ -153,13 +176,14 @@ class Membership:
         request = JoinGroup(self.c.group, self.member_id, self.s.instance_id, self.c.name,
                             self.s.session_us, self.s.max_poll_interval_us, self.s.assignors,
                             self.c.topics, owned)
-        self.send(request, self._joined, self.s.max_poll_interval_us + JOIN_SLACK_US)
+        self.send(request, self._joined, max(self.s.request_timeout_us,
+                                             self.s.max_poll_interval_us + JOIN_SLACK_US))
 
     def _joined(self, response) -> None:
         error = self._error(response)
         if error is not None:
             if error == UNKNOWN_MEMBER_ID:
-                self.member_id = ""
+                self.generation, self.member_id = -1, ""
             self._retry_join(error)
             return
         self.member_id, self.generation = response.member_id, response.generation
@@ -186,6 +210,7 @@ class Membership:
             self._retry_join(error)
             return
         self.synced = response.assignment
+        self.rebalancing = False
         self.session_reset_at = self.c.engine.now
         self.c.wake_poll()
 
@@ -202,8 +227,18 @@ class Membership:
             self.rejoin_needed = True
 
     def _retry_join(self, error: str) -> None:
+        """A failed JoinGroup or SyncGroup. UNKNOWN_MEMBER_ID (and ILLEGAL_GENERATION for a
+        SyncGroup) reset the generation, which makes the member prepare its join again
+        (resetStateAndRejoin: needsJoinPrepare): a member still owning partitions (a
+        cooperative one) loses them in the next poll before it joins."""
         if error in FATAL:
             self.c.fail(error)
+            return
+        if self.generation < 0:
+            self.rebalancing = False
+        if self.generation < 0 and self.c.owned_partitions():
+            self.joining = False
+            self.request_rejoin()
             return
         self.c.timer(self.s.retry_backoff_us, self._join)
 
@@ -251,10 +286,7 @@ class Membership:
         if error == REBALANCE_IN_PROGRESS:
             self.request_rejoin()
         elif error in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
-            self.generation = -1
-            if error == UNKNOWN_MEMBER_ID:
-                self.member_id = ""
-            self.request_rejoin()
+            self.reset_generation(error)
         elif error in FATAL:
             self.c.fail(error)
 
@@ -284,6 +316,15 @@ class Membership:
             self.leave("max_poll_interval")
             c.wake_poll()
 
+    def reset_generation(self, error: str) -> None:
+        """resetStateOnResponseError: drop the generation (and the member id for
+        UNKNOWN_MEMBER_ID) and rejoin; the next poll loses the partitions."""
+        self.generation = -1
+        self.rebalancing = False
+        if error == UNKNOWN_MEMBER_ID:
+            self.member_id = ""
+        self.request_rejoin()
+
     def request_rejoin(self) -> None:
         self.rejoin_needed = True
         self.c.wake_poll()
@@ -297,4 +338,5 @@ class Membership:
         if self.s.instance_id is None:
             self.member_id = ""
         self.generation = -1
+        self.rebalancing = False
         self.rejoin_needed = True

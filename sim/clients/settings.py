@@ -62,6 +62,7 @@ class ConsumerSettings:
     max_partition_fetch_bytes: int
     request_timeout_us: int
     retry_backoff_us: int
+    retry_backoff_max_us: int
     metadata_max_age_us: int
     setup_timeouts_us: tuple[int, int]
     instance_id: str | None
@@ -84,6 +85,7 @@ class ConsumerSettings:
             max_partition_fetch_bytes=int(c["max.partition.fetch.bytes"]),
             request_timeout_us=ms(c["request.timeout.ms"]),
             retry_backoff_us=ms(c["retry.backoff.ms"]),
+            retry_backoff_max_us=ms(c["retry.backoff.max.ms"]),
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
             setup_timeouts_us=setup_timeouts_us(c),
             instance_id=None if instance is None else f"{instance}-{member}",

@@ -7,9 +7,9 @@ known member to send JoinGroup, at most the largest rebalance timeout
 `group.initial.rebalance.delay.ms`, extended while new members keep coming
 (InitialDelayedJoin). Completing the join drops the dynamic members that did
 not rejoin (static ones stay until their session expires), bumps the
-generation, picks the assignor every member supports (the leader's first
-choice) and answers every joined member; the leader (kept if it rejoined,
-else the first member) gets the subscriptions. The leader's SyncGroup
+generation, picks the assignor by the members' votes (each for its first choice
+among those every member supports) and answers every joined member; the leader
+(kept if it rejoined, else the first member that did) gets the subscriptions. The leader's SyncGroup
 carries the assignment, which is written to `__consumer_offsets` before any
 member gets its share.
 
@@ -91,16 +91,31 @@ class Group:
         return max((m.rebalance_us for m in self.members.values()), default=0)
 
     def select_protocol(self) -> str:
-        """The first assignor of the leader's list that every member supports."""
+        """ClassicGroup.selectProtocol: among the assignors every member supports, each member
+        votes for the first of its own list, and the most votes win. A tie goes to the first
+        of the tied in a Java HashMap's iteration order (`_java_map_order`), as in Kafka."""
         members = list(self.members.values())
-        leader = self.members.get(self.leader, members[0])
-        for name in leader.protocols:
-            if all(name in m.protocols for m in members):
-                return name
-        return leader.protocols[0]
+        candidates = [p for p in members[0].protocols if all(p in m.protocols for m in members)]
+        votes: dict[str, int] = {}
+        for m in members:
+            vote = next(p for p in m.protocols if p in candidates)
+            votes[vote] = votes.get(vote, 0) + 1
+        most = max(votes.values())
+        return next(p for p in _java_map_order(votes) if votes[p] == most)
 
     def supports(self, protocols: tuple) -> bool:
         """Can a member with these assignors join (INCONSISTENT_GROUP_PROTOCOL otherwise)?"""
         if not self.members:
             return True
         return any(all(p in m.protocols for m in self.members.values()) for p in protocols)
+
+
+def _java_map_order(keys) -> list[str]:
+    """The iteration order of a java.util.HashMap of a few String keys (at most 12, so its
+    16 buckets are never resized): by bucket of the spread String.hashCode, then insertion."""
+    def bucket(key: str) -> int:
+        h = 0
+        for ch in key:
+            h = (31 * h + ord(ch)) & 0xFFFFFFFF
+        return (h ^ (h >> 16)) & 15
+    return sorted(keys, key=bucket)

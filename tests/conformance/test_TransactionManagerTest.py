@@ -1,0 +1,163 @@
+"""Kafka's TransactionManagerTest, its idempotent-producer cases (sequence numbers, unresolved
+sequences, epoch bumps; KIP-360), against kafkasim's idempotent sequence bookkeeping
+(sim/clients/idempotence.py) driven directly, as Kafka drives the TransactionManager, and
+a producer built alone against a scripted broker (tests/conformance/sending.py) where the
+sender's decision is the point. Not ported: every transactional case (transactions are not
+modeled, issue 19), epoch overflow to a new producer id and sequence wrap-around."""
+
+from collections import deque
+
+from sim.clients.accumulator import ProducerBatch
+from sim.clients.idempotence import Sequences
+from sim.cluster.protocol import ProduceRequest
+from sim.core.units import MS
+from tests.conformance.scripted import Later
+from tests.conformance.sending import Sending, produced
+
+KAFKA_CLASS = "TransactionManagerTest"
+
+NOT_PORTED = {
+    "testSequenceNumberOverflow": "not modeled: sequences wrapping past Integer.MAX_VALUE (a "
+                                  "run never writes 2^31 records to one partition)",
+    "testBatchFailureAfterProducerReset": "not modeled: epoch overflow (Short.MAX_VALUE) to a "
+                                          "new producer id",
+    "testBatchCompletedAfterProducerReset": "not modeled: epoch overflow (Short.MAX_VALUE) to a "
+                                            "new producer id",
+    "testDuplicateSequenceAfterProducerReset": "not modeled: DUPLICATE_SEQUENCE_NUMBER (the "
+                                               "broker answers a duplicate with its first "
+                                               "offset)",
+    "testFailIfNotReadyForSendIdempotentProducer": "internal: maybeAddPartition, a "
+                                                   "transactional call an idempotent producer "
+                                                   "may make without effect",
+    "testFailIfNotReadyForSendIdempotentProducerFatalError": "not modeled: the producer's "
+                                                             "fatal error state",
+    "testNoFailedBatchHandlingWhenTxnManagerIsInFatalError": "not modeled: the producer's "
+                                                             "fatal error state",
+}
+NOT_PORTED_LIKE = [
+    (r"^testFailedInflightBatchAfterEpochBump$", "pending: not ported this time"),
+    (r".", "not modeled: transactions (issue 19)"),
+]
+
+
+def batch(pos: int, count: int = 1) -> ProducerBatch:
+    b = ProducerBatch(pos, pos, 0, 0)
+    b.count = count
+    return b
+
+
+def assigned(seqs: Sequences, pos: int, n: int) -> list:
+    """n one-record batches of partition pos, given their sequences in turn."""
+    batches = [batch(pos) for _ in range(n)]
+    for b in batches:
+        seqs.assign(b)
+    return batches
+
+
+def test_TransactionManagerTest_testDefaultSequenceNumber():
+    seqs = Sequences(1)
+    assert seqs.next_sequence == [0]
+    seqs.assign(batch(0, 3))
+    assert seqs.next_sequence == [3]
+
+
+def test_TransactionManagerTest_testProducerIdReset():
+    """An epoch bump asked for one partition resets only that partition's sequences."""
+    seqs = Sequences(2)
+    seqs.reset(15, 5)
+    seqs.assign(batch(0, 3))
+    seqs.assign(batch(1, 3))
+    seqs.to_bump.add(0)                             # requestEpochBumpForPartition(tp0)
+    assert seqs.bump([deque(), deque()], inflight=[0, 0])
+    assert seqs.next_sequence == [0, 3] and seqs.epoch == 6
+
+
+def test_TransactionManagerTest_testNoProducerIdResetAfterLastInFlightBatchSucceeds():
+    """Two batches time out (unresolved); the last one in flight succeeds: every sequence
+    below it is known written, so the sequences resolve without an epoch bump."""
+    seqs = Sequences(1)
+    seqs.reset(15, 5)
+    b1, b2, b3 = assigned(seqs, 0, 3)
+    seqs.failed(b1, bump=False, unresolved=True)
+    seqs.resolve()
+    assert seqs.unresolved == {0} and seqs.epoch == 5
+    seqs.failed(b2, bump=False, unresolved=True)
+    seqs.resolve()
+    assert seqs.unresolved == {0}
+    seqs.acked(b3)
+    seqs.resolve()
+    assert seqs.unresolved == set() and seqs.to_bump == set()
+    assert not seqs.bump([deque()], inflight=[0])
+    assert (seqs.epoch, seqs.next_sequence) == (5, [3])
+
+
+def test_TransactionManagerTest_testEpochBumpAfterLastInflightBatchFails():
+    """The first batch times out and the last one fails too: the sequences cannot be
+    resolved, so the partition's epoch is bumped and its sequences restart at 0."""
+    seqs = Sequences(1)
+    seqs.reset(15, 1)
+    b1, b2, b3 = assigned(seqs, 0, 3)
+    seqs.failed(b1, bump=False, unresolved=True)
+    seqs.acked(b2)
+    seqs.resolve()
+    assert seqs.unresolved == {0} and seqs.epoch == 1
+    seqs.failed(b3, bump=False, unresolved=True)
+    seqs.resolve()
+    assert seqs.bump([deque()], inflight=[0])
+    assert seqs.unresolved == set() and seqs.epoch == 2 and seqs.next_sequence == [0]
+
+
+def test_TransactionManagerTest_testHealthyPartitionRetriesDuringEpochBump():
+    """A bump for tp0 renumbers tp0's unfinished batches under the new epoch from 0; tp1's
+    batch in flight keeps its old epoch and sequence, tp1 sends nothing new until it is done,
+    then starts at sequence 0 of the new epoch."""
+    seqs = Sequences(2)
+    seqs.reset(15, 1)
+    tp0b1, tp0b2, tp0b3 = assigned(seqs, 0, 3)
+    tp1b1, tp1b2 = assigned(seqs, 1, 2)
+    seqs.acked(tp0b1)
+    seqs.acked(tp1b1)
+    seqs.to_bump.add(0)                             # UNKNOWN_PRODUCER_ID for tp0b2
+    assert seqs.bump([deque([tp0b2, tp0b3]), deque([tp1b2])], inflight=[0, 1])
+    assert [(b.base_sequence, b.producer_epoch) for b in (tp0b2, tp0b3)] == [(0, 2), (1, 2)]
+    assert (tp1b2.base_sequence, tp1b2.producer_epoch) == (1, 1)
+    assert not seqs.may_send_new(1)
+    seqs.acked(tp1b2)
+    assert seqs.may_send_new(1)
+    tp1b3 = batch(1)
+    seqs.assign(tp1b3)
+    assert (tp1b3.base_sequence, tp1b3.producer_epoch) == (0, 2)
+    assert seqs.next_sequence[1] == 1
+
+
+def test_TransactionManagerTest_testBumpEpochAndResetSequenceNumbersAfterUnknownProducerId():
+    """Five one-record batches; the first is acknowledged, the second gets
+    UNKNOWN_PRODUCER_ID: the producer bumps the epoch and resends the second to the fifth
+    as sequences 0 to 3 of the new epoch."""
+    s = Sending({"batch.size": 171, "max.in.flight.requests.per.connection": 1})
+    s.brokers[0].prepare(ProduceRequest, Later(45 * MS, produced(offset=500)),
+                         produced("UNKNOWN_PRODUCER_ID"))
+    s.brokers[0].always(ProduceRequest, produced())
+    s.start(records=5)
+    s.run(500 * MS)
+    sent = [(b.first_seq, b.producer_epoch, b.base_sequence) for b in s.batches()]
+    assert sent == [(0, 0, 0), (1, 0, 1), (1, 1, 0), (2, 1, 1), (3, 1, 2), (4, 1, 3)]
+    assert s.failed() == [] and len(s.acked()) == 5
+
+
+def test_TransactionManagerTest_testBumpEpochAfterTimeoutWithoutPendingInflightRequests():
+    """Nothing unresolved: no bump. The only batch in flight times out after an acknowledged
+    one: nothing can resolve it, so the epoch is bumped."""
+    seqs = Sequences(1)
+    seqs.reset(15, 5)
+    seqs.resolve()
+    assert not seqs.bump([deque()], inflight=[0]) and seqs.epoch == 5
+    (b1,) = assigned(seqs, 0, 1)
+    seqs.acked(b1)
+    (b2,) = assigned(seqs, 0, 1)
+    assert seqs.next_sequence == [2]
+    seqs.failed(b2, bump=False, unresolved=True)
+    assert seqs.unresolved == {0}
+    seqs.resolve()
+    assert seqs.unresolved == set()
+    assert seqs.bump([deque()], inflight=[0]) and seqs.epoch == 6
