@@ -208,7 +208,8 @@ def problems(table: list[Row]) -> list[str]:
 
 
 def render(source: str, table: list[Row], passing: dict[str, int]) -> str:
-    total = {k: 0 for k in ("cases", "applies", "ported", "passing")}
+    columns = ("cases", "applies", "ported", "passing", *CATEGORIES)
+    total = dict.fromkeys(columns, 0)
     lines = [
         "# Conformance: Kafka's own tests, case by case",
         "",
@@ -230,21 +231,18 @@ def render(source: str, table: list[Row], passing: dict[str, int]) -> str:
         "(applies, not ported yet). A case *applies* when it is ported, a simplification",
         "or pending.",
         "",
-        "| Kafka test class | cases | apply | ported | passing | not modeled | internal "
-        "| simplification | pending |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| Kafka test class | cases | apply | ported | passing | " + " | ".join(CATEGORIES)
+        + " |",
+        "|---|" + "--:|" * len(columns),
     ]
     for row in table:
-        n_pass = passing.get(row.name, 0)
-        lines.append(
-            f"| `{row.name}` | {len(row.cases)} | {row.applies} | {len(row.ported)} "
-            f"| {n_pass} | {row.count('not modeled')} | {row.count('internal')} "
-            f"| {row.count('simplification')} | {row.count('pending')} |")
-        for key, value in (("cases", len(row.cases)), ("applies", row.applies),
-                           ("ported", len(row.ported)), ("passing", n_pass)):
-            total[key] += value
-    lines.append(f"| **all** | {total['cases']} | {total['applies']} | {total['ported']} "
-                 f"| {total['passing']} | | | | |")
+        counts = dict(cases=len(row.cases), applies=row.applies, ported=len(row.ported),
+                      passing=passing.get(row.name, 0),
+                      **{c: row.count(c) for c in CATEGORIES})
+        lines.append(f"| `{row.name}` | " + " | ".join(str(counts[k]) for k in columns) + " |")
+        for key in columns:
+            total[key] += counts[key]
+    lines.append("| **all** | " + " | ".join(str(total[k]) for k in columns) + " |")
     for row in table:
         lines += ["", f"## {row.name}", "",
                   f"Kafka: `{row.path}`; kafkasim: "

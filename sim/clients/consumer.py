@@ -42,8 +42,9 @@ from sim.core.dist import Sampler
 from sim.core.records import CommitFailed
 
 DEFAULT_API_TIMEOUT_US = 60_000_000
-RETRIABLE_COMMIT = {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "REQUEST_TIMED_OUT",
-                    "NETWORK_EXCEPTION", "COORDINATOR_LOAD_IN_PROGRESS"}
+COORDINATOR_LOST = {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "REQUEST_TIMED_OUT",
+                    "NETWORK_EXCEPTION"}
+RETRIABLE_COMMIT = COORDINATOR_LOST | {"COORDINATOR_LOAD_IN_PROGRESS"}
 
 
 class Consumer(Host):
@@ -221,8 +222,12 @@ class Consumer(Host):
 
     # -- commits ---------------------------------------------------------------------------
 
-    def _commit(self, offsets: tuple, then) -> None:
-        """commitSync (then is called with the outcome) or commitAsync (then is None)."""
+    def _commit(self, offsets: tuple, then, timeout_us: int = DEFAULT_API_TIMEOUT_US) -> None:
+        """commitSync (then is called with the outcome) or commitAsync (then is None).
+
+        commitSync retries retriable errors for default.api.timeout.ms; the commit before a
+        join (onJoinPrepare) passes the rebalance timeout instead.
+        """
         m = self.membership
         if not offsets:
             if then is not None:
@@ -236,7 +241,7 @@ class Consumer(Host):
         if m.generation < 0:
             self._commit_failed("COMMIT_FAILED_NOT_IN_GROUP", then)
             return
-        deadline = self.engine.now + DEFAULT_API_TIMEOUT_US
+        deadline = self.engine.now + timeout_us
         if then is not None:
             self.committing = True
         request = OffsetCommit(self.group, m.generation, m.member_id, offsets)
@@ -248,7 +253,9 @@ class Consumer(Host):
             self._commit_done(then, None)
             return
         if isinstance(response, Failure) or error in RETRIABLE_COMMIT:
-            self.membership.coordinator_lost()
+            if isinstance(response, Failure) or error in COORDINATOR_LOST:
+                # OffsetCommitResponseHandler: a coordinator that is loading stays known
+                self.membership.coordinator_lost()
             if then is not None and self.engine.now < deadline:
                 self.timer(self.settings.retry_backoff_us, self.membership.send, request,
                            lambda r: self._committed(r, request, then, deadline))
@@ -298,7 +305,9 @@ class Consumer(Host):
             else:
                 then()
         if eager and self.settings.auto_commit and self.membership.generation >= 0:
-            self._commit(self._offsets(), revoke)
+            # ConsumerCoordinator.onJoinPrepare: retry until the rebalance timeout
+            # (max.poll.interval.ms), then join anyway
+            self._commit(self._offsets(), revoke, self.settings.max_poll_interval_us)
         else:
             revoke()
 

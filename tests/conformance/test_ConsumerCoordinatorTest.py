@@ -9,6 +9,7 @@ threading and wake-ups (none of which kafkasim models), and the cases left pendi
 import pytest
 
 from sim.cluster.protocol import (
+    COORDINATOR_LOAD_IN_PROGRESS,
     COORDINATOR_NOT_AVAILABLE,
     ILLEGAL_GENERATION,
     NOT_COORDINATOR,
@@ -83,9 +84,6 @@ NOT_PORTED = {
                                             "(KIP-447, transactions)",
     "testOnJoinPrepareWithOffsetCommitShouldSuccessAfterRetry":
         "not modeled: UNKNOWN_TOPIC_OR_PARTITION (topics exist for the whole run)",
-    "testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterRebalanceTimeout":
-        "pending: kafkasim retries the commit before a join for default.api.timeout.ms, not "
-        "until the rebalance timeout (a divergence, reported)",
     "testCoordinatorDisconnectAfterNotCoordinatorError":
         "pending: kafkasim does not drop the coordinator's connection when it marks the "
         "coordinator unknown, so other requests in flight to it are not failed (a divergence, "
@@ -554,6 +552,24 @@ def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitWithUnknownMemberId():
 def test_ConsumerCoordinatorTest_testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterNonRetryableException():  # noqa: E501
     m = _rejoin_after_commit(OffsetCommitResponse(UNKNOWN_MEMBER_ID))
     assert _kinds(m) == ["OffsetCommit", "JoinGroup"] and m.m.coordinator == 0
+
+
+def test_ConsumerCoordinatorTest_testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterRebalanceTimeout():  # noqa: E501
+    """The commit before a join retries a retriable error until the rebalance timeout
+    (max.poll.interval.ms, here 2 minutes: past default.api.timeout.ms), then the member
+    joins anyway; a loading coordinator stays known."""
+    m = Member(dict(CONFIG, **AUTO, **{"max.poll.interval.ms": 120_000}))
+    m.broker.prepare(OffsetFetch, OffsetFetchResponse(None, {0: 100}))
+    m.join(1, "consumer", 0)
+    m.broker.always(OffsetCommit, OffsetCommitResponse(COORDINATOR_LOAD_IN_PROGRESS))
+    m.broker.prepare(JoinGroup, lambda _r: None)
+    m.m.request_rejoin()
+    start = m.now
+    m.run(121 * S)
+    t_join = m.broker.got(JoinGroup)[1][0]
+    commits = [t for t, _r in m.broker.got(OffsetCommit) if start < t < t_join]
+    assert len(commits) > 1000 and commits[-1] - start >= 119 * S
+    assert [t for t, _r in m.broker.got(FindCoordinator) if start < t < t_join] == []
 
 
 def test_ConsumerCoordinatorTest_testCloseDynamicAssignment():
