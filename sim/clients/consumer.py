@@ -27,8 +27,12 @@ members) and exits; a pause freezes the loop and the heartbeat thread; a
 restart is a new process with a new member id (static members keep their
 `group.instance.id`: member i of a group configured with `group.instance.id: X`
 is `X-i`, since every member needs its own). Retriable commit errors are retried until
-`default.api.timeout.ms` (60 s).
+`default.api.timeout.ms` (60 s); before a join, an auto-committing member (eager or
+cooperative) commits its positions, retrying until the rebalance timeout
+(`max.poll.interval.ms`), and then joins whatever the outcome.
 """
+
+from functools import partial
 
 from sim.clients.fetcher import Fetcher
 from sim.clients.membership import Membership
@@ -222,11 +226,13 @@ class Consumer(Host):
 
     # -- commits ---------------------------------------------------------------------------
 
-    def _commit(self, offsets: tuple, then, timeout_us: int = DEFAULT_API_TIMEOUT_US) -> None:
+    def _commit(self, offsets: tuple, then, timeout_us: int = DEFAULT_API_TIMEOUT_US,
+                block: bool = True) -> None:
         """commitSync (then is called with the outcome) or commitAsync (then is None).
 
-        commitSync retries retriable errors for default.api.timeout.ms; the commit before a
-        join (onJoinPrepare) passes the rebalance timeout instead.
+        A commit with an outcome to wait for retries retriable errors for timeout_us
+        (default.api.timeout.ms for commitSync; the commit before a join passes the
+        rebalance timeout) and, if it blocks, holds poll() back until it completes.
         """
         m = self.membership
         if not offsets:
@@ -242,8 +248,9 @@ class Consumer(Host):
             self._commit_failed("COMMIT_FAILED_NOT_IN_GROUP", then)
             return
         deadline = self.engine.now + timeout_us
-        if then is not None:
+        if then is not None and block:
             self.committing = True
+            then = partial(self._unblock, then)
         request = OffsetCommit(self.group, m.generation, m.member_id, offsets)
         m.send(request, lambda r: self._committed(r, request, then, deadline))
 
@@ -282,8 +289,11 @@ class Consumer(Host):
 
     def _commit_done(self, then, error) -> None:
         if then is not None:
-            self.committing = False
             then(error)
+
+    def _unblock(self, then, error) -> None:
+        self.committing = False
+        then(error)
 
     # -- rebalance callbacks ---------------------------------------------------------------
 
@@ -293,7 +303,7 @@ class Consumer(Host):
                 for p in self.fetcher.assigned]
 
     def on_join_prepare(self, eager: bool, then) -> None:
-        """Before joining: an eager member commits (auto-commit) and revokes everything.
+        """Before joining: the member commits (auto-commit); an eager one revokes everything.
 
         A stop that came during that commit closes the consumer instead of joining.
         """
@@ -304,10 +314,12 @@ class Consumer(Host):
                 self._close()
             else:
                 then()
-        if eager and self.settings.auto_commit and self.membership.generation >= 0:
-            # ConsumerCoordinator.onJoinPrepare: retry until the rebalance timeout
-            # (max.poll.interval.ms), then join anyway
-            self._commit(self._offsets(), revoke, self.settings.max_poll_interval_us)
+        if self.settings.auto_commit and self.membership.generation >= 0:
+            # ConsumerCoordinator.onJoinPrepare, eager and cooperative alike: retry until
+            # the rebalance timeout (max.poll.interval.ms), then join anyway; a cooperative
+            # member goes on consuming meanwhile
+            self._commit(self._offsets(), revoke, self.settings.max_poll_interval_us,
+                         block=eager)
         else:
             revoke()
 

@@ -26,6 +26,9 @@ TransactionManager.canRetry and handleFailedBatch of the client's release
   producer id, before 2.5) is handled the same way, and where the 2.5 client
   bumps the epoch (an unresolved partition drained with a gap, a batch that
   failed for good) the older one resets the producer id too.
+A batch that already holds a sequence (a retry) is sent only when no batch of
+its partition with a lower sequence is in flight, so retries go one request at a
+time in sequence order (RecordAccumulator.shouldStopDrainBatchesForPartition).
 Simplified: before 2.5 a batch that failed for good made Kafka renumber the
 later batches of its partition (adjustSequencesDueToFailedBatch), not reset
 the producer id; the UNKNOWN_PRODUCER_ID case where retention removed the
@@ -59,6 +62,7 @@ class Sender:
         self.conns: dict[int, Connection] = {}
         self.inflight_requests: dict[int, int] = {}
         self.inflight_batches = [0] * self.n
+        self.on_wire: list[list] = [[] for _ in range(self.n)]   # idempotent batches out
         self.pid = -1
         self.sequences = Sequences(self.n)
         self.held_back = False            # a ready batch waits for in-flight room
@@ -82,6 +86,7 @@ class Sender:
         self.conns = {}
         self.inflight_requests = {}
         self.inflight_batches = [0] * self.n
+        self.on_wire = [[] for _ in range(self.n)]
         self.metadata_inflight = False
 
     def restart(self) -> None:
@@ -148,9 +153,18 @@ class Sender:
         if self.s.acks == 0:
             return True
         if self.s.idempotence and (pos in self.sequences.to_bump or (
-                batch.base_sequence < 0 and not self.sequences.may_send_new(pos))):
+                batch.base_sequence < 0 and not self.sequences.may_send_new(pos))
+                or (batch.base_sequence >= 0 and self._behind_in_flight(batch))):
             return False
         return self.inflight_batches[pos] < self.batch_limit
+
+    def _behind_in_flight(self, batch) -> bool:
+        """RecordAccumulator.shouldStopDrainBatchesForPartition: a batch that already has a
+        sequence (a retry) goes only as the partition's first sequence in flight, so retries
+        go one request at a time, in sequence order."""
+        return any(b.base_sequence < batch.base_sequence and b.producer_id == batch.producer_id
+                   and b.producer_epoch == batch.producer_epoch
+                   for b in self.on_wire[batch.pos])
 
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
         if not self._conn(leader).ready():
@@ -181,6 +195,8 @@ class Sender:
         request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items))
         for batch in batches:
             self.inflight_batches[batch.pos] += 1
+            if s.idempotence:
+                self.on_wire[batch.pos].append(batch)
         if self.s.acks == 0:
             conn.write(request, sum(b.size for b in batches),
                        lambda failure: self._on_written(batches, failure), s.request_timeout_us)
@@ -226,8 +242,7 @@ class Sender:
         now = self.p.engine.now
         settled = True
         for batch in batches:
-            self.inflight_batches[batch.pos] -= 1
-            batch.inflight = False
+            self._landed(batch)
             if batch.done:
                 continue
             if response is None:
@@ -243,12 +258,19 @@ class Sender:
                 self._retry_or_fail(batch, error, now)
         return settled
 
+    def _landed(self, batch) -> None:
+        """The batch's request is over (answered, failed or never sent)."""
+        self.inflight_batches[batch.pos] -= 1
+        batch.inflight = False
+        if self.s.idempotence:
+            wire = self.on_wire[batch.pos]
+            del wire[next(i for i, b in enumerate(wire) if b is batch)]
+
     def _put_back(self, batches) -> None:
         """The connection never came up: Kafka drains batches only to a ready node, so these
         were never sent; they wait again, with no attempt counted and no error."""
         for batch in batches:
-            self.inflight_batches[batch.pos] -= 1
-            batch.inflight = False
+            self._landed(batch)
             if not batch.done:
                 batch.attempts -= 1
                 self._reenqueue(batch)

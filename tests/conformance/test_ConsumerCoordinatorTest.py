@@ -85,12 +85,12 @@ NOT_PORTED = {
     "testOnJoinPrepareWithOffsetCommitShouldSuccessAfterRetry":
         "not modeled: UNKNOWN_TOPIC_OR_PARTITION (topics exist for the whole run)",
     "testCoordinatorDisconnectAfterNotCoordinatorError":
-        "pending: kafkasim does not drop the coordinator's connection when it marks the "
-        "coordinator unknown, so other requests in flight to it are not failed (a divergence, "
-        "reported)",
+        "simplification: group requests share the member's connection to the broker, which "
+        "marking the coordinator unknown does not break, so other requests in flight to it "
+        "are answered rather than failed",
     "testCoordinatorDisconnectAfterCoordinatorNotAvailableError":
-        "pending: kafkasim does not drop the coordinator's connection when it marks the "
-        "coordinator unknown (a divergence, reported)",
+        "simplification: group requests share the member's connection to the broker, which "
+        "marking the coordinator unknown does not break",
 }
 NOT_PORTED_LIKE = [
     (r"Metric", "internal: metrics"),
@@ -448,9 +448,9 @@ def test_ConsumerCoordinatorTest_testRefreshOffsetRetriableErrorCoordinatorLooku
 AUTO = {"enable.auto.commit": True, "auto.commit.interval.ms": 2000}
 
 
-def auto_committer() -> Member:
+def auto_committer(assignor: str = "range", **config) -> Member:
     """A member with auto-commit every 2 s, at position 100 of foo-0 from t = 0."""
-    m = Member(dict(CONFIG, **AUTO))
+    m = Member(dict(CONFIG, **AUTO, **{"partition.assignment.strategy": [assignor]}, **config))
     m.broker.prepare(OffsetFetch, OffsetFetchResponse(None, {0: 100}))
     m.join(1, "consumer", 0)
     return m
@@ -501,10 +501,14 @@ def test_ConsumerCoordinatorTest_testSelectRebalanceProtocol():
     assert kind("range") == "eager"
 
 
-def _rejoin_after_commit(*answers) -> Member:
-    """An eager auto-committing member at position 100 asked to rejoin; the commit it makes
+BOTH = pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+
+
+def _rejoin_after_commit(assignor: str, *answers) -> Member:
+    """An auto-committing member (eager or cooperative, as Kafka's Eager- and
+    CooperativeConsumerCoordinatorTest) at position 100 asked to rejoin; the commit it makes
     first (onJoinPrepare) gets answers in turn; the JoinGroup waits unanswered."""
-    m = auto_committer()
+    m = auto_committer(assignor)
     m.broker.prepare(OffsetCommit, *answers)
     m.broker.prepare(JoinGroup, lambda _r: None)
     m.m.request_rejoin()
@@ -527,40 +531,43 @@ def test_ConsumerCoordinatorTest_testJoinPrepareWithDisableAutoCommit():
     assert _kinds(m) == ["JoinGroup"]
 
 
-def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitCompleted():
-    m = _rejoin_after_commit(OffsetCommitResponse(None))
+@BOTH
+def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitCompleted(assignor):
+    m = _rejoin_after_commit(assignor, OffsetCommitResponse(None))
     assert _kinds(m) == ["OffsetCommit", "JoinGroup"]
     assert m.requests(OffsetCommit)[0].offsets == ((0, 100),)
 
 
-def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitWithCoordinatorNotAvailable():
+@BOTH
+def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitWithCoordinatorNotAvailable(assignor):
     """A retriable failure of that commit holds the join back: the coordinator is looked up
     again and the commit retried first."""
-    m = _rejoin_after_commit(OffsetCommitResponse(COORDINATOR_NOT_AVAILABLE),
+    m = _rejoin_after_commit(assignor, OffsetCommitResponse(COORDINATOR_NOT_AVAILABLE),
                              OffsetCommitResponse(None))
     assert _kinds(m) == ["OffsetCommit", "FindCoordinator", "OffsetCommit", "JoinGroup"]
 
 
-def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitWithUnknownMemberId():
+@BOTH
+def test_ConsumerCoordinatorTest_testJoinPrepareAndCommitWithUnknownMemberId(assignor):
     """A non-retriable failure does not hold the join back (and UNKNOWN_MEMBER_ID drops the
     member id it rejoins with)."""
-    m = _rejoin_after_commit(OffsetCommitResponse(UNKNOWN_MEMBER_ID))
+    m = _rejoin_after_commit(assignor, OffsetCommitResponse(UNKNOWN_MEMBER_ID))
     assert _kinds(m) == ["OffsetCommit", "JoinGroup"]
     assert m.requests(JoinGroup)[-1].member_id == ""
 
 
-def test_ConsumerCoordinatorTest_testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterNonRetryableException():  # noqa: E501
-    m = _rejoin_after_commit(OffsetCommitResponse(UNKNOWN_MEMBER_ID))
+@BOTH
+def test_ConsumerCoordinatorTest_testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterNonRetryableException(assignor):  # noqa: E501
+    m = _rejoin_after_commit(assignor, OffsetCommitResponse(UNKNOWN_MEMBER_ID))
     assert _kinds(m) == ["OffsetCommit", "JoinGroup"] and m.m.coordinator == 0
 
 
-def test_ConsumerCoordinatorTest_testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterRebalanceTimeout():  # noqa: E501
+@BOTH
+def test_ConsumerCoordinatorTest_testOnJoinPrepareWithOffsetCommitShouldKeepJoinAfterRebalanceTimeout(assignor):  # noqa: E501
     """The commit before a join retries a retriable error until the rebalance timeout
     (max.poll.interval.ms, here 2 minutes: past default.api.timeout.ms), then the member
     joins anyway; a loading coordinator stays known."""
-    m = Member(dict(CONFIG, **AUTO, **{"max.poll.interval.ms": 120_000}))
-    m.broker.prepare(OffsetFetch, OffsetFetchResponse(None, {0: 100}))
-    m.join(1, "consumer", 0)
+    m = auto_committer(assignor, **{"max.poll.interval.ms": 120_000})
     m.broker.always(OffsetCommit, OffsetCommitResponse(COORDINATOR_LOAD_IN_PROGRESS))
     m.broker.prepare(JoinGroup, lambda _r: None)
     m.m.request_rejoin()

@@ -41,9 +41,6 @@ NOT_PORTED = {
         "not modeled: KIP-951 leader hints in produce responses",
     "testProducerBatchRetriesWhenPartitionLeaderChanges": "not modeled: KIP-951 leader hints "
                                                           "in produce responses",
-    "testIdempotenceWithMultipleInflightsRetriedInOrder":
-        "pending: kafkasim resends a partition's retried batches together, not one request at "
-        "a time in sequence order (a divergence, reported)",
     "testInitProducerIdWithMaxInFlightOne": "not modeled: transactions (a transactional "
                                             "producer's coordinator lookup)",
     "testNodeNotReady": "not modeled: transactions (a transactional producer's coordinator "
@@ -137,6 +134,30 @@ def test_SenderTest_testIdempotenceWithMultipleInflights():
     s.run(100 * MS)
     assert [(a.first_seq, a.base_offset) for a in s.acked()] == [(0, 0), (1, 1)]
     assert s.sender.sequences.acked_end == [2]
+
+
+def test_SenderTest_testIdempotenceWithMultipleInflightsRetriedInOrder():
+    """Three batches in flight; the first is refused (NOT_LEADER_OR_FOLLOWER, where Kafka's
+    case has the older LEADER_NOT_AVAILABLE), the next two then get
+    OUT_OF_ORDER_SEQUENCE_NUMBER. They are resent one request at a time in sequence order
+    (RecordAccumulator.shouldStopDrainBatchesForPartition: a retried batch goes only when it
+    is the first sequence in flight), and the fourth, queued behind them, after."""
+    s = Sending({"retry.backoff.ms": 100})
+    s.brokers[0].prepare(ProduceRequest, Later(25 * MS, produced("NOT_LEADER_OR_FOLLOWER")),
+                         Later(30 * MS, produced("OUT_OF_ORDER_SEQUENCE_NUMBER")),
+                         Later(30 * MS, produced("OUT_OF_ORDER_SEQUENCE_NUMBER")))
+    s.brokers[0].always(ProduceRequest, Later(20 * MS, lambda r: ProduceResponse(
+        {p: (None, b.base_sequence) for p, b in r.batches})))
+    s.start(records=4)
+    s.run(1 * S)
+    got = s.brokers[0].got(ProduceRequest)
+    assert [b.base_sequence for _t, r in got for _p, b in r.batches] == [0, 1, 2, 0, 1, 2, 3]
+    assert [len(r.batches) for _t, r in got] == [1] * 7
+    acks = [a.t_us for a in s.acked()]
+    assert [a.first_seq for a in s.acked()] == [0, 1, 2, 3]
+    resent = [t for t, _r in got[3:]]
+    assert resent[1] > acks[0] and resent[2] > acks[1] and resent[3] >= resent[2]
+    assert s.failed() == [] and s.sender.sequences.epoch == 0
 
 
 def expiring(config: dict, partitions: int = 1) -> Sending:
