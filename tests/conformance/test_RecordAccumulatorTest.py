@@ -9,15 +9,14 @@ batch splitting, buffer.memory, max.request.size (not modeled), threads (interna
 
 from itertools import pairwise
 
-import numpy as np
-
-from sim.clients.accumulator import BATCH_HEADER, INF, Accumulator
+from sim.clients.accumulator import BATCH_HEADER, Accumulator
 from sim.clients.lanes import Lanes
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import MetadataRequest, MetadataResponse, ProduceRequest
 from sim.core.units import MS
 from tests.conformance.scripted import Later
 from tests.conformance.sending import Sending, produced
+from tests.unit.hand_arrivals import HandArrivals
 
 KAFKA_CLASS = "RecordAccumulatorTest"
 
@@ -62,28 +61,6 @@ NOT_PORTED_LIKE = [
 ]
 
 
-class Records:
-    """Records given by hand, (time_us, size, partition or -1), as the accumulator reads a
-    producer's arrivals."""
-
-    def __init__(self, records) -> None:
-        self.times = np.array([r[0] for r in records], dtype=np.int64)
-        self.sizes = np.array([r[1] for r in records], dtype=np.int64)
-        self.parts = np.array([r[2] for r in records], dtype=np.int64)
-        self.keys = np.full(len(records), -1, dtype=np.int64)
-        self.drawn_until = INF
-        self.rate = 1.0
-        self.keyed = records[0][2] >= 0
-
-    def ensure(self, horizon_us):
-        pass
-
-    def take(self, now):
-        n = int(np.searchsorted(self.times, now, side="right"))
-        out = self.times[:n], self.keys[:n], self.sizes[:n], self.parts[:n]
-        self.times, self.keys = self.times[n:], self.keys[n:]
-        self.sizes, self.parts = self.sizes[n:], self.parts[n:]
-        return out
 
 
 class Book:
@@ -108,7 +85,7 @@ class Draws:
 
 def accumulator(records, partitions: int = 1, batch_size: int = FITS_9, linger_ms: int = 10,
                 draws=()) -> Accumulator:
-    arrivals = Records(records)
+    arrivals = HandArrivals(records)
     return Accumulator(list(range(partitions)), batch_size, linger_ms * MS, Book(),
                        Draws(draws), Lanes(arrivals, partitions, arrivals.keyed))
 

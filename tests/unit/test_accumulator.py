@@ -20,6 +20,7 @@ from sim.clients.accumulator import BATCH_HEADER, INF, Accumulator
 from sim.clients.arrivals import RECORD_OVERHEAD, Arrivals
 from sim.clients.lanes import Lanes
 from sim.core.records import BatchAcked
+from tests.unit.hand_arrivals import HandArrivals
 
 PIDXS = [10, 11, 12, 13]
 
@@ -34,27 +35,6 @@ class FakeBook:
         self.times[pos].extend(int(t) for t in times)
 
 
-class HandArrivals:
-    """A fixed, fully known list of records with the interface the accumulator reads."""
-
-    def __init__(self, records):                 # [(t_us, size, part)], part -1 for keyless
-        self.times = np.array([r[0] for r in records], dtype=np.int64)
-        self.sizes = np.array([r[1] for r in records], dtype=np.int64)
-        self.parts = np.array([r[2] for r in records], dtype=np.int64)
-        self.keys = np.full(len(records), -1, dtype=np.int64)
-        self.drawn_until = INF
-        self.rate = 1.0
-        self.keyed = bool(records) and records[0][2] >= 0
-
-    def ensure(self, horizon_us):
-        pass
-
-    def take(self, now):
-        n = int(np.searchsorted(self.times, now, side="right"))
-        out = self.times[:n], self.keys[:n], self.sizes[:n], self.parts[:n]
-        self.times, self.keys = self.times[n:], self.keys[n:]
-        self.sizes, self.parts = self.sizes[n:], self.parts[n:]
-        return out
 
 
 class ScriptedRng:
