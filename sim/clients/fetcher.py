@@ -153,10 +153,10 @@ class Fetcher:
     def has_records(self) -> bool:
         return any(self.buffered.get(p) for p in self.assigned)
 
-    def send_fetches(self, paused=()) -> None:
+    def send_fetches(self) -> None:
         by_leader: dict[int, dict] = {}
         for pidx in self.assigned:
-            if pidx in paused or pidx not in self.positions or self.buffered.get(pidx):
+            if pidx not in self.positions or self.buffered.get(pidx):
                 continue
             leader, epoch = self.leaders.get(pidx, (NO_LEADER, -1))
             if leader == NO_LEADER:
