@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from sim.analysis.availability import Availability
-from sim.analysis.consumption import ProcessingBook
+from sim.analysis.consumption import CommitBook, ProcessingBook
 from sim.analysis.expect import evaluate
 from sim.analysis.fates import build_streams
 from sim.analysis.lag import LagTracker
@@ -61,6 +61,7 @@ class Observers(NamedTuple):
     processing: ProcessingBook
     availability: Availability
     fetches: FetchBook
+    commits: CommitBook
 
 
 def observe(world) -> Observers:
@@ -71,7 +72,8 @@ def observe(world) -> Observers:
     names = [(info.topic, info.partition) for info in topology.partitions]
     observers = Observers(Invariants(world.seed, topology, world.brokers),
                           LagTracker(subscriptions, names),
-                          ProcessingBook(world.producer_names), Availability(), FetchBook())
+                          ProcessingBook(world.producer_names), Availability(), FetchBook(),
+                          CommitBook(bool(world.spec.consumers)))
     for observer in observers:
         observer.watch(world.trace)
     return observers

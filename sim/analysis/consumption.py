@@ -18,8 +18,12 @@ reset), else `committed_before_processing`. A record retention deleted
 (absent from the final log) is skipped when the final committed offset
 passed the offset it had and the group never processed it: with cause
 `offset_reset` if a reset jumped over it before it was deleted, else
-`retention`. Records compaction removed are never skipped (a compacted
-topic promises only the latest value per key).
+`retention`. A record once below a leader's high watermark (CommitBook,
+from the RecordsCommitted probe) that no replica kept and retention did not
+remove is skipped with cause `truncated` when the final committed offset
+passed the offset it had there and the group never processed it. Records
+compaction removed are never skipped (a compacted topic promises only the
+latest value per key).
 
 A causal step order violation (`out_of_order`) is an event whose later step
 a group finished processing before the step just before it (or without ever
@@ -28,6 +32,7 @@ step's record is matched to its event by key and event time (its send time
 minus the step's delay).
 """
 
+from array import array
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -41,9 +46,36 @@ from sim.core.records import (
     PoisonSkipped,
     PositionReset,
     ProcessingTimes,
+    RecordsCommitted,
 )
 
 NOT_DONE = np.iinfo(np.int64).max
+
+
+class CommitBook:
+    """Every workload batch a leader's high watermark passed, per partition, as flat
+    (producer, first sequence, count, base offset) quadruples (32 bytes a batch; a batch
+    two leaders committed appears twice): what was ever committed, including what a later
+    leader truncated away. Watches only runs with consumer groups."""
+
+    def __init__(self, groups: bool) -> None:
+        self.groups = groups
+        self.batches: dict[tuple[str, int], array] = defaultdict(lambda: array("q"))
+
+    def watch(self, trace) -> None:
+        if self.groups:
+            trace.subscribe(RecordsCommitted, self.add)
+
+    def add(self, r: RecordsCommitted) -> None:
+        book = self.batches[(r.topic, r.partition)]
+        for b in r.batches:
+            if b.producer >= 0:
+                book.extend((b.producer, b.first_seq, b.count, b.base_offset))
+
+    def committed(self, topic: str, partition: int) -> np.ndarray:
+        """The partition's quadruples as rows of an (n, 4) array."""
+        return np.frombuffer(self.batches.get((topic, partition), array("q")),
+                             np.int64).reshape(-1, 4)
 
 
 class ProcessingBook:
@@ -84,8 +116,10 @@ def _per_stream(rows, streams):
     return out
 
 
-def consumer_summary(world, streams, audits, book: ProcessingBook, lag) -> dict:
-    """The consumer keys of docs/summary.md, from the run's processing book and lag tracker."""
+def consumer_summary(world, streams, audits, book: ProcessingBook, lag,
+                     commits: CommitBook) -> dict:
+    """The consumer keys of docs/summary.md, from the run's processing book, lag tracker and
+    book of committed batches."""
     processed = duplicates = disorder = 0
     e2e, sent = [], []
     skipped: Counter = Counter()
@@ -100,6 +134,7 @@ def consumer_summary(world, streams, audits, book: ProcessingBook, lag) -> dict:
         jumps = _jumps(world.trace, group)
         skipped.update(_skipped(world, group, done, audits, jumps))
         skipped.update(_skipped_by_retention(world, group, done, streams, audits, jumps))
+        skipped.update(_skipped_by_truncation(world, group, done, streams, audits, commits))
         disorder += out_of_order(world, group, done, streams)
     empty = np.empty(0, np.int64)
     values = np.concatenate(e2e) if e2e else empty
@@ -190,6 +225,32 @@ def _skipped_by_retention(world, group: str, done: dict, streams, audits, jumps)
             out["offset_reset"] += int((deleted & jumped).sum())
             out["retention"] += int((deleted & ~jumped).sum())
     return +out
+
+
+def _skipped_by_truncation(world, group: str, done: dict, streams, audits,
+                           commits: CommitBook) -> Counter:
+    """Records once below a leader's high watermark that no replica kept (an unclean
+    election, a power loss, a pre-KIP-101 truncation) and that retention or compaction did
+    not remove, at offsets the group's final committed offset passed, never processed."""
+    committed = final_committed(world, group, audits)
+    names = world.producer_names
+    count = 0
+    for pidx, offset in sorted(committed.items()):
+        info = world.topology.partitions[pidx]
+        rows = commits.committed(info.topic, info.partition)
+        rows = rows[rows[:, 3] < offset]
+        for producer in np.unique(rows[:, 0]).tolist():
+            mine = rows[rows[:, 0] == producer]
+            n = np.minimum(mine[:, 2], offset - mine[:, 3])
+            step = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+            key = (names[producer], info.topic, info.partition)
+            s, seqs = streams[key], np.unique(np.repeat(mine[:, 1], n) + step)
+            gone = (s.copies[seqs] == 0) & (s.expired[seqs] == 0)
+            counts = done.get(key)
+            if counts is not None:
+                gone &= counts[0][seqs] == 0
+            count += int(gone.sum())
+    return +Counter(truncated=count)
 
 
 def _unprocessed(batches, offset: int, done: dict, names, info) -> np.ndarray:

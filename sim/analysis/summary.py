@@ -118,7 +118,8 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     summary["replica_divergence"] = replica_divergence(audits_mine)
     summary["inconsistent_offsets"] = inconsistent_offsets(
         mine, audits_mine, world.producer_names, observers.fetches.observations())
-    consumed = consumer_summary(world, mine, audits, observers.processing, observers.lag)
+    consumed = consumer_summary(world, mine, audits, observers.processing, observers.lag,
+                                observers.commits)
     e2e = consumed.pop("e2e_us"), consumed.pop("e2e_sent_us")
     summary.update(consumed)
     ack = ack_latencies(mine)

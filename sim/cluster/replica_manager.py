@@ -35,7 +35,7 @@ from sim.cluster.protocol import (
     ProduceResponse,
 )
 from sim.cluster.replication import fetch_decision
-from sim.core.records import BatchAppended, HighWatermark, HwAdvanced
+from sim.core.records import BatchAppended, HighWatermark, HwAdvanced, RecordsCommitted
 
 
 class DelayedProduce:
@@ -207,8 +207,12 @@ class ReplicaManager:
             info, log = replica.info, replica.log
             self.broker.trace.emit(HighWatermark(now, self.broker.id, info.topic, info.partition,
                                                  replica.leader_epoch, log.hw, log.leo))
-            self.broker.trace.emit(HwAdvanced(now, self.broker.id, info.pidx,
-                                              replica.leader_epoch, old_hw, log.hw, log.leo))
+            trace = self.broker.trace
+            trace.emit(HwAdvanced(now, self.broker.id, info.pidx,
+                                  replica.leader_epoch, old_hw, log.hw, log.leo))
+            if trace.observed(RecordsCommitted):
+                trace.emit(RecordsCommitted(now, info.topic, info.partition,
+                                            tuple(log.read_range(old_hw, log.hw))))
             self.try_complete(replica)
             self.broker.reads.hw_advanced(info.pidx)
 

@@ -411,6 +411,17 @@ class RecordsFetched(NamedTuple):
     PROBE = True
 
 
+class RecordsCommitted(NamedTuple):
+    """A leader's high watermark passed these batches of a partition (emitted only when
+    observed: `Trace.observed`)."""
+    t_us: int
+    topic: str
+    partition: int
+    batches: tuple          # the leader's batches from the old HW up to the new (LogBatch)
+    KEEP = False
+    PROBE = True
+
+
 class ProcessingTimes(NamedTuple):
     """The batches behind a RecordsProcessed and each of its records' completion time."""
     t_us: int

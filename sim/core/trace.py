@@ -48,6 +48,11 @@ class Trace:
         self._observers.setdefault(kind, []).append(fn)
         self._routes.pop(kind, None)            # rebuilt at the next emit of that type
 
+    def observed(self, kind: type) -> bool:
+        """Does any observer watch this record type? (A probe costly to build is built only
+        then.)"""
+        return kind in self._observers
+
     def emit(self, record) -> None:
         """Record one fact (or hand one probe to its observers)."""
         try:
