@@ -9,9 +9,12 @@ every retry, so the broker recognises a retried batch it already wrote.
 
 The epoch is bumped for a partition (`requestEpochBumpForPartition`) when a
 batch fails with OUT_OF_ORDER_SEQUENCE_NUMBER or fails for good before its
-retries run out, and when a partition left unresolved by an expired batch
+retries run out, when a partition left unresolved by an expired batch
 drains with a gap between its last acknowledged and its next sequence
-(`maybeResolveSequences`). The bump renumbers only that partition's
+(`maybeResolveSequences`), and when the batch right after the expired ones of
+an unresolved partition gets a sequence error (`canRetry`:
+isNextSequenceForUnresolvedPartition; the expired sequences were not
+written). The bump renumbers only that partition's
 unfinished batches from 0 under the new epoch (`startSequencesAtBeginning`);
 the other partitions finish their sequenced batches under the old epoch and
 start the new one at 0 once none is left. A partition with an unresolved
@@ -35,6 +38,7 @@ class Sequences:
         self.acked_end = [0] * n
         self.open = [0] * n
         self.unresolved: set[int] = set()
+        self.unresolved_next: dict[int, int] = {}   # the sequence after the expired ones
         self.to_bump: set[int] = set()
 
     def reset(self, producer_id: int, epoch: int) -> None:
@@ -91,12 +95,23 @@ class Sequences:
             self.to_bump.add(batch.pos)
         elif unresolved:
             self.unresolved.add(batch.pos)
+            end = batch.base_sequence + batch.count
+            self.unresolved_next[batch.pos] = max(self.unresolved_next.get(batch.pos, 0), end)
+
+    def after_unresolved(self, batch) -> bool:
+        """Is this the batch right after the expired ones of its unresolved partition?"""
+        return batch.pos in self.unresolved and \
+            batch.base_sequence == self.unresolved_next[batch.pos]
+
+    def _resolved(self, pos: int) -> None:
+        self.unresolved.discard(pos)
+        self.unresolved_next.pop(pos, None)
 
     def resolve(self) -> None:
         """maybeResolveSequences: a drained unresolved partition with a gap needs a bump."""
         for pos in sorted(self.unresolved):
             if not self.open[pos]:
-                self.unresolved.discard(pos)
+                self._resolved(pos)
                 if self.next_sequence[pos] != self.acked_end[pos]:
                     self.to_bump.add(pos)
 
@@ -114,6 +129,6 @@ class Sequences:
             self.partition_epoch[pos] = self.epoch
             self.next_sequence[pos] = sequence
             self.acked_end[pos] = 0
-            self.unresolved.discard(pos)
+            self._resolved(pos)
         self.to_bump.clear()
         return True

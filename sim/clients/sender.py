@@ -13,9 +13,10 @@ TransactionManager.canRetry and handleFailedBatch of the client's release
 (the protocol switch `idempotent.producer.epoch.bump`):
 - from 2.5 (`kip-360`, KAFKA-8805) every OUT_OF_ORDER_SEQUENCE_NUMBER is
   retried; when the batch right after the acknowledged ones gets it, the
-  broker lost acknowledged data, and the partition's epoch is bumped, so the
-  batch and those behind it are resent under the new epoch from sequence 0
-  and succeed;
+  broker lost acknowledged data, and when the batch right after the expired
+  ones of an unresolved partition gets it, the expired ones were never
+  written: either way the partition's epoch is bumped, so the batch and
+  those behind it are resent under the new epoch from sequence 0 and succeed;
 - before 2.5 (`fatal`) it is retried only for a batch of the current
   producer id that is not the next one of a resolved partition; otherwise
   the batch fails, and if it was of the current producer id the producer id
@@ -316,7 +317,7 @@ class Sender:
         sequences = self.sequences
         gap = sequences.gap_before(batch) and batch.pos not in sequences.unresolved
         if self.s.kip_360:
-            if gap:
+            if gap or sequences.after_unresolved(batch):
                 sequences.to_bump.add(batch.pos)
             return False
         if error == "OUT_OF_ORDER_SEQUENCE_NUMBER" and sequences.current(batch) and \

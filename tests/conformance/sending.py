@@ -2,9 +2,12 @@
 and RecordAccumulatorTest drive a Sender and its RecordAccumulator through MockClient.
 
 The workload is the producer's own: records of 110 bytes (100-byte values) arrive evenly at
-`rate` from t = 0 (every 10 ms at the default 100/s) until `records` have arrived. What
-became of them is read from the trace (BatchSent, BatchAcked, BatchFailed)."""
+`rate` from t = 0 (every 10 ms at the default 100/s) until `records` have arrived, or, with
+`hand`, the records given (Kafka's appendToAccumulator): each at its time to its partition.
+What became of them is read from the trace (BatchSent, BatchAcked, BatchFailed)."""
 
+from sim.clients.accumulator import Accumulator
+from sim.clients.lanes import Lanes
 from sim.clients.producer import Producer
 from sim.cluster.protocol import (
     InitProducerIdResponse,
@@ -16,10 +19,12 @@ from sim.cluster.protocol import (
 from sim.core.records import BatchAcked, BatchFailed, BatchSent
 from sim.core.units import MS
 from tests.conformance.scripted import ScriptedBroker
+from tests.unit.hand_arrivals import HandArrivals
 from tests.unit.hosts import Harness
 
 TOPIC = "foo"
 PID = 343434                      # SenderTest's producerId
+RECORD = 110                      # bytes: the workload's 100-byte values, with the overhead
 
 
 def produced(error: str | None = None, offset: int = 0):
@@ -27,6 +32,13 @@ def produced(error: str | None = None, offset: int = 0):
     def answer(request):
         return ProduceResponse({p: (error, -1 if error else offset) for p, _b in request.batches})
     return answer
+
+
+def by_partition(s: "Sending", answers: dict):
+    """An answer to ProduceRequests: each partition (by position) gets the next of its own
+    (error, offset) results."""
+    left = {s.pidxs[pos]: iter(results) for pos, results in answers.items()}
+    return lambda request: ProduceResponse({p: next(left[p]) for p, _b in request.batches})
 
 
 def pid_answer(error: str | None = None, pid: int = PID, epoch: int = 0):
@@ -55,6 +67,16 @@ class Sending:
         self.sender = self.producer.sender
         self.now = 0
 
+    def hand(self, records) -> None:
+        """Replace the workload by records given by hand: [(t_us, partition position)], all
+        known from the start (so `start` takes no `records`)."""
+        p = self.producer
+        p.lanes = Lanes(HandArrivals([(t, RECORD, pos) for t, pos in records]),
+                        len(self.pidxs), keyed=True)
+        p.acc = Accumulator(self.pidxs, p.settings.batch_size, p.settings.linger_us, p.book,
+                            p.acc.rng, p.lanes)
+        p.acc.on_new = p.track_expiry
+
     def start(self, records: int | None = None, pid: int = PID, leaders: dict | None = None,
               every_us: int = 10 * MS) -> None:
         """Boot with full metadata and producer id pid; stop the workload after `records`."""
@@ -76,6 +98,12 @@ class Sending:
     def batches(self, broker: int = 0) -> list:
         """Every BatchData the broker got, in order."""
         return [b for r in self.requests(broker) for _p, b in r.batches]
+
+    def sent_as(self) -> list:
+        """(partition position, producer epoch, base sequence) of every batch sent, in order."""
+        pos = {p: i for i, p in enumerate(self.pidxs)}
+        return [(pos[p], b.producer_epoch, b.base_sequence)
+                for r in self.requests() for p, b in r.batches]
 
     def sent(self) -> list:
         return self.h.trace.rows(BatchSent)

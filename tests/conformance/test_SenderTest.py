@@ -2,11 +2,14 @@
 idempotent sequences) against kafkasim's producer (sim/clients/producer.py, sender.py,
 idempotence.py) built alone against scripted brokers (tests/conformance/sending.py).
 Kafka's cases append records by hand; here the producer's own workload hands them over
-(evenly, from t = 0). Delivery timeouts below request timeouts are refused by kafkasim's
+(evenly, from t = 0), or records are given by hand (Sending.hand) where their partitions
+and times matter. Delivery timeouts below request timeouts are refused by kafkasim's
 config checks, as by KafkaProducer's, so the expiry cases let a first attempt fail and
 time the retry's answer past the delivery timeout. Not ported: transactions, metrics,
 message formats and versions, quotas, batch splitting and per-record errors (not modeled),
-the Java API's threads and futures (internal), and the cases left pending."""
+the Java API's threads and futures (internal)."""
+
+from collections import deque
 
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (
@@ -18,7 +21,7 @@ from sim.cluster.protocol import (
 )
 from sim.core.units import MS, S
 from tests.conformance.scripted import Later
-from tests.conformance.sending import PID, Sending, pid_answer, produced
+from tests.conformance.sending import PID, Sending, by_partition, pid_answer, produced
 
 KAFKA_CLASS = "SenderTest"
 
@@ -63,7 +66,6 @@ NOT_PORTED_LIKE = [
      "not modeled: epoch overflow (Short.MAX_VALUE) to a new producer id"),
     (r"CancelInFlightRequestAfterFatalError", "not modeled: authorization (the fatal error of "
                                               "the case)"),
-    (r".", "pending: not ported this time"),
 ]
 
 
@@ -391,3 +393,210 @@ def test_SenderTest_testEpochBumpOnOutOfOrderSequenceForNextBatchWhenThereIsNoBa
     assert later_p1 and later_p1[0][2:] == (1, 0)
     assert all(b[2] == 0 for b in batches[:refused + 1])
     assert s.failed() == [] and sum(a.count for a in s.acked()) == 10
+
+
+def test_SenderTest_testCorrectHandlingOfOutOfOrderResponses():
+    """Two batches in flight; the second is answered first, OUT_OF_ORDER_SEQUENCE_NUMBER, and
+    waits; the first then gets NOT_LEADER_OR_FOLLOWER. Both are queued again in sequence
+    order and resent one at a time: sequence 0 (offset 0), then 1 (offset 1)."""
+    s = Sending()
+    s.hand([(0, 0), (1 * MS, 0)])
+    s.brokers[0].prepare(ProduceRequest, Later(30 * MS, produced("NOT_LEADER_OR_FOLLOWER")),
+                         Later(10 * MS, produced("OUT_OF_ORDER_SEQUENCE_NUMBER")),
+                         Later(20 * MS, produced(offset=0)), Later(20 * MS, produced(offset=1)))
+    s.start()
+    s.run(20 * MS)
+    queue = s.producer.acc.ready[0]
+    assert [b.base_sequence for b in queue] == [1] and s.sender.inflight_requests[0] == 1
+    s.run(20 * MS)
+    assert [b.base_sequence for b in queue] == [0, 1] and s.sender.inflight_requests[0] == 0
+    s.run(500 * MS)
+    got = s.brokers[0].got(ProduceRequest)
+    assert [b.base_sequence for _t, r in got for _p, b in r.batches] == [0, 1, 0, 1]
+    acks = [(a.first_seq, a.base_offset, a.t_us) for a in s.acked()]
+    assert [a[:2] for a in acks] == [(0, 0), (1, 1)]
+    assert got[3][0] > acks[0][2]                  # the second resent once the first is acked
+    assert s.sender.sequences.acked_end == [2] and s.sender.sequences.epoch == 0
+
+
+def test_SenderTest_testCorrectHandlingOfOutOfOrderResponsesWhenSecondSucceeds():
+    """Two batches in flight; the second is acknowledged first (offset 1), then the first gets
+    REQUEST_TIMED_OUT and is resent alone; its success (offset 0) leaves the last
+    acknowledged sequence at 1."""
+    s = Sending()
+    s.hand([(0, 0), (1 * MS, 0)])
+    s.brokers[0].prepare(ProduceRequest, Later(30 * MS, produced("REQUEST_TIMED_OUT")),
+                         Later(10 * MS, produced(offset=1)), produced(offset=0))
+    s.start()
+    s.run(20 * MS)
+    assert [(a.first_seq, a.base_offset) for a in s.acked()] == [(1, 1)]
+    assert s.sender.sequences.acked_end == [2]
+    s.run(500 * MS)
+    assert [b.base_sequence for b in s.batches()] == [0, 1, 0]
+    assert [(a.first_seq, a.base_offset) for a in s.acked()] == [(1, 1), (0, 0)]
+    assert s.sender.sequences.acked_end == [2] and s.producer.acc.ready[0] == deque()
+    assert s.failed() == [] and s.sender.sequences.epoch == 0
+
+
+def test_SenderTest_testIdempotenceWithMultipleInflightsWhereFirstFailsFatallyAndSequenceOfFutureBatchesIsAdjusted():  # noqa: E501
+    """Two one-record batches in flight; the first fails for good (MESSAGE_TOO_LARGE: a
+    one-record batch is not split), which asks for an epoch bump; the second then gets
+    OUT_OF_ORDER_SEQUENCE_NUMBER and is resent as sequence 0 of epoch 1, acknowledged at
+    offset 0."""
+    s = Sending()
+    s.hand([(0, 0), (1 * MS, 0)])
+    s.brokers[0].prepare(ProduceRequest, Later(10 * MS, produced("MESSAGE_TOO_LARGE")),
+                         Later(20 * MS, produced("OUT_OF_ORDER_SEQUENCE_NUMBER")))
+    s.brokers[0].always(ProduceRequest, produced(offset=0))
+    s.start()
+    s.run(15 * MS)
+    (failed,) = s.failed()
+    assert (failed.first_seq, failed.error) == (0, "MESSAGE_TOO_LARGE")
+    assert s.sender.inflight_requests[0] == 1 and s.acked() == []
+    s.run(500 * MS)
+    assert s.sent_as() == [(0, 0, 0), (0, 0, 1), (0, 1, 0)]
+    (acked,) = s.acked()
+    assert (acked.first_seq, acked.base_offset) == (1, 0)
+    assert s.sender.sequences.acked_end == [1] and len(s.failed()) == 1
+
+
+def test_SenderTest_testEpochBumpOnOutOfOrderSequenceForNextBatchWhenBatchInFlightFails():
+    """retries=1. Each partition's first batch is acknowledged; foo-0's second gets
+    OUT_OF_ORDER_SEQUENCE_NUMBER: the epoch goes to 1 and it is resent as sequence 0 of
+    epoch 1. foo-1's second, sent under epoch 0, keeps it on its retry and fails for good
+    (NOT_LEADER_OR_FOLLOWER twice): that asks for no bump, and foo-1's third batch starts
+    at sequence 0 of epoch 1; foo-0's third follows as sequence 1."""
+    s = Sending({"retries": 1, "retry.backoff.ms": 50, "retry.backoff.max.ms": 50}, partitions=2)
+    s.hand([(0, 0), (10 * MS, 1), (20 * MS, 0), (20 * MS, 1), (200 * MS, 1), (300 * MS, 0)])
+    s.brokers[0].always(ProduceRequest, by_partition(s, {
+        0: [(None, 0), ("OUT_OF_ORDER_SEQUENCE_NUMBER", -1), (None, 1), (None, 2)],
+        1: [(None, 0), ("NOT_LEADER_OR_FOLLOWER", -1), ("NOT_LEADER_OR_FOLLOWER", -1),
+            (None, 1)]}))
+    s.start()
+    s.run(500 * MS)
+    assert [b[1:] for b in s.sent_as() if b[0] == 0] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [b[1:] for b in s.sent_as() if b[0] == 1] == [(0, 0), (0, 1), (0, 1), (1, 0)]
+    (failed,) = s.failed()
+    assert (failed.partition, failed.first_seq, failed.error) == (1, 1, "NOT_LEADER_OR_FOLLOWER")
+    assert s.sender.sequences.epoch == 1 and s.sender.sequences.next_sequence == [2, 1]
+    assert s.sender.sequences.acked_end == [2, 1] and s.sender.sequences.to_bump == set()
+
+
+def test_SenderTest_testBatchesDrainedWithOldProducerIdShouldSucceedOnSubsequentRetry():
+    """One request holds a batch of each partition: foo-1's gets NOT_LEADER_OR_FOLLOWER,
+    foo-0's OUT_OF_ORDER_SEQUENCE_NUMBER, which bumps the epoch to 1. foo-1's batch keeps
+    epoch 0 on its retries (NOT_LEADER_OR_FOLLOWER once more, then success): it is
+    acknowledged, not failed, and foo-1's next batch starts at sequence 0 of epoch 1."""
+    s = Sending({"retries": 10}, partitions=2)
+    s.hand([(0, 0), (0, 1), (400 * MS, 1)])
+    s.brokers[0].always(ProduceRequest, by_partition(s, {
+        0: [("OUT_OF_ORDER_SEQUENCE_NUMBER", -1), (None, 0)],
+        1: [("NOT_LEADER_OR_FOLLOWER", -1), ("NOT_LEADER_OR_FOLLOWER", -1), (None, 0),
+            (None, 1)]}))
+    s.start()
+    s.run(500 * MS)
+    assert len(s.requests()[0].batches) == 2
+    assert [b[1:] for b in s.sent_as() if b[0] == 0] == [(0, 0), (1, 0)]
+    assert [b[1:] for b in s.sent_as() if b[0] == 1] == [(0, 0), (0, 0), (0, 0), (1, 0)]
+    assert s.failed() == [] and [a.partition for a in s.acked()].count(1) == 2
+    assert s.sender.sequences.epoch == 1 and s.sender.sequences.next_sequence == [1, 1]
+
+
+def test_SenderTest_testExpiryOfFirstBatchShouldCauseEpochBumpIfFutureBatchesFail():
+    """The first batch gets NOT_LEADER_OR_FOLLOWER while the second is in flight, and with no
+    leader known (an election) it expires queued: its sequence is unresolved, and a third
+    batch waits. The second, the next sequence after the expired one, then gets
+    OUT_OF_ORDER_SEQUENCE_NUMBER: the epoch is bumped, the second queued again as sequence 0
+    of epoch 1, and the third follows as sequence 1."""
+    s = Sending(EXPIRY)
+    (p,) = s.pidxs
+    s.hand([(0, 0), (1000 * MS, 0), (1520 * MS, 0)])
+
+    def leader(node: int, epoch: int):
+        return lambda: s.brokers[0].always(MetadataRequest, MetadataResponse({p: (node, epoch)},
+                                                                              (0,)))
+    s.h.engine.at(1006 * MS, leader(NO_LEADER, 1))
+    s.h.engine.at(1550 * MS, leader(0, 2))
+    s.brokers[0].prepare(ProduceRequest, Later(1005 * MS, produced("NOT_LEADER_OR_FOLLOWER")),
+                         Later(600 * MS, produced("OUT_OF_ORDER_SEQUENCE_NUMBER")))
+    s.brokers[0].always(ProduceRequest, lambda r: produced(  # sequence 0 never written
+        "OUT_OF_ORDER_SEQUENCE_NUMBER" if r.batches[0][1].producer_epoch == 0 else None)(r))
+    s.start()
+    s.run(1530 * MS)
+    (failed,) = s.failed()
+    assert (failed.first_seq, failed.error) == (0, "DELIVERY_TIMEOUT")
+    assert s.sender.sequences.unresolved == {0} and len(s.requests()) == 2
+    s.run(80 * MS)                                   # the second's answer came at 1602 ms
+    assert s.sender.sequences.epoch == 1 and s.sender.sequences.next_sequence == [1]
+    assert s.sender.sequences.unresolved == set()
+    queued = s.producer.acc
+    assert [(b.producer_epoch, b.base_sequence) for b in queued.ready[0]] == [(1, 0)]
+    assert queued.open[0].base_sequence == -1 and len(s.requests()) == 2    # the third
+    s.run(500 * MS)
+    assert s.sent_as() == [(0, 0, 0), (0, 0, 1), (0, 1, 0), (0, 1, 1)]
+    assert [a.first_seq for a in s.acked()] == [1, 2] and len(s.failed()) == 1
+
+
+def test_SenderTest_testSendInOrder():
+    """max.in.flight.requests.per.connection=1 (order guaranteed): foo-1's first batch is in
+    flight to broker 1 when the metadata moves foo-1 to broker 0; its second batch, due at
+    900 ms, is not sent to broker 0 until the first is answered."""
+    s = Sending(dict(PLAIN, retries=1, **{"max.in.flight.requests.per.connection": 1,
+                                          "metadata.max.age.ms": 950}), partitions=2, brokers=2)
+    p0, p1 = s.pidxs
+    s.hand([(0, 1), (900 * MS, 1)])
+    s.brokers[1].prepare(ProduceRequest, Later(1000 * MS, produced(offset=0)))
+    moved = MetadataResponse({p0: (0, 1), p1: (0, 1)}, (0,))
+    for broker in s.brokers:
+        broker.always(MetadataRequest, MetadataResponse({p0: (0, 0), p1: (1, 0)}, (0, 1)))
+        s.h.engine.at(905 * MS, broker.always, MetadataRequest, moved)
+    s.start()
+    s.run(1000 * MS)
+    assert s.sender.leaders[1] == (0, 1)                   # the move is known
+    assert len(s.requests(1)) == 1 and s.requests(0) == []
+    s.run(100 * MS)
+    (acked,) = s.acked()
+    ((t_second, second),) = s.brokers[0].got(ProduceRequest)
+    assert [p for p, _b in second.batches] == [p1] and t_second > acked.t_us
+
+
+def test_SenderTest_testIdempotentInitProducerIdWithMaxInFlightOne():
+    """max.in.flight.requests.per.connection=1, one broker, a metadata request pending: the
+    producer id still comes (123456, epoch 0) and the first batch carries it. (Kafka's
+    InitProducerId waits for the metadata answer; kafkasim's goes out beside it, since the
+    limit counts produce requests only: docs/model.md, Simplifications.)"""
+    s = Sending({"max.in.flight.requests.per.connection": 1})
+    (p,) = s.pidxs
+    s.brokers[0].always(MetadataRequest, Later(30 * MS, MetadataResponse({p: (0, 0)}, (0,))))
+    s.brokers[0].prepare(InitProducerId, pid_answer(pid=123456))
+    s.brokers[0].always(ProduceRequest, produced())
+    s.hand([(0, 0)])
+    s.start(pid=-1)
+    s.sender.restart()
+    s.run(100 * MS)
+    assert (s.sender.pid, s.sender.sequences.epoch) == (123456, 0)
+    (batch,) = s.batches()
+    assert (batch.pid, batch.producer_epoch, batch.base_sequence) == (123456, 0, 0)
+    assert len(s.acked()) == 1
+
+
+def test_SenderTest_testResetNextBatchExpiry():
+    """A batch in flight, unanswered: the producer wakes at its delivery timeout to expire it,
+    and after that sleeps (no wake until the request's own timeout answers it)."""
+    s = expiring({})
+    s.brokers[0].prepared[ProduceRequest][1] = lambda _request: None
+    s.hand([(0, 0)])
+    wakes = []
+    run = s.producer.run
+
+    def counted():
+        wakes.append(s.h.engine.now)
+        run()
+    s.producer.run = counted
+    s.start()
+    s.run(10 * S)
+    (failed,) = s.failed()
+    assert (failed.error, failed.t_us) == ("DELIVERY_TIMEOUT", 1500 * MS)
+    t_retry = s.brokers[0].got(ProduceRequest)[1][0] - 1 * MS          # sent 1 ms before
+    assert 1500 * MS in wakes
+    assert [t for t in wakes if t > 1500 * MS] == [t_retry + 1500 * MS]

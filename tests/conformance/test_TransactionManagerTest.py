@@ -9,10 +9,10 @@ from collections import deque
 
 from sim.clients.accumulator import ProducerBatch
 from sim.clients.idempotence import Sequences
-from sim.cluster.protocol import ProduceRequest
+from sim.cluster.protocol import InitProducerId, ProduceRequest
 from sim.core.units import MS
 from tests.conformance.scripted import Later
-from tests.conformance.sending import Sending, produced
+from tests.conformance.sending import Sending, by_partition, pid_answer, produced
 
 KAFKA_CLASS = "TransactionManagerTest"
 
@@ -35,7 +35,6 @@ NOT_PORTED = {
                                                              "fatal error state",
 }
 NOT_PORTED_LIKE = [
-    (r"^testFailedInflightBatchAfterEpochBump$", "pending: not ported this time"),
     (r".", "not modeled: transactions (issue 19)"),
 ]
 
@@ -161,3 +160,37 @@ def test_TransactionManagerTest_testBumpEpochAfterTimeoutWithoutPendingInflightR
     seqs.resolve()
     assert seqs.unresolved == set()
     assert seqs.bump([deque()], inflight=[0]) and seqs.epoch == 6
+
+
+def test_TransactionManagerTest_testFailedInflightBatchAfterEpochBump():
+    """Producer 13131 at epoch 1; foo-0 sends three batches, foo-1 two, each first one is
+    acknowledged. foo-0's second gets UNKNOWN_PRODUCER_ID: the epoch goes to 2 and foo-0's
+    unfinished batches become sequences 0 and 1 of epoch 2. foo-1's second keeps epoch 1
+    and sequence 1: after NOT_LEADER_OR_FOLLOWER it is retried under epoch 1, and a new
+    foo-1 batch is not drained until it is acknowledged; that one then goes as sequence 0 of
+    epoch 2. (Kafka's transactionV2Enabled parameter concerns transactions only.)"""
+    s = Sending({"batch.size": 171, "retry.backoff.ms": 50, "retry.backoff.max.ms": 50},
+                partitions=2)
+    s.hand([(0, 0), (0, 0), (0, 0), (0, 1), (0, 1), (20 * MS, 1)])
+    s.brokers[0].prepare(InitProducerId, pid_answer(pid=13131, epoch=1))
+    s.brokers[0].always(ProduceRequest, by_partition(s, {
+        0: [(None, 500), ("UNKNOWN_PRODUCER_ID", -1), ("UNKNOWN_PRODUCER_ID", -1), (None, 501),
+            (None, 502)],
+        1: [(None, 500), ("NOT_LEADER_OR_FOLLOWER", -1), (None, 501), (None, 502)]}))
+    s.start(pid=-1)
+    s.sender.restart()
+    s.run(30 * MS)
+    acc, sequences = s.producer.acc, s.sender.sequences
+    assert sequences.epoch == 2
+    assert [(b.producer_epoch, b.base_sequence) for b in acc.ready[0]] == [(2, 0), (2, 1)]
+    # foo-1: its second batch waits to retry under epoch 1, the new one (no sequence) behind it
+    assert [(b.producer_epoch, b.base_sequence) for b in acc.ready[1]] == [(1, 1), (-1, -1)]
+    s.run(200 * MS)
+    assert [b[1:] for b in s.sent_as() if b[0] == 0] == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1)]
+    assert [b[1:] for b in s.sent_as() if b[0] == 1] == [(1, 0), (1, 1), (1, 1), (2, 0)]
+    tp1b2_acked = next(a.t_us for a in s.acked() if (a.partition, a.first_seq) == (1, 1))
+    t_tp1b3 = max(t for t, r in s.brokers[0].got(ProduceRequest)
+                  for p, b in r.batches if p == s.pidxs[1])
+    assert t_tp1b3 > tp1b2_acked
+    assert s.failed() == [] and len(s.acked()) == 6
+    assert sequences.next_sequence == [2, 1] and sequences.acked_end == [2, 1]
