@@ -234,6 +234,7 @@ class Broker(Host):
             for record in response.records:
                 self.image.apply(record)
                 self._on_record(record)
+            self._start_fetchers()
         self._fetch_metadata(self.image.offset)
 
     def _install(self, image: Image) -> None:
@@ -242,6 +243,13 @@ class Broker(Host):
             state = image.partitions.get(pidx)
             if state is not None:
                 self._on_record(state)
+        self._start_fetchers()
+
+    def _start_fetchers(self) -> None:
+        """The partitions a metadata update made this broker follow are fetched together, once
+        it is applied (ReplicaManager.applyDelta, then addFetcherForPartitions)."""
+        for fetcher in self.fetchers.values():
+            fetcher.start()
 
     def _on_record(self, record) -> None:
         replica = self.replicas.get(getattr(record, "pidx", -1))
