@@ -10,7 +10,8 @@ failed one is resent, one refused as stale waits for the partition's next metada
 
 Lifecycle (docs/faults.md#the-actions): a crash keeps the page cache and resets every
 connection; a power loss drops each log's unstable suffix and is silent to
-peers; a clean stop is a controlled shutdown (leaderships move away first),
+peers; a clean stop is a controlled shutdown (leaderships move away first, and
+a follower taken out of the ISR meanwhile stops fetching),
 then an fsync of every log and a clean-shutdown marker. A restart recovers
 the logs, reloads the checkpointed HW, and registers again, which the
 controller refuses while the previous incarnation's session is still valid.
@@ -80,6 +81,7 @@ class Broker(Host):
         self.cleaner = LogCleaner(self)
         self.clean_marker = -1
         self.broker_epoch = -1
+        self.in_controlled_shutdown = False
         self.image = Image()
         self.manager = ReplicaManager(self)
         self.reads = ConsumerReads(self)
@@ -150,6 +152,7 @@ class Broker(Host):
         if not self.down:
             return
         self.start()
+        self.in_controlled_shutdown = False
         self.image = Image()
         self.manager = ReplicaManager(self)
         self.reads = ConsumerReads(self)
@@ -182,6 +185,7 @@ class Broker(Host):
         if not self.settings.controlled_shutdown:
             self._finish_stop(None)
             return
+        self.in_controlled_shutdown = True
         request = ControlledShutdown(self.id, self.broker_epoch)
         self.connection_to(self.nodes.controller).request(
             request, self._finish_stop, CONTROLLER_REQUEST_TIMEOUT_US * 15)
@@ -230,6 +234,7 @@ class Broker(Host):
             for record in response.records:
                 self.image.apply(record)
                 self._on_record(record)
+            self._start_fetchers()
         self._fetch_metadata(self.image.offset)
 
     def _install(self, image: Image) -> None:
@@ -238,6 +243,13 @@ class Broker(Host):
             state = image.partitions.get(pidx)
             if state is not None:
                 self._on_record(state)
+        self._start_fetchers()
+
+    def _start_fetchers(self) -> None:
+        """The partitions a metadata update made this broker follow are fetched together, once
+        it is applied (ReplicaManager.applyDelta, then addFetcherForPartitions)."""
+        for fetcher in self.fetchers.values():
+            fetcher.start()
 
     def _on_record(self, record) -> None:
         replica = self.replicas.get(getattr(record, "pidx", -1))
@@ -253,6 +265,14 @@ class Broker(Host):
             self._become_follower(replica, record)
         elif record.partition_epoch > replica.partition_epoch:
             replica.update_isr(record)
+            if self._stops_fetching(record):
+                self._unfollow(replica)
+
+    def _stops_fetching(self, state) -> bool:
+        """In a controlled shutdown, a follower the controller took out of the ISR stops
+        fetching, whether or not the leader epoch changed (ReplicaManager.
+        applyLocalFollowersDelta)."""
+        return self.in_controlled_shutdown and self.id not in state.isr
 
     def apply_isr(self, replica, state) -> None:
         replica.update_isr(state)
@@ -276,7 +296,7 @@ class Broker(Host):
             self.reads.leadership_lost(replica.info.pidx)
             self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
             self.manager.wake_all_parked()
-        if state.leader not in (NO_LEADER, self.id):
+        if state.leader not in (NO_LEADER, self.id) and not self._stops_fetching(state):
             if self.settings.truncation == "high-watermark" and replica.log.leo > replica.log.hw:
                 self.storage.truncate(replica, replica.log.hw, "high_watermark")
             fetcher = self.fetchers.get(state.leader)

@@ -2,8 +2,11 @@
 
 The fetcher sends one Fetch for all the partitions it follows on that leader,
 each at the follower's LEO with the epoch of its latest batch, and sends the
-next as soon as the answer is written to disk. The answer carries only the
-partitions that changed in the fetcher's session (KIP-227, fetch_session.py).
+next as soon as the answer is written to disk. The partitions one metadata
+update gives it join together, before it fetches (ReplicaFetcherManager.
+addFetcherForPartitions hands the thread all of them at once). The answer
+carries only the partitions that changed in the fetcher's session (KIP-227,
+fetch_session.py).
 Older releases (`cluster.protocol replica.truncation`): with `kip-101` the epoch
 goes out only on the first fetch after a leader change and the follower
 truncates once to the leader's pre-KIP-279 answer; with `high-watermark` it
@@ -40,14 +43,22 @@ class ReplicaFetcher:
         self.inflight = False
         self.wake_at = -1
         self.conn = broker.connection_to(leader)
-        self.session = NO_SESSION               # add() opens one
+        self.session = NO_SESSION               # start() opens one
+        self.added = False
 
     def add(self, pidx: int) -> None:
-        """Follow pidx here; a new fetch session, so its first response is whole."""
+        """Follow pidx here, from `start` on."""
         self.partitions[pidx] = 0
         self.asking.pop(pidx, None)
-        self.session = self.broker.ctx.ids.new_fetch_session()
-        self.maybe_fetch()
+        self.added = True
+
+    def start(self) -> None:
+        """Fetch the partitions added since the last start, with the others; a new fetch
+        session, so its first response is whole."""
+        if self.added:
+            self.added = False
+            self.session = self.broker.ctx.ids.new_fetch_session()
+            self.maybe_fetch()
 
     def remove(self, pidx: int) -> None:
         self.partitions.pop(pidx, None)

@@ -1,7 +1,8 @@
-"""A broker built alone (tests/unit/hosts.py) hosting one partition, with fake followers that
-fetch and a fake controller that holds each AlterPartition until the case answers it (Kafka's
-MockAlterPartitionManager) and sends metadata records when the case says: the harness of the
-PartitionTest and ReplicaManagerTest ports."""
+"""A broker built alone (tests/unit/hosts.py) hosting one partition (or a few), with fake
+followers that fetch and a fake controller that holds each AlterPartition until the case answers
+it (Kafka's MockAlterPartitionManager), sends metadata records when the case says, registers a
+restarted broker and holds its controlled shutdown until the case lets it end: the harness of
+the PartitionTest and ReplicaManagerTest ports."""
 
 from sim.cluster.broker import Broker
 from sim.cluster.log import UNDEFINED, Batch, ReplicaLog
@@ -12,11 +13,14 @@ from sim.cluster.protocol import (
     BatchData,
     BrokerHeartbeat,
     BrokerHeartbeatResponse,
+    BrokerRegistration,
+    ControlledShutdown,
     FetchPartition,
     FetchRequest,
     MetadataFetch,
     MetadataRecords,
     ProduceRequest,
+    RegistrationResponse,
 )
 from sim.core.units import MS, S
 from tests.unit.hosts import Harness, Peer
@@ -35,14 +39,16 @@ def seeded(*runs):
 
 
 class Controller(Peer):
-    """A fake controller: keeps brokers unfenced, holds metadata fetches until `push`, and holds
-    AlterPartitions until `complete` or `fail` answers the latest (the broker resends one
-    whose request timed out)."""
+    """A fake controller: keeps brokers unfenced, registers a new process at once (broker epoch
+    200), holds metadata fetches until `push` or `install`, holds AlterPartitions until
+    `complete` or `fail` answers the latest (the broker resends one whose request timed out),
+    and holds a controlled shutdown until `release_shutdown`."""
 
     def __init__(self, runtime) -> None:
         super().__init__("controller", runtime)
         self.fetches: list = []
         self.alters: list = []
+        self.shutdowns: list = []
 
     def handle(self, conn, rid, payload) -> None:
         self.got.append((self.engine.now, payload))
@@ -52,11 +58,26 @@ class Controller(Peer):
             self.fetches.append((conn, rid, payload))
         elif isinstance(payload, AlterPartition):
             self.alters.append((conn, rid, payload))
+        elif isinstance(payload, BrokerRegistration):
+            conn.respond(rid, RegistrationResponse(None, 200))
+        elif isinstance(payload, ControlledShutdown):
+            self.shutdowns.append((conn, rid))
 
     def push(self, *records) -> None:
         conn, rid, fetch = self.fetches[-1]         # the broker's latest, the others timed out
         self.fetches.clear()
         conn.respond(rid, MetadataRecords(fetch.offset, None, records))
+
+    def install(self, image) -> None:
+        """Answer the broker's first metadata fetch with a snapshot of `image`."""
+        conn, rid, _fetch = self.fetches[-1]
+        self.fetches.clear()
+        conn.respond(rid, MetadataRecords(image.offset, image.copy(), ()))
+
+    def release_shutdown(self) -> None:
+        """The controlled shutdown may end (the broker leads nothing any more)."""
+        conn, rid = self.shutdowns.pop()
+        conn.respond(rid, BrokerHeartbeatResponse(None, fenced=True))
 
     def _latest_alter(self):
         latest = self.alters[-1]
@@ -81,16 +102,20 @@ class Controller(Peer):
 class LeaderAlone:
     """broker-0 hosting partition 0 of `replicas` (ids from 0), led by `leader` (broker-0 by
     default) at `leader_epoch` with `isr`, its log holding `log`; the other replicas are fake
-    brokers."""
+    brokers, answering with `answer(request)` (by default never: their fetches wait). With
+    `states` (PartitionStates of partitions 0, 1, ...), it hosts one partition per state, each
+    of `replicas`, and starts from those states instead."""
 
     def __init__(self, replicas=(0, 1), isr=None, leader_epoch=5, log=None, min_isr=1,
-                 partition_epoch=1, leader=0):
+                 partition_epoch=1, leader=0, states=(), answer=None):
+        count = max(len(states), 1)
         self.h = Harness({"cluster": {"brokers": len(replicas)},
-                          "topics": {"t": {"partitions": 1, "replication.factor": len(replicas),
-                                           "assignment": [list(replicas)],
+                          "topics": {"t": {"partitions": count,
+                                           "replication.factor": len(replicas),
+                                           "assignment": [list(replicas)] * count,
                                            "config": {"min.insync.replicas": min_isr}}}})
         self.broker = Broker(0, self.h.broker_context(), self.h.disk())
-        self.followers = {b: self.h.peer(f"broker-{b}") for b in replicas if b}
+        self.followers = {b: self.h.peer(f"broker-{b}", answer) for b in replicas if b}
         self.h.nodes.brokers.extend([self.broker, *self.followers.values()])
         self.h.add(self.broker)
         self.controller = self.h.nodes.controller = self.h.add(Controller(self.h.runtime))
@@ -102,8 +127,9 @@ class LeaderAlone:
         image = Image()
         for state in self.brokers.values():
             image.apply(state)
-        image.apply(PartitionState(0, leader, leader_epoch, partition_epoch,
-                                   tuple(replicas if isr is None else isr)))
+        for state in states or (PartitionState(0, leader, leader_epoch, partition_epoch,
+                                                tuple(replicas if isr is None else isr)),):
+            image.apply(state)
         self.broker.boot(image, broker_epoch=100)
         self.step(2)
 
@@ -153,6 +179,17 @@ class LeaderAlone:
             if isinstance(r, BrokerState):
                 self.brokers[r.broker] = r
         self.controller.push(*records)
+        self.step()
+
+    def restart(self, *states):
+        """A new process of broker-0 on the same disk: it registers, then gets a snapshot of
+        the brokers and `states`."""
+        self.broker.restart()
+        self.step(5)                                 # registered; its first metadata fetch
+        image = Image()
+        for record in (*self.brokers.values(), *states):
+            image.apply(record)
+        self.controller.install(image)
         self.step()
 
     def follower(self, b):

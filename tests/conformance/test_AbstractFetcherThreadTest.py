@@ -223,10 +223,10 @@ def test_AbstractFetcherThreadTest_testPartitionsInError():
     f.errors = {0: "UNKNOWN_TOPIC_ID", 1: "INCONSISTENT_TOPIC_ID"}
     f.run_to(420)
     asked = [sorted(r.partitions) for _t, r in f.fetches()]
-    # only the partitions answered in error wait out the backoff: 0 (in error at 102 ms) is
-    # asked again at 409 ms, 2 in every fetch. (The first fetch leaves with partition 0 alone:
-    # the model's fetcher sends as soon as the first partition is added.)
-    assert asked == [[0], [1, 2], [2], [2], [0, 2]]
+    # the three partitions, given together, leave in one fetch; only those answered in error
+    # wait out the backoff: 0 and 1 (in error at 102 ms) are asked again at 409 ms, 2 in every
+    # fetch
+    assert asked == [[0, 1, 2], [2], [2], [2], [0, 1, 2]]
 
 
 NOT_PORTED = {

@@ -25,7 +25,10 @@ from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
     OFFSET_OUT_OF_RANGE,
     UNKNOWN_LEADER_EPOCH,
+    FetchData,
     FetchPartition,
+    FetchRequest,
+    FetchResponse,
 )
 from sim.cluster.replica import NEVER_CAUGHT_UP, Replica
 from sim.cluster.replication import READ, fetch_decision
@@ -436,6 +439,41 @@ def test_PartitionTest_testSingleInFlightAlterIsr():
     assert {r.isr for r in p.controller.altered()} == {(0, 1, 2, 3)}
 
 
+# -- the follower's log across leadership changes --------------------------------------------
+
+
+def test_PartitionTest_testMakeFollowerWithWithFollowerAppendRecords():
+    # Kafka's case runs a follower append and a makeFollower on two threads; here the append
+    # of the first fetch's answer lands, then the record that makes broker 2 the leader: the
+    # records stay and the follower fetches on from them at the new leader
+    def first_fetch(request):
+        if isinstance(request, FetchRequest) and request.partitions[0].fetch_offset == 0:
+            return FetchResponse({0: FetchData(None, 0, 0, (batch(0, 2, 0),), None, 2)})
+        return None
+
+    p = LeaderAlone(replicas=(0, 1, 2), leader=1, leader_epoch=0, answer=first_fetch)
+    p.step()
+    assert p.log.leo == 2 and p.replica.leader == 1
+    p.metadata(PartitionState(0, 2, 1, 2, (0, 1, 2)))
+    assert p.log.leo == 2 and p.replica.leader == 2 and list(p.broker.fetchers) == [2]
+    (fetch,) = p.followers[2].requests(FetchRequest)
+    assert fetch.partitions[0] == FetchPartition(2, 0, 1)
+
+
+def test_PartitionTest_testUseCheckpointToInitializeHighWatermark():
+    # a log of 6 records at epoch 5 whose checkpointed high watermark is 4: the broker's HW
+    # checkpoint (every 5 s) takes 4, then the HW moves to 6 and the broker crashes
+    p = LeaderAlone(log=seeded((6, 5)), leader_epoch=5)
+    p.fetch(1, 4)
+    p.at(6_000)
+    p.fetch(1, 6)
+    assert p.log.hw == 6
+    p.broker.crash()
+    p.restart(PartitionState(0, 0, 6, 1, (0, 1)))           # it leads at epoch 6
+    assert p.replica.is_leader and p.replica.leader_epoch == 6
+    assert (p.log.leo, p.log.hw) == (6, 4)
+
+
 NOT_PORTED = {
     "testMaybeReplaceCurrentWithFutureReplica": "not modeled: future replicas (log directory "
                                                 "moves)",
@@ -445,8 +483,6 @@ NOT_PORTED = {
     "testReplicaFetchToFollower": "internal: the fetch-from-follower argument checks",
     "testFetchFromUnrecognizedFollower": "not modeled: partition reassignment (fetches from "
                                          "replicas being added)",
-    "testMakeFollowerWithWithFollowerAppendRecords": "pending: appends as follower while the "
-                                                     "leadership changes",
     "testFetchOffsetSnapshotEpochValidationForLeader": "not modeled: ListOffsets with a leader "
                                                       "epoch",
     "testFetchOffsetSnapshotEpochValidationForFollower": "not modeled: ListOffsets with a "
@@ -471,8 +507,6 @@ NOT_PORTED = {
     "testAtMinIsr": "internal: the AtMinIsr metric",
     "testIsReplicaIsrEligibleWithEmptyReplicaMap": "internal: the metadata cache's replica map",
     "testZkIsrManagerAsyncCallback": "not modeled: the ZooKeeper ISR manager",
-    "testUseCheckpointToInitializeHighWatermark": "pending: the high watermark from the "
-                                                  "checkpoint file at start",
     "testAddAndRemoveMetrics": "internal: metrics",
     "testUnderReplicatedPartitionsCorrectSemantics": "internal: the UnderReplicated metric",
     "testUpdateAssignmentAndIsr": "not modeled: partition reassignment",

@@ -10,15 +10,18 @@ logs, log directories, topic ids and partition metadata files, preferred read re
 """
 
 from sim.cluster.log import UNDEFINED
-from sim.cluster.metadata import PartitionState
+from sim.cluster.metadata import NO_LEADER, PartitionState
+from sim.cluster.producer_state import OUT_OF_ORDER_SEQUENCE_NUMBER
 from sim.cluster.protocol import (
     FENCED_LEADER_EPOCH,
     NOT_LEADER_OR_FOLLOWER,
+    BatchData,
     FetchPartition,
     FetchRequest,
+    ProduceRequest,
 )
-from sim.core.units import MS
-from tests.conformance.partition_leader import LeaderAlone
+from sim.core.units import MS, S
+from tests.conformance.partition_leader import LeaderAlone, seeded
 
 KAFKA_CLASS = "ReplicaManagerTest"
 
@@ -138,15 +141,66 @@ def test_ReplicaManagerTest_testFollowerStateNotUpdatedIfLogReadFails():
     assert answer.error is None and answer.diverging is not None and p.follower(1)[0] == 0
 
 
+def test_ReplicaManagerTest_testReceiveOutOfOrderSequenceExceptionWithLogStartOffset():
+    # (Kafka's response also carries the log start offset, 0; the model's carries none)
+    p = LeaderAlone(leader_epoch=0, partition_epoch=0)
+
+    def append(sequence):
+        data = BatchData(producer=0, first_seq=sequence, count=1, size=71, pid=234,
+                         producer_epoch=5, base_sequence=sequence)
+        p.app.send(p.broker, ProduceRequest(1, 30 * S, ((0, data),)), sequence)
+        p.step()
+        return [r.results[0] for _t, tag, r in p.app.responses if tag == sequence][0]
+
+    assert [append(sequence) for sequence in range(3)] == [(None, 0), (None, 1), (None, 2)]
+    assert p.log.log_start == 0
+    assert append(3 + 10)[0] == OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert p.log.leo == 3                                   # nothing appended
+
+
+def test_ReplicaManagerTest_testReplicasAreStoppedWhileInControlledShutdownWithKRaft():
+    # Kafka's remote-storage variant only adds tiered storage, which is not modeled
+    p = LeaderAlone(states=(PartitionState(0, 1, 0, 0, (0, 1)),    # a follower in the ISR
+                            PartitionState(1, 0, 0, 0, (0,)),      # the leader, alone in the ISR
+                            PartitionState(2, 1, 0, 0, (1,))))     # a follower outside the ISR
+    foo0, foo1, foo2 = (p.broker.replicas[i] for i in range(3))
+    assert not foo0.is_leader and foo1.is_leader and not foo2.is_leader
+    assert sorted(p.broker.fetchers[1].partitions) == [0, 2]
+    p.broker.stop()                                         # the controlled shutdown begins
+    p.step()
+    # the controller takes this broker out of foo0's ISR and leaves foo1 without a leader
+    p.metadata(PartitionState(0, 1, 1, 1, (1,)), PartitionState(1, NO_LEADER, 1, 1, (0,)))
+    assert [(r.is_leader, r.leader_epoch, r.partition_epoch) for r in (foo0, foo1, foo2)] == \
+        [(False, 1, 1), (False, 1, 1), (False, 0, 0)]
+    # foo0 and foo1 are no longer fetched; foo2 is, until the broker stops
+    assert sorted(p.broker.fetchers[1].partitions) == [2]
+
+
+def test_ReplicaManagerTest_testCheckpointHwOnShutdown():
+    # a clean shutdown checkpoints the high watermark: the next process starts from it, where
+    # a crash's starts from the last periodic checkpoint (every 5 s: none yet)
+    for clean, hw in ((True, 10), (False, 0)):
+        p = LeaderAlone(log=seeded((10, 4)))
+        p.fetch(1, 10)
+        assert p.log.hw == 10
+        if clean:
+            p.broker.stop()
+            p.step()
+            p.controller.release_shutdown()
+        else:
+            p.broker.crash()
+        p.step()
+        assert p.broker.down
+        p.broker.restart()
+        assert p.log.hw == hw
+
+
 NOT_PORTED = {
     "testHighWaterMarkDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
     "testHighwaterMarkRelativeDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
     "testIllegalRequiredAcks": "internal: request validation (acks outside -1, 0, 1)",
     "checkRemoveMetricsCountMatchRegisterCount": "internal: metrics",
     "testFencedErrorCausedByBecomeLeader": "not modeled: log directory moves (future replicas)",
-    "testReceiveOutOfOrderSequenceExceptionWithLogStartOffset": "pending: an idempotent append "
-                                                                "whose sequence starts below "
-                                                                "the log start",
     "testFetchMessagesWithInconsistentTopicId": "not modeled: topic ids",
     "testFetchMessagesWhenNotFollowerForOnePartition": "not modeled: partition reassignment "
                                                        "(a fetch from a broker that is not a "
@@ -182,11 +236,8 @@ NOT_PORTED = {
     "testFetcherAreNotRestartedIfLeaderEpochIsNotBumpedWithZkPath": "not modeled: the "
                                                                     "ZooKeeper-era "
                                                                     "LeaderAndIsr request",
-    "testReplicasAreStoppedWhileInControlledShutdownWithKRaft": "pending: partitions in "
-                                                                "controlled shutdown",
     "testPartitionListener": "internal: partition listeners",
     "testPartitionFetchStateUpdatesWithTopicIdChanges": "not modeled: topic ids",
-    "testCheckpointHwOnShutdown": "pending: the high-watermark checkpoint at shutdown",
     "testNotCallStopPartitionsForNonTieredTopics": "not modeled: tiered storage",
     "testMetadataLogDirFailureInZkShouldNotHaltBroker": "not modeled: log directory failures",
 }

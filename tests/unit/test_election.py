@@ -160,6 +160,17 @@ def test_the_last_known_leader_is_elected_when_isr_and_elr_are_empty_and_counts_
     assert new.leader_epoch == state.leader_epoch + 1
 
 
+def test_a_last_known_leader_that_is_not_acceptable_waits_even_after_an_unclean_shutdown():
+    # 4.1 (KAFKA-19522): the last known leader, here the ELR's last member, registering again
+    # after an unclean shutdown (fenced), is not elected; it is once it is unfenced
+    state = ps(NO_LEADER, (), elr=(2,), last_known=(2,))
+    new, kind = run(state, target_isr=(), acceptable=alive(), elr=True, unclean_shutdown=(2,))
+    assert (new.leader, new.isr, new.elr, new.last_known_elr, kind) == (NO_LEADER, (), (), (2,),
+                                                                         None)
+    again, kind = run(new, target_isr=(), acceptable=alive(2), elr=True)
+    assert (again.leader, again.isr, kind) == (2, (2,), "last_known_elr")
+
+
 def test_elr_and_last_known_elr_are_cleared_once_the_isr_reaches_min_isr():
     new, kind = run(ps(0, (0,), elr=(1,), last_known=(2,)), target_isr=(0, 1), elr=True)
     assert (new.leader, new.isr, new.elr, new.last_known_elr, kind) == (0, (0, 1), (), (), None)
