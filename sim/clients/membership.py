@@ -331,12 +331,18 @@ class Membership:
 
     # -- leaving -------------------------------------------------------------------------
 
-    def leave(self, reason: str) -> None:
-        """maybeLeaveGroup: a dynamic member says goodbye; a static one just goes quiet."""
-        if self.generation >= 0 and self.s.instance_id is None and self.member_id:
-            self.send(LeaveGroup(self.c.group, self.member_id, reason), lambda _r: None)
+    def leave(self, reason: str, on_done=None) -> bool:
+        """maybeLeaveGroup: a dynamic member says goodbye to a coordinator it knows (no lookup:
+        a minimal effort); a static one just goes quiet. True if a LeaveGroup went out, whose
+        answer (or failure) goes to on_done."""
+        sent = self.generation >= 0 and self.s.instance_id is None and bool(self.member_id) \
+            and self.coordinator >= 0
+        if sent:
+            self.send(LeaveGroup(self.c.group, self.member_id, reason),
+                      on_done or (lambda _r: None))
         if self.s.instance_id is None:
             self.member_id = ""
         self.generation = -1
         self.rebalancing = False
         self.rejoin_needed = True
+        return sent
