@@ -50,6 +50,7 @@ from sim.core.records import PartitionsAssigned
 JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s, at least
                                     # request.timeout.ms (AbstractCoordinator.sendJoinGroupRequest)
 FATAL = (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL)
+REJOIN_AT_ONCE = (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS)
 
 
 class Membership:
@@ -202,6 +203,10 @@ class Membership:
 
     def _synced(self, response) -> None:
         error = self._error(response)
+        if error is None and not self.rebalancing:
+            # SyncGroupResponseHandler: the heartbeat thread left (or reset the generation)
+            # while the SyncGroup was in flight: the rebalance failed, retried at once
+            error = ILLEGAL_GENERATION
         if error is not None:
             if error in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
                 self.generation = -1
@@ -230,7 +235,9 @@ class Membership:
         """A failed JoinGroup or SyncGroup. UNKNOWN_MEMBER_ID (and ILLEGAL_GENERATION for a
         SyncGroup) reset the generation, which makes the member prepare its join again
         (resetStateAndRejoin: needsJoinPrepare): a member still owning partitions (a
-        cooperative one) loses them in the next poll before it joins."""
+        cooperative one) loses them in the next poll before it joins. The member joins again
+        at once after UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and REBALANCE_IN_PROGRESS, after
+        `retry.backoff.ms` otherwise (joinGroupIfNeeded)."""
         if error in FATAL:
             self.c.fail(error)
             return
@@ -239,8 +246,10 @@ class Membership:
         if self.generation < 0 and self.c.owned_partitions():
             self.joining = False
             self.request_rejoin()
-            return
-        self.c.timer(self.s.retry_backoff_us, self._join)
+        elif error in REJOIN_AT_ONCE:
+            self._join()
+        else:
+            self.c.timer(self.s.retry_backoff_us, self._join)
 
     def _error(self, response):
         """The response's error; coordinator trouble makes the member look it up again."""
@@ -333,15 +342,14 @@ class Membership:
 
     def leave(self, reason: str, on_done=None) -> bool:
         """maybeLeaveGroup: a dynamic member says goodbye to a coordinator it knows (no lookup:
-        a minimal effort); a static one just goes quiet. True if a LeaveGroup went out, whose
-        answer (or failure) goes to on_done."""
+        a minimal effort); a static one just goes quiet. Either forgets its generation and
+        member id. True if a LeaveGroup went out, whose answer (or failure) goes to on_done."""
         sent = self.generation >= 0 and self.s.instance_id is None and bool(self.member_id) \
             and self.coordinator >= 0
         if sent:
             self.send(LeaveGroup(self.c.group, self.member_id, reason),
                       on_done or (lambda _r: None))
-        if self.s.instance_id is None:
-            self.member_id = ""
+        self.member_id = ""             # resetGenerationOnLeaveGroup, static members too
         self.generation = -1
         self.rebalancing = False
         self.rejoin_needed = True

@@ -29,7 +29,7 @@ from sim.cluster.protocol import (
     OffsetFetchResponse,
     SyncGroup,
 )
-from sim.core.records import STOPPED, CommitFailed, HostChanged
+from sim.core.records import STOPPED, CommitFailed, HostChanged, PartitionsAssigned
 from sim.core.units import MS, S
 from tests.conformance.member import GROUP, TOPIC, Member, joined, synced
 from tests.conformance.scripted import Later
@@ -115,7 +115,6 @@ NOT_PORTED_LIKE = [
     (r"(IllegalGeneration|UnknownMember)With(New|Reset)Generation",
      "internal: a generation replaced under an in-flight OffsetCommit, a state only the test "
      "hook setNewGeneration makes"),
-    (r"PrepareJoin", "pending: not ported this time"),
 ]
 
 
@@ -770,3 +769,33 @@ def test_ConsumerCoordinatorTest_testCloseNoResponseForLeaveGroup():
     (leave,) = sent_since(m, LeaveGroup, start)
     assert leave.member_id == "consumer"
 
+
+
+@BOTH
+def test_ConsumerCoordinatorTest_testPrepareJoinAndRejoinAfterFailedRebalance(assignor):
+    """A static member rejoins after a commit met a rebalance; while its SyncGroup for
+    generation 42 is in flight, the heartbeat thread leaves (generation and member id
+    cleared). The SyncGroup's success then counts as ILLEGAL_GENERATION: the assignment is
+    not taken, and the member joins again at once (no backoff), having lost its partitions
+    (a cooperative member still owned them), and completes the join the second time."""
+    m = Member({**CONFIG, "partition.assignment.strategy": [assignor],
+                "group.instance.id": "group-id"})
+    m.join(1, "consumer", 0)
+    m.broker.prepare(JoinGroup, joined(42, "consumer-42"), joined(42, "consumer-42"))
+    m.broker.prepare(SyncGroup, Later(100 * MS, synced(0)), synced(0))
+    assert commit_sync(m, OffsetCommitResponse(REBALANCE_IN_PROGRESS)) == [REBALANCE_IN_PROGRESS]
+    m.consumer.poll()                                 # the application polls: it rejoins
+    m.run(50 * MS)
+    assert (m.m.generation, m.m.member_id) == (42, "consumer-42")
+    assert len(m.requests(SyncGroup)) == 2            # the first join's and this one's
+    m.m.leave("Clear generation data.")
+    assert (m.m.generation, m.m.member_id) == (-1, "")
+    m.run(200 * MS)
+    (t_sync, _), = m.broker.got(SyncGroup)[1:2]
+    (t_join, retry), = m.broker.got(JoinGroup)[2:]
+    assert t_join - t_sync == 102 * MS                # answered after 100 ms, 1 ms each way
+    cooperative = assignor == "cooperative-sticky"
+    assert m.requests(JoinGroup)[1].owned == (((TOPIC, 0),) if cooperative else ())
+    assert retry.member_id == "" and retry.owned == ()
+    assert [r.generation for r in m.h.trace.rows(PartitionsAssigned)] == [1, 42]
+    assert m.m.stable and m.m.generation == 42 and m.consumer.owned_partitions() == [(TOPIC, 0)]
