@@ -1,8 +1,9 @@
 """A consumer's side of the classic group protocol (AbstractCoordinator, ConsumerCoordinator).
 
 The member finds its coordinator (FindCoordinator to any broker), joins
-(JoinGroup with its assignors, subscription and owned partitions), and
-syncs: the leader computes the assignment with the group's assignor
+(JoinGroup with its assignors, subscription and owned partitions; a new
+dynamic member told MEMBER_ID_REQUIRED, KIP-394, joins again at once with the
+member id it was given), and syncs: the leader computes the assignment with the group's assignor
 (assignors.py) and sends it in its SyncGroup. Before joining, an eager
 member commits its positions when auto-commit is on and gives up every
 partition; with the sticky assignor it still claims the partitions of its
@@ -36,6 +37,7 @@ from sim.cluster.protocol import (
     FENCED_INSTANCE_ID,
     ILLEGAL_GENERATION,
     INCONSISTENT_GROUP_PROTOCOL,
+    MEMBER_ID_REQUIRED,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
     FindCoordinator,
@@ -50,7 +52,8 @@ from sim.core.records import PartitionsAssigned
 JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s, at least
                                     # request.timeout.ms (AbstractCoordinator.sendJoinGroupRequest)
 FATAL = (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL)
-REJOIN_AT_ONCE = (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS)
+REJOIN_AT_ONCE = (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS,
+                  MEMBER_ID_REQUIRED)
 
 
 class Membership:
@@ -185,6 +188,8 @@ class Membership:
         if error is not None:
             if error == UNKNOWN_MEMBER_ID:
                 self.generation, self.member_id = -1, ""
+            elif error == MEMBER_ID_REQUIRED:
+                self.member_id = response.member_id      # KIP-394: join again with it
             self._retry_join(error)
             return
         self.member_id, self.generation = response.member_id, response.generation
@@ -236,8 +241,8 @@ class Membership:
         SyncGroup) reset the generation, which makes the member prepare its join again
         (resetStateAndRejoin: needsJoinPrepare): a member still owning partitions (a
         cooperative one) loses them in the next poll before it joins. The member joins again
-        at once after UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and REBALANCE_IN_PROGRESS, after
-        `retry.backoff.ms` otherwise (joinGroupIfNeeded)."""
+        at once after UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS and
+        MEMBER_ID_REQUIRED, after `retry.backoff.ms` otherwise (joinGroupIfNeeded)."""
         if error in FATAL:
             self.c.fail(error)
             return
@@ -344,7 +349,8 @@ class Membership:
         """maybeLeaveGroup: a dynamic member says goodbye to a coordinator it knows (no lookup:
         a minimal effort); a static one just goes quiet. Either forgets its generation and
         member id. True if a LeaveGroup went out, whose answer (or failure) goes to on_done."""
-        sent = self.generation >= 0 and self.s.instance_id is None and bool(self.member_id) \
+        joined = self.generation >= 0 or self.rebalancing     # not UNJOINED
+        sent = joined and self.s.instance_id is None and bool(self.member_id) \
             and self.coordinator >= 0
         if sent:
             self.send(LeaveGroup(self.c.group, self.member_id, reason),

@@ -4,7 +4,7 @@ and membership.py), one member built alone against a scripted broker
 (tests/conformance/member.py), the way the Kafka class drives a ConsumerCoordinator through
 MockClient. Not ported: metrics, rebalance listeners and assignors written by the user,
 pattern and manual subscriptions, subscription changes, racks and the Java API's
-threading and wake-ups (none of which kafkasim models), and the cases left pending."""
+threading and wake-ups (none of which kafkasim models)."""
 
 import pytest
 
@@ -13,6 +13,7 @@ from sim.cluster.protocol import (
     COORDINATOR_LOAD_IN_PROGRESS,
     COORDINATOR_NOT_AVAILABLE,
     ILLEGAL_GENERATION,
+    MEMBER_ID_REQUIRED,
     NOT_COORDINATOR,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
@@ -49,8 +50,6 @@ NOT_PORTED = {
     "Assignor": "internal: skipping a check for the built-in assignor",
     "testJoinGroupInvalidGroupId": "not modeled: INVALID_GROUP_ID (group names are checked "
                                    "when the scenario is built)",
-    "testPendingMemberShouldLeaveGroup": "simplification: no MEMBER_ID_REQUIRED round trip, so "
-                                         "no pending member (docs/model.md)",
     "testUnexpectedErrorOnSyncGroup": "not modeled: UNKNOWN_SERVER_ERROR, which kafkasim's "
                                       "coordinator never returns",
     "testInvalidSessionTimeout": "not modeled: group.min.session.timeout.ms and "
@@ -799,3 +798,18 @@ def test_ConsumerCoordinatorTest_testPrepareJoinAndRejoinAfterFailedRebalance(as
     assert retry.member_id == "" and retry.owned == ()
     assert [r.generation for r in m.h.trace.rows(PartitionsAssigned)] == [1, 42]
     assert m.m.stable and m.m.generation == 42 and m.consumer.owned_partitions() == [(TOPIC, 0)]
+
+
+def test_ConsumerCoordinatorTest_testPendingMemberShouldLeaveGroup():
+    """A member told MEMBER_ID_REQUIRED, its second JoinGroup in flight, leaves with the member
+    id it was given (the coordinator holds it as a pending member)."""
+    m = Member(CONFIG)
+    m.broker.prepare(JoinGroup, joined(-1, "consumer-id", "leader-id", error=MEMBER_ID_REQUIRED),
+                     lambda _r: None)
+    m.broker.always(LeaveGroup, LeaveGroupResponse(None))
+    m.start()
+    m.run()
+    m.m.leave("pending member leaves")
+    m.run()
+    (leave,) = m.requests(LeaveGroup)
+    assert (leave.group, leave.member_id) == (GROUP, "consumer-id")
