@@ -20,13 +20,14 @@ keeps calling poll() with every partition paused, so the member stays within
 `max.poll.interval.ms` and takes part in rebalances; when the job is done it
 commits (after-processing) and resumes fetching.
 
-Lifecycle: a crash ends the process at once (records whose processing had
-finished by then count, the rest do not); a clean stop finishes the batch in
-hand and its commit, commits under auto-commit, leaves the group (dynamic
-members) and exits; a pause freezes the loop and the heartbeat thread; a
+Lifecycle: a crash ends the process at once (records whose processing had finished by
+then count, the rest do not); a clean stop finishes the batch in hand and its commit,
+commits under auto-commit, leaves the group (dynamic members whose coordinator is
+known), awaits the LeaveGroup's answer and exits, all within close()'s timeout (30 s)
+but at most `request.timeout.ms`; a pause freezes the loop and the heartbeat thread; a
 restart is a new process with a new member id (static members keep their
-`group.instance.id`: member i of a group configured with `group.instance.id: X`
-is `X-i`, since every member needs its own). Retriable commit errors are retried until
+`group.instance.id`: member i of a group configured with `group.instance.id: X` is
+`X-i`, since every member needs its own). Retriable commit errors are retried until
 `default.api.timeout.ms` (60 s); before a join, an auto-committing member (eager or
 cooperative) commits its positions, retrying until the rebalance timeout
 (`max.poll.interval.ms`), and then joins whatever the outcome.
@@ -46,6 +47,7 @@ from sim.core.dist import Sampler
 from sim.core.records import CommitFailed
 
 DEFAULT_API_TIMEOUT_US = 60_000_000
+CLOSE_TIMEOUT_US = 30_000_000           # close() (DEFAULT_CLOSE_TIMEOUT_MS)
 COORDINATOR_LOST = {"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "REQUEST_TIMED_OUT",
                     "NETWORK_EXCEPTION"}
 RETRIABLE_COMMIT = COORDINATOR_LOST | {"COORDINATOR_LOAD_IN_PROGRESS"}
@@ -76,6 +78,7 @@ class Consumer(Host):
         self.in_poll = False
         self.committing = False
         self.closing = False
+        self.close_timeout_us = CLOSE_TIMEOUT_US
         self.last_poll = 0
         self.next_auto_commit = 0
         self.retired = False
@@ -101,20 +104,41 @@ class Consumer(Host):
         for conn in list(self.connections):
             conn.reset()
 
-    def stop(self) -> None:
-        """SIGTERM: finish the batch in hand, then close()."""
+    def stop(self, timeout_us: int = CLOSE_TIMEOUT_US) -> None:
+        """SIGTERM: finish the batch in hand, then close(timeout_us)."""
         if self.state != "running" or self.closing:
             return
         self.closing = True
+        self.close_timeout_us = timeout_us
         if not self.processor.busy and not self.committing:
             self._close()
 
     def _close(self) -> None:
-        def leave(_response=None):
-            self.membership.leave("consumer_closed")
+        """close(): commit (auto-commit), leave the group, await the LeaveGroup's answer, exit.
+
+        The close timer, close's timeout but at most `request.timeout.ms`, bounds it all: the
+        commit's retries and coordinator lookup, then the wait for the answer; when it runs
+        out, the member leaves if it still can and exits at once (ConsumerCoordinator.close,
+        AbstractCoordinator.close). A member whose coordinator is unknown does not leave.
+        """
+        committing = [True]
+
+        def leave(_error=None):
+            if committing[0]:
+                committing[0] = False
+                if not self.membership.leave("consumer_closed", exit_):
+                    exit_()
+
+        def exit_(_response=None):
             self.kill(STOPPED)
+
+        def expire():
+            leave()
+            exit_()
+        budget = min(self.close_timeout_us, self.settings.request_timeout_us)
+        self.timer(budget, expire)
         if self.settings.auto_commit and self.membership.generation >= 0:
-            self._commit(self._offsets(), leave)
+            self._commit(self._offsets(), leave, budget)
         else:
             leave()
 

@@ -1,8 +1,9 @@
 """A consumer's side of the classic group protocol (AbstractCoordinator, ConsumerCoordinator).
 
 The member finds its coordinator (FindCoordinator to any broker), joins
-(JoinGroup with its assignors, subscription and owned partitions), and
-syncs: the leader computes the assignment with the group's assignor
+(JoinGroup with its assignors, subscription and owned partitions; a new
+dynamic member told MEMBER_ID_REQUIRED, KIP-394, joins again at once with the
+member id it was given), and syncs: the leader computes the assignment with the group's assignor
 (assignors.py) and sends it in its SyncGroup. Before joining, an eager
 member commits its positions when auto-commit is on and gives up every
 partition; with the sticky assignor it still claims the partitions of its
@@ -36,6 +37,7 @@ from sim.cluster.protocol import (
     FENCED_INSTANCE_ID,
     ILLEGAL_GENERATION,
     INCONSISTENT_GROUP_PROTOCOL,
+    MEMBER_ID_REQUIRED,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
     FindCoordinator,
@@ -50,6 +52,8 @@ from sim.core.records import PartitionsAssigned
 JOIN_SLACK_US = 5_000_000           # JoinGroup waits rebalance timeout + 5 s, at least
                                     # request.timeout.ms (AbstractCoordinator.sendJoinGroupRequest)
 FATAL = (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL)
+REJOIN_AT_ONCE = (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS,
+                  MEMBER_ID_REQUIRED)
 
 
 class Membership:
@@ -184,6 +188,8 @@ class Membership:
         if error is not None:
             if error == UNKNOWN_MEMBER_ID:
                 self.generation, self.member_id = -1, ""
+            elif error == MEMBER_ID_REQUIRED:
+                self.member_id = response.member_id      # KIP-394: join again with it
             self._retry_join(error)
             return
         self.member_id, self.generation = response.member_id, response.generation
@@ -202,6 +208,10 @@ class Membership:
 
     def _synced(self, response) -> None:
         error = self._error(response)
+        if error is None and not self.rebalancing:
+            # SyncGroupResponseHandler: the heartbeat thread left (or reset the generation)
+            # while the SyncGroup was in flight: the rebalance failed, retried at once
+            error = ILLEGAL_GENERATION
         if error is not None:
             if error in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
                 self.generation = -1
@@ -230,7 +240,9 @@ class Membership:
         """A failed JoinGroup or SyncGroup. UNKNOWN_MEMBER_ID (and ILLEGAL_GENERATION for a
         SyncGroup) reset the generation, which makes the member prepare its join again
         (resetStateAndRejoin: needsJoinPrepare): a member still owning partitions (a
-        cooperative one) loses them in the next poll before it joins."""
+        cooperative one) loses them in the next poll before it joins. The member joins again
+        at once after UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS and
+        MEMBER_ID_REQUIRED, after `retry.backoff.ms` otherwise (joinGroupIfNeeded)."""
         if error in FATAL:
             self.c.fail(error)
             return
@@ -239,8 +251,10 @@ class Membership:
         if self.generation < 0 and self.c.owned_partitions():
             self.joining = False
             self.request_rejoin()
-            return
-        self.c.timer(self.s.retry_backoff_us, self._join)
+        elif error in REJOIN_AT_ONCE:
+            self._join()
+        else:
+            self.c.timer(self.s.retry_backoff_us, self._join)
 
     def _error(self, response):
         """The response's error; coordinator trouble makes the member look it up again."""
@@ -331,12 +345,18 @@ class Membership:
 
     # -- leaving -------------------------------------------------------------------------
 
-    def leave(self, reason: str) -> None:
-        """maybeLeaveGroup: a dynamic member says goodbye; a static one just goes quiet."""
-        if self.generation >= 0 and self.s.instance_id is None and self.member_id:
-            self.send(LeaveGroup(self.c.group, self.member_id, reason), lambda _r: None)
-        if self.s.instance_id is None:
-            self.member_id = ""
+    def leave(self, reason: str, on_done=None) -> bool:
+        """maybeLeaveGroup: a dynamic member says goodbye to a coordinator it knows (no lookup:
+        a minimal effort); a static one just goes quiet. Either forgets its generation and
+        member id. True if a LeaveGroup went out, whose answer (or failure) goes to on_done."""
+        joined = self.generation >= 0 or self.rebalancing     # not UNJOINED
+        sent = joined and self.s.instance_id is None and bool(self.member_id) \
+            and self.coordinator >= 0
+        if sent:
+            self.send(LeaveGroup(self.c.group, self.member_id, reason),
+                      on_done or (lambda _r: None))
+        self.member_id = ""             # resetGenerationOnLeaveGroup, static members too
         self.generation = -1
         self.rebalancing = False
         self.rejoin_needed = True
+        return sent

@@ -15,9 +15,13 @@ rebalance REBALANCE_IN_PROGRESS (commits are still accepted while preparing
 one, not while completing it), a replaced static member FENCED_INSTANCE_ID;
 a commit or a heartbeat counts as a sign of life.
 
-Simplified: a new dynamic member gets its id in its first JoinGroup (no
-MEMBER_ID_REQUIRED round trip, KIP-394); loading is instantaneous; the
-KIP-848 protocol is not modeled.
+A new dynamic member's first JoinGroup (2.2+, KIP-394: the protocol switch
+`group.member.id.required`) is answered MEMBER_ID_REQUIRED with the id it is
+to join with; the group keeps that id as a pending member until it joins
+with it, leaves, or `session.timeout.ms` passes. Before 2.2 the first
+JoinGroup adds the member at once.
+
+Simplified: loading is instantaneous; the KIP-848 protocol is not modeled.
 
 See docs/model.md#consumer-groups.
 """
@@ -31,6 +35,7 @@ from sim.cluster.protocol import (
     FENCED_INSTANCE_ID,
     ILLEGAL_GENERATION,
     INCONSISTENT_GROUP_PROTOCOL,
+    MEMBER_ID_REQUIRED,
     NOT_COORDINATOR,
     NOT_LEADER_OR_FOLLOWER,
     REBALANCE_IN_PROGRESS,
@@ -185,8 +190,13 @@ class GroupCoordinator:
             old = group.static.get(req.instance_id) if req.instance_id is not None else None
             if old is not None:
                 self._static_rejoin(group, old, req, reply)
+            elif req.instance_id is None and self.broker.settings.kip_394:
+                self._member_id_required(group, req, reply)
             else:
-                self._new_member(group, req, reply)
+                self._new_member(group, req, reply, self._new_id(req))
+            return
+        if req.member_id in group.pending:
+            self._new_member(group, req, reply, req.member_id)
             return
         member = group.members.get(req.member_id)
         if member is None:
@@ -202,9 +212,29 @@ class GroupCoordinator:
         else:
             self._prepare_rebalance(group, "member_rejoined")
 
-    def _new_member(self, group: Group, req: JoinGroup, reply) -> None:
+    def _new_id(self, req: JoinGroup) -> str:
         rng = self.ctx.runtime.streams.get("member.id")
-        member_id = f"{req.client}-{rng.integers(1 << 32):08x}"
+        return f"{req.client}-{rng.integers(1 << 32):08x}"
+
+    def _member_id_required(self, group: Group, req: JoinGroup, reply) -> None:
+        """KIP-394: a new dynamic member is told its id and kept pending until it joins with
+        it, leaves or its session timeout passes (classicGroupJoinNewMember)."""
+        member_id = self._new_id(req)
+        group.add_pending(member_id)
+        self.broker.timer(req.session_us, self._pending_expired, group, member_id)
+        reply(JoinGroupResponse(MEMBER_ID_REQUIRED, -1, "", "", member_id, ()))
+
+    def _pending_expired(self, group: Group, member_id: str) -> None:
+        if self.groups.get(group.name) is group and member_id in group.pending:
+            self._remove_pending(group, member_id)
+
+    def _remove_pending(self, group: Group, member_id: str) -> None:
+        """removePendingMemberAndUpdateClassicGroup: a rebalance it held back may complete."""
+        group.remove(member_id)
+        if group.state == PREPARING:
+            self._maybe_complete_join(group)
+
+    def _new_member(self, group: Group, req: JoinGroup, reply, member_id: str) -> None:
         member = Member(member_id, req.instance_id, req.client, req.session_us,
                         req.rebalance_us, req.protocols, req.topics, req.owned)
         group.add(member)
@@ -216,8 +246,7 @@ class GroupCoordinator:
             self._prepare_rebalance(group, "member_joined")
 
     def _static_rejoin(self, group: Group, old_id: str, req: JoinGroup, reply) -> None:
-        rng = self.ctx.runtime.streams.get("member.id")
-        new_id = f"{req.client}-{rng.integers(1 << 32):08x}"
+        new_id = self._new_id(req)
         old = group.members[old_id]
         self._fail_pending(old, FENCED_INSTANCE_ID)
         changed = old.topics != req.topics
@@ -378,6 +407,9 @@ class GroupCoordinator:
         return REBALANCE_IN_PROGRESS if group.state == PREPARING else None
 
     def _leave(self, group: Group, req: LeaveGroup):
+        if req.member_id in group.pending:
+            self._remove_pending(group, req.member_id)
+            return None
         member = group.members.get(req.member_id)
         if member is None:
             return UNKNOWN_MEMBER_ID

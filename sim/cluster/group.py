@@ -14,7 +14,9 @@ carries the assignment, which is written to `__consumer_offsets` before any
 member gets its share.
 
 Membership is kept alive by heartbeats within `session.timeout.ms`; members
-waiting for a JoinGroup or SyncGroup answer do not expire. A static member
+waiting for a JoinGroup or SyncGroup answer do not expire. A pending member (KIP-394:
+told its id, not yet joined with it) holds a rebalance back until it joins, leaves or
+its session timeout passes. A static member
 (`group.instance.id`) that rejoins replaces its old member id, which is
 fenced, and keeps its assignment without a rebalance when the group is
 stable.
@@ -54,18 +56,25 @@ class Group:
     leader: str = ""
     members: dict = field(default_factory=dict)      # member id -> Member, in join order
     static: dict = field(default_factory=dict)       # instance id -> member id
+    pending: set = field(default_factory=set)        # ids given out by MEMBER_ID_REQUIRED
     committed: dict = field(default_factory=dict)    # pidx -> offset
     rebalance_round: int = 0                         # invalidates stale rebalance timers
     new_members: bool = False                        # joined during the initial delay
     delaying: bool = False                           # in the initial delay: no early join
 
     def add(self, member: Member) -> None:
+        self.pending.discard(member.member_id)
         self.members[member.member_id] = member
         if member.instance_id is not None:
             self.static[member.instance_id] = member.member_id
         self.new_members = True
 
+    def add_pending(self, member_id: str) -> None:
+        """KIP-394: a new dynamic member was told its id and is expected to join with it."""
+        self.pending.add(member_id)
+
     def remove(self, member_id: str) -> Member | None:
+        self.pending.discard(member_id)
         member = self.members.pop(member_id, None)
         if member is not None and member.instance_id is not None \
                 and self.static.get(member.instance_id) == member_id:
@@ -85,7 +94,8 @@ class Group:
         return member
 
     def all_joined(self) -> bool:
-        return all(m.join_reply is not None for m in self.members.values())
+        """Every member awaits its join answer and no pending member is still to come."""
+        return not self.pending and all(m.join_reply is not None for m in self.members.values())
 
     def rebalance_timeout(self) -> int:
         return max((m.rebalance_us for m in self.members.values()), default=0)

@@ -33,6 +33,7 @@ class BrokerSettings:
     truncation: str = "kip-279"          # high-watermark (< 0.11) | kip-101 | kip-279 (2.0+)
     unclean_automatic: bool = True       # KRaft 3.3-3.8: no unclean election of its own
     kip_360: bool = True                 # 2.5+: an unknown producer id may start anywhere
+    kip_394: bool = True                 # 2.2+: a new dynamic member must ask for its id
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -54,4 +55,5 @@ class BrokerSettings:
             truncation=cluster.protocol["replica.truncation"],
             unclean_automatic=bool(cluster.protocol["unclean.election.automatic"]),
             kip_360=cluster.protocol["idempotent.producer.epoch.bump"] == "kip-360",
+            kip_394=bool(cluster.protocol["group.member.id.required"]),
         )

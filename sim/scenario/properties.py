@@ -192,6 +192,7 @@ PROTOCOL = _props(
     ("min.insync.replicas.capped", "bool", "", None, None),
     ("idempotent.producer.epoch.bump", "enum", "", None, None,
      {"choices": ("fatal", "kip-360")}),
+    ("group.member.id.required", "bool", "", None, None),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

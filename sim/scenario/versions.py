@@ -95,6 +95,7 @@ _PROTOCOL_4_1 = {
     "unclean.election.automatic": True,  # ZooKeeper, and KRaft from 3.9 (KAFKA-12670)
     "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
     "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
+    "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
 }
 
 
@@ -133,7 +134,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "high.watermark.frozen.below.min.isr": False,
                      "producer.request.timeout.error": "NETWORK_EXCEPTION",
                      "min.insync.replicas.capped": False,
-                     "idempotent.producer.epoch.bump": "fatal"},
+                     "idempotent.producer.epoch.bump": "fatal",
+                     "group.member.id.required": False},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -149,6 +151,10 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("2.1", {
         "producer": {"delivery.timeout.ms": 120_000, "retries": 2_147_483_647},
     }, "delivery.timeout.ms 120 s and retries without limit (KIP-91)"),
+    ("2.2", {
+        "protocol": {"group.member.id.required": True},
+    }, "a new dynamic consumer group member's first JoinGroup is answered MEMBER_ID_REQUIRED "
+       "with its member id, and it joins again with it (KIP-394)"),
     ("2.5", {
         "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
         "protocol": {"idempotent.producer.epoch.bump": "kip-360"},

@@ -4,7 +4,7 @@ JoinGroup, SyncGroup, heartbeats, leaving) against kafkasim's consumer membershi
 (tests/conformance/member.py). Kafka's DummyCoordinator is a generic member; ours is a
 consumer, with the same timeouts. Not ported: metrics, wake-ups and the Java API's timers
 and threads (internal), authentication, group.max.size, protocol types and KIP-800 reasons
-(not modeled), the MEMBER_ID_REQUIRED round trip (a simplification)."""
+(not modeled)."""
 
 from itertools import pairwise
 
@@ -13,6 +13,7 @@ from sim.cluster.protocol import (
     COORDINATOR_NOT_AVAILABLE,
     FENCED_INSTANCE_ID,
     ILLEGAL_GENERATION,
+    MEMBER_ID_REQUIRED,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
     FindCoordinator,
@@ -42,9 +43,6 @@ NOT_PORTED = {
     "testReturnUponRetriableErrorAndExpiredTimer": "internal: the timer of a blocking Java call",
     "testGroupMaxSizeExceptionIsFatal": "not modeled: group.max.size",
     "testJoinGroupRequestMaxTimeout": "internal: Integer.MAX_VALUE timeouts without overflow",
-    "testJoinGroupRequestWithMemberIdRequired": "simplification: a new dynamic member gets its "
-                                                "id in its first JoinGroup (no "
-                                                "MEMBER_ID_REQUIRED round trip, docs/model.md)",
     "testJoinGroupProtocolTypeAndName": "not modeled: protocol types and the client's check of "
                                         "the protocol type and name in the answers",
     "testNoGenerationWillNotTriggerProtocolNameCheck": "not modeled: the client's check of the "
@@ -284,3 +282,16 @@ def test_AbstractCoordinatorTest_testCoordinatorDiscoveryExponentialBackoff():
     assert len(times) == 5 and m.m.coordinator == 0
     for (a, b), base in zip(pairwise(times), (10, 20, 40, 80), strict=True):
         assert 0.8 * base * MS <= b - a - 2 * MS <= 1.2 * base * MS
+
+
+def test_AbstractCoordinatorTest_testJoinGroupRequestWithMemberIdRequired():
+    """MEMBER_ID_REQUIRED (KIP-394) carries the member id to join with: the member keeps it,
+    still without a generation, and joins again with it at once (no backoff)."""
+    m = member()
+    m.broker.prepare(JoinGroup, joined(-1, "memberId", "", error=MEMBER_ID_REQUIRED),
+                     lambda _r: None)
+    m.start()
+    m.run()
+    (t1, first), (t2, second) = m.broker.got(JoinGroup)
+    assert (first.member_id, second.member_id) == ("", "memberId") and t2 - t1 == 2 * MS
+    assert (m.m.member_id, m.m.generation) == ("memberId", -1) and m.m.joining

@@ -4,14 +4,15 @@ group, its members fake peers sending JoinGroup, SyncGroup, Heartbeat, LeaveGrou
 OffsetCommit; the group's state is read back with DescribeGroup, and protocol selection
 on sim.cluster.group.Group itself. Kafka drives ClassicGroup's methods directly; the ports
 make the coordinator take the same transitions with requests. Not ported: the Dead state,
-offset expiry and deletion, KIP-848 conversion (not modeled), the pending-member round trip
-(a simplification) and the Java class's own guards against misuse (internal)."""
+offset expiry and deletion, KIP-848 conversion (not modeled) and the Java class's own guards
+against misuse (internal)."""
 
 from sim.cluster.broker import Broker
 from sim.cluster.group import Group, Member
 from sim.cluster.protocol import (
     FENCED_INSTANCE_ID,
     ILLEGAL_GENERATION,
+    MEMBER_ID_REQUIRED,
     NOT_COORDINATOR,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
@@ -41,9 +42,9 @@ NOT_PORTED = {
                                             "consumer",
     "testReplaceGroupInstanceWithNonExistingMember": "internal: an argument check "
                                                      "(IllegalArgumentException)",
-    "testCannotAddPendingMemberIfStable": "simplification: a new dynamic member gets its id in "
-                                          "its first JoinGroup, so there are no pending members "
-                                          "(no MEMBER_ID_REQUIRED round trip, docs/model.md)",
+    "testCannotAddPendingMemberIfStable": "internal: an IllegalStateException guarding "
+                                          "addPendingMember against misuse (an id already a "
+                                          "member's)",
     "testCannotAddStaticMemberIfAlreadyPresent": "internal: an IllegalStateException guarding "
                                                  "ClassicGroup.add against misuse",
     "testValidateOffsetDelete": "not modeled: the OffsetDelete admin request",
@@ -60,8 +61,6 @@ NOT_PORTED_LIKE = [
                             "transition (an IllegalStateException no request sequence provokes)"),
     (r"^test(Not)?Complete(Join|Sync)Future$", "internal: the bookkeeping of one member's "
                                                "pending JoinGroup or SyncGroup future"),
-    (r"^testRemovalFromPending(After|When)", "simplification: no pending members (no "
-                                             "MEMBER_ID_REQUIRED round trip, docs/model.md)"),
     (r"^testCannot(Add|Remove)PendingSync", "internal: an IllegalStateException guarding the "
                                             "pending-sync set against misuse"),
     (r"PendingSync", "simplification: no pending-sync timeout; a member that never sends "
@@ -108,8 +107,16 @@ class Coordinator:
     def join(self, client: str, member_id: str = "", instance: str | None = None,
              protocols=("range",), session_us: int = SESSION_US,
              rebalance_us: int = REBALANCE_US) -> None:
-        self.send(client, JoinGroup(GROUP, member_id, instance, client, session_us, rebalance_us,
-                                    protocols, ("foo",), ()), "join")
+        """A JoinGroup; a new dynamic member first asks for its member id (KIP-394)."""
+        def request(member_id: str) -> JoinGroup:
+            return JoinGroup(GROUP, member_id, instance, client, session_us, rebalance_us,
+                             protocols, ("foo",), ())
+        if not member_id and instance is None:
+            self.send(client, request(""), "join-required")
+            required = self.answer(client, "join-required")
+            assert required.error == MEMBER_ID_REQUIRED
+            member_id = required.member_id
+        self.send(client, request(member_id), "join")
 
     def sync(self, client: str, generation: int, member_id: str, assignments=None) -> None:
         self.send(client, SyncGroup(GROUP, generation, member_id, assignments), "sync")
@@ -365,3 +372,32 @@ def test_ClassicGroupTest_testCompleteAllSyncFutures():
     c.join("late")
     errors = [c.answer(f"memberId{i}", "sync") for i in range(3)]
     assert sorted(e.error for e in errors if e is not None) == [REBALANCE_IN_PROGRESS] * 2
+
+
+def _pending(c: Coordinator, client: str) -> str:
+    """A new dynamic member's first JoinGroup: MEMBER_ID_REQUIRED with its id, held pending."""
+    c.send(client, JoinGroup(GROUP, "", None, client, SESSION_US, REBALANCE_US, ("range",),
+                             ("foo",), ()), "first")
+    answer = c.answer(client, "first")
+    assert answer.error == MEMBER_ID_REQUIRED
+    member_id = answer.member_id
+    assert member_id in c.group().pending and member_id not in c.group().members
+    return member_id
+
+
+def test_ClassicGroupTest_testRemovalFromPendingAfterMemberIsStable():
+    """The pending member joins with its id: a member now, no longer pending."""
+    c = Coordinator()
+    member_id = _pending(c, "m1")
+    c.join("m1", member_id)
+    assert member_id in c.group().members and member_id not in c.group().pending
+    assert c.answer("m1", "join").member_id == member_id
+
+
+def test_ClassicGroupTest_testRemovalFromPendingWhenMemberIsRemoved():
+    """A pending member that leaves is no longer pending, nor a member."""
+    c = Coordinator()
+    member_id = _pending(c, "m1")
+    c.send("m1", LeaveGroup(GROUP, member_id, "test"), "leave")
+    assert c.answer("m1", "leave").error is None
+    assert member_id not in c.group().members and member_id not in c.group().pending

@@ -4,14 +4,16 @@ and membership.py), one member built alone against a scripted broker
 (tests/conformance/member.py), the way the Kafka class drives a ConsumerCoordinator through
 MockClient. Not ported: metrics, rebalance listeners and assignors written by the user,
 pattern and manual subscriptions, subscription changes, racks and the Java API's
-threading and wake-ups (none of which kafkasim models), and the cases left pending."""
+threading and wake-ups (none of which kafkasim models)."""
 
 import pytest
 
+from sim.clients.consumer import CLOSE_TIMEOUT_US
 from sim.cluster.protocol import (
     COORDINATOR_LOAD_IN_PROGRESS,
     COORDINATOR_NOT_AVAILABLE,
     ILLEGAL_GENERATION,
+    MEMBER_ID_REQUIRED,
     NOT_COORDINATOR,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
@@ -28,7 +30,7 @@ from sim.cluster.protocol import (
     OffsetFetchResponse,
     SyncGroup,
 )
-from sim.core.records import CommitFailed
+from sim.core.records import STOPPED, CommitFailed, HostChanged, PartitionsAssigned
 from sim.core.units import MS, S
 from tests.conformance.member import GROUP, TOPIC, Member, joined, synced
 from tests.conformance.scripted import Later
@@ -48,8 +50,6 @@ NOT_PORTED = {
     "Assignor": "internal: skipping a check for the built-in assignor",
     "testJoinGroupInvalidGroupId": "not modeled: INVALID_GROUP_ID (group names are checked "
                                    "when the scenario is built)",
-    "testPendingMemberShouldLeaveGroup": "simplification: no MEMBER_ID_REQUIRED round trip, so "
-                                         "no pending member (docs/model.md)",
     "testUnexpectedErrorOnSyncGroup": "not modeled: UNKNOWN_SERVER_ERROR, which kafkasim's "
                                       "coordinator never returns",
     "testInvalidSessionTimeout": "not modeled: group.min.session.timeout.ms and "
@@ -62,7 +62,7 @@ NOT_PORTED = {
         "not modeled: group.instance.id in OffsetCommit",
     "testRefreshOffsetWithValidation": "simplification: consumers do not validate their "
                                        "position (OffsetsForLeaderEpoch, docs/model.md)",
-    "testRefreshOffsetWithPendingTransactions": "not modeled: transactions (issue 19)",
+    "testRefreshOffsetWithPendingTransactions": "not modeled: transactions",
     "testCloseNoWait": "internal: close(0), the Java API's zero timeout",
     "testHeartbeatThreadClose": "internal: stopping the heartbeat thread",
     "testGetGroupMetadata": "internal: the groupMetadata() accessor (for transactional "
@@ -76,6 +76,8 @@ NOT_PORTED = {
     "testUnsubscribeWithValidGeneration": "not modeled: unsubscribe()",
     "testUnsubscribeWithInvalidGeneration": "not modeled: unsubscribe()",
     "testRejoinGroup": "not modeled: subscription changes (a group's topics are fixed)",
+    "testOutdatedCoordinatorAssignment": "not modeled: subscription changes (a group's topics "
+                                         "are fixed), here one while the SyncGroup is in flight",
     "testMetadataTopicsDuringSubscriptionChange": "not modeled: subscription changes (a "
                                                   "group's topics are fixed)",
     "testThrowOnUnsupportedStableFlag": "not modeled: OffsetFetch's require_stable flag "
@@ -112,9 +114,6 @@ NOT_PORTED_LIKE = [
     (r"(IllegalGeneration|UnknownMember)With(New|Reset)Generation",
      "internal: a generation replaced under an in-flight OffsetCommit, a state only the test "
      "hook setNewGeneration makes"),
-    (r"JoinPrepare|PrepareJoin|Close|CoordinatorDisconnectAfter"
-     r"|LastHeartbeatPoll"
-     r"|OutdatedCoordinatorAssignment", "pending: not ported this time"),
 ]
 
 
@@ -449,8 +448,9 @@ AUTO = {"enable.auto.commit": True, "auto.commit.interval.ms": 2000}
 
 
 def auto_committer(assignor: str = "range", **config) -> Member:
-    """A member with auto-commit every 2 s, at position 100 of foo-0 from t = 0."""
-    m = Member(dict(CONFIG, **AUTO, **{"partition.assignment.strategy": [assignor]}, **config))
+    """A member with auto-commit every 2 s (unless config turns it off), at position 100 of
+    foo-0 from t = 0."""
+    m = Member({**CONFIG, **AUTO, "partition.assignment.strategy": [assignor], **config})
     m.broker.prepare(OffsetFetch, OffsetFetchResponse(None, {0: 100}))
     m.join(1, "consumer", 0)
     return m
@@ -658,3 +658,158 @@ def test_ConsumerCoordinatorTest_testAutoCommitAfterCoordinatorBackToService():
     m.run(2 * S + 10 * MS)
     assert len(m.requests(FindCoordinator)) == 2 and m.m.coordinator == 0
     assert [c.offsets for c in m.requests(OffsetCommit)] == [((0, 100),)]
+
+
+def test_ConsumerCoordinatorTest_testUpdateLastHeartbeatPollWhenCoordinatorUnknown():
+    """A poll() while the coordinator cannot be found still resets the poll timer, so the
+    heartbeat thread does not give up the generation max.poll.interval.ms after the poll
+    before it (but does one after this one)."""
+    m = follower(None, 0)
+    m.broker.always(FindCoordinator, lambda _r: None)
+    heartbeat_answered(m, HeartbeatResponse(NOT_COORDINATOR))
+    m.consumer.in_poll = False              # the application is away, processing
+    m.run(10 * S)
+    m.consumer.poll()                       # it polls; the coordinator is still unknown
+    polled = m.now
+    assert m.consumer.last_poll == polled and m.m.coordinator == -1
+    m.consumer.in_poll = False              # and is away again
+    m.run(60 * S - 1 * MS)
+    assert m.m.generation == 1
+    m.run(10 * S)
+    assert m.m.generation == -1 and m.requests(LeaveGroup) == []
+
+
+def closer(auto_commit: bool, static: bool = False) -> Member:
+    """A member that joined generation 1 owning foo-0 at position 100 (prepareCoordinatorFor
+    CloseTest), auto-committing or not, dynamic or static."""
+    config = {"group.instance.id": "test-instance"} if static else {}
+    return auto_committer(**config, **{"enable.auto.commit": auto_commit})
+
+
+def coordinator_lost(m: Member, error: str) -> None:
+    """makeCoordinatorUnknown: a heartbeat answered with error; no lookup is answered since."""
+    m.broker.always(FindCoordinator, lambda _r: None)
+    heartbeat_answered(m, HeartbeatResponse(error))
+    assert m.m.coordinator == -1
+
+
+def close_takes(m: Member, timeout_us: int = CLOSE_TIMEOUT_US) -> int:
+    """close(timeout) now: how long until the process exits; nothing is answered meanwhile
+    but what the broker was told to answer."""
+    start = m.now
+    m.consumer.stop(timeout_us)
+    m.run(timeout_us - 1 * MS if timeout_us > 1 * MS else 0)
+    m.run(40 * S)
+    (t,) = [r.t_us for r in m.h.trace.rows(HostChanged)
+            if r.host == m.consumer.name and r.state == STOPPED]
+    return t - start
+
+
+def sent_since(m: Member, kind, since: int) -> list:
+    return [r for t, r in m.broker.got(kind) if t >= since]
+
+
+def _close_unknown_coordinator_no_commits(error: str) -> None:
+    """Nothing to commit and no coordinator to leave: close returns at once, without looking
+    the coordinator up or leaving."""
+    m = closer(False)
+    coordinator_lost(m, error)
+    start, finds = m.now, len(m.requests(FindCoordinator))
+    assert close_takes(m, 1000 * MS) == 0
+    assert sent_since(m, LeaveGroup, start) == []
+    assert len(m.requests(FindCoordinator)) == finds
+
+
+def test_ConsumerCoordinatorTest_testCloseCoordinatorNotKnownNoCommits():
+    _close_unknown_coordinator_no_commits(NOT_COORDINATOR)
+
+
+def test_ConsumerCoordinatorTest_testCloseCoordinatorUnavailableNoCommits():
+    _close_unknown_coordinator_no_commits(COORDINATOR_NOT_AVAILABLE)
+
+
+def _close_unknown_coordinator_commits(error: str, static: bool, timeout_us: int) -> int:
+    """The closing commit waits for a coordinator that cannot be found until the close timer
+    runs out; nothing is committed and nothing left."""
+    m = closer(True, static)
+    coordinator_lost(m, error)
+    start = m.now
+    took = close_takes(m, timeout_us)
+    assert sent_since(m, OffsetCommit, start) == [] and sent_since(m, LeaveGroup, start) == []
+    return took
+
+
+def test_ConsumerCoordinatorTest_testCloseCoordinatorNotKnownWithCommits():
+    assert _close_unknown_coordinator_commits(NOT_COORDINATOR, False, 1000 * MS) == 1000 * MS
+
+
+def test_ConsumerCoordinatorTest_testCloseTimeoutCoordinatorUnavailableForCommit():
+    assert _close_unknown_coordinator_commits(COORDINATOR_NOT_AVAILABLE, True, 1000 * MS) \
+        == 1000 * MS
+
+
+def test_ConsumerCoordinatorTest_testCloseMaxWaitCoordinatorUnavailableForCommit():
+    """A close timeout longer than request.timeout.ms (30 s) waits request.timeout.ms."""
+    assert _close_unknown_coordinator_commits(COORDINATOR_NOT_AVAILABLE, True, 3600 * S) \
+        == 30 * S
+
+
+def test_ConsumerCoordinatorTest_testCloseNoResponseForCommit():
+    m = closer(True, static=True)
+    start = m.now
+    assert close_takes(m, 3600 * S) == 30 * S
+    assert len(sent_since(m, OffsetCommit, start)) == 1
+
+
+def test_ConsumerCoordinatorTest_testCloseNoResponseForLeaveGroup():
+    m = closer(False)
+    start = m.now
+    assert close_takes(m, 3600 * S) == 30 * S
+    (leave,) = sent_since(m, LeaveGroup, start)
+    assert leave.member_id == "consumer"
+
+
+
+@BOTH
+def test_ConsumerCoordinatorTest_testPrepareJoinAndRejoinAfterFailedRebalance(assignor):
+    """A static member rejoins after a commit met a rebalance; while its SyncGroup for
+    generation 42 is in flight, the heartbeat thread leaves (generation and member id
+    cleared). The SyncGroup's success then counts as ILLEGAL_GENERATION: the assignment is
+    not taken, and the member joins again at once (no backoff), having lost its partitions
+    (a cooperative member still owned them), and completes the join the second time."""
+    m = Member({**CONFIG, "partition.assignment.strategy": [assignor],
+                "group.instance.id": "group-id"})
+    m.join(1, "consumer", 0)
+    m.broker.prepare(JoinGroup, joined(42, "consumer-42"), joined(42, "consumer-42"))
+    m.broker.prepare(SyncGroup, Later(100 * MS, synced(0)), synced(0))
+    assert commit_sync(m, OffsetCommitResponse(REBALANCE_IN_PROGRESS)) == [REBALANCE_IN_PROGRESS]
+    m.consumer.poll()                                 # the application polls: it rejoins
+    m.run(50 * MS)
+    assert (m.m.generation, m.m.member_id) == (42, "consumer-42")
+    assert len(m.requests(SyncGroup)) == 2            # the first join's and this one's
+    m.m.leave("Clear generation data.")
+    assert (m.m.generation, m.m.member_id) == (-1, "")
+    m.run(200 * MS)
+    (t_sync, _), = m.broker.got(SyncGroup)[1:2]
+    (t_join, retry), = m.broker.got(JoinGroup)[2:]
+    assert t_join - t_sync == 102 * MS                # answered after 100 ms, 1 ms each way
+    cooperative = assignor == "cooperative-sticky"
+    assert m.requests(JoinGroup)[1].owned == (((TOPIC, 0),) if cooperative else ())
+    assert retry.member_id == "" and retry.owned == ()
+    assert [r.generation for r in m.h.trace.rows(PartitionsAssigned)] == [1, 42]
+    assert m.m.stable and m.m.generation == 42 and m.consumer.owned_partitions() == [(TOPIC, 0)]
+
+
+def test_ConsumerCoordinatorTest_testPendingMemberShouldLeaveGroup():
+    """A member told MEMBER_ID_REQUIRED, its second JoinGroup in flight, leaves with the member
+    id it was given (the coordinator holds it as a pending member)."""
+    m = Member(CONFIG)
+    m.broker.prepare(JoinGroup, joined(-1, "consumer-id", "leader-id", error=MEMBER_ID_REQUIRED),
+                     lambda _r: None)
+    m.broker.always(LeaveGroup, LeaveGroupResponse(None))
+    m.start()
+    m.run()
+    m.m.leave("pending member leaves")
+    m.run()
+    (leave,) = m.requests(LeaveGroup)
+    assert (leave.group, leave.member_id) == (GROUP, "consumer-id")

@@ -53,7 +53,7 @@ NOT_PORTED_LIKE = [
     (r"Compressed$", "not modeled: compression"),
     (r"OldMessageFormat|OldMagic", "not modeled: message formats"),
     (r"^testAbort", "not modeled: aborting batches (close with no wait, transactions)"),
-    (r"Transaction", "not modeled: transactions (issue 19)"),
+    (r"Transaction", "not modeled: transactions"),
     (r"Split", "not modeled: MESSAGE_TOO_LARGE and batch splitting"),
     (r"^testExpiredBatches|SoonToExpire", "internal: which of the accumulator's expiry checks "
                                           "(muted or not, drained first) finds an expired "

@@ -244,7 +244,7 @@ NOT_PORTED = {
 
 NOT_PORTED_LIKE = [
     (r"Transaction|Verification|Verified|LateTransactions|ReadCommitted|AbortedTransactions|"
-     r"ProducerIdCount", "not modeled: transactions (issue 19)"),
+     r"ProducerIdCount", "not modeled: transactions"),
     (r"Remote|Tiered|RemoteLog", "not modeled: tiered storage"),
     (r"^testStopReplica|StopReplica$", "not modeled: the ZooKeeper-era StopReplica request"),
     (r"ReplicaSelector|PreferredReplica|PreferLeaderSelect|PreferredReadReplica|"

@@ -53,7 +53,7 @@ NOT_PORTED = {
 }
 NOT_PORTED_LIKE = [
     (r"Metric|LatencyStats", "internal: metrics"),
-    (r"Transaction|Txn", "not modeled: transactions (issue 19)"),
+    (r"Transaction|Txn", "not modeled: transactions"),
     (r"MessageFormat|MagicValues|UnsupportedVersion", "not modeled: message formats and API "
                                                       "versions"),
     (r"Authorization", "not modeled: authorization"),

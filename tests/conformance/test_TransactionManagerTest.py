@@ -3,7 +3,7 @@ sequences, epoch bumps; KIP-360), against kafkasim's idempotent sequence bookkee
 (sim/clients/idempotence.py) driven directly, as Kafka drives the TransactionManager, and
 a producer built alone against a scripted broker (tests/conformance/sending.py) where the
 sender's decision is the point. Not ported: every transactional case (transactions are not
-modeled, issue 19), epoch overflow to a new producer id and sequence wrap-around."""
+modeled), epoch overflow to a new producer id and sequence wrap-around."""
 
 from collections import deque
 
@@ -35,7 +35,7 @@ NOT_PORTED = {
                                                              "fatal error state",
 }
 NOT_PORTED_LIKE = [
-    (r".", "not modeled: transactions (issue 19)"),
+    (r".", "not modeled: transactions"),
 ]
 
 

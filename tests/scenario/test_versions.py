@@ -187,8 +187,10 @@ def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
     assert automatic == [True, False, False, True]
     bumps = [RELEASES[v]["protocol"]["idempotent.producer.epoch.bump"] for v in ("2.4", "2.5")]
     assert bumps == ["fatal", "kip-360"]
+    required = [RELEASES[v]["protocol"]["group.member.id.required"] for v in ("2.1", "2.2")]
+    assert required == [False, True]
     assert [era(v) for v in ("0.10", "1.0", "2.4", "3.4", "3.6", "3.8", "3.9", "4.1")] == \
-        ["0.10", "0.11", "2.1", "3.3", "3.5", "3.7", "3.9", "4.1"]
+        ["0.10", "0.11", "2.2", "3.3", "3.5", "3.7", "3.9", "4.1"]
     assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}
 
 

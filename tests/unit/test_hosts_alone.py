@@ -8,6 +8,7 @@ from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
 from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import (
+    MEMBER_ID_REQUIRED,
     NOT_ENOUGH_REPLICAS,
     NOT_LEADER_OR_FOLLOWER,
     REBALANCE_IN_PROGRESS,
@@ -200,27 +201,36 @@ def test_the_group_coordinator_rebalances_when_a_second_member_joins():
     broker.boot(h.image(), broker_epoch=1)
     m1, m2 = h.peer("billing-0"), h.peer("billing-1")
 
-    def join(member, member_id=""):
+    def join(member, member_id="", tag="join"):
         member.send(broker, JoinGroup("billing", member_id, None, member.name, 45 * S, 300 * S,
-                                      ("range",), ("orders",), ()), "join")
+                                      ("range",), ("orders",), ()), tag)
+
+    def join_new(member):
+        """KIP-394: the first JoinGroup is answered MEMBER_ID_REQUIRED with the member's id;
+        the member joins again with it."""
+        join(member, tag="first")
+        h.run(h.engine.now + 10 * MS)
+        (_t, _tag, required), = [r for r in member.responses if r[1] == "first"]
+        assert required.error == MEMBER_ID_REQUIRED
+        join(member, required.member_id)
 
     h.engine.at(1 * MS, m1.send, broker, FindCoordinator("billing"), "find")
-    h.engine.at(1 * MS, join, m1)
+    h.engine.at(1 * MS, join_new, m1)
     h.run(10 * S)
     (_t, _tag, found), = [r for r in m1.responses if r[1] == "find"]
     assert found.error is None and found.broker == 0
-    # the model gives a new dynamic member its id in its first JoinGroup (no KIP-394 round
-    # trip); the first generation forms after group.initial.rebalance.delay.ms (3 s)
+    # the first generation forms group.initial.rebalance.delay.ms (3 s) after the member
+    # joined with its id (at 11 ms)
     (t, _tag, first), = [r for r in m1.responses if r[1] == "join"]
     member_id = first.member_id
     assert first.error is None and first.generation == 1 and first.leader == member_id
-    assert 3 * S < t < 3 * S + 10 * MS
+    assert 3 * S + 10 * MS < t < 3 * S + 20 * MS
     m1.send(broker, SyncGroup("billing", 1, member_id,
                               {member_id: (("orders", 0), ("orders", 1))}), "sync")
     h.run(21 * S)
     (_t, _tag, synced), = [r for r in m1.responses if r[1] == "sync"]
     assert synced.error is None and synced.assignment == (("orders", 0), ("orders", 1))
-    join(m2)
+    join_new(m2)
     h.run(22 * S)
     m1.send(broker, Heartbeat("billing", 1, member_id), "beat")
     h.run(23 * S)
