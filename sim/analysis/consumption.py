@@ -240,15 +240,20 @@ def _skipped_by_truncation(world, group: str, done: dict, streams, audits,
         rows = commits.committed(info.topic, info.partition)
         rows = rows[rows[:, 3] < offset]
         for producer in np.unique(rows[:, 0]).tolist():
+            key = (names[producer], info.topic, info.partition)
+            s = streams[key]
+            gone = (s.copies == 0) & (s.expired == 0)
+            if not gone.any():
+                continue
             mine = rows[rows[:, 0] == producer]
             n = np.minimum(mine[:, 2], offset - mine[:, 3])
             step = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-            key = (names[producer], info.topic, info.partition)
-            s, seqs = streams[key], np.unique(np.repeat(mine[:, 1], n) + step)
-            gone = (s.copies[seqs] == 0) & (s.expired[seqs] == 0)
+            committed_once = np.zeros(s.n, bool)
+            committed_once[np.repeat(mine[:, 1], n) + step] = True
+            gone &= committed_once
             counts = done.get(key)
             if counts is not None:
-                gone &= counts[0][seqs] == 0
+                gone &= counts[0] == 0
             count += int(gone.sum())
     return +Counter(truncated=count)
 

@@ -11,6 +11,8 @@ producer's acknowledgement (the base offset the leader returned, plus the
 record's place in its batch) and the final committed log.
 """
 
+from array import array
+
 import numpy as np
 
 from sim.core.records import RecordsFetched
@@ -31,7 +33,11 @@ def _arrays(batches):
 
 def identities_at(batches, offsets: np.ndarray) -> np.ndarray:
     """The record identity at each offset, or -1 where the log holds none."""
-    bases, ends, first_ids = _arrays(batches)
+    return _identities(_arrays(batches), offsets)
+
+
+def _identities(arrays, offsets: np.ndarray) -> np.ndarray:
+    bases, ends, first_ids = arrays
     if not bases.size:
         return np.full(offsets.shape, -1, np.int64)
     i = np.searchsorted(bases, offsets, side="right") - 1
@@ -61,27 +67,49 @@ def replica_divergence(audits) -> int:
     return total
 
 
+def _clashes(final_arrays, observed) -> int:
+    """Offsets at which the observations, or an observation and the final log, differ: an
+    offset the final log holds clashes if any observation there names another record; the
+    rest (offsets no longer in the final log) clash if two observations there differ."""
+    wrong, gone_offsets, gone_ids = [], [], []
+    for offsets, ids in observed:
+        final = _identities(final_arrays, offsets)
+        has = final >= 0
+        wrong.append(offsets[has & (final != ids)])
+        gone_offsets.append(offsets[~has])
+        gone_ids.append(ids[~has])
+    offsets, ids = np.concatenate(gone_offsets), np.concatenate(gone_ids)
+    order = np.lexsort((ids, offsets))
+    offsets, ids = offsets[order], ids[order]
+    clash = (offsets[1:] == offsets[:-1]) & (ids[1:] != ids[:-1])
+    return int(np.unique(np.concatenate(wrong)).size + np.unique(offsets[1:][clash]).size)
+
+
 class FetchBook:
-    """Every distinct (base offset, count, first record) a consumer fetch returned, per
-    partition, in the order first seen."""
+    """Every (base offset, count, first record) a consumer fetch returned, per partition, as
+    flat triples (24 bytes a fetched batch; repeated fetches are merged at the end)."""
 
     def __init__(self) -> None:
-        self.batches: dict[tuple[str, int], dict] = {}
+        self.batches: dict[tuple[str, int], array] = {}
 
     def watch(self, trace) -> None:
         trace.subscribe(RecordsFetched, self.add)
 
     def add(self, r: RecordsFetched) -> None:
-        seen = self.batches.setdefault((r.topic, r.partition), {})
+        book = self.batches.get((r.topic, r.partition))
+        if book is None:
+            book = self.batches[(r.topic, r.partition)] = array("q")
         for b in r.batches:
             if b.producer >= 0:
-                seen[(b.base_offset, b.count, (b.producer << SHIFT) + b.first_seq)] = None
+                book.extend((b.base_offset, b.count, (b.producer << SHIFT) + b.first_seq))
 
     def observations(self) -> dict:
-        """(topic, partition) -> (offsets, record identities) of every fetched record."""
+        """(topic, partition) -> (offsets, record identities) of every fetched record, each
+        distinct batch once, by offset."""
         out = {}
-        for key, seen in self.batches.items():
-            bases, counts, first_ids = np.array(list(seen), np.int64).reshape(-1, 3).T
+        for key, book in self.batches.items():
+            rows = np.unique(np.frombuffer(book, np.int64).reshape(-1, 3), axis=0)
+            bases, counts, first_ids = rows.T
             step = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
             out[key] = (np.repeat(bases, counts) + step, np.repeat(first_ids, counts) + step)
         return out
@@ -102,19 +130,6 @@ def inconsistent_offsets(streams, audits, names, fetched: dict) -> int:
     total = 0
     for a in audits:
         observed = by_partition.get((a.topic, a.partition))
-        if not observed:
-            continue
-        offsets = np.concatenate([o for o, _ in observed])
-        ids = np.concatenate([i for _, i in observed])
-        final = identities_at(a.committed, offsets)
-        has = final >= 0
-        if len(offsets) < 2 or (offsets[1:] > offsets[:-1]).all():  # one observation each
-            total += int((has & (final != ids)).sum())
-            continue
-        offsets = np.concatenate((offsets, offsets[has]))
-        ids = np.concatenate((ids, final[has]))
-        order = np.lexsort((ids, offsets))
-        offsets, ids = offsets[order], ids[order]
-        clash = (offsets[1:] == offsets[:-1]) & (ids[1:] != ids[:-1])
-        total += int(np.unique(offsets[1:][clash]).size)
+        if observed:
+            total += _clashes(_arrays(a.committed), observed)
     return total
