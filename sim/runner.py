@@ -5,8 +5,9 @@ call it. The run always ends at exactly `duration + drain`.
 
 What watches a run watches its trace: before the world boots, `observe`
 registers the runtime invariants (which stop the run at the first violated
-rule), the lag tracker, the processing book, the availability tracker and the
-book of consumer fetches on the trace, as Kafka's RaftEventSimulationTest
+rule), the lag tracker, the processing book, the availability tracker, the
+book of consumer fetches and the book of committed batches (runs with groups) on
+the trace, as Kafka's RaftEventSimulationTest
 registers its invariants on the simulated cluster. Model code only emits
 records; it never calls them.
 """

@@ -121,11 +121,12 @@ class Consumer(Host):
         out, the member leaves if it still can and exits at once (ConsumerCoordinator.close,
         AbstractCoordinator.close). A member whose coordinator is unknown does not leave.
         """
-        committing = [True]
+        left = False
 
         def leave(_error=None):
-            if committing[0]:
-                committing[0] = False
+            nonlocal left
+            if not left:
+                left = True
                 if not self.membership.leave("consumer_closed", exit_):
                     exit_()
 

@@ -212,7 +212,7 @@ class ReplicaManager:
                                   replica.leader_epoch, old_hw, log.hw, log.leo))
             if trace.observed(RecordsCommitted):
                 trace.emit(RecordsCommitted(now, info.topic, info.partition,
-                                            tuple(log.read_range(old_hw, log.hw))))
+                                            log.read_range(old_hw, log.hw)))
             self.try_complete(replica)
             self.broker.reads.hw_advanced(info.pidx)
 

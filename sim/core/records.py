@@ -417,7 +417,7 @@ class RecordsCommitted(NamedTuple):
     t_us: int
     topic: str
     partition: int
-    batches: tuple          # the leader's batches from the old HW up to the new (LogBatch)
+    batches: list           # the leader's batches from the old HW up to the new (LogBatch)
     KEEP = False
     PROBE = True
 
