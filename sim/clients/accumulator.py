@@ -14,8 +14,12 @@ records wait in their lane (lanes.py) until the batch they join lingers or
 fills, so an intake step touches only the partitions that need it.
 
 Records get their identity here: the next sequence of their partition.
-Not modeled: `buffer.memory` and `max.block.ms` (the accumulator is unbounded;
-batches still expire after `delivery.timeout.ms`), compression.
+`buffer.memory` bounds the batches held (buffer_pool.py): a record that needs a new
+batch when the pool is full stays in its lane, and so does every record that arrived
+after it, until a completed batch frees room or the send fails after `max.block.ms`.
+The pool is checked when a record joins its batch here, which for records waiting in
+a lane is when their batch lingers or fills, not the instant they arrived.
+Not modeled: compression.
 """
 
 from bisect import bisect_right
@@ -32,7 +36,7 @@ class ProducerBatch:
 
     __slots__ = ("pos", "pidx", "first_seq", "count", "size", "created_us", "attempts",
                  "producer_id", "base_sequence", "producer_epoch", "retry_at", "inflight",
-                 "done", "full")
+                 "done", "full", "pooled")
 
     def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int) -> None:
         self.pos, self.pidx, self.first_seq = pos, pidx, first_seq
@@ -45,12 +49,14 @@ class ProducerBatch:
         self.inflight = False
         self.done = False
         self.full = False
+        self.pooled = -1            # the pool generation it holds bytes of, -1: none
 
 
 class Accumulator:
     """Batches of one producer for the partitions of one topic (positions 0..n-1)."""
 
-    def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng, lanes) -> None:
+    def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng, lanes,
+                 pool=None) -> None:
         self.pidxs = list(pidxs)
         self.batch_size = max(batch_size, 1)
         self.linger_us = linger_us
@@ -68,6 +74,8 @@ class Accumulator:
         self.sticky = -1
         self.stint_bytes = BATCH_HEADER
         self.on_new = None
+        self.pool = pool                        # a BufferPool, or None: unbounded
+        self.on_room = None                     # called when a blocked send may go on
         self.now = 0
         self.batches_opened = 0
 
@@ -82,9 +90,14 @@ class Accumulator:
         """
         self.now = now
         handed: list[tuple] = []
+        pool = self.pool
+        if pool is not None and pool.blocked_at >= 0 and pool.room():
+            pool.unblock()
         for lane, due in enumerate(self.due):
             if due <= now or not due_only:
-                times, keys, cum = self.lanes.take(lane, now)
+                until = now if pool is None or pool.blocked_at < 0 else \
+                    min(now, pool.blocked_at - 1)
+                times, keys, cum = self.lanes.take(lane, until)
                 if len(times):
                     if self.keyed:
                         self._add(lane, times, keys, cum, handed)
@@ -92,6 +105,14 @@ class Accumulator:
                         self._add_sticky(times, keys, cum, available, handed)
                 self._refresh(lane)
         return handed
+
+    def _blocked(self, lane: int, times, taken: int) -> None:
+        """The record at times[taken] found the pool full: it and the rest go back to the lane."""
+        self.lanes.lanes[lane].give_back(len(times) - taken)
+        pool = self.pool
+        arrival = int(times[taken])
+        if pool.blocked_at < 0 or arrival < pool.blocked_at:
+            pool.block(lane, arrival)
 
     def _lane(self, pos: int) -> int:
         return pos if self.keyed else 0
@@ -118,9 +139,12 @@ class Accumulator:
                 fit = 1
             end = min(start + fit, n)
             if end > start:
-                self.stint_bytes += cum[end] - base
-                self._add(self.sticky, times[start:end], keys[start:end], cum[start:end + 1],
-                          handed)
+                added = self._add(self.sticky, times[start:end], keys[start:end],
+                                  cum[start:end + 1], handed, lane=-1)
+                self.stint_bytes += cum[start + added] - base
+                if start + added < end:
+                    self._blocked(0, times, start + added)
+                    return
             if end < n:
                 self._end_stint(available)
             start = end
@@ -136,17 +160,20 @@ class Accumulator:
         self.sticky = int(choices[int(self.rng.integers(0, len(choices)))])
         self.stint_bytes = BATCH_HEADER
 
-    def _add(self, pos, times, keys, cum, handed) -> None:
-        """Add records to pos's batches; cum is their running size total (Lane.take)."""
+    def _add(self, pos, times, keys, cum, handed, lane: int | None = None) -> int:
+        """Add records to pos's batches; cum is their running size total (Lane.take).
+
+        Return how many joined: all, unless the pool had no room for a new batch (then the
+        rest go back to `lane`, pos's own by default; -1: the caller gives them back).
+        """
         first = self.next_seq[pos]
         n = len(times)
-        self.next_seq[pos] = first + n
-        self.book.add(pos, times, keys)
-        handed.append((pos, first, n))
         start = 0
         while start < n:
             batch = self.open[pos]
             if batch is None:
+                if self.pool is not None and not self._allocate():
+                    break
                 batch = self._open_batch(pos, first + start, int(times[start]))
             base = cum[start]
             take = bisect_right(cum, base + self.batch_size - batch.size, start + 1) - start - 1
@@ -156,9 +183,54 @@ class Accumulator:
             start += take
             if start < n or batch.size >= self.batch_size:
                 self._close(pos, full=True)
+        if start:
+            self.next_seq[pos] = first + start
+            self.book.add(pos, times[:start], keys[:start])
+            handed.append((pos, first, start))
+        if start < n and lane != -1:
+            self._blocked(pos if lane is None else lane, times, start)
+        return start
+
+    def _allocate(self) -> bool:
+        """Take a batch's bytes from the pool (BufferPool.allocate), if it has room."""
+        pool = self.pool
+        if not pool.room():
+            return False
+        pool.take()
+        return True
+
+    def release(self, batch) -> None:
+        """A batch completed: its bytes go back to the pool (RecordAccumulator.deallocate)."""
+        pool = self.pool
+        if pool is not None and batch.pooled == pool.generation:
+            batch.pooled = -1
+            pool.give_back()
+            if pool.blocked_at >= 0 and self.on_room is not None:
+                self.on_room()
+
+    def fail_blocked(self, now: int) -> tuple[int, int]:
+        """The blocked send ran out of `max.block.ms`: its record leaves its lane without a
+        batch (it still gets the next sequence of its partition). Return (position, sequence)."""
+        pool = self.pool
+        lane = pool.blocked_lane
+        times, keys = self.lanes.lanes[lane].take_first()
+        if self.keyed:
+            pos = lane
+        else:
+            if self.sticky < 0:
+                self._switch(lambda: [])
+            pos = self.sticky
+        first = self.next_seq[pos]
+        self.next_seq[pos] = first + 1
+        self.book.add(pos, times, keys)
+        pool.timed_out(now)
+        self._refresh(lane)
+        return pos, first
 
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
         batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        if self.pool is not None:
+            batch.pooled = self.pool.generation
         self.active[pos] = None
         self.batches_opened += 1
         if self.on_new is not None:
@@ -285,5 +357,7 @@ class Accumulator:
         self.open = [None] * len(self.open)
         self.fill_us = [INF] * len(self.fill_us)
         self.active = {}
+        if self.pool is not None:
+            self.pool.reset()
         self.repredict(self.now)
         return dropped

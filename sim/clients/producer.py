@@ -25,6 +25,7 @@ import heapq
 from sim.clients.accumulator import INF, Accumulator
 from sim.clients.arrivals import Arrivals
 from sim.clients.book import RecordBook
+from sim.clients.buffer_pool import BufferPool
 from sim.clients.lanes import Lanes
 from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
@@ -32,7 +33,7 @@ from sim.clients.settings import ProducerSettings
 from sim.clients.steps import StepArrivals
 from sim.cluster.context import ClientContext
 from sim.cluster.host import PAUSED, STOPPED, Host
-from sim.core.records import RecordsHanded
+from sim.core.records import RecordsHanded, SendFailed
 
 
 class Producer(Host):
@@ -61,10 +62,12 @@ class Producer(Host):
                                          spec.value_size)
         self.book = RecordBook(len(self.pidxs), tombstones=spec.tombstones > 0)
         self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
-        self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
-                               self.book, runtime.streams.get(f"partitioner.{spec.name}"),
-                               self.lanes)
+        s = self.settings
+        self.acc = Accumulator(self.pidxs, s.batch_size, s.linger_us, self.book,
+                               runtime.streams.get(f"partitioner.{spec.name}"), self.lanes,
+                               BufferPool(s.buffer_memory, s.batch_size, s.max_block_us))
         self.acc.on_new = self.track_expiry
+        self.acc.on_room = self._room
         self.sender = Sender(self)
         self._expiry_seq = 0
         self.rate = spec.rate
@@ -161,6 +164,10 @@ class Producer(Host):
         now = self.engine.now
         if self.generating and not self.closing and self.acc.records_due(now):
             self._absorb(now, due_only=True)
+        pool = self.acc.pool
+        while pool.blocked_at >= 0 and pool.deadline() <= now and self.generating \
+                and not self.closing:
+            self._send_failed(now)
         self._expire(now)
         self.sender.send_ready(now)
         if self.closing and self.sender.idle():
@@ -173,8 +180,21 @@ class Producer(Host):
         for pos, first, count in handed:
             self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
 
+    def _send_failed(self, now: int) -> None:
+        """The blocked send failed after max.block.ms (BufferPool.allocate: BufferExhausted);
+        the records queued behind it go on at once."""
+        pos, seq = self.acc.fail_blocked(now)
+        self.trace.emit(SendFailed(now, self.name, self.topic, pos, seq, 1, "BUFFER_EXHAUSTED"))
+        self._absorb(now)
+
+    def _room(self) -> None:
+        """A completed batch freed buffer.memory while a send was blocked: go on soon."""
+        self._sleep_until(self.engine.now)
+
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
+        if self.acc.pool.blocked_at >= 0:
+            due = min(due, self.acc.pool.deadline())
         while self.expiry and self.expiry[0][2].done:
             heapq.heappop(self.expiry)
         if self.expiry:

@@ -288,6 +288,7 @@ class Sender:
 
     def _ack(self, batch, offset: int) -> None:
         batch.done = True
+        self.p.acc.release(batch)
         self.sequences.acked(batch)
         p = self.p
         p.trace.emit(BatchAcked(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
@@ -352,6 +353,7 @@ class Sender:
         """
         batch.done = True
         self.p.acc.discard(batch)
+        self.p.acc.release(batch)
         if self.s.idempotence:
             self.sequences.failed(batch, bump=bump, unresolved=unresolved)
         p = self.p

@@ -26,6 +26,8 @@ class ProducerSettings:
     metadata_max_age_us: int
     setup_timeouts_us: tuple[int, int]   # socket.connection.setup.timeout(.max).ms
     timeout_error: str                   # cluster.protocol producer.request.timeout.error
+    buffer_memory: int = 33_554_432      # buffer.memory, bytes
+    max_block_us: int = 60_000_000       # max.block.ms
     kip_360: bool = True        # sequence errors bump the epoch (2.5+), else fatal
 
     @classmethod
@@ -45,6 +47,8 @@ class ProducerSettings:
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
             setup_timeouts_us=setup_timeouts_us(c),
             timeout_error=protocol["producer.request.timeout.error"],
+            buffer_memory=int(c["buffer.memory"]),
+            max_block_us=ms(c["max.block.ms"]),
             kip_360=protocol["idempotent.producer.epoch.bump"] == "kip-360",
         )
 

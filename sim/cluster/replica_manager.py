@@ -35,7 +35,13 @@ from sim.cluster.protocol import (
     ProduceResponse,
 )
 from sim.cluster.replication import fetch_decision
-from sim.core.records import BatchAppended, HighWatermark, HwAdvanced, RecordsCommitted
+from sim.core.records import (
+    BatchAppended,
+    HighWatermark,
+    HwAdvanced,
+    OutOfSyncFetch,
+    RecordsCommitted,
+)
 
 
 class DelayedProduce:
@@ -289,6 +295,7 @@ class ReplicaManager:
         moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now,
                                         request.broker_epoch)
         if follower not in replica.isr:
+            self._note_out_of_sync(replica, follower)
             if self._current_epoch(request) and \
                     replica.should_expand(follower, self.broker.image.eligible):
                 self.broker.alter_isr(replica, tuple(sorted(replica.isr + (follower,))))
@@ -302,6 +309,14 @@ class ReplicaManager:
         if known is None or known.get(pidx) != (hw, log.log_start):
             return FetchData(None, hw, log.log_start, (), None, leo), False
         return None, False
+
+    def _note_out_of_sync(self, replica, follower: int) -> None:
+        """The probe of the summary's catch-up time (max_catch_up_s), when observed."""
+        trace = self.broker.trace
+        if trace.observed(OutOfSyncFetch):
+            info = replica.info
+            trace.emit(OutOfSyncFetch(self.broker.engine.now, self.broker.id, follower,
+                                      info.topic, info.partition))
 
     def _current_epoch(self, request) -> bool:
         """Does the fetch come from the follower's current registration (KRaft ISR eligibility)?"""

@@ -116,6 +116,30 @@ class BatchFailed(NamedTuple):
     KEEP = True
 
 
+class SendFailed(NamedTuple):
+    """The application's send of these records failed before they joined a batch (a full
+    buffer.memory past max.block.ms: BUFFER_EXHAUSTED)."""
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    error: str
+    KEEP = True
+
+
+class ClientThrottled(NamedTuple):
+    """A client quota's throttle: the broker answered with throttle_time_ms and muted the
+    client's channel, and the client sends it nothing until throttle_us has passed."""
+    t_us: int
+    client: str
+    broker: int
+    quota: str              # producer_byte_rate | consumer_byte_rate
+    throttle_us: int
+    KEEP = True
+
+
 class CopiesRemoved(NamedTuple):
     """A replica dropped a batch's records: truncation or power loss."""
     t_us: int
@@ -432,6 +456,18 @@ class ProcessingTimes(NamedTuple):
     count: int
     batches: tuple          # the fetched batches holding them (LogBatch)
     done_us: object         # numpy int64 array, one completion time per record
+    KEEP = False
+    PROBE = True
+
+
+class OutOfSyncFetch(NamedTuple):
+    """A leader read a fetch of one of its partitions from a follower outside its ISR (emitted
+    only when observed: `Trace.observed`)."""
+    t_us: int
+    broker: int             # the leader
+    follower: int
+    topic: str
+    partition: int
     KEEP = False
     PROBE = True
 

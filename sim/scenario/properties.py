@@ -10,7 +10,7 @@ Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A mod
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
 where one helps. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
-consumer protocol, `buffer.memory` and `max.block.ms` (the accumulator is unbounded),
+consumer protocol,
 `fetch.min.bytes` and `fetch.max.bytes` (a fetch returns what is there, up to
 `max.partition.fetch.bytes` per partition).
 """
@@ -126,6 +126,8 @@ PRODUCER = _props(
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("socket.connection.setup.timeout.ms", "long", "ms", 0, None),
     ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
+    ("buffer.memory", "long", "bytes", 0, None),
+    ("max.block.ms", "long", "ms", 0, None),
 )
 
 CONSUMER = _props(
@@ -221,8 +223,6 @@ INERT: dict[str, str] = {
     "transaction.state.log.min.isr": "transactions are not modeled",
     "compression.type": "compression is not modeled",
     "group.id": "the group id is the consumer entry's name",
-    "buffer.memory": "the accumulator is unbounded",
-    "max.block.ms": "the accumulator is unbounded",
     "fetch.min.bytes": "a fetch answers as soon as data is there, as with the default 1",
     "fetch.max.bytes": "only max.partition.fetch.bytes bounds a fetch",
 }

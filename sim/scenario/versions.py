@@ -62,6 +62,8 @@ _PRODUCER_4_1 = {
     "metadata.max.age.ms": 300_000,
     "socket.connection.setup.timeout.ms": 10_000,  # KIP-601, 2.7+
     "socket.connection.setup.timeout.max.ms": 30_000,  # 127000 in 2.7
+    "buffer.memory": 33_554_432,  # ProducerConfig: 32 MiB since 0.9
+    "max.block.ms": 60_000,  # ProducerConfig: since 0.9 (KIP-19)
 }
 
 _CONSUMER_4_1 = {

@@ -14,6 +14,7 @@ from sim.core.records import (
     HwAdvanced,
     InvariantExempted,
     LeaderChanged,
+    OutOfSyncFetch,
     PartitionChanged,
     ProcessingTimes,
     RecordsCommitted,
@@ -34,13 +35,14 @@ def a_probe(kind, t_us: int):
               ProcessingTimes: (t_us, "g", "t", 0, 0, 1, (), np.zeros(1, np.int64)),
               FaultSides: (t_us, 0, (("broker-0",), ("broker-1", "checkout"))),
               RecordsFetched: (t_us, "g", "t", 0, ()),
-              RecordsCommitted: (t_us, "t", 0, ())}
+              RecordsCommitted: (t_us, "t", 0, ()),
+              OutOfSyncFetch: (t_us, 0, 1, "t", 0)}
     return kind(*values[kind])
 
 
 def test_the_probe_types_are_known_and_only_the_report_notes_kept():
     assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes, FaultSides,
-                           RecordsFetched, RecordsCommitted}
+                           RecordsFetched, RecordsCommitted, OutOfSyncFetch}
     assert [kind for kind in PROBES if kind.KEEP] == [FaultSides]
 
 
