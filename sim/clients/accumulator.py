@@ -92,7 +92,7 @@ class Accumulator:
         handed: list[tuple] = []
         pool = self.pool
         if pool is not None and pool.blocked_at >= 0 and pool.room():
-            pool.unblock()
+            pool.resumed(now)
         for lane, due in enumerate(self.due):
             if due <= now or not due_only:
                 until = now if pool is None or pool.blocked_at < 0 else \

@@ -52,6 +52,11 @@ class BufferPool:
         self.blocked_at = -1
         self.blocked_lane = -1
 
+    def resumed(self, now: int) -> None:
+        """The blocked send got its room at now: the next queued call starts then."""
+        self.calls_from = now
+        self.unblock()
+
     def deadline(self) -> int:
         """When the blocked send fails (BufferExhaustedException)."""
         return self.call_start + self.max_block_us
