@@ -29,6 +29,7 @@ from sim.cluster.protocol import (
 )
 from sim.cluster.rpc import Failure
 from sim.core.records import PositionReset, RecordsFetched
+from sim.core.units import MS
 
 RESET_TO = {"earliest": EARLIEST, "latest": LATEST}
 
@@ -59,6 +60,7 @@ class Fetcher:
         self.resolving = False
         self.metadata_inflight = False
         self.metadata_after = 0
+        self.throttled: dict[int, int] = {}     # broker -> until when a quota throttles it
 
     def reset(self) -> None:
         leaders = self.leaders
@@ -162,7 +164,7 @@ class Fetcher:
             if leader == NO_LEADER:
                 self.refresh_metadata()
                 continue
-            if leader not in self.inflight:
+            if leader not in self.inflight and not self._throttled(leader):
                 by_leader.setdefault(leader, {})[pidx] = FetchPartition(
                     self.positions[pidx], -1, epoch)
         for leader, parts in sorted(by_leader.items()):
@@ -172,12 +174,20 @@ class Fetcher:
             self.c.request_to(leader, request, lambda r, b=leader: self._fetched(b, r),
                               self.s.request_timeout_us + self.s.fetch_max_wait_us)
 
+    def _throttled(self, leader: int) -> bool:
+        """KIP-219: no fetch to a broker until the throttle it sent has passed."""
+        return bool(self.throttled) and self.throttled.get(leader, 0) > self.c.engine.now
+
     def _fetched(self, leader: int, response) -> None:
         self.inflight.discard(leader)
         if isinstance(response, Failure):
             self.refresh_metadata()
             self.c.wake_poll()
             return
+        if response.throttle_time_ms:
+            wait = response.throttle_time_ms * MS
+            self.throttled[leader] = self.c.engine.now + wait
+            self.c.timer(wait, self.c.wake_poll)
         out_of_range = {}
         for pidx, data in response.partitions.items():
             if pidx not in self.assigned or pidx not in self.positions:

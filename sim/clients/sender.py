@@ -39,9 +39,16 @@ since retention here never removes producer state.
 
 from sim.clients.idempotence import Sequences
 from sim.cluster.metadata import NO_LEADER
-from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
+from sim.cluster.protocol import (
+    BatchData,
+    InitProducerId,
+    MetadataRequest,
+    ProduceRequest,
+    ProduceResponse,
+)
 from sim.cluster.rpc import TIMED_OUT, UNSENT, Connection, Failure, next_node
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
+from sim.core.units import MS
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
              "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION", "UNKNOWN_LEADER_EPOCH",
@@ -73,6 +80,7 @@ class Sender:
         mif = self.s.max_in_flight
         self.retry_until = 0               # no batch backs off beyond this time
         self.batch_limit = mif if self.s.idempotence else (1 if mif == 1 else 1 << 30)
+        self.throttled: dict[int, int] = {}     # broker -> until when a quota throttles it
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -168,6 +176,8 @@ class Sender:
                    for b in self.on_wire[batch.pos])
 
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
+        if self.throttled and self.throttled.get(leader, 0) > now:
+            return                  # KIP-219: nothing to a broker until its throttle passed
         if not self._conn(leader).ready():
             self.refresh_metadata()
             return
@@ -225,8 +235,11 @@ class Sender:
             self._put_back(batches)
             return
         settled = self._settle(batches, response)
+        throttled = response.__class__ is ProduceResponse and response.throttle_time_ms > 0
+        if throttled:
+            self.throttled[leader] = self.p.engine.now + response.throttle_time_ms * MS
         pending = self.sequences.to_bump or self.sequences.unresolved
-        if not settled or self.held_back or pending or self.p.closing:
+        if not settled or self.held_back or pending or self.p.closing or throttled:
             self.p.run()
 
     def _on_written(self, batches, failure: Failure | None) -> None:
@@ -363,6 +376,8 @@ class Sender:
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""
         due = 1 << 62
+        if self.throttled:
+            due = min((t for t in self.throttled.values() if t > now), default=due)
         if now >= self.retry_until:
             return due
         for pos in self.p.acc.positions():

@@ -44,6 +44,7 @@ from sim.cluster.protocol import (
     MetadataResponse,
     ProduceRequest,
 )
+from sim.cluster.quotas import client_quotas
 from sim.cluster.replica import Replica
 from sim.cluster.replica_manager import ReplicaManager
 from sim.cluster.rpc import Connection, Failure
@@ -85,6 +86,7 @@ class Broker(Host):
         self.image = Image()
         self.manager = ReplicaManager(self)
         self.reads = ConsumerReads(self)
+        self.quotas = client_quotas(self)
         self.coordinator = GroupCoordinator(self)
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
@@ -156,6 +158,7 @@ class Broker(Host):
         self.image = Image()
         self.manager = ReplicaManager(self)
         self.reads = ConsumerReads(self)
+        self.quotas = client_quotas(self)
         self.coordinator = GroupCoordinator(self)
         self.fetchers = {}
         self.conns = {}

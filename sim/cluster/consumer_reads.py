@@ -42,6 +42,10 @@ class ConsumerReads:
         self.deadlines.clear()
 
     def fetch(self, conn, rid, request) -> None:
+        quotas = self.broker.quotas
+        if quotas is not None and quotas.held(conn, self.broker.engine.now, self.fetch, rid,
+                                              request):
+            return
         read = ParkedFetch(conn, rid, request)
         if self._serve(read, may_park=True):
             return
@@ -73,8 +77,21 @@ class ConsumerReads:
                 ready = True
         if ready:
             read.done = True
-            read.conn.respond(read.rid, FetchResponse(out))
+            if self.broker.quotas is None:
+                read.conn.respond(read.rid, FetchResponse(out))
+            else:
+                self._respond_throttled(read, out)
         return ready
+
+    def _respond_throttled(self, read, out: dict) -> None:
+        """Answer a fetch recorded against the client's quota (quotas.py): from 2.0 a
+        throttled answer carries no records."""
+        size = sum(b.size for data in out.values() for b in data.batches)
+        throttle_ms, hold = self.broker.quotas.fetch_throttle(read.conn, size,
+                                                              self.broker.engine.now)
+        if throttle_ms:
+            out = {pidx: data._replace(batches=()) for pidx, data in out.items()}
+        read.conn.respond(read.rid, FetchResponse(out, throttle_ms), extra_us=hold)
 
     def _read(self, pidx: int, fp, max_bytes: int) -> FetchData:
         replica = self.broker.replicas.get(pidx)

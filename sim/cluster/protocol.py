@@ -41,6 +41,7 @@ class ProduceRequest(NamedTuple):
 
 class ProduceResponse(NamedTuple):
     results: dict           # pidx -> (error or None, base_offset)
+    throttle_time_ms: int = 0       # a client quota's throttle (KIP-219)
 
 
 class FetchPartition(NamedTuple):
@@ -69,6 +70,7 @@ class FetchData(NamedTuple):
 
 class FetchResponse(NamedTuple):
     partitions: dict        # pidx -> FetchData
+    throttle_time_ms: int = 0       # a client quota's throttle (KIP-219)
 
 
 class AlterPartition(NamedTuple):

@@ -45,11 +45,12 @@ from sim.core.records import (
 
 
 class DelayedProduce:
-    __slots__ = ("conn", "rid", "results", "pending", "done")
+    __slots__ = ("conn", "rid", "results", "pending", "done", "size")
 
-    def __init__(self, conn, rid, results, pending) -> None:
+    def __init__(self, conn, rid, results, pending, size: int = 0) -> None:
         self.conn, self.rid, self.results, self.pending = conn, rid, results, pending
         self.done = False
+        self.size = size
 
 
 class ParkedFetch:
@@ -89,6 +90,8 @@ class ReplicaManager:
         """
         broker = self.broker
         now = broker.engine.now
+        if broker.quotas is not None and broker.quotas.held(conn, now, self.produce, rid, request):
+            return
         mine = [(broker.replicas[p], d) for p, d in request.batches
                 if p in broker.replicas and broker.replicas[p].is_leader]
         if not mine:
@@ -113,13 +116,15 @@ class ReplicaManager:
             if error is None and request.acks == -1:
                 waiting.append((replica, offset + data.count))
         if request.acks == 0:
+            if self.broker.quotas is not None:
+                self.broker.quotas.produce_throttle(conn, _size(request), now)
             if any(error is not None for error, _offset in results.values()):
                 conn.close_by_server()
             return
         if request.acks == 1 or not waiting:
-            conn.respond(rid, ProduceResponse(results), extra_us=delay)
+            self._respond(conn, rid, results, _size(request), delay)
             return
-        delayed = DelayedProduce(conn, rid, results, len(waiting))
+        delayed = DelayedProduce(conn, rid, results, len(waiting), _size(request))
         for replica, required in waiting:
             replica.waiting.append((required, delayed))
         self.purgatory.add(request.timeout_us, delayed)
@@ -190,7 +195,7 @@ class ReplicaManager:
         delayed.pending -= 1
         if delayed.pending == 0:
             delayed.done = True
-            delayed.conn.respond(delayed.rid, ProduceResponse(delayed.results))
+            self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
 
     def _expire_produce(self, delayed) -> None:
         for pidx, (error, offset) in list(delayed.results.items()):
@@ -199,7 +204,16 @@ class ReplicaManager:
                     d is delayed for _, d in replica.waiting):
                 delayed.results[pidx] = (REQUEST_TIMED_OUT, offset)
         delayed.done = True
-        delayed.conn.respond(delayed.rid, ProduceResponse(delayed.results))
+        self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
+
+    def _respond(self, conn, rid, results, size: int, delay: int = 0) -> None:
+        """Answer a produce request, after recording it against the client's quota
+        (KafkaApis.handleProduceRequest's sendResponseCallback)."""
+        throttle_ms, extra_us = 0, delay
+        if self.broker.quotas is not None:
+            throttle_ms, extra_us = self.broker.quotas.produce_throttle(
+                conn, size, self.broker.engine.now, delay)
+        conn.respond(rid, ProduceResponse(results, throttle_ms), extra_us=extra_us)
 
     # -- high watermark ------------------------------------------------------
 
@@ -344,3 +358,8 @@ class ReplicaManager:
 
     def _expire_fetch(self, parked) -> None:
         self._serve(parked, may_park=False)
+
+
+def _size(request) -> int:
+    """A produce request's bytes: its batches' sizes."""
+    return sum(data.size for _pidx, data in request.batches)

@@ -34,6 +34,10 @@ class BrokerSettings:
     unclean_automatic: bool = True       # KRaft 3.3-3.8: no unclean election of its own
     kip_360: bool = True                 # 2.5+: an unknown producer id may start anywhere
     kip_394: bool = True                 # 2.2+: a new dynamic member must ask for its id
+    quotas: tuple = ()                   # ((quota name, bytes per second), ...): cluster.quotas
+    quota_window_us: int = 1_000_000     # quota.window.size.seconds
+    quota_samples: int = 11              # quota.window.num
+    kip_219: bool = True                 # 2.0+: throttle by muting, the client waits it out
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -56,4 +60,10 @@ class BrokerSettings:
             unclean_automatic=bool(cluster.protocol["unclean.election.automatic"]),
             kip_360=cluster.protocol["idempotent.producer.epoch.bump"] == "kip-360",
             kip_394=bool(cluster.protocol["group.member.id.required"]),
+            quotas=tuple((name, rate) for name, rate in (
+                ("producer_byte_rate", cluster.quotas.producer_byte_rate),
+                ("consumer_byte_rate", cluster.quotas.consumer_byte_rate)) if rate is not None),
+            quota_window_us=int(c["quota.window.size.seconds"]) * 1_000_000,
+            quota_samples=int(c["quota.window.num"]),
+            kip_219=cluster.protocol["client.quota.throttle"] == "kip-219",
         )

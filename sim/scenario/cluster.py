@@ -1,5 +1,5 @@
 """`cluster:` -> `Cluster`: brokers, the Kafka release, features, protocol switches, broker
-config, network, disk.
+config, network, disk, client quotas (quotas.py).
 
 The release (`version`, a quoted string; default the newest modeled one) decides every
 default. Broker rule Kafka enforces at startup: `replica.fetch.wait.max.ms` <=
@@ -16,6 +16,7 @@ from sim.scenario.config import read_config
 from sim.scenario.dists import parse_dist
 from sim.scenario.errors import Invalid, Path, choices, describe, quote
 from sim.scenario.fields import MISSING, Ctx, check_keys, integer, mapping
+from sim.scenario.quotas import build_quotas
 from sim.scenario.schema import CLUSTER, DISK, NETWORK
 from sim.scenario.shapes import fields
 from sim.scenario.spec import Cluster, Disk, Dist, Network
@@ -45,6 +46,7 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
         network=_network(block.get("network"), path),
         disk=_disk(block.get("disk"), path),
         protocol=protocol,
+        quotas=build_quotas(block.get("quotas"), path),
     )
     return cluster, ctx
 

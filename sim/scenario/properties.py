@@ -9,10 +9,9 @@ A topic property names its cluster-wide default (`retention.ms` <- `log.retentio
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
-consumer protocol,
-`fetch.min.bytes` and `fetch.max.bytes` (a fetch returns what is there, up to
-`max.partition.fetch.bytes` per partition).
+where one helps. Not modeled: transactions, request and replication quotas, SSL/SASL,
+compression, the KIP-848 consumer protocol, `fetch.min.bytes` and `fetch.max.bytes` (a
+fetch returns what is there, up to `max.partition.fetch.bytes` per partition).
 """
 
 from __future__ import annotations
@@ -81,6 +80,8 @@ BROKER = _props(
     ("log.flush.interval.ms", "long", "ms", 0, None),
     ("log.cleaner.delete.retention.ms", "long", "ms", 0, None),
     ("log.cleaner.backoff.ms", "long", "ms", 1, None),
+    ("quota.window.num", "int", "count", 1, None),
+    ("quota.window.size.seconds", "int", "", 1, None),
 )
 
 TOPIC = _props(
@@ -195,6 +196,8 @@ PROTOCOL = _props(
     ("idempotent.producer.epoch.bump", "enum", "", None, None,
      {"choices": ("fatal", "kip-360")}),
     ("group.member.id.required", "bool", "", None, None),
+    ("client.quota.throttle", "enum", "", None, None,
+     {"choices": ("delay-response", "kip-219")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -14,8 +14,10 @@ from sim.scenario.shapes import DIST, LEAF, WHOLE, Fixed, Named, Seq, fixed
 
 NETWORK = fixed("loss", "resets", latency=DIST)
 DISK = fixed("write", "fsync", "os_flush_interval")
+QUOTAS = fixed("producer_byte_rate", "consumer_byte_rate")
 CLUSTER = fixed(
-    "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK
+    "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK,
+    quotas=QUOTAS,
 )
 TOPIC = Fixed(
     {"partitions": LEAF, "replication.factor": LEAF, "assignment": Seq(Seq(LEAF)), "config": WHOLE}

@@ -114,6 +114,13 @@ class Disk:
 
 
 @dataclass(**_FROZEN)
+class Quotas:
+    """Default client byte-rate quotas, bytes per second (None: no quota)."""
+    producer_byte_rate: int | None = None
+    consumer_byte_rate: int | None = None
+
+
+@dataclass(**_FROZEN)
 class Cluster:
     brokers: int
     version: str
@@ -122,6 +129,7 @@ class Cluster:
     network: Network
     disk: Disk
     protocol: Config
+    quotas: Quotas = Quotas()
 
 
 @dataclass(**_FROZEN)

@@ -46,6 +46,8 @@ _BROKER_4_1 = {
     "log.flush.interval.ms": LONG_MAX,  # unset -> log.flush.scheduler.interval.ms = Long.MAX_VALUE
     "log.cleaner.delete.retention.ms": 86_400_000,
     "log.cleaner.backoff.ms": 15_000,
+    "quota.window.num": 11,  # ClientQuotaManagerConfig, since 0.9 (KIP-13)
+    "quota.window.size.seconds": 1,
 }
 
 _PRODUCER_4_1 = {
@@ -98,6 +100,7 @@ _PROTOCOL_4_1 = {
     "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
     "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
     "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
+    "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
 }
 
 
@@ -137,7 +140,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "producer.request.timeout.error": "NETWORK_EXCEPTION",
                      "min.insync.replicas.capped": False,
                      "idempotent.producer.epoch.bump": "fatal",
-                     "group.member.id.required": False},
+                     "group.member.id.required": False,
+                     "client.quota.throttle": "delay-response"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -148,8 +152,9 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
        "(KIP-106); initial rebalance delay 3 s (KIP-134)"),
     ("2.0", {
         "consumer": {"request.timeout.ms": 30_000},
-        "protocol": {"replica.truncation": "kip-279"},
-    }, "KIP-279: the follower and leader agree on the largest common epoch, in a loop"),
+        "protocol": {"replica.truncation": "kip-279", "client.quota.throttle": "kip-219"},
+    }, "KIP-279: the follower and leader agree on the largest common epoch, in a loop; "
+       "KIP-219: a quota's throttle is answered at once and the client waits it out"),
     ("2.1", {
         "producer": {"delivery.timeout.ms": 120_000, "retries": 2_147_483_647},
     }, "delivery.timeout.ms 120 s and retries without limit (KIP-91)"),

@@ -36,6 +36,8 @@ BROKER_4_1 = {
     "log.flush.interval.ms": LONG_MAX,
     "log.cleaner.delete.retention.ms": 86_400_000,
     "log.cleaner.backoff.ms": 15_000,
+    "quota.window.num": 11,
+    "quota.window.size.seconds": 1,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
@@ -63,6 +65,8 @@ PRODUCER_4_1 = {
     "metadata.max.age.ms": 300_000,
     "socket.connection.setup.timeout.ms": 10_000,
     "socket.connection.setup.timeout.max.ms": 30_000,
+    "buffer.memory": 33_554_432,
+    "max.block.ms": 60_000,
 }
 CONSUMER_4_1 = {
     "session.timeout.ms": 45_000,
