@@ -91,3 +91,19 @@ def test_throttle_s_is_each_clients_union_of_throttles_summed_over_clients():
     trace.emit(ClientThrottled(0, "g-0", 0, "consumer_byte_rate", S // 2))
     trace.emit(ClientThrottled(59 * S, "g-0", 0, "consumer_byte_rate", 5 * S))   # cut at end
     assert throttle_s(trace, 60 * S) == 4.5
+
+
+def test_a_crashed_follower_is_under_replicated_until_it_catches_up_after_its_restart():
+    import sim
+    from sim.scenario import from_dict
+    spec = from_dict({"name": "catch-up", "duration": "30s", "drain": "5s",
+                      "cluster": {"brokers": 3},
+                      "topics": {"t": {"partitions": 1, "replication.factor": 3,
+                                       "config": {"min.insync.replicas": 3}}},
+                      "producers": {"p": {"topic": "t", "rate": "200/s"}},
+                      "timeline": [{"at": "5s", "crash": "follower(t/0)", "for": "10s"}]})
+    s = sim.run(spec).summary
+    # the controller fences it broker.session.timeout.ms (9 s) after its last heartbeat,
+    # about 13 s; it restarts at 15 s and rejoins once its first fetches caught it up
+    assert 0 < s["max_catch_up_s"] < 2
+    assert 0 < s["under_replicated_s"] == s["under_min_isr_s"] < 10
