@@ -94,14 +94,16 @@ def cluster_counts(trace, internal) -> dict:
         isr_min = len(r.isr) if isr_min is None else min(isr_min, len(r.isr))
     rejected = [r for r in trace.rows(ProduceRejected) if r.topic not in internal]
     errors = Counter(r.error for r in rejected)
+    failed_sends = 0
     for r in trace.rows(SendFailed):
         if r.topic not in internal:
             errors[r.error] += r.count
+            failed_sends += r.count
     return {
         "leader_elections": len(changes),
         "unclean_elections": sum(r.election in ("unclean", "last_known_elr") for r in changes),
         "isr_shrinks": shrinks, "isr_expands": expands, "isr_min": isr_min or 0,
-        "rejected": len(rejected),
+        "rejected": len(rejected) + failed_sends,
         "errors": dict(sorted(errors.items())),
     }
 
