@@ -141,6 +141,11 @@ class Lanes:
             lane.discard_after(now + getattr(self.source, "offset_us", 0))
         self.source.set_rate(rate, now)
 
+    def drop_waiting(self) -> None:
+        """Forget every record not yet taken (queued behind a blocked send of a dead process)."""
+        for lane in self.lanes:
+            lane.discard_after(-1)
+
     def drop_after(self, now: int) -> None:
         """The application is gone: records after now will never be handed over."""
         for lane in self.lanes:

@@ -108,6 +108,8 @@ class Producer(Host):
             return
         self._hold_workload(self.engine.now)
         self.lanes.drop_after(self.engine.now)
+        if self.acc.pool.blocked_at >= 0:
+            self.lanes.drop_waiting()       # the calls queued behind a blocked send die too
         self.kill(state)
         self.acc.abandon()
         self.sender.abandon()

@@ -104,3 +104,18 @@ def test_the_pool_counts_batch_size_per_batch_and_a_dead_producers_batches_give_
     generation = pool.generation
     pool.reset()
     assert pool.used == 0 and pool.generation == generation + 1 and pool.blocked_at < 0
+
+
+def test_a_crash_drops_the_calls_queued_behind_a_blocked_send_and_the_restart_starts_afresh():
+    h, p = producer({"batch.size": 1000, "buffer.memory": 3000, "max.block.ms": 60_000},
+                    answer_after_us=None)
+    h.run(500 * MS)
+    assert p.acc.pool.blocked_at >= 0
+    handed = sum(p.book.counts)
+    p.crash()
+    assert all(lane.waiting() == 0 for lane in p.lanes.lanes)
+    assert p.acc.pool.used == 0 and p.acc.pool.blocked_at < 0
+    p.restart()
+    h.run(520 * MS)
+    sends = sorted(int(t) for pos in range(len(p.pidxs)) for t in p.book.send_times(pos))
+    assert [t for t in sends[handed:] if t < 500 * MS] == []     # nothing from before the crash
