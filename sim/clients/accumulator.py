@@ -14,12 +14,22 @@ records wait in their lane (lanes.py) until the batch they join lingers or
 fills, so an intake step touches only the partitions that need it.
 
 Records get their identity here: the next sequence of their partition.
+Sizes (KafkaProducer.ensureValidRecordSize): a record whose size plus a batch
+header exceeds `max.request.size` fails as the application sends it, with
+RECORD_TOO_LARGE (RecordTooLargeException), and never joins a batch; since a
+batch holds consecutive records here, the open batch of its partition closes
+before it (Kafka's stays open). A record larger than `batch.size` gets a batch
+of its own. With compression (compression.py) a batch fills by its estimated
+compressed size and goes out compressed. A batch the broker refused as too
+large is split into batches of `batch.size` (ProducerBatch.split) by `split`.
 Not modeled: `buffer.memory` and `max.block.ms` (the accumulator is unbounded;
-batches still expire after `delivery.timeout.ms`), compression.
+batches still expire after `delivery.timeout.ms`).
 """
 
 from bisect import bisect_right
 from collections import deque
+
+import numpy as np
 
 from sim.cluster.log import BATCH_HEADER
 
@@ -32,11 +42,13 @@ class ProducerBatch:
 
     __slots__ = ("pos", "pidx", "first_seq", "count", "size", "created_us", "attempts",
                  "producer_id", "base_sequence", "producer_epoch", "retry_at", "inflight",
-                 "done", "full")
+                 "done", "full", "cap")
 
-    def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int) -> None:
+    def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int,
+                 cap: int = 2**62) -> None:
         self.pos, self.pidx, self.first_seq = pos, pidx, first_seq
         self.count, self.size, self.created_us = 0, BATCH_HEADER, created_us
+        self.cap = cap              # the uncompressed bytes it may hold (batch.size uncompressed)
         self.attempts = 0
         self.producer_id = -1
         self.base_sequence = -1
@@ -53,6 +65,10 @@ class Accumulator:
     def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng, lanes) -> None:
         self.pidxs = list(pidxs)
         self.batch_size = max(batch_size, 1)
+        self.cap = self.batch_size              # what a batch opened now may hold, uncompressed
+        self.compression = None                 # a Compression unless compression.type is none
+        self.refuse_over = INF                  # records larger fail at send (max.request.size)
+        self.on_refused = None
         self.linger_us = linger_us
         self.book = book
         self.rng = rng
@@ -82,6 +98,7 @@ class Accumulator:
         """
         self.now = now
         handed: list[tuple] = []
+        cap = self.cap
         for lane, due in enumerate(self.due):
             if due <= now or not due_only:
                 times, keys, cum = self.lanes.take(lane, now)
@@ -91,6 +108,8 @@ class Accumulator:
                     else:
                         self._add_sticky(times, keys, cum, available, handed)
                 self._refresh(lane)
+        if self.cap != cap:
+            self.repredict(now)
         return handed
 
     def _lane(self, pos: int) -> int:
@@ -143,22 +162,48 @@ class Accumulator:
         self.next_seq[pos] = first + n
         self.book.add(pos, times, keys)
         handed.append((pos, first, n))
-        start = 0
-        while start < n:
+        if self.refuse_over < INF:
+            self._fill_refusing(pos, first, times, cum)
+        else:
+            self._fill(pos, first, times, cum, 0, n)
+
+    def _fill(self, pos, first, times, cum, start: int, end: int) -> None:
+        """Put records [start, end) of a taken run into pos's batches."""
+        while start < end:
             batch = self.open[pos]
             if batch is None:
                 batch = self._open_batch(pos, first + start, int(times[start]))
             base = cum[start]
-            take = bisect_right(cum, base + self.batch_size - batch.size, start + 1) - start - 1
-            take = min(max(take, 1 if batch.count == 0 else 0), n - start)
+            take = bisect_right(cum, base + batch.cap - batch.size, start + 1) - start - 1
+            take = min(max(take, 1 if batch.count == 0 else 0), end - start)
             batch.count += take
             batch.size += cum[start + take] - base
             start += take
-            if start < n or batch.size >= self.batch_size:
+            if start < end or batch.size >= batch.cap:
                 self._close(pos, full=True)
 
+    def _fill_refusing(self, pos, first, times, cum) -> None:
+        """_fill, but records over max.request.size fail at send (ensureValidRecordSize)."""
+        n = len(times)
+        over = np.flatnonzero(np.diff(np.asarray(cum)) > self.refuse_over)
+        if not len(over):
+            self._fill(pos, first, times, cum, 0, n)
+            return
+        breaks = np.flatnonzero(np.diff(over) != 1) + 1
+        start = 0
+        for run in np.split(over, breaks):
+            lo, hi = int(run[0]), int(run[-1]) + 1
+            self._fill(pos, first, times, cum, start, lo)
+            self._close(pos)
+            refused = ProducerBatch(pos, self.pidxs[pos], first + lo, int(times[lo]))
+            refused.count, refused.size = hi - lo, BATCH_HEADER + cum[hi] - cum[lo]
+            self.on_refused(refused)
+            start = hi
+        self._fill(pos, first, times, cum, start, n)
+
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
-        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us,
+                                               self.cap)
         self.active[pos] = None
         self.batches_opened += 1
         if self.on_new is not None:
@@ -175,7 +220,7 @@ class Accumulator:
         """
         start = max(self.now, batch.created_us)
         self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
-        room = self.batch_size - (batch.size if self.keyed else self.stint_bytes)
+        room = batch.cap - batch.size if self.keyed else self.batch_size - self.stint_bytes
         return self._arrival_past(lane, room, False)
 
     def _next_open_due(self, lane: int) -> int:
@@ -190,7 +235,7 @@ class Accumulator:
         waiting = lanes.lanes[lane]
         if not waiting.waiting():
             return INF if lanes.stopped else lanes.drawn_until
-        room = self.batch_size - (BATCH_HEADER if self.keyed else self.stint_bytes)
+        room = self.cap - BATCH_HEADER if self.keyed else self.batch_size - self.stint_bytes
         return min(waiting.first_us() + self.linger_us, self._arrival_past(lane, room, True))
 
     def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
@@ -212,6 +257,44 @@ class Accumulator:
         self.open[pos] = None
         self.fill_us[pos] = INF
         self.ready[pos].append(batch)
+        if self.compression is not None:
+            self._compress(batch)
+
+    # -- compression and splitting ---------------------------------------------
+
+    def _compress(self, batch) -> None:
+        """A closed batch takes its compressed size; the estimate learns from it."""
+        compression = self.compression
+        wire = compression.compressed(batch.size)
+        compression.observe(batch.size, wire)
+        batch.size = wire
+        self.cap = compression.cap()
+
+    def split(self, big, sizes, now: int) -> list[ProducerBatch]:
+        """RecordAccumulator.splitAndReenqueue / ProducerBatch.split(batch.size): big's
+        records (their uncompressed sizes in order) in closed batches of what a new batch
+        may hold, each keeping big's creation time; the caller queues them."""
+        cum = [0, *np.cumsum(sizes).tolist()]
+        if self.compression is not None:
+            self.compression.reset_for_split(BATCH_HEADER + cum[-1], big.size)
+            self.cap = self.compression.cap()
+        parts, start, n = [], 0, len(sizes)
+        while start < n:
+            take = bisect_right(cum, cum[start] + self.cap - BATCH_HEADER, start + 1) - start - 1
+            take = min(max(take, 1), n - start)
+            part = ProducerBatch(big.pos, big.pidx, big.first_seq + start, big.created_us,
+                                 self.cap)
+            part.count, part.full = take, True
+            part.size = BATCH_HEADER + cum[start + take] - cum[start]
+            if self.compression is not None:
+                self._compress(part)
+            parts.append(part)
+            start += take
+        self.batches_opened += len(parts)
+        for part in parts:
+            self.on_new(part)
+        self.repredict(now)
+        return parts
 
     # -- readiness -------------------------------------------------------------
 
@@ -250,8 +333,12 @@ class Accumulator:
         """Take the next ready batch of this partition (closing the open one if it is ready)."""
         queue = self.ready[pos]
         if not queue and self._open_ready(pos, now):
+            cap = self.cap
             self._close(pos)
-            self._refresh(self._lane(pos))
+            if cap == self.cap:
+                self._refresh(self._lane(pos))
+            else:
+                self.repredict(now)
         return queue.popleft() if queue else None
 
     def has_batches(self) -> bool:

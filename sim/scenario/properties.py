@@ -9,10 +9,9 @@ A topic property names its cluster-wide default (`retention.ms` <- `log.retentio
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
-consumer protocol, `buffer.memory` and `max.block.ms` (the accumulator is unbounded),
-`fetch.min.bytes` and `fetch.max.bytes` (a fetch returns what is there, up to
-`max.partition.fetch.bytes` per partition).
+where one helps. Not modeled: transactions, quotas, SSL/SASL, the broker's own
+`compression.type` (it keeps the producer's), the KIP-848 consumer protocol, `buffer.memory`
+and `max.block.ms` (the accumulator is unbounded).
 """
 
 from __future__ import annotations
@@ -81,6 +80,7 @@ BROKER = _props(
     ("log.flush.interval.ms", "long", "ms", 0, None),
     ("log.cleaner.delete.retention.ms", "long", "ms", 0, None),
     ("log.cleaner.backoff.ms", "long", "ms", 1, None),
+    ("message.max.bytes", "int", "bytes", 0, None),
 )
 
 TOPIC = _props(
@@ -109,6 +109,7 @@ TOPIC = _props(
         None,
         {"broker_name": "log.cleaner.delete.retention.ms"},
     ),
+    ("max.message.bytes", "int", "bytes", 0, None, {"broker_name": "message.max.bytes"}),
 )
 
 PRODUCER = _props(
@@ -120,6 +121,15 @@ PRODUCER = _props(
     ("request.timeout.ms", "int", "ms", 0, None),
     ("linger.ms", "long", "ms", 0, None),
     ("batch.size", "int", "bytes", 0, None),
+    ("max.request.size", "int", "bytes", 1, None),
+    (
+        "compression.type",
+        "enum",
+        "",
+        None,
+        None,
+        {"choices": ("none", "gzip", "snappy", "lz4", "zstd")},
+    ),
     ("max.in.flight.requests.per.connection", "int", "count", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
     ("retry.backoff.max.ms", "long", "ms", 0, None),
@@ -139,6 +149,8 @@ CONSUMER = _props(
     ("auto.offset.reset", "enum", "", None, None, {"choices": ("latest", "earliest", "none")}),
     ("fetch.max.wait.ms", "int", "ms", 0, None),
     ("max.partition.fetch.bytes", "int", "bytes", 0, None),
+    ("fetch.max.bytes", "int", "bytes", 0, None),
+    ("fetch.min.bytes", "int", "bytes", 0, None),
     ("request.timeout.ms", "int", "ms", 0, None),
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
@@ -219,12 +231,10 @@ INERT: dict[str, str] = {
     "default.replication.factor": "declare replication.factor per topic",
     "transaction.state.log.replication.factor": "transactions are not modeled",
     "transaction.state.log.min.isr": "transactions are not modeled",
-    "compression.type": "compression is not modeled",
+    "compression.type": "the broker keeps the producer's compression (the default, producer)",
     "group.id": "the group id is the consumer entry's name",
     "buffer.memory": "the accumulator is unbounded",
     "max.block.ms": "the accumulator is unbounded",
-    "fetch.min.bytes": "a fetch answers as soon as data is there, as with the default 1",
-    "fetch.max.bytes": "only max.partition.fetch.bytes bounds a fetch",
 }
 
 
