@@ -14,6 +14,8 @@ from sim.cluster.log import BATCH_HEADER
 from sim.cluster.protocol import (
     MESSAGE_TOO_LARGE,
     BatchData,
+    FetchPartition,
+    FetchRequest,
     MetadataRequest,
     MetadataResponse,
     ProduceRequest,
@@ -109,7 +111,7 @@ def test_a_request_carries_batches_up_to_max_request_size_the_first_always():
     requests = peer.requests(ProduceRequest)
     sizes = [sum(b.size for _p, b in r.batches) for r in requests]
     assert requests and max(len(r.batches) for r in requests) >= 2
-    assert all(size <= 3000 or len(r.batches) == 1 for size, r in zip(sizes, requests))
+    assert all(size <= 3000 or len(r.batches) == 1 for size, r in zip(sizes, requests, strict=True))
     assert max(sizes) > 3000 - 2000        # the limit, not the batches, bounds the requests
     served = {p for r in requests for p, _b in r.batches}
     assert served == set(range(8))         # the drain resumes where it stopped
@@ -163,7 +165,7 @@ def test_an_idempotent_split_shares_out_the_big_batch_sequences_in_order():
     for b in accepted:
         firsts.setdefault(b.first_seq, b)
     ordered = [firsts[k] for k in sorted(firsts)]
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in zip(ordered, ordered[1:], strict=False):
         assert after.first_seq == before.first_seq + before.count
         assert after.base_sequence == before.base_sequence + before.count
 
@@ -226,3 +228,59 @@ def test_message_max_bytes_was_1000012_before_2_5():
     h = Harness({"cluster": {"brokers": 1, "version": "2.5"},
                  "topics": {"orders": {"partitions": 1, "replication.factor": 1}}})
     assert h.topology.partitions[0].max_message_bytes == 1_048_588
+
+
+# -- consumer fetches ------------------------------------------------------------------------
+
+
+def _consumer_fetch(min_bytes, response_max_bytes, partition_max=10_000, produce_more_at=None):
+    """Two partitions of one broker, three 1000-byte batches each; a consumer fetches both from
+    offset 0 (and, with produce_more_at, a fourth batch reaches partition 1 then)."""
+    h = Harness({"cluster": {"brokers": 1},
+                 "topics": {"orders": {"partitions": 2, "replication.factor": 1}},
+                 "producers": {"app": {"topic": "orders", "rate": "1/s"}}})
+    broker = Broker(0, h.broker_context(), h.disk())
+    h.nodes.brokers.append(h.add(broker))
+    h.nodes.controller = h.peer("controller")
+    broker.boot(h.image(), broker_epoch=1)
+    app, consumer = h.peer("app"), h.peer("consumer")
+    for p in (0, 1):
+        for i in range(3):
+            request = ProduceRequest(1, 30 * S, ((p, BatchData(0, 3 * p + i, 1, 1000, -1, -1,
+                                                               -1)),))
+            h.engine.at(1 * MS + i * MS, app.send, broker, request)
+    if produce_more_at is not None:
+        request = ProduceRequest(1, 30 * S, ((1, BatchData(0, 9, 1, 1000, -1, -1, -1)),))
+        h.engine.at(produce_more_at, app.send, broker, request)
+    fetch = FetchRequest(-1, -1, {0: FetchPartition(0, -1, 0), 1: FetchPartition(0, -1, 0)},
+                         500 * MS, partition_max, 0, min_bytes, response_max_bytes)
+    h.engine.at(20 * MS, consumer.send, broker, fetch)
+    h.run(2 * S)
+    (t, _tag, response), = consumer.responses
+    return t, {p: [b.size for b in d.batches] for p, d in response.partitions.items()}
+
+
+def test_fetch_max_bytes_bounds_a_fetch_across_partitions():
+    _t, got = _consumer_fetch(1, 2500)
+    assert got == {0: [1000, 1000], 1: []}
+    _t, got = _consumer_fetch(1, 52_428_800, partition_max=2000)
+    assert got == {0: [1000, 1000], 1: [1000, 1000]}        # max.partition.fetch.bytes
+
+
+def test_the_first_batch_goes_even_above_fetch_max_bytes_kip_74():
+    _t, got = _consumer_fetch(1, 500, partition_max=300)
+    assert got == {0: [1000], 1: []}
+
+
+def test_fetch_min_bytes_parks_the_fetch_until_enough_bytes_are_there():
+    t, got = _consumer_fetch(6500, 52_428_800, produce_more_at=100 * MS)
+    assert 100 * MS < t < 110 * MS
+    assert got == {0: [1000] * 3, 1: [1000] * 4}
+
+
+def test_fetch_max_wait_answers_what_there_is_below_fetch_min_bytes():
+    t, got = _consumer_fetch(100_000, 52_428_800, produce_more_at=100 * MS)
+    assert 520 * MS <= t < 530 * MS                           # sent at 20 ms, 500 ms wait
+    assert got == {0: [1000] * 3, 1: [1000] * 4}
+    t, _got = _consumer_fetch(1, 52_428_800)
+    assert t < 25 * MS                                        # fetch.min.bytes 1: at once
