@@ -220,7 +220,9 @@ class Accumulator:
         """
         start = max(self.now, batch.created_us)
         self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
-        room = batch.cap - batch.size if self.keyed else self.batch_size - self.stint_bytes
+        room = batch.cap - batch.size
+        if not self.keyed:          # the turn's end, or the batch's own fill (compression)
+            room = min(room, self.batch_size - self.stint_bytes)
         return self._arrival_past(lane, room, False)
 
     def _next_open_due(self, lane: int) -> int:
@@ -235,7 +237,9 @@ class Accumulator:
         waiting = lanes.lanes[lane]
         if not waiting.waiting():
             return INF if lanes.stopped else lanes.drawn_until
-        room = self.cap - BATCH_HEADER if self.keyed else self.batch_size - self.stint_bytes
+        room = self.cap - BATCH_HEADER
+        if not self.keyed:
+            room = min(room, self.batch_size - self.stint_bytes)
         return min(waiting.first_us() + self.linger_us, self._arrival_past(lane, room, True))
 
     def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
@@ -291,8 +295,9 @@ class Accumulator:
             parts.append(part)
             start += take
         self.batches_opened += len(parts)
-        for part in parts:
-            self.on_new(part)
+        if self.on_new is not None:
+            for part in parts:
+                self.on_new(part)
         self.repredict(now)
         return parts
 

@@ -4,7 +4,9 @@ Producer: `max.request.size` (KafkaProducer.ensureValidRecordSize: RECORD_TOO_LA
 RecordAccumulator.drainBatchesForOneNode: a request's bytes), `batch.size` (a larger record
 gets a batch of its own), MESSAGE_TOO_LARGE (Sender.completeBatch -> splitAndReenqueue, or
 the failure of a one-record batch), compression (CompressionRatioEstimator). Broker:
-`message.max.bytes` / `max.message.bytes` (UnifiedLog.analyzeAndValidateRecords).
+`message.max.bytes` / `max.message.bytes` (UnifiedLog.analyzeAndValidateRecords). Consumer
+fetches: `fetch.max.bytes` and `max.partition.fetch.bytes` (KIP-74,
+ReplicaManager.readFromLog), `fetch.min.bytes` and `fetch.max.wait.ms` (DelayedFetch).
 """
 
 from sim.clients.compression import Compression
