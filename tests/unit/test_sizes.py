@@ -286,3 +286,22 @@ def test_fetch_max_wait_answers_what_there_is_below_fetch_min_bytes():
     assert got == {0: [1000] * 3, 1: [1000] * 4}
     t, _got = _consumer_fetch(1, 52_428_800)
     assert t < 25 * MS                                        # fetch.min.bytes 1: at once
+
+
+def test_a_compressed_batch_goes_out_at_its_header_plus_ratio_times_its_records():
+    for keys in (None, 1):          # the sticky partitioner, and a keyed lane
+        _h, peer, _p = _producer_alone(
+            {"rate": "5000/s", "keys": keys, "value_size": "100B", "compression": 0.4,
+             "config": {"compression.type": "snappy", "batch.size": 4000, "linger.ms": 100,
+                        "acks": 1, "enable.idempotence": False}},
+            _accept, until=1 * S)
+        sent = _sent(peer)
+        assert len(sent) > 10
+        record = 100 + 10 + (1 if keys else 0)
+        assert all(b.size == BATCH_HEADER + max(int(b.count * record * 0.4), 1) for b in sent)
+        turn = (4000 - BATCH_HEADER) // record        # records in batch.size, uncompressed
+        most = max(b.count for b in sent)
+        if keys:        # the estimate learns toward 0.4: batches grow past batch.size raw
+            assert turn < most and most * record * 0.4 <= 4000
+        else:           # a sticky turn still ends at batch.size uncompressed (model.md)
+            assert most <= turn
