@@ -19,11 +19,20 @@ batch when the pool is full stays in its lane, and so does every record that arr
 after it, until a completed batch frees room or the send fails after `max.block.ms`.
 The pool is checked when a record joins its batch here, which for records waiting in
 a lane is when their batch lingers or fills, not the instant they arrived.
-Not modeled: compression.
+Sizes (KafkaProducer.ensureValidRecordSize): a record whose size plus a batch
+header exceeds `max.request.size` fails as the application sends it, with
+RECORD_TOO_LARGE (RecordTooLargeException), and never joins a batch; since a
+batch holds consecutive records here, the open batch of its partition closes
+before it (Kafka's stays open). A record larger than `batch.size` gets a batch
+of its own. With compression (compression.py) a batch fills by its estimated
+compressed size and goes out compressed. A batch the broker refused as too
+large is split into batches of `batch.size` (ProducerBatch.split) by `split`.
 """
 
 from bisect import bisect_right
 from collections import deque
+
+import numpy as np
 
 from sim.cluster.log import BATCH_HEADER
 
@@ -36,11 +45,13 @@ class ProducerBatch:
 
     __slots__ = ("pos", "pidx", "first_seq", "count", "size", "created_us", "attempts",
                  "producer_id", "base_sequence", "producer_epoch", "retry_at", "inflight",
-                 "done", "full", "pooled")
+                 "done", "full", "cap", "pooled")
 
-    def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int) -> None:
+    def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int,
+                 cap: int = 2**62) -> None:
         self.pos, self.pidx, self.first_seq = pos, pidx, first_seq
         self.count, self.size, self.created_us = 0, BATCH_HEADER, created_us
+        self.cap = cap              # the uncompressed bytes it may hold (batch.size uncompressed)
         self.attempts = 0
         self.producer_id = -1
         self.base_sequence = -1
@@ -59,6 +70,10 @@ class Accumulator:
                  pool=None) -> None:
         self.pidxs = list(pidxs)
         self.batch_size = max(batch_size, 1)
+        self.cap = self.batch_size              # what a batch opened now may hold, uncompressed
+        self.compression = None                 # a Compression unless compression.type is none
+        self.refuse_over = INF                  # records larger fail at send (max.request.size)
+        self.on_refused = None
         self.linger_us = linger_us
         self.book = book
         self.rng = rng
@@ -93,6 +108,7 @@ class Accumulator:
         pool = self.pool
         if pool is not None and pool.blocked_at >= 0 and pool.room():
             pool.resumed(now)
+        cap = self.cap
         for lane, due in enumerate(self.due):
             if due <= now or not due_only:
                 until = now if pool is None or pool.blocked_at < 0 else \
@@ -104,6 +120,8 @@ class Accumulator:
                     else:
                         self._add_sticky(times, keys, cum, available, handed)
                 self._refresh(lane)
+        if self.cap != cap:
+            self.repredict(now)
         return handed
 
     def _blocked(self, lane: int, times, taken: int) -> None:
@@ -163,26 +181,15 @@ class Accumulator:
     def _add(self, pos, times, keys, cum, handed, lane: int | None = None) -> int:
         """Add records to pos's batches; cum is their running size total (Lane.take).
 
-        Return how many joined: all, unless the pool had no room for a new batch (then the
-        rest go back to `lane`, pos's own by default; -1: the caller gives them back).
+        Return how many were taken: all, unless the pool had no room for a new batch (then
+        the rest go back to `lane`, pos's own by default; -1: the caller gives them back).
         """
         first = self.next_seq[pos]
         n = len(times)
-        start = 0
-        while start < n:
-            batch = self.open[pos]
-            if batch is None:
-                if self.pool is not None and not self._allocate():
-                    break
-                batch = self._open_batch(pos, first + start, int(times[start]))
-            base = cum[start]
-            take = bisect_right(cum, base + self.batch_size - batch.size, start + 1) - start - 1
-            take = min(max(take, 1 if batch.count == 0 else 0), n - start)
-            batch.count += take
-            batch.size += cum[start + take] - base
-            start += take
-            if start < n or batch.size >= self.batch_size:
-                self._close(pos, full=True)
+        if self.refuse_over < INF:
+            start = self._fill_refusing(pos, first, times, cum)
+        else:
+            start = self._fill(pos, first, times, cum, 0, n)
         if start:
             self.next_seq[pos] = first + start
             self.book.add(pos, times[:start], keys[:start])
@@ -190,6 +197,43 @@ class Accumulator:
         if start < n and lane != -1:
             self._blocked(pos if lane is None else lane, times, start)
         return start
+
+    def _fill(self, pos, first, times, cum, start: int, end: int) -> int:
+        """Put records [start, end) of a taken run into pos's batches; return where it
+        stopped: end, or the first record that found the pool full."""
+        while start < end:
+            batch = self.open[pos]
+            if batch is None:
+                if self.pool is not None and not self._allocate():
+                    break
+                batch = self._open_batch(pos, first + start, int(times[start]))
+            base = cum[start]
+            take = bisect_right(cum, base + batch.cap - batch.size, start + 1) - start - 1
+            take = min(max(take, 1 if batch.count == 0 else 0), end - start)
+            batch.count += take
+            batch.size += cum[start + take] - base
+            start += take
+            if start < end or batch.size >= batch.cap:
+                self._close(pos, full=True)
+        return start
+
+    def _fill_refusing(self, pos, first, times, cum) -> int:
+        """_fill, but records over max.request.size fail at send (ensureValidRecordSize)."""
+        n = len(times)
+        over = np.flatnonzero(np.diff(np.asarray(cum)) > self.refuse_over)
+        if not len(over):
+            return self._fill(pos, first, times, cum, 0, n)
+        breaks = np.flatnonzero(np.diff(over) != 1) + 1
+        start = 0
+        for run in np.split(over, breaks):
+            lo, hi = int(run[0]), int(run[-1]) + 1
+            stopped = self._fill(pos, first, times, cum, start, lo)
+            if stopped < lo:
+                return stopped          # the pool is full: the rest waits behind that send
+            self._close(pos)
+            self.on_refused(pos, first + lo, hi - lo)
+            start = hi
+        return self._fill(pos, first, times, cum, start, n)
 
     def _allocate(self) -> bool:
         """Take a batch's bytes from the pool (BufferPool.allocate), if it has room."""
@@ -228,7 +272,8 @@ class Accumulator:
         return pos, first
 
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
-        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us,
+                                               self.cap)
         if self.pool is not None:
             batch.pooled = self.pool.generation
         self.active[pos] = None
@@ -247,7 +292,9 @@ class Accumulator:
         """
         start = max(self.now, batch.created_us)
         self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
-        room = self.batch_size - (batch.size if self.keyed else self.stint_bytes)
+        room = batch.cap - batch.size
+        if not self.keyed:          # the turn's end, or the batch's own fill (compression)
+            room = min(room, self.batch_size - self.stint_bytes)
         return self._arrival_past(lane, room, False)
 
     def _next_open_due(self, lane: int) -> int:
@@ -262,7 +309,9 @@ class Accumulator:
         waiting = lanes.lanes[lane]
         if not waiting.waiting():
             return INF if lanes.stopped else lanes.drawn_until
-        room = self.batch_size - (BATCH_HEADER if self.keyed else self.stint_bytes)
+        room = self.cap - BATCH_HEADER
+        if not self.keyed:
+            room = min(room, self.batch_size - self.stint_bytes)
         return min(waiting.first_us() + self.linger_us, self._arrival_past(lane, room, True))
 
     def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
@@ -284,6 +333,45 @@ class Accumulator:
         self.open[pos] = None
         self.fill_us[pos] = INF
         self.ready[pos].append(batch)
+        if self.compression is not None:
+            self._compress(batch)
+
+    # -- compression and splitting ---------------------------------------------
+
+    def _compress(self, batch) -> None:
+        """A closed batch takes its compressed size; the estimate learns from it."""
+        compression = self.compression
+        wire = compression.compressed(batch.size)
+        compression.observe(batch.size, wire)
+        batch.size = wire
+        self.cap = compression.cap()
+
+    def split(self, big, sizes, now: int) -> list[ProducerBatch]:
+        """RecordAccumulator.splitAndReenqueue / ProducerBatch.split(batch.size): big's
+        records (their uncompressed sizes in order) in closed batches of what a new batch
+        may hold, each keeping big's creation time; the caller queues them."""
+        cum = [0, *np.cumsum(sizes).tolist()]
+        if self.compression is not None:
+            self.compression.reset_for_split(BATCH_HEADER + cum[-1], big.size)
+            self.cap = self.compression.cap()
+        parts, start, n = [], 0, len(sizes)
+        while start < n:
+            take = bisect_right(cum, cum[start] + self.cap - BATCH_HEADER, start + 1) - start - 1
+            take = min(max(take, 1), n - start)
+            part = ProducerBatch(big.pos, big.pidx, big.first_seq + start, big.created_us,
+                                 self.cap)
+            part.count, part.full = take, True
+            part.size = BATCH_HEADER + cum[start + take] - cum[start]
+            if self.compression is not None:
+                self._compress(part)
+            parts.append(part)
+            start += take
+        self.batches_opened += len(parts)
+        if self.on_new is not None:
+            for part in parts:
+                self.on_new(part)
+        self.repredict(now)
+        return parts
 
     # -- readiness -------------------------------------------------------------
 
@@ -322,8 +410,12 @@ class Accumulator:
         """Take the next ready batch of this partition (closing the open one if it is ready)."""
         queue = self.ready[pos]
         if not queue and self._open_ready(pos, now):
+            cap = self.cap
             self._close(pos)
-            self._refresh(self._lane(pos))
+            if cap == self.cap:
+                self._refresh(self._lane(pos))
+            else:
+                self.repredict(now)
         return queue.popleft() if queue else None
 
     def has_batches(self) -> bool:

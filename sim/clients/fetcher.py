@@ -12,8 +12,11 @@ consecutive offsets, so the gaps compaction leaves split a partition's
 records into several segments (and count for nothing). OFFSET_OUT_OF_RANGE resets the position
 by the policy; leadership errors refresh the metadata.
 
+A fetch carries `max.partition.fetch.bytes`, `fetch.max.bytes`, `fetch.min.bytes`
+and `fetch.max.wait.ms`; the leader applies them (cluster/consumer_reads.py).
+
 Left out: fetch sessions (KIP-227), pre-fetch limits beyond one fetch per
-leader, `fetch.max.bytes` across partitions.
+leader.
 """
 
 from sim.cluster.metadata import NO_LEADER
@@ -170,7 +173,8 @@ class Fetcher:
         for leader, parts in sorted(by_leader.items()):
             self.inflight.add(leader)
             request = FetchRequest(-1, -1, parts, self.s.fetch_max_wait_us,
-                                   self.s.max_partition_fetch_bytes)
+                                   self.s.max_partition_fetch_bytes, 0, self.s.fetch_min_bytes,
+                                   self.s.fetch_max_bytes)
             self.c.request_to(leader, request, lambda r, b=leader: self._fetched(b, r),
                               self.s.request_timeout_us + self.s.fetch_max_wait_us)
 

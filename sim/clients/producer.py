@@ -22,10 +22,13 @@ and does not resend.
 
 import heapq
 
+import numpy as np
+
 from sim.clients.accumulator import INF, Accumulator
-from sim.clients.arrivals import Arrivals
+from sim.clients.arrivals import RECORD_OVERHEAD, Arrivals
 from sim.clients.book import RecordBook
 from sim.clients.buffer_pool import BufferPool
+from sim.clients.compression import Compression
 from sim.clients.lanes import Lanes
 from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
@@ -33,7 +36,10 @@ from sim.clients.settings import ProducerSettings
 from sim.clients.steps import StepArrivals
 from sim.cluster.context import ClientContext
 from sim.cluster.host import PAUSED, STOPPED, Host
+from sim.cluster.log import BATCH_HEADER
 from sim.core.records import RecordsHanded, SendFailed
+
+RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
 
 
 class Producer(Host):
@@ -68,6 +74,8 @@ class Producer(Host):
                                BufferPool(s.buffer_memory, s.batch_size, s.max_block_us))
         self.acc.on_new = self.track_expiry
         self.acc.on_room = self._room
+        self.key_sizes, self.value_size = key_sizes, spec.value_size
+        self._limit_sizes(spec.compression)
         self.sender = Sender(self)
         self._expiry_seq = 0
         self.rate = spec.rate
@@ -75,6 +83,34 @@ class Producer(Host):
         self.closing = False
         self.wake_at = -1
         self.expiry: list = []
+
+    # -- sizes -----------------------------------------------------------------------
+
+    def _limit_sizes(self, ratio: float) -> None:
+        """max.request.size and compression.type, set up only where they can matter."""
+        s, acc = self.settings, self.acc
+        largest = int(self.key_sizes.max(initial=0)) + self.value_size + RECORD_OVERHEAD
+        if largest + BATCH_HEADER > s.max_request_size:
+            acc.refuse_over = s.max_request_size - BATCH_HEADER
+            acc.on_refused = self._refused
+        if s.compression_type != "none":
+            acc.compression = Compression(ratio, acc.batch_size)
+            acc.cap = acc.compression.cap()
+
+    def _refused(self, pos: int, first_seq: int, count: int) -> None:
+        """Records KafkaProducer.send refused as larger than max.request.size
+        (ensureValidRecordSize: RecordTooLargeException): their callbacks fail at once."""
+        self.trace.emit(SendFailed(self.engine.now, self.name, self.topic, pos, first_seq,
+                                   count, RECORD_TOO_LARGE))
+
+    def record_sizes(self, pos: int, first: int, count: int) -> np.ndarray:
+        """The uncompressed sizes of records [first, first + count) of a partition position
+        (value + key + overhead, as arrivals.py draws them)."""
+        keys = self.book.key_range(pos, first, count)
+        sizes = np.full(count, self.value_size + RECORD_OVERHEAD, dtype=np.int64)
+        if len(self.key_sizes):
+            sizes += np.where(keys >= 0, self.key_sizes[np.maximum(keys, 0)], 0)
+        return sizes - self.value_size * self.book.tombstone_range(pos, first, count)
 
     # -- lifecycle -------------------------------------------------------------------
 

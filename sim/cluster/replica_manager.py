@@ -2,7 +2,10 @@
 
 Produce follows Partition.appendRecordsToLeader (docs/model.md#produce-path): not the
 leader -> NOT_LEADER_OR_FOLLOWER; acks=all with the committed ISR below min
-ISR -> NOT_ENOUGH_REPLICAS, nothing appended; idempotence checks; append
+ISR -> NOT_ENOUGH_REPLICAS, nothing appended; a batch larger than the topic's
+`max.message.bytes` (inheriting `message.max.bytes`) -> MESSAGE_TOO_LARGE
+(UnifiedLog.analyzeAndValidateRecords: RecordTooLargeException; followers do not
+check it, appendAsFollower); idempotence checks; append
 stamped with the leader epoch; HW advance. acks=0 gets no response, but an
 error on any of its partitions makes the broker close the connection once
 every partition is handled, the others appended (KafkaApis.handleProduceRequest:
@@ -25,6 +28,7 @@ from sim.cluster.fetch_session import FetchSessions
 from sim.cluster.log import Batch
 from sim.cluster.producer_state import DUPLICATE
 from sim.cluster.protocol import (
+    MESSAGE_TOO_LARGE,
     NOT_ENOUGH_REPLICAS,
     NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     NOT_LEADER_OR_FOLLOWER,
@@ -137,6 +141,8 @@ class ReplicaManager:
             return NOT_LEADER_OR_FOLLOWER, -1, replica, False
         if acks == -1 and len(replica.isr) < replica.info.min_isr:
             return NOT_ENOUGH_REPLICAS, -1, replica, False
+        if data.size > replica.info.max_message_bytes:
+            return MESSAGE_TOO_LARGE, -1, replica, False
         if data.pid >= 0:
             verdict, offset = replica.producers.check(
                 data.pid, data.producer_epoch, data.base_sequence,

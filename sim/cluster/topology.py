@@ -62,6 +62,7 @@ class PartitionInfo:
     flush_us: int
     internal: bool
     log: LogConfig = field(default_factory=LogConfig)
+    max_message_bytes: int = NO_LIMIT    # max.message.bytes (internal topics: no limit)
 
     @property
     def name(self) -> str:
@@ -122,7 +123,8 @@ class Topology:
             cfg = topic.config
             self._add_topic(topic.name, topic.assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"], cfg["flush.messages"],
-                            cfg["flush.ms"], LogConfig.from_topic(cfg))
+                            cfg["flush.ms"], LogConfig.from_topic(cfg),
+                            int(cfg["max.message.bytes"]))
         if groups:
             cfg = cluster.config
             n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
@@ -134,7 +136,7 @@ class Topology:
                             cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
 
     def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms,
-                   log=LogConfig()) -> None:
+                   log=LogConfig(), max_message_bytes: int = NO_LIMIT) -> None:
         indexes = []
         for p, replicas in enumerate(assignment):
             if replicas is None:
@@ -146,7 +148,7 @@ class Topology:
                 min_isr=min(int(min_isr), len(replicas)) if self.capped else int(min_isr),
                 unclean=bool(unclean), flush_messages=int(flush_messages),
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),
-                internal=name.startswith("__"), log=log)
+                internal=name.startswith("__"), log=log, max_message_bytes=max_message_bytes)
             self.partitions.append(info)
             indexes.append(info.pidx)
         self.by_topic[name] = indexes

@@ -118,7 +118,8 @@ class BatchFailed(NamedTuple):
 
 class SendFailed(NamedTuple):
     """The application's send of these records failed before they joined a batch (a full
-    buffer.memory past max.block.ms: BUFFER_EXHAUSTED)."""
+    buffer.memory past max.block.ms: BUFFER_EXHAUSTED; larger than max.request.size:
+    RECORD_TOO_LARGE)."""
     t_us: int
     producer: str
     topic: str

@@ -9,9 +9,8 @@ A topic property names its cluster-wide default (`retention.ms` <- `log.retentio
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, request and replication quotas, SSL/SASL,
-compression, the KIP-848 consumer protocol, `fetch.min.bytes` and `fetch.max.bytes` (a
-fetch returns what is there, up to `max.partition.fetch.bytes` per partition).
+where one helps. Not modeled: transactions, request and replication quotas, SSL/SASL, the
+broker's own `compression.type` (it keeps the producer's), the KIP-848 consumer protocol.
 """
 
 from __future__ import annotations
@@ -82,6 +81,7 @@ BROKER = _props(
     ("log.cleaner.backoff.ms", "long", "ms", 1, None),
     ("quota.window.num", "int", "count", 1, None),
     ("quota.window.size.seconds", "int", "", 1, None),
+    ("message.max.bytes", "int", "bytes", 0, None),
 )
 
 TOPIC = _props(
@@ -110,6 +110,7 @@ TOPIC = _props(
         None,
         {"broker_name": "log.cleaner.delete.retention.ms"},
     ),
+    ("max.message.bytes", "int", "bytes", 0, None, {"broker_name": "message.max.bytes"}),
 )
 
 PRODUCER = _props(
@@ -121,6 +122,15 @@ PRODUCER = _props(
     ("request.timeout.ms", "int", "ms", 0, None),
     ("linger.ms", "long", "ms", 0, None),
     ("batch.size", "int", "bytes", 0, None),
+    ("max.request.size", "int", "bytes", 1, None),
+    (
+        "compression.type",
+        "enum",
+        "",
+        None,
+        None,
+        {"choices": ("none", "gzip", "snappy", "lz4", "zstd")},
+    ),
     ("max.in.flight.requests.per.connection", "int", "count", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
     ("retry.backoff.max.ms", "long", "ms", 0, None),
@@ -142,6 +152,8 @@ CONSUMER = _props(
     ("auto.offset.reset", "enum", "", None, None, {"choices": ("latest", "earliest", "none")}),
     ("fetch.max.wait.ms", "int", "ms", 0, None),
     ("max.partition.fetch.bytes", "int", "bytes", 0, None),
+    ("fetch.max.bytes", "int", "bytes", 0, None),
+    ("fetch.min.bytes", "int", "bytes", 0, None),
     ("request.timeout.ms", "int", "ms", 0, None),
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
@@ -224,10 +236,8 @@ INERT: dict[str, str] = {
     "default.replication.factor": "declare replication.factor per topic",
     "transaction.state.log.replication.factor": "transactions are not modeled",
     "transaction.state.log.min.isr": "transactions are not modeled",
-    "compression.type": "compression is not modeled",
+    "compression.type": "the broker keeps the producer's compression (the default, producer)",
     "group.id": "the group id is the consumer entry's name",
-    "fetch.min.bytes": "a fetch answers as soon as data is there, as with the default 1",
-    "fetch.max.bytes": "only max.partition.fetch.bytes bounds a fetch",
 }
 
 

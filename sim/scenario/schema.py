@@ -24,7 +24,15 @@ TOPIC = Fixed(
 )
 STEP = fixed("topic", "event", "after")
 PRODUCER = fixed(
-    "topic", "rate", "keys", "value_size", "arrivals", "tombstones", steps=Seq(STEP), config=WHOLE
+    "topic",
+    "rate",
+    "keys",
+    "value_size",
+    "arrivals",
+    "tombstones",
+    "compression",
+    steps=Seq(STEP),
+    config=WHOLE,
 )
 POISON = fixed("retries", "backoff", "then", "dlq_topic")
 CONSUMER = fixed(

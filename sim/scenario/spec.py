@@ -159,6 +159,7 @@ class Producer:
     arrivals: str  # even | poisson
     tombstones: float
     config: Config
+    compression: float = 1.0  # compressed / uncompressed record bytes (with compression.type)
 
 
 @dataclass(**_FROZEN)

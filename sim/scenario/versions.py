@@ -48,6 +48,7 @@ _BROKER_4_1 = {
     "log.cleaner.backoff.ms": 15_000,
     "quota.window.num": 11,  # ClientQuotaManagerConfig, since 0.9 (KIP-13)
     "quota.window.size.seconds": 1,
+    "message.max.bytes": 1_048_588,  # 1000012 before 2.5 (KAFKA-4203)
 }
 
 _PRODUCER_4_1 = {
@@ -58,6 +59,8 @@ _PRODUCER_4_1 = {
     "request.timeout.ms": 30_000,
     "linger.ms": 5,  # 0 before 4.0 (KIP-1030)
     "batch.size": 16_384,
+    "max.request.size": 1_048_576,
+    "compression.type": "none",
     "max.in.flight.requests.per.connection": 5,
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
@@ -78,6 +81,8 @@ _CONSUMER_4_1 = {
     "auto.offset.reset": "latest",
     "fetch.max.wait.ms": 500,
     "max.partition.fetch.bytes": 1_048_576,
+    "fetch.max.bytes": 52_428_800,  # KIP-74 (0.10.1)
+    "fetch.min.bytes": 1,
     "request.timeout.ms": 30_000,
     "metadata.max.age.ms": 300_000,
     "retry.backoff.ms": 100,
@@ -127,7 +132,8 @@ _SETUP_TIMEOUT_2_7 = {"socket.connection.setup.timeout.ms": 10_000,
 CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("0.10", {
         "broker": {"unclean.leader.election.enable": True, "replica.lag.time.max.ms": 10_000,
-                   "group.initial.rebalance.delay.ms": 0, **_ZK_0_10},
+                   "group.initial.rebalance.delay.ms": 0, "message.max.bytes": 1_000_012,
+                   **_ZK_0_10},
         "producer": {"acks": 1, "enable.idempotence": False, "retries": 0,
                      "delivery.timeout.ms": 30_000, "linger.ms": 0, "retry.backoff.max.ms": 100,
                      **_NO_SETUP_TIMEOUT},
@@ -163,9 +169,12 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "a new dynamic consumer group member's first JoinGroup is answered MEMBER_ID_REQUIRED "
        "with its member id, and it joins again with it (KIP-394)"),
     ("2.5", {
-        "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
+        "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000,
+                   "message.max.bytes": 1_048_588},
         "protocol": {"idempotent.producer.epoch.bump": "kip-360"},
-    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; the "
+    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; "
+       "message.max.bytes 1000012 -> 1048588, the producer's max.request.size plus the log "
+       "overhead (KAFKA-4203); the "
        "idempotent producer retries sequence errors with a new epoch instead of failing and "
        "resetting its producer id, and brokers accept any sequence from an unknown producer id "
        "(KIP-360)"),

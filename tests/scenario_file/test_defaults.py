@@ -38,6 +38,7 @@ BROKER_4_1 = {
     "log.cleaner.backoff.ms": 15_000,
     "quota.window.num": 11,
     "quota.window.size.seconds": 1,
+    "message.max.bytes": 1_048_588,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
@@ -50,6 +51,7 @@ TOPIC_4_1 = {
     "flush.messages": LONG_MAX,
     "flush.ms": LONG_MAX,
     "delete.retention.ms": 86_400_000,
+    "max.message.bytes": 1_048_588,
 }
 PRODUCER_4_1 = {
     "acks": -1,
@@ -59,6 +61,8 @@ PRODUCER_4_1 = {
     "request.timeout.ms": 30_000,
     "linger.ms": 5,
     "batch.size": 16_384,
+    "max.request.size": 1_048_576,
+    "compression.type": "none",
     "max.in.flight.requests.per.connection": 5,
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
@@ -81,6 +85,8 @@ CONSUMER_4_1 = {
     "partition.assignment.strategy": ("range", "cooperative-sticky"),
     "request.timeout.ms": 30_000,
     "max.partition.fetch.bytes": 1_048_576,
+    "fetch.max.bytes": 52_428_800,
+    "fetch.min.bytes": 1,
     "isolation.level": "read_uncommitted",
     "group.protocol": "classic",
     "metadata.max.age.ms": 300_000,
@@ -124,6 +130,11 @@ def test_workload_defaults(raw):
         0.0,
     )
     assert producer.topic == "orders" and producer.steps is None and producer.rate == 100.0
+    assert producer.compression == 1.0
+    assert (producer.config["compression.type"], producer.config["max.request.size"]) == (
+        "none",
+        1_048_576,
+    )
     group = scenario.consumers["billing"]
     assert (group.members, group.commit, group.topics) == (1, "auto", ("orders",))
     assert group.processing == Dist(kind="constant", value_us=0)
