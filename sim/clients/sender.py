@@ -399,7 +399,7 @@ class Sender:
         big.done = True
         p = self.p
         parts = p.acc.split(big, p.record_sizes(big.pos, big.first_seq, big.count), now)
-        p.acc.release(big)              # the parts' buffers are not the pool's (ProducerBatch.split)
+        p.acc.release(big)      # the parts do not take from the pool (ProducerBatch.split)
         if self.s.idempotence and big.base_sequence >= 0:
             self.sequences.split(big, parts)
             for part in parts:
