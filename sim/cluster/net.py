@@ -20,11 +20,21 @@ when the machine is back, its new kernel answers the first retransmission
 (or any segment of the old connection) with a reset, which reaches the
 sender half a round trip later and runs `on_reset` there.
 
-Not modeled: bandwidth and congestion (a message's size does not change its
-delay).
+With a bandwidth anywhere (`cluster.network.bandwidth`, a host's own, a `degrade` with
+`bandwidth`) the network is a wire (wire.py): a message goes out through its sender's
+NIC egress queue (size ÷ bandwidth after what the host sent before it), then, on a degraded
+link, through the link's own cap, then takes the link's latency (and loss), and comes in
+through the receiver's NIC ingress queue, in the order messages reach it: a message
+arrives when its last byte is in. Without one, a message's size does not change its delay
+and the send path does no wire work.
+
+Simplified: a message waiting behind a retransmission or sent with a delay (`extra_us`)
+takes its place in its sender's egress queue when sent; no TCP windows or congestion
+control (wire.py).
 """
 
 from sim.cluster.host import POWERED_OFF, RUNNING
+from sim.cluster.wire import Nic, transmission_us
 from sim.core.dist import Sampler
 from sim.core.units import MS
 
@@ -35,7 +45,7 @@ RTO_MAX_US = 120_000 * MS
 class Link:
     """One direction between two hosts."""
 
-    __slots__ = ("latency", "loss", "resets", "rng", "last_arrival_us", "overrides")
+    __slots__ = ("latency", "loss", "resets", "rng", "last_arrival_us", "overrides", "cap_free_us")
 
     def __init__(self, latency: Sampler, loss: float, resets: float, rng) -> None:
         self.latency = latency
@@ -43,7 +53,8 @@ class Link:
         self.resets = resets
         self.rng = rng
         self.last_arrival_us = 0
-        self.overrides: list = []            # (fault index, latency, loss, resets), newest last
+        self.overrides: list = []      # (fault index, latency, loss, resets, bandwidth), newest last
+        self.cap_free_us = 0
 
     def _param(self, pos: int, base):
         for override in reversed(self.overrides):
@@ -67,6 +78,16 @@ class Link:
         self.last_arrival_us = t
         return t
 
+    def capped(self, first: int, last: int, size: int) -> tuple[int, int]:
+        """A message leaving its sender from first to last through a degraded link's
+        bandwidth cap, if any: when its first and last byte are past the cap."""
+        cap = self._param(4, 0) if self.overrides else 0
+        if not cap:
+            return first, last
+        start = first if first > self.cap_free_us else self.cap_free_us
+        self.cap_free_us = start + transmission_us(size, cap)
+        return start, max(last, self.cap_free_us)
+
     def reset_probability(self) -> float:
         return self._param(3, self.resets) if self.overrides else self.resets
 
@@ -89,10 +110,25 @@ class Network:
         self.links: dict[tuple[str, str], Link] = {}
         self.cuts: dict[tuple[str, str], int] = {}
         self.held: dict = {}      # stream -> messages waiting behind a retransmission
+        self.wire = bool(spec.bandwidth)    # any bandwidth set: messages have sizes (wire.py)
+        self.bandwidths: dict[str, int] = {}     # host name -> its own NIC bandwidth
+        self.nics: dict[str, Nic] = {}
 
     def add(self, host) -> None:
         """Attach a host."""
         self.hosts[host.name] = host
+
+    def set_bandwidth(self, name: str, bandwidth: int) -> None:
+        """Give one host its own NIC bandwidth (`cluster.hosts.<name>.network.bandwidth`)."""
+        self.bandwidths[name] = bandwidth
+        self.wire = True
+
+    def nic(self, name: str) -> Nic:
+        """Host name's NIC (created on first use)."""
+        nic = self.nics.get(name)
+        if nic is None:
+            nic = self.nics[name] = Nic(self.bandwidths.get(name, self.spec.bandwidth))
+        return nic
 
     def link(self, src: str, dst: str) -> Link:
         """The directed link src -> dst (created on first use)."""
@@ -127,15 +163,16 @@ class Network:
                 self.cuts.pop(pair, None)
 
     def send(self, src, dst, fn, *args, stream=None, link=None, extra_us: int = 0,
-             on_reset=None) -> None:
+             on_reset=None, size: int = 0) -> None:
         """Carry a message from src to dst on a stream (a connection, one way); run fn there.
 
         on_reset = (function, args): run on src if dst's machine answers with a reset.
+        size: its bytes on the wire (wire.py), read only when the network is a wire.
         """
         if link is None:
             link = self.link(src.name, dst.name)
         reset = None if on_reset is None else (src, src.incarnation, *on_reset)
-        message = (dst, dst.incarnation, fn, args, reset)
+        message = (dst, dst.incarnation, fn, args, reset, size)
         if stream is None:
             stream = (src.name, dst.name)
         if self.held:
@@ -147,11 +184,45 @@ class Network:
             self._hold(src.name, link, stream, message)
             return
         now = self.engine.now
+        if self.wire:
+            self._transmit(src.name, link, stream, message, now + extra_us)
+            return
         t = link.arrival(now + extra_us)
         self.engine.later(t - now, self._arrive, src.name, link, stream, message)
 
+    def _transmit(self, src_name: str, link: Link, stream, message, at: int,
+                  retransmitted: bool = False) -> None:
+        """Send a sized message through the sender's NIC, the link's cap and its latency to
+        the receiver's NIC; a retransmission that gets through is delivered as it is."""
+        size = message[5]
+        first, last = self.nic(src_name).send(at, size)
+        first, last = link.capped(first, last, size)
+        t = link.arrival(last)
+        now = self.engine.now
+        nic = self.nic(message[0].name)
+        then = self._passed if retransmitted else self._arrive
+        if nic.bandwidth:
+            self.engine.later(t - now, self._ingress, then, src_name, link, stream, message,
+                              t - (last - first))
+            return
+        nic.received_bytes += size
+        self.engine.later(t - now, then, src_name, link, stream, message)
+
+    def _ingress(self, then, src_name: str, link: Link, stream, message, first: int) -> None:
+        """The message's last byte reaches the receiver's NIC: queue it behind what came in
+        before it."""
+        now = self.engine.now
+        done = self.nic(message[0].name).receive(first, now, message[5])
+        if done > now:
+            self.engine.later(done - now, then, src_name, link, stream, message)
+        else:
+            then(src_name, link, stream, message)
+
+    def _passed(self, _src_name: str, _link: Link, _stream, message) -> None:
+        self._deliver(message)
+
     def _arrive(self, src_name: str, link: Link, stream, message) -> None:
-        dst, incarnation, fn, args, reset = message
+        dst, incarnation, fn, args, reset, _size = message
         cut = self.cuts and self.is_cut(src_name, dst.name)
         if not cut and incarnation == dst.incarnation and dst.state == RUNNING:
             fn(*args)
@@ -177,6 +248,10 @@ class Network:
             return
         held = self.held.pop(stream)
         now = self.engine.now
+        if self.wire:
+            for message in held:
+                self._transmit(src, link, stream, message, now, retransmitted=True)
+            return
         t = link.arrival(now)
         for message in held:
             self.engine.later(t - now, self._deliver, message)
@@ -184,7 +259,7 @@ class Network:
     def _deliver(self, message) -> None:
         """Hand a message to its host: run, deferred while paused, dropped for a dead or
         earlier process; a new kernel resets the sender's connection instead."""
-        dst, incarnation, fn, args, reset = message
+        dst, incarnation, fn, args, reset, _size = message
         if reset is not None and incarnation != dst.incarnation and not dst.down:
             src, src_incarnation, on_reset, reset_args = reset
             delay = self.link(dst.name, src.name).rtt_us() // 2

@@ -90,7 +90,8 @@ class ReplicaManager:
             return
         storage = broker.storage
         fsync = any(storage.needs_fsync(replica, data.count) for replica, data in mine)
-        delay = storage.disk.write(now, fsync)
+        size = sum(data.size for _replica, data in mine) if storage.disk.throughput else 0
+        delay = storage.disk.write(now, fsync, size)
         if delay > storage.disk.write_us:
             broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync)
         else:
