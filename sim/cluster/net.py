@@ -22,10 +22,11 @@ sender half a round trip later and runs `on_reset` there.
 
 With a bandwidth anywhere (`cluster.network.bandwidth`, a host's own, a `degrade` with
 `bandwidth`) the network is a wire (wire.py): a message goes out through its sender's
-NIC egress queue (size ÷ bandwidth after what the host sent before it), then, on a degraded
-link, through the link's own cap, then takes the link's latency (and loss), and comes in
-through the receiver's NIC ingress queue, in the order messages reach it: a message
-arrives when its last byte is in. Without one, a message's size does not change its delay
+NIC egress queue (shared with what the host queued before it, wire.Nic), behind the
+earlier messages of its link (size ÷ bandwidth after the one before it), through a degraded
+link's own cap, then takes the link's latency (and loss), and comes in through the
+receiver's NIC ingress queue, in the order the messages' first bytes reach it (on one
+link, the order they were sent): a message arrives when its last byte is in. Without one, a message's size does not change its delay
 and the send path does no wire work.
 
 Simplified: a message waiting behind a retransmission or sent with a delay (`extra_us`)
@@ -45,7 +46,8 @@ RTO_MAX_US = 120_000 * MS
 class Link:
     """One direction between two hosts."""
 
-    __slots__ = ("latency", "loss", "resets", "rng", "last_arrival_us", "overrides", "cap_free_us")
+    __slots__ = ("latency", "loss", "resets", "rng", "last_arrival_us", "overrides", "sent_us",
+                 "first_in_us", "in_us")
 
     def __init__(self, latency: Sampler, loss: float, resets: float, rng) -> None:
         self.latency = latency
@@ -54,7 +56,9 @@ class Link:
         self.rng = rng
         self.last_arrival_us = 0
         self.overrides: list = []      # (fault index, latency, loss, resets, bandwidth), newest last
-        self.cap_free_us = 0
+        self.sent_us = 0           # when the last message's last byte left the sender
+        self.first_in_us = 0       # when the last message's first byte reached the receiver
+        self.in_us = 0             # when the last message was all in
 
     def _param(self, pos: int, base):
         for override in reversed(self.overrides):
@@ -78,15 +82,19 @@ class Link:
         self.last_arrival_us = t
         return t
 
-    def capped(self, first: int, last: int, size: int) -> tuple[int, int]:
-        """A message leaving its sender from first to last through a degraded link's
-        bandwidth cap, if any: when its first and last byte are past the cap."""
+    def leave(self, at: int, out: int, size: int, bandwidth: int) -> int:
+        """A message offered at `at` whose last byte its sender's NIC sends at `out`: when
+        its last byte is on its way, behind this link's earlier messages and through a
+        degraded link's bandwidth cap (a queue of its own)."""
         cap = self._param(4, 0) if self.overrides else 0
-        if not cap:
-            return first, last
-        start = first if first > self.cap_free_us else self.cap_free_us
-        self.cap_free_us = start + transmission_us(size, cap)
-        return start, max(last, self.cap_free_us)
+        if cap and (not bandwidth or cap < bandwidth):
+            bandwidth = cap
+        if bandwidth:
+            queued = (at if at > self.sent_us else self.sent_us) + transmission_us(size, bandwidth)
+            if queued > out:
+                out = queued
+        self.sent_us = out
+        return out
 
     def reset_probability(self) -> float:
         return self._param(3, self.resets) if self.overrides else self.resets
@@ -192,27 +200,35 @@ class Network:
 
     def _transmit(self, src_name: str, link: Link, stream, message, at: int,
                   retransmitted: bool = False) -> None:
-        """Send a sized message through the sender's NIC, the link's cap and its latency to
-        the receiver's NIC; a retransmission that gets through is delivered as it is."""
+        """Send a sized message through the sender's NIC, the link (its order, a degraded
+        link's cap) and its latency to the receiver's NIC; a retransmission that gets
+        through is delivered as it is."""
         size = message[5]
-        first, last = self.nic(src_name).send(at, size)
-        first, last = link.capped(first, last, size)
-        t = link.arrival(last)
+        nic = self.nic(src_name)
+        out = link.leave(at, nic.send(at, size), size, nic.bandwidth)
+        t = link.arrival(out)
         now = self.engine.now
         nic = self.nic(message[0].name)
         then = self._passed if retransmitted else self._arrive
         if nic.bandwidth:
-            self.engine.later(t - now, self._ingress, then, src_name, link, stream, message,
-                              t - (last - first))
+            reach = t - (out - at)
+            if reach < link.first_in_us:
+                reach = link.first_in_us
+            link.first_in_us = reach
+            self.engine.later(reach - now, self._ingress, then, src_name, link, stream, message, t)
             return
         nic.received_bytes += size
         self.engine.later(t - now, then, src_name, link, stream, message)
 
-    def _ingress(self, then, src_name: str, link: Link, stream, message, first: int) -> None:
-        """The message's last byte reaches the receiver's NIC: queue it behind what came in
-        before it."""
+    def _ingress(self, then, src_name: str, link: Link, stream, message, last: int) -> None:
+        """The message's first byte reaches the receiver's NIC: it shares it with what
+        reached it before, and arrives when its last byte is in (never before `last`, nor
+        before the link's message before it)."""
         now = self.engine.now
-        done = self.nic(message[0].name).receive(first, now, message[5])
+        done = self.nic(message[0].name).receive(now, last, message[5])
+        if done < link.in_us:
+            done = link.in_us
+        link.in_us = done
         if done > now:
             self.engine.later(done - now, then, src_name, link, stream, message)
         else:

@@ -40,26 +40,35 @@ def transmission_us(size: int, bandwidth: int) -> int:
 
 
 class Nic:
-    """One host's network interface: a bandwidth and a queue per direction."""
+    """One host's network interface: a bandwidth and a queue per direction.
+
+    A message shares a direction with the bytes queued before it as with one other
+    connection (processor sharing): it is through after its own size plus as much of that
+    backlog as its size (at most the whole backlog), at the bandwidth. The backlog grows
+    by its size and drains at the bandwidth, so the NIC never carries more than its
+    bandwidth over a busy period; a message already under way is not slowed by later ones.
+    A small request thus waits microseconds behind a large fetch response, not the
+    response's whole transmission (the kernel interleaves the packets of connections);
+    messages of one connection keep their order (net.py).
+    """
 
     __slots__ = ("bandwidth", "egress_free_us", "ingress_free_us", "sent_bytes",
                  "received_bytes")
 
     def __init__(self, bandwidth: int) -> None:
         self.bandwidth = bandwidth
-        self.egress_free_us = 0
-        self.ingress_free_us = 0
+        self.egress_free_us = 0     # when every byte queued to go out is out
+        self.ingress_free_us = 0    # when every byte that reached it is in
         self.sent_bytes = 0
         self.received_bytes = 0
 
-    def send(self, at: int, size: int) -> tuple[int, int]:
-        """Queue size bytes out from `at`: (when the first byte leaves, when the last does)."""
+    def send(self, at: int, size: int) -> int:
+        """Queue size bytes out from `at`: when the last of them is out."""
         self.sent_bytes += size
         if not self.bandwidth:
-            return at, at
-        start = at if at > self.egress_free_us else self.egress_free_us
-        self.egress_free_us = start + transmission_us(size, self.bandwidth)
-        return start, self.egress_free_us
+            return at
+        done, self.egress_free_us = _shared(at, size, self.bandwidth, self.egress_free_us)
+        return done
 
     def receive(self, first: int, last: int, size: int) -> int:
         """Take size bytes in, whose first reaches the NIC at `first` and last at `last`:
@@ -67,7 +76,14 @@ class Nic:
         self.received_bytes += size
         if not self.bandwidth:
             return last
-        start = first if first > self.ingress_free_us else self.ingress_free_us
-        done = start + transmission_us(size, self.bandwidth)
-        self.ingress_free_us = done if done > last else last
-        return self.ingress_free_us
+        done, self.ingress_free_us = _shared(first, size, self.bandwidth, self.ingress_free_us)
+        return done if done > last else last
+
+
+def _shared(at: int, size: int, bandwidth: int, free_us: int) -> tuple[int, int]:
+    """(when a message of size bytes offered at `at` is through, when the queue is empty)."""
+    tx = transmission_us(size, bandwidth)
+    if free_us <= at:
+        return at + tx, at + tx
+    backlog = free_us - at
+    return at + tx + (tx if tx < backlog else backlog), free_us + tx

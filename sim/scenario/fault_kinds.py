@@ -89,7 +89,7 @@ KINDS = _table(     # name, reader (actions.py), Timeline method, lifetime, then
     FaultKind("one_way", actions.read_one_way, "one_way", LASTING, shape=fixed("from", "to"),
               targets=ANY, ended_by=HEAL),
     FaultKind("degrade", actions.read_degrade, "degrade", LASTING,
-              shape=fixed("loss", "resets", between=Seq(LEAF), latency=DIST), targets=ANY,
+              shape=fixed("loss", "resets", "bandwidth", between=Seq(LEAF), latency=DIST), targets=ANY,
               ended_by=HEAL, explore="degrade", fuzz=True),
     FaultKind("slow_disk", actions.read_slow_disk, "slow_disk", LASTING, targets=("broker",),
               extra=("factor", LEAF), explore="slow_disk", fuzz=True),
