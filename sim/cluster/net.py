@@ -26,8 +26,8 @@ NIC egress queue (shared with what the host queued before it, wire.Nic), behind 
 earlier messages of its link (size ÷ bandwidth after the one before it), through a degraded
 link's own cap, then takes the link's latency (and loss), and comes in through the
 receiver's NIC ingress queue, in the order the messages' first bytes reach it (on one
-link, the order they were sent): a message arrives when its last byte is in. Without one, a message's size does not change its delay
-and the send path does no wire work.
+link, the order they were sent): a message arrives when its last byte is in. Without
+one, a message's size does not change its delay and the send path does no wire work.
 
 Simplified: a message waiting behind a retransmission or sent with a delay (`extra_us`)
 takes its place in its sender's egress queue when sent; no TCP windows or congestion
@@ -55,7 +55,7 @@ class Link:
         self.resets = resets
         self.rng = rng
         self.last_arrival_us = 0
-        self.overrides: list = []      # (fault index, latency, loss, resets, bandwidth), newest last
+        self.overrides: list = []  # (fault index, latency, loss, resets, bandwidth), newest last
         self.sent_us = 0           # when the last message's last byte left the sender
         self.first_in_us = 0       # when the last message's first byte reached the receiver
         self.in_us = 0             # when the last message was all in

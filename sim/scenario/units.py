@@ -2,9 +2,11 @@
 
 Durations (`250ms`, `1.5s`, `7d`) become integer microseconds, rates (`2000/s`, `3/ms`, `60/m`)
 become float records per second, sizes (`200B`, `64KiB`, `1MiB`) become integer bytes,
-bandwidths (`100MiB/s`, a size per second) integer bytes per second (docs/scenario.md#units). A decimal is accepted only where it yields a whole number of microseconds;
-no sign, exponent or space; at most 365d. A bare number where a unit is needed, 0 included,
-is an error. Kafka properties inside `config:` keep Kafka's own units and are not parsed here.
+bandwidths (`100MiB/s`, a size per second, above 0) integer bytes per second
+(docs/scenario.md#units). A decimal is accepted only where it yields a whole number of
+microseconds; no sign, exponent or space; at most 365d. A bare number where a unit is
+needed, 0 included, is an error. Kafka properties inside `config:` keep Kafka's own units and
+are not parsed here.
 """
 
 from __future__ import annotations
