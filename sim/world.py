@@ -36,6 +36,7 @@ from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
 from sim.cluster.group_log import RecordStore
 from sim.cluster.net import Network
+from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, named_offsets_partitions
 from sim.core.engine import Engine
@@ -129,6 +130,8 @@ class World:
             producer.boot(leaders, self.ids.next_pid() if producer.settings.idempotence else -1)
         for consumer in self.consumers:
             consumer.boot(leaders)
+        if wants_sampler(self.spec):
+            WireSampler(self).start()
 
     # -- the timeline's verbs ------------------------------------------------------------
 
