@@ -36,9 +36,9 @@ from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
 from sim.cluster.group_log import RecordStore
 from sim.cluster.net import Network
-from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, named_offsets_partitions
+from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
