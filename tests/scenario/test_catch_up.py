@@ -65,3 +65,14 @@ def test_a_follower_back_within_the_lag_time_only_needs_the_high_watermark_of_it
     want = backlog(25) / (10 * MIB)
     assert want <= got <= 1.1 * want + 0.5, (got, want)
     assert got < backlog(25) / (10 * MIB - RATE)
+
+
+def test_a_degrade_bandwidth_caps_the_pairs_link_for_its_lifetime():
+    """No NIC limit, but the pair's link is capped at 5 MiB/s from before the return until
+    after the catch-up: the follower gains on the leader at 5 MiB/s − r."""
+    got = catch_up_s(45, "cluster.network={latency: 1ms}", "duration=80s",
+                     "timeline=[{at: 10s, crash: broker-1}, {at: 45s, restart: broker-1}, "
+                     "{at: 40s, for: 50s, degrade: {between: [broker-0, broker-1], "
+                     "bandwidth: 5MiB/s}}]")
+    want = backlog(45) / (5 * MIB - RATE)
+    assert want <= got <= 1.1 * want + 0.5, (got, want)
