@@ -98,7 +98,7 @@ class World:
         """`cluster.hosts.<name>.network.bandwidth`: a producer's name covers its steps."""
         for name, limit in limits.items():
             if limit.bandwidth:
-                for host in self.aliases.get(name, (self.hosts[name],)):
+                for host in self.aliases.get(name) or (self.hosts[name],):
                     self.net.set_bandwidth(host.name, limit.bandwidth)
 
     def _producers(self, specs) -> tuple[list, dict]:

@@ -145,9 +145,13 @@ def _hosts(raw: object, parent: Path) -> FrozenMap:
 
 def check_host_names(cluster: Cluster, names: list[str]) -> None:
     """Each `cluster.hosts` entry names a host of the scenario (broker-N, controller, a
-    producer, a consumer member <group>-<i>)."""
-    for name in cluster.hosts:
+    producer, a consumer member <group>-<i>); only a broker's may give a disk throughput."""
+    for name, limit in cluster.hosts.items():
         if name not in names:
             raise Invalid(("cluster", "hosts", name),
                           "a host of the scenario (broker-N, controller, a producer or "
                           "<group>-<i>)", quote(name), closest(name, names))
+        if limit.throughput and not name.startswith("broker-"):
+            raise Invalid(("cluster", "hosts", name, "disk"), "a disk for brokers only",
+                          f"a disk throughput for {quote(name)}",
+                          "Only brokers write logs; give this host a network bandwidth.")

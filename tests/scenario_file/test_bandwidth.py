@@ -90,3 +90,9 @@ def test_degrade_refuses_a_zero_bandwidth(raw, fails):
                         "degrade": {"between": ["broker-0", "broker-1"], "bandwidth": "0KiB/s"}}]
     err = fails(raw)
     assert err.path == "timeline.0.degrade.bandwidth" and "above 0" in err.expected
+
+
+def test_only_a_broker_has_a_disk(raw, fails):
+    raw["cluster"]["hosts"] = {"checkout": {"disk": {"throughput": "1MiB/s"}}}
+    err = fails(raw)
+    assert err.path == "cluster.hosts.checkout.disk" and "brokers only" in err.expected

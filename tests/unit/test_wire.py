@@ -181,3 +181,27 @@ def test_an_append_costs_its_bytes_over_the_disks_throughput():
     unlimited = Disk(DiskSpec(write_us=20, fsync_us=2 * MS, os_flush_interval_us=30 * S))
     assert unlimited.write(0, size=100 * MIB) == 20
 
+
+
+def test_a_hosts_own_limits_replace_the_clusters():
+    from sim.scenario import from_dict
+    from sim.world import World
+    spec = from_dict({
+        "name": "limits", "duration": "1s",
+        "cluster": {"brokers": 3, "network": {"bandwidth": "100MiB/s"},
+                    "disk": {"throughput": "400MiB/s"},
+                    "hosts": {"broker-1": {"network": {"bandwidth": "10MiB/s"}},
+                              "broker-2": {"disk": {"throughput": "50MiB/s"}},
+                              "flow": {"network": {"bandwidth": "1MiB/s"}}}},
+        "topics": {"a": {"partitions": 1, "replication.factor": 1},
+                   "b": {"partitions": 1, "replication.factor": 1}},
+        "producers": {"flow": {"steps": [{"topic": "a", "event": "x"},
+                                         {"topic": "b", "event": "y", "after": "1ms"}],
+                               "rate": "10/s"}},
+    })
+    world = World(spec, 1)
+    assert [world.net.nic(f"broker-{b}").bandwidth for b in range(3)] == [100 * MIB, 10 * MIB,
+                                                                        100 * MIB]
+    assert world.net.nic("flow.x").bandwidth == world.net.nic("flow.y").bandwidth == MIB
+    assert world.net.nic("controller").bandwidth == 100 * MIB
+    assert [b.storage.disk.throughput for b in world.brokers] == [400 * MIB, 400 * MIB, 50 * MIB]
