@@ -25,13 +25,15 @@ With a bandwidth anywhere (`cluster.network.bandwidth`, a host's own, a `degrade
 NIC egress queue (shared with what the host queued before it, wire.Nic), behind the
 earlier messages of its link (size ÷ bandwidth after the one before it), through a degraded
 link's own cap, then takes the link's latency (and loss), and comes in through the
-receiver's NIC ingress queue, in the order the messages' first bytes reach it (on one
-link, the order they were sent): a message arrives when its last byte is in. Without
-one, a message's size does not change its delay and the send path does no wire work.
+receiver's NIC ingress queue (shared the same way), arriving when its last byte is in and
+never before the link's message before it. One computation when sent, one event. Without
+a bandwidth, a message's size does not change its delay and the send path does no wire
+work.
 
-Simplified: a message waiting behind a retransmission or sent with a delay (`extra_us`)
-takes its place in its sender's egress queue when sent; no TCP windows or congestion
-control (wire.py).
+Simplified: a message takes its place in its sender's egress queue when sent (one sent
+with a delay, `extra_us`, too), and in its receiver's ingress queue then as well, not when
+its first byte gets there: a message on a much slower link may count as backlog at the
+receiver before it arrives; no TCP windows or congestion control (wire.py).
 """
 
 from sim.cluster.host import POWERED_OFF, RUNNING
@@ -47,7 +49,7 @@ class Link:
     """One direction between two hosts."""
 
     __slots__ = ("latency", "loss", "resets", "rng", "last_arrival_us", "overrides", "sent_us",
-                 "first_in_us", "in_us")
+                 "in_us")
 
     def __init__(self, latency: Sampler, loss: float, resets: float, rng) -> None:
         self.latency = latency
@@ -57,7 +59,6 @@ class Link:
         self.last_arrival_us = 0
         self.overrides: list = []  # (fault index, latency, loss, resets, bandwidth), newest last
         self.sent_us = 0           # when the last message's last byte left the sender
-        self.first_in_us = 0       # when the last message's first byte reached the receiver
         self.in_us = 0             # when the last message was all in
 
     def _param(self, pos: int, base):
@@ -207,32 +208,17 @@ class Network:
         nic = self.nic(src_name)
         out = link.leave(at, nic.send(at, size), size, nic.bandwidth)
         t = link.arrival(out)
-        now = self.engine.now
         nic = self.nic(message[0].name)
-        then = self._passed if retransmitted else self._arrive
         if nic.bandwidth:
-            reach = t - (out - at)
-            if reach < link.first_in_us:
-                reach = link.first_in_us
-            link.first_in_us = reach
-            self.engine.later(reach - now, self._ingress, then, src_name, link, stream, message, t)
-            return
-        nic.received_bytes += size
-        self.engine.later(t - now, then, src_name, link, stream, message)
-
-    def _ingress(self, then, src_name: str, link: Link, stream, message, last: int) -> None:
-        """The message's first byte reaches the receiver's NIC: it shares it with what
-        reached it before, and arrives when its last byte is in (never before `last`, nor
-        before the link's message before it)."""
-        now = self.engine.now
-        done = self.nic(message[0].name).receive(now, last, message[5])
-        if done < link.in_us:
-            done = link.in_us
-        link.in_us = done
-        if done > now:
-            self.engine.later(done - now, then, src_name, link, stream, message)
+            t = nic.receive(t - (out - at), t, size)
+            if t < link.in_us:
+                t = link.in_us
+            link.in_us = t
         else:
-            then(src_name, link, stream, message)
+            nic.received_bytes += size
+        now = self.engine.now
+        self.engine.later(t - now, self._passed if retransmitted else self._arrive,
+                          src_name, link, stream, message)
 
     def _passed(self, _src_name: str, _link: Link, _stream, message) -> None:
         self._deliver(message)
