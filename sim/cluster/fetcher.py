@@ -152,7 +152,7 @@ class ReplicaFetcher:
 
     def _append(self, replica, data) -> int:
         log = replica.log
-        appended = False
+        appended, size = False, 0
         for batch in data.batches:
             if batch.base_offset < log.leo:
                 if batch.end_offset > log.leo:
@@ -161,11 +161,12 @@ class ReplicaFetcher:
             log.append(batch)
             replica.producers.record(batch)
             appended = True
+            size += batch.size
         log.update_hw(data.hw)
         log.advance_start(data.log_start)
         if not appended:
             return 0
-        return self.broker.storage.write(replica, self.broker.engine.now)
+        return self.broker.storage.write(replica, self.broker.engine.now, size)
 
     def _truncate_diverging(self, replica, diverging) -> None:
         target = truncation_offset(replica.log, diverging)

@@ -20,7 +20,17 @@ divergence (the KIP-279 diverging epoch), refused if it comes from an older regi
 of the follower than its last fetch, recorded as the follower's LEO, and
 answered with records, or parked up to `replica.fetch.wait.max.ms` when there
 is nothing new; the response carries only what changed in the follower's
-fetch session (fetch_session.py).
+fetch session (fetch_session.py). A follower fetch reads at most
+`replica.fetch.max.bytes` per partition and `replica.fetch.response.max.bytes`
+in all, except that the first batch of the first partition with data is
+returned whatever its size (KIP-74, ReplicaManager.readFromLog's
+minOneMessage); it is parked until `replica.fetch.min.bytes` are there
+(DelayedFetch.tryComplete), unless a partition has an error or a divergence.
+The leader applies its own `replica.fetch.response.max.bytes` and
+`replica.fetch.min.bytes`, which a follower's fetch carries in Kafka: every
+broker has the cluster's config. Simplified: the partitions are read in the
+order the follower lists them (Kafka's fetcher moves a partition it got data
+for to the end of its list).
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -103,7 +113,8 @@ class ReplicaManager:
             return
         storage = broker.storage
         fsync = any(storage.needs_fsync(replica, data.count) for replica, data in mine)
-        delay = storage.disk.write(now, fsync)
+        size = sum(data.size for _replica, data in mine) if storage.disk.throughput else 0
+        delay = storage.disk.write(now, fsync, size)
         if delay > storage.disk.write_us:
             broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync)
         else:
@@ -270,7 +281,8 @@ class ReplicaManager:
         else:
             known, idle, previous_us = session.last_sent, session.idle, session.read_us
             session.read_us = now
-        out, quiet, ready, skipped = {}, [], not may_park, 0
+        out, quiet, urgent, skipped = {}, [], False, 0
+        left, fetched = self.settings.replica_fetch_response_max_bytes, 0
         for pidx, fp in request.partitions.items():
             entry = idle.get(pidx)
             if entry is not None:
@@ -278,12 +290,18 @@ class ReplicaManager:
                     skipped += 1
                     continue
                 session.evict(pidx, previous_us)
-            data, news = self._read(pidx, fp, request, known, quiet)
+            data, news = self._read(pidx, fp, request, known, quiet, left, fetched == 0)
             if data is not None:
                 out[pidx] = data
-                ready = ready or news
+                if data.batches:
+                    size = sum(batch.size for batch in data.batches)
+                    fetched += size
+                    left = left - size if left > size else 0
+                elif news:
+                    urgent = True
         if skipped < len(idle):
             session.evict_absent(request.partitions, previous_us)
+        ready = not may_park or urgent or fetched >= self.settings.replica_fetch_min_bytes
         if ready:
             parked.done = True
             self.sessions.sent(request, out)
@@ -292,8 +310,10 @@ class ReplicaManager:
             session.rest(quiet)
         return ready
 
-    def _read(self, pidx, fp, request, known, quiet) -> tuple[FetchData | None, bool]:
-        """One partition of a follower fetch: (what the response carries or None, is it news).
+    def _read(self, pidx, fp, request, known, quiet, left: int, first: bool
+              ) -> tuple[FetchData | None, bool]:
+        """One partition of a follower fetch: (what the response carries or None, is it news),
+        reading at most `left` bytes of the response (at least one batch if `first`).
 
         On a read: the follower's fetch state (Partition.updateFollowerFetchState), an
         ISR expansion, a HW advance if its LEO moved. A follower in the ISR at the
@@ -324,7 +344,8 @@ class ReplicaManager:
         if moved:
             self.maybe_increment_hw(replica)
         if fetch_offset < leo:
-            batches = log.read(fetch_offset, request.max_bytes)
+            limit = request.max_bytes if request.max_bytes < left else left
+            batches = log.read(fetch_offset, limit, first)
             return FetchData(None, hw, log.log_start, batches, None, leo), True
         if known is None or known.get(pidx) != (hw, log.log_start):
             return FetchData(None, hw, log.log_start, (), None, leo), False
@@ -350,9 +371,8 @@ class ReplicaManager:
         for parked in self.parked:
             if parked.done:
                 continue
-            if pidx in parked.request.partitions:
-                self._serve(parked, may_park=False)
-            else:
+            if pidx not in parked.request.partitions or not self._serve(
+                    parked, may_park=self.settings.replica_fetch_min_bytes > 1):
                 keep.append(parked)
         self.parked = keep
 

@@ -20,6 +20,8 @@ class BrokerSettings:
     replica_lag_time_max_us: int
     replica_fetch_wait_max_us: int
     replica_fetch_max_bytes: int
+    replica_fetch_response_max_bytes: int
+    replica_fetch_min_bytes: int
     replica_fetch_backoff_us: int
     session_timeout_us: int
     heartbeat_interval_us: int
@@ -46,6 +48,8 @@ class BrokerSettings:
             replica_lag_time_max_us=ms(c["replica.lag.time.max.ms"]),
             replica_fetch_wait_max_us=ms(c["replica.fetch.wait.max.ms"]),
             replica_fetch_max_bytes=int(c["replica.fetch.max.bytes"]),
+            replica_fetch_response_max_bytes=int(c["replica.fetch.response.max.bytes"]),
+            replica_fetch_min_bytes=int(c["replica.fetch.min.bytes"]),
             replica_fetch_backoff_us=ms(c["replica.fetch.backoff.ms"]),
             session_timeout_us=ms(c["broker.session.timeout.ms"]),
             heartbeat_interval_us=ms(c["broker.heartbeat.interval.ms"]),

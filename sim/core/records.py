@@ -483,3 +483,26 @@ class FaultSides(NamedTuple):
     sides: tuple            # one tuple of host names per side
     KEEP = True
     PROBE = True
+
+
+class NicBytes(NamedTuple):
+    """A broker NIC's bytes so far, out and in, sampled every second of a run with a
+    bandwidth (sim/cluster/wire_sampler.py), for the report. A kept probe, never digested."""
+    t_us: int
+    host: str
+    sent: int
+    received: int
+    KEEP = True
+    PROBE = True
+
+
+class FollowerLagBytes(NamedTuple):
+    """A follower's lag behind its leader in bytes (the leader's batches from the follower's
+    log end to its own), sampled with NicBytes. A kept probe, never digested."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    lag_bytes: int
+    KEEP = True
+    PROBE = True

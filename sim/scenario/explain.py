@@ -18,7 +18,7 @@ from sim.scenario.fault_kinds import KINDS
 from sim.scenario.properties import INERT, LONG_MAX, PROPERTIES
 from sim.scenario.shapes import LEAF
 from sim.scenario.spec import Action, Config, Dist, Scenario
-from sim.scenario.units import format_duration, format_rate, format_size
+from sim.scenario.units import format_bandwidth, format_duration, format_rate, format_size
 
 _NAME_WIDTH, _VALUE_WIDTH = 46, 26
 
@@ -88,6 +88,16 @@ def _cluster(s: Scenario) -> list[str]:
             format_duration(c.disk.os_flush_interval_us),
         ),
     ]
+    if c.network.bandwidth:
+        rows.append(_field(s, ("cluster", "network", "bandwidth"),
+                           format_bandwidth(c.network.bandwidth)))
+    if c.disk.throughput:
+        rows.append(_field(s, ("cluster", "disk", "throughput"),
+                           format_bandwidth(c.disk.throughput)))
+    for name, limit in c.hosts.items():
+        own = [f"bandwidth {format_bandwidth(limit.bandwidth)}" if limit.bandwidth else "",
+               f"disk throughput {format_bandwidth(limit.throughput)}" if limit.throughput else ""]
+        rows.append((f"hosts.{name}", ", ".join(x for x in own if x), "scenario"))
     return ["", "cluster", *_rows(rows, 2), *_config(c.features, "features"),
             *_config(c.protocol, "protocol"), *_config(c.config)]
 

@@ -58,6 +58,8 @@ BROKER = _props(
     ("replica.lag.time.max.ms", "long", "ms", 1, None),
     ("replica.fetch.wait.max.ms", "int", "ms", 0, None),
     ("replica.fetch.max.bytes", "int", "bytes", 0, None),
+    ("replica.fetch.response.max.bytes", "int", "bytes", 0, None),
+    ("replica.fetch.min.bytes", "int", "bytes", None, None),
     ("replica.fetch.backoff.ms", "int", "ms", 0, None),
     ("replica.high.watermark.checkpoint.interval.ms", "long", "ms", 1, None),
     ("broker.session.timeout.ms", "int", "ms", 1, None),

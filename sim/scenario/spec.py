@@ -104,6 +104,7 @@ class Network:
     latency: Dist
     loss: float
     resets: float
+    bandwidth: int = 0          # bytes per second of each NIC direction, 0 = unlimited
 
 
 @dataclass(**_FROZEN)
@@ -111,6 +112,7 @@ class Disk:
     write_us: int
     fsync_us: int
     os_flush_interval_us: int
+    throughput: int = 0         # sequential write bytes per second, 0 = unlimited
 
 
 @dataclass(**_FROZEN)
@@ -130,6 +132,15 @@ class Cluster:
     disk: Disk
     protocol: Config
     quotas: Quotas = Quotas()
+    hosts: FrozenMap = FrozenMap()   # host name -> HostLimits (`cluster.hosts`)
+
+
+@dataclass(**_FROZEN)
+class HostLimits:
+    """One host's overrides of the cluster-wide NIC bandwidth and disk throughput (0 = inherit)."""
+
+    bandwidth: int = 0
+    throughput: int = 0
 
 
 @dataclass(**_FROZEN)

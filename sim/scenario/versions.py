@@ -25,6 +25,8 @@ _BROKER_4_1 = {
     "replica.lag.time.max.ms": 30_000,
     "replica.fetch.wait.max.ms": 500,
     "replica.fetch.max.bytes": 1_048_576,
+    "replica.fetch.response.max.bytes": 10_485_760,  # KIP-74 (0.10.1)
+    "replica.fetch.min.bytes": 1,
     "replica.fetch.backoff.ms": 1_000,
     "replica.high.watermark.checkpoint.interval.ms": 5_000,
     "broker.session.timeout.ms": 9_000,

@@ -104,12 +104,13 @@ class LeaderAlone:
     default) at `leader_epoch` with `isr`, its log holding `log`; the other replicas are fake
     brokers, answering with `answer(request)` (by default never: their fetches wait). With
     `states` (PartitionStates of partitions 0, 1, ...), it hosts one partition per state, each
-    of `replicas`, and starts from those states instead."""
+    of `replicas`, and starts from those states instead. `config`: the cluster's broker
+    config."""
 
     def __init__(self, replicas=(0, 1), isr=None, leader_epoch=5, log=None, min_isr=1,
-                 partition_epoch=1, leader=0, states=(), answer=None):
+                 partition_epoch=1, leader=0, states=(), answer=None, config=None):
         count = max(len(states), 1)
-        self.h = Harness({"cluster": {"brokers": len(replicas)},
+        self.h = Harness({"cluster": {"brokers": len(replicas), "config": config or {}},
                           "topics": {"t": {"partitions": count,
                                            "replication.factor": len(replicas),
                                            "assignment": [list(replicas)] * count,

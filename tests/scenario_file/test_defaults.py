@@ -19,6 +19,8 @@ BROKER_4_1 = {
     "offsets.topic.replication.factor": 3,
     "group.initial.rebalance.delay.ms": 3_000,
     "replica.fetch.max.bytes": 1_048_576,
+    "replica.fetch.response.max.bytes": 10_485_760,
+    "replica.fetch.min.bytes": 1,
     "replica.fetch.backoff.ms": 1_000,
     "replica.high.watermark.checkpoint.interval.ms": 5_000,
     "log.retention.check.interval.ms": 300_000,
