@@ -13,10 +13,10 @@ to max(1.0, that batch's ratio) (RecordAccumulator.splitAndReenqueue). Each batc
 the estimate it was opened with (ProducerBatch's constructor).
 
 Simplified: the estimate is per producer (Kafka's is per topic and codec, shared by
-every producer of a JVM) and learns from a batch when it closes for appends (Kafka's when
-the sender drains it, ProducerBatch.close); a record joins a batch while its uncompressed bytes times the
-estimate fit (Kafka adds the new record uncompressed); the codec's name does not
-matter, only the ratio does, and compressing costs no time.
+every producer of a JVM) and learns from a batch when it closes for appends (Kafka's
+when the sender drains it, ProducerBatch.close); a record joins a batch while its
+uncompressed bytes times the estimate fit (Kafka adds the new record uncompressed); the
+codec's name does not matter, only the ratio does, and compressing costs no time.
 """
 
 from sim.cluster.log import BATCH_HEADER
