@@ -87,18 +87,20 @@ class Producer(Host):
     # -- sizes -----------------------------------------------------------------------
 
     def _limit_sizes(self, ratio: float) -> None:
-        """max.request.size and compression.type, set up only where they can matter."""
+        """max.request.size (and buffer.memory, ensureValidRecordSize checks both) and
+        compression.type, set up only where they can matter."""
         s, acc = self.settings, self.acc
         largest = int(self.key_sizes.max(initial=0)) + self.value_size + RECORD_OVERHEAD
-        if largest + BATCH_HEADER > s.max_request_size:
-            acc.refuse_over = s.max_request_size - BATCH_HEADER
+        limit = min(s.max_request_size, s.buffer_memory)
+        if largest + BATCH_HEADER > limit:
+            acc.refuse_over = limit - BATCH_HEADER
             acc.on_refused = self._refused
         if s.compression_type != "none":
             acc.compression = Compression(ratio, acc.batch_size)
             acc.cap = acc.compression.cap()
 
     def _refused(self, pos: int, first_seq: int, count: int) -> None:
-        """Records KafkaProducer.send refused as larger than max.request.size
+        """Records KafkaProducer.send refused as larger than max.request.size or buffer.memory
         (ensureValidRecordSize: RecordTooLargeException): their callbacks fail at once."""
         self.trace.emit(SendFailed(self.engine.now, self.name, self.topic, pos, first_seq,
                                    count, RECORD_TOO_LARGE))

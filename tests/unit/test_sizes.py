@@ -83,6 +83,14 @@ def test_a_record_larger_than_max_request_size_fails_at_send_and_is_never_sent()
     assert sum(r.count for r in failed) == handed > 100
 
 
+def test_a_record_larger_than_buffer_memory_fails_at_send_too():
+    h, peer, _producer = _producer_alone(
+        {"rate": "100/s", "value_size": "2000B", "config": {"buffer.memory": 2000}}, _accept)
+    failed = h.trace.rows(SendFailed)
+    assert failed and {r.error for r in failed} == {RECORD_TOO_LARGE}
+    assert not peer.requests(ProduceRequest)
+
+
 def test_max_request_size_counts_the_batch_header_and_only_too_large_records_fail():
     # keys "0".."10": one- and two-byte keys; 61 + 1 + 1000 + 10 fits 1072, a two-byte key not
     h, peer, producer = _producer_alone(
