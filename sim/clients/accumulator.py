@@ -243,6 +243,10 @@ class Accumulator:
         pool.take()
         return True
 
+    def send_blocked(self) -> bool:
+        """Is the application's send blocked on a full `buffer.memory`?"""
+        return self.pool is not None and self.pool.blocked_at >= 0
+
     def release(self, batch) -> None:
         """A batch completed: its bytes go back to the pool (RecordAccumulator.deallocate)."""
         pool = self.pool

@@ -146,7 +146,7 @@ class Producer(Host):
             return
         self._hold_workload(self.engine.now)
         self.lanes.drop_after(self.engine.now)
-        if self.acc.pool.blocked_at >= 0:
+        if self.acc.send_blocked():
             self.lanes.drop_waiting()       # the calls queued behind a blocked send die too
         self.kill(state)
         self.acc.abandon()
@@ -204,8 +204,8 @@ class Producer(Host):
         now = self.engine.now
         if self.generating and not self.closing and self.acc.records_due(now):
             self._absorb(now, due_only=True)
-        pool = self.acc.pool
-        while pool.blocked_at >= 0 and pool.deadline() <= now and self.generating \
+        acc = self.acc
+        while acc.send_blocked() and acc.pool.deadline() <= now and self.generating \
                 and not self.closing:
             self._send_failed(now)
         self._expire(now)
@@ -233,7 +233,7 @@ class Producer(Host):
 
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
-        if self.acc.pool.blocked_at >= 0:
+        if self.acc.send_blocked():
             due = min(due, self.acc.pool.deadline())
         while self.expiry and self.expiry[0][2].done:
             heapq.heappop(self.expiry)
