@@ -355,7 +355,11 @@ class ReplicaManager:
     def _wake_parked(self, pidx) -> None:
         if not self.parked:
             return
-        keep, may_park = [], self._may_park(pidx)
+        # a fetch woken by new data still waits for `replica.fetch.min.bytes` when more than
+        # one byte is needed or the data may be throttled (DelayedFetch counts no bytes of it)
+        quota = self.quota
+        keep, may_park = [], self.settings.replica_fetch_min_bytes > 1 or (
+            quota is not None and pidx in quota.partitions)
         for parked in self.parked:
             if parked.done:
                 continue
@@ -363,13 +367,6 @@ class ReplicaManager:
                     parked, may_park=may_park):
                 keep.append(parked)
         self.parked = keep
-
-    def _may_park(self, pidx: int) -> bool:
-        """Does a fetch woken by new data in pidx still wait for `replica.fetch.min.bytes`? Yes
-        when more than one byte is needed, or the data may be throttled (DelayedFetch counts
-        no bytes of a throttled partition)."""
-        return self.settings.replica_fetch_min_bytes > 1 or (
-            self.quota is not None and pidx in self.quota.partitions)
 
     def wake_all_parked(self) -> None:
         parked, self.parked = self.parked, []
