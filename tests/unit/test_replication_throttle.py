@@ -169,23 +169,43 @@ def _fp(p, offset):
     return FetchPartition(offset, UNDEFINED, p.replica.leader_epoch)
 
 
-def test_a_throttled_follower_gets_about_the_quota_over_a_run():
-    """Follower 2 fetches 5,000 bytes at most (replica.fetch.max.bytes) every 100 ms for 40 s
-    from a leader throttled at 2,000 B/s: it gets the quota's bytes, give or take a fetch."""
+def fetched_bytes(rate, chunk, seconds):
+    """Bytes follower 2 (out of the ISR) gets fetching at most `chunk` batches
+    (replica.fetch.max.bytes) every 100 ms for `seconds` from a leader throttled at `rate`."""
     p = LeaderAlone(replicas=(0, 1, 2), isr=(0, 1),
-                    config={"leader.replication.throttled.rate": 2_000},
+                    config={"leader.replication.throttled.rate": rate},
                     topic_config={"leader.replication.throttled.replicas": "*"})
-    for b in batches(0, 200):
+    for b in batches(0, rate * seconds // BATCH + 2 * chunk):
         p.log.append(b)
     start, offset = p.h.engine.now, 0
-    while p.h.engine.now < start + 40 * S:
+    while p.h.engine.now < start + seconds * S:
         tag = ("fetch", p.h.engine.now)
-        request = FetchRequest(2, p.brokers[2].broker_epoch, {0: _fp(p, offset)}, 0, 5 * BATCH)
+        request = FetchRequest(2, p.brokers[2].broker_epoch, {0: _fp(p, offset)}, 0,
+                               chunk * BATCH)
         p.followers[2].send(p.broker, request, tag)
         p.step(100)
         offset += len(p.answer(2, tag).batches)
-    got = offset * BATCH
+    return offset * BATCH
+
+
+def test_a_throttled_follower_gets_about_the_quota_over_a_run():
+    """40 s at 2,000 B/s, 5,000 bytes a fetch: the quota's bytes, give or take a fetch, also
+    once the first samples are dropped (11 s)."""
+    got = fetched_bytes(2_000, 5, 40)
     assert 2_000 * 40 <= got <= 2_000 * 40 + 2 * 5 * BATCH, got
+
+
+@settings(deadline=None)
+@given(st.integers(1, 10), st.integers(1, 100), st.integers(2, 10))
+def test_within_the_windows_a_throttled_follower_gets_the_quota_give_or_take_a_fetch(
+        chunk, tenths, seconds):
+    """A law (before any sample is dropped): the leader lets a response go while the bytes
+    sent are at most rate x max(time since the first, a window), so a follower that keeps up
+    (a fetch every 100 ms can carry more than the rate) gets rate x seconds, within one
+    fetch of either side."""
+    rate = tenths * chunk * 100                   # at most chunk x 1,000 bytes every 100 ms
+    got = fetched_bytes(rate, chunk, seconds)
+    assert rate * seconds - chunk * BATCH <= got <= rate * seconds + chunk * BATCH, got
 
 
 # -- the follower -----------------------------------------------------------------------------
