@@ -28,9 +28,11 @@ minOneMessage); it is parked until `replica.fetch.min.bytes` are there
 (DelayedFetch.tryComplete), unless a partition has an error or a divergence.
 The leader applies its own `replica.fetch.response.max.bytes` and
 `replica.fetch.min.bytes`, which a follower's fetch carries in Kafka: every
-broker has the cluster's config. Simplified: the partitions are read in the
-order the follower lists them (Kafka's fetcher moves a partition it got data
-for to the end of its list).
+broker has the cluster's config. While the leader's replication quota is exceeded, a
+follower outside the ISR reads no records of a throttled partition, and the bytes of
+throttled partitions in every response are recorded (KIP-73, replication_quota.py).
+Simplified: the partitions are read in the order the follower lists them (Kafka's
+fetcher moves a partition it got data for to the end of its list).
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -49,6 +51,7 @@ from sim.cluster.protocol import (
     ProduceResponse,
 )
 from sim.cluster.replication import fetch_decision
+from sim.cluster.replication_quota import leader_quota
 from sim.core.records import (
     BatchAppended,
     HighWatermark,
@@ -85,6 +88,7 @@ class ReplicaManager:
         self.parked: list[ParkedFetch] = []
         self.fetch_deadlines = Deadlines(broker, self._expire_fetch)
         self.sessions = FetchSessions()
+        self.quota = leader_quota(broker)           # KIP-73; None when nothing is throttled
 
     def reset(self) -> None:
         """Drop volatile state (the process died)."""
@@ -303,6 +307,8 @@ class ReplicaManager:
             session.evict_absent(request.partitions, previous_us)
         ready = not may_park or urgent or fetched >= self.settings.replica_fetch_min_bytes
         if ready:
+            if self.quota is not None:
+                self._record_throttled(out, now)
             parked.done = True
             self.sessions.sent(request, out)
             parked.conn.respond(parked.rid, FetchResponse(out))
@@ -343,7 +349,8 @@ class ReplicaManager:
             quiet.append((pidx, fp, replica))
         if moved:
             self.maybe_increment_hw(replica)
-        if fetch_offset < leo:
+        if fetch_offset < leo and (self.quota is None
+                                   or not self._throttled(pidx, replica, follower)):
             limit = request.max_bytes if request.max_bytes < left else left
             batches = log.read(fetch_offset, limit, first)
             return FetchData(None, hw, log.log_start, batches, None, leo), True
@@ -359,6 +366,22 @@ class ReplicaManager:
             trace.emit(OutOfSyncFetch(self.broker.engine.now, self.broker.id, follower,
                                       info.topic, info.partition))
 
+    def _throttled(self, pidx: int, replica, follower: int) -> bool:
+        """ReplicaManager.shouldLeaderThrottle: a throttled partition, a follower outside its
+        ISR, and the leader's quota exceeded: the fetch reads none of its records."""
+        quota = self.quota
+        return pidx in quota.partitions and follower not in replica.isr and \
+            quota.exceeded(self.broker.engine.now)
+
+    def _record_throttled(self, out: dict, now: int) -> None:
+        """Record the bytes a follower fetch response carries for throttled partitions, in-sync
+        followers' too (KafkaApis.sizeOfThrottledPartitions)."""
+        quota = self.quota
+        size = sum(batch.size for pidx, data in out.items() if pidx in quota.partitions
+                   for batch in data.batches)
+        if size:
+            quota.record(size, now)
+
     def _current_epoch(self, request) -> bool:
         """Does the fetch come from the follower's current registration (KRaft ISR eligibility)?"""
         state = self.broker.image.brokers.get(request.replica)
@@ -367,12 +390,16 @@ class ReplicaManager:
     def _wake_parked(self, pidx) -> None:
         if not self.parked:
             return
-        keep = []
+        # a fetch woken by new data still waits for `replica.fetch.min.bytes` when more than
+        # one byte is needed or the data may be throttled (DelayedFetch counts no bytes of it)
+        quota = self.quota
+        keep, may_park = [], self.settings.replica_fetch_min_bytes > 1 or (
+            quota is not None and pidx in quota.partitions)
         for parked in self.parked:
             if parked.done:
                 continue
             if pidx not in parked.request.partitions or not self._serve(
-                    parked, may_park=self.settings.replica_fetch_min_bytes > 1):
+                    parked, may_park=may_park):
                 keep.append(parked)
         self.parked = keep
 

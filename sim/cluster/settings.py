@@ -6,7 +6,7 @@ from `cluster.protocol`.
 
 from dataclasses import dataclass
 
-from sim.core.units import MS, ms
+from sim.core.units import MS, S, ms
 
 REQUEST_TIMEOUT_US = 30_000 * MS        # replica.socket.timeout.ms
 CONTROLLER_REQUEST_TIMEOUT_US = 2_000 * MS   # controller.quorum.request.timeout.ms
@@ -23,6 +23,10 @@ class BrokerSettings:
     replica_fetch_response_max_bytes: int
     replica_fetch_min_bytes: int
     replica_fetch_backoff_us: int
+    leader_throttled_rate: int           # bytes/s, leader.replication.throttled.rate (KIP-73)
+    follower_throttled_rate: int         # bytes/s, follower.replication.throttled.rate
+    replication_quota_window_us: int     # replication.quota.window.size.seconds
+    replication_quota_samples: int       # replication.quota.window.num
     session_timeout_us: int
     heartbeat_interval_us: int
     hw_checkpoint_interval_us: int
@@ -51,6 +55,10 @@ class BrokerSettings:
             replica_fetch_response_max_bytes=int(c["replica.fetch.response.max.bytes"]),
             replica_fetch_min_bytes=int(c["replica.fetch.min.bytes"]),
             replica_fetch_backoff_us=ms(c["replica.fetch.backoff.ms"]),
+            leader_throttled_rate=int(c["leader.replication.throttled.rate"]),
+            follower_throttled_rate=int(c["follower.replication.throttled.rate"]),
+            replication_quota_window_us=int(c["replication.quota.window.size.seconds"]) * S,
+            replication_quota_samples=int(c["replication.quota.window.num"]),
             session_timeout_us=ms(c["broker.session.timeout.ms"]),
             heartbeat_interval_us=ms(c["broker.heartbeat.interval.ms"]),
             hw_checkpoint_interval_us=ms(c["replica.high.watermark.checkpoint.interval.ms"]),

@@ -213,13 +213,15 @@ def _kafka_text(scope: str, name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         return text
     if value == LONG_MAX:
-        return f"{text}  (never)"
+        return f"{text}  (unthrottled)" if unit == "bytes/s" else f"{text}  (never)"
     if value == -1 and unit in ("ms", "bytes"):
         return f"{text}  (unlimited)"
     if unit == "ms" and value >= 1_000:
         return f"{text}  ({format_duration(value * 1_000)})"
     if unit == "bytes" and value >= 1_024 and value % 1_024 == 0:
         return f"{text}  ({format_size(value)})"
+    if unit == "bytes/s" and value >= 1_024 and value % 1_024 == 0:
+        return f"{text}  ({format_size(value)}/s)"
     return text
 
 

@@ -5,12 +5,13 @@ producer, consumer, admin = `admin.config`, feature = `cluster.features`, protoc
 `cluster.protocol`), a value
 kind, a unit and the range Kafka's ConfigDef enforces. Where a property drives a periodic
 timer in the simulation the minimum is 1 even if Kafka allows 0 (a zero period would spin).
-A topic property names its cluster-wide default (`retention.ms` <- `log.retention.ms`).
+A topic property names its cluster-wide default (`retention.ms` <- `log.retention.ms`), except
+the throttled-replicas lists, which have none (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS).
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, request and replication quotas, SSL/SASL, the
-broker's own `compression.type` (it keeps the producer's), the KIP-848 consumer protocol.
+where one helps. Not modeled: transactions, request quotas, SSL/SASL, the broker's own
+`compression.type` (it keeps the producer's), the KIP-848 consumer protocol.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class Prop:
     name: str
     scope: str
     kind: str  # int | long | short | bool | enum | acks | strategies | policy | optional_str
-    unit: str = ""  # ms | bytes | count | ""
+    #            | replicas
+    unit: str = ""  # ms | bytes | bytes/s | count | ""
     lo: int | None = None
     hi: int | None = None
     choices: tuple[str, ...] = ()
@@ -61,6 +63,10 @@ BROKER = _props(
     ("replica.fetch.response.max.bytes", "int", "bytes", 0, None),
     ("replica.fetch.min.bytes", "int", "bytes", None, None),
     ("replica.fetch.backoff.ms", "int", "ms", 0, None),
+    ("leader.replication.throttled.rate", "long", "bytes/s", 0, None),
+    ("follower.replication.throttled.rate", "long", "bytes/s", 0, None),
+    ("replication.quota.window.num", "int", "count", 1, None),
+    ("replication.quota.window.size.seconds", "int", "", 1, None),
     ("replica.high.watermark.checkpoint.interval.ms", "long", "ms", 1, None),
     ("broker.session.timeout.ms", "int", "ms", 1, None),
     ("broker.heartbeat.interval.ms", "int", "ms", 1, None),
@@ -113,6 +119,8 @@ TOPIC = _props(
         {"broker_name": "log.cleaner.delete.retention.ms"},
     ),
     ("max.message.bytes", "int", "bytes", 0, None, {"broker_name": "message.max.bytes"}),
+    ("leader.replication.throttled.replicas", "replicas", "", None, None),
+    ("follower.replication.throttled.replicas", "replicas", "", None, None),
 )
 
 PRODUCER = _props(

@@ -2,8 +2,9 @@
 
 `RELEASES[version][scope][property]` is the default a new cluster of that release and its
 clients use, for the broker, producer, consumer and feature scopes, and the protocol
-behaviour switches (`cluster.protocol`) the release implies. Topic defaults are not listed: a
-topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka does. Every
+behaviour switches (`cluster.protocol`) the release implies. A topic inherits its cluster-wide
+`log.*` (or same-named) broker value, as Kafka does; only the topic properties without one
+(the throttled-replicas lists) have topic defaults here. Every
 minor release from 0.10 to 4.1 is known; its table is 0.10's plus the CHANGES of every
 release up to it (docs/model.md#kafka-versions), so 2.3 behaves as 2.1 changed it. A release is
 modeled in its recommended mode: ZooKeeper before 3.3 (liveness = the ZooKeeper session,
@@ -28,6 +29,10 @@ _BROKER_4_1 = {
     "replica.fetch.response.max.bytes": 10_485_760,  # KIP-74 (0.10.1)
     "replica.fetch.min.bytes": 1,
     "replica.fetch.backoff.ms": 1_000,
+    "leader.replication.throttled.rate": LONG_MAX,  # KIP-73 (0.10.1): unthrottled
+    "follower.replication.throttled.rate": LONG_MAX,
+    "replication.quota.window.num": 11,  # ReplicationQuotaManagerConfig, KIP-73
+    "replication.quota.window.size.seconds": 1,
     "replica.high.watermark.checkpoint.interval.ms": 5_000,
     "broker.session.timeout.ms": 9_000,
     "broker.heartbeat.interval.ms": 2_000,
@@ -51,6 +56,12 @@ _BROKER_4_1 = {
     "quota.window.num": 11,  # ClientQuotaManagerConfig, since 0.9 (KIP-13)
     "quota.window.size.seconds": 1,
     "message.max.bytes": 1_048_588,  # 1000012 before 2.5 (KAFKA-4203)
+}
+
+# The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
+_TOPIC_4_1 = {
+    "leader.replication.throttled.replicas": (),  # KIP-73 (0.10.1): no replica throttled
+    "follower.replication.throttled.replicas": (),
 }
 
 _PRODUCER_4_1 = {
@@ -120,8 +131,9 @@ def derive(base: Mapping[str, Mapping], **changes: Mapping) -> Mapping[str, Mapp
     return _freeze({scope: {**base[scope], **changes.get(scope, {})} for scope in base})
 
 
-_NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "producer": _PRODUCER_4_1,
-                         "consumer": _CONSUMER_4_1, "feature": _FEATURE_4_1,
+_NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "topic": _TOPIC_4_1,
+                         "producer": _PRODUCER_4_1, "consumer": _CONSUMER_4_1,
+                         "feature": _FEATURE_4_1,
                          "protocol": _PROTOCOL_4_1})
 
 # What each release changed, oldest first (docs/model.md#kafka-versions). 0.10 is written as the
