@@ -20,58 +20,9 @@ fetch's size (Kafka caps a consumer fetch at the quota's window of bytes), the m
 other kinds of request than produce and fetch.
 """
 
+from sim.cluster.rate import SampledRate
 from sim.core.records import ClientThrottled
-from sim.core.units import MS, S
-
-
-class SampledRate:
-    """Kafka's Rate over a SampledStat of `samples` windows of `window_us`."""
-
-    __slots__ = ("window_us", "samples", "starts", "lasts", "values", "current")
-
-    def __init__(self, window_us: int, samples: int) -> None:
-        self.window_us, self.samples = window_us, samples
-        self.starts: list[int] = []
-        self.lasts: list[int] = []
-        self.values: list[float] = []
-        self.current = 0
-
-    def record(self, value: float, now: int) -> None:
-        """SampledStat.record: into the current sample, or a new one once its window ended."""
-        if not self.starts:
-            self._new(now)
-        if now - self.starts[self.current] >= self.window_us:
-            self.current = (self.current + 1) % (self.samples + 1)
-            if self.current >= len(self.starts):
-                self._new(now)
-            else:
-                self._reset(self.current, now)
-        self.values[self.current] += value
-        self.lasts[self.current] = now
-
-    def _new(self, now: int) -> None:
-        self.starts.append(now)
-        self.lasts.append(now)
-        self.values.append(0.0)
-
-    def _reset(self, i: int, now: int) -> None:
-        self.starts[i] = self.lasts[i] = now
-        self.values[i] = 0.0
-
-    def measure(self, now: int) -> tuple[float, int]:
-        """(bytes per second, the window it is measured over in microseconds) at now."""
-        if not self.starts:
-            self._new(now)
-        expire = self.samples * self.window_us
-        for i, last in enumerate(self.lasts):
-            if now - last >= expire:
-                self._reset(i, now)
-        elapsed = now - min(self.starts)
-        full = elapsed // self.window_us
-        if full < self.samples - 1:
-            elapsed += (self.samples - 1 - full) * self.window_us
-        elapsed = max(elapsed, MS)
-        return sum(self.values) / (elapsed / S), elapsed
+from sim.core.units import MS
 
 
 class ClientQuotas:
@@ -89,7 +40,8 @@ class ClientQuotas:
         """Record size bytes of the client; return its throttle time in microseconds."""
         rate = self.rates.get((quota, client))
         if rate is None:
-            rate = self.rates[(quota, client)] = SampledRate(self.window_us, self.samples)
+            rate = self.rates[(quota, client)] = SampledRate(self.window_us, self.samples,
+                                                               padded=True)
         rate.record(size, now)
         value, window_us = rate.measure(now)
         bound = self.limits[quota]

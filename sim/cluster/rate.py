@@ -1,32 +1,34 @@
-"""Kafka's SimpleRate: bytes per second over a SampledStat's windows (replication quotas).
+"""Kafka's byte rates over a SampledStat's windows, for client and replication quotas.
 
-The replication quota managers (ReplicationQuotaManager, KIP-73) measure bytes with a
-`SimpleRate` over `replication.quota.window.num` samples of
-`replication.quota.window.size.seconds`. The samples are SampledStat's: a record goes into
-the current sample until its window has passed, then into the next of `window.num` + 1
-recycled samples (SampledStat.record, advance); a sample whose last record is `window.num`
-windows old is reset to now when the rate is measured (purgeObsoleteSamples). The rate is
-the samples' sum over the time since the oldest sample started, and at least one window
-(SimpleRate.windowSize; the client quotas' Rate pads to `window.num` - 1 windows instead).
+Both quota kinds measure bytes with a rate over `window.num` samples of `window.size`
+(ClientQuotaManager: `quota.window.*`; ReplicationQuotaManager, KIP-73:
+`replication.quota.window.*`). The samples are SampledStat's: a record goes into the
+current sample until its window has passed, then into the next of `window.num` + 1
+recycled samples (SampledStat.record, advance); a sample whose last record is
+`window.num` windows old is reset to now when the rate is measured
+(purgeObsoleteSamples). The rate is the samples' sum over the time since the oldest
+sample started, stretched to a minimum that differs by kind: the client quotas' `Rate`
+counts at least `window.num` - 1 whole windows (Rate.windowSize), the replication quotas'
+`SimpleRate` at least one window (SimpleRate.windowSize).
 Left out: Kafka's event-count windows (`MetricConfig.eventWindow`, never set for quotas).
 """
 
-from sim.core.units import S
+from sim.core.units import MS, S
 
 
-class SimpleRate:
-    """Kafka's SimpleRate over a SampledStat of `samples` windows of `window_us`."""
+class SampledRate:
+    """A Rate (padded=True) or a SimpleRate over a SampledStat of `samples` windows."""
 
-    __slots__ = ("window_us", "samples", "starts", "lasts", "values", "current")
+    __slots__ = ("window_us", "samples", "padded", "starts", "lasts", "values", "current")
 
-    def __init__(self, window_us: int, samples: int) -> None:
-        self.window_us, self.samples = window_us, samples
+    def __init__(self, window_us: int, samples: int, padded: bool = False) -> None:
+        self.window_us, self.samples, self.padded = window_us, samples, padded
         self.starts: list[int] = []           # per sample: when it started
         self.lasts: list[int] = []            # per sample: its last record
-        self.values: list[int] = []           # per sample: the bytes it holds
+        self.values: list[float] = []         # per sample: the bytes it holds
         self.current = 0
 
-    def record(self, value: int, now: int) -> None:
+    def record(self, value: float, now: int) -> None:
         """SampledStat.record: add to the current sample, or to the next once its window
         has passed (a new sample while fewer than samples + 1 exist, else the oldest reset)."""
         if not self.starts:
@@ -40,16 +42,23 @@ class SimpleRate:
         self.values[self.current] += value
         self.lasts[self.current] = now
 
-    def measure(self, now: int) -> float:
-        """Bytes per second at now: the samples' sum over max(now - oldest start, a window)."""
+    def measure(self, now: int) -> tuple[float, int]:
+        """(bytes per second, the window it is measured over in microseconds) at now."""
         if not self.starts:
             self._add(now)
         expire = self.samples * self.window_us
         for i, last in enumerate(self.lasts):
             if now - last >= expire:
                 self._reset(i, now)
-        elapsed = max(now - min(self.starts), self.window_us)
-        return sum(self.values) * S / elapsed
+        elapsed = now - min(self.starts)
+        if self.padded:
+            full = elapsed // self.window_us
+            if full < self.samples - 1:
+                elapsed += (self.samples - 1 - full) * self.window_us
+            elapsed = max(elapsed, MS)
+        else:
+            elapsed = max(elapsed, self.window_us)
+        return sum(self.values) / (elapsed / S), elapsed
 
     def _add(self, now: int) -> None:
         self.starts.append(now)

@@ -29,7 +29,7 @@ dynamically, per broker or as the cluster default, with `kafka-configs`); the qu
 inactive-sensor expiry (an hour) is left out.
 """
 
-from sim.cluster.rate import SimpleRate
+from sim.cluster.rate import SampledRate
 
 ALL = (-1,)                 # `*`: every replica of the topic (Kafka's AllReplicas = Seq(-1))
 UNTHROTTLED = 2**63 - 1     # Long.MAX_VALUE bytes/s: QuotaConfig.QUOTA_BYTES_PER_SECOND_DEFAULT
@@ -57,14 +57,14 @@ class ReplicationQuota:
     def __init__(self, partitions: frozenset, bound: int, window_us: int, samples: int):
         self.partitions = partitions        # the pidx it throttles (isThrottled)
         self.bound = bound                  # bytes per second
-        self.rate = SimpleRate(window_us, samples)
+        self.rate = SampledRate(window_us, samples)
 
     def record(self, size: int, now: int) -> None:
         self.rate.record(size, now)
 
     def exceeded(self, now: int) -> bool:
         """isQuotaExceeded: the measured rate is above the bound."""
-        return self.rate.measure(now) > self.bound
+        return self.rate.measure(now)[0] > self.bound
 
 
 def leader_quota(broker) -> ReplicationQuota | None:

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 import sim
-from sim.cluster.quotas import ClientQuotas, SampledRate
+from sim.cluster.quotas import ClientQuotas
+from sim.cluster.rate import SampledRate
 from sim.core.records import ClientThrottled
 from sim.core.trace import Trace
 from sim.core.units import MS, S
@@ -14,7 +15,7 @@ from sim.scenario import ScenarioError, from_dict
 
 
 def test_a_young_rate_counts_samples_minus_one_whole_windows():
-    rate = SampledRate(S, 11)
+    rate = SampledRate(S, 11, padded=True)
     rate.record(1000, 0)
     assert rate.measure(0) == (100.0, 10 * S)          # 1000 B over 10 assumed windows
     rate.record(1000, 2500 * MS)                        # a second sample opens at 2.5 s
@@ -22,7 +23,7 @@ def test_a_young_rate_counts_samples_minus_one_whole_windows():
 
 
 def test_an_old_rate_counts_the_time_since_its_oldest_sample_and_forgets_stale_ones():
-    rate = SampledRate(S, 11)
+    rate = SampledRate(S, 11, padded=True)
     for t in range(0, 15):
         rate.record(100, t * S)
     # 12 samples are kept (3 s .. 14 s); the one last written at 3 s is 11 windows old at

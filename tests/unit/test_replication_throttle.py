@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.cluster.log import UNDEFINED, Batch
 from sim.cluster.protocol import FetchData, FetchPartition, FetchRequest, FetchResponse
-from sim.cluster.rate import SimpleRate
+from sim.cluster.rate import SampledRate
 from sim.cluster.replication_quota import ALL, throttled_brokers
 from sim.core.units import MS, S
 from sim.scenario import ScenarioError, from_dict
@@ -26,19 +26,19 @@ def batches(start, count):
 # -- the rate ---------------------------------------------------------------------------------
 
 def test_a_simple_rate_counts_at_least_one_window():
-    rate = SimpleRate(S, 11)
+    rate = SampledRate(S, 11)
     rate.record(1_000, 0)
-    assert rate.measure(0) == 1_000                  # 1,000 bytes over one whole window
+    assert rate.measure(0)[0] == 1_000                  # 1,000 bytes over one whole window
     rate.record(1_000, S // 2)
-    assert rate.measure(S // 2) == 2_000
-    assert rate.measure(4 * S) == 500                # 2,000 bytes over the 4 s since the first
+    assert rate.measure(S // 2)[0] == 2_000
+    assert rate.measure(4 * S)[0] == 500                # 2,000 bytes over the 4 s since the first
 
 
 def test_a_sample_idle_for_all_the_windows_is_dropped():
-    rate = SimpleRate(S, 11)
+    rate = SampledRate(S, 11)
     rate.record(5_000, 0)
-    assert rate.measure(11 * S - 1) == pytest.approx(5_000 / 11, rel=1e-6)
-    assert rate.measure(11 * S) == 0
+    assert rate.measure(11 * S - 1)[0] == pytest.approx(5_000 / 11, rel=1e-6)
+    assert rate.measure(11 * S)[0] == 0
 
 
 @settings(deadline=None)
@@ -49,12 +49,12 @@ def test_within_the_windows_the_rate_is_every_byte_over_the_time_since_the_first
     sample is recycled or purged, and the rate is the sum over max(now - first, window)."""
     records.sort()
     first = records[0][0]
-    rate = SimpleRate(S, 11)
+    rate = SampledRate(S, 11)
     for t, size in records:
         rate.record(size, t)
     now = min(records[-1][0] + wait, first + 11 * S - 1)
     total = sum(size for _t, size in records)
-    assert rate.measure(now) == pytest.approx(total * S / max(now - first, S))
+    assert rate.measure(now)[0] == pytest.approx(total * S / max(now - first, S))
 
 
 # -- the lists --------------------------------------------------------------------------------
