@@ -281,9 +281,12 @@ class Timeline:
         links += [net.link(b.name, a.name) for a in left for b in right if a is not b]
         p = action.params
         override_for = {}
+        if p.get("bandwidth"):
+            net.wire = True
         for link in links:
             latency = Sampler(p["latency"], link.rng) if p.get("latency") is not None else None
-            override_for[id(link)] = (action.index, latency, p.get("loss"), p.get("resets"))
+            override_for[id(link)] = (action.index, latency, p.get("loss"), p.get("resets"),
+                                      p.get("bandwidth"))
             link.overrides.append(override_for[id(link)])
 
         def undo():

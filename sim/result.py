@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-FATES = np.array(["indeterminate", "acked", "failed"])
+FATES = np.array(["indeterminate", "acked", "failed", "failed_at_send"])
 
 
 @dataclass
@@ -145,10 +145,15 @@ class Result:
     def tables(self) -> dict:
         """Every table the output folder keeps, by file stem."""
         records, partitions = self.records, self.partitions
-        return {"records": records, "partitions": partitions, "throughput": self.throughput,
-                "produce_errors": self.produce_errors, "lag": self.lag,
-                "rebalances": self.rebalances, "faults": self.faults,
-                "unseen": self.unseen(records, partitions)}
+        tables = {"records": records, "partitions": partitions, "throughput": self.throughput,
+                  "produce_errors": self.produce_errors, "lag": self.lag,
+                  "rebalances": self.rebalances, "faults": self.faults,
+                  "unseen": self.unseen(records, partitions)}
+        from sim.core.records import FollowerLagBytes, NicBytes
+        if self.trace.rows(NicBytes):         # a run with a bandwidth (wire_sampler.py)
+            tables["nic_bytes"] = self.frame(NicBytes)
+            tables["follower_lag_bytes"] = self.frame(FollowerLagBytes)
+        return tables
 
     def write(self, out: Path, report: bool = True) -> list[Path]:
         """Write the output folder: summary.json, manifest.json, the tables as Parquet and

@@ -24,6 +24,7 @@ from sim.analysis.availability import Availability
 from sim.analysis.consumption import CommitBook, ProcessingBook
 from sim.analysis.expect import evaluate
 from sim.analysis.fates import build_streams
+from sim.analysis.isr_time import CatchUp
 from sim.analysis.lag import LagTracker
 from sim.analysis.replicas import FetchBook
 from sim.analysis.summary import summarize
@@ -40,7 +41,8 @@ KEY_ORDER = (
     "processed_duplicates", "skipped", "skipped_by_cause", "dead_lettered", "out_of_order",
     "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "ack_p99_ms_steady",
     "ack_p99_ms_in_faults", "e2e_p99_ms_steady", "e2e_p99_ms_in_faults", "unavailable_s",
-    "produce_stalled_s", "rejected", "errors",
+    "produce_stalled_s", "under_replicated_s", "under_min_isr_s", "max_catch_up_s",
+    "throttle_s", "rejected", "errors",
     "leader_elections", "unclean_elections", "isr_shrinks", "isr_expands", "isr_min",
     "rebalances", "partial", "expect")
 
@@ -63,6 +65,7 @@ class Observers(NamedTuple):
     availability: Availability
     fetches: FetchBook
     commits: CommitBook
+    catch_up: CatchUp
 
 
 def observe(world) -> Observers:
@@ -74,7 +77,7 @@ def observe(world) -> Observers:
     observers = Observers(Invariants(world.seed, topology, world.brokers),
                           LagTracker(subscriptions, names),
                           ProcessingBook(world.producer_names), Availability(), FetchBook(),
-                          CommitBook(bool(world.spec.consumers)))
+                          CommitBook(bool(world.spec.consumers)), CatchUp())
     for observer in observers:
         observer.watch(world.trace)
     return observers

@@ -38,6 +38,7 @@ from sim.cluster.group_log import RecordStore
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, named_offsets_partitions
+from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
@@ -68,7 +69,8 @@ class World:
                                    self.ids, self.contents, self.group_records,
                                    self.producer_names)
         self.brokers = self.nodes.brokers
-        self.brokers.extend(Broker(b, broker_ctx, Disk(spec.cluster.disk))
+        limits = spec.cluster.hosts
+        self.brokers.extend(Broker(b, broker_ctx, self._disk(spec.cluster, b))
                             for b in range(spec.cluster.brokers))
         self.controller = self.nodes.controller = Controller(
             ControllerContext(runtime, self.settings, self.topology))
@@ -84,6 +86,20 @@ class World:
                                           *self.consumers, self.admin)}
         for host in self.hosts.values():
             self.net.add(host)
+        self._host_bandwidths(limits)
+
+    @staticmethod
+    def _disk(cluster, broker: int) -> Disk:
+        """Broker's disk, with its own throughput if `cluster.hosts` gives one."""
+        limit = cluster.hosts.get(f"broker-{broker}")
+        return Disk(cluster.disk, limit.throughput if limit and limit.throughput else None)
+
+    def _host_bandwidths(self, limits) -> None:
+        """`cluster.hosts.<name>.network.bandwidth`: a producer's name covers its steps."""
+        for name, limit in limits.items():
+            if limit.bandwidth:
+                for host in self.aliases.get(name) or (self.hosts[name],):
+                    self.net.set_bandwidth(host.name, limit.bandwidth)
 
     def _producers(self, specs) -> tuple[list, dict]:
         """One client per producer, or per step of a steps producer (aliased by its name)."""
@@ -114,6 +130,8 @@ class World:
             producer.boot(leaders, self.ids.next_pid() if producer.settings.idempotence else -1)
         for consumer in self.consumers:
             consumer.boot(leaders)
+        if wants_sampler(self.spec):
+            WireSampler(self).start()
 
     # -- the timeline's verbs ------------------------------------------------------------
 

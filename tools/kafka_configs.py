@@ -127,8 +127,12 @@ LATER: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     },
 }
 # Broker names Kafka documents outside the generated pages: the authorizer's own properties
-# (security section, "Authorization and ACLs"), read by every built-in authorizer.
-EXTRA = {"broker": ("allow.everyone.if.no.acl.found", "super.users")}
+# (security section, "Authorization and ACLs"), read by every built-in authorizer; the
+# replication throttles of KIP-73 (0.10.1), dynamic-only broker configs
+# (QuotaConfig.brokerQuotaConfigs, DynamicConfig.Broker) that the generated broker page omits
+# and the operations section ("Limiting Bandwidth Usage during Data Migration") documents.
+EXTRA = {"broker": ("allow.everyone.if.no.acl.found", "super.users",
+                    "leader.replication.throttled.rate", "follower.replication.throttled.rate")}
 
 
 def docs_dir(release: str) -> str:

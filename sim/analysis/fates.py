@@ -1,7 +1,8 @@
 """Per-record facts at the end of a run, as arrays per (producer, partition).
 
-A record's fate is acked, failed or indeterminate (no callback by the end),
-from the producer's per-batch callbacks. Its presence is the number of copies
+A record's fate is acked, failed, failed_at_send (its send failed before it joined a
+batch: SendFailed) or indeterminate (no callback by the end), from the producer's
+per-batch callbacks. Its presence is the number of copies
 in the final committed log and the offset of the first. Its last removal is
 the latest event that dropped a replica's copy of it (truncation or power
 loss), with that event's cause. A record some replica removed by retention
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.records import BatchAcked, BatchFailed, CopiesRemoved, RecordsExpired
+from sim.core.records import BatchAcked, BatchFailed, CopiesRemoved, RecordsExpired, SendFailed
 
-INDETERMINATE, ACKED, FAILED = 0, 1, 2
+INDETERMINATE, ACKED, FAILED, FAILED_AT_SEND = 0, 1, 2, 3
 EXPIRED_BY = {"retention": 1, "compaction": 2}     # Stream.expired codes (0: never removed)
 
 
@@ -108,11 +109,12 @@ def _fill_fates(streams, trace) -> None:
         s.ack_us[seqs] = np.repeat(t_us, count)
         known = base >= 0
         s.ack_offset[_ranges(first[known], count[known])] = _ranges(base[known], count[known])
-    failed = _grouped(trace.rows(BatchFailed), _stream_key, ("first_seq", "count", "t_us"))
-    for key, (first, count, t_us) in failed.items():
-        seqs = _ranges(first, count)
-        streams[key].fate[seqs] = FAILED
-        streams[key].failed_us[seqs] = np.repeat(t_us, count)
+    for kind, fate in ((BatchFailed, FAILED), (SendFailed, FAILED_AT_SEND)):
+        failed = _grouped(trace.rows(kind), _stream_key, ("first_seq", "count", "t_us"))
+        for key, (first, count, t_us) in failed.items():
+            seqs = _ranges(first, count)
+            streams[key].fate[seqs] = fate
+            streams[key].failed_us[seqs] = np.repeat(t_us, count)
 
 
 def _fill_presence(streams, world, audits) -> None:

@@ -22,7 +22,7 @@ open no window.
 
 import numpy as np
 
-from sim.analysis.fates import ACKED, FAILED
+from sim.analysis.fates import ACKED, FAILED, FAILED_AT_SEND
 from sim.core.records import FaultEnded, FaultFired, HostChanged
 from sim.scenario.fault_kinds import KINDS
 
@@ -51,7 +51,8 @@ def produce_stalled_s(streams, trace, threshold_us: int, end_us: int) -> float:
     deaths = _deaths(trace)
     by_partition: dict = {}
     for s in streams.values():
-        done = np.where(s.fate == ACKED, s.ack_us, np.where(s.fate == FAILED, s.failed_us, -1))
+        failed = (s.fate == FAILED) | (s.fate == FAILED_AT_SEND)
+        done = np.where(s.fate == ACKED, s.ack_us, np.where(failed, s.failed_us, -1))
         pending = done < 0
         done[pending] = _death_after(deaths.get(s.producer), s.send_us[pending], end_us)
         start = s.send_us + threshold_us

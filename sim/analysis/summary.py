@@ -3,7 +3,8 @@
 Totals cover the scenario's own topics (internal topics start with `__`).
 Percentiles are nearest-rank; with no samples they are None. Consumer keys
 come from consumption.py, with the lag and processing the run's observers
-recorded; `unavailable_s` from the availability observer.
+recorded; `unavailable_s` from the availability observer, `max_catch_up_s` from the
+catch-up observer (isr_time.py).
 """
 
 from collections import Counter
@@ -11,11 +12,13 @@ from collections import Counter
 import numpy as np
 
 from sim.analysis.consumption import consumer_summary
-from sim.analysis.fates import ACKED, FAILED, INDETERMINATE
+from sim.analysis.fates import ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
+from sim.analysis.isr_time import isr_seconds
 from sim.analysis.loss import lost_by_cause
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
 from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_windows
-from sim.core.records import IsrChanged, LeaderChanged, ProduceRejected
+from sim.analysis.throttle import throttle_s
+from sim.core.records import IsrChanged, LeaderChanged, ProduceRejected, SendFailed
 from sim.core.units import MS
 
 
@@ -37,7 +40,7 @@ def record_counts(streams) -> dict:
         c["expired"] += int(expired.sum())
         c["produced"] += s.n
         c["acked"] += int(acked.sum())
-        c["failed"] += int((s.fate == FAILED).sum())
+        c["failed"] += int(((s.fate == FAILED) | (s.fate == FAILED_AT_SEND)).sum())
         c["indeterminate"] += int((s.fate == INDETERMINATE).sum())
         c["failed_but_present"] += int(((s.fate == FAILED) & present).sum())
         if s.offline:
@@ -90,12 +93,18 @@ def cluster_counts(trace, internal) -> dict:
         last[key] = r.isr
         isr_min = len(r.isr) if isr_min is None else min(isr_min, len(r.isr))
     rejected = [r for r in trace.rows(ProduceRejected) if r.topic not in internal]
+    errors = Counter(r.error for r in rejected)
+    failed_sends = 0
+    for r in trace.rows(SendFailed):
+        if r.topic not in internal:
+            errors[r.error] += r.count
+            failed_sends += r.count
     return {
         "leader_elections": len(changes),
         "unclean_elections": sum(r.election in ("unclean", "last_known_elr") for r in changes),
         "isr_shrinks": shrinks, "isr_expands": expands, "isr_min": isr_min or 0,
-        "rejected": len(rejected),
-        "errors": dict(sorted(Counter(r.error for r in rejected).items())),
+        "rejected": len(rejected) + failed_sends,
+        "errors": dict(sorted(errors.items())),
     }
 
 
@@ -130,5 +139,9 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     summary["unavailable_s"] = observers.availability.unavailable_s(end_us, internal)
     summary["produce_stalled_s"] = produce_stalled_s(mine, world.trace,
                                                      spec.analysis.stall_threshold_us, end_us)
+    summary["under_replicated_s"], summary["under_min_isr_s"] = isr_seconds(
+        world.trace, world.topology.partitions, end_us, internal)
+    summary["max_catch_up_s"] = observers.catch_up.max_catch_up_s(internal)
+    summary["throttle_s"] = throttle_s(world.trace, end_us)
     summary.update(cluster_counts(world.trace, internal))
     return summary

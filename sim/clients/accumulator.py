@@ -14,12 +14,25 @@ records wait in their lane (lanes.py) until the batch they join lingers or
 fills, so an intake step touches only the partitions that need it.
 
 Records get their identity here: the next sequence of their partition.
-Not modeled: `buffer.memory` and `max.block.ms` (the accumulator is unbounded;
-batches still expire after `delivery.timeout.ms`), compression.
+`buffer.memory` bounds the batches held (buffer_pool.py): a record that needs a new
+batch when the pool is full stays in its lane, and so does every record that arrived
+after it, until a completed batch frees room or the send fails after `max.block.ms`.
+The pool is checked when a record joins its batch here, which for records waiting in
+a lane is when their batch lingers or fills, not the instant they arrived.
+Sizes (KafkaProducer.ensureValidRecordSize): a record whose size plus a batch
+header exceeds `max.request.size` fails as the application sends it, with
+RECORD_TOO_LARGE (RecordTooLargeException), and never joins a batch; since a
+batch holds consecutive records here, the open batch of its partition closes
+before it (Kafka's stays open). A record larger than `batch.size` gets a batch
+of its own. With compression (compression.py) a batch fills by its estimated
+compressed size and goes out compressed. A batch the broker refused as too
+large is split into batches of `batch.size` (ProducerBatch.split) by `split`.
 """
 
 from bisect import bisect_right
 from collections import deque
+
+import numpy as np
 
 from sim.cluster.log import BATCH_HEADER
 
@@ -32,11 +45,13 @@ class ProducerBatch:
 
     __slots__ = ("pos", "pidx", "first_seq", "count", "size", "created_us", "attempts",
                  "producer_id", "base_sequence", "producer_epoch", "retry_at", "inflight",
-                 "done", "full")
+                 "done", "full", "cap", "pooled")
 
-    def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int) -> None:
+    def __init__(self, pos: int, pidx: int, first_seq: int, created_us: int,
+                 cap: int = 2**62) -> None:
         self.pos, self.pidx, self.first_seq = pos, pidx, first_seq
         self.count, self.size, self.created_us = 0, BATCH_HEADER, created_us
+        self.cap = cap              # the uncompressed bytes it may hold (batch.size uncompressed)
         self.attempts = 0
         self.producer_id = -1
         self.base_sequence = -1
@@ -45,14 +60,20 @@ class ProducerBatch:
         self.inflight = False
         self.done = False
         self.full = False
+        self.pooled = -1            # the pool generation it holds bytes of, -1: none
 
 
 class Accumulator:
     """Batches of one producer for the partitions of one topic (positions 0..n-1)."""
 
-    def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng, lanes) -> None:
+    def __init__(self, pidxs, batch_size: int, linger_us: int, book, rng, lanes,
+                 pool=None) -> None:
         self.pidxs = list(pidxs)
         self.batch_size = max(batch_size, 1)
+        self.cap = self.batch_size              # what a batch opened now may hold, uncompressed
+        self.compression = None                 # a Compression unless compression.type is none
+        self.refuse_over = INF                  # records larger fail at send (max.request.size)
+        self.on_refused = None
         self.linger_us = linger_us
         self.book = book
         self.rng = rng
@@ -68,6 +89,8 @@ class Accumulator:
         self.sticky = -1
         self.stint_bytes = BATCH_HEADER
         self.on_new = None
+        self.pool = pool                        # a BufferPool, or None: unbounded
+        self.on_room = None                     # called when a blocked send may go on
         self.now = 0
         self.batches_opened = 0
 
@@ -82,16 +105,32 @@ class Accumulator:
         """
         self.now = now
         handed: list[tuple] = []
+        pool = self.pool
+        if pool is not None and pool.blocked_at >= 0 and pool.room():
+            pool.resumed(now)
+        cap = self.cap
         for lane, due in enumerate(self.due):
             if due <= now or not due_only:
-                times, keys, cum = self.lanes.take(lane, now)
+                until = now if pool is None or pool.blocked_at < 0 else \
+                    min(now, pool.blocked_at - 1)
+                times, keys, cum = self.lanes.take(lane, until)
                 if len(times):
                     if self.keyed:
                         self._add(lane, times, keys, cum, handed)
                     else:
                         self._add_sticky(times, keys, cum, available, handed)
                 self._refresh(lane)
+        if self.cap != cap:
+            self.repredict(now)
         return handed
+
+    def _blocked(self, lane: int, times, taken: int) -> None:
+        """The record at times[taken] found the pool full: it and the rest go back to the lane."""
+        self.lanes.lanes[lane].give_back(len(times) - taken)
+        pool = self.pool
+        arrival = int(times[taken])
+        if pool.blocked_at < 0 or arrival < pool.blocked_at:
+            pool.block(lane, arrival)
 
     def _lane(self, pos: int) -> int:
         return pos if self.keyed else 0
@@ -118,9 +157,12 @@ class Accumulator:
                 fit = 1
             end = min(start + fit, n)
             if end > start:
-                self.stint_bytes += cum[end] - base
-                self._add(self.sticky, times[start:end], keys[start:end], cum[start:end + 1],
-                          handed)
+                added = self._add(self.sticky, times[start:end], keys[start:end],
+                                  cum[start:end + 1], handed, lane=-1)
+                self.stint_bytes += cum[start + added] - base
+                if start + added < end:
+                    self._blocked(0, times, start + added)
+                    return
             if end < n:
                 self._end_stint(available)
             start = end
@@ -136,29 +178,108 @@ class Accumulator:
         self.sticky = int(choices[int(self.rng.integers(0, len(choices)))])
         self.stint_bytes = BATCH_HEADER
 
-    def _add(self, pos, times, keys, cum, handed) -> None:
-        """Add records to pos's batches; cum is their running size total (Lane.take)."""
+    def _add(self, pos, times, keys, cum, handed, lane: int | None = None) -> int:
+        """Add records to pos's batches; cum is their running size total (Lane.take).
+
+        Return how many were taken: all, unless the pool had no room for a new batch (then
+        the rest go back to `lane`, pos's own by default; -1: the caller gives them back).
+        """
         first = self.next_seq[pos]
         n = len(times)
-        self.next_seq[pos] = first + n
-        self.book.add(pos, times, keys)
-        handed.append((pos, first, n))
-        start = 0
-        while start < n:
+        if self.refuse_over < INF:
+            start = self._fill_refusing(pos, first, times, cum)
+        else:
+            start = self._fill(pos, first, times, cum, 0, n)
+        if start:
+            self.next_seq[pos] = first + start
+            self.book.add(pos, times[:start], keys[:start])
+            handed.append((pos, first, start))
+        if start < n and lane != -1:
+            self._blocked(pos if lane is None else lane, times, start)
+        return start
+
+    def _fill(self, pos, first, times, cum, start: int, end: int) -> int:
+        """Put records [start, end) of a taken run into pos's batches; return where it
+        stopped: end, or the first record that found the pool full."""
+        while start < end:
             batch = self.open[pos]
             if batch is None:
+                if self.pool is not None and not self._allocate():
+                    break
                 batch = self._open_batch(pos, first + start, int(times[start]))
             base = cum[start]
-            take = bisect_right(cum, base + self.batch_size - batch.size, start + 1) - start - 1
-            take = min(max(take, 1 if batch.count == 0 else 0), n - start)
+            take = bisect_right(cum, base + batch.cap - batch.size, start + 1) - start - 1
+            take = min(max(take, 1 if batch.count == 0 else 0), end - start)
             batch.count += take
             batch.size += cum[start + take] - base
             start += take
-            if start < n or batch.size >= self.batch_size:
+            if start < end or batch.size >= batch.cap:
                 self._close(pos, full=True)
+        return start
+
+    def _fill_refusing(self, pos, first, times, cum) -> int:
+        """_fill, but records over max.request.size fail at send (ensureValidRecordSize)."""
+        n = len(times)
+        over = np.flatnonzero(np.diff(np.asarray(cum)) > self.refuse_over)
+        if not len(over):
+            return self._fill(pos, first, times, cum, 0, n)
+        breaks = np.flatnonzero(np.diff(over) != 1) + 1
+        start = 0
+        for run in np.split(over, breaks):
+            lo, hi = int(run[0]), int(run[-1]) + 1
+            stopped = self._fill(pos, first, times, cum, start, lo)
+            if stopped < lo:
+                return stopped          # the pool is full: the rest waits behind that send
+            self._close(pos)
+            self.on_refused(pos, first + lo, hi - lo)
+            start = hi
+        return self._fill(pos, first, times, cum, start, n)
+
+    def _allocate(self) -> bool:
+        """Take a batch's bytes from the pool (BufferPool.allocate), if it has room."""
+        pool = self.pool
+        if not pool.room():
+            return False
+        pool.take()
+        return True
+
+    def send_blocked(self) -> bool:
+        """Is the application's send blocked on a full `buffer.memory`?"""
+        return self.pool is not None and self.pool.blocked_at >= 0
+
+    def release(self, batch) -> None:
+        """A batch completed: its bytes go back to the pool (RecordAccumulator.deallocate)."""
+        pool = self.pool
+        if pool is not None and batch.pooled == pool.generation:
+            batch.pooled = -1
+            pool.give_back()
+            if pool.blocked_at >= 0 and self.on_room is not None:
+                self.on_room()
+
+    def fail_blocked(self, now: int) -> tuple[int, int]:
+        """The blocked send ran out of `max.block.ms`: its record leaves its lane without a
+        batch (it still gets the next sequence of its partition). Return (position, sequence)."""
+        pool = self.pool
+        lane = pool.blocked_lane
+        times, keys = self.lanes.lanes[lane].take_first()
+        if self.keyed:
+            pos = lane
+        else:
+            if self.sticky < 0:
+                self._switch(lambda: [])
+            pos = self.sticky
+        first = self.next_seq[pos]
+        self.next_seq[pos] = first + 1
+        self.book.add(pos, times, keys)
+        pool.timed_out(now)
+        self._refresh(lane)
+        return pos, first
 
     def _open_batch(self, pos: int, first_seq: int, created_us: int) -> ProducerBatch:
-        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us)
+        batch = self.open[pos] = ProducerBatch(pos, self.pidxs[pos], first_seq, created_us,
+                                               self.cap)
+        if self.pool is not None:
+            batch.pooled = self.pool.generation
         self.active[pos] = None
         self.batches_opened += 1
         if self.on_new is not None:
@@ -175,7 +296,9 @@ class Accumulator:
         """
         start = max(self.now, batch.created_us)
         self.lanes.ensure(start + min(self.linger_us, LOOKAHEAD_US) + 1)
-        room = self.batch_size - (batch.size if self.keyed else self.stint_bytes)
+        room = batch.cap - batch.size
+        if not self.keyed:          # the turn's end, or the batch's own fill (compression)
+            room = min(room, self.batch_size - self.stint_bytes)
         return self._arrival_past(lane, room, False)
 
     def _next_open_due(self, lane: int) -> int:
@@ -190,7 +313,9 @@ class Accumulator:
         waiting = lanes.lanes[lane]
         if not waiting.waiting():
             return INF if lanes.stopped else lanes.drawn_until
-        room = self.batch_size - (BATCH_HEADER if self.keyed else self.stint_bytes)
+        room = self.cap - BATCH_HEADER
+        if not self.keyed:
+            room = min(room, self.batch_size - self.stint_bytes)
         return min(waiting.first_us() + self.linger_us, self._arrival_past(lane, room, True))
 
     def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
@@ -212,6 +337,45 @@ class Accumulator:
         self.open[pos] = None
         self.fill_us[pos] = INF
         self.ready[pos].append(batch)
+        if self.compression is not None:
+            self._compress(batch)
+
+    # -- compression and splitting ---------------------------------------------
+
+    def _compress(self, batch) -> None:
+        """A closed batch takes its compressed size; the estimate learns from it."""
+        compression = self.compression
+        wire = compression.compressed(batch.size)
+        compression.observe(batch.size, wire)
+        batch.size = wire
+        self.cap = compression.cap()
+
+    def split(self, big, sizes, now: int) -> list[ProducerBatch]:
+        """RecordAccumulator.splitAndReenqueue / ProducerBatch.split(batch.size): big's
+        records (their uncompressed sizes in order) in closed batches of what a new batch
+        may hold, each keeping big's creation time; the caller queues them."""
+        cum = [0, *np.cumsum(sizes).tolist()]
+        if self.compression is not None:
+            self.compression.reset_for_split(BATCH_HEADER + cum[-1], big.size)
+            self.cap = self.compression.cap()
+        parts, start, n = [], 0, len(sizes)
+        while start < n:
+            take = bisect_right(cum, cum[start] + self.cap - BATCH_HEADER, start + 1) - start - 1
+            take = min(max(take, 1), n - start)
+            part = ProducerBatch(big.pos, big.pidx, big.first_seq + start, big.created_us,
+                                 self.cap)
+            part.count, part.full = take, True
+            part.size = BATCH_HEADER + cum[start + take] - cum[start]
+            if self.compression is not None:
+                self._compress(part)
+            parts.append(part)
+            start += take
+        self.batches_opened += len(parts)
+        if self.on_new is not None:
+            for part in parts:
+                self.on_new(part)
+        self.repredict(now)
+        return parts
 
     # -- readiness -------------------------------------------------------------
 
@@ -250,8 +414,12 @@ class Accumulator:
         """Take the next ready batch of this partition (closing the open one if it is ready)."""
         queue = self.ready[pos]
         if not queue and self._open_ready(pos, now):
+            cap = self.cap
             self._close(pos)
-            self._refresh(self._lane(pos))
+            if cap == self.cap:
+                self._refresh(self._lane(pos))
+            else:
+                self.repredict(now)
         return queue.popleft() if queue else None
 
     def has_batches(self) -> bool:
@@ -285,5 +453,7 @@ class Accumulator:
         self.open = [None] * len(self.open)
         self.fill_us = [INF] * len(self.fill_us)
         self.active = {}
+        if self.pool is not None:
+            self.pool.reset()
         self.repredict(self.now)
         return dropped

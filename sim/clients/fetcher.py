@@ -12,8 +12,11 @@ consecutive offsets, so the gaps compaction leaves split a partition's
 records into several segments (and count for nothing). OFFSET_OUT_OF_RANGE resets the position
 by the policy; leadership errors refresh the metadata.
 
+A fetch carries `max.partition.fetch.bytes`, `fetch.max.bytes`, `fetch.min.bytes`
+and `fetch.max.wait.ms`; the leader applies them (cluster/consumer_reads.py).
+
 Left out: fetch sessions (KIP-227), pre-fetch limits beyond one fetch per
-leader, `fetch.max.bytes` across partitions.
+leader.
 """
 
 from sim.cluster.metadata import NO_LEADER
@@ -29,6 +32,7 @@ from sim.cluster.protocol import (
 )
 from sim.cluster.rpc import Failure
 from sim.core.records import PositionReset, RecordsFetched
+from sim.core.units import MS
 
 RESET_TO = {"earliest": EARLIEST, "latest": LATEST}
 
@@ -59,6 +63,7 @@ class Fetcher:
         self.resolving = False
         self.metadata_inflight = False
         self.metadata_after = 0
+        self.throttled: dict[int, int] = {}     # broker -> until when a quota throttles it
 
     def reset(self) -> None:
         leaders = self.leaders
@@ -162,15 +167,20 @@ class Fetcher:
             if leader == NO_LEADER:
                 self.refresh_metadata()
                 continue
-            if leader not in self.inflight:
+            if leader not in self.inflight and not self._throttled(leader):
                 by_leader.setdefault(leader, {})[pidx] = FetchPartition(
                     self.positions[pidx], -1, epoch)
         for leader, parts in sorted(by_leader.items()):
             self.inflight.add(leader)
             request = FetchRequest(-1, -1, parts, self.s.fetch_max_wait_us,
-                                   self.s.max_partition_fetch_bytes)
+                                   self.s.max_partition_fetch_bytes, 0, self.s.fetch_min_bytes,
+                                   self.s.fetch_max_bytes)
             self.c.request_to(leader, request, lambda r, b=leader: self._fetched(b, r),
                               self.s.request_timeout_us + self.s.fetch_max_wait_us)
+
+    def _throttled(self, leader: int) -> bool:
+        """KIP-219: no fetch to a broker until the throttle it sent has passed."""
+        return bool(self.throttled) and self.throttled.get(leader, 0) > self.c.engine.now
 
     def _fetched(self, leader: int, response) -> None:
         self.inflight.discard(leader)
@@ -178,6 +188,10 @@ class Fetcher:
             self.refresh_metadata()
             self.c.wake_poll()
             return
+        if response.throttle_time_ms:
+            wait = response.throttle_time_ms * MS
+            self.throttled[leader] = self.c.engine.now + wait
+            self.c.timer(wait, self.c.wake_poll)
         out_of_range = {}
         for pidx, data in response.partitions.items():
             if pidx not in self.assigned or pidx not in self.positions:

@@ -98,6 +98,17 @@ class Sequences:
             end = batch.base_sequence + batch.count
             self.unresolved_next[batch.pos] = max(self.unresolved_next.get(batch.pos, 0), end)
 
+    def split(self, big, parts) -> None:
+        """ProducerBatch.split: the parts take big's producer id, epoch and sequences, in
+        order (each starts where the one before ended); each is a batch in flight."""
+        sequence = big.base_sequence
+        for part in parts:
+            part.producer_id, part.producer_epoch = big.producer_id, big.producer_epoch
+            part.base_sequence = sequence
+            sequence += part.count
+        if self.current(big):
+            self.open[big.pos] += len(parts) - 1
+
     def after_unresolved(self, batch) -> bool:
         """Is this the batch right after the expired ones of its unresolved partition?"""
         return batch.pos in self.unresolved and \

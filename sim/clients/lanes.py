@@ -60,6 +60,17 @@ class Lane:
         times, keys = self.arrays
         return times[head:n], keys[head:n], self.cum[head:n + 1]
 
+    def give_back(self, count: int) -> None:
+        """Return the last `count` records taken (a send blocked on a full buffer)."""
+        self.head -= count
+
+    def take_first(self):
+        """Remove the first waiting record; return its time and key (numpy, one each)."""
+        head = self.head
+        self.head = head + 1
+        times, keys = self.arrays
+        return times[head:head + 1], keys[head:head + 1]
+
     def arrival_past(self, room: int, reach: bool):
         """Arrival of the first waiting record whose cumulative size passes room (or reaches
         it, with reach); None if no drawn record does."""
@@ -129,6 +140,11 @@ class Lanes:
         for lane in self.lanes:
             lane.discard_after(now + getattr(self.source, "offset_us", 0))
         self.source.set_rate(rate, now)
+
+    def drop_waiting(self) -> None:
+        """Forget every record not yet taken (queued behind a blocked send of a dead process)."""
+        for lane in self.lanes:
+            lane.discard_after(-1)
 
     def drop_after(self, now: int) -> None:
         """The application is gone: records after now will never be handed over."""

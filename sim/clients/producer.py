@@ -22,9 +22,13 @@ and does not resend.
 
 import heapq
 
+import numpy as np
+
 from sim.clients.accumulator import INF, Accumulator
-from sim.clients.arrivals import Arrivals
+from sim.clients.arrivals import RECORD_OVERHEAD, Arrivals
 from sim.clients.book import RecordBook
+from sim.clients.buffer_pool import BufferPool
+from sim.clients.compression import Compression
 from sim.clients.lanes import Lanes
 from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
@@ -32,7 +36,10 @@ from sim.clients.settings import ProducerSettings
 from sim.clients.steps import StepArrivals
 from sim.cluster.context import ClientContext
 from sim.cluster.host import PAUSED, STOPPED, Host
-from sim.core.records import RecordsHanded
+from sim.cluster.log import BATCH_HEADER
+from sim.core.records import RecordsHanded, SendFailed
+
+RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
 
 
 class Producer(Host):
@@ -61,10 +68,14 @@ class Producer(Host):
                                          spec.value_size)
         self.book = RecordBook(len(self.pidxs), tombstones=spec.tombstones > 0)
         self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
-        self.acc = Accumulator(self.pidxs, self.settings.batch_size, self.settings.linger_us,
-                               self.book, runtime.streams.get(f"partitioner.{spec.name}"),
-                               self.lanes)
+        s = self.settings
+        self.acc = Accumulator(self.pidxs, s.batch_size, s.linger_us, self.book,
+                               runtime.streams.get(f"partitioner.{spec.name}"), self.lanes,
+                               BufferPool(s.buffer_memory, s.batch_size, s.max_block_us))
         self.acc.on_new = self.track_expiry
+        self.acc.on_room = self._room
+        self.key_sizes, self.value_size = key_sizes, spec.value_size
+        self._limit_sizes(spec.compression)
         self.sender = Sender(self)
         self._expiry_seq = 0
         self.rate = spec.rate
@@ -72,6 +83,36 @@ class Producer(Host):
         self.closing = False
         self.wake_at = -1
         self.expiry: list = []
+
+    # -- sizes -----------------------------------------------------------------------
+
+    def _limit_sizes(self, ratio: float) -> None:
+        """max.request.size (and buffer.memory, ensureValidRecordSize checks both) and
+        compression.type, set up only where they can matter."""
+        s, acc = self.settings, self.acc
+        largest = int(self.key_sizes.max(initial=0)) + self.value_size + RECORD_OVERHEAD
+        limit = min(s.max_request_size, s.buffer_memory)
+        if largest + BATCH_HEADER > limit:
+            acc.refuse_over = limit - BATCH_HEADER
+            acc.on_refused = self._refused
+        if s.compression_type != "none":
+            acc.compression = Compression(ratio, acc.batch_size)
+            acc.cap = acc.compression.cap()
+
+    def _refused(self, pos: int, first_seq: int, count: int) -> None:
+        """Records KafkaProducer.send refused as larger than max.request.size or buffer.memory
+        (ensureValidRecordSize: RecordTooLargeException): their callbacks fail at once."""
+        self.trace.emit(SendFailed(self.engine.now, self.name, self.topic, pos, first_seq,
+                                   count, RECORD_TOO_LARGE))
+
+    def record_sizes(self, pos: int, first: int, count: int) -> np.ndarray:
+        """The uncompressed sizes of records [first, first + count) of a partition position
+        (value + key + overhead, as arrivals.py draws them)."""
+        keys = self.book.key_range(pos, first, count)
+        sizes = np.full(count, self.value_size + RECORD_OVERHEAD, dtype=np.int64)
+        if len(self.key_sizes):
+            sizes += np.where(keys >= 0, self.key_sizes[np.maximum(keys, 0)], 0)
+        return sizes - self.value_size * self.book.tombstone_range(pos, first, count)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -105,6 +146,8 @@ class Producer(Host):
             return
         self._hold_workload(self.engine.now)
         self.lanes.drop_after(self.engine.now)
+        if self.acc.send_blocked():
+            self.lanes.drop_waiting()       # the calls queued behind a blocked send die too
         self.kill(state)
         self.acc.abandon()
         self.sender.abandon()
@@ -161,6 +204,10 @@ class Producer(Host):
         now = self.engine.now
         if self.generating and not self.closing and self.acc.records_due(now):
             self._absorb(now, due_only=True)
+        acc = self.acc
+        while acc.send_blocked() and acc.pool.deadline() <= now and self.generating \
+                and not self.closing:
+            self._send_failed(now)
         self._expire(now)
         self.sender.send_ready(now)
         if self.closing and self.sender.idle():
@@ -173,8 +220,21 @@ class Producer(Host):
         for pos, first, count in handed:
             self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
 
+    def _send_failed(self, now: int) -> None:
+        """The blocked send failed after max.block.ms (BufferPool.allocate: BufferExhausted);
+        the records queued behind it go on at once."""
+        pos, seq = self.acc.fail_blocked(now)
+        self.trace.emit(SendFailed(now, self.name, self.topic, pos, seq, 1, "BUFFER_EXHAUSTED"))
+        self._absorb(now)
+
+    def _room(self) -> None:
+        """A completed batch freed buffer.memory while a send was blocked: go on soon."""
+        self._sleep_until(self.engine.now)
+
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
+        if self.acc.send_blocked():
+            due = min(due, self.acc.pool.deadline())
         while self.expiry and self.expiry[0][2].done:
             heapq.heappop(self.expiry)
         if self.expiry:

@@ -30,6 +30,16 @@ TransactionManager.canRetry and handleFailedBatch of the client's release
 A batch that already holds a sequence (a retry) is sent only when no batch of
 its partition with a lower sequence is in flight, so retries go one request at a
 time in sequence order (RecordAccumulator.shouldStopDrainBatchesForPartition).
+Sizes: a request takes batches while their bytes stay within `max.request.size`,
+the first always (RecordAccumulator.drainBatchesForOneNode; the next request to
+that broker starts at the partition where it stopped). A batch of several
+records refused with MESSAGE_TOO_LARGE is split into batches of `batch.size`
+and queued again untried, no retry counted, with its creation time and, with
+idempotence, its sequences shared out in order (Sender.completeBatch,
+RecordAccumulator.splitAndReenqueue, ProducerBatch.split); a batch of one
+record fails with it. A `batch.size` above the topic's `max.message.bytes`
+splits into batches just as large, so they are refused and split again until
+`delivery.timeout.ms`, as in Kafka.
 Simplified: before 2.5 a batch that failed for good made Kafka renumber the
 later batches of its partition (adjustSequencesDueToFailedBatch), not reset
 the producer id; the UNKNOWN_PRODUCER_ID case where retention removed the
@@ -37,11 +47,21 @@ producer's state (reset the partition's sequences and retry) does not arise,
 since retention here never removes producer state.
 """
 
+from sim.clients.arrivals import RECORD_OVERHEAD
 from sim.clients.idempotence import Sequences
+from sim.cluster.log import BATCH_HEADER
 from sim.cluster.metadata import NO_LEADER
-from sim.cluster.protocol import BatchData, InitProducerId, MetadataRequest, ProduceRequest
+from sim.cluster.protocol import (
+    MESSAGE_TOO_LARGE,
+    BatchData,
+    InitProducerId,
+    MetadataRequest,
+    ProduceRequest,
+    ProduceResponse,
+)
 from sim.cluster.rpc import TIMED_OUT, UNSENT, Connection, Failure, next_node
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
+from sim.core.units import MS
 
 RETRIABLE = {"NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
              "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION", "UNKNOWN_LEADER_EPOCH",
@@ -73,6 +93,9 @@ class Sender:
         mif = self.s.max_in_flight
         self.retry_until = 0               # no batch backs off beyond this time
         self.batch_limit = mif if self.s.idempotence else (1 if mif == 1 else 1 << 30)
+        self.throttled: dict[int, int] = {}     # broker -> until when a quota throttles it
+        self.request_fits = self._request_fits()
+        self.drain_from: dict[int, int] = {}     # per broker: where a capped drain resumes
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -168,16 +191,49 @@ class Sender:
                    for b in self.on_wire[batch.pos])
 
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
+        if self.throttled and self.throttled.get(leader, 0) > now:
+            return                  # KIP-219: nothing to a broker until its throttle passed
         if not self._conn(leader).ready():
             self.refresh_metadata()
             return
         drain, may_send, conn = self.p.acc.drain, self._may_send, self._conn(leader)
+        capped = len(positions) > self.request_fits
         while conn.writable() if self.s.acks == 0 else \
                 self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
-            batches = [drain(pos, now) for pos in positions if may_send(pos, now)]
+            if capped:
+                batches = self._drain_capped(leader, positions, now)
+            else:
+                batches = [drain(pos, now) for pos in positions if may_send(pos, now)]
             if not batches:
                 return
             self._send_request(leader, batches, now)
+
+    def _request_fits(self) -> int:
+        """How many batches surely fit in one request: none is larger than batch.size or
+        than the largest record the producer accepts in a batch of its own."""
+        p, limit = self.p, self.s.max_request_size
+        largest = int(p.key_sizes.max(initial=0)) + p.value_size + RECORD_OVERHEAD + BATCH_HEADER
+        return limit // max(self.s.batch_size, min(largest, limit), 1)
+
+    def _drain_capped(self, leader: int, positions: list[int], now: int) -> list:
+        """RecordAccumulator.drainBatchesForOneNode: take one batch per partition while the
+        request stays within max.request.size (the first batch always goes); stop at the
+        first that does not fit, and start there next time."""
+        acc, may_send, limit = self.p.acc, self._may_send, self.s.max_request_size
+        start = self.drain_from.get(leader, 0)
+        order = [pos for pos in positions if pos >= start] + \
+            [pos for pos in positions if pos < start]
+        batches, size = [], 0
+        for pos in order:
+            if not may_send(pos, now):
+                continue
+            batch_size = acc.peek(pos, now).size
+            if batches and size + batch_size > limit:
+                self.drain_from[leader] = pos
+                break
+            size += batch_size
+            batches.append(acc.drain(pos, now))
+        return batches
 
     def _send_request(self, leader: int, batches, now: int) -> None:
         conn, s, p = self._conn(leader), self.s, self.p
@@ -225,8 +281,11 @@ class Sender:
             self._put_back(batches)
             return
         settled = self._settle(batches, response)
+        throttled = response.__class__ is ProduceResponse and response.throttle_time_ms > 0
+        if throttled:
+            self.throttled[leader] = self.p.engine.now + response.throttle_time_ms * MS
         pending = self.sequences.to_bump or self.sequences.unresolved
-        if not settled or self.held_back or pending or self.p.closing:
+        if not settled or self.held_back or pending or self.p.closing or throttled:
             self.p.run()
 
     def _on_written(self, batches, failure: Failure | None) -> None:
@@ -288,6 +347,7 @@ class Sender:
 
     def _ack(self, batch, offset: int) -> None:
         batch.done = True
+        self.p.acc.release(batch)
         self.sequences.acked(batch)
         p = self.p
         p.trace.emit(BatchAcked(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
@@ -299,6 +359,9 @@ class Sender:
                                      batch.count, error))
         if error in REFRESH:
             self.refresh_metadata()
+        if error == MESSAGE_TOO_LARGE and batch.count > 1:
+            self._split(batch, now)
+            return
         if error in SEQUENCE_ERRORS and self._sequence_error_fails(batch, error):
             return
         expired = now >= batch.created_us + self.s.delivery_timeout_us
@@ -329,6 +392,22 @@ class Sender:
             self._new_producer_id()
         return True
 
+    def _split(self, big, now: int) -> None:
+        """Sender.completeBatch on MESSAGE_TOO_LARGE: split the batch and queue the parts
+        (RecordAccumulator.splitAndReenqueue), in sequence order with idempotence, else at
+        the front of the partition's queue in record order."""
+        big.done = True
+        p = self.p
+        parts = p.acc.split(big, p.record_sizes(big.pos, big.first_seq, big.count), now)
+        p.acc.release(big)      # the parts do not take from the pool (ProducerBatch.split)
+        if self.s.idempotence and big.base_sequence >= 0:
+            self.sequences.split(big, parts)
+            for part in parts:
+                self._reenqueue(part)
+            return
+        for index, part in enumerate(parts):
+            p.acc.put_back(part, index)
+
     def _reenqueue(self, batch) -> None:
         """Put a batch back for retry (RecordAccumulator.reenqueue).
 
@@ -352,6 +431,7 @@ class Sender:
         """
         batch.done = True
         self.p.acc.discard(batch)
+        self.p.acc.release(batch)
         if self.s.idempotence:
             self.sequences.failed(batch, bump=bump, unresolved=unresolved)
         p = self.p
@@ -361,6 +441,8 @@ class Sender:
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""
         due = 1 << 62
+        if self.throttled:
+            due = min((t for t in self.throttled.values() if t > now), default=due)
         if now >= self.retry_until:
             return due
         for pos in self.p.acc.positions():

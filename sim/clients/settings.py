@@ -26,7 +26,11 @@ class ProducerSettings:
     metadata_max_age_us: int
     setup_timeouts_us: tuple[int, int]   # socket.connection.setup.timeout(.max).ms
     timeout_error: str                   # cluster.protocol producer.request.timeout.error
+    buffer_memory: int = 33_554_432      # buffer.memory, bytes
+    max_block_us: int = 60_000_000       # max.block.ms
     kip_360: bool = True        # sequence errors bump the epoch (2.5+), else fatal
+    max_request_size: int = 1_048_576
+    compression_type: str = "none"
 
     @classmethod
     def from_config(cls, c, protocol) -> "ProducerSettings":
@@ -45,7 +49,11 @@ class ProducerSettings:
             metadata_max_age_us=ms(c["metadata.max.age.ms"]),
             setup_timeouts_us=setup_timeouts_us(c),
             timeout_error=protocol["producer.request.timeout.error"],
+            buffer_memory=int(c["buffer.memory"]),
+            max_block_us=ms(c["max.block.ms"]),
             kip_360=protocol["idempotent.producer.epoch.bump"] == "kip-360",
+            max_request_size=int(c["max.request.size"]),
+            compression_type=str(c["compression.type"]),
         )
 
 
@@ -60,6 +68,8 @@ class ConsumerSettings:
     auto_offset_reset: str
     fetch_max_wait_us: int
     max_partition_fetch_bytes: int
+    fetch_max_bytes: int
+    fetch_min_bytes: int
     request_timeout_us: int
     retry_backoff_us: int
     retry_backoff_max_us: int
@@ -83,6 +93,8 @@ class ConsumerSettings:
             auto_offset_reset=str(c["auto.offset.reset"]),
             fetch_max_wait_us=ms(c["fetch.max.wait.ms"]),
             max_partition_fetch_bytes=int(c["max.partition.fetch.bytes"]),
+            fetch_max_bytes=int(c["fetch.max.bytes"]),
+            fetch_min_bytes=int(c["fetch.min.bytes"]),
             request_timeout_us=ms(c["request.timeout.ms"]),
             retry_backoff_us=ms(c["retry.backoff.ms"]),
             retry_backoff_max_us=ms(c["retry.backoff.max.ms"]),

@@ -44,8 +44,10 @@ from sim.cluster.protocol import (
     MetadataResponse,
     ProduceRequest,
 )
+from sim.cluster.quotas import client_quotas
 from sim.cluster.replica import Replica
 from sim.cluster.replica_manager import ReplicaManager
+from sim.cluster.replication_quota import follower_quota
 from sim.cluster.rpc import Connection, Failure
 from sim.cluster.settings import (
     ALTER_PARTITION_RETRY_US,
@@ -85,7 +87,9 @@ class Broker(Host):
         self.image = Image()
         self.manager = ReplicaManager(self)
         self.reads = ConsumerReads(self)
+        self.quotas = client_quotas(self)
         self.coordinator = GroupCoordinator(self)
+        self.follower_quota = follower_quota(self)      # KIP-73; None: nothing throttled
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
         self.lifecycle = BrokerLifecycleManager(self)
@@ -156,7 +160,9 @@ class Broker(Host):
         self.image = Image()
         self.manager = ReplicaManager(self)
         self.reads = ConsumerReads(self)
+        self.quotas = client_quotas(self)
         self.coordinator = GroupCoordinator(self)
+        self.follower_quota = follower_quota(self)
         self.fetchers = {}
         self.conns = {}
         self.storage.recover()

@@ -4,9 +4,14 @@ A consumer fetch (replica id -1) is checked against the leader epoch the
 consumer believes in (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KIP-320)
 and the log's range (OFFSET_OUT_OF_RANGE below the log start or past the
 log end), and answered with whole batches below the high watermark
-(read_uncommitted), up to `max.partition.fetch.bytes` per partition. With
-nothing to return it waits in purgatory until the high watermark passes
-its position or `fetch.max.wait.ms` ends (fetch.min.bytes = 1).
+(read_uncommitted), up to `max.partition.fetch.bytes` per partition and
+`fetch.max.bytes` in all, in the request's partition order; the first batch of
+the first partition with data goes even when larger than both (KIP-74,
+ReplicaManager.readFromLog: minOneMessage), a later partition whose next batch
+does not fit in what is left gets nothing. With fewer than `fetch.min.bytes`
+to return (and no error) it waits in purgatory (DelayedFetch) until that many
+bytes are there, each high-watermark advance of one of its partitions
+checking again, or `fetch.max.wait.ms` ends, when it answers what there is.
 ListOffsets answers the log start (earliest), the high watermark (latest)
 or the first offset appended at or after a time.
 
@@ -42,6 +47,10 @@ class ConsumerReads:
         self.deadlines.clear()
 
     def fetch(self, conn, rid, request) -> None:
+        quotas = self.broker.quotas
+        if quotas is not None and quotas.held(conn, self.broker.engine.now, self.fetch, rid,
+                                              request):
+            return
         read = ParkedFetch(conn, rid, request)
         if self._serve(read, may_park=True):
             return
@@ -50,12 +59,16 @@ class ConsumerReads:
         self.deadlines.add(request.max_wait_us, read)
 
     def hw_advanced(self, pidx: int) -> None:
-        """Wake the reads waiting on a partition whose high watermark moved."""
+        """Wake the reads waiting on a partition whose high watermark moved; one that asks
+        for more than a byte answers only once fetch.min.bytes are there
+        (DelayedFetch.tryComplete), else it waits on that partition again."""
         waiting = self.parked.pop(pidx, None)
         if waiting:
             for read in waiting:
                 if not read.done:
-                    self._serve(read, may_park=False)
+                    may_park = read.request.min_bytes > 1
+                    if not self._serve(read, may_park) and may_park:
+                        self.parked.setdefault(pidx, []).append(read)
 
     def leadership_lost(self, pidx: int) -> None:
         self.hw_advanced(pidx)
@@ -64,19 +77,55 @@ class ConsumerReads:
         self._serve(read, may_park=False)
 
     def _serve(self, read, may_park: bool) -> bool:
+        request = read.request
+        if request.min_bytes > 1 or \
+                len(request.partitions) * request.max_bytes > request.response_max_bytes:
+            return self._serve_sized(read, may_park)
         out, ready = {}, not may_park
-        max_bytes = read.request.max_bytes
-        for pidx, fp in read.request.partitions.items():
+        max_bytes = request.max_bytes
+        for pidx, fp in request.partitions.items():
             data = self._read(pidx, fp, max_bytes)
             out[pidx] = data
             if data.error is not None or data.batches:
                 ready = True
         if ready:
-            read.done = True
-            read.conn.respond(read.rid, FetchResponse(out))
+            self._answer(read, out)
         return ready
 
-    def _read(self, pidx: int, fp, max_bytes: int) -> FetchData:
+    def _serve_sized(self, read, may_park: bool) -> bool:
+        """_serve with fetch.max.bytes across partitions and fetch.min.bytes (KIP-74)."""
+        request = read.request
+        out, ready, left, total = {}, not may_park, request.response_max_bytes, 0
+        for pidx, fp in request.partitions.items():
+            data = self._read(pidx, fp, min(request.max_bytes, left), min_one=total == 0)
+            out[pidx] = data
+            size = sum(b.size for b in data.batches)
+            total += size
+            left = max(left - size, 0)
+            ready = ready or data.error is not None
+        if ready or total >= request.min_bytes:
+            self._answer(read, out)
+            return True
+        return False
+
+    def _answer(self, read, out: dict) -> None:
+        read.done = True
+        if self.broker.quotas is None:
+            read.conn.respond(read.rid, FetchResponse(out))
+        else:
+            self._respond_throttled(read, out)
+
+    def _respond_throttled(self, read, out: dict) -> None:
+        """Answer a fetch recorded against the client's quota (quotas.py): from 2.0 a
+        throttled answer carries no records."""
+        size = sum(b.size for data in out.values() for b in data.batches)
+        throttle_ms, hold = self.broker.quotas.fetch_throttle(read.conn, size,
+                                                              self.broker.engine.now)
+        if throttle_ms:
+            out = {pidx: data._replace(batches=()) for pidx, data in out.items()}
+        read.conn.respond(read.rid, FetchResponse(out, throttle_ms), extra_us=hold)
+
+    def _read(self, pidx: int, fp, max_bytes: int, min_one: bool = True) -> FetchData:
         replica = self.broker.replicas.get(pidx)
         if replica is None or not replica.is_leader:
             return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
@@ -91,6 +140,8 @@ class ConsumerReads:
         if fp.fetch_offset < log.hw:
             batches = tuple(b for b in log.read(fp.fetch_offset, max_bytes)
                             if b.base_offset < log.hw)
+            if not min_one and batches and batches[0].size > max_bytes:
+                batches = ()
         return FetchData(None, log.hw, log.log_start, batches, None, log.leo)
 
     def list_offsets(self, request) -> ListOffsetsResponse:

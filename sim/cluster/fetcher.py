@@ -21,7 +21,10 @@ truncates to the leader's LEO, or, below the leader's log start, starts the log
 afresh there. The follower raises its log start to the leader's
 (maybeIncrementLogStartOffset); its retention check then deletes the segments
 below it. A compacted log may skip offsets between batches. Errors and lost
-requests back off for `replica.fetch.backoff.ms`.
+requests back off for `replica.fetch.backoff.ms`. While the broker's follower replication
+quota is exceeded, a throttled partition that is not in sync stays out of the fetch; a
+fetcher with nothing left to ask waits `replica.fetch.backoff.ms` (KIP-73,
+replication_quota.py).
 """
 
 from sim.cluster.fetch_session import NO_SESSION
@@ -45,11 +48,14 @@ class ReplicaFetcher:
         self.conn = broker.connection_to(leader)
         self.session = NO_SESSION               # start() opens one
         self.added = False
+        self.lag: dict[int, int] = {}           # pidx -> its lag behind the leader's HW (none
+                                                # until its first fetch): with a follower quota
 
     def add(self, pidx: int) -> None:
         """Follow pidx here, from `start` on."""
         self.partitions[pidx] = 0
         self.asking.pop(pidx, None)
+        self.lag.pop(pidx, None)
         self.added = True
 
     def start(self) -> None:
@@ -63,6 +69,7 @@ class ReplicaFetcher:
     def remove(self, pidx: int) -> None:
         self.partitions.pop(pidx, None)
         self.asking.pop(pidx, None)
+        self.lag.pop(pidx, None)
 
     def maybe_fetch(self, extra_us: int = 0) -> None:
         """Send the next fetch unless one is in flight or every partition is backing off.
@@ -81,6 +88,13 @@ class ReplicaFetcher:
                 if fp is None:
                     fp = asking[pidx] = self._fetch_state(broker.replicas[pidx])
                 asked[pidx] = fp
+        quota = broker.follower_quota
+        if quota is not None and asked:
+            self._leave_throttled(asked, quota, now)
+            if not asked:
+                self._wake(min([t for t in self.partitions.values() if t > now]
+                               + [now + broker.settings.replica_fetch_backoff_us]))
+                return
         if not asked:
             self._wake(min(self.partitions.values()))
             return
@@ -89,6 +103,15 @@ class ReplicaFetcher:
                                s.replica_fetch_wait_max_us, s.replica_fetch_max_bytes, self.session)
         self.inflight = True
         self.conn.request(request, self._on_response, REQUEST_TIMEOUT_US, extra_us=extra_us)
+
+    def _leave_throttled(self, asked: dict, quota, now: int) -> None:
+        """RemoteLeaderEndPoint.shouldFollowerThrottle: while the follower quota is exceeded,
+        leave out the throttled partitions that are not in sync (PartitionFetchState.
+        isReplicaInSync: their last fetch with records reached the leader's HW)."""
+        throttled = [pidx for pidx in asked if pidx in quota.partitions and self.lag.get(pidx, 1)]
+        if throttled and quota.exceeded(now):
+            for pidx in throttled:
+                del asked[pidx]
 
     def _fetch_state(self, replica) -> FetchPartition:
         """The follower's LEO, the epoch the leader should check: always (KIP-279), once after
@@ -148,11 +171,27 @@ class ReplicaFetcher:
         if data.error is not None:
             self.partitions[pidx] = backoff
             return 0
-        return self._append(replica, data)
+        if self.broker.follower_quota is None:
+            return self._append(replica, data)
+        leo = replica.log.leo
+        delay = self._append(replica, data)
+        self._throttle_books(pidx, replica.log.leo, leo, data)
+        return delay
+
+    def _throttle_books(self, pidx: int, leo: int, leo_before: int, data) -> None:
+        """With a follower quota: record the bytes of a throttled partition's records
+        (ReplicaFetcherThread.processPartitionData), and the partition's lag behind the
+        leader's HW after a fetch that appended records, or its first
+        (AbstractFetcherThread.processFetchRequest)."""
+        quota = self.broker.follower_quota
+        if pidx in quota.partitions and data.batches:
+            quota.record(sum(batch.size for batch in data.batches), self.broker.engine.now)
+        if leo != leo_before or pidx not in self.lag:
+            self.lag[pidx] = max(0, data.hw - leo)
 
     def _append(self, replica, data) -> int:
         log = replica.log
-        appended = False
+        appended, size = False, 0
         for batch in data.batches:
             if batch.base_offset < log.leo:
                 if batch.end_offset > log.leo:
@@ -161,11 +200,12 @@ class ReplicaFetcher:
             log.append(batch)
             replica.producers.record(batch)
             appended = True
+            size += batch.size
         log.update_hw(data.hw)
         log.advance_start(data.log_start)
         if not appended:
             return 0
-        return self.broker.storage.write(replica, self.broker.engine.now)
+        return self.broker.storage.write(replica, self.broker.engine.now, size)
 
     def _truncate_diverging(self, replica, diverging) -> None:
         target = truncation_offset(replica.log, diverging)

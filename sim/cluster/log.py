@@ -247,14 +247,17 @@ class ReplicaLog:
             return self.leo
         return next((start for e, start in self.epochs if e > epoch), UNDEFINED)
 
-    def read(self, offset: int, max_bytes: int) -> tuple[Batch, ...]:
-        """Batches from the first holding offset or later, up to max_bytes (at least one)."""
+    def read(self, offset: int, max_bytes: int, min_one: bool = True) -> tuple[Batch, ...]:
+        """Batches from the first holding offset or later, up to max_bytes (at least one
+        unless not min_one: KIP-74's rule for all but the first non-empty partition)."""
         batches = self.batches
         i = max(bisect_right(self.bases, offset) - 1, 0)
         if batches[i].base_offset + batches[i].count <= offset:     # a compaction gap
             i += 1
             if i == len(batches):
                 return ()
+        if not min_one and batches[i].size > max_bytes:
+            return ()
         j, size = i + 1, batches[i].size
         while j < len(batches) and size + batches[j].size <= max_bytes:
             size += batches[j].size

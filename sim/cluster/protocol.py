@@ -11,6 +11,7 @@ NOT_LEADER_OR_FOLLOWER = "NOT_LEADER_OR_FOLLOWER"
 NOT_ENOUGH_REPLICAS = "NOT_ENOUGH_REPLICAS"
 NOT_ENOUGH_REPLICAS_AFTER_APPEND = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
 REQUEST_TIMED_OUT = "REQUEST_TIMED_OUT"
+MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
 FENCED_LEADER_EPOCH = "FENCED_LEADER_EPOCH"
 UNKNOWN_LEADER_EPOCH = "UNKNOWN_LEADER_EPOCH"
 OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE"
@@ -41,6 +42,7 @@ class ProduceRequest(NamedTuple):
 
 class ProduceResponse(NamedTuple):
     results: dict           # pidx -> (error or None, base_offset)
+    throttle_time_ms: int = 0       # a client quota's throttle (KIP-219)
 
 
 class FetchPartition(NamedTuple):
@@ -54,8 +56,10 @@ class FetchRequest(NamedTuple):
     broker_epoch: int
     partitions: dict        # pidx -> FetchPartition
     max_wait_us: int
-    max_bytes: int
+    max_bytes: int          # per partition (max.partition.fetch.bytes)
     session: int = 0        # a follower's fetch session (fetch_session.py), 0 for none
+    min_bytes: int = 1      # fetch.min.bytes (consumers)
+    response_max_bytes: int = 1 << 62   # fetch.max.bytes across partitions (consumers)
 
 
 class FetchData(NamedTuple):
@@ -69,6 +73,7 @@ class FetchData(NamedTuple):
 
 class FetchResponse(NamedTuple):
     partitions: dict        # pidx -> FetchData
+    throttle_time_ms: int = 0       # a client quota's throttle (KIP-219)
 
 
 class AlterPartition(NamedTuple):

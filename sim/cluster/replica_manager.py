@@ -2,7 +2,10 @@
 
 Produce follows Partition.appendRecordsToLeader (docs/model.md#produce-path): not the
 leader -> NOT_LEADER_OR_FOLLOWER; acks=all with the committed ISR below min
-ISR -> NOT_ENOUGH_REPLICAS, nothing appended; idempotence checks; append
+ISR -> NOT_ENOUGH_REPLICAS, nothing appended; a batch larger than the topic's
+`max.message.bytes` (inheriting `message.max.bytes`) -> MESSAGE_TOO_LARGE
+(UnifiedLog.analyzeAndValidateRecords: RecordTooLargeException; followers do not
+check it, appendAsFollower); idempotence checks; append
 stamped with the leader epoch; HW advance. acks=0 gets no response, but an
 error on any of its partitions makes the broker close the connection once
 every partition is handled, the others appended (KafkaApis.handleProduceRequest:
@@ -17,7 +20,19 @@ divergence (the KIP-279 diverging epoch), refused if it comes from an older regi
 of the follower than its last fetch, recorded as the follower's LEO, and
 answered with records, or parked up to `replica.fetch.wait.max.ms` when there
 is nothing new; the response carries only what changed in the follower's
-fetch session (fetch_session.py).
+fetch session (fetch_session.py). A follower fetch reads at most
+`replica.fetch.max.bytes` per partition and `replica.fetch.response.max.bytes`
+in all, except that the first batch of the first partition with data is
+returned whatever its size (KIP-74, ReplicaManager.readFromLog's
+minOneMessage); it is parked until `replica.fetch.min.bytes` are there
+(DelayedFetch.tryComplete), unless a partition has an error or a divergence.
+The leader applies its own `replica.fetch.response.max.bytes` and
+`replica.fetch.min.bytes`, which a follower's fetch carries in Kafka: every
+broker has the cluster's config. While the leader's replication quota is exceeded, a
+follower outside the ISR reads no records of a throttled partition, and the bytes of
+throttled partitions in every response are recorded (KIP-73, replication_quota.py).
+Simplified: the partitions are read in the order the follower lists them (Kafka's
+fetcher moves a partition it got data for to the end of its list).
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -25,6 +40,7 @@ from sim.cluster.fetch_session import FetchSessions
 from sim.cluster.log import Batch
 from sim.cluster.producer_state import DUPLICATE
 from sim.cluster.protocol import (
+    MESSAGE_TOO_LARGE,
     NOT_ENOUGH_REPLICAS,
     NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     NOT_LEADER_OR_FOLLOWER,
@@ -35,15 +51,23 @@ from sim.cluster.protocol import (
     ProduceResponse,
 )
 from sim.cluster.replication import fetch_decision
-from sim.core.records import BatchAppended, HighWatermark, HwAdvanced, RecordsCommitted
+from sim.cluster.replication_quota import leader_quota
+from sim.core.records import (
+    BatchAppended,
+    HighWatermark,
+    HwAdvanced,
+    OutOfSyncFetch,
+    RecordsCommitted,
+)
 
 
 class DelayedProduce:
-    __slots__ = ("conn", "rid", "results", "pending", "done")
+    __slots__ = ("conn", "rid", "results", "pending", "done", "size")
 
-    def __init__(self, conn, rid, results, pending) -> None:
+    def __init__(self, conn, rid, results, pending, size: int = 0) -> None:
         self.conn, self.rid, self.results, self.pending = conn, rid, results, pending
         self.done = False
+        self.size = size
 
 
 class ParkedFetch:
@@ -64,6 +88,7 @@ class ReplicaManager:
         self.parked: list[ParkedFetch] = []
         self.fetch_deadlines = Deadlines(broker, self._expire_fetch)
         self.sessions = FetchSessions()
+        self.quota = leader_quota(broker)           # KIP-73; None when nothing is throttled
 
     def reset(self) -> None:
         """Drop volatile state (the process died)."""
@@ -83,6 +108,8 @@ class ReplicaManager:
         """
         broker = self.broker
         now = broker.engine.now
+        if broker.quotas is not None and broker.quotas.held(conn, now, self.produce, rid, request):
+            return
         mine = [(broker.replicas[p], d) for p, d in request.batches
                 if p in broker.replicas and broker.replicas[p].is_leader]
         if not mine:
@@ -90,7 +117,8 @@ class ReplicaManager:
             return
         storage = broker.storage
         fsync = any(storage.needs_fsync(replica, data.count) for replica, data in mine)
-        delay = storage.disk.write(now, fsync)
+        size = sum(data.size for _replica, data in mine) if storage.disk.throughput else 0
+        delay = storage.disk.write(now, fsync, size)
         if delay > storage.disk.write_us:
             broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync)
         else:
@@ -107,13 +135,15 @@ class ReplicaManager:
             if error is None and request.acks == -1:
                 waiting.append((replica, offset + data.count))
         if request.acks == 0:
+            if self.broker.quotas is not None:
+                self.broker.quotas.produce_throttle(conn, _size(request), now)
             if any(error is not None for error, _offset in results.values()):
                 conn.close_by_server()
             return
         if request.acks == 1 or not waiting:
-            conn.respond(rid, ProduceResponse(results), extra_us=delay)
+            self._respond(conn, rid, results, _size(request), delay)
             return
-        delayed = DelayedProduce(conn, rid, results, len(waiting))
+        delayed = DelayedProduce(conn, rid, results, len(waiting), _size(request))
         for replica, required in waiting:
             replica.waiting.append((required, delayed))
         self.purgatory.add(request.timeout_us, delayed)
@@ -126,6 +156,8 @@ class ReplicaManager:
             return NOT_LEADER_OR_FOLLOWER, -1, replica, False
         if acks == -1 and len(replica.isr) < replica.info.min_isr:
             return NOT_ENOUGH_REPLICAS, -1, replica, False
+        if data.size > replica.info.max_message_bytes:
+            return MESSAGE_TOO_LARGE, -1, replica, False
         if data.pid >= 0:
             verdict, offset = replica.producers.check(
                 data.pid, data.producer_epoch, data.base_sequence,
@@ -184,7 +216,7 @@ class ReplicaManager:
         delayed.pending -= 1
         if delayed.pending == 0:
             delayed.done = True
-            delayed.conn.respond(delayed.rid, ProduceResponse(delayed.results))
+            self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
 
     def _expire_produce(self, delayed) -> None:
         for pidx, (error, offset) in list(delayed.results.items()):
@@ -193,7 +225,16 @@ class ReplicaManager:
                     d is delayed for _, d in replica.waiting):
                 delayed.results[pidx] = (REQUEST_TIMED_OUT, offset)
         delayed.done = True
-        delayed.conn.respond(delayed.rid, ProduceResponse(delayed.results))
+        self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
+
+    def _respond(self, conn, rid, results, size: int, delay: int = 0) -> None:
+        """Answer a produce request, after recording it against the client's quota
+        (KafkaApis.handleProduceRequest's sendResponseCallback)."""
+        throttle_ms, extra_us = 0, delay
+        if self.broker.quotas is not None:
+            throttle_ms, extra_us = self.broker.quotas.produce_throttle(
+                conn, size, self.broker.engine.now, delay)
+        conn.respond(rid, ProduceResponse(results, throttle_ms), extra_us=extra_us)
 
     # -- high watermark ------------------------------------------------------
 
@@ -244,7 +285,8 @@ class ReplicaManager:
         else:
             known, idle, previous_us = session.last_sent, session.idle, session.read_us
             session.read_us = now
-        out, quiet, ready, skipped = {}, [], not may_park, 0
+        out, quiet, urgent, skipped = {}, [], False, 0
+        left, fetched = self.settings.replica_fetch_response_max_bytes, 0
         for pidx, fp in request.partitions.items():
             entry = idle.get(pidx)
             if entry is not None:
@@ -252,13 +294,21 @@ class ReplicaManager:
                     skipped += 1
                     continue
                 session.evict(pidx, previous_us)
-            data, news = self._read(pidx, fp, request, known, quiet)
+            data, news = self._read(pidx, fp, request, known, quiet, left, fetched == 0)
             if data is not None:
                 out[pidx] = data
-                ready = ready or news
+                if data.batches:
+                    size = sum(batch.size for batch in data.batches)
+                    fetched += size
+                    left = left - size if left > size else 0
+                elif news:
+                    urgent = True
         if skipped < len(idle):
             session.evict_absent(request.partitions, previous_us)
+        ready = not may_park or urgent or fetched >= self.settings.replica_fetch_min_bytes
         if ready:
+            if self.quota is not None:
+                self._record_throttled(out, now)
             parked.done = True
             self.sessions.sent(request, out)
             parked.conn.respond(parked.rid, FetchResponse(out))
@@ -266,8 +316,10 @@ class ReplicaManager:
             session.rest(quiet)
         return ready
 
-    def _read(self, pidx, fp, request, known, quiet) -> tuple[FetchData | None, bool]:
-        """One partition of a follower fetch: (what the response carries or None, is it news).
+    def _read(self, pidx, fp, request, known, quiet, left: int, first: bool
+              ) -> tuple[FetchData | None, bool]:
+        """One partition of a follower fetch: (what the response carries or None, is it news),
+        reading at most `left` bytes of the response (at least one batch if `first`).
 
         On a read: the follower's fetch state (Partition.updateFollowerFetchState), an
         ISR expansion, a HW advance if its LEO moved. A follower in the ISR at the
@@ -289,6 +341,7 @@ class ReplicaManager:
         moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now,
                                         request.broker_epoch)
         if follower not in replica.isr:
+            self._note_out_of_sync(replica, follower)
             if self._current_epoch(request) and \
                     replica.should_expand(follower, self.broker.image.eligible):
                 self.broker.alter_isr(replica, tuple(sorted(replica.isr + (follower,))))
@@ -296,12 +349,38 @@ class ReplicaManager:
             quiet.append((pidx, fp, replica))
         if moved:
             self.maybe_increment_hw(replica)
-        if fetch_offset < leo:
-            batches = log.read(fetch_offset, request.max_bytes)
+        if fetch_offset < leo and (self.quota is None
+                                   or not self._throttled(pidx, replica, follower)):
+            limit = request.max_bytes if request.max_bytes < left else left
+            batches = log.read(fetch_offset, limit, first)
             return FetchData(None, hw, log.log_start, batches, None, leo), True
         if known is None or known.get(pidx) != (hw, log.log_start):
             return FetchData(None, hw, log.log_start, (), None, leo), False
         return None, False
+
+    def _note_out_of_sync(self, replica, follower: int) -> None:
+        """The probe of the summary's catch-up time (max_catch_up_s), when observed."""
+        trace = self.broker.trace
+        if trace.observed(OutOfSyncFetch):
+            info = replica.info
+            trace.emit(OutOfSyncFetch(self.broker.engine.now, self.broker.id, follower,
+                                      info.topic, info.partition))
+
+    def _throttled(self, pidx: int, replica, follower: int) -> bool:
+        """ReplicaManager.shouldLeaderThrottle: a throttled partition, a follower outside its
+        ISR, and the leader's quota exceeded: the fetch reads none of its records."""
+        quota = self.quota
+        return pidx in quota.partitions and follower not in replica.isr and \
+            quota.exceeded(self.broker.engine.now)
+
+    def _record_throttled(self, out: dict, now: int) -> None:
+        """Record the bytes a follower fetch response carries for throttled partitions, in-sync
+        followers' too (KafkaApis.sizeOfThrottledPartitions)."""
+        quota = self.quota
+        size = sum(batch.size for pidx, data in out.items() if pidx in quota.partitions
+                   for batch in data.batches)
+        if size:
+            quota.record(size, now)
 
     def _current_epoch(self, request) -> bool:
         """Does the fetch come from the follower's current registration (KRaft ISR eligibility)?"""
@@ -311,13 +390,16 @@ class ReplicaManager:
     def _wake_parked(self, pidx) -> None:
         if not self.parked:
             return
-        keep = []
+        # a fetch woken by new data still waits for `replica.fetch.min.bytes` when more than
+        # one byte is needed or the data may be throttled (DelayedFetch counts no bytes of it)
+        quota = self.quota
+        keep, may_park = [], self.settings.replica_fetch_min_bytes > 1 or (
+            quota is not None and pidx in quota.partitions)
         for parked in self.parked:
             if parked.done:
                 continue
-            if pidx in parked.request.partitions:
-                self._serve(parked, may_park=False)
-            else:
+            if pidx not in parked.request.partitions or not self._serve(
+                    parked, may_park=may_park):
                 keep.append(parked)
         self.parked = keep
 
@@ -329,3 +411,8 @@ class ReplicaManager:
 
     def _expire_fetch(self, parked) -> None:
         self._serve(parked, may_park=False)
+
+
+def _size(request) -> int:
+    """A produce request's bytes: its batches' sizes."""
+    return sum(data.size for _pidx, data in request.batches)

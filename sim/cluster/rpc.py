@@ -36,6 +36,9 @@ A server may close the connection itself (a broker does after an acks=0
 produce error): it reads and answers nothing more on it, and its FIN resets
 the client's end half a round trip later, after the responses sent before it.
 
+Each message carries its size on the wire (wire.py), computed only when the network is
+a wire (some bandwidth is set).
+
 Simplified: no handshake round trip (a request travels with the SYN); a
 request queued behind a set-up runs its request timeout from the start
 (Kafka's starts once connected), so a set-up timeout longer than the request
@@ -47,6 +50,7 @@ never comes up are lost (Kafka would not have drained them).
 
 from sim.cluster.connection_setup import ConnectionSetup
 from sim.cluster.host import CRASHED, DOWN, RUNNING, STOPPED
+from sim.cluster.wire import REQUEST_OVERHEAD_BYTES, message_size
 from sim.core.units import MS, NEVER
 
 NETWORK_EXCEPTION = "NETWORK_EXCEPTION"
@@ -140,7 +144,8 @@ class Connection:
             self.client.timer(extra_us + at, self._reset_if, self.epoch)
         self.net.send(self.client, self.server, self._deliver, self.epoch, rid, payload,
                       stream=(self, 0, self.epoch), link=link, extra_us=extra_us,
-                      on_reset=(self._reset_if, (self.epoch,)))
+                      on_reset=(self._reset_if, (self.epoch,)),
+                      size=message_size(payload) if self.net.wire else 0)
 
     def _adopt(self) -> None:
         """A new process of the client sends on this connection: the old one's requests died
@@ -226,7 +231,8 @@ class Connection:
         self.unacked_bytes += size
         self.net.send(self.client, self.server, self._deliver_oneway, self.epoch, size, payload,
                       stream=(self, 0, self.epoch), link=self.uplink, extra_us=extra_us,
-                      on_reset=(self._reset_if, (self.epoch,)))
+                      on_reset=(self._reset_if, (self.epoch,)),
+                      size=message_size(payload) if self.net.wire else 0)
 
     def _deliver_oneway(self, epoch: int, size: int, payload) -> None:
         if epoch == self.epoch != self.server_closed:
@@ -249,7 +255,8 @@ class Connection:
         if rid == 0 or self.server.state in DOWN or self.server_closed == self.epoch:
             return
         self.net.send(self.server, self.client, self._complete, self.epoch, rid, response,
-                      stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us)
+                      stream=(self, 1, self.epoch), link=self.downlink, extra_us=extra_us,
+                      size=message_size(response) if self.net.wire else 0)
 
     def _complete(self, epoch: int, rid: int, response) -> None:
         if epoch != self.epoch or self.client.incarnation != self.client_incarnation:
@@ -265,7 +272,7 @@ class Connection:
             return
         self.server_closed = self.epoch
         self.net.send(self.server, self.client, self._reset_if, self.epoch,
-                      stream=(self, 1, self.epoch), link=self.downlink)
+                      stream=(self, 1, self.epoch), link=self.downlink, size=REQUEST_OVERHEAD_BYTES)
 
     def reset(self) -> None:
         """Break the connection: every request in flight fails with a disconnect."""

@@ -6,7 +6,7 @@ from `cluster.protocol`.
 
 from dataclasses import dataclass
 
-from sim.core.units import MS, ms
+from sim.core.units import MS, S, ms
 
 REQUEST_TIMEOUT_US = 30_000 * MS        # replica.socket.timeout.ms
 CONTROLLER_REQUEST_TIMEOUT_US = 2_000 * MS   # controller.quorum.request.timeout.ms
@@ -20,7 +20,13 @@ class BrokerSettings:
     replica_lag_time_max_us: int
     replica_fetch_wait_max_us: int
     replica_fetch_max_bytes: int
+    replica_fetch_response_max_bytes: int
+    replica_fetch_min_bytes: int
     replica_fetch_backoff_us: int
+    leader_throttled_rate: int           # bytes/s, leader.replication.throttled.rate (KIP-73)
+    follower_throttled_rate: int         # bytes/s, follower.replication.throttled.rate
+    replication_quota_window_us: int     # replication.quota.window.size.seconds
+    replication_quota_samples: int       # replication.quota.window.num
     session_timeout_us: int
     heartbeat_interval_us: int
     hw_checkpoint_interval_us: int
@@ -34,6 +40,10 @@ class BrokerSettings:
     unclean_automatic: bool = True       # KRaft 3.3-3.8: no unclean election of its own
     kip_360: bool = True                 # 2.5+: an unknown producer id may start anywhere
     kip_394: bool = True                 # 2.2+: a new dynamic member must ask for its id
+    quotas: tuple = ()                   # ((quota name, bytes per second), ...): cluster.quotas
+    quota_window_us: int = 1_000_000     # quota.window.size.seconds
+    quota_samples: int = 11              # quota.window.num
+    kip_219: bool = True                 # 2.0+: throttle by muting, the client waits it out
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -42,7 +52,13 @@ class BrokerSettings:
             replica_lag_time_max_us=ms(c["replica.lag.time.max.ms"]),
             replica_fetch_wait_max_us=ms(c["replica.fetch.wait.max.ms"]),
             replica_fetch_max_bytes=int(c["replica.fetch.max.bytes"]),
+            replica_fetch_response_max_bytes=int(c["replica.fetch.response.max.bytes"]),
+            replica_fetch_min_bytes=int(c["replica.fetch.min.bytes"]),
             replica_fetch_backoff_us=ms(c["replica.fetch.backoff.ms"]),
+            leader_throttled_rate=int(c["leader.replication.throttled.rate"]),
+            follower_throttled_rate=int(c["follower.replication.throttled.rate"]),
+            replication_quota_window_us=int(c["replication.quota.window.size.seconds"]) * S,
+            replication_quota_samples=int(c["replication.quota.window.num"]),
             session_timeout_us=ms(c["broker.session.timeout.ms"]),
             heartbeat_interval_us=ms(c["broker.heartbeat.interval.ms"]),
             hw_checkpoint_interval_us=ms(c["replica.high.watermark.checkpoint.interval.ms"]),
@@ -56,4 +72,10 @@ class BrokerSettings:
             unclean_automatic=bool(cluster.protocol["unclean.election.automatic"]),
             kip_360=cluster.protocol["idempotent.producer.epoch.bump"] == "kip-360",
             kip_394=bool(cluster.protocol["group.member.id.required"]),
+            quotas=tuple((name, rate) for name, rate in (
+                ("producer_byte_rate", cluster.quotas.producer_byte_rate),
+                ("consumer_byte_rate", cluster.quotas.consumer_byte_rate)) if rate is not None),
+            quota_window_us=int(c["quota.window.size.seconds"]) * 1_000_000,
+            quota_samples=int(c["quota.window.num"]),
+            kip_219=cluster.protocol["client.quota.throttle"] == "kip-219",
         )

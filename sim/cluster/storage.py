@@ -47,12 +47,13 @@ class LogStorage:
         replica.log.stable = replica.log.leo
         replica.last_flush_us = now
 
-    def write(self, replica, now: int) -> int:
-        """Charge a follower's append to the disk, fsyncing when flush.messages is reached."""
+    def write(self, replica, now: int, size: int) -> int:
+        """Charge a follower's append of size bytes to the disk, fsyncing when flush.messages
+        is reached."""
         fsync = self.needs_fsync(replica, 0)
         if fsync:
             self.mark_flushed(replica, now)
-        return self.disk.write(now, fsync)
+        return self.disk.write(now, fsync, size)
 
     def _os_write_back(self) -> None:
         for replica in self.replicas.values():

@@ -7,7 +7,9 @@ internal `__consumer_offsets` topic is added after the declared ones, with
 Kafka's settings for it (`offsets.topic.num.partitions`,
 `offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
 and flush policy) and the default assignment; a group lives on partition
-`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor). A
+`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor). A topic's
+throttled-replicas lists become, per partition, the brokers that throttle it as its leader
+and as its follower (replication_quota.py). A
 partition's min ISR is capped at its replication factor when the protocol
 switch `min.insync.replicas.capped` says so (3.7+, Partition.effectiveMinIsr).
 
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from sim.cluster.log import NO_LIMIT
+from sim.cluster.replication_quota import throttled_brokers
 from sim.core.units import NEVER, ms
 
 
@@ -62,6 +65,9 @@ class PartitionInfo:
     flush_us: int
     internal: bool
     log: LogConfig = field(default_factory=LogConfig)
+    max_message_bytes: int = NO_LIMIT    # max.message.bytes (internal topics: no limit)
+    leader_throttled: tuple[int, ...] = ()     # brokers throttled as its leader (KIP-73)
+    follower_throttled: tuple[int, ...] = ()   # brokers throttled as its follower
 
     @property
     def name(self) -> str:
@@ -122,7 +128,10 @@ class Topology:
             cfg = topic.config
             self._add_topic(topic.name, topic.assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"], cfg["flush.messages"],
-                            cfg["flush.ms"], LogConfig.from_topic(cfg))
+                            cfg["flush.ms"], LogConfig.from_topic(cfg),
+                            int(cfg["max.message.bytes"]),
+                            (cfg["leader.replication.throttled.replicas"],
+                             cfg["follower.replication.throttled.replicas"]))
         if groups:
             cfg = cluster.config
             n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
@@ -134,7 +143,8 @@ class Topology:
                             cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
 
     def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms,
-                   log=LogConfig()) -> None:
+                   log=LogConfig(), max_message_bytes: int = NO_LIMIT,
+                   throttled=((), ())) -> None:
         indexes = []
         for p, replicas in enumerate(assignment):
             if replicas is None:
@@ -146,7 +156,9 @@ class Topology:
                 min_isr=min(int(min_isr), len(replicas)) if self.capped else int(min_isr),
                 unclean=bool(unclean), flush_messages=int(flush_messages),
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),
-                internal=name.startswith("__"), log=log)
+                internal=name.startswith("__"), log=log, max_message_bytes=max_message_bytes,
+                leader_throttled=throttled_brokers(throttled[0], p),
+                follower_throttled=throttled_brokers(throttled[1], p))
             self.partitions.append(info)
             indexes.append(info.pidx)
         self.by_topic[name] = indexes

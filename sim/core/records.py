@@ -116,6 +116,31 @@ class BatchFailed(NamedTuple):
     KEEP = True
 
 
+class SendFailed(NamedTuple):
+    """The application's send of these records failed before they joined a batch (a full
+    buffer.memory past max.block.ms: BUFFER_EXHAUSTED; larger than max.request.size:
+    RECORD_TOO_LARGE)."""
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    error: str
+    KEEP = True
+
+
+class ClientThrottled(NamedTuple):
+    """A client quota's throttle: the broker answered with throttle_time_ms and muted the
+    client's channel, and the client sends it nothing until throttle_us has passed."""
+    t_us: int
+    client: str
+    broker: int
+    quota: str              # producer_byte_rate | consumer_byte_rate
+    throttle_us: int
+    KEEP = True
+
+
 class CopiesRemoved(NamedTuple):
     """A replica dropped a batch's records: truncation or power loss."""
     t_us: int
@@ -436,6 +461,18 @@ class ProcessingTimes(NamedTuple):
     PROBE = True
 
 
+class OutOfSyncFetch(NamedTuple):
+    """A leader read a fetch of one of its partitions from a follower outside its ISR (emitted
+    only when observed: `Trace.observed`)."""
+    t_us: int
+    broker: int             # the leader
+    follower: int
+    topic: str
+    partition: int
+    KEEP = False
+    PROBE = True
+
+
 class FaultSides(NamedTuple):
     """The hosts of each side of a `partition` entry as it fired, for the report's labels.
 
@@ -444,5 +481,28 @@ class FaultSides(NamedTuple):
     t_us: int
     index: int
     sides: tuple            # one tuple of host names per side
+    KEEP = True
+    PROBE = True
+
+
+class NicBytes(NamedTuple):
+    """A broker NIC's bytes so far, out and in, sampled every second of a run with a
+    bandwidth (sim/cluster/wire_sampler.py), for the report. A kept probe, never digested."""
+    t_us: int
+    host: str
+    sent: int
+    received: int
+    KEEP = True
+    PROBE = True
+
+
+class FollowerLagBytes(NamedTuple):
+    """A follower's lag behind its leader in bytes (the leader's batches from the follower's
+    log end to its own), sampled with NicBytes. A kept probe, never digested."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    lag_bytes: int
     KEEP = True
     PROBE = True

@@ -101,6 +101,9 @@ def _plots(result, tables):
     yield "<h2>Produce</h2>" + _image(
         plots.throughput(tables["throughput"], tables["produce_errors"], faults,
                           duration), "throughput")
+    if "nic_bytes" in tables:
+        fig = plots.wire(tables["nic_bytes"], tables["follower_lag_bytes"], faults, duration)
+        yield "<h2>Network</h2>" + _image(fig, "NIC bytes per second and follower lag in bytes")
     if result.manifest.get("groups") and len(tables["lag"]):
         fig = plots.consumer_lag(tables["lag"], tables["rebalances"], faults, duration)
         yield "<h2>Consumer lag</h2>" + _image(fig, "consumer lag")

@@ -5,7 +5,8 @@ Every time axis is simulated seconds, with the scenario's fault windows shaded
 or heal are dashed lines). The functions take the tables of `Result.tables()`
 and draw them as they are: no resampling, no smoothing. Left out: interactive
 plots (the report must open offline without JavaScript) and per-broker
-follower offsets (the trace keeps the leader's high watermark and log end only).
+follower offsets (the trace keeps the leader's high watermark and log end only; a run with a
+bandwidth samples each follower's lag in bytes every second).
 """
 
 import textwrap
@@ -22,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from sim.analysis.summary import nearest_rank  # noqa: E402
 
 S = 1e6
+MIB = 1 << 20
 LABEL_WIDTH = 150
 FAULT_COLORS = ("#f4a582", "#92c5de", "#c2a5cf", "#a6dba0", "#fddbc7", "#d1e5f0")
 WIDTH = 11
@@ -207,6 +209,32 @@ def throughput(per_second, errors, faults, duration_s: float | None = None) -> F
                     ylabel="attempts / s")
         _counts(axes[1].yaxis)
         _legend(axes[1])
+    return _finish(fig, axes, faults, duration_s)
+
+
+def wire(nic_bytes, lag_bytes, faults, duration_s: float | None = None) -> Figure:
+    """A run with a bandwidth: each broker NIC's bytes per second out and in (from the
+    per-second samples of sim/cluster/wire_sampler.py), and each follower's lag in bytes
+    (summed over its partitions)."""
+    fig, axes = _layout([2.4, 2.2], faults)
+    ax = axes[0]
+    for i, (host, rows) in enumerate(nic_bytes.groupby("host", sort=True)):
+        t = rows.t_us.to_numpy() / S
+        for column, style in (("sent", "-"), ("received", ":")):
+            rate = np.diff(rows[column].to_numpy(), prepend=0) / MIB
+            ax.step(t, rate, where="pre", color=f"C{i % 10}", ls=style, lw=1.2,
+                    label=f"{host} {'out' if column == 'sent' else 'in'}")
+    ax.set(title="Bytes per second handed to each broker's NIC (out solid, in dotted)",
+           ylabel="MiB / s")
+    _legend(ax)
+    ax = axes[1]
+    total = lag_bytes.groupby(["broker", "t_us"]).lag_bytes.sum()
+    for broker, rows in total.groupby(level=0):
+        ax.step(rows.index.get_level_values(1) / S, rows.to_numpy() / MIB, where="post",
+                lw=1.2, label=f"broker-{broker}")
+    ax.set(title="Follower lag in bytes (the leaders' batches a follower lacks, over its "
+           "partitions)", ylabel="MiB")
+    _legend(ax)
     return _finish(fig, axes, faults, duration_s)
 
 

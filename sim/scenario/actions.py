@@ -4,7 +4,7 @@ A reader is called as `read(value, entry, path, hosts, kind)`, `kind` being its 
 `fault_kinds.py`: the action's name, the shape of its value and the kinds of host its
 targets may be. Host actions take a target (a string or a list); `partition` takes two or
 more groups of targets (a group may be a lone string); `one_way` {from, to} and `degrade`
-{between: [A, B], latency, loss, resets} take one expression per side; `slow_disk` needs
+{between: [A, B], latency, loss, resets, bandwidth} take one expression per side; `slow_disk` needs
 `factor` >= 1 next to it and `slow` needs `processing`; `heal` takes `all`; `poison` {topic,
 rate (a fraction)}; `reset_offsets` {group, to: earliest | latest | {offset: N} | {time: D}};
 `set_rate` {producer, rate}; `add_member` / `remove_member` take a group.
@@ -17,7 +17,7 @@ from sim.scenario.errors import Invalid, Path, closest, describe, quote
 from sim.scenario.fields import check_keys, integer, mapping, number, text
 from sim.scenario.shapes import fields
 from sim.scenario.targets import Hosts, check_target
-from sim.scenario.units import parse_duration, parse_probability, parse_rate
+from sim.scenario.units import parse_bandwidth, parse_duration, parse_probability, parse_rate
 
 
 def read_targets(value, entry, path, hosts, kind):
@@ -62,7 +62,8 @@ def read_one_way(value, entry, path, hosts, kind):
 
 def read_degrade(value, entry, path, hosts, kind):
     block = mapping(
-        value, path, "a mapping {between: [A, B], latency, loss, resets}", optional=False
+        value, path, "a mapping {between: [A, B], latency, loss, resets, bandwidth}",
+        optional=False
     )
     check_keys(block, path, fields(kind.shape), required=("between",))
     between = block["between"]
@@ -72,8 +73,8 @@ def read_degrade(value, entry, path, hosts, kind):
         check_target(t, path + ("between", i), hosts, kind.targets, kind.name)
         for i, t in enumerate(between)
     )
-    if not any(key in block for key in ("latency", "loss", "resets")):
-        raise Invalid(path, "at least one of latency, loss or resets", "none")
+    if not any(key in block for key in ("latency", "loss", "resets", "bandwidth")):
+        raise Invalid(path, "at least one of latency, loss, resets or bandwidth", "none")
     params = {
         "between": pair,
         "latency": parse_dist(block["latency"], path + ("latency",))
@@ -81,6 +82,9 @@ def read_degrade(value, entry, path, hosts, kind):
         else None,
         "loss": _maybe_probability(block, "loss", path, upper_open=True),
         "resets": _maybe_probability(block, "resets", path),
+        "bandwidth": parse_bandwidth(block["bandwidth"], path + ("bandwidth",))
+        if "bandwidth" in block
+        else None,
     }
     return pair, params
 

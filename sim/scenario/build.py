@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-from sim.scenario.cluster import build_cluster
+from sim.scenario.cluster import build_cluster, check_host_names
 from sim.scenario.config import read_config
 from sim.scenario.consumers import build_consumers
 from sim.scenario.errors import Invalid, Path, ScenarioError, ScenarioErrors, describe, dotted
@@ -138,6 +138,8 @@ def _sections(raw: dict, ctx: Ctx, duration_us: int | None, problems: Problems) 
     if not problems.found:
         _cross_checks(cluster, topics, clients, problems)
     hosts = _hosts(cluster, topics, clients["producers"], clients["consumers"])
+    if cluster.hosts:
+        problems.attempt(check_host_names, cluster, hosts.concrete()[:-2])
     timeline = problems.attempt(build_timeline, raw.get("timeline"), duration_us, hosts, problems)
     if not problems.found:
         problems.attempt(check_records, clients["producers"], timeline, duration_us)

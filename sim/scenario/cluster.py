@@ -1,11 +1,14 @@
 """`cluster:` -> `Cluster`: brokers, the Kafka release, features, protocol switches, broker
-config, network, disk.
+config, network, disk, per-host NIC and disk limits, client quotas (quotas.py).
 
 The release (`version`, a quoted string; default the newest modeled one) decides every
 default. Broker rule Kafka enforces at startup: `replica.fetch.wait.max.ms` <=
 `replica.lag.time.max.ms`. Defaults (docs/scenario.md#cluster): network `{latency: 1ms, loss: 0,
-resets: 0}`, disk `{write: 20us, fsync: 2ms, os_flush_interval: 30s}`. Not modeled here:
-per-broker overrides, racks, several controllers.
+resets: 0}` with no `bandwidth` (unlimited), disk `{write: 20us, fsync: 2ms,
+os_flush_interval: 30s}` with no `throughput` (unlimited). `hosts: {NAME: {network: {bandwidth},
+disk: {throughput}}}` overrides them for one host; its names are checked against the scenario's
+hosts once the clients are read (build.py). Not modeled here: per-broker config overrides,
+racks, several controllers.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from dataclasses import replace
 
 from sim.scenario.config import read_config
 from sim.scenario.dists import parse_dist
-from sim.scenario.errors import Invalid, Path, choices, describe, quote
+from sim.scenario.errors import Invalid, Path, choices, closest, describe, quote
 from sim.scenario.fields import MISSING, Ctx, check_keys, integer, mapping
-from sim.scenario.schema import CLUSTER, DISK, NETWORK
+from sim.scenario.quotas import build_quotas
+from sim.scenario.schema import CLUSTER, DISK, HOST, NETWORK
 from sim.scenario.shapes import fields
-from sim.scenario.spec import Cluster, Disk, Dist, Network
-from sim.scenario.units import parse_duration, parse_probability
+from sim.scenario.spec import Cluster, Disk, Dist, FrozenMap, HostLimits, Network
+from sim.scenario.units import parse_bandwidth, parse_duration, parse_probability
 from sim.scenario.versions import KNOWN_VERSIONS, NEWEST
 
 MAX_BROKERS = 100
@@ -45,6 +49,8 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
         network=_network(block.get("network"), path),
         disk=_disk(block.get("disk"), path),
         protocol=protocol,
+        quotas=build_quotas(block.get("quotas"), path),
+        hosts=_hosts(block.get("hosts"), path),
     )
     return cluster, ctx
 
@@ -91,7 +97,13 @@ def _network(raw: object, parent: Path) -> Network:
         latency=latency,
         loss=parse_probability(block.get("loss", 0), path + ("loss",), upper_open=True),
         resets=parse_probability(block.get("resets", 0), path + ("resets",)),
+        bandwidth=_maybe_bandwidth(block, "bandwidth", path),
     )
+
+
+def _maybe_bandwidth(block: dict, key: str, path: Path) -> int:
+    """A `<size>/s` field in bytes per second, 0 (unlimited) when omitted."""
+    return parse_bandwidth(block[key], path + (key,)) if key in block else 0
 
 
 def _disk(raw: object, parent: Path) -> Disk:
@@ -108,4 +120,40 @@ def _disk(raw: object, parent: Path) -> Disk:
         write_us=times["write"],
         fsync_us=times["fsync"],
         os_flush_interval_us=times["os_flush_interval"],
+        throughput=_maybe_bandwidth(block, "throughput", path),
     )
+
+
+def _hosts(raw: object, parent: Path) -> FrozenMap:
+    """`cluster.hosts`: per-host NIC bandwidth and disk throughput (names checked in build.py)."""
+    path = parent + ("hosts",)
+    block = mapping(raw, path, "a mapping of host names to {network: {bandwidth}, "
+                               "disk: {throughput}}")
+    limits = {}
+    for name, value in block.items():
+        where = path + (name,)
+        entry = mapping(value, where, "a mapping with network and/or disk", optional=False)
+        check_keys(entry, where, fields(HOST))
+        net = mapping(entry.get("network"), where + ("network",), "a mapping {bandwidth: ...}")
+        check_keys(net, where + ("network",), fields(HOST.fields["network"]))
+        disk = mapping(entry.get("disk"), where + ("disk",), "a mapping {throughput: ...}")
+        check_keys(disk, where + ("disk",), fields(HOST.fields["disk"]))
+        limits[name] = HostLimits(
+            bandwidth=_maybe_bandwidth(net, "bandwidth", where + ("network",)),
+            throughput=_maybe_bandwidth(disk, "throughput", where + ("disk",)),
+        )
+    return FrozenMap(limits)
+
+
+def check_host_names(cluster: Cluster, names: list[str]) -> None:
+    """Each `cluster.hosts` entry names a host of the scenario (broker-N, controller, a
+    producer, a consumer member <group>-<i>); only a broker's may give a disk throughput."""
+    for name, limit in cluster.hosts.items():
+        if name not in names:
+            raise Invalid(("cluster", "hosts", name),
+                          "a host of the scenario (broker-N, controller, a producer or "
+                          "<group>-<i>)", quote(name), closest(name, names))
+        if limit.throughput and not name.startswith("broker-"):
+            raise Invalid(("cluster", "hosts", name, "disk"), "a disk for brokers only",
+                          f"a disk throughput for {quote(name)}",
+                          "Only brokers write logs; give this host a network bandwidth.")

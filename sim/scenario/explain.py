@@ -18,7 +18,7 @@ from sim.scenario.fault_kinds import KINDS
 from sim.scenario.properties import INERT, LONG_MAX, PROPERTIES
 from sim.scenario.shapes import LEAF
 from sim.scenario.spec import Action, Config, Dist, Scenario
-from sim.scenario.units import format_duration, format_rate, format_size
+from sim.scenario.units import format_bandwidth, format_duration, format_rate, format_size
 
 _NAME_WIDTH, _VALUE_WIDTH = 46, 26
 
@@ -88,6 +88,16 @@ def _cluster(s: Scenario) -> list[str]:
             format_duration(c.disk.os_flush_interval_us),
         ),
     ]
+    if c.network.bandwidth:
+        rows.append(_field(s, ("cluster", "network", "bandwidth"),
+                           format_bandwidth(c.network.bandwidth)))
+    if c.disk.throughput:
+        rows.append(_field(s, ("cluster", "disk", "throughput"),
+                           format_bandwidth(c.disk.throughput)))
+    for name, limit in c.hosts.items():
+        own = [f"bandwidth {format_bandwidth(limit.bandwidth)}" if limit.bandwidth else "",
+               f"disk throughput {format_bandwidth(limit.throughput)}" if limit.throughput else ""]
+        rows.append((f"hosts.{name}", ", ".join(x for x in own if x), "scenario"))
     return ["", "cluster", *_rows(rows, 2), *_config(c.features, "features"),
             *_config(c.protocol, "protocol"), *_config(c.config)]
 
@@ -203,13 +213,15 @@ def _kafka_text(scope: str, name: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         return text
     if value == LONG_MAX:
-        return f"{text}  (never)"
+        return f"{text}  (unthrottled)" if unit == "bytes/s" else f"{text}  (never)"
     if value == -1 and unit in ("ms", "bytes"):
         return f"{text}  (unlimited)"
     if unit == "ms" and value >= 1_000:
         return f"{text}  ({format_duration(value * 1_000)})"
     if unit == "bytes" and value >= 1_024 and value % 1_024 == 0:
         return f"{text}  ({format_size(value)})"
+    if unit == "bytes/s" and value >= 1_024 and value % 1_024 == 0:
+        return f"{text}  ({format_size(value)}/s)"
     return text
 
 

@@ -4,9 +4,10 @@
 becomes 0, 1 or -1 (`"all"` -> -1); `partition.assignment.strategy` becomes a tuple of short
 assignor names from Kafka class names (`org.apache.kafka.clients.consumer.RangeAssignor`),
 simple class names or short names, as a list or a comma-separated string; `cleanup.policy`
-becomes `delete`, `compact` or `compact,delete`. Ranges are Kafka's (Java int/long/short plus
-each property's minimum). Not accepted: floats where Kafka wants integers, custom assignor or
-partitioner classes.
+becomes `delete`, `compact` or `compact,delete`; a throttled-replicas list becomes `("*",)` or
+a tuple of `partition:broker` strings (ThrottledReplicaListValidator's format). Ranges are
+Kafka's (Java int/long/short plus each property's minimum). Not accepted: floats where Kafka
+wants integers, custom assignor or partitioner classes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ ASSIGNORS = {
 }
 _ASSIGNOR_PACKAGE = "org.apache.kafka.clients.consumer."
 _INTEGER = re.compile(r"[+-]?\d{1,25}")
+_REPLICA = re.compile(r"([0-9]+):([0-9]+)")
+_REPLICAS = ("'*' or a list of replicas as [partitionId]:[brokerId],[partitionId]:[brokerId],...")
 
 
 def coerce(prop: Prop, value: object, path: Path) -> object:
@@ -139,6 +142,31 @@ def _optional_str(prop: Prop, value: object, path: Path) -> str | None:
     raise Invalid(path, "a non-empty string or null", describe(value), hint)
 
 
+def _replicas(prop: Prop, value: object, path: Path) -> tuple[str, ...]:
+    """A throttled-replicas list (ThrottledReplicaListValidator): `*`, or `partition:broker`
+    pairs, comma-separated or as a YAML list; empty items are skipped, as Kafka's parser does."""
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = list(value)
+    else:
+        hint = ("Quote it: YAML reads an unquoted 1:2 as a base-60 number."
+                if isinstance(value, int) and not isinstance(value, bool) else "")
+        raise Invalid(path, _REPLICAS, describe(value), hint)
+    items = [item.strip() for item in items]
+    if "".join(items) == "*":
+        return ("*",)
+    pairs = []
+    for item in items:
+        match = _REPLICA.fullmatch(item)
+        if item and match is None:
+            whole = "" if len(items) == 1 else f" in {describe(value)}"
+            raise Invalid(path, _REPLICAS, f"{quote(item)}{whole}")
+        if item:
+            pairs.append(f"{int(match[1])}:{int(match[2])}")
+    return tuple(pairs)
+
+
 _COERCE = {
     "int": _integer,
     "long": _integer,
@@ -149,4 +177,5 @@ _COERCE = {
     "strategies": _strategies,
     "policy": _policy,
     "optional_str": _optional_str,
+    "replicas": _replicas,
 }

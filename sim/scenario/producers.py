@@ -5,7 +5,8 @@ with the same key; `after` is the delay since the previous step), so `rate` coun
 `keys`: null (keyless: sticky partitioner), a count N (keys "0".."N-1") or a list of strings;
 a compacted topic needs keys (Kafka refuses keyless records there).
 Defaults (docs/scenario.md#producers): keys null, value_size 100B, arrivals even,
-tombstones 0; `rate` is
+tombstones 0, compression 1.0 (the ratio of compressed to uncompressed record bytes, in
+(0, 1], used only with a `compression.type` other than none); `rate` is
 required. Value sizes are capped at 1GiB. The client config follows `clientrules.py`.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from sim.scenario.clientrules import settle_producer
 from sim.scenario.config import read_config
 from sim.scenario.errors import Invalid, Path, closest, describe, quote
-from sim.scenario.fields import Ctx, check_keys, choice, integer, mapping, text
+from sim.scenario.fields import Ctx, check_keys, choice, integer, mapping, number, text
 from sim.scenario.names import host_name
 from sim.scenario.problems import Problems
 from sim.scenario.schema import PRODUCER, STEP
@@ -68,7 +69,17 @@ def _producer(name: str, raw: object, path: Path, topics: dict, ctx: Ctx) -> Pro
         arrivals=choice(entry.get("arrivals", "even"), path + ("arrivals",), ("even", "poisson")),
         tombstones=parse_probability(entry.get("tombstones", 0), path + ("tombstones",)),
         config=config.freeze(),
+        compression=_ratio(entry.get("compression", 1.0), path + ("compression",)),
     )
+
+
+def _ratio(value: object, path: Path) -> float:
+    """A compression ratio: a YAML number in (0, 1]."""
+    expected = "a compression ratio: a number above 0 and at most 1 (compressed / uncompressed)"
+    ratio = number(value, path, what=expected)
+    if not 0.0 < ratio <= 1.0:
+        raise Invalid(path, expected, describe(value))
+    return ratio
 
 
 def _destination(entry: dict, path: Path, topics: dict) -> tuple[str | None, tuple | None]:

@@ -5,14 +5,13 @@ producer, consumer, admin = `admin.config`, feature = `cluster.features`, protoc
 `cluster.protocol`), a value
 kind, a unit and the range Kafka's ConfigDef enforces. Where a property drives a periodic
 timer in the simulation the minimum is 1 even if Kafka allows 0 (a zero period would spin).
-A topic property names its cluster-wide default (`retention.ms` <- `log.retention.ms`).
+A topic property names its cluster-wide default (`retention.ms` <- `log.retention.ms`), except
+the throttled-replicas lists, which have none (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS).
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, quotas, SSL/SASL, compression, the KIP-848
-consumer protocol, `buffer.memory` and `max.block.ms` (the accumulator is unbounded),
-`fetch.min.bytes` and `fetch.max.bytes` (a fetch returns what is there, up to
-`max.partition.fetch.bytes` per partition).
+where one helps. Not modeled: transactions, request quotas, SSL/SASL, the broker's own
+`compression.type` (it keeps the producer's), the KIP-848 consumer protocol.
 """
 
 from __future__ import annotations
@@ -35,7 +34,8 @@ class Prop:
     name: str
     scope: str
     kind: str  # int | long | short | bool | enum | acks | strategies | policy | optional_str
-    unit: str = ""  # ms | bytes | count | ""
+    #            | replicas
+    unit: str = ""  # ms | bytes | bytes/s | count | ""
     lo: int | None = None
     hi: int | None = None
     choices: tuple[str, ...] = ()
@@ -60,7 +60,13 @@ BROKER = _props(
     ("replica.lag.time.max.ms", "long", "ms", 1, None),
     ("replica.fetch.wait.max.ms", "int", "ms", 0, None),
     ("replica.fetch.max.bytes", "int", "bytes", 0, None),
+    ("replica.fetch.response.max.bytes", "int", "bytes", 0, None),
+    ("replica.fetch.min.bytes", "int", "bytes", None, None),
     ("replica.fetch.backoff.ms", "int", "ms", 0, None),
+    ("leader.replication.throttled.rate", "long", "bytes/s", 0, None),
+    ("follower.replication.throttled.rate", "long", "bytes/s", 0, None),
+    ("replication.quota.window.num", "int", "count", 1, None),
+    ("replication.quota.window.size.seconds", "int", "", 1, None),
     ("replica.high.watermark.checkpoint.interval.ms", "long", "ms", 1, None),
     ("broker.session.timeout.ms", "int", "ms", 1, None),
     ("broker.heartbeat.interval.ms", "int", "ms", 1, None),
@@ -81,6 +87,9 @@ BROKER = _props(
     ("log.flush.interval.ms", "long", "ms", 0, None),
     ("log.cleaner.delete.retention.ms", "long", "ms", 0, None),
     ("log.cleaner.backoff.ms", "long", "ms", 1, None),
+    ("quota.window.num", "int", "count", 1, None),
+    ("quota.window.size.seconds", "int", "", 1, None),
+    ("message.max.bytes", "int", "bytes", 0, None),
 )
 
 TOPIC = _props(
@@ -109,6 +118,9 @@ TOPIC = _props(
         None,
         {"broker_name": "log.cleaner.delete.retention.ms"},
     ),
+    ("max.message.bytes", "int", "bytes", 0, None, {"broker_name": "message.max.bytes"}),
+    ("leader.replication.throttled.replicas", "replicas", "", None, None),
+    ("follower.replication.throttled.replicas", "replicas", "", None, None),
 )
 
 PRODUCER = _props(
@@ -120,12 +132,23 @@ PRODUCER = _props(
     ("request.timeout.ms", "int", "ms", 0, None),
     ("linger.ms", "long", "ms", 0, None),
     ("batch.size", "int", "bytes", 0, None),
+    ("max.request.size", "int", "bytes", 1, None),
+    (
+        "compression.type",
+        "enum",
+        "",
+        None,
+        None,
+        {"choices": ("none", "gzip", "snappy", "lz4", "zstd")},
+    ),
     ("max.in.flight.requests.per.connection", "int", "count", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
     ("retry.backoff.max.ms", "long", "ms", 0, None),
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("socket.connection.setup.timeout.ms", "long", "ms", 0, None),
     ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
+    ("buffer.memory", "long", "bytes", 0, None),
+    ("max.block.ms", "long", "ms", 0, None),
 )
 
 CONSUMER = _props(
@@ -139,6 +162,8 @@ CONSUMER = _props(
     ("auto.offset.reset", "enum", "", None, None, {"choices": ("latest", "earliest", "none")}),
     ("fetch.max.wait.ms", "int", "ms", 0, None),
     ("max.partition.fetch.bytes", "int", "bytes", 0, None),
+    ("fetch.max.bytes", "int", "bytes", 0, None),
+    ("fetch.min.bytes", "int", "bytes", 0, None),
     ("request.timeout.ms", "int", "ms", 0, None),
     ("metadata.max.age.ms", "long", "ms", 1, None),
     ("retry.backoff.ms", "long", "ms", 0, None),
@@ -193,6 +218,8 @@ PROTOCOL = _props(
     ("idempotent.producer.epoch.bump", "enum", "", None, None,
      {"choices": ("fatal", "kip-360")}),
     ("group.member.id.required", "bool", "", None, None),
+    ("client.quota.throttle", "enum", "", None, None,
+     {"choices": ("delay-response", "kip-219")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {
@@ -219,12 +246,8 @@ INERT: dict[str, str] = {
     "default.replication.factor": "declare replication.factor per topic",
     "transaction.state.log.replication.factor": "transactions are not modeled",
     "transaction.state.log.min.isr": "transactions are not modeled",
-    "compression.type": "compression is not modeled",
+    "compression.type": "the broker keeps the producer's compression (the default, producer)",
     "group.id": "the group id is the consumer entry's name",
-    "buffer.memory": "the accumulator is unbounded",
-    "max.block.ms": "the accumulator is unbounded",
-    "fetch.min.bytes": "a fetch answers as soon as data is there, as with the default 1",
-    "fetch.max.bytes": "only max.partition.fetch.bytes bounds a fetch",
 }
 
 

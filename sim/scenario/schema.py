@@ -12,17 +12,28 @@ from __future__ import annotations
 from sim.scenario.fault_kinds import ACTIONS, KINDS
 from sim.scenario.shapes import DIST, LEAF, WHOLE, Fixed, Named, Seq, fixed
 
-NETWORK = fixed("loss", "resets", latency=DIST)
-DISK = fixed("write", "fsync", "os_flush_interval")
+NETWORK = fixed("loss", "resets", "bandwidth", latency=DIST)
+DISK = fixed("write", "fsync", "os_flush_interval", "throughput")
+HOST = fixed(network=fixed("bandwidth"), disk=fixed("throughput"))
+QUOTAS = fixed("producer_byte_rate", "consumer_byte_rate")
 CLUSTER = fixed(
-    "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK
+    "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK,
+    hosts=Named(HOST), quotas=QUOTAS,
 )
 TOPIC = Fixed(
     {"partitions": LEAF, "replication.factor": LEAF, "assignment": Seq(Seq(LEAF)), "config": WHOLE}
 )
 STEP = fixed("topic", "event", "after")
 PRODUCER = fixed(
-    "topic", "rate", "keys", "value_size", "arrivals", "tombstones", steps=Seq(STEP), config=WHOLE
+    "topic",
+    "rate",
+    "keys",
+    "value_size",
+    "arrivals",
+    "tombstones",
+    "compression",
+    steps=Seq(STEP),
+    config=WHOLE,
 )
 POISON = fixed("retries", "backoff", "then", "dlq_topic")
 CONSUMER = fixed(

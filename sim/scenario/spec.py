@@ -104,6 +104,7 @@ class Network:
     latency: Dist
     loss: float
     resets: float
+    bandwidth: int = 0          # bytes per second of each NIC direction, 0 = unlimited
 
 
 @dataclass(**_FROZEN)
@@ -111,6 +112,14 @@ class Disk:
     write_us: int
     fsync_us: int
     os_flush_interval_us: int
+    throughput: int = 0         # sequential write bytes per second, 0 = unlimited
+
+
+@dataclass(**_FROZEN)
+class Quotas:
+    """Default client byte-rate quotas, bytes per second (None: no quota)."""
+    producer_byte_rate: int | None = None
+    consumer_byte_rate: int | None = None
 
 
 @dataclass(**_FROZEN)
@@ -122,6 +131,16 @@ class Cluster:
     network: Network
     disk: Disk
     protocol: Config
+    quotas: Quotas = Quotas()
+    hosts: FrozenMap = FrozenMap()   # host name -> HostLimits (`cluster.hosts`)
+
+
+@dataclass(**_FROZEN)
+class HostLimits:
+    """One host's overrides of the cluster-wide NIC bandwidth and disk throughput (0 = inherit)."""
+
+    bandwidth: int = 0
+    throughput: int = 0
 
 
 @dataclass(**_FROZEN)
@@ -151,6 +170,7 @@ class Producer:
     arrivals: str  # even | poisson
     tombstones: float
     config: Config
+    compression: float = 1.0  # compressed / uncompressed record bytes (with compression.type)
 
 
 @dataclass(**_FROZEN)

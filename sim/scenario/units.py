@@ -1,10 +1,12 @@
 """Durations, rates and sizes as a scenario writes them, converted once at the boundary.
 
 Durations (`250ms`, `1.5s`, `7d`) become integer microseconds, rates (`2000/s`, `3/ms`, `60/m`)
-become float records per second, sizes (`200B`, `64KiB`, `1MiB`) become integer bytes
-(docs/scenario.md#units). A decimal is accepted only where it yields a whole number of microseconds;
-no sign, exponent or space; at most 365d. A bare number where a unit is needed, 0 included,
-is an error. Kafka properties inside `config:` keep Kafka's own units and are not parsed here.
+become float records per second, sizes (`200B`, `64KiB`, `1MiB`) become integer bytes,
+bandwidths (`100MiB/s`, a size per second, above 0) integer bytes per second
+(docs/scenario.md#units). A decimal is accepted only where it yields a whole number of
+microseconds; no sign, exponent or space; at most 365d. A bare number where a unit is
+needed, 0 included, is an error. Kafka properties inside `config:` keep Kafka's own units and
+are not parsed here.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ _DECIMAL_SIZE = re.compile(r"\d+(?:\.\d+)?\s*([kKMGT]i?[bB]?|[kKMGT]B)")
 DURATION = "a duration such as 250ms, 10s or 1.5m"
 RATE = "a rate such as 2000/s, 5/ms or 30/m"
 SIZE = "a size such as 100B, 64KiB or 1MiB"
+BANDWIDTH = "a bandwidth such as 100MiB/s or 512KiB/s"
 
 
 def _text(value: object, path: Path, expected: str, unit_example: str) -> str:
@@ -106,6 +109,25 @@ def parse_size(value: object, path: Path, expected: str = SIZE) -> int:
     raise Invalid(path, expected, quote(text), hint)
 
 
+def parse_bandwidth(value: object, path: Path, expected: str = BANDWIDTH) -> int:
+    """Parse `100MiB/s` into bytes per second (above 0: an unlimited link is an omitted one)."""
+    text = _text(value, path, expected, "MiB/s")
+    size, slash, unit = text.partition("/")
+    if slash != "/" or unit != "s":
+        hint = "Write a size per second, e.g. 100MiB/s." if not slash else "The unit is /s."
+        raise Invalid(path, expected, quote(text), hint)
+    if size[:1] == "-":
+        raise Invalid(path, expected, quote(text), "A bandwidth has no sign.")
+    try:
+        per_second = parse_size(size, path, expected)
+    except Invalid as err:
+        raise Invalid(path, expected, quote(text), err.hint) from None
+    if per_second == 0:
+        raise Invalid(path, "a bandwidth above 0", quote(text),
+                      "Omit it for an unlimited link.")
+    return per_second
+
+
 def parse_probability(value: object, path: Path, upper_open: bool = False) -> float:
     """Parse a probability in [0, 1] (or [0, 1) with `upper_open`) given as a YAML number."""
     expected = "a probability from 0 to 1" + (" (1 excluded)" if upper_open else "")
@@ -132,6 +154,11 @@ def format_rate(per_second: float) -> str:
     if per_second == int(per_second):
         return f"{int(per_second)}/s"
     return f"{per_second:g}/s"
+
+
+def format_bandwidth(per_second: int) -> str:
+    """Render bytes per second: 104857600 -> `100MiB/s`."""
+    return f"{format_size(per_second)}/s"
 
 
 def format_size(size: int) -> str:

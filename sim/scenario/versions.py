@@ -2,8 +2,9 @@
 
 `RELEASES[version][scope][property]` is the default a new cluster of that release and its
 clients use, for the broker, producer, consumer and feature scopes, and the protocol
-behaviour switches (`cluster.protocol`) the release implies. Topic defaults are not listed: a
-topic inherits its cluster-wide `log.*` (or same-named) broker value, as Kafka does. Every
+behaviour switches (`cluster.protocol`) the release implies. A topic inherits its cluster-wide
+`log.*` (or same-named) broker value, as Kafka does; only the topic properties without one
+(the throttled-replicas lists) have topic defaults here. Every
 minor release from 0.10 to 4.1 is known; its table is 0.10's plus the CHANGES of every
 release up to it (docs/model.md#kafka-versions), so 2.3 behaves as 2.1 changed it. A release is
 modeled in its recommended mode: ZooKeeper before 3.3 (liveness = the ZooKeeper session,
@@ -25,7 +26,13 @@ _BROKER_4_1 = {
     "replica.lag.time.max.ms": 30_000,
     "replica.fetch.wait.max.ms": 500,
     "replica.fetch.max.bytes": 1_048_576,
+    "replica.fetch.response.max.bytes": 10_485_760,  # KIP-74 (0.10.1)
+    "replica.fetch.min.bytes": 1,
     "replica.fetch.backoff.ms": 1_000,
+    "leader.replication.throttled.rate": LONG_MAX,  # KIP-73 (0.10.1): unthrottled
+    "follower.replication.throttled.rate": LONG_MAX,
+    "replication.quota.window.num": 11,  # ReplicationQuotaManagerConfig, KIP-73
+    "replication.quota.window.size.seconds": 1,
     "replica.high.watermark.checkpoint.interval.ms": 5_000,
     "broker.session.timeout.ms": 9_000,
     "broker.heartbeat.interval.ms": 2_000,
@@ -46,6 +53,15 @@ _BROKER_4_1 = {
     "log.flush.interval.ms": LONG_MAX,  # unset -> log.flush.scheduler.interval.ms = Long.MAX_VALUE
     "log.cleaner.delete.retention.ms": 86_400_000,
     "log.cleaner.backoff.ms": 15_000,
+    "quota.window.num": 11,  # ClientQuotaManagerConfig, since 0.9 (KIP-13)
+    "quota.window.size.seconds": 1,
+    "message.max.bytes": 1_048_588,  # 1000012 before 2.5 (KAFKA-4203)
+}
+
+# The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
+_TOPIC_4_1 = {
+    "leader.replication.throttled.replicas": (),  # KIP-73 (0.10.1): no replica throttled
+    "follower.replication.throttled.replicas": (),
 }
 
 _PRODUCER_4_1 = {
@@ -56,12 +72,16 @@ _PRODUCER_4_1 = {
     "request.timeout.ms": 30_000,
     "linger.ms": 5,  # 0 before 4.0 (KIP-1030)
     "batch.size": 16_384,
+    "max.request.size": 1_048_576,
+    "compression.type": "none",
     "max.in.flight.requests.per.connection": 5,
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
     "metadata.max.age.ms": 300_000,
     "socket.connection.setup.timeout.ms": 10_000,  # KIP-601, 2.7+
     "socket.connection.setup.timeout.max.ms": 30_000,  # 127000 in 2.7
+    "buffer.memory": 33_554_432,  # ProducerConfig: 32 MiB since 0.9
+    "max.block.ms": 60_000,  # ProducerConfig: since 0.9 (KIP-19)
 }
 
 _CONSUMER_4_1 = {
@@ -74,6 +94,8 @@ _CONSUMER_4_1 = {
     "auto.offset.reset": "latest",
     "fetch.max.wait.ms": 500,
     "max.partition.fetch.bytes": 1_048_576,
+    "fetch.max.bytes": 52_428_800,  # KIP-74 (0.10.1)
+    "fetch.min.bytes": 1,
     "request.timeout.ms": 30_000,
     "metadata.max.age.ms": 300_000,
     "retry.backoff.ms": 100,
@@ -96,6 +118,7 @@ _PROTOCOL_4_1 = {
     "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
     "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
     "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
+    "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
 }
 
 
@@ -108,8 +131,9 @@ def derive(base: Mapping[str, Mapping], **changes: Mapping) -> Mapping[str, Mapp
     return _freeze({scope: {**base[scope], **changes.get(scope, {})} for scope in base})
 
 
-_NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "producer": _PRODUCER_4_1,
-                         "consumer": _CONSUMER_4_1, "feature": _FEATURE_4_1,
+_NEWEST_TABLE = _freeze({"broker": _BROKER_4_1, "topic": _TOPIC_4_1,
+                         "producer": _PRODUCER_4_1, "consumer": _CONSUMER_4_1,
+                         "feature": _FEATURE_4_1,
                          "protocol": _PROTOCOL_4_1})
 
 # What each release changed, oldest first (docs/model.md#kafka-versions). 0.10 is written as the
@@ -122,7 +146,8 @@ _SETUP_TIMEOUT_2_7 = {"socket.connection.setup.timeout.ms": 10_000,
 CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("0.10", {
         "broker": {"unclean.leader.election.enable": True, "replica.lag.time.max.ms": 10_000,
-                   "group.initial.rebalance.delay.ms": 0, **_ZK_0_10},
+                   "group.initial.rebalance.delay.ms": 0, "message.max.bytes": 1_000_012,
+                   **_ZK_0_10},
         "producer": {"acks": 1, "enable.idempotence": False, "retries": 0,
                      "delivery.timeout.ms": 30_000, "linger.ms": 0, "retry.backoff.max.ms": 100,
                      **_NO_SETUP_TIMEOUT},
@@ -135,7 +160,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "producer.request.timeout.error": "NETWORK_EXCEPTION",
                      "min.insync.replicas.capped": False,
                      "idempotent.producer.epoch.bump": "fatal",
-                     "group.member.id.required": False},
+                     "group.member.id.required": False,
+                     "client.quota.throttle": "delay-response"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -146,8 +172,9 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
        "(KIP-106); initial rebalance delay 3 s (KIP-134)"),
     ("2.0", {
         "consumer": {"request.timeout.ms": 30_000},
-        "protocol": {"replica.truncation": "kip-279"},
-    }, "KIP-279: the follower and leader agree on the largest common epoch, in a loop"),
+        "protocol": {"replica.truncation": "kip-279", "client.quota.throttle": "kip-219"},
+    }, "KIP-279: the follower and leader agree on the largest common epoch, in a loop; "
+       "KIP-219: a quota's throttle is answered at once and the client waits it out"),
     ("2.1", {
         "producer": {"delivery.timeout.ms": 120_000, "retries": 2_147_483_647},
     }, "delivery.timeout.ms 120 s and retries without limit (KIP-91)"),
@@ -156,9 +183,12 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "a new dynamic consumer group member's first JoinGroup is answered MEMBER_ID_REQUIRED "
        "with its member id, and it joins again with it (KIP-394)"),
     ("2.5", {
-        "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000},
+        "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000,
+                   "message.max.bytes": 1_048_588},
         "protocol": {"idempotent.producer.epoch.bump": "kip-360"},
-    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; the "
+    }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; "
+       "message.max.bytes 1000012 -> 1048588, the producer's max.request.size plus the log "
+       "overhead (KAFKA-4203); the "
        "idempotent producer retries sequence errors with a new epoch instead of failing and "
        "resetting its producer id, and brokers accept any sequence from an unknown producer id "
        "(KIP-360)"),

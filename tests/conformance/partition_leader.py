@@ -104,16 +104,19 @@ class LeaderAlone:
     default) at `leader_epoch` with `isr`, its log holding `log`; the other replicas are fake
     brokers, answering with `answer(request)` (by default never: their fetches wait). With
     `states` (PartitionStates of partitions 0, 1, ...), it hosts one partition per state, each
-    of `replicas`, and starts from those states instead."""
+    of `replicas`, and starts from those states instead. `config`: the cluster's broker
+    config; `topic_config`: the topic's, besides its min ISR."""
 
     def __init__(self, replicas=(0, 1), isr=None, leader_epoch=5, log=None, min_isr=1,
-                 partition_epoch=1, leader=0, states=(), answer=None):
+                 partition_epoch=1, leader=0, states=(), answer=None, config=None,
+                 topic_config=None):
         count = max(len(states), 1)
-        self.h = Harness({"cluster": {"brokers": len(replicas)},
+        self.h = Harness({"cluster": {"brokers": len(replicas), "config": config or {}},
                           "topics": {"t": {"partitions": count,
                                            "replication.factor": len(replicas),
                                            "assignment": [list(replicas)] * count,
-                                           "config": {"min.insync.replicas": min_isr}}}})
+                                           "config": {"min.insync.replicas": min_isr,
+                                                      **(topic_config or {})}}}})
         self.broker = Broker(0, self.h.broker_context(), self.h.disk())
         self.followers = {b: self.h.peer(f"broker-{b}", answer) for b in replicas if b}
         self.h.nodes.brokers.extend([self.broker, *self.followers.values()])

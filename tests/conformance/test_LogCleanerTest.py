@@ -41,7 +41,8 @@ NOT_PORTED = {
         "simplification: a compacted batch keeps only its surviving records' sequences, and a "
         "producer's last batch is not kept empty",
     "testLargeMessage": "not modeled: the cleaner's I/O buffer sizes",
-    "testMessageLargerThanMaxMessageSize": "not modeled: max.message.bytes",
+    "testMessageLargerThanMaxMessageSize": "internal: the cleaner's read buffer grows to fit a "
+                                           "batch over max.message.bytes",
     "testMessageLargerThanMaxMessageSizeWithCorruptHeader": "internal: corrupt batches",
     "testCorruptMessageSizeLargerThanBytesAvailable": "internal: corrupt batches",
     "testPartialSegmentClean":

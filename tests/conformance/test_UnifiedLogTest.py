@@ -19,7 +19,7 @@ from sim.cluster.broker import Broker
 from sim.cluster.log import Batch, ReplicaLog
 from sim.cluster.metadata import PartitionState
 from sim.cluster.producer_state import INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER
-from sim.cluster.protocol import OFFSET_OUT_OF_RANGE, BatchData, FetchPartition
+from sim.cluster.protocol import MESSAGE_TOO_LARGE, OFFSET_OUT_OF_RANGE, BatchData, FetchPartition
 from sim.core.units import MS, S
 from tests.unit.hosts import Harness
 
@@ -56,8 +56,6 @@ NOT_PORTED = {
     "testMessageSetSizeCheck": "not modeled: batch size limits (RecordBatchTooLargeException)",
     "testCompactedTopicConstraints":
         "simplification: keyless records on a compacted topic are kept (Kafka refuses them)",
-    "testMessageSizeCheck": "not modeled: max.message.bytes",
-    "testMessageSizeCheckInAppendAsFollower": "not modeled: max.message.bytes",
     "testBuildTimeIndexWhenNotAssigningOffsets": "internal: the time index",
     "testFetchOffsetByTimestampIncludesLeaderEpoch":
         "not modeled: the leader epoch in a ListOffsets answer",
@@ -126,6 +124,7 @@ class Leader:
     fetch (so the high watermark moves only when a case moves it)."""
 
     def __init__(self, epoch: int = 0, **config) -> None:
+        config = {"max.message.bytes": 2**31 - 1, **config}    # batches of R bytes per record
         h = Harness({"cluster": {"brokers": 3}, "topics": {"orders": {
             "partitions": 1, "replication.factor": 3, "config": config}}})
         self.broker = Broker(0, h.broker_context(), h.disk())
@@ -325,6 +324,27 @@ def test_UnifiedLogTest_testDuplicateAppendToFollower():
     p = Leader()
     follower_append(p, batch(0, 2, pid=PID, seq=0), batch(2, 2, pid=PID, seq=0))
     assert p.log.leo == 4                               # a follower does not validate
+
+
+# Kafka's two batches: two records "You", "bethe", and two of 45 and 20 bytes; a record is
+# its value plus 10 bytes here and a batch adds 61 (docs/model.md)
+SMALL, LARGE = 61 + (3 + 10) + (5 + 10), 61 + (45 + 10) + (20 + 10)
+
+
+def test_UnifiedLogTest_testMessageSizeCheck():
+    p = Leader(**{"max.message.bytes": LARGE - 1})
+    manager = p.broker.manager
+    assert manager._append(0, BatchData(0, 0, 2, SMALL, -1, -1, -1), 1, 0)[0] is None
+    assert manager._append(0, BatchData(0, 2, 2, LARGE, -1, -1, -1), 1, 0)[0] == \
+        MESSAGE_TOO_LARGE
+    assert p.log.leo == 2
+
+
+def test_UnifiedLogTest_testMessageSizeCheckInAppendAsFollower():
+    p = Leader(**{"max.message.bytes": LARGE - 1})
+    small, large = batch(0, 2), batch(5, 2)
+    follower_append(p, small._replace(size=SMALL), large._replace(size=LARGE))
+    assert p.log.leo == 7                    # appendAsFollower does not check the size
 
 
 def test_UnifiedLogTest_testMultipleProducersWithDuplicatesInSingleAppend():

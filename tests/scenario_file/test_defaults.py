@@ -19,7 +19,13 @@ BROKER_4_1 = {
     "offsets.topic.replication.factor": 3,
     "group.initial.rebalance.delay.ms": 3_000,
     "replica.fetch.max.bytes": 1_048_576,
+    "replica.fetch.response.max.bytes": 10_485_760,
+    "replica.fetch.min.bytes": 1,
     "replica.fetch.backoff.ms": 1_000,
+    "leader.replication.throttled.rate": LONG_MAX,
+    "follower.replication.throttled.rate": LONG_MAX,
+    "replication.quota.window.num": 11,
+    "replication.quota.window.size.seconds": 1,
     "replica.high.watermark.checkpoint.interval.ms": 5_000,
     "log.retention.check.interval.ms": 300_000,
     "controlled.shutdown.enable": True,
@@ -36,6 +42,9 @@ BROKER_4_1 = {
     "log.flush.interval.ms": LONG_MAX,
     "log.cleaner.delete.retention.ms": 86_400_000,
     "log.cleaner.backoff.ms": 15_000,
+    "quota.window.num": 11,
+    "quota.window.size.seconds": 1,
+    "message.max.bytes": 1_048_588,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
@@ -48,6 +57,9 @@ TOPIC_4_1 = {
     "flush.messages": LONG_MAX,
     "flush.ms": LONG_MAX,
     "delete.retention.ms": 86_400_000,
+    "max.message.bytes": 1_048_588,
+    "leader.replication.throttled.replicas": (),
+    "follower.replication.throttled.replicas": (),
 }
 PRODUCER_4_1 = {
     "acks": -1,
@@ -57,12 +69,16 @@ PRODUCER_4_1 = {
     "request.timeout.ms": 30_000,
     "linger.ms": 5,
     "batch.size": 16_384,
+    "max.request.size": 1_048_576,
+    "compression.type": "none",
     "max.in.flight.requests.per.connection": 5,
     "retry.backoff.ms": 100,
     "retry.backoff.max.ms": 1_000,
     "metadata.max.age.ms": 300_000,
     "socket.connection.setup.timeout.ms": 10_000,
     "socket.connection.setup.timeout.max.ms": 30_000,
+    "buffer.memory": 33_554_432,
+    "max.block.ms": 60_000,
 }
 CONSUMER_4_1 = {
     "session.timeout.ms": 45_000,
@@ -77,6 +93,8 @@ CONSUMER_4_1 = {
     "partition.assignment.strategy": ("range", "cooperative-sticky"),
     "request.timeout.ms": 30_000,
     "max.partition.fetch.bytes": 1_048_576,
+    "fetch.max.bytes": 52_428_800,
+    "fetch.min.bytes": 1,
     "isolation.level": "read_uncommitted",
     "group.protocol": "classic",
     "metadata.max.age.ms": 300_000,
@@ -92,7 +110,8 @@ def test_every_release_covers_every_modeled_property():
         for scope in ("broker", "producer", "consumer", "feature"):
             assert set(RELEASES[version][scope]) == set(PROPERTIES[scope]), (version, scope)
         for prop in PROPERTIES["topic"].values():
-            assert prop.broker_name in PROPERTIES["broker"]
+            assert prop.broker_name in PROPERTIES["broker"] or (
+                prop.broker_name is None and prop.name in RELEASES[version]["topic"])
 
 
 def test_scenario_level_defaults(raw):
@@ -120,6 +139,11 @@ def test_workload_defaults(raw):
         0.0,
     )
     assert producer.topic == "orders" and producer.steps is None and producer.rate == 100.0
+    assert producer.compression == 1.0
+    assert (producer.config["compression.type"], producer.config["max.request.size"]) == (
+        "none",
+        1_048_576,
+    )
     group = scenario.consumers["billing"]
     assert (group.members, group.commit, group.topics) == (1, "auto", ("orders",))
     assert group.processing == Dist(kind="constant", value_us=0)

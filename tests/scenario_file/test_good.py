@@ -77,7 +77,8 @@ def test_producers(full):
         200,
     )
     assert (checkout.config["acks"], checkout.config["enable.idempotence"]) == (1, False)
-    assert checkout.config["linger.ms"] == 10 and checkout.config.ignored == ("compression.type",)
+    assert checkout.config["linger.ms"] == 10 and checkout.config.ignored == ()
+    assert checkout.config["compression.type"] == "lz4" and checkout.compression == 1.0
     assert flow.topic is None and flow.steps == (
         Step(topic="payments.v1", event="payment_created", after_us=0),
         Step(topic="payments.v1", event="payment_paid", after_us=50_000),

@@ -152,9 +152,27 @@ def test_producer_fields(raw, fails):
         ("arrivals", "bursty"),
         ("value_size", "2GiB"),
         ("tombstones", 2),
+        ("compression", 0),
+        ("compression", 1.5),
+        ("compression", "40%"),
     ):
         raw["producers"]["checkout"] = {"topic": "orders", "rate": "1/s", field: value}
         assert fails(raw).path.startswith(f"producers.checkout.{field}")
+
+
+def test_a_compression_ratio_is_a_number_above_0_and_at_most_1(raw, fails):
+    producer = raw["producers"]["checkout"]
+    producer.update(compression=0.4, config={"compression.type": "zstd"})
+    result = from_dict(raw).producers["checkout"]
+    assert (result.compression, result.config["compression.type"]) == (0.4, "zstd")
+    producer.update(compression=1)
+    assert from_dict(raw).producers["checkout"].compression == 1.0
+    producer.update(compression=0.0)
+    error = fails(raw)
+    assert error.path == "producers.checkout.compression"
+    assert "above 0 and at most 1" in error.expected
+    producer.update(compression=0.4, config={"compression.type": "brotli"})
+    assert fails(raw).path == "producers.checkout.config.compression.type"
 
 
 def test_consumer_fields(raw, fails):

@@ -64,6 +64,7 @@ def test_targets_and_params(raw):
         "latency": None,
         "loss": None,
         "resets": 0.5,
+        "bandwidth": None,
     }
     assert by_kind["slow_disk"].target == ("broker-1", "any-broker")
     assert by_kind["slow_disk"].params["factor"] == 2.5

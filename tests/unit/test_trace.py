@@ -10,10 +10,13 @@ import sim.core.records as records
 from sim.core.records import (
     BatchSent,
     FaultSides,
+    FollowerLagBytes,
     HighWatermark,
     HwAdvanced,
     InvariantExempted,
     LeaderChanged,
+    NicBytes,
+    OutOfSyncFetch,
     PartitionChanged,
     ProcessingTimes,
     RecordsCommitted,
@@ -34,14 +37,18 @@ def a_probe(kind, t_us: int):
               ProcessingTimes: (t_us, "g", "t", 0, 0, 1, (), np.zeros(1, np.int64)),
               FaultSides: (t_us, 0, (("broker-0",), ("broker-1", "checkout"))),
               RecordsFetched: (t_us, "g", "t", 0, ()),
-              RecordsCommitted: (t_us, "t", 0, ())}
+              RecordsCommitted: (t_us, "t", 0, ()),
+              OutOfSyncFetch: (t_us, 0, 1, "t", 0),
+              NicBytes: (t_us, "broker-0", 100, 200),
+              FollowerLagBytes: (t_us, 1, "t", 0, 300)}
     return kind(*values[kind])
 
 
 def test_the_probe_types_are_known_and_only_the_report_notes_kept():
     assert set(PROBES) == {HwAdvanced, PartitionChanged, ProcessingTimes, FaultSides,
-                           RecordsFetched, RecordsCommitted}
-    assert [kind for kind in PROBES if kind.KEEP] == [FaultSides]
+                           RecordsFetched, RecordsCommitted, OutOfSyncFetch, NicBytes,
+                           FollowerLagBytes}
+    assert {kind for kind in PROBES if kind.KEEP} == {FaultSides, NicBytes, FollowerLagBytes}
 
 
 def test_an_observer_sees_every_record_of_its_type_in_emission_order_and_no_other():
