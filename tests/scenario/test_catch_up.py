@@ -20,7 +20,7 @@ from functools import lru_cache
 import pytest
 
 import sim
-from sim.core.records import HostChanged, IsrChanged
+from tests.scenario.catch_up import catch_up_s as catch_up
 
 MIB = 1 << 20
 FILE = "scenarios/follower-catch-up-bandwidth.yaml"
@@ -34,12 +34,7 @@ def catch_up_s(back_s: int, *sets: str) -> float:
                                      "producers.writer.rate=250/s",
                                      "producers.writer.value_size=8182B", *sets])
     trace = sim.run(spec).trace
-    back = max(h.t_us for h in trace.rows(HostChanged)
-               if h.host == "broker-1" and h.state == "running")
-    rejoined = [i.t_us for i in trace.rows(IsrChanged)
-                if i.reason == "expand" and 1 in i.isr and i.t_us > back]
-    assert len(rejoined) == 4, "every partition takes broker-1 back"
-    return (max(rejoined) - back) / 1e6
+    return catch_up(trace)
 
 
 def backlog(back_s: int) -> int:

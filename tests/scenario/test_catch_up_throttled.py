@@ -13,7 +13,7 @@ IsrChanged(expand) that takes it back.
 import pytest
 
 import sim
-from sim.core.records import HostChanged, IsrChanged
+from tests.scenario.catch_up import catch_up_s as catch_up
 
 MIB = 1 << 20
 FILE = "scenarios/follower-catch-up-throttled.yaml"
@@ -26,12 +26,7 @@ def catch_up_s(end_s: int, *sets: str) -> float:
     """The catch-up time of a run that ends at end_s (soon after it, for speed)."""
     trace = sim.run(sim.load(FILE, overrides=[*FEWER_LARGER, f"duration={end_s}s", "drain=0s",
                                               *sets])).trace
-    back = max(h.t_us for h in trace.rows(HostChanged)
-               if h.host == "broker-1" and h.state == "running")
-    rejoined = [i.t_us for i in trace.rows(IsrChanged)
-                if i.reason == "expand" and 1 in i.isr and i.t_us > back]
-    assert len(rejoined) == 4, "every partition takes broker-1 back"
-    return (max(rejoined) - back) / 1e6
+    return catch_up(trace)
 
 
 @pytest.mark.parametrize("quota_mib", [4, 6])
