@@ -8,12 +8,12 @@ or per-user overrides, request-rate quotas.
 
 from __future__ import annotations
 
-from sim.scenario.errors import Invalid, Path, describe, quote
+from sim.scenario.errors import Path
 from sim.scenario.fields import check_keys, mapping
 from sim.scenario.schema import QUOTAS
 from sim.scenario.shapes import fields
 from sim.scenario.spec import Quotas
-from sim.scenario.units import parse_size
+from sim.scenario.units import parse_bandwidth
 
 BYTE_RATE = "a byte rate such as 512KiB/s or 1MiB/s"
 
@@ -27,12 +27,4 @@ def build_quotas(raw: object, parent: Path) -> Quotas:
 
 def byte_rate(value: object, path: Path) -> int:
     """Parse `<size>/s` into bytes per second (at least 1)."""
-    if not isinstance(value, str):
-        raise Invalid(path, BYTE_RATE, describe(value))
-    head, slash, unit = value.strip().partition("/")
-    if not slash or unit != "s":
-        raise Invalid(path, BYTE_RATE, quote(value), "Write the size per second, e.g. 1MiB/s.")
-    rate = parse_size(head, path, BYTE_RATE)
-    if rate < 1:
-        raise Invalid(path, BYTE_RATE + ", at least 1B/s", quote(value))
-    return rate
+    return parse_bandwidth(value, path, BYTE_RATE)

@@ -123,8 +123,7 @@ def parse_bandwidth(value: object, path: Path, expected: str = BANDWIDTH) -> int
     except Invalid as err:
         raise Invalid(path, expected, quote(text), err.hint) from None
     if per_second == 0:
-        raise Invalid(path, "a bandwidth above 0", quote(text),
-                      "Omit it for an unlimited link.")
+        raise Invalid(path, f"{expected}, above 0", quote(text), "Omit it for no limit.")
     return per_second
 
 

@@ -39,7 +39,7 @@ def test_bandwidth_throughput_and_host_overrides_are_read(raw):
 
 
 @pytest.mark.parametrize(("value", "expected", "hint"), [
-    ("0MiB/s", "a bandwidth above 0", "Omit it"),
+    ("0MiB/s", "above 0", "Omit it"),
     ("-5MiB/s", "a bandwidth such as", "no sign"),
     ("100MiB", "a bandwidth such as", "size per second"),
     ("100MiB/ms", "a bandwidth such as", "/s"),
