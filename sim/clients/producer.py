@@ -233,8 +233,8 @@ class Producer(Host):
 
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
-        if self.acc.send_blocked():
-            due = min(due, self.acc.pool.deadline())
+        if self.acc.send_blocked() and self.generating and not self.closing:
+            due = min(due, self.acc.pool.deadline())    # run() fails it only while generating
         while self.expiry and self.expiry[0][2].done:
             heapq.heappop(self.expiry)
         if self.expiry:

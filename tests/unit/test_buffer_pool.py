@@ -119,3 +119,17 @@ def test_a_crash_drops_the_calls_queued_behind_a_blocked_send_and_the_restart_st
     h.run(520 * MS)
     sends = sorted(int(t) for pos in range(len(p.pidxs)) for t in p.book.send_times(pos))
     assert [t for t in sends[handed:] if t < 500 * MS] == []     # nothing from before the crash
+
+
+def test_a_send_still_blocked_when_the_workload_ends_does_not_wake_the_producer_every_us():
+    # the blocked send's deadline passes after the workload ended: nothing fails it any more,
+    # so it must not be a due time (it made the producer wake every microsecond)
+    h, p = producer({"batch.size": 1000, "buffer.memory": 3000, "max.block.ms": 500},
+                    answer_after_us=None)
+    h.run(100 * MS)
+    assert p.acc.pool.blocked_at >= 0
+    p.stop_generating()
+    before = h.engine.events_processed()
+    h.run(2 * S)
+    assert h.engine.events_processed() - before < 1000
+    assert h.trace.rows(SendFailed) == []
