@@ -36,6 +36,7 @@ from sim.core.records import (
     IsrChanged,
     LeaderChanged,
     ProduceRejected,
+    SendFailed,
 )
 
 US_PER_S = 1_000_000
@@ -70,7 +71,10 @@ def partition_timeline(trace) -> pd.DataFrame:
 
 
 def produce_per_second(records: pd.DataFrame, trace, end_us: int) -> pd.DataFrame:
-    """Records produced, acked and failed, and produce attempts rejected, per second."""
+    """Records produced, acked and failed, and produce attempts rejected, per second.
+
+    A record whose send failed before it joined a batch (SendFailed) counts as failed and
+    as one rejected attempt, as in the summary's `failed` and `rejected`."""
     seconds = int(np.ceil(end_us / US_PER_S)) or 1
 
     def per_second(t_us, weights=None):
@@ -78,22 +82,26 @@ def produce_per_second(records: pd.DataFrame, trace, end_us: int) -> pd.DataFram
         return np.bincount(idx, weights=weights, minlength=seconds).astype(np.int64)
 
     acked = records.ack_us[records.fate == "acked"] if len(records) else []
-    failed = trace.rows(BatchFailed)
-    rejected = trace.rows(ProduceRejected)
+    at_send = trace.rows(SendFailed)
+    failed = [*trace.rows(BatchFailed), *at_send]
+    rejected = [(r.t_us, 1) for r in trace.rows(ProduceRejected)] + \
+        [(r.t_us, r.count) for r in at_send]
     return pd.DataFrame({
         "t_s": np.arange(seconds),
         "produced": per_second(records.send_us if len(records) else []),
         "acked": per_second(acked),
         "failed": per_second([r.t_us for r in failed], [r.count for r in failed] or None),
-        "rejected": per_second([r.t_us for r in rejected])})
+        "rejected": per_second([t for t, _n in rejected], [n for _t, n in rejected] or None)})
 
 
 def produce_errors(trace) -> pd.DataFrame:
-    """Rejected partition-batch produce attempts per second and error name."""
-    rows = [(r.t_us // US_PER_S, r.error, r.count) for r in trace.rows(ProduceRejected)]
-    df = pd.DataFrame(rows, columns=["t_s", "error", "records"])
+    """Rejected partition-batch produce attempts per second and error name, and the records
+    whose send failed before they joined a batch (one attempt each)."""
+    rows = [(r.t_us // US_PER_S, r.error, 1, r.count) for r in trace.rows(ProduceRejected)]
+    rows += [(r.t_us // US_PER_S, r.error, r.count, r.count) for r in trace.rows(SendFailed)]
+    df = pd.DataFrame(rows, columns=["t_s", "error", "attempts", "records"])
     out = df.groupby(["t_s", "error"], as_index=False).agg(
-        attempts=("records", "size"), records=("records", "sum"))
+        attempts=("attempts", "sum"), records=("records", "sum"))
     return out.astype({"t_s": "int64", "attempts": "int64", "records": "int64"})
 
 

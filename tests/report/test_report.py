@@ -81,3 +81,14 @@ def test_the_report_shows_expectations_wanted_against_measured(folder):
     html = (out / "report.html").read_text()
     for e in result.summary["expect"]:
         assert f"<td>{e['key']}</td><td>{str(e['wanted']).replace('>', '&gt;')}</td>" in html
+
+
+def test_the_throughput_tables_count_the_sends_that_failed_before_joining_a_batch():
+    result = run_scenario("sizes-too-large-batches-split-records-fail")
+    s = result.summary
+    assert s["errors"].get("RECORD_TOO_LARGE", 0) > 0
+    throughput = result.throughput
+    assert throughput.failed.sum() == s["failed"]
+    assert throughput.rejected.sum() == s["rejected"]
+    attempts = result.produce_errors.groupby("error").attempts.sum()
+    assert attempts.to_dict() == s["errors"]
