@@ -90,7 +90,8 @@ class Producer(Host):
         """max.request.size (and buffer.memory, ensureValidRecordSize checks both) and
         compression.type, set up only where they can matter."""
         s, acc = self.settings, self.acc
-        largest = int(self.key_sizes.max(initial=0)) + self.value_size + RECORD_OVERHEAD
+        largest = self.largest_record = \
+            int(self.key_sizes.max(initial=0)) + self.value_size + RECORD_OVERHEAD
         limit = min(s.max_request_size, s.buffer_memory)
         if largest + BATCH_HEADER > limit:
             acc.refuse_over = limit - BATCH_HEADER

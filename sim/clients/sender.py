@@ -47,7 +47,6 @@ producer's state (reset the partition's sequences and retry) does not arise,
 since retention here never removes producer state.
 """
 
-from sim.clients.arrivals import RECORD_OVERHEAD
 from sim.clients.idempotence import Sequences
 from sim.cluster.log import BATCH_HEADER
 from sim.cluster.metadata import NO_LEADER
@@ -212,7 +211,7 @@ class Sender:
         """How many batches surely fit in one request: none is larger than batch.size or
         than the largest record the producer accepts in a batch of its own."""
         p, limit = self.p, self.s.max_request_size
-        largest = int(p.key_sizes.max(initial=0)) + p.value_size + RECORD_OVERHEAD + BATCH_HEADER
+        largest = p.largest_record + BATCH_HEADER
         return limit // max(self.s.batch_size, min(largest, limit), 1)
 
     def _drain_capped(self, leader: int, positions: list[int], now: int) -> list:

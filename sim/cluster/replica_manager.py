@@ -134,16 +134,18 @@ class ReplicaManager:
                 self.broker.storage.mark_flushed(replica, now)
             if error is None and request.acks == -1:
                 waiting.append((replica, offset + data.count))
+        quotas = self.broker.quotas
+        size = 0 if quotas is None else _size(request)     # what the client's quota records
         if request.acks == 0:
-            if self.broker.quotas is not None:
-                self.broker.quotas.produce_throttle(conn, _size(request), now)
+            if quotas is not None:
+                quotas.produce_throttle(conn, size, now)
             if any(error is not None for error, _offset in results.values()):
                 conn.close_by_server()
             return
         if request.acks == 1 or not waiting:
-            self._respond(conn, rid, results, _size(request), delay)
+            self._respond(conn, rid, results, size, delay)
             return
-        delayed = DelayedProduce(conn, rid, results, len(waiting), _size(request))
+        delayed = DelayedProduce(conn, rid, results, len(waiting), size)
         for replica, required in waiting:
             replica.waiting.append((required, delayed))
         self.purgatory.add(request.timeout_us, delayed)
