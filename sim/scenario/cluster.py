@@ -7,8 +7,10 @@ default. Broker rule Kafka enforces at startup: `replica.fetch.wait.max.ms` <=
 resets: 0}` with no `bandwidth` (unlimited), disk `{write: 20us, fsync: 2ms,
 os_flush_interval: 30s}` with no `throughput` (unlimited). `hosts: {NAME: {network: {bandwidth},
 disk: {throughput}}}` overrides them for one host; its names are checked against the scenario's
-hosts once the clients are read (build.py). Not modeled here: per-broker config overrides,
-racks, several controllers.
+hosts once the clients are read (build.py). `racks: {NAME: [broker ids]}` is each broker's
+`broker.rack`: given at all, every broker is in exactly one rack (as Kafka's rack-aware
+assignment requires of a cluster whose brokers have racks). Not modeled here: per-broker
+config overrides, several controllers.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
         protocol=protocol,
         quotas=build_quotas(block.get("quotas"), path),
         hosts=_hosts(block.get("hosts"), path),
+        racks=_racks(block.get("racks"), path, brokers),
     )
     return cluster, ctx
 
@@ -143,6 +146,31 @@ def _hosts(raw: object, parent: Path) -> FrozenMap:
             throughput=_maybe_bandwidth(disk, "throughput", where + ("disk",)),
         )
     return FrozenMap(limits)
+
+
+def _racks(raw: object, parent: Path, brokers: int) -> FrozenMap:
+    """`cluster.racks`: rack name -> the ids of its brokers (their `broker.rack`)."""
+    path = parent + ("racks",)
+    block = mapping(raw, path, "a mapping of rack names to lists of broker ids")
+    rack_of: dict[int, str] = {}
+    racks = {}
+    for name, ids in block.items():
+        where = path + (name,)
+        if not isinstance(ids, list) or not ids:
+            raise Invalid(where, "a non-empty list of broker ids", describe(ids))
+        for i, broker in enumerate(ids):
+            broker = integer(broker, where + (str(i),), 0, brokers - 1, "a broker id")
+            if broker in rack_of:
+                raise Invalid(where + (str(i),), "a broker in one rack only",
+                              f"broker {broker}, already in rack {quote(rack_of[broker])}")
+            rack_of[broker] = name
+        racks[name] = tuple(ids)
+    missing = [b for b in range(brokers) if b not in rack_of]
+    if racks and missing:
+        raise Invalid(path, "every broker in a rack (Kafka's rack-aware assignment needs "
+                            "all brokers or none to have a rack)",
+                      f"no rack for broker {', '.join(map(str, missing))}")
+    return FrozenMap(racks)
 
 
 def check_host_names(cluster: Cluster, names: list[str]) -> None:

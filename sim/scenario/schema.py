@@ -18,7 +18,7 @@ HOST = fixed(network=fixed("bandwidth"), disk=fixed("throughput"))
 QUOTAS = fixed("producer_byte_rate", "consumer_byte_rate")
 CLUSTER = fixed(
     "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK,
-    hosts=Named(HOST), quotas=QUOTAS,
+    hosts=Named(HOST), quotas=QUOTAS, racks=Named(Seq(LEAF)),
 )
 TOPIC = Fixed(
     {"partitions": LEAF, "replication.factor": LEAF, "assignment": Seq(Seq(LEAF)), "config": WHOLE}

@@ -133,6 +133,14 @@ class Cluster:
     protocol: Config
     quotas: Quotas = Quotas()
     hosts: FrozenMap = FrozenMap()   # host name -> HostLimits (`cluster.hosts`)
+    racks: FrozenMap = FrozenMap()   # rack name -> broker ids (`cluster.racks`, broker.rack)
+
+    def rack_of(self, broker: int) -> str | None:
+        """The broker's `broker.rack`, None without racks."""
+        for name, brokers in self.racks.items():
+            if broker in brokers:
+                return name
+        return None
 
 
 @dataclass(**_FROZEN)
