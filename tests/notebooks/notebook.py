@@ -1,7 +1,8 @@
 """Running a notebook of notebooks/ top to bottom, as written or in a quicker form.
 
 `make test` runs each notebook in a quicker form, set up by a cell put first: one seed per
-sweep point and no process pool (it replaces `sim.sweep` by that form), and three of the
+sweep point, only the first and last value of each swept setting, and no process pool (it
+replaces `sim.sweep` by that form), and three of the
 releases the versions notebook replays (`sim.releases.ERAS`: the oldest, one in between and
 the newest). The sweep's seeds and pools are tested in tests/sweep, every release in
 tests/scenario/test_versions.py. `make fuzz` also runs each notebook exactly as written.
@@ -22,9 +23,11 @@ import sim as _sim
 _sweep = _sim.sweep
 
 
-def _one_seed(path, seeds=1, **options):
+def _one_seed(path, seeds=1, sets=None, **options):
     options.update(workers=1, dask=None)
-    return _sweep(path, 1, **options)
+    if isinstance(sets, dict):
+        sets = {k: [v[0], v[-1]] if len(v) > 2 else v for k, v in sets.items()}
+    return _sweep(path, 1, sets=sets, **options)
 
 
 _sim.sweep = _one_seed
