@@ -128,11 +128,13 @@ class Topology:
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         self._coordinator_pidx: dict[str, int] = {}
-        self._placer = (cluster.protocol["replica.placer"], streams, cluster.racks)
+        self._placer, self._racks = cluster.protocol["replica.placer"], cluster.racks
+        self._streams = streams
         for topic in topics.values():
             cfg = topic.config
-            assignment = topic.assignment or self._place(topic.name, topic.partitions,
-                                                         topic.replication_factor)
+            assignment = topic.assignment
+            if assignment is None:
+                assignment = self._place(topic.name, topic.partitions, topic.replication_factor)
             self._add_topic(topic.name, assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"], cfg["flush.messages"],
                             cfg["flush.ms"], LogConfig.from_topic(cfg),
@@ -152,8 +154,7 @@ class Topology:
 
     def _place(self, topic: str, partitions: int, replication: int):
         """The controller's rack-aware placement of a topic (placement.py)."""
-        placer, streams, racks = self._placer
-        return place(placer, streams, topic, racks, partitions, replication)
+        return place(self._placer, self._streams, topic, self._racks, partitions, replication)
 
     def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms,
                    log=LogConfig(), max_message_bytes: int = NO_LIMIT,
