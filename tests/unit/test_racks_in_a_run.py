@@ -138,9 +138,13 @@ def fired(*timeline) -> list[tuple]:
 def test_rack_targets_resolve_to_every_broker_of_the_rack():
     hosts = fired({"at": "1s", "power_loss": "rack(us-east-1b)", "for": "1s"},
                   {"at": "1s", "partition": [["rack(us-east-1a)"],
-                                             ["rack(us-east-1c)", "checkout"]], "for": "1s"})
-    assert hosts == [("broker-2", "broker-3"), ("broker-0", "broker-1", "broker-4", "broker-5",
-                                                 "checkout")]
+                                             ["rack(us-east-1c)", "checkout"]], "for": "1s"},
+                  {"at": "1.5s", "isolate": "rack(us-east-1c)", "for": "100ms"},
+                  {"at": "1.5s", "one_way": {"from": "rack(us-east-1a)", "to": "broker-2"},
+                   "for": "100ms"})
+    assert hosts == [("broker-2", "broker-3"),
+                     ("broker-0", "broker-1", "broker-4", "broker-5", "checkout"),
+                     ("broker-4", "broker-5"), ("broker-0", "broker-1", "broker-2")]
 
 
 def test_validate_explain_prints_each_partition_with_its_racks():
