@@ -4,7 +4,7 @@ Hypothesis draws up to `budget` fault schedules from `sim.testing.fault_schedule
 crashes, stops and power losses (each restarting what it took down after a
 drawn time, or at the drain), pauses, isolations, cuts from the controller,
 slow disks and slow or lossy links, on role targets (`leader(T/P)`,
-`follower(T/P)`, `coordinator(G)`, `any-broker`) and broker names, with at
+`follower(T/P)`, `coordinator(G)`, `any-broker`, `rack(NAME)` given racks) and broker names, with at
 most K faults overlapping in time, so at most K brokers are faulty at the
 same time (docs/cli.md#explore; a slow link leaves both ends up and is not counted). They replace
 the scenario's own faults; its workload actions (`set_rate`, `slow`,
@@ -136,7 +136,8 @@ def run_search(search: Search, report: Callable[[str, bool], None]) -> Explored:
     strategy = fault_schedules(
         duration_s=max(scenario.duration_us // 1_000_000, 2), brokers=scenario.cluster.brokers,
         max_faults=MAX_FAULTS, at_once=search.max_faulty, topics=topics,
-        groups=tuple(scenario.consumers), kinds=ALL_FAULTS)
+        groups=tuple(scenario.consumers), kinds=ALL_FAULTS,
+        racks={name: len(ids) for name, ids in scenario.cluster.racks.items()})
     broken: list = []
     counts = {"tried": 0, "partial": 0, "drawn": 0}
 

@@ -3,11 +3,11 @@
 Entries fire at `at`, in time order, entries of the same instant in file order
 and before any model event of that instant; a `for:` expiry fires before new
 entries of the same instant. Targets are resolved when an entry fires, roles
-from the controller's metadata at that moment, and the same hosts are released
-when the entry ends. Network faults add their cuts to those in force
-(grudges compose; `heal: all` ends them all); faults on a host that is
-already down do nothing. At `duration` the drain begins: every fault ends,
-every host is restarted, producers stop generating.
+from the controller's metadata at that moment (`rack(NAME)`: every broker of the
+rack), and the same hosts are released when the entry ends. Network faults add
+their cuts to those in force (grudges compose; `heal: all` ends them all);
+faults on a host that is already down do nothing. At `duration` the drain
+begins: every fault ends, every host is restarted, producers stop generating.
 
 Faults on `controller` stand for the loss of the active controller of a
 quorum: it fails over (see controller.py); `restart` and `resume` of it do
@@ -29,6 +29,7 @@ from sim.scenario.fault_kinds import KINDS
 
 ROLE = re.compile(r"^(leader|follower|followers)\((.+)/(\d+)\)$")
 COORDINATOR = re.compile(r"^coordinator\((.+)\)$")
+RACK = re.compile(r"^rack\((.+)\)$")
 
 
 class Timeline:
@@ -132,6 +133,9 @@ class Timeline:
         if match:
             state = w.controller.image.partitions[w.topology.coordinator_pidx(match.group(1))]
             return [w.brokers[state.leader]] if state.leader >= 0 else None
+        match = RACK.match(expr)
+        if match:
+            return [w.brokers[b] for b in w.spec.cluster.racks[match.group(1)]]
         if expr in w.aliases:
             return list(w.aliases[expr])
         return [w.hosts[expr]] if expr in w.hosts else None

@@ -17,7 +17,8 @@ Hypothesis shrinks it to a smaller cluster, fewer records and fewer faults.
 `cluster.network` with a latency distribution, `workloads()` a producer (and
 optionally a consumer group) for it, `fault_schedules()` a timed list of
 faults on role targets (`leader(T/P)`, `follower(T/P)`, `coordinator(G)`,
-`any-broker`, ...), resolved when each fires, or on the targets you name.
+`any-broker`, `rack(NAME)` given racks, ...), resolved when each fires, or on the targets
+you name.
 With `max_faulty` = k at most k brokers are ever targeted, the fault class
 in which Kafka promises no loss when k < min.insync.replicas; with
 `at_once` = k at most k brokers are faulty at the same time (what
@@ -39,7 +40,7 @@ DRAWN = {kind.explore: kind for kind in KINDS.values() if kind.explore}
 NOT_FAULTY = ("degrade",)        # a slow link leaves both brokers up (docs/cli.md#explore)
 STEP_MS = 100
 BROKER_TARGETS = ("broker-", "leader(", "follower(", "followers(", "coordinator(", "any-broker",
-                  "all-brokers")
+                  "all-brokers", "rack(")
 
 
 def _or(strategy, default):
@@ -95,9 +96,9 @@ def workloads(draw, acks=None, rate=None, keys=None, idempotent=None, groups=Non
 
 
 def _targets(brokers: int, topics: dict, groups, max_faulty: int | None,
-             at_once: int | None, named: tuple | None) -> list:
+             at_once: int | None, named: tuple | None, racks: dict) -> list:
     if named is not None:
-        return [t for t in named if at_once is None or _weight(t, brokers) <= at_once]
+        return [t for t in named if at_once is None or _weight(t, brokers, racks) <= at_once]
     if max_faulty is not None:
         return [f"broker-{b}" for b in range(max_faulty)]
     roles = [f"{role}({topic}/{p})" for topic, count in topics.items()
@@ -105,8 +106,9 @@ def _targets(brokers: int, topics: dict, groups, max_faulty: int | None,
     roles += [f"coordinator({group})" for group in groups]
     several = [[f"leader({topic}/{p})", f"follower({topic}/{p})"]
                for topic, count in topics.items() for p in range(count)] + ["all-brokers"]
+    several += [f"rack({name})" for name in racks]
     named = roles + [f"broker-{b}" for b in range(brokers)] + ["any-broker"] + several
-    return [t for t in named if at_once is None or _weight(t, brokers) <= at_once]
+    return [t for t in named if at_once is None or _weight(t, brokers, racks) <= at_once]
 
 
 def _on_brokers(target) -> bool:
@@ -116,10 +118,12 @@ def _on_brokers(target) -> bool:
     return target.startswith(BROKER_TARGETS)
 
 
-def _weight(target, brokers: int) -> int:
-    """How many brokers a target names at most."""
+def _weight(target, brokers: int, racks: dict) -> int:
+    """How many brokers a target names at most (`racks`: rack name -> its broker count)."""
     if isinstance(target, list):
         return len(target)
+    if target.startswith("rack("):
+        return racks[target[len("rack("):-1]]
     return brokers if target == "all-brokers" else 1
 
 
@@ -158,7 +162,7 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
                     max_faults: int = 3, max_faulty: int | None = None,
                     at_once: int | None = None, topics: dict | None = None,
                     groups: tuple = (), kinds: tuple = HOST_FAULTS + NETWORK_FAULTS,
-                    targets: tuple | None = None) -> list:
+                    targets: tuple | None = None, racks: dict | None = None) -> list:
     """A timeline of broker faults inside [1 s, duration), in steps of 100 ms.
 
     Each fault lasts a drawn time (`for:`; a crash, stop or power loss then restarts the
@@ -175,12 +179,15 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
     `topics` maps topic names to partition counts for the roles (default: the one topic
     of `clusters()` with `partitions`); `kinds` picks from ALL_FAULTS. `targets` names the
     target expressions to draw from instead (say `("coordinator(billing)", "any-broker")`
-    to aim at a group's coordinator); `at_once` still bounds them.
+    to aim at a group's coordinator); `at_once` still bounds them. `racks` (rack name ->
+    its broker count, the scenario's `cluster.racks`) adds `rack(NAME)` targets, each as
+    heavy as its brokers.
     """
     topics = topics if topics is not None else {TOPIC: partitions}
-    targets = _targets(brokers, topics, groups, max_faulty, at_once, targets)
-    singles = [t for t in targets if _weight(t, brokers) == 1]
-    several = [t for t in targets if _weight(t, brokers) > 1]
+    racks = racks or {}
+    targets = _targets(brokers, topics, groups, max_faulty, at_once, targets, racks)
+    singles = [t for t in targets if _weight(t, brokers, racks) == 1]
+    several = [t for t in targets if _weight(t, brokers, racks) > 1]
     either = st.sampled_from(singles) | st.sampled_from(several) if several else \
         st.sampled_from(singles)
     duration_ms = duration_s * 1000
@@ -193,7 +200,7 @@ def fault_schedules(draw, duration_s: int = 20, brokers: int = 3, partitions: in
         if DRAWN[kind].targets == ("broker",) and not _on_brokers(target):
             continue
         end = min(at + draw(st.integers(1, last_step + 1)) * STEP_MS, duration_ms)
-        weight = 0 if kind in NOT_FAULTY else _weight(target, brokers)
+        weight = 0 if kind in NOT_FAULTY else _weight(target, brokers, racks)
         if at_once is not None and weight and _busiest(windows, at, end) + weight > at_once:
             continue
         windows.append((at, end, weight))

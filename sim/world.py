@@ -54,7 +54,7 @@ class World:
         self.trace = Trace()
         self.streams = Streams(seed)
         self.topology = Topology(spec.topics, spec.cluster, list(spec.consumers),
-                                 named_offsets_partitions(spec.timeline))
+                                 named_offsets_partitions(spec.timeline), self.streams)
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name

@@ -87,6 +87,9 @@ CLASSES = {
                                   "BrokerHeartbeatManagerTest.java",
     "ClassicGroupTest": "group-coordinator/src/test/java/org/apache/kafka/coordinator/group/"
                         "classic/ClassicGroupTest.java",
+    "StripedReplicaPlacerTest": "metadata/src/test/java/org/apache/kafka/metadata/placement/"
+                                "StripedReplicaPlacerTest.java",
+    "AdminRackAwareTest": "core/src/test/scala/unit/kafka/admin/AdminRackAwareTest.scala",
 }
 
 _ANNOTATION = re.compile(r"^\s*@(Test|ParameterizedTest)\b")

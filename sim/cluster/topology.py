@@ -7,7 +7,9 @@ internal `__consumer_offsets` topic is added after the declared ones, with
 Kafka's settings for it (`offsets.topic.num.partitions`,
 `offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
 and flush policy) and the default assignment; a group lives on partition
-`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor). A topic's
+`abs(groupId.hashCode()) % partitions` (GroupCoordinator.partitionFor). With
+`cluster.racks`, the controller places every topic without an assignment, the offsets topic
+too, with the release's rack-aware placer (placement.py) and the run's random streams. A topic's
 throttled-replicas lists become, per partition, the brokers that throttle it as its leader
 and as its follower (replication_quota.py). A
 partition's min ISR is capped at its replication factor when the protocol
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from sim.cluster.log import NO_LIMIT
+from sim.cluster.placement import place
 from sim.cluster.replication_quota import throttled_brokers
 from sim.core.units import NEVER, ms
 
@@ -118,15 +121,21 @@ def _expressions(value) -> list[str]:
 class Topology:
     """All partitions, by index and by topic."""
 
-    def __init__(self, topics, cluster, groups=(), named=()) -> None:
-        """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones."""
+    def __init__(self, topics, cluster, groups=(), named=(), streams=None) -> None:
+        """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones;
+        with racks, `streams` (the run's) place the topics that have no assignment."""
         self.capped = bool(cluster.protocol["min.insync.replicas.capped"])
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         self._coordinator_pidx: dict[str, int] = {}
+        self._placer, self._racks = cluster.protocol["replica.placer"], cluster.racks
+        self._streams = streams
         for topic in topics.values():
             cfg = topic.config
-            self._add_topic(topic.name, topic.assignment, cfg["min.insync.replicas"],
+            assignment = topic.assignment
+            if assignment is None:
+                assignment = self._place(topic.name, topic.partitions, topic.replication_factor)
+            self._add_topic(topic.name, assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"], cfg["flush.messages"],
                             cfg["flush.ms"], LogConfig.from_topic(cfg),
                             int(cfg["max.message.bytes"]),
@@ -136,11 +145,16 @@ class Topology:
             cfg = cluster.config
             n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
             used = {group_partition(g, n) for g in groups} | set(named)
-            assignment = [[(p + j) % cluster.brokers for j in range(rf)] if p in used else None
-                          for p in range(n)]
+            placed = (self._place(OFFSETS_TOPIC, n, rf) if cluster.racks else
+                      [[(p + j) % cluster.brokers for j in range(rf)] for p in range(n)])
+            assignment = [replicas if p in used else None for p, replicas in enumerate(placed)]
             self._add_topic(OFFSETS_TOPIC, assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"],
                             cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
+
+    def _place(self, topic: str, partitions: int, replication: int):
+        """The controller's rack-aware placement of a topic (placement.py)."""
+        return place(self._placer, self._streams, topic, self._racks, partitions, replication)
 
     def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms,
                    log=LogConfig(), max_message_bytes: int = NO_LIMIT,

@@ -5,13 +5,18 @@ value and its source (`default 4.1`, `scenario`, `--set`, `cluster log.retention
 `adjusted (...)`), the other Kafka properties given ("ignored (not modeled, Kafka property
 since 2.1)"), and the scenario's
 own fields with `default` / `scenario` / `--set`. Millisecond and byte values carry a human
-reading (`604800000  (7d)`). Plain text, so it reads the same in a terminal, a log or a diff.
+reading (`604800000  (7d)`). With `cluster.racks`, each topic's partitions as a run with the
+file's seed places them (sim/cluster/placement.py), one line each: the replicas, leader first,
+each with its rack (the first 32 of a topic; the simulated `__consumer_offsets` ones too).
+Plain text, so it reads the same in a terminal, a log or a diff.
 """
 
 from __future__ import annotations
 
 import textwrap
 
+from sim.cluster.topology import OFFSETS_TOPIC, Topology, named_offsets_partitions
+from sim.core.rng import Streams
 from sim.scenario import catalogue
 from sim.scenario.errors import dotted
 from sim.scenario.fault_kinds import KINDS
@@ -21,18 +26,25 @@ from sim.scenario.spec import Action, Config, Dist, Scenario
 from sim.scenario.units import format_bandwidth, format_duration, format_rate, format_size
 
 _NAME_WIDTH, _VALUE_WIDTH = 46, 26
+_PLACED_SHOWN = 32      # partitions listed with their racks, per topic
 
 
 def explain(scenario: Scenario) -> str:
     """Render the effective configuration of `scenario`."""
     lines = _header(scenario) + _cluster(scenario)
+    placed = _placed(scenario) if scenario.cluster.racks else None
     for name, topic in scenario.topics.items():
         rows = [
             _field(scenario, ("topics", name, "partitions"), topic.partitions),
             _field(scenario, ("topics", name, "replication.factor"), topic.replication_factor),
-            _field(scenario, ("topics", name, "assignment"), _assignment(topic.assignment)),
+            _field(scenario, ("topics", name, "assignment"), _assignment(scenario, topic)),
         ]
-        lines += ["", f"topic {name}", *_rows(rows, 2), *_config(topic.config)]
+        lines += ["", f"topic {name}", *_rows(rows, 2)]
+        lines += _on_racks(scenario, placed, name) if placed else []
+        lines += _config(topic.config)
+    if placed and OFFSETS_TOPIC in placed.by_topic:
+        lines += ["", f"topic {OFFSETS_TOPIC} (the partitions the run simulates)",
+                  *_on_racks(scenario, placed, OFFSETS_TOPIC)]
     for name, producer in scenario.producers.items():
         lines += [
             "",
@@ -234,9 +246,30 @@ def dist_text(dist: Dist) -> str:
     return f"lognormal median {format_duration(dist.median_us)} p99 {format_duration(dist.p99_us)}"
 
 
-def _assignment(assignment: tuple) -> str:
-    shown = " ".join("[" + ",".join(map(str, replicas)) + "]" for replicas in assignment[:8])
-    return shown + (f" ... ({len(assignment)} partitions)" if len(assignment) > 8 else "")
+def _assignment(s: Scenario, topic) -> str:
+    if topic.assignment is None:
+        return f"{s.cluster.protocol['replica.placer']} placer, seed {s.seed}"
+    shown = " ".join("[" + ",".join(map(str, replicas)) + "]"
+                     for replicas in topic.assignment[:8])
+    return shown + (f" ... ({len(topic.assignment)} partitions)"
+                    if len(topic.assignment) > 8 else "")
+
+
+def _placed(s: Scenario) -> Topology:
+    """The partitions as a run with the file's seed places them (racks: the controller's)."""
+    return Topology(s.topics, s.cluster, list(s.consumers), named_offsets_partitions(s.timeline),
+                    Streams(s.seed))
+
+
+def _on_racks(s: Scenario, placed: Topology, topic: str) -> list[str]:
+    """One line per partition: its replicas, leader first, each with its rack."""
+    infos = [placed.partitions[i] for i in placed.by_topic[topic] if i is not None]
+    lines = [f"    {info.name:<{_NAME_WIDTH - 2}} "
+             + ", ".join(f"{b} ({s.cluster.rack_of(b)})" for b in info.replicas)
+             for info in infos[:_PLACED_SHOWN]]
+    if len(infos) > _PLACED_SHOWN:
+        lines.append(f"    ... ({len(infos)} partitions)")
+    return lines
 
 
 def _action(action: Action) -> str:

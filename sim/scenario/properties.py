@@ -220,6 +220,7 @@ PROTOCOL = _props(
     ("group.member.id.required", "bool", "", None, None),
     ("client.quota.throttle", "enum", "", None, None,
      {"choices": ("delay-response", "kip-219")}),
+    ("replica.placer", "enum", "", None, None, {"choices": ("admin-utils", "striped")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -156,7 +156,7 @@ class Topic:
     name: str
     partitions: int
     replication_factor: int
-    assignment: tuple[tuple[int, ...], ...]
+    assignment: tuple[tuple[int, ...], ...] | None  # None: placed on the racks at the start
     config: Config
 
 

@@ -3,7 +3,8 @@
 A target is a host name (`broker-N`, `controller`, a producer, a member `<group>-<i>`),
 `all-brokers`, `any-broker`, or a role read from the controller when the entry fires:
 `leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, or `__consumer_offsets`
-when groups exist) and `coordinator(G)`. Roles and `*-brokers` denote brokers. Members exist
+when groups exist), `coordinator(G)` and `rack(NAME)` (the brokers of a rack of `cluster.racks`,
+all of them whatever their state). Roles and `*-brokers` denote brokers. Members exist
 for i < members plus the `add_member` entries that fire earlier. Which kinds of host an action
 accepts is its row in `fault_kinds.py`; resolution to hosts happens in the simulator. Kafka's
 own partition notation (`orders-0`, `leader(orders-0)`) is refused with a hint to write
@@ -20,6 +21,7 @@ from sim.scenario.errors import Invalid, Path, choices, closest, describe, quote
 _BROKER = re.compile(r"broker-(0|[1-9]\d*)")
 _ROLE = re.compile(r"(leader|follower|followers)\((.+)/(0|[1-9]\d*)\)")
 _COORDINATOR = re.compile(r"coordinator\((.+)\)")
+_RACK = re.compile(r"rack\((.+)\)")
 _MEMBER = re.compile(r"(.+)-(0|[1-9]\d*)")
 _KAFKA_PARTITION = re.compile(r"(?:(leader|follower|followers)\()?(.+)-(0|[1-9]\d*)\)?")
 KIND_TEXT = {
@@ -38,11 +40,12 @@ class Hosts:
     producers: tuple[str, ...]
     members: dict[str, int]
     partitions: dict[str, int]  # topic -> partitions, __consumer_offsets included when groups exist
+    racks: tuple[str, ...] = ()  # the rack names of cluster.racks
 
     def concrete(self) -> list[str]:
         names = [f"broker-{b}" for b in range(self.brokers)] + ["controller", *self.producers]
         names += [f"{g}-{i}" for g, n in self.members.items() for i in range(n)]
-        return names + ["all-brokers", "any-broker"]
+        return names + ["all-brokers", "any-broker"] + [f"rack({r})" for r in self.racks]
 
 
 def classify(expr: str, path: Path, hosts: Hosts) -> str:
@@ -53,7 +56,7 @@ def classify(expr: str, path: Path, hosts: Hosts) -> str:
         return "controller"
     if expr in hosts.producers:
         return "producer"
-    for check in (_broker, _role, _coordinator, _member):
+    for check in (_broker, _role, _coordinator, _rack, _member):
         kind = check(expr, path, hosts)
         if kind:
             return kind
@@ -61,7 +64,7 @@ def classify(expr: str, path: Path, hosts: Hosts) -> str:
         path,
         "a host (broker-N, controller, a producer, <group>-<i>), all-brokers, "
         "any-broker or a role (leader(T/P), follower(T/P), followers(T/P), "
-        "coordinator(G))",
+        "coordinator(G), rack(NAME))",
         quote(expr),
         _hint(expr, hosts),
     )
@@ -116,6 +119,20 @@ def _coordinator(expr: str, path: Path, hosts: Hosts) -> str:
             quote(match.group(1)),
             closest(match.group(1), hosts.members),
         )
+    return "broker"
+
+
+def _rack(expr: str, path: Path, hosts: Hosts) -> str:
+    match = _RACK.fullmatch(expr)
+    if not match:
+        return ""
+    if not hosts.racks:
+        raise Invalid(path, "a rack of cluster.racks in rack(NAME)", quote(match.group(1)),
+                      "The cluster has no racks: give cluster.racks {NAME: [broker ids]}.")
+    if match.group(1) not in hosts.racks:
+        named = [f"rack({name})" for name in hosts.racks]
+        raise Invalid(path, "a rack of cluster.racks in rack(NAME)", quote(match.group(1)),
+                      closest(expr, named) or f"The racks: {choices(named)}.")
     return "broker"
 
 

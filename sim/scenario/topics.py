@@ -4,6 +4,8 @@
 `default.replication.factor` apply to auto-created topics, which are not modeled). The default
 assignment puts replica j of partition p on broker (p + j) mod N, so the first replica is the
 preferred leader; an explicit assignment has one list per partition of RF distinct broker ids.
+With `cluster.racks` a topic without `assignment` has none here (None): the controller places
+it on the racks when the run starts, with the run's seed (sim/cluster/placement.py).
 A topic's config inherits unset values from `cluster.config` (docs/scenario.md#kafka-properties).
 With the
 protocol switch `min.insync.replicas.capped` (Kafka 3.7+, KAFKA-15583: Partition.effectiveMinIsr)
@@ -57,6 +59,8 @@ def _topic(name: str, raw: object, path: Path, cluster: Cluster, ctx: Ctx) -> To
         assignment = _assignment(
             entry["assignment"], path + ("assignment",), partitions, replication, cluster.brokers
         )
+    elif cluster.racks:
+        assignment = None  # the controller places it on the racks when the run starts
     else:
         assignment = default_assignment(partitions, replication, cluster.brokers)
     config = read_config("topic", entry.get("config"), path + ("config",), ctx, cluster.config)

@@ -119,6 +119,7 @@ _PROTOCOL_4_1 = {
     "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
     "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
     "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
+    "replica.placer": "striped",  # KRaft's StripedReplicaPlacer; "admin-utils" before 3.3
 }
 
 
@@ -161,7 +162,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "min.insync.replicas.capped": False,
                      "idempotent.producer.epoch.bump": "fatal",
                      "group.member.id.required": False,
-                     "client.quota.throttle": "delay-response"},
+                     "client.quota.throttle": "delay-response",
+                     "replica.placer": "admin-utils"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -208,11 +210,12 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "producer acks=all with idempotence (KIP-679); consumer session 45 s (KIP-735)"),
     ("3.3", {
         "broker": {"broker.session.timeout.ms": 9_000},
-        "protocol": {"unclean.election.automatic": False},
+        "protocol": {"unclean.election.automatic": False, "replica.placer": "striped"},
     }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
        "9 s) instead of ZooKeeper sessions; the KRaft controller elects no leader from "
        "outside the ISR on its own (ConfigurationControlManager."
-       "uncleanLeaderElectionEnabledForTopic is false)"),
+       "uncleanLeaderElectionEnabledForTopic is false) and places replicas on racks with "
+       "StripedReplicaPlacer instead of AdminUtils' rack-alternated list"),
     ("3.5", {
         "protocol": {"producer.request.timeout.error": "REQUEST_TIMED_OUT"},
     }, "a producer reports the requests a request timeout cancels as REQUEST_TIMED_OUT, not "

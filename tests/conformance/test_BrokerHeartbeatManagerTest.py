@@ -7,9 +7,9 @@ Kafka's case drives the heartbeat manager with a 10 ms session; here the control
 broker whose session lapsed is fenced (`findOneStaleBroker` then `fence`), one that asks to
 be unfenced once caught up is unfenced (`calculateNextBrokerState`). Every broker is
 registered and unfenced at time 0, which is the cases' first touch. Not ported: the
-manager's own data structures, the usable-broker iterator (replica placement and racks are
-not modeled) and the controlled-shutdown offset (a controlled shutdown is a request of its
-own in the model, answered at once).
+manager's own data structures, the usable-broker iterator (topics are placed when a run
+starts, every broker usable) and the controlled-shutdown offset (a controlled shutdown is a
+request of its own in the model, answered at once).
 """
 
 from sim.cluster.controller import Controller
@@ -120,7 +120,8 @@ NOT_PORTED = {
                            "broker 3, touched 10 ms earlier, is still valid at that instant)",
     "testMetadataOffsetComparator": "internal: the manager's ordering of brokers by offset",
     "testBrokerHeartbeatStateList": "internal: the manager's list of brokers by last contact",
-    "testUsableBrokerIterator": "not modeled: replica placement (usable brokers, racks)",
+    "testUsableBrokerIterator": "not modeled: placement over fenced brokers (topics are placed "
+                                "when a run starts, every broker usable)",
     "testControlledShutdownOffsetIsOnlyUpdatedOnce": "not modeled: the controlled-shutdown "
                                                      "offset (a controlled shutdown is answered "
                                                      "at once)",

@@ -79,7 +79,7 @@ class Harness:
         self.runtime = Runtime(self.engine, self.trace, self.net, self.nodes, Streams(1))
         self.settings = BrokerSettings.from_cluster(self.spec.cluster)
         self.topology = Topology(self.spec.topics, self.spec.cluster, list(self.spec.consumers),
-                                 ())
+                                 (), self.runtime.streams)
         self.ids = Ids()
         self.contents = RecordContents()
 
