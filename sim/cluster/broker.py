@@ -7,6 +7,9 @@ each partition record it applies makes its replica a leader or a follower
 Leaders propose ISR shrinks every `replica.lag.time.max.ms / 2` and
 expansions on fetch, by AlterPartition, one at a time per partition; a lost or
 failed one is resent, one refused as stale waits for the partition's next metadata.
+A partition record whose replicas name this broker for the first time makes it a follower
+from an empty log (a reassignment adding it); one that no longer names it stops the replica
+and deletes its log (ReplicaManager.applyDelta: stopPartitions with deletion).
 
 Lifecycle (docs/faults.md#the-actions): a crash keeps the page cache and resets every
 connection; a power loss drops each log's unstable suffix and is silent to

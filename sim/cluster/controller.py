@@ -23,7 +23,10 @@ a protocol switch (`unclean.election.automatic`): the ZooKeeper controller
 made them, the KRaft controller before 3.9 never did
 (ConfigurationControlManager.uncleanLeaderElectionEnabledForTopic returned
 false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
-not modeled, elected outside the ISR there).
+not modeled, elected outside the ISR there). A `reassign` entry is an
+AlterPartitionReassignments request (KIP-455): each partition change it starts carries the
+new replicas with the adding and removing ones, and every later change of the partition
+tries to complete it (reassignment.py, election.py).
 """
 
 from sim.cluster.context import ControllerContext
