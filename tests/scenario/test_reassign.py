@@ -52,3 +52,21 @@ def test_broker_0_deletes_its_logs_after_each_completion_and_nothing_is_lost(res
     assert all(r.t_us > done[r.partition] and r.leo > 0 for r in deleted)
     s = result.summary
     assert (s["lost"], s["replica_divergence"], s["offline_at_end"]) == (0, 0, 0)
+
+
+def _completed_after_s(trace) -> float:
+    done = [r.t_us for r in trace.rows(ReassignmentChanged) if r.phase == "completed"]
+    return (max(done) - 20 * S) / S
+
+
+def test_a_follower_throttle_on_the_new_replicas_slows_the_copy_to_its_rate(result):
+    """KIP-73 on the adding replicas: broker-3 throttled as follower of every partition at
+    4 MiB/s copies the 20 MiB backlog while producers add 1 MiB/s: about 20 / (4 - 1) s,
+    against under 2 s on its 10 MiB/s link unthrottled."""
+    throttled = run_scenario("reassign-onto-new-broker", overrides=(
+        "duration=32s", "drain=0s",
+        "cluster.config.follower.replication.throttled.rate=4194304",
+        "topics.events.config.follower.replication.throttled.replicas=0:3,1:3,2:3"))
+    assert _completed_after_s(result.trace) < 2
+    assert 5 < _completed_after_s(throttled.trace) < 10
+    assert throttled.summary["lost"] == 0
