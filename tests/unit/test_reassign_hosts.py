@@ -4,6 +4,7 @@ it into the ISR, and a removed replica stopping and deleting its log (KIP-455)."
 
 from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
+from sim.cluster.log import Batch
 from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
@@ -129,3 +130,20 @@ def test_a_new_replica_named_on_the_follower_throttled_list_is_throttled():
                  "timeline": MOVE})
     broker = Broker(3, h.broker_context(), h.disk())
     assert follower_quota(broker).partitions == frozenset({0})
+
+
+def test_a_broker_that_learns_of_its_removal_from_a_snapshot_deletes_its_log():
+    """A broker down while a reassignment removed it deletes the stray log when its next
+    process installs the metadata."""
+    h = _harness()
+    broker = Broker(0, h.broker_context(), h.disk())
+    h.nodes.brokers.extend([h.add(broker), *(h.peer(f"broker-{b}") for b in (1, 2, 3))])
+    h.nodes.controller = _controller_peer(h)
+    image = h.image()
+    image.apply(PartitionState(0, 3, 1, 2, (1, 2, 3), replicas=(3, 1, 2)))
+    broker.replicas[0].log.append(Batch(0, 10, 0, 0, 0, -1, -1, -1, 1000, 0))
+    broker.boot(image, broker_epoch=1)
+    (deleted,) = h.trace.rows(ReplicaDeleted)
+    assert (deleted.broker, deleted.leo) == (0, 10)
+    assert not broker.replicas[0].hosted and broker.replicas[0].log.leo == 0
+    assert broker.fetchers == {}
