@@ -138,10 +138,11 @@ class Replica:
 
     def update_follower(self, follower: int, fetch_offset: int, now: int,
                         broker_epoch: int = -1) -> bool:
-        """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved."""
+        """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved,
+        None from a broker that is not one of its followers (not yet, or no longer, assigned)."""
         f = self.followers.get(follower)
         if f is None:
-            return False
+            return None
         f.broker_epoch = broker_epoch
         moved = f.leo != fetch_offset
         leader_leo = self.log.leo
