@@ -23,6 +23,7 @@ import heapq
 import re
 
 from sim.cluster.host import DOWN, PAUSED
+from sim.cluster.metadata import assigned
 from sim.core.dist import Sampler
 from sim.core.records import FaultEnded, FaultFired, FaultSides, FaultSkipped
 from sim.scenario.fault_kinds import KINDS
@@ -148,7 +149,7 @@ class Timeline:
         state = w.controller.image.partitions[info.pidx]
         if role == "leader":
             return [w.brokers[state.leader]] if state.leader >= 0 else None
-        followers = [w.brokers[r] for r in info.replicas if r != state.leader]
+        followers = [w.brokers[r] for r in assigned(state, info) if r != state.leader]
         if role == "follower":
             return followers[:1] or None
         return followers or None
@@ -227,6 +228,19 @@ class Timeline:
     def reset_offsets(self, action):
         self.world.admin.reset_offsets(action.params["group"], action.params["to"])
         return [self.world.admin], None
+
+    def reassign(self, action):
+        """AlterPartitionReassignments, answered by the active controller; skipped (traced)
+        while it fails over. Partitions whose list is their replicas already are left alone."""
+        controller = self.world.controller
+        if controller.down:
+            self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind,
+                                         "no active controller"))
+            return None
+        by_topic = self.world.topology.by_topic[action.params["topic"]]
+        for pidx, target in zip(by_topic, action.params["assignment"], strict=True):
+            controller.reassign(pidx, target)
+        return [controller], None
 
     def set_rate(self, action):
         name = action.params["producer"]

@@ -3,8 +3,9 @@
 - at most one leader per (partition, leader epoch);
 - the controller's ISR contains the leader, when there is one;
 - a new leader comes from the ISR or the ELR of the state before the change
-  (or, with ELR on, is the last known leader: balanced recovery), unless
-  unclean leader election is enabled for the topic;
+  (or, with ELR on, is the last known leader: balanced recovery; or, when the change
+  completes a reassignment, from the ISR the leader's expansion brought with it: KIP-455),
+  unless unclean leader election is enabled for the topic;
 - on a leader, the high watermark never decreases within its epoch, and HW <= LEO;
 - records below a leader's high watermark never change at an offset, unless an
   unclean election, or the election of a replica that lost data in a power
@@ -76,6 +77,8 @@ class Invariants:
 
     def _check_eligible(self, old, new, t_us: int) -> None:
         eligible = set(old.isr) | set(old.elr) | set(old.last_known_elr)
+        if old.adding or old.removing:
+            eligible |= set(new.isr)
         if new.leader not in eligible and not self.topology.partitions[new.pidx].unclean:
             self.fail(t_us, "leader from the ISR or ELR unless unclean election is enabled",
                       f"partition {new.pidx}: broker {new.leader} elected, ISR {old.isr} "

@@ -37,7 +37,7 @@ from sim.cluster.disk import Disk
 from sim.cluster.group_log import RecordStore
 from sim.cluster.net import Network
 from sim.cluster.settings import BrokerSettings
-from sim.cluster.topology import Topology, named_offsets_partitions
+from sim.cluster.topology import Topology, named_offsets_partitions, reassigned_brokers
 from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
@@ -54,7 +54,8 @@ class World:
         self.trace = Trace()
         self.streams = Streams(seed)
         self.topology = Topology(spec.topics, spec.cluster, list(spec.consumers),
-                                 named_offsets_partitions(spec.timeline), self.streams)
+                                 named_offsets_partitions(spec.timeline), self.streams,
+                                 reassigned_brokers(spec.timeline))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name

@@ -12,6 +12,8 @@ analysis reads the PartitionAudit rows it returns, never the hosts.
 
 from dataclasses import dataclass
 
+from sim.cluster.metadata import assigned
+
 
 @dataclass(frozen=True, slots=True)
 class PartitionAudit:
@@ -31,7 +33,7 @@ def audit(world) -> list[PartitionAudit]:
     image, registered = world.controller.image, world.controller.incarnations
     for info in world.topology.partitions:
         state = image.partitions[info.pidx]
-        live = [b for b in info.replicas if world.brokers[b].running]
+        live = [b for b in assigned(state, info) if world.brokers[b].running]
         logs = {b: tuple(world.brokers[b].replicas[info.pidx].log.batches) for b in live}
         starts = {b: world.brokers[b].replicas[info.pidx].log.log_start for b in live}
         leading = state.leader in live and \

@@ -7,6 +7,9 @@ each partition record it applies makes its replica a leader or a follower
 Leaders propose ISR shrinks every `replica.lag.time.max.ms / 2` and
 expansions on fetch, by AlterPartition, one at a time per partition; a lost or
 failed one is resent, one refused as stale waits for the partition's next metadata.
+A partition record whose replicas name this broker for the first time makes it a follower
+from an empty log (a reassignment adding it); one that no longer names it stops the replica
+and deletes its log (ReplicaManager.applyDelta: stopPartitions with deletion).
 
 Lifecycle (docs/faults.md#the-actions): a crash keeps the page cache and resets every
 connection; a power loss drops each log's unstable suffix and is silent to
@@ -26,7 +29,7 @@ from sim.cluster.coordinator import GROUP_REQUESTS, GroupCoordinator
 from sim.cluster.fetcher import ReplicaFetcher
 from sim.cluster.host import CRASHED, POWERED_OFF, STOPPED, Host
 from sim.cluster.lifecycle import BrokerLifecycleManager
-from sim.cluster.metadata import NO_LEADER, Image
+from sim.cluster.metadata import NO_LEADER, Image, assigned
 from sim.cluster.protocol import (
     FENCED_LEADER_EPOCH,
     INELIGIBLE_REPLICA,
@@ -55,6 +58,7 @@ from sim.cluster.settings import (
     METADATA_FETCH_WAIT_US,
 )
 from sim.cluster.storage import LogStorage
+from sim.core.records import ReplicaDeleted
 
 # AlterPartition errors after which the proposal stays pending, not retried, until metadata
 # for the partition replaces it: the controller may have moved on (Partition.
@@ -78,7 +82,7 @@ class Broker(Host):
         self.topology = ctx.topology
         self.producer_names = ctx.producer_names
         self.replicas = {info.pidx: Replica(info, broker_id)
-                         for info in ctx.topology.partitions if broker_id in info.replicas}
+                         for info in ctx.topology.partitions if broker_id in info.hosts}
         self.storage = LogStorage(self, disk)
         self.cleaner = LogCleaner(self)
         self.clean_marker = -1
@@ -261,6 +265,8 @@ class Broker(Host):
         replica = self.replicas.get(getattr(record, "pidx", -1))
         if replica is None:
             return
+        if (record.replicas or not replica.hosted) and not self._hosts(replica, record):
+            return
         if record.leader == self.id:
             if not replica.is_leader or replica.leader_epoch != record.leader_epoch:
                 self._become_leader(replica, record)
@@ -273,6 +279,26 @@ class Broker(Host):
             replica.update_isr(record)
             if self._stops_fetching(record):
                 self._unfollow(replica)
+
+    def _hosts(self, replica, state) -> bool:
+        """Does this broker host the partition in this (reassigned) state? A replica a
+        reassignment removed stops and deletes its log (ReplicaManager.applyDelta's
+        deleted partitions: stopPartitions with deletion)."""
+        if self.id in assigned(state, replica.info):
+            replica.hosted = True
+            return True
+        if replica.hosted:
+            was_leader = replica.is_leader
+            self._unfollow(replica)
+            replica.make_follower(state)
+            if was_leader:
+                self._lose_leadership(replica)
+            info, leo = replica.info, replica.log.leo
+            replica.delete()
+            self.storage.hw_checkpoint[info.pidx] = 0
+            self.trace.emit(ReplicaDeleted(self.engine.now, self.id, info.topic, info.partition,
+                                           leo))
+        return False
 
     def _stops_fetching(self, state) -> bool:
         """In a controlled shutdown, a follower the controller took out of the ISR stops
@@ -296,12 +322,8 @@ class Broker(Host):
         was_leader = replica.is_leader
         self._unfollow(replica)
         replica.make_follower(state)
-        if was_leader and replica.info.internal:
-            self.coordinator.unload(replica.info.pidx)
         if was_leader:
-            self.reads.leadership_lost(replica.info.pidx)
-            self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
-            self.manager.wake_all_parked()
+            self._lose_leadership(replica)
         if state.leader not in (NO_LEADER, self.id) and not self._stops_fetching(state):
             if self.settings.truncation == "high-watermark" and replica.log.leo > replica.log.hw:
                 self.storage.truncate(replica, replica.log.hw, "high_watermark")
@@ -309,6 +331,14 @@ class Broker(Host):
             if fetcher is None:
                 fetcher = self.fetchers[state.leader] = ReplicaFetcher(self, state.leader)
             fetcher.add(replica.info.pidx)
+
+    def _lose_leadership(self, replica) -> None:
+        """What waited on this broker's leadership fails or moves on."""
+        if replica.info.internal:
+            self.coordinator.unload(replica.info.pidx)
+        self.reads.leadership_lost(replica.info.pidx)
+        self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
+        self.manager.wake_all_parked()
 
     def _unfollow(self, replica) -> None:
         """Stop fetching the partition; a fetcher left with none shuts down and closes its

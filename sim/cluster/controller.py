@@ -23,14 +23,17 @@ a protocol switch (`unclean.election.automatic`): the ZooKeeper controller
 made them, the KRaft controller before 3.9 never did
 (ConfigurationControlManager.uncleanLeaderElectionEnabledForTopic returned
 false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
-not modeled, elected outside the ISR there).
+not modeled, elected outside the ISR there). A `reassign` entry is an
+AlterPartitionReassignments request (KIP-455): each partition change it starts carries the
+new replicas with the adding and removing ones, and every later change of the partition
+tries to complete it (reassignment.py, election.py).
 """
 
 from sim.cluster.context import ControllerContext
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.election import change
 from sim.cluster.host import CRASHED, Host
-from sim.cluster.metadata import NO_LEADER, BrokerState, Image, PartitionState
+from sim.cluster.metadata import NO_LEADER, BrokerState, Image, PartitionState, assigned
 from sim.cluster.protocol import (
     DUPLICATE_BROKER_REGISTRATION,
     FENCED_LEADER_EPOCH,
@@ -49,6 +52,7 @@ from sim.cluster.protocol import (
     MetadataRecords,
     RegistrationResponse,
 )
+from sim.cluster.reassignment import reassignment_replicas
 from sim.cluster.settings import CONTROLLER_FAILOVER_US, METADATA_FETCH_WAIT_US
 from sim.core.records import (
     BrokerFenced,
@@ -57,6 +61,7 @@ from sim.core.records import (
     IsrChanged,
     LeaderChanged,
     PartitionChanged,
+    ReassignmentChanged,
 )
 
 
@@ -221,7 +226,7 @@ class Controller(Host):
         state = self.image.brokers[b]
         self._commit([BrokerState(b, state.broker_epoch, fenced=False)])
         self.trace.emit(BrokerUnfenced(self.engine.now, b))
-        self._elect_leaderless(lambda s: b in self.topology.partitions[s.pidx].replicas)
+        self._elect_leaderless(lambda s: b in assigned(s, self.topology.partitions[s.pidx]))
 
     def _controlled_shutdown(self, request) -> None:
         state = self.image.brokers.get(request.broker)
@@ -252,18 +257,40 @@ class Controller(Host):
                     records.append(new)
         self._commit(records)
 
-    def _change(self, state, target_isr, reason, unclean_shutdown=()):
+    def _change(self, state, target_isr, reason, unclean_shutdown=(), reassignment=None):
         info = self.topology.partitions[state.pidx]
+        replicas = assigned(state, info)
         # ReplicationControlManager.getTopicEffectiveMinIsr caps at the replication factor
-        min_isr = min(info.min_isr, len(info.replicas))
-        new, kind = change(state, info.replicas, target_isr=target_isr, min_isr=min_isr,
+        min_isr = min(info.min_isr, len(replicas))
+        new, kind = change(state, replicas, target_isr=target_isr, min_isr=min_isr,
                            acceptable=self._eligible, elr_enabled=self.settings.elr_enabled,
                            unclean=info.unclean and self.settings.unclean_automatic,
-                           unclean_shutdown=unclean_shutdown)
+                           unclean_shutdown=unclean_shutdown, reassignment=reassignment)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
             self.trace.emit(PartitionChanged(self.engine.now, state, new, kind))
+            if new.replicas != state.replicas or new.adding != state.adding \
+                    or new.removing != state.removing:
+                self._trace_reassignment(new)
         return new
+
+    def _trace_reassignment(self, new) -> None:
+        info = self.topology.partitions[new.pidx]
+        phase = "started" if new.adding or new.removing else "completed"
+        self.trace.emit(ReassignmentChanged(self.engine.now, info.topic, info.partition, phase,
+                                            new.replicas, new.adding, new.removing))
+
+    def reassign(self, pidx: int, target: tuple) -> bool:
+        """AlterPartitionReassignments for one partition (ReplicationControlManager.
+        changePartitionReassignment): False when the target is its replicas already."""
+        state = self.image.partitions[pidx]
+        current = assigned(state, self.topology.partitions[pidx])
+        if tuple(target) == current:
+            return False
+        new = self._change(state, state.isr, "reassign",
+                           reassignment=reassignment_replicas(current, tuple(target)))
+        self._commit([new])
+        return True
 
     def _trace_partition(self, old, new, kind) -> None:
         info = self.topology.partitions[new.pidx]
@@ -305,7 +332,7 @@ class Controller(Host):
             return INVALID_REQUEST
         if request.partition_epoch < state.partition_epoch:
             return INVALID_UPDATE_VERSION
-        replicas = self.topology.partitions[state.pidx].replicas
+        replicas = assigned(state, self.topology.partitions[state.pidx])
         if len(set(request.isr)) != len(request.isr) \
                 or any(r not in replicas for r in request.isr) or state.leader not in request.isr:
             return INVALID_REQUEST

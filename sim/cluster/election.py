@@ -15,13 +15,19 @@ A change proposes a target ISR; the builder then
    stays in the ISR of a leaderless partition);
 4. remembers the last leader (`last_known_elr`) when the ISR becomes empty,
    and forgets it once the partition has a leader again;
-5. bumps the leader epoch when the leader changes and the partition epoch on
+5. bumps the leader epoch when the leader changes or the replicas lose a broker
+   (triggerLeaderEpochBumpForReplicaReassignmentIfNeeded) and the partition epoch on
    any change.
 
-Left out: reassignment and preferred-leader election.
+With a reassignment in progress (the state's adding or removing replicas, or a new one
+given as `reassignment`), the builder first tries to complete it (reassignment.py), then
+elects among the resulting replicas.
+
+Left out: preferred-leader election.
 """
 
 from sim.cluster.metadata import NO_LEADER, PartitionState
+from sim.cluster.reassignment import complete
 
 
 def _target_elr(state, target_isr, min_isr, unclean_shutdown) -> tuple:
@@ -64,9 +70,20 @@ def _last_known_leader(state, leader: int, isr: tuple, elr_enabled: bool) -> tup
 
 
 def change(state: PartitionState, replicas, *, target_isr, min_isr: int, acceptable,
-           elr_enabled: bool, unclean: bool, unclean_shutdown=()):
-    """Return (new state or None when nothing changes, election kind or None)."""
+           elr_enabled: bool, unclean: bool, unclean_shutdown=(), reassignment=None):
+    """Return (new state or None when nothing changes, election kind or None).
+
+    `replicas` are the partition's current ones; `reassignment` (replicas, adding, removing)
+    starts a reassignment (reassignment.py)."""
     target_isr = tuple(target_isr)
+    current = replicas
+    adding, removing = state.adding, state.removing
+    if reassignment is not None:
+        replicas, adding, removing = reassignment
+    if adding or removing:
+        done = complete(replicas, adding, removing, target_isr)
+        if done is not None:
+            (replicas, target_isr), adding, removing = done, (), ()
     elr = _target_elr(state, target_isr, min_isr, unclean_shutdown) if elr_enabled else ()
     leader, kind = _elect(state, replicas, target_isr, elr, acceptable, unclean, elr_enabled)
     if kind == "elr":
@@ -76,12 +93,15 @@ def change(state: PartitionState, replicas, *, target_isr, min_isr: int, accepta
     isr = target_isr if (target_isr or elr_enabled) else state.isr
     last_known = _last_known_leader(state, leader, isr, elr_enabled)
     leader_changed = leader != state.leader
+    moved = replicas != current or adding != state.adding or removing != state.removing
     if not leader_changed and isr == state.isr and elr == state.elr \
-            and last_known == state.last_known_elr:
+            and last_known == state.last_known_elr and not moved:
         return None, None
+    shrunk = moved and not set(current) <= set(replicas)
     new = PartitionState(
         pidx=state.pidx, leader=leader,
-        leader_epoch=state.leader_epoch + (1 if leader_changed else 0),
+        leader_epoch=state.leader_epoch + (1 if leader_changed or shrunk else 0),
         partition_epoch=state.partition_epoch + 1,
-        isr=isr, elr=elr, last_known_elr=last_known)
+        isr=isr, elr=elr, last_known_elr=last_known,
+        replicas=replicas if moved else state.replicas, adding=adding, removing=removing)
     return new, (kind if leader_changed else None)

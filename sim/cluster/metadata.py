@@ -14,7 +14,9 @@ NO_LEADER = -1
 
 @dataclass(frozen=True, slots=True)
 class PartitionState:
-    """PartitionRegistration: leader, epochs, ISR and the KIP-966 replica sets."""
+    """PartitionRegistration: leader, epochs, ISR, the KIP-966 replica sets and the replica
+    assignment with the replicas a reassignment adds and removes (KIP-455: `replicas` is the
+    target followed by the removing ones while it is in progress)."""
     pidx: int
     leader: int
     leader_epoch: int
@@ -22,6 +24,14 @@ class PartitionState:
     isr: tuple[int, ...]
     elr: tuple[int, ...] = ()
     last_known_elr: tuple[int, ...] = ()
+    replicas: tuple[int, ...] = ()
+    adding: tuple[int, ...] = ()
+    removing: tuple[int, ...] = ()
+
+
+def assigned(state: PartitionState, info) -> tuple[int, ...]:
+    """A partition's replicas: its registration's once reassigned, else the topology's."""
+    return state.replicas or info.replicas
 
 
 @dataclass(frozen=True, slots=True)

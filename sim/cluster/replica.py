@@ -10,11 +10,15 @@ HW that has fetched in the current leader epoch). An ISR change is proposed to
 the controller (AlterPartition); while it is in flight the leader counts the
 larger of the old and new ISR (`maximalIsr`, KIP-497). A new leader keeps its
 whole log, stamps its epoch at its LEO and resets its view of the followers
-(Partition.makeLeader). Pure bookkeeping: no SimPy, no network.
+(Partition.makeLeader); a change of the replicas under the same leader epoch (a
+reassignment) keeps the view of the followers that stay and starts one for each new replica
+(Partition.updateAssignmentAndIsr). A replica of a broker that a reassignment will add
+exists from the start, not `hosted` until the metadata names its broker; one a reassignment
+removes is emptied (`delete`) and is no longer hosted. Pure bookkeeping: no SimPy, no network.
 """
 
 from sim.cluster.log import ReplicaLog
-from sim.cluster.metadata import NO_LEADER
+from sim.cluster.metadata import NO_LEADER, assigned
 from sim.cluster.producer_state import ProducerStates
 from sim.cluster.replication import high_watermark, last_caught_up_us
 
@@ -50,11 +54,17 @@ class Replica:
     def __init__(self, info, broker_id: int) -> None:
         self.info = info
         self.broker_id = broker_id
-        self.log = ReplicaLog(info.log.segment_bytes, info.log.segment_us)
-        self.producers = ProducerStates()
         self.followers: dict[int, FollowerState] = {}
+        self.delete()
+        self.hosted = broker_id in info.replicas
+
+    def delete(self) -> None:
+        """Stop hosting the partition: no role, an empty log (a reassignment removed it)."""
+        self.log = ReplicaLog(self.info.log.segment_bytes, self.info.log.segment_us)
+        self.producers = ProducerStates()
         self.reset_role()
         self.last_flush_us = 0
+        self.hosted = False
 
     def reset_role(self) -> None:
         """Forget leadership and follower bookkeeping (a process start)."""
@@ -94,7 +104,7 @@ class Replica:
             self.log.assign_epoch(state.leader_epoch)
             self.epoch_start_offset = self.log.leo
             self.followers = {r: FollowerState(now if r in state.isr else NEVER_CAUGHT_UP)
-                              for r in self.info.replicas if r != self.broker_id}
+                              for r in assigned(state, self.info) if r != self.broker_id}
 
     def make_follower(self, state) -> None:
         """Follow state.leader (or nobody) at state.leader_epoch."""
@@ -111,6 +121,14 @@ class Replica:
         self.wake_idle()
         self.partition_epoch = state.partition_epoch
         self.isr, self.pending_isr = state.isr, None
+        if state.replicas and self.is_leader:
+            self._update_assignment(state.replicas)
+
+    def _update_assignment(self, replicas: tuple) -> None:
+        """Forget the followers that left the replicas; start a view of the new ones."""
+        followers = self.followers
+        self.followers = {r: followers.get(r) or FollowerState(NEVER_CAUGHT_UP)
+                          for r in replicas if r != self.broker_id}
 
     def stale_fetch(self, follower: int, broker_epoch: int) -> bool:
         """Does a fetch come from an older registration of the follower than its last one?
@@ -120,10 +138,11 @@ class Replica:
 
     def update_follower(self, follower: int, fetch_offset: int, now: int,
                         broker_epoch: int = -1) -> bool:
-        """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved."""
+        """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved,
+        None from a broker that is not one of its followers (not yet, or no longer, assigned)."""
         f = self.followers.get(follower)
         if f is None:
-            return False
+            return None
         f.broker_epoch = broker_epoch
         moved = f.leo != fetch_offset
         leader_leo = self.log.leo

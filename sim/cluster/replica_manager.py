@@ -17,7 +17,8 @@ NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal ISR is below min ISR), when
 leadership is lost (NOT_LEADER_OR_FOLLOWER) or at the request timeout
 (REQUEST_TIMED_OUT). A follower fetch is validated by epoch, checked for
 divergence (the KIP-279 diverging epoch), refused if it comes from an older registration
-of the follower than its last fetch, recorded as the follower's LEO, and
+of the follower than its last fetch or from a broker that is not one of its replicas
+(UNKNOWN_LEADER_EPOCH, Partition.followerReplicaOrThrow), recorded as the follower's LEO, and
 answered with records, or parked up to `replica.fetch.wait.max.ms` when there
 is nothing new; the response carries only what changed in the follower's
 fetch session (fetch_session.py). A follower fetch reads at most
@@ -46,6 +47,7 @@ from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
     OFFSET_OUT_OF_RANGE,
     REQUEST_TIMED_OUT,
+    UNKNOWN_LEADER_EPOCH,
     FetchData,
     FetchResponse,
     ProduceResponse,
@@ -342,6 +344,10 @@ class ReplicaManager:
         hw = log.hw                     # read before the follower's state moves it (one round late)
         moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now,
                                         request.broker_epoch)
+        if moved is None:
+            # Partition.followerReplicaOrThrow: not an assigned replica in this leader's view
+            # (a reassignment's new replica that learned of it first): the follower retries
+            return FetchData(UNKNOWN_LEADER_EPOCH, -1, 0, (), None, -1), True
         if follower not in replica.isr:
             self._note_out_of_sync(replica, follower)
             if self._current_epoch(request) and \

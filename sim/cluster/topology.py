@@ -1,8 +1,11 @@
 """The static layout of a run's partitions: topics, replicas and per-topic settings.
 
 Every partition of every topic (internal ones included) gets a global index
-`pidx`; components address partitions by it. Replica assignment never changes
-during a run (reassignment is not modeled). When consumer groups exist the
+`pidx`; components address partitions by it. `replicas` is a partition's assignment at
+the start; the timeline's `reassign` entries change it during the run in the controller's
+metadata (PartitionState.replicas, reassignment.py), and `hosts` lists every broker that
+may host the partition at some time (the start's replicas, then each reassignment's new
+ones), so each broker builds its replicas once. When consumer groups exist the
 internal `__consumer_offsets` topic is added after the declared ones, with
 Kafka's settings for it (`offsets.topic.num.partitions`,
 `offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
@@ -71,6 +74,7 @@ class PartitionInfo:
     max_message_bytes: int = NO_LIMIT    # max.message.bytes (internal topics: no limit)
     leader_throttled: tuple[int, ...] = ()     # brokers throttled as its leader (KIP-73)
     follower_throttled: tuple[int, ...] = ()   # brokers throttled as its follower
+    hosts: tuple[int, ...] = ()                # replicas, then every broker a reassign adds
 
     @property
     def name(self) -> str:
@@ -107,6 +111,16 @@ def named_offsets_partitions(timeline) -> set[int]:
     return named
 
 
+def reassigned_brokers(timeline) -> dict[tuple[str, int], set[int]]:
+    """(topic, partition) -> the brokers the timeline's `reassign` entries name for it."""
+    named: dict[tuple[str, int], set[int]] = {}
+    for action in timeline:
+        if action.kind == "reassign":
+            for p, replicas in enumerate(action.params["assignment"]):
+                named.setdefault((action.params["topic"], p), set()).update(replicas)
+    return named
+
+
 def _expressions(value) -> list[str]:
     """Every string inside nested tuples, lists and mappings."""
     if isinstance(value, str):
@@ -121,10 +135,13 @@ def _expressions(value) -> list[str]:
 class Topology:
     """All partitions, by index and by topic."""
 
-    def __init__(self, topics, cluster, groups=(), named=(), streams=None) -> None:
+    def __init__(self, topics, cluster, groups=(), named=(), streams=None,
+                 reassigned=None) -> None:
         """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones;
-        with racks, `streams` (the run's) place the topics that have no assignment."""
+        with racks, `streams` (the run's) place the topics that have no assignment;
+        `reassigned` (reassigned_brokers) adds the brokers reassignments move them to."""
         self.capped = bool(cluster.protocol["min.insync.replicas.capped"])
+        self.reassigned = reassigned or {}
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         self._coordinator_pidx: dict[str, int] = {}
@@ -164,9 +181,11 @@ class Topology:
             if replicas is None:
                 indexes.append(None)
                 continue
+            later = self.reassigned.get((name, p), ())
             info = PartitionInfo(
                 pidx=len(self.partitions), topic=name, partition=p,
                 replicas=tuple(replicas),
+                hosts=tuple(replicas) + tuple(sorted(set(later) - set(replicas))),
                 min_isr=min(int(min_isr), len(replicas)) if self.capped else int(min_isr),
                 unclean=bool(unclean), flush_messages=int(flush_messages),
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),

@@ -220,6 +220,29 @@ class IsrChanged(NamedTuple):
     KEEP = True
 
 
+class ReassignmentChanged(NamedTuple):
+    """The controller committed a step of a partition reassignment (KIP-455)."""
+    t_us: int
+    topic: str
+    partition: int
+    phase: str              # started | completed
+    replicas: tuple         # the replicas it committed (target first, then the removing ones)
+    adding: tuple
+    removing: tuple
+    KEEP = True
+
+
+class ReplicaDeleted(NamedTuple):
+    """A broker no longer among a partition's replicas stopped it and deleted its log
+    (StopReplica with deletion; in KRaft, the metadata delta removing it)."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    leo: int                # the log end offset it had
+    KEEP = True
+
+
 class BrokerRegistered(NamedTuple):
     t_us: int
     broker: int

@@ -7,7 +7,11 @@ more groups of targets (a group may be a lone string); `one_way` {from, to} and 
 {between: [A, B], latency, loss, resets, bandwidth} take one expression per side; `slow_disk` needs
 `factor` >= 1 next to it and `slow` needs `processing`; `heal` takes `all`; `poison` {topic,
 rate (a fraction)}; `reset_offsets` {group, to: earliest | latest | {offset: N} | {time: D}};
-`set_rate` {producer, rate}; `add_member` / `remove_member` take a group.
+`set_rate` {producer, rate}; `add_member` / `remove_member` take a group; `reassign` {topic,
+assignment: one replica list per partition}, refused as Kafka's AlterPartitionReassignments
+refuses it (UNKNOWN_TOPIC_OR_PARTITION, ReplicationControlManager.
+validateManualPartitionAssignment's INVALID_REPLICA_ASSIGNMENT: an empty list, a broker that
+does not exist, a broker twice); a list may change the replication factor.
 """
 
 from __future__ import annotations
@@ -162,6 +166,34 @@ def read_add_member(value, entry, path, hosts, kind):
 
 def read_remove_member(value, entry, path, hosts, kind):
     return (), {"group": _known(value, path, hosts.members, "consumer group")}
+
+
+def read_reassign(value, entry, path, hosts, kind):
+    block = mapping(value, path, "a mapping {topic: T, assignment: [[...], ...]}", optional=False)
+    check_keys(block, path, fields(kind.shape), required=("topic", "assignment"))
+    topic = _known(block["topic"], path + ("topic",), hosts.partitions, "topic")
+    lists, count = block["assignment"], hosts.partitions[topic]
+    where = path + ("assignment",)
+    if not isinstance(lists, list) or len(lists) != count:
+        raise Invalid(where, f"one replica list per partition of {topic} ({count})",
+                      describe(lists), "Repeat a partition's replicas to leave it alone.")
+    assignment = tuple(_replica_list(item, where + (p,), hosts.brokers)
+                       for p, item in enumerate(lists))
+    return (), {"topic": topic, "assignment": assignment}
+
+
+def _replica_list(value: object, path: Path, brokers: int) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise Invalid(path, "a non-empty list of broker ids, e.g. [0, 1, 3]", describe(value))
+    replicas = tuple(integer(b, path + (i,), 0, None, "a broker id")
+                     for i, b in enumerate(value))
+    for i, broker in enumerate(replicas):
+        if broker >= brokers:
+            raise Invalid(path + (i,), f"a broker id below {brokers} (cluster.brokers)",
+                          str(broker), "Kafka refuses a broker that is not registered.")
+        if replicas.index(broker) != i:
+            raise Invalid(path + (i,), "each broker once", f"broker {broker} twice")
+    return replicas
 
 
 def _known(value: object, path: Path, names, what: str) -> str:

@@ -8,14 +8,18 @@ Kafka's `Election.UNCLEAN` is `unclean=True`; its default election (ONLINE) is o
 The controller always elects the last known leader in a balanced recovery
 (`useLastKnownLeaderInBalancedRecovery`, true outside tests), so under the test-only
 `false` setting only the leader, ISR and ELR are compared, not `lastKnownElr`.
-Not ported: reassignment, preferred election, log directories and the leader recovery
-state (none is modeled), and the record schema.
+A reassignment's target replicas, adding and removing sets are `reassignment=(replicas,
+adding, removing)` when the builder sets them, else the partition's own. Not ported:
+cancelling a reassignment, preferred election, log directories and the leader recovery
+state (none is modeled), and the record schema. Kafka keeps the ISR in the order it is
+given, and so does `change` (the model's brokers send it sorted).
 """
 
 import pytest
 
 from sim.cluster.election import change
 from sim.cluster.metadata import NO_LEADER, PartitionState
+from sim.cluster.reassignment import reassignment_replicas
 
 KAFKA_CLASS = "PartitionChangeBuilderTest"
 
@@ -29,12 +33,12 @@ def state(leader, isr, elr=(), last_known=(), leader_epoch=100, partition_epoch=
 
 
 def build(partition, replicas, acceptable, min_isr, *, target_isr=None, elr=False,
-          unclean=False, unclean_shutdown=()):
+          unclean=False, unclean_shutdown=(), reassignment=None):
     """PartitionChangeBuilder(...).build(): (new state or None, election kind)."""
     target = partition.isr if target_isr is None else tuple(target_isr)
     return change(partition, tuple(replicas), target_isr=target, min_isr=min_isr,
                   acceptable=acceptable, elr_enabled=elr, unclean=unclean,
-                  unclean_shutdown=tuple(unclean_shutdown))
+                  unclean_shutdown=tuple(unclean_shutdown), reassignment=reassignment)
 
 
 # FOO: replicas [2, 1, 3], ISR [2, 1, 3], leader 1; broker 3 is not an acceptable leader.
@@ -188,21 +192,70 @@ def test_PartitionChangeBuilderTest_testEligibleLeaderReplicas_ElectLastKnownLea
                  elr=True) == (None, None)
 
 
+# BAR: replicas [1, 2, 3, 4] mid-reassignment (removing [1], adding [4]), ISR [1, 2, 3],
+# leader 1; broker 3 is not an acceptable leader.
+BAR = PartitionState(1, 1, 100, 200, (1, 2, 3), replicas=(1, 2, 3, 4), adding=(4,),
+                     removing=(1,))
+
+
+@ELR
+def test_PartitionChangeBuilderTest_testReassignmentRearrangesReplicas(elr):
+    new, kind = build(FOO, FOO_REPLICAS, lambda r: r != 3, 2, elr=elr,
+                      reassignment=((3, 2, 1), (), ()))
+    assert new.replicas == (3, 2, 1) and kind is None
+    assert (new.leader, new.leader_epoch, new.isr) == (1, 100, (2, 1, 3))
+
+
+@ELR
+def test_PartitionChangeBuilderTest_testIsrEnlargementCompletesReassignment(elr):
+    new, kind = build(BAR, BAR.replicas, lambda r: r != 3, 2, target_isr=(1, 2, 3, 4), elr=elr)
+    assert (new.replicas, new.isr, new.leader) == ((2, 3, 4), (2, 3, 4), 2)
+    assert (new.adding, new.removing, kind) == ((), (), "clean")
+
+
+@ELR
+def test_PartitionChangeBuilderTest_testRemovingReplicaReassignment(elr):
+    reassignment = reassignment_replicas(FOO_REPLICAS, (1, 2))
+    assert reassignment == ((1, 2, 3), (), (3,))
+    new, _kind = build(FOO, FOO_REPLICAS, lambda r: r != 3, 2, elr=elr,
+                       reassignment=reassignment)
+    assert (new.replicas, new.isr, new.leader) == ((1, 2), (2, 1), 1)
+    assert new.leader_epoch == 101                  # setLeader(1): the replicas lost broker 3
+
+
+@ELR
+def test_PartitionChangeBuilderTest_testAddingReplicaReassignment(elr):
+    reassignment = reassignment_replicas(FOO_REPLICAS, (1, 2, 3, 4))
+    assert reassignment == ((1, 2, 3, 4), (4,), ())
+    new, kind = build(FOO, FOO_REPLICAS, lambda r: r != 3, 2, elr=elr,
+                      reassignment=reassignment)
+    assert (new.replicas, new.adding, new.isr) == ((1, 2, 3, 4), (4,), (2, 1, 3))
+    assert (new.leader, new.leader_epoch, kind) == (1, 100, None)
+
+
+def test_PartitionChangeBuilderTest_testLeaderEpochBumpOnNewReplicaSetDisjoint():
+    new, _kind = build(FOO, FOO_REPLICAS, lambda r: r != 3, 2,
+                       reassignment=((2, 1, 4), (), ()))
+    assert (new.leader, new.leader_epoch) == (1, 101)
+
+
+def test_PartitionChangeBuilderTest_testStoppedLeaderIsDemotedAfterReassignmentCompletesEvenIfNoNewEligibleLeaders():  # noqa: E501
+    part = PartitionState(0, 0, 0, 0, (0, 1), replicas=(2, 3, 0, 1), adding=(2, 3),
+                          removing=(0, 1))
+    new, _kind = build(part, part.replicas, lambda r: False, 2, target_isr=(0, 1, 2, 3))
+    assert (new.replicas, new.isr, new.adding, new.removing) == ((2, 3), (2, 3), (), ())
+    assert new.leader == NO_LEADER
+
+
 NOT_PORTED = {
     "testChangeRecordIsNoOp": "internal: the PartitionChangeRecord schema and its tagged fields",
     "testLeaderEpochBumpOnIsrShrink": "simplification: the 3.3-3.5 controller bumped the "
                                       "leader epoch on every ISR shrink (KAFKA-15021); the "
                                       "model never does",
-    "testLeaderEpochBumpOnNewReplicaSetDisjoint": "not modeled: partition reassignment",
-    "testNoLeaderEpochBumpOnEmptyTargetIsr": "not modeled: partition reassignment (an empty "
-                                             "target replica set)",
-    "testReassignmentRearrangesReplicas": "not modeled: partition reassignment",
-    "testIsrEnlargementCompletesReassignment": "not modeled: partition reassignment",
-    "testRevertReassignment": "not modeled: partition reassignment",
-    "testRemovingReplicaReassignment": "not modeled: partition reassignment",
-    "testAddingReplicaReassignment": "not modeled: partition reassignment",
-    "testStoppedLeaderIsDemotedAfterReassignmentCompletesEvenIfNoNewEligibleLeaders":
-        "not modeled: partition reassignment",
+    "testNoLeaderEpochBumpOnEmptyTargetIsr": "not modeled: an empty target replica set "
+                                             "(the scenario reader refuses it)",
+    "testRevertReassignment": "not modeled: cancelling a reassignment "
+                              "(PartitionReassignmentRevert)",
     "testChangeInLeadershipDoesNotChangeRecoveryState": "not modeled: the leader recovery "
                                                         "state (KIP-704)",
     "testUncleanSetsLeaderRecoveringState": "not modeled: the leader recovery state (KIP-704)",

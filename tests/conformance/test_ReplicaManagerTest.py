@@ -51,6 +51,22 @@ def test_ReplicaManagerTest_testDeltaFromFollowerToLeader():
     assert p.broker.fetchers == {}
 
 
+def test_ReplicaManagerTest_testDeltaFollowerToNotReplica():
+    p = LeaderAlone(leader_epoch=0, leader=1)
+    assert list(p.broker.fetchers) == [1]
+    p.metadata(PartitionState(0, 1, 1, 1, (1,), replicas=(1,)))    # a reassignment removed it
+    assert p.broker.fetchers == {} and not p.replica.hosted and p.log.leo == 0
+
+
+def test_ReplicaManagerTest_testDeltaLeaderToNotReplica():
+    p = LeaderAlone(leader_epoch=0)
+    p.produce(3)
+    assert p.replica.is_leader and p.isr() == {0, 1} and p.log.leo == 3
+    p.metadata(PartitionState(0, 1, 1, 1, (1,), replicas=(1,)))
+    assert not p.replica.is_leader and not p.replica.hosted and p.log.leo == 0
+    assert p.broker.fetchers == {} and p.produce(3)[0] == NOT_LEADER_OR_FOLLOWER
+
+
 def test_ReplicaManagerTest_testDeltaFollowerWithNoChange():
     p = LeaderAlone(leader_epoch=0, leader=1)
     fetcher = p.broker.fetchers[1]
@@ -224,9 +240,7 @@ NOT_PORTED = {
     "testGetOrCreatePartition": "internal: the partition map",
     "testGetOrCreatePartitionShouldNotCreateOfflinePartition": "not modeled: log directory "
                                                                "failures",
-    "testDeltaFollowerToNotReplica": "not modeled: partition reassignment",
     "testDeltaFollowerRemovedTopic": "not modeled: topic deletion",
-    "testDeltaLeaderToNotReplica": "not modeled: partition reassignment",
     "testDeltaLeaderToRemovedTopic": "not modeled: topic deletion",
     "testDeltaToLeaderOrFollowerMarksPartitionOfflineIfLogCantBeCreated": "not modeled: log "
                                                                           "directory failures",

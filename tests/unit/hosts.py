@@ -23,7 +23,7 @@ from sim.cluster.metadata import BrokerState, Image, PartitionState
 from sim.cluster.net import Network
 from sim.cluster.rpc import Connection
 from sim.cluster.settings import BrokerSettings
-from sim.cluster.topology import Topology
+from sim.cluster.topology import Topology, reassigned_brokers
 from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
@@ -79,7 +79,7 @@ class Harness:
         self.runtime = Runtime(self.engine, self.trace, self.net, self.nodes, Streams(1))
         self.settings = BrokerSettings.from_cluster(self.spec.cluster)
         self.topology = Topology(self.spec.topics, self.spec.cluster, list(self.spec.consumers),
-                                 (), self.runtime.streams)
+                                 (), self.runtime.streams, reassigned_brokers(self.spec.timeline))
         self.ids = Ids()
         self.contents = RecordContents()
 

@@ -198,7 +198,7 @@ def test_update_follower_says_whether_the_follower_leo_moved():
 
 def test_a_fetch_from_a_replica_that_is_not_a_follower_is_ignored():
     r = leader_with(10)
-    assert r.update_follower(7, 10, T0) is False
+    assert r.update_follower(7, 10, T0) is None           # the leader answers it with an error
     assert 7 not in r.followers
 
 
