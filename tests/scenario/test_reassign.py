@@ -10,8 +10,6 @@ from sim.core.records import IsrChanged, LeaderChanged, ReassignmentChanged, Rep
 from sim.core.units import S
 from tests.conftest import run_scenario
 
-pytestmark = pytest.mark.library
-
 
 @pytest.fixture(scope="module")
 def result():
