@@ -5,8 +5,9 @@ records are the cases' KRaft deltas).
 
 Most of Kafka's class is out of the model's reach: transactions and their verification, tiered
 storage, the ZooKeeper-era LeaderAndIsr and StopReplica requests, the KRaft migration, stray
-logs, log directories, topic ids and partition metadata files, preferred read replicas
-(KIP-392), quotas and metrics.
+logs, log directories, topic ids and partition metadata files, quotas and metrics. The
+preferred read replica cases (KIP-392) are pending: the rules are tested in
+tests/unit/test_follower_fetch.py.
 """
 
 from sim.cluster.log import UNDEFINED
@@ -212,10 +213,11 @@ NOT_PORTED = {
                                                                         "ZooKeeper-era "
                                                                         "LeaderAndIsr request",
     "testFetchRequestRateMetrics": "internal: metrics",
-    "testFetchFromLeaderAlwaysAllowed": "not modeled: fetch from follower (KIP-392)",
-    "testBecomeFollowerWhileNewClientFetchInPurgatory": "not modeled: fetch from follower "
-                                                        "(KIP-392: a follower checks a "
-                                                        "consumer's leader epoch first)",
+    "testFetchFromLeaderAlwaysAllowed": "pending: fetch from follower (KIP-392), tested in "
+                                        "tests/unit/test_follower_fetch.py",
+    "testBecomeFollowerWhileNewClientFetchInPurgatory": "pending: fetch from follower "
+                                                        "(KIP-392), tested in "
+                                                        "tests/unit/test_follower_fetch.py",
     "testOffsetOutOfRangeExceptionWhenReadFromLog": "not modeled: tiered storage",
     "testOffsetOutOfRangeExceptionWhenFetchMessages": "not modeled: tiered storage",
     "testReplicaNotAvailable": "not modeled: log directory moves (future replicas)",
@@ -248,7 +250,8 @@ NOT_PORTED_LIKE = [
     (r"Remote|Tiered|RemoteLog", "not modeled: tiered storage"),
     (r"^testStopReplica|StopReplica$", "not modeled: the ZooKeeper-era StopReplica request"),
     (r"ReplicaSelector|PreferredReplica|PreferLeaderSelect|PreferredReadReplica|"
-     r"FetchFollowerNotAllowed|HwPropagation", "not modeled: fetch from follower (KIP-392)"),
+     r"FetchFollowerNotAllowed|HwPropagation",
+     "pending: fetch from follower (KIP-392), tested in tests/unit/test_follower_fetch.py"),
     (r"LogDirFetchers|LogDirs|AlterLogDirs|ApplyDelta|DescribeLogDirs",
      "not modeled: log directories (JBOD, KIP-858)"),
     (r"Stray", "not modeled: stray logs (log directories)"),
