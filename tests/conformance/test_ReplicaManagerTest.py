@@ -196,6 +196,39 @@ def test_ReplicaManagerTest_testCheckpointHwOnShutdown():
         assert p.log.hw == hw
 
 
+SELECTOR = {"replica.selector.class":
+            "org.apache.kafka.common.replica.RackAwareReplicaSelector"}
+RACKS = {"rack-a": [0], "rack-b": [1]}
+
+
+def _consumer_fetch(p, offset, rack, max_wait_ms=0):
+    consumer = p.h.peer("consumer")
+    sent = p.h.engine.now
+    consumer.send(p.broker, FetchRequest(-1, -1, {0: FetchPartition(offset, UNDEFINED,
+                                                                    p.replica.leader_epoch)},
+                                         max_wait_us=max_wait_ms * MS, max_bytes=100_000,
+                                         rack_id=rack), "read")
+    p.step(10)
+    (t, _tag, response), = consumer.responses
+    return t - sent, response.partitions[0]
+
+
+def test_ReplicaManagerTest_testFetchShouldReturnImmediatelyWhenPreferredReadReplicaIsDefined():
+    p = LeaderAlone(replicas=(0, 1), leader_epoch=1, config=SELECTOR, racks=RACKS)
+    p.fetch(1, 0)              # the leader records the follower's offset: it may be selected
+    took, data = _consumer_fetch(p, 0, "rack-b", max_wait_ms=5_000)
+    assert data.preferred_read_replica == 1 and data.batches == ()
+    assert took == 2 * MS and not p.broker.reads.parked     # no delayed fetch
+
+
+def test_ReplicaManagerTest_testPreferredReplicaAsLeaderWhenSameRackFollowerIsOutOfIsr():
+    p = LeaderAlone(replicas=(0, 1), isr=(0,), leader_epoch=1, config=SELECTOR, racks=RACKS)
+    p.produce(1)
+    p.fetch(1, 0)
+    _took, data = _consumer_fetch(p, 0, "rack-b")
+    assert data.preferred_read_replica == -1 and data.batches     # the leader serves it
+
+
 NOT_PORTED = {
     "testHighWaterMarkDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
     "testHighwaterMarkRelativeDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
