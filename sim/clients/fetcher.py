@@ -15,8 +15,20 @@ by the policy; leadership errors refresh the metadata.
 A fetch carries `max.partition.fetch.bytes`, `fetch.max.bytes`, `fetch.min.bytes`
 and `fetch.max.wait.ms`; the leader applies them (cluster/consumer_reads.py).
 
+Fetch from followers (KIP-392): a consumer with `client.rack` sends it with every fetch.
+A leader may answer a partition with a preferred read replica and no records; the consumer
+then fetches that partition from the replica (SubscriptionState.updatePreferredReadReplica)
+for a lease of `metadata.max.age.ms` from when it was first named, after which it asks the
+leader again (preferredReadReplica's expiry). It goes back to the leader at once when the
+replica is not online in its metadata (AbstractFetch.selectReadReplica), when a fetch to it
+fails or times out (handleFetchFailure), on a partition error other than
+UNKNOWN_LEADER_EPOCH (FetchUtils.requestMetadataUpdate), and on OFFSET_OUT_OF_RANGE, which
+from a read replica only clears it, without resetting the position (FetchCollector.
+handleInitializeErrors): a follower's LEO may be behind the leader's. A consumer without a
+rack always reads from the leader.
+
 Left out: fetch sessions (KIP-227), pre-fetch limits beyond one fetch per
-leader.
+node, the reconnect backoff before a failed node is tried again.
 """
 
 from sim.cluster.metadata import NO_LEADER
@@ -24,6 +36,7 @@ from sim.cluster.protocol import (
     EARLIEST,
     LATEST,
     OFFSET_OUT_OF_RANGE,
+    UNKNOWN_LEADER_EPOCH,
     FetchPartition,
     FetchRequest,
     ListOffsets,
@@ -64,6 +77,9 @@ class Fetcher:
         self.metadata_inflight = False
         self.metadata_after = 0
         self.throttled: dict[int, int] = {}     # broker -> until when a quota throttles it
+        self.rack = self.s.client_rack or None  # client.rack, sent with every fetch (KIP-392)
+        self.preferred: dict[int, tuple[int, int]] = {}     # pidx -> (read replica, lease end)
+        self.live: tuple | None = None          # brokers online in the last metadata
 
     def reset(self) -> None:
         leaders = self.leaders
@@ -76,6 +92,8 @@ class Fetcher:
         keep = set(self.assigned)
         self.positions = {p: o for p, o in self.positions.items() if p in keep}
         self.buffered = {p: b for p, b in self.buffered.items() if p in keep}
+        if self.preferred:
+            self.preferred = {p: r for p, r in self.preferred.items() if p in keep}
 
     # -- positions -----------------------------------------------------------------------
 
@@ -159,7 +177,9 @@ class Fetcher:
         return any(self.buffered.get(p) for p in self.assigned)
 
     def send_fetches(self) -> None:
-        by_leader: dict[int, dict] = {}
+        """One fetch to each node with partitions to read and no fetch in flight: the leader,
+        or a partition's preferred read replica (AbstractFetch.prepareFetchRequests)."""
+        by_node: dict[int, dict] = {}
         for pidx in self.assigned:
             if pidx not in self.positions or self.buffered.get(pidx):
                 continue
@@ -167,40 +187,72 @@ class Fetcher:
             if leader == NO_LEADER:
                 self.refresh_metadata()
                 continue
-            if leader not in self.inflight and not self._throttled(leader):
-                by_leader.setdefault(leader, {})[pidx] = FetchPartition(
+            node = self._read_replica(pidx, leader) if self.preferred else leader
+            if node not in self.inflight and not self._throttled(node):
+                by_node.setdefault(node, {})[pidx] = FetchPartition(
                     self.positions[pidx], -1, epoch)
-        for leader, parts in sorted(by_leader.items()):
-            self.inflight.add(leader)
+        for node, parts in sorted(by_node.items()):
+            self.inflight.add(node)
             request = FetchRequest(-1, -1, parts, self.s.fetch_max_wait_us,
                                    self.s.max_partition_fetch_bytes, 0, self.s.fetch_min_bytes,
-                                   self.s.fetch_max_bytes)
-            self.c.request_to(leader, request, lambda r, b=leader: self._fetched(b, r),
+                                   self.s.fetch_max_bytes, self.rack)
+            self.c.request_to(node, request, lambda r, b=node: self._fetched(b, r),
                               self.s.request_timeout_us + self.s.fetch_max_wait_us)
+
+    def _read_replica(self, pidx: int, leader: int) -> int:
+        """AbstractFetch.selectReadReplica: the preferred read replica while its lease lasts
+        and the metadata shows it online, else the leader (an offline one is forgotten and
+        the metadata refreshed, FetchUtils.requestMetadataUpdate)."""
+        entry = self.preferred.get(pidx)
+        if entry is None:
+            return leader
+        node, lease_end = entry
+        if self.c.engine.now > lease_end:
+            del self.preferred[pidx]
+            return leader
+        if self.live is not None and node not in self.live:
+            del self.preferred[pidx]
+            self.refresh_metadata()
+            return leader
+        return node
+
+    def _prefer(self, pidx: int, node: int) -> None:
+        """A leader named a preferred read replica: read there for metadata.max.age.ms from
+        now, unless it is the one already in use (SubscriptionState.updatePreferredReadReplica
+        keeps the lease of an unchanged replica)."""
+        entry = self.preferred.get(pidx)
+        if entry is None or entry[0] != node:
+            self.preferred[pidx] = (node, self.c.engine.now + self.s.metadata_max_age_us)
 
     def _throttled(self, leader: int) -> bool:
         """KIP-219: no fetch to a broker until the throttle it sent has passed."""
         return bool(self.throttled) and self.throttled.get(leader, 0) > self.c.engine.now
 
-    def _fetched(self, leader: int, response) -> None:
-        self.inflight.discard(leader)
+    def _fetched(self, node: int, response) -> None:
+        self.inflight.discard(node)
         if isinstance(response, Failure):
+            if self.preferred:      # AbstractFetch.handleFetchFailure: back to the leader
+                self.preferred = {p: r for p, r in self.preferred.items() if r[0] != node}
             self.refresh_metadata()
             self.c.wake_poll()
             return
         if response.throttle_time_ms:
             wait = response.throttle_time_ms * MS
-            self.throttled[leader] = self.c.engine.now + wait
+            self.throttled[node] = self.c.engine.now + wait
             self.c.timer(wait, self.c.wake_poll)
         out_of_range = {}
         for pidx, data in response.partitions.items():
             if pidx not in self.assigned or pidx not in self.positions:
                 continue
             if data.error == OFFSET_OUT_OF_RANGE:
+                if self.preferred and self.preferred.pop(pidx, None) is not None:
+                    continue        # KIP-392: out of range on a read replica is no reset
                 out_of_range[pidx] = self.positions.pop(pidx)
                 self.buffered.pop(pidx, None)
             elif data.error is not None:
                 self.refresh_metadata()
+                if self.preferred and data.error != UNKNOWN_LEADER_EPOCH:
+                    self.preferred.pop(pidx, None)
             elif data.batches:
                 position = self.positions[pidx]
                 batches = data.batches
@@ -211,6 +263,8 @@ class Fetcher:
                     batches = [b for b in batches if b.base_offset + b.count > position]
                 if batches and not self.buffered.get(pidx):
                     self.buffered[pidx] = batches
+            elif data.preferred_read_replica >= 0:
+                self._prefer(pidx, data.preferred_read_replica)
         if out_of_range:
             self.reset_positions(out_of_range, "out_of_range")
         self.c.wake_poll()
@@ -260,6 +314,7 @@ class Fetcher:
         for pidx, (leader, epoch) in response.partitions.items():
             if epoch >= self.leaders.get(pidx, (NO_LEADER, -1))[1]:
                 self.leaders[pidx] = (leader, epoch)
+        self.live = response.brokers
         self.c.wake_poll()
 
 

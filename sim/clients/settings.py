@@ -77,6 +77,7 @@ class ConsumerSettings:
     setup_timeouts_us: tuple[int, int]
     instance_id: str | None
     assignors: tuple
+    client_rack: str = ""        # client.rack (KIP-392): sent in every fetch when not empty
 
     @classmethod
     def from_config(cls, c, member: int = 0) -> "ConsumerSettings":
@@ -102,4 +103,5 @@ class ConsumerSettings:
             setup_timeouts_us=setup_timeouts_us(c),
             instance_id=None if instance is None else f"{instance}-{member}",
             assignors=tuple(strategy) if not isinstance(strategy, str) else (strategy,),
+            client_rack=str(c["client.rack"]),
         )

@@ -15,8 +15,18 @@ checking again, or `fetch.max.wait.ms` ends, when it answers what there is.
 ListOffsets answers the log start (earliest), the high watermark (latest)
 or the first offset appended at or after a time.
 
+Fetch from followers (KIP-392): a fetch that carries the consumer's `client.rack` (Fetch
+v11's client metadata) may be served by any replica (FetchParams.fetchOnlyLeader is false):
+a follower checks the epoch, then answers from its own log below its own high watermark,
+OFFSET_OUT_OF_RANGE past its own LEO, and wakes the reads parked on it when its high
+watermark moves (ReplicaFetcherThread.completeDelayedFetchRequests). A leader with
+`replica.selector.class` asks the selector (replica_selector.py) first: a preferred read
+replica is answered at once, with the leader's offsets and no records
+(ReplicaManager.readFromLog skips the read; fetchMessages responds immediately). A fetch
+without a rack is served by the leader only, as before.
+
 Left out: consumer-side divergence checks after unclean elections
-(OffsetsForLeaderEpoch validation), read_committed, fetching from followers.
+(OffsetsForLeaderEpoch validation), read_committed.
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -32,6 +42,7 @@ from sim.cluster.protocol import (
     ListOffsetsResponse,
 )
 from sim.cluster.replica_manager import ParkedFetch
+from sim.cluster.replica_selector import NONE, preferred_read_replica
 
 
 class ConsumerReads:
@@ -83,10 +94,11 @@ class ConsumerReads:
             return self._serve_sized(read, may_park)
         out, ready = {}, not may_park
         max_bytes = request.max_bytes
+        rack = request.rack_id
         for pidx, fp in request.partitions.items():
-            data = self._read(pidx, fp, max_bytes)
+            data = self._read(pidx, fp, max_bytes, True, rack)
             out[pidx] = data
-            if data.error is not None or data.batches:
+            if data.error is not None or data.batches or data.preferred_read_replica != NONE:
                 ready = True
         if ready:
             self._answer(read, out)
@@ -97,12 +109,13 @@ class ConsumerReads:
         request = read.request
         out, ready, left, total = {}, not may_park, request.response_max_bytes, 0
         for pidx, fp in request.partitions.items():
-            data = self._read(pidx, fp, min(request.max_bytes, left), min_one=total == 0)
+            data = self._read(pidx, fp, min(request.max_bytes, left), total == 0,
+                              request.rack_id)
             out[pidx] = data
             size = sum(b.size for b in data.batches)
             total += size
             left = max(left - size, 0)
-            ready = ready or data.error is not None
+            ready = ready or data.error is not None or data.preferred_read_replica != NONE
         if ready or total >= request.min_bytes:
             self._answer(read, out)
             return True
@@ -125,15 +138,25 @@ class ConsumerReads:
             out = {pidx: data._replace(batches=()) for pidx, data in out.items()}
         read.conn.respond(read.rid, FetchResponse(out, throttle_ms), extra_us=hold)
 
-    def _read(self, pidx: int, fp, max_bytes: int, min_one: bool = True) -> FetchData:
+    def _read(self, pidx: int, fp, max_bytes: int, min_one: bool = True,
+              rack: str | None = None) -> FetchData:
+        """One partition of a consumer fetch; `rack` is the consumer's client.rack (KIP-392),
+        with which a follower serves it too and a leader may name a preferred read replica."""
         replica = self.broker.replicas.get(pidx)
-        if replica is None or not replica.is_leader:
+        if replica is None or not (replica.is_leader or rack is not None):
             return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
         if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != replica.leader_epoch:
             error = (FENCED_LEADER_EPOCH if fp.current_leader_epoch < replica.leader_epoch
                      else UNKNOWN_LEADER_EPOCH)
             return FetchData(error, -1, 0, (), None, -1)
         log = replica.log
+        if rack is not None and replica.is_leader and self.broker.settings.rack_aware_selector:
+            broker = self.broker
+            preferred = preferred_read_replica(replica, fp.fetch_offset, rack,
+                                               broker.settings.racks, broker.image,
+                                               broker.engine.now)
+            if preferred != NONE:
+                return FetchData(None, log.hw, log.log_start, (), None, log.leo, preferred)
         if fp.fetch_offset > log.leo or fp.fetch_offset < log.log_start:
             return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, log.leo)
         batches = ()

@@ -12,7 +12,8 @@ goes out only on the first fetch after a leader change and the follower
 truncates once to the leader's pre-KIP-279 answer; with `high-watermark` it
 never goes out, and the broker truncated the log to its own high watermark when
 it became a follower. It appends what comes back (no sequence checks; producer
-state remembered), sets its HW to min(leader HW, own LEO), and truncates when
+state remembered), sets its HW to min(leader HW, own LEO) (waking the consumer fetches
+parked on it, KIP-392), and truncates when
 the leader reports a diverging epoch
 (AbstractFetcherThread.getOffsetTruncationState): to the smaller of the two end
 offsets of that epoch when it knows the epoch, else to the end of its own
@@ -201,7 +202,10 @@ class ReplicaFetcher:
             replica.producers.record(batch)
             appended = True
             size += batch.size
+        hw = log.hw
         log.update_hw(data.hw)
+        if log.hw != hw and self.broker.reads.parked:
+            self.broker.reads.hw_advanced(replica.info.pidx)    # consumers reading here (KIP-392)
         log.advance_start(data.log_start)
         if not appended:
             return 0

@@ -60,6 +60,7 @@ class FetchRequest(NamedTuple):
     session: int = 0        # a follower's fetch session (fetch_session.py), 0 for none
     min_bytes: int = 1      # fetch.min.bytes (consumers)
     response_max_bytes: int = 1 << 62   # fetch.max.bytes across partitions (consumers)
+    rack_id: str | None = None  # a consumer's client.rack (KIP-392), None when it has none
 
 
 class FetchData(NamedTuple):
@@ -69,6 +70,7 @@ class FetchData(NamedTuple):
     batches: tuple
     diverging: tuple | None     # (epoch, end_offset)
     leader_leo: int
+    preferred_read_replica: int = -1    # KIP-392: the replica to fetch from instead, -1: none
 
 
 class FetchResponse(NamedTuple):

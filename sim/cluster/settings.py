@@ -44,6 +44,8 @@ class BrokerSettings:
     quota_window_us: int = 1_000_000     # quota.window.size.seconds
     quota_samples: int = 11              # quota.window.num
     kip_219: bool = True                 # 2.0+: throttle by muting, the client waits it out
+    rack_aware_selector: bool = False    # replica.selector.class = RackAwareReplicaSelector
+    racks: tuple = ()                    # broker id -> its broker.rack (None: no rack)
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -78,4 +80,6 @@ class BrokerSettings:
             quota_window_us=int(c["quota.window.size.seconds"]) * 1_000_000,
             quota_samples=int(c["quota.window.num"]),
             kip_219=cluster.protocol["client.quota.throttle"] == "kip-219",
+            rack_aware_selector=c["replica.selector.class"] is not None,
+            racks=tuple(cluster.rack_of(b) for b in range(cluster.brokers)),
         )

@@ -8,7 +8,9 @@ Kafka's precedence (ms > minutes > hours). Any other name of Kafka's documented 
 the scope (`catalogue.py`) is recorded as ignored when the cluster's release has it and
 refused, with the releases that do, when it does not; a modeled property of another scope
 is an error with a hint to its right place; a name Kafka never had is an unknown name, with
-the closest Kafka name as a hint.
+the closest Kafka name as a hint. A modeled property marked `per_release` (KIP-392's
+`replica.selector.class` and `client.rack`) is refused in a release without it, as an
+unmodeled name would be.
 Cross-field rules of the clients live in `clientrules.py`.
 """
 
@@ -95,7 +97,10 @@ def _read_key(draft: Draft, key: str, value: object, ctx: Ctx, given: dict, alia
     """Sort one key of a block: a modeled value, a broker alias, or an ignored Kafka name."""
     scope, key_path = draft.scope, draft.path + (key,)
     if key in PROPERTIES[scope]:
-        given[key] = (coerce(PROPERTIES[scope][key], value, key_path), ctx.origin(key_path))
+        prop = PROPERTIES[scope][key]
+        if prop.per_release:
+            _not_modeled(scope, key, key_path, ctx.version)
+        given[key] = (coerce(prop, value, key_path), ctx.origin(key_path))
     elif scope == "broker" and key in ALIASES:
         aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
     elif scope in catalogue.KINDS and catalogue.span(scope, key):
@@ -105,7 +110,8 @@ def _read_key(draft: Draft, key: str, value: object, ctx: Ctx, given: dict, alia
 
 
 def _not_modeled(scope: str, key: str, path: Path, version: str) -> str:
-    """Accept a Kafka name of `version` that kafkasim does not model; refuse other releases'."""
+    """Accept a Kafka name of `version` (one kafkasim does not model, or a `per_release` one);
+    refuse other releases'."""
     if catalogue.known(scope, key, version):
         return key
     bounds = catalogue.span(scope, key)

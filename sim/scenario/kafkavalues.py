@@ -5,9 +5,10 @@ becomes 0, 1 or -1 (`"all"` -> -1); `partition.assignment.strategy` becomes a tu
 assignor names from Kafka class names (`org.apache.kafka.clients.consumer.RangeAssignor`),
 simple class names or short names, as a list or a comma-separated string; `cleanup.policy`
 becomes `delete`, `compact` or `compact,delete`; a throttled-replicas list becomes `("*",)` or
-a tuple of `partition:broker` strings (ThrottledReplicaListValidator's format). Ranges are
+a tuple of `partition:broker` strings (ThrottledReplicaListValidator's format);
+`replica.selector.class` is null or RackAwareReplicaSelector's class name. Ranges are
 Kafka's (Java int/long/short plus each property's minimum). Not accepted: floats where Kafka
-wants integers, custom assignor or partitioner classes.
+wants integers, custom assignor, partitioner or replica selector classes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ASSIGNORS = {
     "cooperative-sticky": "CooperativeStickyAssignor",
 }
 _ASSIGNOR_PACKAGE = "org.apache.kafka.clients.consumer."
+RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 _INTEGER = re.compile(r"[+-]?\d{1,25}")
 _REPLICA = re.compile(r"([0-9]+):([0-9]+)")
 _REPLICAS = ("'*' or a list of replicas as [partitionId]:[brokerId],[partitionId]:[brokerId],...")
@@ -142,6 +144,29 @@ def _optional_str(prop: Prop, value: object, path: Path) -> str | None:
     raise Invalid(path, "a non-empty string or null", describe(value), hint)
 
 
+def _string(prop: Prop, value: object, path: Path) -> str:
+    """A STRING property that may be empty (`client.rack`, default "")."""
+    if isinstance(value, str):
+        return value.strip()
+    hint = "Quote it to make it a string." if isinstance(value, (int, float)) else ""
+    raise Invalid(path, "a string", describe(value), hint)
+
+
+def _selector(prop: Prop, value: object, path: Path) -> str | None:
+    """`replica.selector.class`: null (always the leader) or Kafka's RackAwareReplicaSelector
+    (KIP-392); a custom ReplicaSelector is code kafkasim cannot run."""
+    expected = f"null or {RACK_AWARE_SELECTOR}"
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip() == RACK_AWARE_SELECTOR:
+        return RACK_AWARE_SELECTOR
+    found = quote(value) if isinstance(value, str) else describe(value)
+    hint = closest(value.strip(), [RACK_AWARE_SELECTOR]) if isinstance(value, str) else ""
+    raise Invalid(path, expected, found, hint or (
+        "kafkasim models Kafka's own RackAwareReplicaSelector only; a custom ReplicaSelector "
+        "class is not modeled."))
+
+
 def _replicas(prop: Prop, value: object, path: Path) -> tuple[str, ...]:
     """A throttled-replicas list (ThrottledReplicaListValidator): `*`, or `partition:broker`
     pairs, comma-separated or as a YAML list; empty items are skipped, as Kafka's parser does."""
@@ -178,4 +203,6 @@ _COERCE = {
     "policy": _policy,
     "optional_str": _optional_str,
     "replicas": _replicas,
+    "str": _string,
+    "selector": _selector,
 }

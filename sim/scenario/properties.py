@@ -34,13 +34,14 @@ class Prop:
     name: str
     scope: str
     kind: str  # int | long | short | bool | enum | acks | strategies | policy | optional_str
-    #            | replicas
+    #            | replicas | str | selector
     unit: str = ""  # ms | bytes | bytes/s | count | ""
     lo: int | None = None
     hi: int | None = None
     choices: tuple[str, ...] = ()
     broker_name: str | None = None  # topic scope: the cluster-wide default it inherits
     unsupported: tuple[tuple[str, str], ...] = ()  # Kafka values kafkasim refuses, with why
+    per_release: bool = False  # refused in a release the catalogue says lacks it (KIP-392's)
 
 
 def _props(scope: str, *rows: tuple) -> dict[str, Prop]:
@@ -90,6 +91,7 @@ BROKER = _props(
     ("quota.window.num", "int", "count", 1, None),
     ("quota.window.size.seconds", "int", "", 1, None),
     ("message.max.bytes", "int", "bytes", 0, None),
+    ("replica.selector.class", "selector", "", None, None, {"per_release": True}),  # KIP-392
 )
 
 TOPIC = _props(
@@ -171,6 +173,7 @@ CONSUMER = _props(
     ("socket.connection.setup.timeout.ms", "long", "ms", 0, None),
     ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
     ("group.instance.id", "optional_str", "", None, None),
+    ("client.rack", "str", "", None, None, {"per_release": True}),  # KIP-392
     ("partition.assignment.strategy", "strategies", "", None, None),
     (
         "isolation.level",

@@ -56,6 +56,7 @@ _BROKER_4_1 = {
     "quota.window.num": 11,  # ClientQuotaManagerConfig, since 0.9 (KIP-13)
     "quota.window.size.seconds": 1,
     "message.max.bytes": 1_048_588,  # 1000012 before 2.5 (KAFKA-4203)
+    "replica.selector.class": None,  # KIP-392 (2.4+): null, always the leader
 }
 
 # The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
@@ -106,6 +107,7 @@ _CONSUMER_4_1 = {
     "partition.assignment.strategy": ("range", "cooperative-sticky"),
     "isolation.level": "read_uncommitted",
     "group.protocol": "classic",
+    "client.rack": "",  # KIP-392 (2.4+; the catalogue has it from 2.3)
 }
 
 _FEATURE_4_1 = {"eligible.leader.replicas.version": 1}  # 0 in 4.0: ELR off by default

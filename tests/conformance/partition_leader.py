@@ -105,13 +105,16 @@ class LeaderAlone:
     brokers, answering with `answer(request)` (by default never: their fetches wait). With
     `states` (PartitionStates of partitions 0, 1, ...), it hosts one partition per state, each
     of `replicas`, and starts from those states instead. `config`: the cluster's broker
-    config; `topic_config`: the topic's, besides its min ISR."""
+    config; `topic_config`: the topic's, besides its min ISR; `racks`: `cluster.racks`."""
 
     def __init__(self, replicas=(0, 1), isr=None, leader_epoch=5, log=None, min_isr=1,
                  partition_epoch=1, leader=0, states=(), answer=None, config=None,
-                 topic_config=None):
+                 topic_config=None, racks=None):
         count = max(len(states), 1)
-        self.h = Harness({"cluster": {"brokers": len(replicas), "config": config or {}},
+        cluster = {"brokers": len(replicas), "config": config or {}}
+        if racks:
+            cluster["racks"] = racks
+        self.h = Harness({"cluster": cluster,
                           "topics": {"t": {"partitions": count,
                                            "replication.factor": len(replicas),
                                            "assignment": [list(replicas)] * count,

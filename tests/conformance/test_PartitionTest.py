@@ -512,7 +512,8 @@ NOT_PORTED = {
                                                    "request (folded into the fetch)",
     "testOffsetForLeaderEpochValidationForFollower": "not modeled: the OffsetsForLeaderEpoch "
                                                      "request (folded into the fetch)",
-    "testLeaderEpochValidationOnFollower": "not modeled: fetch from follower (KIP-392)",
+    "testLeaderEpochValidationOnFollower": "pending: fetch from follower (KIP-392), tested "
+                                           "in tests/unit/test_follower_fetch.py",
     "testFetchOffsetForTimestampEpochValidationForLeader": "not modeled: ListOffsets by "
                                                           "timestamp",
     "testFetchOffsetForTimestampEpochValidationForFollower": "not modeled: ListOffsets by "

@@ -5,8 +5,9 @@ records are the cases' KRaft deltas).
 
 Most of Kafka's class is out of the model's reach: transactions and their verification, tiered
 storage, the ZooKeeper-era LeaderAndIsr and StopReplica requests, the KRaft migration, stray
-logs, log directories, topic ids and partition metadata files, preferred read replicas
-(KIP-392), quotas and metrics.
+logs, log directories, topic ids and partition metadata files, quotas and metrics. The
+preferred read replica cases (KIP-392) are pending: the rules are tested in
+tests/unit/test_follower_fetch.py.
 """
 
 from sim.cluster.log import UNDEFINED
@@ -211,6 +212,39 @@ def test_ReplicaManagerTest_testCheckpointHwOnShutdown():
         assert p.log.hw == hw
 
 
+SELECTOR = {"replica.selector.class":
+            "org.apache.kafka.common.replica.RackAwareReplicaSelector"}
+RACKS = {"rack-a": [0], "rack-b": [1]}
+
+
+def _consumer_fetch(p, offset, rack, max_wait_ms=0):
+    consumer = p.h.peer("consumer")
+    sent = p.h.engine.now
+    consumer.send(p.broker, FetchRequest(-1, -1, {0: FetchPartition(offset, UNDEFINED,
+                                                                    p.replica.leader_epoch)},
+                                         max_wait_us=max_wait_ms * MS, max_bytes=100_000,
+                                         rack_id=rack), "read")
+    p.step(10)
+    (t, _tag, response), = consumer.responses
+    return t - sent, response.partitions[0]
+
+
+def test_ReplicaManagerTest_testFetchShouldReturnImmediatelyWhenPreferredReadReplicaIsDefined():
+    p = LeaderAlone(replicas=(0, 1), leader_epoch=1, config=SELECTOR, racks=RACKS)
+    p.fetch(1, 0)              # the leader records the follower's offset: it may be selected
+    took, data = _consumer_fetch(p, 0, "rack-b", max_wait_ms=5_000)
+    assert data.preferred_read_replica == 1 and data.batches == ()
+    assert took == 2 * MS and not p.broker.reads.parked     # no delayed fetch
+
+
+def test_ReplicaManagerTest_testPreferredReplicaAsLeaderWhenSameRackFollowerIsOutOfIsr():
+    p = LeaderAlone(replicas=(0, 1), isr=(0,), leader_epoch=1, config=SELECTOR, racks=RACKS)
+    p.produce(1)
+    p.fetch(1, 0)
+    _took, data = _consumer_fetch(p, 0, "rack-b")
+    assert data.preferred_read_replica == -1 and data.batches     # the leader serves it
+
+
 NOT_PORTED = {
     "testHighWaterMarkDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
     "testHighwaterMarkRelativeDirectoryMapping": "not modeled: log directories (JBOD, KIP-858)",
@@ -228,10 +262,11 @@ NOT_PORTED = {
                                                                         "ZooKeeper-era "
                                                                         "LeaderAndIsr request",
     "testFetchRequestRateMetrics": "internal: metrics",
-    "testFetchFromLeaderAlwaysAllowed": "not modeled: fetch from follower (KIP-392)",
-    "testBecomeFollowerWhileNewClientFetchInPurgatory": "not modeled: fetch from follower "
-                                                        "(KIP-392: a follower checks a "
-                                                        "consumer's leader epoch first)",
+    "testFetchFromLeaderAlwaysAllowed": "pending: fetch from follower (KIP-392), tested in "
+                                        "tests/unit/test_follower_fetch.py",
+    "testBecomeFollowerWhileNewClientFetchInPurgatory": "pending: fetch from follower "
+                                                        "(KIP-392), tested in "
+                                                        "tests/unit/test_follower_fetch.py",
     "testOffsetOutOfRangeExceptionWhenReadFromLog": "not modeled: tiered storage",
     "testOffsetOutOfRangeExceptionWhenFetchMessages": "not modeled: tiered storage",
     "testReplicaNotAvailable": "not modeled: log directory moves (future replicas)",
@@ -262,7 +297,8 @@ NOT_PORTED_LIKE = [
     (r"Remote|Tiered|RemoteLog", "not modeled: tiered storage"),
     (r"^testStopReplica|StopReplica$", "not modeled: the ZooKeeper-era StopReplica request"),
     (r"ReplicaSelector|PreferredReplica|PreferLeaderSelect|PreferredReadReplica|"
-     r"FetchFollowerNotAllowed|HwPropagation", "not modeled: fetch from follower (KIP-392)"),
+     r"FetchFollowerNotAllowed|HwPropagation",
+     "pending: fetch from follower (KIP-392), tested in tests/unit/test_follower_fetch.py"),
     (r"LogDirFetchers|LogDirs|AlterLogDirs|ApplyDelta|DescribeLogDirs",
      "not modeled: log directories (JBOD, KIP-858)"),
     (r"Stray", "not modeled: stray logs (log directories)"),

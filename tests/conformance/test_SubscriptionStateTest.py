@@ -6,8 +6,12 @@ A partition is fetchable when it is assigned and has a position: the consumer th
 from that position. Kafka's `seek` is setting the position (kafkasim's consumer positions come
 from committed offsets or the reset policy; there is no seek API). Not ported: manual assignment,
 pattern subscriptions, pause/resume, the KIP-848 consumer's callbacks, position validation after
-an unclean election (a named simplification), fetching from followers, lag metrics and API checks.
+an unclean election (a named simplification), lag metrics and API checks. The preferred read
+replica (KIP-392) is the fetcher's `preferred` lease, read by `_read_replica` (selectReadReplica)
+on a clock that only moves forward, so the leases below are shifted to later times.
 """
+
+from dataclasses import replace
 
 from sim.clients.consumer import Consumer
 from sim.cluster.protocol import (
@@ -45,7 +49,6 @@ NOT_PORTED_LIKE = [
     ("^unsubscribeUser|^partitionAssignmentChangeOnTopicSubscription$|^cantAssign",
      "not modeled: assign()/unsubscribe() and subscription changes; a member subscribes to "
      "its group's topics for life"),
-    ("PreferredReadReplica", "not modeled: fetching from the closest replica (KIP-392)"),
     ("^testAssignedPartitionsAwaitingCallback",
      "not modeled: the KIP-848 consumer (partitions awaiting the reconciliation callback); "
      "groups use the classic protocol"),
@@ -149,3 +152,38 @@ def test_SubscriptionStateTest_testRequestOffsetResetIfPartitionAssigned():
     c.fetched.update({TP0: out_of_range(), TP1: out_of_range()})
     c.h.run(10 * MS)
     assert [r.partitions for r in c.leader.requests(ListOffsets)] == [{TP0: EARLIEST}]
+
+
+def test_SubscriptionStateTest_testPreferredReadReplicaLease():
+    c = Alone()
+    f = c.fetcher
+    f.assign([TP0])
+    f.s = replace(f.s, metadata_max_age_us=10 * MS)     # the lease: metadata.max.age.ms
+
+    def replica_at(t_ms: int) -> int:
+        c.h.run(t_ms * MS)
+        return f._read_replica(TP0, 0)              # 0: the leader, no preferred replica
+
+    assert replica_at(0) == 0                       # default state
+    f._prefer(TP0, 42)                              # set with a lease to 10 ms
+    assert (replica_at(9), replica_at(10), replica_at(11)) == (42, 42, 0)
+    f._prefer(TP0, 42)
+    f.preferred.pop(TP0)                            # unset
+    assert (replica_at(12), replica_at(25)) == (0, 0)
+    f._prefer(TP0, 43)                              # a new one, leased to 35 ms
+    assert (replica_at(26), replica_at(35), replica_at(36)) == (43, 43, 0)
+    f._prefer(TP0, 43)                              # leased to 46 ms
+    c.h.run(40 * MS)
+    f._prefer(TP0, 44)                              # another without clearing: to 50 ms
+    assert (replica_at(50), replica_at(51)) == (44, 0)
+
+
+def test_SubscriptionStateTest_testTryUpdatingPreferredReadReplica():
+    c = Alone()
+    f = c.fetcher
+    f.assign([TP0])
+    f.positions[TP0] = 0
+    named = FetchData(None, 0, 0, (), None, 0, 10)
+    f._fetched(0, FetchResponse({TP0: named, TP1: named}))     # tp1 is not assigned
+    assert f._read_replica(TP0, 0) == 10
+    assert TP1 not in f.preferred and f._read_replica(TP1, 0) == 0

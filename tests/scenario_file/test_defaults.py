@@ -45,6 +45,7 @@ BROKER_4_1 = {
     "quota.window.num": 11,
     "quota.window.size.seconds": 1,
     "message.max.bytes": 1_048_588,
+    "replica.selector.class": None,  # KIP-392
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
@@ -102,6 +103,7 @@ CONSUMER_4_1 = {
     "retry.backoff.max.ms": 1_000,
     "socket.connection.setup.timeout.ms": 10_000,
     "socket.connection.setup.timeout.max.ms": 30_000,
+    "client.rack": "",  # KIP-392
 }
 
 
