@@ -29,7 +29,7 @@ from tests.unit.test_hosts_alone import BATCH, _controller_peer, _fetch
 
 SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 RACKS = {"a": [0], "b": [1, 2]}
-TOPIC = {"orders": {"partitions": 1, "replication.factor": 3}}
+TOPIC = {"orders": {"partitions": 1, "replication.factor": 3, "assignment": [[0, 1, 2]]}}
 
 
 def _cluster(selector=SELECTOR, racks=None):
