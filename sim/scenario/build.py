@@ -242,4 +242,5 @@ def _hosts(cluster: Cluster, topics: dict, producers: dict, consumers: dict) -> 
         producers=tuple(producers),
         members={name: group.members for name, group in consumers.items()},
         partitions=partitions,
+        controllers=cluster.controllers,
     )
