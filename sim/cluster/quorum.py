@@ -141,6 +141,8 @@ class QuorumController(Controller):
     def activate(self) -> None:
         """The Raft leader's epoch is committed: replay the log, take over as controller.py's
         failover does, become the one brokers reach."""
+        if self.active:
+            return
         self.active = True
         self.image = _replay(self.log)
         self.nodes.controller = self
@@ -161,7 +163,8 @@ class QuorumController(Controller):
             fetch.done = True
             fetch.conn.respond(fetch.rid, NOT_ACTIVE)
         self.fetch_deadlines.clear()
-        self.trace.emit(ControllerActive(self.engine.now, ""))
+        if self.nodes.controller is self:        # not when another took over meanwhile
+            self.trace.emit(ControllerActive(self.engine.now, ""))
 
     def _check_sessions(self, armed_at: int) -> None:
         if self.active:

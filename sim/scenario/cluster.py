@@ -32,6 +32,7 @@ from sim.scenario.versions import KNOWN_VERSIONS, NEWEST
 
 MAX_BROKERS = 100
 MAX_CONTROLLERS = 9
+KRAFT_SINCE = (3, 3)             # releases before are modeled in ZooKeeper mode (versions.py)
 DEFAULT_DISK = {"write": "20us", "fsync": "2ms", "os_flush_interval": "30s"}
 
 
@@ -57,16 +58,21 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
         quotas=build_quotas(block.get("quotas"), path),
         hosts=_hosts(block.get("hosts"), path),
         racks=_racks(block.get("racks"), path, brokers),
-        controllers=_controllers(block.get("controllers", MISSING), path + ("controllers",)),
+        controllers=_controllers(block.get("controllers", MISSING), path + ("controllers",),
+                                 ctx.version),
     )
     return cluster, ctx
 
 
-def _controllers(value: object, path: Path) -> int:
+def _controllers(value: object, path: Path, version: str) -> int:
     """`controllers: N`: N dedicated KRaft controllers (controller-0 .. N-1) running Raft;
-    omitted, the one logical `controller` host stands for the quorum."""
+    omitted, the one logical `controller` host stands for the quorum. KRaft releases only."""
     if value is MISSING:
         return 0
+    if tuple(int(x) for x in version.split(".")) < KRAFT_SINCE:
+        raise Invalid(path, "no controllers for a ZooKeeper-era release (before 3.3)",
+                      f"controllers with version {version}",
+                      "A KRaft quorum needs version 3.3 or later.")
     return integer(value, path, 1, MAX_CONTROLLERS, "a number of controllers")
 
 
