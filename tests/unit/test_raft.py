@@ -214,7 +214,7 @@ def test_a_deposed_leader_truncates_its_uncommitted_records_to_the_new_leaders_l
     q.run(8 * S + 10 * MS)
     q.cut = set()
     q.run(20 * S)
-    # the isolated voter stood in ever higher epochs (no pre-vote before KIP-996) and may
+    # the isolated voter stood in ever higher epochs (no pre-vote: KIP-996 is not modeled) and may
     # force one more election on its return, which its shorter log cannot win
     [leader] = q.leaders()
     assert leader != 0
