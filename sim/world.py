@@ -46,9 +46,6 @@ from sim.core.rng import Streams
 from sim.core.trace import Trace
 from sim.core.units import MS
 
-# controller.quorum.{election.timeout, fetch.timeout, election.backoff.max, request.timeout}.ms:
-# Kafka's defaults (QuorumConfig), the same in every KRaft release
-QUORUM_DEFAULTS_MS = (1_000, 2_000, 1_000, 2_000)
 CHECK_QUORUM_SINCE = (3, 7)      # KAFKA-15489: a leader without fetches from a majority resigns
 
 
@@ -109,10 +106,14 @@ class World:
         n = cluster.controllers
         if not n:
             return [Controller(ctx)]
-        election, fetch, backoff, request = (v * MS for v in QUORUM_DEFAULTS_MS)
+        c = cluster.config
         major, minor = (int(x) for x in cluster.version.split("."))
-        settings = QuorumSettings(election, fetch, backoff, request,
-                                  check_quorum=(major, minor) >= CHECK_QUORUM_SINCE)
+        settings = QuorumSettings(
+            c["controller.quorum.election.timeout.ms"] * MS,
+            c["controller.quorum.fetch.timeout.ms"] * MS,
+            c["controller.quorum.election.backoff.max.ms"] * MS,
+            c["controller.quorum.request.timeout.ms"] * MS,
+            check_quorum=(major, minor) >= CHECK_QUORUM_SINCE)
         shared = ({}, {})
         voters = tuple(range(n))
         quorum = [QuorumController(ctx, i, voters, settings, shared) for i in voters]

@@ -80,3 +80,11 @@ def test_a_single_explicit_voter_is_down_until_it_restarts():
         "timeline:\n  - {at: 5s, crash: controller-0, for: 4s}\n"
     result = sim.run(sim.loads(text))
     assert result.summary["metadata_unavailable_s"] == pytest.approx(4, abs=0.1)
+
+
+def test_the_fetch_timeout_sets_how_long_followers_wait_for_a_lost_leader():
+    text = BASE.replace("controllers: 3", "controllers: 3, config: "
+                        "{controller.quorum.fetch.timeout.ms: 5000}") + \
+        "timeline:\n  - {at: 5s, crash: \"controller(active)\"}\n"
+    gap = sim.run(sim.loads(text)).summary["metadata_unavailable_s"]
+    assert 5 <= gap <= 7.1          # fetch timeout, then at most two election timeouts
