@@ -9,9 +9,12 @@ their cuts to those in force (grudges compose; `heal: all` ends them all);
 faults on a host that is already down do nothing. At `duration` the drain
 begins: every fault ends, every host is restarted, producers stop generating.
 
-Faults on `controller` stand for the loss of the active controller of a
-quorum: it fails over (see controller.py); `restart` and `resume` of it do
-nothing more.
+Faults on `controller` (the one logical host) stand for the loss of the
+active controller of a quorum: it fails over (see controller.py); `restart`
+and `resume` of it do nothing more. The voters of `cluster.controllers`
+(quorum.py) crash, stop, lose power, pause and restart as brokers do;
+`controller(active)` is the quorum's active controller when the entry fires
+(skipped when there is none), `controllers` all of them.
 
 Each kind's row in `sim/scenario/fault_kinds.py` names the method below that
 applies it and gives its lifetime. A method resolves the targets, calls the
@@ -127,6 +130,11 @@ class Timeline:
                 return None
             rng = w.streams.get(f"timeline.{action.index}")
             return [running[int(rng.integers(0, len(running)))]]
+        if expr == "controllers":
+            return [c for c in w.controllers if w.logical is None]
+        if expr == "controller(active)":
+            active = w.controller
+            return [active] if w.logical is None and active.active else None
         match = ROLE.match(expr)
         if match:
             return self._role(*match.groups())

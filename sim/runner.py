@@ -42,7 +42,7 @@ KEY_ORDER = (
     "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "ack_p99_ms_steady",
     "ack_p99_ms_in_faults", "e2e_p99_ms_steady", "e2e_p99_ms_in_faults", "unavailable_s",
     "produce_stalled_s", "under_replicated_s", "under_min_isr_s", "max_catch_up_s",
-    "throttle_s", "rejected", "errors",
+    "throttle_s", "metadata_unavailable_s", "rejected", "errors",
     "leader_elections", "unclean_elections", "isr_shrinks", "isr_expands", "isr_min",
     "rebalances", "partial", "expect")
 

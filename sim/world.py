@@ -36,12 +36,17 @@ from sim.cluster.controller import Controller
 from sim.cluster.disk import Disk
 from sim.cluster.group_log import RecordStore
 from sim.cluster.net import Network
+from sim.cluster.quorum import QuorumController
+from sim.cluster.raft import QuorumSettings, boot_quorum
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, named_offsets_partitions, reassigned_brokers
 from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
+from sim.core.units import MS
+
+CHECK_QUORUM_SINCE = (3, 7)      # KAFKA-15489: a leader without fetches from a majority resigns
 
 
 class World:
@@ -73,8 +78,10 @@ class World:
         limits = spec.cluster.hosts
         self.brokers.extend(Broker(b, broker_ctx, self._disk(spec.cluster, b))
                             for b in range(spec.cluster.brokers))
-        self.controller = self.nodes.controller = Controller(
-            ControllerContext(runtime, self.settings, self.topology))
+        controller_ctx = ControllerContext(runtime, self.settings, self.topology)
+        self.controllers = self._controllers(spec.cluster, controller_ctx)
+        self.logical = self.controllers[0] if not spec.cluster.controllers else None
+        self.nodes.controller = self.controllers[0]
         self.client_ctx = ClientContext(
             runtime, self.topology, spec.cluster.protocol, self.ids, self.contents, self.poison,
             {g.name: g.topics for g in spec.consumers.values()})
@@ -83,11 +90,37 @@ class World:
         self.consumers = [Consumer(g, i, self.client_ctx) for g in spec.consumers.values()
                           for i in range(g.members)]
         self.admin = Admin(self.client_ctx)
-        self.hosts = {h.name: h for h in (*self.brokers, self.controller, *self.producers,
+        self.hosts = {h.name: h for h in (*self.brokers, *self.controllers, *self.producers,
                                           *self.consumers, self.admin)}
         for host in self.hosts.values():
             self.net.add(host)
         self._host_bandwidths(limits)
+
+    @property
+    def controller(self):
+        """The active controller (the last one active while the quorum has none)."""
+        return self.nodes.controller
+
+    @staticmethod
+    def _controllers(cluster, ctx) -> list:
+        """The logical host, or `cluster.controllers` voters of a KRaft quorum."""
+        n = cluster.controllers
+        if not n:
+            return [Controller(ctx)]
+        c = cluster.config
+        major, minor = (int(x) for x in cluster.version.split("."))
+        settings = QuorumSettings(
+            c["controller.quorum.election.timeout.ms"] * MS,
+            c["controller.quorum.fetch.timeout.ms"] * MS,
+            c["controller.quorum.election.backoff.max.ms"] * MS,
+            c["controller.quorum.request.timeout.ms"] * MS,
+            check_quorum=(major, minor) >= CHECK_QUORUM_SINCE)
+        shared = ({}, {})
+        voters = tuple(range(n))
+        quorum = [QuorumController(ctx, i, voters, settings, shared) for i in voters]
+        for c in quorum:
+            c.quorum = quorum
+        return quorum
 
     @staticmethod
     def _disk(cluster, broker: int) -> Disk:
@@ -122,7 +155,7 @@ class World:
 
     def boot(self) -> None:
         """Bring up the steady state of t = 0."""
-        self.controller.boot()
+        self._boot_controllers()
         image = self.controller.image
         for broker in self.brokers:
             broker.boot(image, image.brokers[broker.id].broker_epoch)
@@ -134,22 +167,34 @@ class World:
         if wants_sampler(self.spec):
             WireSampler(self).start()
 
+    def _boot_controllers(self) -> None:
+        """The logical host boots alone; a quorum's first voter leads epoch 1 with the
+        initial metadata committed on every voter."""
+        if self.logical is not None:
+            self.logical.boot()
+            return
+        first = self.controllers[0]
+        first.raft.boot_leader()
+        first.boot()
+        boot_quorum([c.raft for c in self.controllers])
+        first.activate()
+
     # -- the timeline's verbs ------------------------------------------------------------
 
     def crash(self, host) -> None:
-        if host is self.controller:
+        if host is self.logical:
             host.fail_over("crash")
         else:
             host.crash()
 
     def stop(self, host) -> None:
-        if host is self.controller:
+        if host is self.logical:
             host.fail_over("stop")
         else:
             host.stop()
 
     def power_loss(self, host) -> None:
-        if host is self.controller:
+        if host is self.logical:
             host.fail_over("power_loss")
         elif isinstance(host, Broker):
             host.power_loss()
@@ -157,17 +202,17 @@ class World:
             host.crash("powered_off")
 
     def restart(self, host) -> None:
-        if host is not self.controller:
+        if host is not self.logical:
             host.restart()
 
     def pause(self, host) -> None:
-        if host is self.controller:
+        if host is self.logical:
             host.fail_over("pause")
         else:
             host.pause()
 
     def resume(self, host) -> None:
-        if host is not self.controller:
+        if host is not self.logical:
             host.resume()
 
     def add_member(self, group: str) -> Consumer:
@@ -195,7 +240,7 @@ class World:
         for producer in self.producers:
             producer.stop_generating()
         for host in self.hosts.values():
-            if host is self.controller or getattr(host, "retired", False):
+            if host is self.logical or getattr(host, "retired", False):
                 continue
             if host.state == "paused":
                 host.resume()

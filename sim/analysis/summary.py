@@ -15,6 +15,7 @@ from sim.analysis.consumption import consumer_summary
 from sim.analysis.fates import ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
 from sim.analysis.isr_time import isr_seconds
 from sim.analysis.loss import lost_by_cause
+from sim.analysis.metadata_gap import metadata_unavailable_s
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
 from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_windows
 from sim.analysis.throttle import throttle_s
@@ -143,5 +144,6 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
         world.trace, world.topology.partitions, end_us, internal)
     summary["max_catch_up_s"] = observers.catch_up.max_catch_up_s(internal)
     summary["throttle_s"] = throttle_s(world.trace, end_us)
+    summary["metadata_unavailable_s"] = metadata_unavailable_s(world.trace, end_us)
     summary.update(cluster_counts(world.trace, internal))
     return summary

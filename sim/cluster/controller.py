@@ -88,6 +88,7 @@ class Controller(Host):
         self.parked: list[_Fetch] = []
         self.fetch_deadlines = Deadlines(self, self._answer_fetch)
         self._session_timer_at = -1
+        self._unclean_chain = 0          # a new active controller starts a new tick chain
 
     # -- the initial state of docs/scenario.md#start-of-a-run ---------------------
 
@@ -104,7 +105,14 @@ class Controller(Host):
             self._trace_partition(None, state, "initial")
             self.trace.emit(PartitionChanged(self.engine.now, None, state, "initial"))
         self._arm_sessions()
-        self.timer(self.settings.unclean_interval_us, self._unclean_tick)
+        self.timer(self.settings.unclean_interval_us, self._unclean_tick, self._unclean_chain)
+
+    def _committed_end(self) -> int:
+        """The end of the log brokers may read: all of it for the one logical host."""
+        return len(self.log)
+
+    def _committed_image(self) -> Image:
+        return self.image.copy()
 
     def _append(self, record) -> None:
         self.log.append(record)
@@ -136,7 +144,7 @@ class Controller(Host):
 
     def _metadata_fetch(self, conn, rid, request) -> None:
         fetch = _Fetch(conn, rid, request.offset)
-        if request.offset < 0 or request.offset < len(self.log):
+        if request.offset < 0 or request.offset < self._committed_end():
             self._answer_fetch(fetch)
             return
         self.parked.append(fetch)
@@ -146,10 +154,11 @@ class Controller(Host):
         if fetch.done:
             return
         fetch.done = True
-        if fetch.offset < 0 or fetch.offset > len(self.log):
-            response = MetadataRecords(len(self.log), self.image.copy(), ())
+        end = self._committed_end()
+        if fetch.offset < 0 or fetch.offset > end:
+            response = MetadataRecords(end, self._committed_image(), ())
         else:
-            response = MetadataRecords(fetch.offset, None, tuple(self.log[fetch.offset:]))
+            response = MetadataRecords(fetch.offset, None, tuple(self.log[fetch.offset:end]))
         fetch.conn.respond(fetch.rid, response)
 
     # -- brokers -------------------------------------------------------------------
@@ -234,9 +243,11 @@ class Controller(Host):
             return
         self._fence(request.broker, "controlled_shutdown", shutting_down=True)
 
-    def _unclean_tick(self) -> None:
+    def _unclean_tick(self, chain: int) -> None:
+        if chain != self._unclean_chain:
+            return
         self._elect_leaderless(lambda s: True)
-        self.timer(self.settings.unclean_interval_us, self._unclean_tick)
+        self.timer(self.settings.unclean_interval_us, self._unclean_tick, chain)
 
     def _elect_leaderless(self, where) -> None:
         self._change_where(lambda s: s.leader == NO_LEADER and where(s), lambda s: s.isr,
@@ -360,4 +371,4 @@ class Controller(Host):
             self.last_heartbeat[b] = now
         self._session_timer_at = -1
         self._arm_sessions()
-        self.timer(self.settings.unclean_interval_us, self._unclean_tick)
+        self.timer(self.settings.unclean_interval_us, self._unclean_tick, self._unclean_chain)

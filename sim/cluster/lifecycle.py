@@ -83,8 +83,8 @@ class BrokerLifecycleManager:
             return
         self.in_flight = True
         b = self.broker
-        if self.conn is None:
-            self.conn = Connection(b.net, b, b.nodes.controller)
+        if self.conn is None or self.conn.server is not b.nodes.controller:
+            self.conn = Connection(b.net, b, b.nodes.controller)   # a quorum's new leader
         if self.registered:
             request = BrokerHeartbeat(b.id, b.broker_epoch, b.image.offset,
                                       not self.ready_to_unfence)

@@ -54,9 +54,9 @@ class Image:
         """Apply one metadata record."""
         if isinstance(record, PartitionState):
             self.partitions[record.pidx] = record
-        else:
+        elif isinstance(record, BrokerState):
             self.brokers[record.broker] = record
-        self.offset += 1
+        self.offset += 1                 # a quorum's LeaderChange records take an offset too
 
     def copy(self) -> "Image":
         return Image(self.offset, dict(self.partitions), dict(self.brokers))

@@ -24,6 +24,12 @@ class HostChanged(NamedTuple):
     KEEP = True
 
 
+class ControllerActive(NamedTuple):
+    t_us: int
+    controller: str         # the quorum's active controller from now, "" for none
+    KEEP = True
+
+
 class FaultFired(NamedTuple):
     t_us: int
     index: int

@@ -38,6 +38,7 @@ SECTIONS = (
     ("produce errors", ("rejected", "errors")),
     ("cluster", ("unavailable_s", "produce_stalled_s", "leader_elections", "unclean_elections",
                  "isr_shrinks", "isr_expands", "isr_min")),
+    ("controllers", ("metadata_unavailable_s",)),
     ("replication", ("under_replicated_s", "under_min_isr_s", "max_catch_up_s")),
     ("quotas", ("throttle_s",)),
 )

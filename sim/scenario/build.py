@@ -243,4 +243,5 @@ def _hosts(cluster: Cluster, topics: dict, producers: dict, consumers: dict) -> 
         members={name: group.members for name, group in consumers.items()},
         partitions=partitions,
         racks=tuple(cluster.racks),
+        controllers=cluster.controllers,
     )

@@ -10,7 +10,9 @@ disk: {throughput}}}` overrides them for one host; its names are checked against
 hosts once the clients are read (build.py). `racks: {NAME: [broker ids]}` is each broker's
 `broker.rack`: given at all, every broker is in exactly one rack (as Kafka's rack-aware
 assignment requires of a cluster whose brokers have racks). Not modeled here: per-broker
-config overrides, several controllers.
+config overrides. `controllers: N` (1 to 9): N dedicated KRaft controllers `controller-0 ..
+N-1` running Raft (sim/cluster/quorum.py); omitted, the one logical `controller` host stands
+for a quorum that never fails (host faults are refused on it), as before.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from sim.scenario.units import parse_bandwidth, parse_duration, parse_probabilit
 from sim.scenario.versions import KNOWN_VERSIONS, NEWEST
 
 MAX_BROKERS = 100
+MAX_CONTROLLERS = 9
+KRAFT_SINCE = (3, 3)             # releases before are modeled in ZooKeeper mode (versions.py)
 DEFAULT_DISK = {"write": "20us", "fsync": "2ms", "os_flush_interval": "30s"}
 
 
@@ -54,8 +58,22 @@ def build_cluster(raw: object, ctx: Ctx) -> tuple[Cluster, Ctx]:
         quotas=build_quotas(block.get("quotas"), path),
         hosts=_hosts(block.get("hosts"), path),
         racks=_racks(block.get("racks"), path, brokers),
+        controllers=_controllers(block.get("controllers", MISSING), path + ("controllers",),
+                                 ctx.version),
     )
     return cluster, ctx
+
+
+def _controllers(value: object, path: Path, version: str) -> int:
+    """`controllers: N`: N dedicated KRaft controllers (controller-0 .. N-1) running Raft;
+    omitted, the one logical `controller` host stands for the quorum. KRaft releases only."""
+    if value is MISSING:
+        return 0
+    if tuple(int(x) for x in version.split(".")) < KRAFT_SINCE:
+        raise Invalid(path, "no controllers for a ZooKeeper-era release (before 3.3)",
+                      f"controllers with version {version}",
+                      "A KRaft quorum needs version 3.3 or later.")
+    return integer(value, path, 1, MAX_CONTROLLERS, "a number of controllers")
 
 
 def read_version(value: object, path: Path) -> str:

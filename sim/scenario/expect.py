@@ -48,6 +48,7 @@ EXPECT_KEYS = (
     "under_min_isr_s",
     "max_catch_up_s",
     "throttle_s",
+    "metadata_unavailable_s",
     "rejected",
     "leader_elections",
     "unclean_elections",

@@ -3,8 +3,9 @@
 A row says everything about a kind that is not its mechanism:
 
 - how a scenario reads it: the shape of its value (for key checks and `--set`), its reader
-  in `actions.py`, which kinds of host its targets may be (the controller is a target of
-  network faults only: a highly available quorum that can be cut off, not killed), and the
+  in `actions.py`, which kinds of host its targets may be (the one logical
+  controller is a target of network faults only: a highly available quorum that can be cut
+  off, not killed; the voters of `cluster.controllers` take every host fault too), and the
   extra key next to it (`slow_disk` needs `factor`, `slow` needs `processing`);
 - its lifetime: INSTANT (takes effect at once, `for:` is refused); DOWN (takes hosts down:
   with `for:` its undo restarts the hosts it took down, without they stay down until a
@@ -36,8 +37,8 @@ from sim.scenario import actions
 from sim.scenario.shapes import DIST, LEAF, Seq, fixed
 
 INSTANT, DOWN, LASTING = "instant", "down", "lasting"
-ANY = ("broker", "controller", "producer", "member")
-PROCESSES = ("broker", "producer", "member")
+ANY = ("broker", "controller", "voter", "producer", "member")
+PROCESSES = ("broker", "voter", "producer", "member")
 HEAL = ("heal",)
 
 

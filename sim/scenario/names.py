@@ -2,7 +2,8 @@
 
 Topics follow Kafka (`[A-Za-z0-9._-]{1,249}`, not `.` or `..`; names starting with `__` are
 reserved for internal topics; two names equal after mapping `.` to `_` collide, as Kafka
-refuses). Hosts: brokers `broker-0 .. broker-N-1`, `controller`, one host per producer named
+refuses). Hosts: brokers `broker-0 .. broker-N-1`, `controller` (or the quorum's `controller-0 ..
+N-1` and role `controllers`), one host per producer named
 after its entry, consumer members `<group>-<i>`. Producer and group names share one namespace
 and must not clash with those patterns, with `all-brokers` / `any-broker`, or with another
 group's member names.
@@ -18,8 +19,8 @@ from sim.scenario.fields import text
 SCENARIO_NAME = r"[a-z0-9-]{1,100}"
 TOPIC_NAME = r"[A-Za-z0-9._-]{1,249}"
 HOST_NAME = r"[A-Za-z0-9._-]{1,200}"
-RESERVED_HOSTS = ("controller", "all-brokers", "any-broker")
-_BROKER = re.compile(r"broker-\d+")
+RESERVED_HOSTS = ("controller", "controllers", "all-brokers", "any-broker")
+_BROKER = re.compile(r"broker-\d+|controller-\d+")
 
 
 def scenario_name(value: object, path: Path) -> str:
@@ -66,7 +67,8 @@ def host_name(name: str, path: Path, what: str) -> str:
             path,
             f"a {what} name that is not a host name kafkasim reserves",
             quote(name),
-            "broker-N, controller, all-brokers and any-broker name brokers and roles.",
+            "broker-N, controller, controller-N, controllers, all-brokers and any-broker name "
+            "brokers, controllers and roles.",
         )
     return name
 

@@ -17,7 +17,8 @@ DISK = fixed("write", "fsync", "os_flush_interval", "throughput")
 HOST = fixed(network=fixed("bandwidth"), disk=fixed("throughput"))
 QUOTAS = fixed("producer_byte_rate", "consumer_byte_rate")
 CLUSTER = fixed(
-    "brokers", "version", features=WHOLE, protocol=WHOLE, config=WHOLE, network=NETWORK, disk=DISK,
+    "brokers", "version", "controllers", features=WHOLE, protocol=WHOLE, config=WHOLE,
+    network=NETWORK, disk=DISK,
     hosts=Named(HOST), quotas=QUOTAS, racks=Named(Seq(LEAF)),
 )
 TOPIC = Fixed(

@@ -134,6 +134,7 @@ class Cluster:
     quotas: Quotas = Quotas()
     hosts: FrozenMap = FrozenMap()   # host name -> HostLimits (`cluster.hosts`)
     racks: FrozenMap = FrozenMap()   # rack name -> broker ids (`cluster.racks`, broker.rack)
+    controllers: int = 0             # `cluster.controllers`: 0 = the one logical host
 
     def rack_of(self, broker: int) -> str | None:
         """The broker's `broker.rack`, None without racks."""

@@ -1,6 +1,8 @@
 """Target expressions of timeline entries, checked against what the scenario declares.
 
-A target is a host name (`broker-N`, `controller`, a producer, a member `<group>-<i>`),
+A target is a host name (`broker-N`, `controller`, a producer, a member `<group>-<i>`; with
+`cluster.controllers: N` the quorum's `controller-i`, its active one `controller(active)` and
+all of them, `controllers`, in place of `controller`),
 `all-brokers`, `any-broker`, or a role read from the controller when the entry fires:
 `leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, or `__consumer_offsets`
 when groups exist), `coordinator(G)` and `rack(NAME)` (the brokers of a rack of `cluster.racks`,
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from sim.scenario.errors import Invalid, Path, choices, closest, describe, quote
 
 _BROKER = re.compile(r"broker-(0|[1-9]\d*)")
+_VOTER = re.compile(r"controller-(0|[1-9]\d*)")
+VOTER_ROLES = ("controller(active)", "controllers")
 _ROLE = re.compile(r"(leader|follower|followers)\((.+)/(0|[1-9]\d*)\)")
 _COORDINATOR = re.compile(r"coordinator\((.+)\)")
 _RACK = re.compile(r"rack\((.+)\)")
@@ -27,6 +31,7 @@ _KAFKA_PARTITION = re.compile(r"(?:(leader|follower|followers)\()?(.+)-(0|[1-9]\
 KIND_TEXT = {
     "broker": "a broker",
     "controller": "the controller",
+    "voter": "a quorum controller",
     "producer": "a producer",
     "member": "a consumer member",
 }
@@ -41,9 +46,12 @@ class Hosts:
     members: dict[str, int]
     partitions: dict[str, int]  # topic -> partitions, __consumer_offsets included when groups exist
     racks: tuple[str, ...] = ()  # the rack names of cluster.racks
+    controllers: int = 0        # `cluster.controllers`; 0: the one logical `controller`
 
     def concrete(self) -> list[str]:
-        names = [f"broker-{b}" for b in range(self.brokers)] + ["controller", *self.producers]
+        quorum = [f"controller-{i}" for i in range(self.controllers)] + list(VOTER_ROLES)
+        names = [f"broker-{b}" for b in range(self.brokers)]
+        names += (quorum if self.controllers else ["controller"]) + list(self.producers)
         names += [f"{g}-{i}" for g, n in self.members.items() for i in range(n)]
         return names + ["all-brokers", "any-broker"] + [f"rack({r})" for r in self.racks]
 
@@ -52,8 +60,11 @@ def classify(expr: str, path: Path, hosts: Hosts) -> str:
     """Return `broker`, `controller`, `producer` or `member` for a valid expression."""
     if expr in ("all-brokers", "any-broker"):
         return "broker"
-    if expr == "controller":
+    if expr == "controller" and not hosts.controllers:
         return "controller"
+    voter = _voter(expr, path, hosts)
+    if voter:
+        return voter
     if expr in hosts.producers:
         return "producer"
     for check in (_broker, _role, _coordinator, _rack, _member):
@@ -68,6 +79,24 @@ def classify(expr: str, path: Path, hosts: Hosts) -> str:
         quote(expr),
         _hint(expr, hosts),
     )
+
+
+def _voter(expr: str, path: Path, hosts: Hosts) -> str:
+    """`controller-i`, `controller(active)` and `controllers` of a quorum (cluster.controllers)."""
+    match = _VOTER.fullmatch(expr)
+    if not (match or expr in VOTER_ROLES or expr == "controller"):
+        return ""
+    if not hosts.controllers:
+        raise Invalid(path, "the controller (one logical host without cluster.controllers)",
+                      quote(expr), "Set cluster.controllers: N for controller-0 .. N-1.")
+    if expr == "controller":
+        raise Invalid(path, f"a quorum controller (controller-0 to "
+                      f"controller-{hosts.controllers - 1}, controller(active), controllers)",
+                      quote(expr), "With cluster.controllers the controllers are hosts.")
+    if match and int(match.group(1)) >= hosts.controllers:
+        raise Invalid(path, f"a controller from controller-0 to "
+                      f"controller-{hosts.controllers - 1}", quote(expr))
+    return "voter"
 
 
 def _hint(expr: str, hosts: Hosts) -> str:

@@ -36,6 +36,10 @@ _BROKER_4_1 = {
     "replica.high.watermark.checkpoint.interval.ms": 5_000,
     "broker.session.timeout.ms": 9_000,
     "broker.heartbeat.interval.ms": 2_000,
+    "controller.quorum.election.timeout.ms": 1_000,  # QuorumConfig (KIP-595), read with
+    "controller.quorum.fetch.timeout.ms": 2_000,     # cluster.controllers only
+    "controller.quorum.election.backoff.max.ms": 1_000,
+    "controller.quorum.request.timeout.ms": 2_000,
     "controlled.shutdown.enable": True,
     "offsets.topic.num.partitions": 50,
     "offsets.topic.replication.factor": 3,
