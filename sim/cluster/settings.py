@@ -44,6 +44,9 @@ class BrokerSettings:
     quota_window_us: int = 1_000_000     # quota.window.size.seconds
     quota_samples: int = 11              # quota.window.num
     kip_219: bool = True                 # 2.0+: throttle by muting, the client waits it out
+    leader_imbalance_check_us: int = 0   # 0: auto.leader.rebalance.enable false
+    leader_imbalance_percentage: int = 10   # leader.imbalance.per.broker.percentage
+    imbalance_per_broker: bool = False   # before 3.3: the ZooKeeper controller's check
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -78,4 +81,9 @@ class BrokerSettings:
             quota_window_us=int(c["quota.window.size.seconds"]) * 1_000_000,
             quota_samples=int(c["quota.window.num"]),
             kip_219=cluster.protocol["client.quota.throttle"] == "kip-219",
+            leader_imbalance_check_us=int(c["leader.imbalance.check.interval.seconds"]) * S
+            if c["auto.leader.rebalance.enable"] else 0,
+            leader_imbalance_percentage=int(c["leader.imbalance.per.broker.percentage"]),
+            imbalance_per_broker=cluster.protocol["leader.imbalance.check"]
+            == "per-broker-percentage",
         )

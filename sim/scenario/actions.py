@@ -7,7 +7,8 @@ more groups of targets (a group may be a lone string); `one_way` {from, to} and 
 {between: [A, B], latency, loss, resets, bandwidth} take one expression per side; `slow_disk` needs
 `factor` >= 1 next to it and `slow` needs `processing`; `heal` takes `all`; `poison` {topic,
 rate (a fraction)}; `reset_offsets` {group, to: earliest | latest | {offset: N} | {time: D}};
-`set_rate` {producer, rate}; `add_member` / `remove_member` take a group.
+`set_rate` {producer, rate}; `add_member` / `remove_member` take a group; `elect_leaders`
+{type: preferred | unclean, topic, partitions (optional, distinct partitions of the topic)}.
 """
 
 from __future__ import annotations
@@ -162,6 +163,36 @@ def read_add_member(value, entry, path, hosts, kind):
 
 def read_remove_member(value, entry, path, hosts, kind):
     return (), {"group": _known(value, path, hosts.members, "consumer group")}
+
+
+ELECTION_TYPES = {"preferred": "PREFERRED", "unclean": "UNCLEAN"}
+
+
+def read_elect_leaders(value, entry, path, hosts, kind):
+    block = mapping(value, path, "a mapping {type: preferred | unclean, topic: T}",
+                    optional=False)
+    check_keys(block, path, fields(kind.shape), required=("type", "topic"))
+    election = block["type"]
+    if election not in ELECTION_TYPES:
+        raise Invalid(path + ("type",), "preferred or unclean", describe(election))
+    topic = _known(block["topic"], path + ("topic",), hosts.partitions, "topic")
+    partitions = None
+    if "partitions" in block:
+        partitions = _partitions(block["partitions"], path + ("partitions",), topic,
+                                 hosts.partitions[topic])
+    return (), {"type": ELECTION_TYPES[election], "topic": topic, "partitions": partitions}
+
+
+def _partitions(value: object, path: Path, topic: str, count: int) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise Invalid(path, f"a non-empty list of partitions of {topic}, e.g. [0, 2]",
+                      describe(value))
+    chosen = tuple(integer(p, path + (i,), 0, count - 1, f"a partition of {topic}")
+                   for i, p in enumerate(value))
+    for i, p in enumerate(chosen):
+        if p in chosen[:i]:
+            raise Invalid(path + (i,), "each partition once", f"{p} again")
+    return chosen
 
 
 def _known(value: object, path: Path, names, what: str) -> str:

@@ -90,6 +90,9 @@ BROKER = _props(
     ("quota.window.num", "int", "count", 1, None),
     ("quota.window.size.seconds", "int", "", 1, None),
     ("message.max.bytes", "int", "bytes", 0, None),
+    ("auto.leader.rebalance.enable", "bool", "", None, None),
+    ("leader.imbalance.check.interval.seconds", "long", "", 1, None),
+    ("leader.imbalance.per.broker.percentage", "int", "", None, None),
 )
 
 TOPIC = _props(
@@ -220,6 +223,8 @@ PROTOCOL = _props(
     ("group.member.id.required", "bool", "", None, None),
     ("client.quota.throttle", "enum", "", None, None,
      {"choices": ("delay-response", "kip-219")}),
+    ("leader.imbalance.check", "enum", "", None, None,
+     {"choices": ("per-broker-percentage", "any-partition")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -56,6 +56,9 @@ _BROKER_4_1 = {
     "quota.window.num": 11,  # ClientQuotaManagerConfig, since 0.9 (KIP-13)
     "quota.window.size.seconds": 1,
     "message.max.bytes": 1_048_588,  # 1000012 before 2.5 (KAFKA-4203)
+    "auto.leader.rebalance.enable": True,  # ReplicationConfigs, since 0.8.2
+    "leader.imbalance.check.interval.seconds": 300,
+    "leader.imbalance.per.broker.percentage": 10,  # ZooKeeper controller only; gone in 4.0
 }
 
 # The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
@@ -119,6 +122,7 @@ _PROTOCOL_4_1 = {
     "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
     "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
     "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
+    "leader.imbalance.check": "any-partition",  # "per-broker-percentage" before 3.3 (ZooKeeper)
 }
 
 
@@ -161,7 +165,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "min.insync.replicas.capped": False,
                      "idempotent.producer.epoch.bump": "fatal",
                      "group.member.id.required": False,
-                     "client.quota.throttle": "delay-response"},
+                     "client.quota.throttle": "delay-response",
+                     "leader.imbalance.check": "per-broker-percentage"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -208,11 +213,15 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "producer acks=all with idempotence (KIP-679); consumer session 45 s (KIP-735)"),
     ("3.3", {
         "broker": {"broker.session.timeout.ms": 9_000},
-        "protocol": {"unclean.election.automatic": False},
+        "protocol": {"unclean.election.automatic": False,
+                     "leader.imbalance.check": "any-partition"},
     }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
        "9 s) instead of ZooKeeper sessions; the KRaft controller elects no leader from "
        "outside the ISR on its own (ConfigurationControlManager."
-       "uncleanLeaderElectionEnabledForTopic is false)"),
+       "uncleanLeaderElectionEnabledForTopic is false); its preferred-leader check runs one "
+       "leader.imbalance.check.interval.seconds after a metadata write leaves any partition "
+       "off its preferred replica, ignoring leader.imbalance.per.broker.percentage "
+       "(QuorumController.maybeScheduleNextBalancePartitionLeaders, KAFKA-13682)"),
     ("3.5", {
         "protocol": {"producer.request.timeout.error": "REQUEST_TIMED_OUT"},
     }, "a producer reports the requests a request timeout cancels as REQUEST_TIMED_OUT, not "
