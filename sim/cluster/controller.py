@@ -287,7 +287,8 @@ class Controller(Host):
                            preferred=election == PREFERRED)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
-            self.trace.emit(PartitionChanged(self.engine.now, state, new, kind))
+            self.trace.emit(PartitionChanged(self.engine.now, state, new, kind,
+                                             election == UNCLEAN))
         return new
 
     def _trace_partition(self, old, new, kind) -> None:

@@ -434,6 +434,7 @@ class PartitionChanged(NamedTuple):
     election: str | None    # initial | clean | elr | last_known_elr | unclean | preferred
                             # | none;
                             # None: the leader did not change
+    unclean_requested: bool = False     # an operator's ElectLeaders UNCLEAN asked for it
     KEEP = False
     PROBE = True
 

@@ -32,15 +32,17 @@ KAFKA_CLASS = "ReplicationControlManagerTest"
 
 class ControllerAlone:
     """The controller with `brokers` fake brokers, all registered and unfenced, and topic foo
-    with the given replica assignment (each partition led by its first replica)."""
+    with the given replica assignment (each partition led by its first replica); `cluster`
+    adds to the scenario's cluster block."""
 
-    def __init__(self, brokers, assignment, elr=False, min_isr=1, unclean=False):
+    def __init__(self, brokers, assignment, elr=False, min_isr=1, unclean=False, cluster=None):
         topic = {"partitions": len(assignment), "replication.factor": len(assignment[0]),
                  "assignment": [list(r) for r in assignment],
                  "config": {"min.insync.replicas": min_isr,
                             "unclean.leader.election.enable": unclean}}
         self.h = Harness({"cluster": {"brokers": brokers,
-                                      "features": {"eligible.leader.replicas.version": int(elr)}},
+                                      "features": {"eligible.leader.replicas.version": int(elr)},
+                                      **(cluster or {})},
                           "topics": {"foo": topic}})
         self.peers = [self.h.peer(f"broker-{b}") for b in range(brokers)]
         self.h.nodes.brokers.extend(self.peers)
