@@ -1,4 +1,5 @@
-"""The `elect_leaders` timeline action (docs/faults.md#the-actions): read and refused."""
+"""The `elect_leaders` timeline action (docs/faults.md#the-actions) and the preferred-leader
+settings of docs/scenario.md, read and refused."""
 
 from __future__ import annotations
 
@@ -49,3 +50,13 @@ def test_an_election_takes_no_for(raw, fails):
     raw = _entry(raw, {"type": "preferred", "topic": "orders"})
     raw["timeline"][0]["for"] = "5s"
     assert "for" in str(fails(raw))
+
+
+def test_the_per_broker_percentage_is_refused_from_4_0_which_removed_it(raw, fails):
+    raw["cluster"]["config"] = {"leader.imbalance.per.broker.percentage": 20}
+    raw["cluster"]["version"] = "3.9"
+    assert from_dict(raw).cluster.config["leader.imbalance.per.broker.percentage"] == 20
+    raw["cluster"]["version"] = "4.0"
+    err = fails(raw)
+    assert err.path == "cluster.config.leader.imbalance.per.broker.percentage"
+    assert "removed in 4.0" in err.found
