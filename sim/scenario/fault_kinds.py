@@ -106,7 +106,7 @@ KINDS = _table(     # name, reader (actions.py), Timeline method, lifetime, then
     FaultKind("remove_member", actions.read_remove_member, "remove_member", fuzz=True,
               workload=True),
     FaultKind("elect_leaders", actions.read_elect_leaders, "elect_leaders",
-              shape=fixed("type", "topic", partitions=Seq(LEAF)), workload=True),
+              shape=fixed("type", "topic", partitions=Seq(LEAF)), fuzz=True, workload=True),
 )
 
 # The file format lists the host actions (a value that is just targets) first; the error
