@@ -74,8 +74,10 @@ class LeaderBalance:
         self.controller.timer(AGAIN_US if self.again else self.interval_us, self._check)
 
     def _check(self) -> None:
-        self.scheduled = False
+        # still marked scheduled while its own write commits, as Kafka's event decides
+        # IMMEDIATELY or DEFERRED before the write's maybeScheduleNextBalancePartitionLeaders
         elected = self.elect(sorted(self.imbalanced), MAX_ELECTIONS_PER_IMBALANCE)
+        self.scheduled = False
         self.again = elected >= MAX_ELECTIONS_PER_IMBALANCE
         self.after_write()
 

@@ -138,3 +138,13 @@ def test_elect_leaders_unclean_answers():
     assert c.request(1, ElectLeaders(UNCLEAN, (0,))).results == ((0, None),)
     assert (c.partition().leader, c.partition().isr) == (1, (1,))
     assert [r.election for r in c.h.trace.rows(LeaderChanged)][-1] == "unclean"
+
+
+def test_kraft_leaves_what_passes_the_cap_of_a_check_to_another_10ms_later(monkeypatch):
+    monkeypatch.setattr("sim.cluster.leader_balance.MAX_ELECTIONS_PER_IMBALANCE", 2)
+    c, moved = _moved_off_broker_0(assignment=((0, 1, 2),) * 3)
+    for p in range(3):
+        _rejoin(c, p)
+    _run_to(c, moved + 31 * S)
+    assert _elections(c, "preferred") == [(moved + 30 * S, 0, 0), (moved + 30 * S, 1, 0),
+                                          (moved + 30 * S + 10_000, 2, 0)]
