@@ -250,6 +250,11 @@ class Timeline:
             controller.reassign(pidx, target)
         return [controller], None
 
+    def elect_leaders(self, action):
+        p = action.params
+        self.world.admin.elect_leaders(p["type"], p["topic"], p["partitions"])
+        return [self.world.admin], None
+
     def set_rate(self, action):
         name = action.params["producer"]
         producers = self.world.aliases.get(name) or [self.world.hosts[name]]

@@ -5,7 +5,8 @@
 - a new leader comes from the ISR or the ELR of the state before the change
   (or, with ELR on, is the last known leader: balanced recovery; or, when the change
   completes a reassignment, from the ISR the leader's expansion brought with it: KIP-455),
-  unless unclean leader election is enabled for the topic;
+  unless unclean leader election is enabled for the topic or an operator asked for it
+  (ElectLeaders UNCLEAN);
 - on a leader, the high watermark never decreases within its epoch, and HW <= LEO;
 - records below a leader's high watermark never change at an offset, unless an
   unclean election, or the election of a replica that lost data in a power
@@ -60,8 +61,9 @@ class Invariants:
 
     def partition_changed(self, change: PartitionChanged) -> None:
         """The controller committed a partition state."""
-        t_us, old, new, kind = change
-        if old is not None and new.leader >= 0 and new.leader != old.leader:
+        t_us, old, new, kind, unclean_requested = change
+        if old is not None and new.leader >= 0 and new.leader != old.leader \
+                and not unclean_requested:
             self._check_eligible(old, new, t_us)
         if new.leader >= 0:
             key = (new.pidx, new.leader_epoch)
@@ -80,7 +82,8 @@ class Invariants:
         if old.adding or old.removing:
             eligible |= set(new.isr)
         if new.leader not in eligible and not self.topology.partitions[new.pidx].unclean:
-            self.fail(t_us, "leader from the ISR or ELR unless unclean election is enabled",
+            self.fail(t_us, "leader from the ISR or ELR unless unclean election is enabled "
+                      "or asked for",
                       f"partition {new.pidx}: broker {new.leader} elected, ISR {old.isr} "
                       f"ELR {old.elr}")
 

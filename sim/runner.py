@@ -44,7 +44,7 @@ KEY_ORDER = (
     "produce_stalled_s", "under_replicated_s", "under_min_isr_s", "max_catch_up_s",
     "throttle_s", "metadata_unavailable_s", "rejected", "errors",
     "leader_elections", "unclean_elections", "isr_shrinks", "isr_expands", "isr_min",
-    "rebalances", "partial", "expect")
+    "preferred_leaders_at_end", "rebalances", "partial", "expect")
 
 
 MAX_EVENTS = 500_000_000       # a run's event budget (exit 3 past it)

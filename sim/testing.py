@@ -234,7 +234,8 @@ def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
 RELEASES = ("0.10", "0.11", "2.0", "2.8", "3.6", "3.7", "4.0", "4.1")
 # The kinds any_scenarios draws (`fuzz` in fault_kinds.py), in the order Hypothesis draws from.
 TIMELINE_ACTIONS = ("crash", "stop", "power_loss", "pause", "isolate", "slow_disk", "degrade",
-                    "set_rate", "poison", "add_member", "remove_member", "reset_offsets", "slow")
+                    "set_rate", "poison", "add_member", "remove_member", "reset_offsets", "slow",
+                    "elect_leaders")
 
 
 @st.composite
@@ -305,6 +306,9 @@ def _action(draw, duration_s: int, hosts: list, producers: list, groups: list,
     elif kind == "reset_offsets" and groups:
         entry[kind] = {"group": draw(st.sampled_from(groups)),
                        "to": draw(st.sampled_from(["earliest", "latest"]))}
+    elif kind == "elect_leaders":
+        entry[kind] = {"type": draw(st.sampled_from(["preferred", "unclean"])),
+                       "topic": draw(st.sampled_from(topics))}
     elif kind == "slow" and groups:
         entry.update({kind: f"{draw(st.sampled_from(groups))}-0", "processing": "5ms"})
     else:

@@ -109,6 +109,16 @@ def cluster_counts(trace, internal) -> dict:
     }
 
 
+def preferred_leaders(world, internal) -> float | None:
+    """The fraction of the scenario's partitions led by their preferred (first) replica in the
+    controller's metadata when the run ends."""
+    parts = [info for info in world.topology.partitions if info.topic not in internal]
+    if not parts:
+        return None
+    leaders = world.controller.image.partitions
+    return round(sum(leaders[i.pidx].leader == i.replicas[0] for i in parts) / len(parts), 3)
+
+
 def summarize(world, streams, audits, end_us: int, observers) -> dict:
     """Every summary key but `expect`, `digest` and `partial`."""
     spec = world.spec
@@ -146,4 +156,5 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     summary["throttle_s"] = throttle_s(world.trace, end_us)
     summary["metadata_unavailable_s"] = metadata_unavailable_s(world.trace, end_us)
     summary.update(cluster_counts(world.trace, internal))
+    summary["preferred_leaders_at_end"] = preferred_leaders(world, internal)
     return summary

@@ -1,4 +1,5 @@
-"""The operator's tool: `kafka-consumer-groups.sh --reset-offsets --execute`, as a client.
+"""The operator's tools as a client: `kafka-consumer-groups.sh --reset-offsets --execute`
+and `kafka-leader-election.sh`.
 
 It finds the group's coordinator, asks for the group's state and refuses,
 as the tool does, unless the group has no active members ("Assignments can
@@ -10,9 +11,16 @@ that offset, lowered to the high watermark as the tool clamps it),
 and commits them as an admin commit (no member, no generation). Each moved
 offset is traced with where it was before.
 
+An election (Admin.electLeaders, KIP-460) sends one ElectLeaders request for the
+partitions and traces the answer per partition (LeadersElected: None when elected, else
+Kafka's error).
+
 Simplified: metadata comes from the controller's current view and each
 step is one request with no retries; a failed step ends the reset, traced
-as refused with the error as the state.
+as refused with the error as the state. ElectLeaders goes straight to the
+active controller (Kafka sends it to a broker, which forwards it), once; a
+request that fails (the controller failing over) is traced with its error for
+every partition, where Kafka's admin client would retry until its timeout.
 """
 
 from sim.cluster.context import ClientContext
@@ -22,15 +30,17 @@ from sim.cluster.protocol import (
     EARLIEST,
     LATEST,
     DescribeGroup,
+    ElectLeaders,
     FindCoordinator,
     ListOffsets,
     OffsetCommit,
     OffsetFetch,
 )
 from sim.cluster.rpc import Connection, Failure
-from sim.core.records import OffsetsReset, OffsetsResetRefused
+from sim.core.records import LeadersElected, OffsetsReset, OffsetsResetRefused
 
 REQUEST_TIMEOUT_US = 30_000_000
+CONTROLLER = -1     # the admin's connection to the active controller
 
 
 class Admin(Host):
@@ -47,11 +57,33 @@ class Admin(Host):
     def _request(self, broker: int, request, on_done) -> None:
         conn = self.conns.get(broker)
         if conn is None:
-            conn = self.conns[broker] = Connection(self.net, self, self.nodes.brokers[broker])
+            host = self.nodes.controller if broker < 0 else self.nodes.brokers[broker]
+            conn = self.conns[broker] = Connection(self.net, self, host)
         conn.request(request, on_done, REQUEST_TIMEOUT_US)
 
     def _refuse(self, group: str, state: str, members: int = 0) -> None:
         self.trace.emit(OffsetsResetRefused(self.engine.now, group, state, members))
+
+    # -- elect leaders --------------------------------------------------------------------
+
+    def elect_leaders(self, election_type: str, topic: str, partitions=None) -> None:
+        """kafka-leader-election.sh --election-type TYPE for `partitions` of `topic` (None:
+        all of them)."""
+        indexes = self.topology.by_topic[topic]
+        chosen = range(len(indexes)) if partitions is None else partitions
+        pidxs = tuple(indexes[p] for p in chosen)
+        self._request(CONTROLLER, ElectLeaders(election_type, pidxs),
+                      lambda r: self._elected(election_type, pidxs, r))
+
+    def _elected(self, election_type: str, pidxs: tuple, response) -> None:
+        if isinstance(response, Failure):
+            results = tuple((pidx, response.error) for pidx in pidxs)
+        else:
+            results = response.results
+        for pidx, error in results:
+            info = self.topology.partitions[pidx]
+            self.trace.emit(LeadersElected(self.engine.now, election_type, info.topic,
+                                           info.partition, error))
 
     # -- reset offsets --------------------------------------------------------------------
 

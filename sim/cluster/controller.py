@@ -22,8 +22,13 @@ every `unclean.leader.election.interval.ms`. Unclean elections of its own are
 a protocol switch (`unclean.election.automatic`): the ZooKeeper controller
 made them, the KRaft controller before 3.9 never did
 (ConfigurationControlManager.uncleanLeaderElectionEnabledForTopic returned
-false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN, which is
-not modeled, elected outside the ISR there). A `reassign` entry is an
+false until KAFKA-12670; only an admin's ElectLeaders with UNCLEAN elected
+outside the ISR there). ElectLeaders (KIP-460, ReplicationControlManager.
+electLeader) answers per partition: ELECTION_NOT_NEEDED when the preferred
+replica already leads (PREFERRED) or a leader exists (UNCLEAN), else the
+election's change, or PREFERRED_LEADER_NOT_AVAILABLE / ELIGIBLE_LEADERS_NOT_AVAILABLE
+when it would change nothing. The automatic preferred-leader check is in
+leader_balance.py. A `reassign` entry is an
 AlterPartitionReassignments request (KIP-455): each partition change it starts carries the
 new replicas with the adding and removing ones, and every later change of the partition
 tries to complete it (reassignment.py, election.py).
@@ -33,21 +38,29 @@ from sim.cluster.context import ControllerContext
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.election import change
 from sim.cluster.host import CRASHED, Host
+from sim.cluster.leader_balance import LeaderBalance
 from sim.cluster.metadata import NO_LEADER, BrokerState, Image, PartitionState, assigned
 from sim.cluster.protocol import (
     DUPLICATE_BROKER_REGISTRATION,
+    ELECTION_NOT_NEEDED,
+    ELIGIBLE_LEADERS_NOT_AVAILABLE,
     FENCED_LEADER_EPOCH,
     INELIGIBLE_REPLICA,
     INVALID_REQUEST,
     INVALID_UPDATE_VERSION,
     NOT_CONTROLLER,
+    PREFERRED,
+    PREFERRED_LEADER_NOT_AVAILABLE,
     STALE_BROKER_EPOCH,
+    UNCLEAN,
     AlterPartition,
     AlterPartitionResponse,
     BrokerHeartbeat,
     BrokerHeartbeatResponse,
     BrokerRegistration,
     ControlledShutdown,
+    ElectLeaders,
+    ElectLeadersResponse,
     MetadataFetch,
     MetadataRecords,
     RegistrationResponse,
@@ -89,6 +102,7 @@ class Controller(Host):
         self.fetch_deadlines = Deadlines(self, self._answer_fetch)
         self._session_timer_at = -1
         self._unclean_chain = 0          # a new active controller starts a new tick chain
+        self.balance = LeaderBalance(self, self.settings, self.topology, self._elect_preferred)
 
     # -- the initial state of docs/scenario.md#start-of-a-run ---------------------
 
@@ -106,6 +120,7 @@ class Controller(Host):
             self.trace.emit(PartitionChanged(self.engine.now, None, state, "initial"))
         self._arm_sessions()
         self.timer(self.settings.unclean_interval_us, self._unclean_tick, self._unclean_chain)
+        self.balance.activate()
 
     def _committed_end(self) -> int:
         """The end of the log brokers may read: all of it for the one logical host."""
@@ -117,11 +132,16 @@ class Controller(Host):
     def _append(self, record) -> None:
         self.log.append(record)
         self.image.apply(record)
+        if type(record) is PartitionState:
+            self.balance.applied(record)
 
     def _commit(self, records) -> None:
         for record in records:
             self._append(record)
-        if records and self.parked:
+        if not records:
+            return
+        self.balance.after_write()
+        if self.parked:
             parked, self.parked = self.parked, []
             for fetch in parked:
                 self._answer_fetch(fetch)
@@ -141,6 +161,8 @@ class Controller(Host):
         elif kind is ControlledShutdown:
             self._controlled_shutdown(payload)
             conn.respond(rid, BrokerHeartbeatResponse(None, True))
+        elif kind is ElectLeaders:
+            conn.respond(rid, self._elect_leaders(payload))
 
     def _metadata_fetch(self, conn, rid, request) -> None:
         fetch = _Fetch(conn, rid, request.offset)
@@ -268,18 +290,24 @@ class Controller(Host):
                     records.append(new)
         self._commit(records)
 
-    def _change(self, state, target_isr, reason, unclean_shutdown=(), reassignment=None):
+    def _change(self, state, target_isr, reason, unclean_shutdown=(), reassignment=None,
+                election=None):
+        """Propose a target ISR; `election` PREFERRED or UNCLEAN as an ElectLeaders asks;
+        `reassignment` (replicas, adding, removing) starts one."""
         info = self.topology.partitions[state.pidx]
         replicas = assigned(state, info)
         # ReplicationControlManager.getTopicEffectiveMinIsr caps at the replication factor
         min_isr = min(info.min_isr, len(replicas))
+        unclean = election == UNCLEAN or (info.unclean and self.settings.unclean_automatic
+                                          and election is None)
         new, kind = change(state, replicas, target_isr=target_isr, min_isr=min_isr,
                            acceptable=self._eligible, elr_enabled=self.settings.elr_enabled,
-                           unclean=info.unclean and self.settings.unclean_automatic,
-                           unclean_shutdown=unclean_shutdown, reassignment=reassignment)
+                           unclean=unclean, unclean_shutdown=unclean_shutdown,
+                           reassignment=reassignment, preferred=election == PREFERRED)
         if new is not None:
             self._trace_partition(state, new, kind if kind else reason)
-            self.trace.emit(PartitionChanged(self.engine.now, state, new, kind))
+            self.trace.emit(PartitionChanged(self.engine.now, state, new, kind,
+                                             election == UNCLEAN))
             if new.replicas != state.replicas or new.adding != state.adding \
                     or new.removing != state.removing:
                 self._trace_reassignment(new)
@@ -351,6 +379,44 @@ class Controller(Host):
             return INELIGIBLE_REPLICA
         return None
 
+    # -- preferred and unclean elections ---------------------------------------------
+
+    def _elect_preferred(self, pidxs, cap: int) -> int:
+        """The preferred-leader check's elections (leader_balance.py): how many it made."""
+        records = []
+        for pidx in pidxs:
+            if len(records) >= cap:
+                break
+            new = self._change(self.image.partitions[pidx], self.image.partitions[pidx].isr,
+                               "preferred", election=PREFERRED)
+            if new is not None:
+                records.append(new)
+        self._commit(records)
+        return len(records)
+
+    def _elect_leaders(self, request) -> ElectLeadersResponse:
+        """ElectLeaders (KIP-460; ReplicationControlManager.electLeader), per partition."""
+        records, results = [], []
+        for pidx in request.pidxs:
+            error, new = self._elect_leader(self.image.partitions[pidx], request.election_type)
+            results.append((pidx, error))
+            if new is not None:
+                records.append(new)
+        self._commit(records)
+        return ElectLeadersResponse(tuple(results))
+
+    def _elect_leader(self, state, election_type: str):
+        preferred = assigned(state, self.topology.partitions[state.pidx])[0]
+        if (election_type == PREFERRED and state.leader == preferred) \
+                or (election_type == UNCLEAN and state.leader != NO_LEADER):
+            return ELECTION_NOT_NEEDED, None
+        new = self._change(state, state.isr, election_type.lower(), election=election_type)
+        if new is not None:
+            return None, new
+        if election_type == PREFERRED:
+            return PREFERRED_LEADER_NOT_AVAILABLE, None
+        return ELIGIBLE_LEADERS_NOT_AVAILABLE, None
+
     # -- quorum failover ----------------------------------------------------------
 
     def fail_over(self, kind: str) -> None:
@@ -362,6 +428,7 @@ class Controller(Host):
             conn.reset()
         self.parked = []
         self.fetch_deadlines.clear()
+        self.balance.deactivate()
         self.engine.later(CONTROLLER_FAILOVER_US, self._take_over)
 
     def _take_over(self) -> None:
@@ -372,3 +439,4 @@ class Controller(Host):
         self._session_timer_at = -1
         self._arm_sessions()
         self.timer(self.settings.unclean_interval_us, self._unclean_tick, self._unclean_chain)
+        self.balance.activate()

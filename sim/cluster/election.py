@@ -4,7 +4,10 @@ A change proposes a target ISR; the builder then
 1. tracks eligible leader replicas when the feature is on (KIP-966): with the
    target ISR below min ISR, the replicas leaving the ISR stay eligible (ELR)
    unless they shut down uncleanly; at or above min ISR the ELR is cleared;
-2. keeps the leader if it is still valid, else elects the first replica in
+2. with a PREFERRED election (ElectLeaders or the preferred-leader check) elects the first
+   replica of the assignment if it is valid (in the ISR, or with an empty ISR the ELR,
+   and acceptable); otherwise, and for every other change, keeps the leader if it is
+   still valid, else elects the first replica in
    assignment order that is in the ISR (or, with an empty ISR, in the ELR) and
    acceptable (registered, unfenced, not shutting down); else, with ELR on and
    an empty ISR and ELR, the last known leader if it is acceptable (Kafka's
@@ -22,8 +25,6 @@ A change proposes a target ISR; the builder then
 With a reassignment in progress (the state's adding or removing replicas, or a new one
 given as `reassignment`), the builder first tries to complete it (reassignment.py), then
 elects among the resulting replicas.
-
-Left out: preferred-leader election.
 """
 
 from sim.cluster.metadata import NO_LEADER, PartitionState
@@ -38,11 +39,14 @@ def _target_elr(state, target_isr, min_isr, unclean_shutdown) -> tuple:
                         if r not in target_isr and r not in unclean_shutdown))
 
 
-def _elect(state, replicas, target_isr, target_elr, acceptable, unclean, elr_enabled):
+def _elect(state, replicas, target_isr, target_elr, acceptable, unclean, elr_enabled,
+           preferred):
     def valid(r):
         in_set = r in target_isr or (not target_isr and r in target_elr)
         return in_set and acceptable(r)
 
+    if preferred and valid(replicas[0]):
+        return replicas[0], ("keep" if replicas[0] == state.leader else "preferred")
     if state.leader != NO_LEADER and valid(state.leader):
         return state.leader, "keep"
     for r in replicas:
@@ -70,11 +74,12 @@ def _last_known_leader(state, leader: int, isr: tuple, elr_enabled: bool) -> tup
 
 
 def change(state: PartitionState, replicas, *, target_isr, min_isr: int, acceptable,
-           elr_enabled: bool, unclean: bool, unclean_shutdown=(), reassignment=None):
+           elr_enabled: bool, unclean: bool, unclean_shutdown=(), reassignment=None,
+           preferred: bool = False):
     """Return (new state or None when nothing changes, election kind or None).
 
     `replicas` are the partition's current ones; `reassignment` (replicas, adding, removing)
-    starts a reassignment (reassignment.py)."""
+    starts a reassignment (reassignment.py); `preferred` asks for the PREFERRED election."""
     target_isr = tuple(target_isr)
     current = replicas
     adding, removing = state.adding, state.removing
@@ -85,7 +90,8 @@ def change(state: PartitionState, replicas, *, target_isr, min_isr: int, accepta
         if done is not None:
             (replicas, target_isr), adding, removing = done, (), ()
     elr = _target_elr(state, target_isr, min_isr, unclean_shutdown) if elr_enabled else ()
-    leader, kind = _elect(state, replicas, target_isr, elr, acceptable, unclean, elr_enabled)
+    leader, kind = _elect(state, replicas, target_isr, elr, acceptable, unclean, elr_enabled,
+                          preferred)
     if kind == "elr":
         target_isr, elr = (leader,), tuple(r for r in elr if r != leader)
     elif kind in ("unclean", "last_known_elr"):

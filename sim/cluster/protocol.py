@@ -21,6 +21,10 @@ STALE_BROKER_EPOCH = "STALE_BROKER_EPOCH"
 DUPLICATE_BROKER_REGISTRATION = "DUPLICATE_BROKER_REGISTRATION"
 INVALID_REQUEST = "INVALID_REQUEST"
 NOT_CONTROLLER = "NOT_CONTROLLER"
+ELECTION_NOT_NEEDED = "ELECTION_NOT_NEEDED"
+PREFERRED_LEADER_NOT_AVAILABLE = "PREFERRED_LEADER_NOT_AVAILABLE"
+ELIGIBLE_LEADERS_NOT_AVAILABLE = "ELIGIBLE_LEADERS_NOT_AVAILABLE"
+PREFERRED, UNCLEAN = "PREFERRED", "UNCLEAN"     # ElectionType
 
 
 class BatchData(NamedTuple):
@@ -266,3 +270,13 @@ class DescribeGroupResponse(NamedTuple):
     error: str | None
     state: str
     members: int
+
+
+class ElectLeaders(NamedTuple):
+    """An admin's ElectLeadersRequest (KIP-460): PREFERRED or UNCLEAN, for these partitions."""
+    election_type: str
+    pidxs: tuple
+
+
+class ElectLeadersResponse(NamedTuple):
+    results: tuple          # ((pidx, error or None), ...)

@@ -23,7 +23,7 @@ shared by the quorum here (KRaft writes them in the registration record); snapsh
 
 from sim.cluster.controller import Controller
 from sim.cluster.host import DOWN, POWERED_OFF, STOPPED
-from sim.cluster.metadata import Image
+from sim.cluster.metadata import Image, PartitionState
 from sim.cluster.protocol import NOT_CONTROLLER
 from sim.cluster.raft import (
     LEADER,
@@ -93,10 +93,14 @@ class QuorumController(Controller):
     def _append(self, record) -> None:
         self.raft.append(record)
         self.image.apply(record)
+        if type(record) is PartitionState:
+            self.balance.applied(record)
 
     def _commit(self, records) -> None:
         for record in records:
             self._append(record)
+        if records:
+            self.balance.after_write()
 
     def _committed_end(self) -> int:
         return self.raft.high_watermark
@@ -153,6 +157,7 @@ class QuorumController(Controller):
         if not self.active:
             return
         self.active = False
+        self.balance.deactivate()
         self._session_timer_at = -1
         self._unclean_chain += 1
         waiting, self.waiting = self.waiting, []
@@ -202,6 +207,7 @@ class QuorumController(Controller):
         self._arm_sessions()
         self._unclean_chain += 1
         self.timer(self.settings.unclean_interval_us, self._unclean_tick, self._unclean_chain)
+        self.balance.activate()
 
 
 def _replay(records) -> Image:

@@ -46,6 +46,9 @@ class BrokerSettings:
     kip_219: bool = True                 # 2.0+: throttle by muting, the client waits it out
     rack_aware_selector: bool = False    # replica.selector.class = RackAwareReplicaSelector
     racks: tuple = ()                    # broker id -> its broker.rack (None: no rack)
+    leader_imbalance_check_us: int = 0   # 0: auto.leader.rebalance.enable false
+    leader_imbalance_percentage: int = 10   # leader.imbalance.per.broker.percentage
+    imbalance_per_broker: bool = False   # before 3.3: the ZooKeeper controller's check
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -82,4 +85,9 @@ class BrokerSettings:
             kip_219=cluster.protocol["client.quota.throttle"] == "kip-219",
             rack_aware_selector=c["replica.selector.class"] is not None,
             racks=tuple(cluster.rack_of(b) for b in range(cluster.brokers)),
+            leader_imbalance_check_us=int(c["leader.imbalance.check.interval.seconds"]) * S
+            if c["auto.leader.rebalance.enable"] else 0,
+            leader_imbalance_percentage=int(c["leader.imbalance.per.broker.percentage"]),
+            imbalance_per_broker=cluster.protocol["leader.imbalance.check"]
+            == "per-broker-percentage",
         )

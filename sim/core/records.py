@@ -211,7 +211,8 @@ class LeaderChanged(NamedTuple):
     leader: int             # -1: offline
     leader_epoch: int
     isr: tuple
-    election: str           # initial | clean | elr | last_known_elr | unclean | none
+    election: str           # initial | clean | elr | last_known_elr | unclean | preferred
+                            # | none
     KEEP = True
 
 
@@ -391,6 +392,17 @@ class OffsetsResetRefused(NamedTuple):
     KEEP = True
 
 
+class LeadersElected(NamedTuple):
+    """The answer to an operator's ElectLeaders for one partition (kafka-leader-election.sh)."""
+    t_us: int
+    election_type: str      # PREFERRED | UNCLEAN
+    topic: str
+    partition: int
+    error: str | None       # None: elected; ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
+                            # ELIGIBLE_LEADERS_NOT_AVAILABLE, or why the request failed
+    KEEP = True
+
+
 class RecordsProcessed(NamedTuple):
     """A member finished processing records [start_offset, start_offset + count)."""
     t_us: int
@@ -448,8 +460,10 @@ class PartitionChanged(NamedTuple):
     t_us: int
     old: object             # PartitionState | None
     new: object             # PartitionState
-    election: str | None    # initial | clean | elr | last_known_elr | unclean | none;
+    election: str | None    # initial | clean | elr | last_known_elr | unclean | preferred
+                            # | none;
                             # None: the leader did not change
+    unclean_requested: bool = False     # an operator's ElectLeaders UNCLEAN asked for it
     KEEP = False
     PROBE = True
 

@@ -37,7 +37,7 @@ SECTIONS = (
     ("groups", ("rebalances", "max_lag", "final_lag")),
     ("produce errors", ("rejected", "errors")),
     ("cluster", ("unavailable_s", "produce_stalled_s", "leader_elections", "unclean_elections",
-                 "isr_shrinks", "isr_expands", "isr_min")),
+                 "isr_shrinks", "isr_expands", "isr_min", "preferred_leaders_at_end")),
     ("controllers", ("metadata_unavailable_s",)),
     ("replication", ("under_replicated_s", "under_min_isr_s", "max_catch_up_s")),
     ("quotas", ("throttle_s",)),

@@ -11,7 +11,8 @@ rate (a fraction)}; `reset_offsets` {group, to: earliest | latest | {offset: N} 
 assignment: one replica list per partition}, refused as Kafka's AlterPartitionReassignments
 refuses it (UNKNOWN_TOPIC_OR_PARTITION, ReplicationControlManager.
 validateManualPartitionAssignment's INVALID_REPLICA_ASSIGNMENT: an empty list, a broker that
-does not exist, a broker twice); a list may change the replication factor.
+does not exist, a broker twice); a list may change the replication factor; `elect_leaders`
+{type: preferred | unclean, topic, partitions (optional, distinct partitions of the topic)}.
 """
 
 from __future__ import annotations
@@ -194,6 +195,36 @@ def _replica_list(value: object, path: Path, brokers: int) -> tuple[int, ...]:
         if replicas.index(broker) != i:
             raise Invalid(path + (i,), "each broker once", f"broker {broker} twice")
     return replicas
+
+
+ELECTION_TYPES = {"preferred": "PREFERRED", "unclean": "UNCLEAN"}
+
+
+def read_elect_leaders(value, entry, path, hosts, kind):
+    block = mapping(value, path, "a mapping {type: preferred | unclean, topic: T}",
+                    optional=False)
+    check_keys(block, path, fields(kind.shape), required=("type", "topic"))
+    election = block["type"]
+    if election not in ELECTION_TYPES:
+        raise Invalid(path + ("type",), "preferred or unclean", describe(election))
+    topic = _known(block["topic"], path + ("topic",), hosts.partitions, "topic")
+    partitions = None
+    if "partitions" in block:
+        partitions = _partitions(block["partitions"], path + ("partitions",), topic,
+                                 hosts.partitions[topic])
+    return (), {"type": ELECTION_TYPES[election], "topic": topic, "partitions": partitions}
+
+
+def _partitions(value: object, path: Path, topic: str, count: int) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise Invalid(path, f"a non-empty list of partitions of {topic}, e.g. [0, 2]",
+                      describe(value))
+    chosen = tuple(integer(p, path + (i,), 0, count - 1, f"a partition of {topic}")
+                   for i, p in enumerate(value))
+    for i, p in enumerate(chosen):
+        if p in chosen[:i]:
+            raise Invalid(path + (i,), "each partition once", f"{p} again")
+    return chosen
 
 
 def _known(value: object, path: Path, names, what: str) -> str:

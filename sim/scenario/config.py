@@ -6,7 +6,8 @@ cluster-wide default (`cluster.config` `log.*` or same-named broker property, so
 (`default 4.1`). Broker aliases in coarser units (`log.retention.hours`) are honoured with
 Kafka's precedence (ms > minutes > hours). Any other name of Kafka's documented configs of
 the scope (`catalogue.py`) is recorded as ignored when the cluster's release has it and
-refused, with the releases that do, when it does not; a modeled property of another scope
+refused, with the releases that do, when it does not (a modeled name too, once Kafka
+removed it: `leader.imbalance.per.broker.percentage` from 4.0); a modeled property of another scope
 is an error with a hint to its right place; a name Kafka never had is an unknown name, with
 the closest Kafka name as a hint. A modeled property marked `per_release` (KIP-392's
 `replica.selector.class` and `client.rack`) is refused in a release without it, as an
@@ -100,6 +101,7 @@ def _read_key(draft: Draft, key: str, value: object, ctx: Ctx, given: dict, alia
         prop = PROPERTIES[scope][key]
         if prop.per_release:
             _not_modeled(scope, key, key_path, ctx.version)
+        _refuse_removed(scope, key, key_path, ctx.version)
         given[key] = (coerce(prop, value, key_path), ctx.origin(key_path))
     elif scope == "broker" and key in ALIASES:
         aliases[key] = (_alias_value(key, value, key_path), ctx.origin(key_path))
@@ -124,6 +126,16 @@ def _not_modeled(scope: str, key: str, path: Path, version: str) -> str:
         f"Kafka has it {catalogue.lifetime(bounds)}: remove it, or set cluster.version "
         "to a release that has it.",
     )
+
+
+def _refuse_removed(scope: str, key: str, path: Path, version: str) -> None:
+    """A modeled name that Kafka removed by `version` is refused like the catalogue's.
+
+    (A modeled name is accepted before Kafka added it: `broker.session.timeout.ms` stands
+    for the ZooKeeper session there.)"""
+    bounds = catalogue.span(scope, key) if scope in catalogue.KINDS else None
+    if bounds and bounds[1] and not catalogue.earlier(version, bounds[1]):
+        _not_modeled(scope, key, path, version)
 
 
 def _alias_value(alias: str, value: object, path: Path) -> int:

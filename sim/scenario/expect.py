@@ -55,6 +55,7 @@ EXPECT_KEYS = (
     "isr_shrinks",
     "isr_expands",
     "isr_min",
+    "preferred_leaders_at_end",
     "rebalances",
 )
 NESTED = {

@@ -108,6 +108,8 @@ KINDS = _table(     # name, reader (actions.py), Timeline method, lifetime, then
               workload=True),
     FaultKind("reassign", actions.read_reassign, "reassign",
               shape=fixed("topic", assignment=Seq(Seq(LEAF))), workload=True),
+    FaultKind("elect_leaders", actions.read_elect_leaders, "elect_leaders",
+              shape=fixed("type", "topic", partitions=Seq(LEAF)), fuzz=True, workload=True),
 )
 
 # The file format lists the host actions (a value that is just targets) first; the error

@@ -96,6 +96,9 @@ BROKER = _props(
     ("quota.window.size.seconds", "int", "", 1, None),
     ("message.max.bytes", "int", "bytes", 0, None),
     ("replica.selector.class", "selector", "", None, None, {"per_release": True}),  # KIP-392
+    ("auto.leader.rebalance.enable", "bool", "", None, None),
+    ("leader.imbalance.check.interval.seconds", "long", "", 1, None),
+    ("leader.imbalance.per.broker.percentage", "int", "", None, None),
 )
 
 TOPIC = _props(
@@ -228,6 +231,8 @@ PROTOCOL = _props(
     ("client.quota.throttle", "enum", "", None, None,
      {"choices": ("delay-response", "kip-219")}),
     ("replica.placer", "enum", "", None, None, {"choices": ("admin-utils", "striped")}),
+    ("leader.imbalance.check", "enum", "", None, None,
+     {"choices": ("per-broker-percentage", "any-partition")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

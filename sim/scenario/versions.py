@@ -61,6 +61,9 @@ _BROKER_4_1 = {
     "quota.window.size.seconds": 1,
     "message.max.bytes": 1_048_588,  # 1000012 before 2.5 (KAFKA-4203)
     "replica.selector.class": None,  # KIP-392 (2.4+): null, always the leader
+    "auto.leader.rebalance.enable": True,  # ReplicationConfigs, since 0.8.2
+    "leader.imbalance.check.interval.seconds": 300,
+    "leader.imbalance.per.broker.percentage": 10,  # ZooKeeper controller only; gone in 4.0
 }
 
 # The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
@@ -126,6 +129,7 @@ _PROTOCOL_4_1 = {
     "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
     "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
     "replica.placer": "striped",  # KRaft's StripedReplicaPlacer; "admin-utils" before 3.3
+    "leader.imbalance.check": "any-partition",  # "per-broker-percentage" before 3.3 (ZooKeeper)
 }
 
 
@@ -169,7 +173,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "idempotent.producer.epoch.bump": "fatal",
                      "group.member.id.required": False,
                      "client.quota.throttle": "delay-response",
-                     "replica.placer": "admin-utils"},
+                     "replica.placer": "admin-utils",
+                     "leader.imbalance.check": "per-broker-percentage"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -216,12 +221,17 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "producer acks=all with idempotence (KIP-679); consumer session 45 s (KIP-735)"),
     ("3.3", {
         "broker": {"broker.session.timeout.ms": 9_000},
-        "protocol": {"unclean.election.automatic": False, "replica.placer": "striped"},
+        "protocol": {"unclean.election.automatic": False, "replica.placer": "striped",
+                     "leader.imbalance.check": "any-partition"},
     }, "KRaft production-ready: liveness by controller heartbeats (broker.session.timeout.ms "
        "9 s) instead of ZooKeeper sessions; the KRaft controller elects no leader from "
        "outside the ISR on its own (ConfigurationControlManager."
-       "uncleanLeaderElectionEnabledForTopic is false) and places replicas on racks with "
-       "StripedReplicaPlacer instead of AdminUtils' rack-alternated list"),
+       "uncleanLeaderElectionEnabledForTopic is false), places replicas on racks with "
+       "StripedReplicaPlacer instead of AdminUtils' rack-alternated list, and runs its "
+       "preferred-leader check one leader.imbalance.check.interval.seconds after a metadata "
+       "write leaves any partition off its preferred replica, ignoring "
+       "leader.imbalance.per.broker.percentage "
+       "(QuorumController.maybeScheduleNextBalancePartitionLeaders, KAFKA-13682)"),
     ("3.5", {
         "protocol": {"producer.request.timeout.error": "REQUEST_TIMED_OUT"},
     }, "a producer reports the requests a request timeout cancels as REQUEST_TIMED_OUT, not "

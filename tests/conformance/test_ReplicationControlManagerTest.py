@@ -6,8 +6,7 @@ Kafka's test context fences a set of brokers by letting time pass a session time
 others heartbeat; here the silent brokers' sessions expire the same way (9 s), and an unclean
 shutdown is a broker registering again without its clean-shutdown marker (after its session
 expired: a live session refuses the registration). Topic creation and deletion, quotas,
-reassignment, preferred and admin-requested elections, dynamic configs and log directories
-are not modeled.
+reassignment, dynamic configs and log directories are not modeled.
 """
 
 import pytest
@@ -15,14 +14,20 @@ import pytest
 from sim.cluster.controller import Controller
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (
+    ELECTION_NOT_NEEDED,
+    ELIGIBLE_LEADERS_NOT_AVAILABLE,
     INELIGIBLE_REPLICA,
     INVALID_REQUEST,
     NOT_CONTROLLER,
+    PREFERRED,
+    PREFERRED_LEADER_NOT_AVAILABLE,
     STALE_BROKER_EPOCH,
+    UNCLEAN,
     AlterPartition,
     BrokerHeartbeat,
     BrokerRegistration,
     ControlledShutdown,
+    ElectLeaders,
 )
 from sim.core.units import MS, S
 from tests.unit.hosts import Harness
@@ -32,15 +37,17 @@ KAFKA_CLASS = "ReplicationControlManagerTest"
 
 class ControllerAlone:
     """The controller with `brokers` fake brokers, all registered and unfenced, and topic foo
-    with the given replica assignment (each partition led by its first replica)."""
+    with the given replica assignment (each partition led by its first replica); `cluster`
+    adds to the scenario's cluster block."""
 
-    def __init__(self, brokers, assignment, elr=False, min_isr=1, unclean=False):
+    def __init__(self, brokers, assignment, elr=False, min_isr=1, unclean=False, cluster=None):
         topic = {"partitions": len(assignment), "replication.factor": len(assignment[0]),
                  "assignment": [list(r) for r in assignment],
                  "config": {"min.insync.replicas": min_isr,
                             "unclean.leader.election.enable": unclean}}
         self.h = Harness({"cluster": {"brokers": brokers,
-                                      "features": {"eligible.leader.replicas.version": int(elr)}},
+                                      "features": {"eligible.leader.replicas.version": int(elr)},
+                                      **(cluster or {})},
                           "topics": {"foo": topic}})
         self.peers = [self.h.peer(f"broker-{b}") for b in range(brokers)]
         self.h.nodes.brokers.extend(self.peers)
@@ -231,6 +238,40 @@ def test_ReplicationControlManagerTest_testProcessBrokerHeartbeatInControlledShu
     assert (c.partition().isr, c.partition().leader) == ((1, 2), 1)
 
 
+
+def _elect(c, election_type, partitions, b=0):
+    return dict(c.request(b, ElectLeaders(election_type, tuple(partitions))).results)
+
+
+def test_ReplicationControlManagerTest_testElectUncleanLeaders_WithoutElr():
+    c = ControllerAlone(5, [(1, 2, 3), (2, 3, 4), (0, 2, 1)])
+    c.fence(2, 3)
+    c.fence(1, 2, 3)
+    assert [(c.partition(p).leader, c.partition(p).isr) for p in range(3)] == \
+        [(NO_LEADER, (1,)), (4, (4,)), (0, (0,))]
+    assert _elect(c, UNCLEAN, range(3)) == {0: ELIGIBLE_LEADERS_NOT_AVAILABLE,
+                                             1: ELECTION_NOT_NEEDED, 2: ELECTION_NOT_NEEDED}
+    c.unfence(2)
+    assert c.alter(4, (2, 4), p=1).error is None
+    assert _elect(c, UNCLEAN, range(3)) == {0: None, 1: ELECTION_NOT_NEEDED,
+                                             2: ELECTION_NOT_NEEDED}
+    assert [(c.partition(p).leader, c.partition(p).isr) for p in range(3)] == \
+        [(2, (2,)), (4, (2, 4)), (0, (0,))]
+
+
+def test_ReplicationControlManagerTest_testPreferredElectionDoesNotTriggerUncleanElection():
+    # unclean election enabled on the topic, on a KRaft release that never makes one on its
+    # own (3.3-3.8): Kafka's test turns the topic config on after the partition went offline
+    c = ControllerAlone(5, [(1, 2, 3)], unclean=True, cluster={"version": "3.8"})
+    c.fence(2, 3)
+    c.fence(1, 2, 3)
+    c.unfence(2)
+    assert (c.partition().leader, c.partition().isr) == (NO_LEADER, (1,))
+    state = c.partition()
+    assert _elect(c, PREFERRED, (0,)) == {0: PREFERRED_LEADER_NOT_AVAILABLE}
+    assert c.partition() == state
+
+
 NOT_PORTED = {
     "testCreateTopicsWithMutationQuotaExceeded": "not modeled: controller mutation quotas",
     "testDeleteTopicsWithMutationQuotaExceeded": "not modeled: controller mutation quotas",
@@ -241,11 +282,11 @@ NOT_PORTED = {
     "testAlterPartitionShouldRejectBrokersWithStaleEpoch": "simplification: AlterPartition "
                                                           "carries no broker epoch per ISR "
                                                           "member (KIP-903)",
-    "testElectUncleanLeaders_WithoutElr": "not modeled: the admin's ElectLeaders request",
-    "testPreferredElectionDoesNotTriggerUncleanElection": "not modeled: the admin's "
-                                                          "ElectLeaders request",
-    "testElectPreferredLeaders": "not modeled: preferred-leader election",
-    "testBalancePartitionLeaders": "not modeled: preferred-leader election",
+    "testElectPreferredLeaders": "not modeled: topics unknown to the controller (the "
+                                 "action names a declared topic) and brokers that start "
+                                 "fenced or in controlled shutdown",
+    "testBalancePartitionLeaders": "not modeled: brokers that start fenced (every broker is "
+                                   "registered and unfenced at t = 0)",
     "testKRaftClusterDescriber": "not modeled: log directories (JBOD, KIP-858)",
     "testProcessExpiredBrokerHeartbeat": "not modeled: the controller's request queue (a "
                                          "heartbeat that expired in it)",

@@ -19,6 +19,7 @@ def test_any_scenario_runs_and_its_summary_adds_up(raw):
     assert 0 <= s["lost"] <= s["acked"] and sum(s["lost_by_cause"].values()) == s["lost"]
     assert sum(s["skipped_by_cause"].values()) == s["skipped"]
     assert 0 <= s["failed_but_present"] <= s["failed"]
+    assert 0 <= s["preferred_leaders_at_end"] <= 1
     processing = result.processing
     record = ["group", "producer", "topic", "partition", "sequence"]      # sequences per partition
     distinct = processing.drop_duplicates(record).groupby("group").size()

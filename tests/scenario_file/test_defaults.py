@@ -50,6 +50,9 @@ BROKER_4_1 = {
     "quota.window.size.seconds": 1,
     "message.max.bytes": 1_048_588,
     "replica.selector.class": None,  # KIP-392
+    "auto.leader.rebalance.enable": True,
+    "leader.imbalance.check.interval.seconds": 300,
+    "leader.imbalance.per.broker.percentage": 10,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
