@@ -115,8 +115,10 @@ def preferred_leaders(world, internal) -> float | None:
     parts = [info for info in world.topology.partitions if info.topic not in internal]
     if not parts:
         return None
-    leaders = world.controller.image.partitions
-    return round(sum(leaders[i.pidx].leader == i.replicas[0] for i in parts) / len(parts), 3)
+    states = world.controller.image.partitions
+    preferred = sum(states[i.pidx].leader == (states[i.pidx].replicas or i.replicas)[0]
+                    for i in parts)     # the first of the current replicas (reassign moves them)
+    return round(preferred / len(parts), 3)
 
 
 def summarize(world, streams, audits, end_us: int, observers) -> dict:
