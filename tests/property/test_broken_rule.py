@@ -19,7 +19,7 @@ from tests.property.test_guarantees import (
     test_with_unclean_election_off_no_replica_outside_the_isr_is_ever_elected as election_property,
 )
 
-RULE = "leader from the ISR or ELR unless unclean election is enabled"
+RULE = "leader from the ISR or ELR unless unclean election is enabled or asked for"
 GUARDED = {
     "name": "unclean-off", "seed": 5, "duration": "20s", "drain": "20s",
     "cluster": {"brokers": 3, "features": {"eligible.leader.replicas.version": 0},

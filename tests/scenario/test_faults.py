@@ -174,6 +174,8 @@ EVERY_KIND = {   # one entry of each kind in the table, at 1 s; the lasting ones
     "set_rate": {"set_rate": {"producer": "checkout", "rate": "10/s"}},
     "add_member": {"add_member": "billing"},
     "remove_member": {"remove_member": "billing"},
+    "reassign": {"reassign": {"topic": "orders", "assignment": [[1, 2, 0]]}},
+    "elect_leaders": {"elect_leaders": {"type": "preferred", "topic": "orders"}},
 }
 
 
