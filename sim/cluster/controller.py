@@ -130,10 +130,14 @@ class Controller(Host):
         return self.image.copy()
 
     def _append(self, record) -> None:
-        self.log.append(record)
+        self._write(record)
         self.image.apply(record)
         if type(record) is PartitionState:
             self.balance.applied(record)
+
+    def _write(self, record) -> None:
+        """Make the record durable: the logical host's log is committed as it is written."""
+        self.log.append(record)
 
     def _commit(self, records) -> None:
         for record in records:
@@ -141,6 +145,10 @@ class Controller(Host):
         if not records:
             return
         self.balance.after_write()
+        self._committed()
+
+    def _committed(self) -> None:
+        """Answer the parked metadata fetches: what was just written is committed."""
         if self.parked:
             parked, self.parked = self.parked, []
             for fetch in parked:

@@ -23,7 +23,7 @@ shared by the quorum here (KRaft writes them in the registration record); snapsh
 
 from sim.cluster.controller import Controller
 from sim.cluster.host import DOWN, POWERED_OFF, STOPPED
-from sim.cluster.metadata import Image, PartitionState
+from sim.cluster.metadata import Image
 from sim.cluster.protocol import NOT_CONTROLLER
 from sim.cluster.raft import (
     LEADER,
@@ -90,17 +90,11 @@ class QuorumController(Controller):
 
     # -- the log ---------------------------------------------------------------------------
 
-    def _append(self, record) -> None:
+    def _write(self, record) -> None:
         self.raft.append(record)
-        self.image.apply(record)
-        if type(record) is PartitionState:
-            self.balance.applied(record)
 
-    def _commit(self, records) -> None:
-        for record in records:
-            self._append(record)
-        if records:
-            self.balance.after_write()
+    def _committed(self) -> None:
+        """Nothing yet: parked fetches and answers wait for the Raft commit (_release)."""
 
     def _committed_end(self) -> int:
         return self.raft.high_watermark
