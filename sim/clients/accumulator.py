@@ -321,7 +321,9 @@ class Accumulator:
     def _arrival_past(self, lane: int, room: int, reach: bool) -> int:
         """Arrival of the lane's first record whose cumulative size passes (or reaches) room."""
         t = self.lanes.lanes[lane].arrival_past(room, reach)
-        return self.lanes.drawn_until if t is None else t
+        if t is None:       # none within what was drawn: look again then, or never if none come
+            return INF if self.lanes.stopped else self.lanes.drawn_until
+        return t
 
     def repredict(self, now: int) -> None:
         """Recompute when each lane is due after the future arrivals changed (a rate, a pause)."""

@@ -139,6 +139,8 @@ class Producer(Host):
     def stop_generating(self) -> None:
         """The workload ends (the scenario's duration): records from then on are not made."""
         self._hold_workload(self.engine.now - 1)
+        self.lanes.drop_after(self.engine.now - 1)
+        self.acc.repredict(self.engine.now)     # no record will fill an open batch any more
         self.generating = False
         self.run()
 
