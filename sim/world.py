@@ -46,8 +46,6 @@ from sim.core.rng import Streams
 from sim.core.trace import Trace
 from sim.core.units import MS
 
-CHECK_QUORUM_SINCE = (3, 7)      # KAFKA-15489: a leader without fetches from a majority resigns
-
 
 class World:
     """Everything one run simulates."""
@@ -108,13 +106,12 @@ class World:
         if not n:
             return [Controller(ctx)]
         c = cluster.config
-        major, minor = (int(x) for x in cluster.version.split("."))
         settings = QuorumSettings(
             c["controller.quorum.election.timeout.ms"] * MS,
             c["controller.quorum.fetch.timeout.ms"] * MS,
             c["controller.quorum.election.backoff.max.ms"] * MS,
             c["controller.quorum.request.timeout.ms"] * MS,
-            check_quorum=(major, minor) >= CHECK_QUORUM_SINCE)
+            check_quorum=bool(cluster.protocol["quorum.check"]))
         shared = ({}, {})
         voters = tuple(range(n))
         quorum = [QuorumController(ctx, i, voters, settings, shared) for i in voters]

@@ -225,6 +225,7 @@ PROTOCOL = _props(
      {"choices": ("NETWORK_EXCEPTION", "REQUEST_TIMED_OUT")}),
     ("unclean.election.automatic", "bool", "", None, None),
     ("min.insync.replicas.capped", "bool", "", None, None),
+    ("quorum.check", "bool", "", None, None),
     ("idempotent.producer.epoch.bump", "enum", "", None, None,
      {"choices": ("fatal", "kip-360")}),
     ("group.member.id.required", "bool", "", None, None),

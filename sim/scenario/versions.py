@@ -125,6 +125,7 @@ _PROTOCOL_4_1 = {
     "producer.request.timeout.error": "REQUEST_TIMED_OUT",  # NETWORK_EXCEPTION before 3.5
     "unclean.election.automatic": True,  # ZooKeeper, and KRaft from 3.9 (KAFKA-12670)
     "min.insync.replicas.capped": True,  # 3.7+: min(setting, replication factor) (KAFKA-15583)
+    "quorum.check": True,  # 3.7+: a Raft leader without a majority resigns (KAFKA-15489)
     "idempotent.producer.epoch.bump": "kip-360",  # "fatal" before 2.5 (KAFKA-8805, KAFKA-8710)
     "group.member.id.required": True,  # 2.2+: MEMBER_ID_REQUIRED for new members (KIP-394)
     "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
@@ -170,6 +171,7 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "high.watermark.frozen.below.min.isr": False,
                      "producer.request.timeout.error": "NETWORK_EXCEPTION",
                      "min.insync.replicas.capped": False,
+                     "quorum.check": False,
                      "idempotent.producer.epoch.bump": "fatal",
                      "group.member.id.required": False,
                      "client.quota.throttle": "delay-response",
@@ -240,7 +242,7 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
         "producer": {"retry.backoff.max.ms": 1_000},
         "consumer": {"retry.backoff.max.ms": 1_000},
         "protocol": {"high.watermark.frozen.below.min.isr": True,
-                     "min.insync.replicas.capped": True},
+                     "min.insync.replicas.capped": True, "quorum.check": True},
     }, "the high watermark waits while the ISR is below min.insync.replicas, which counts as "
        "the replication factor when set above it (KAFKA-15583); exponential retry backoff "
        "(KIP-580)"),

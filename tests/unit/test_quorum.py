@@ -72,6 +72,9 @@ def test_check_quorum_is_a_3_7_rule_and_controllers_need_a_kraft_release():
     new = sim.loads(BASE.replace("controllers: 3", "controllers: 3, version: \"3.7\""))
     assert not World(old, 1).controllers[0].raft.settings.check_quorum
     assert World(new, 1).controllers[0].raft.settings.check_quorum
+    switched = sim.loads(BASE.replace("controllers: 3", "controllers: 3, version: \"3.6\", "
+                                      "protocol: {quorum.check: true}"))
+    assert World(switched, 1).controllers[0].raft.settings.check_quorum
     with pytest.raises(ScenarioError, match="version 3.3 or later"):
         sim.loads(BASE.replace("controllers: 3", "controllers: 3, version: \"2.8\""))
 
