@@ -42,6 +42,8 @@ class Batch(NamedTuple):
     base_sequence: int       # idempotence sequence of the first record, -1 without
     size: int                # bytes, header included
     append_us: int           # when the leader appended it (its timestamp)
+    transactional: bool = False  # a data batch written inside a transaction (KIP-98)
+    control: str | None = None   # a control batch: COMMIT or ABORT (one marker record)
 
     @property
     def end_offset(self) -> int:

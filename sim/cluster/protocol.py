@@ -36,12 +36,14 @@ class BatchData(NamedTuple):
     pid: int
     producer_epoch: int
     base_sequence: int
+    transactional: bool = False     # written inside a transaction (KIP-98)
 
 
 class ProduceRequest(NamedTuple):
     acks: int
     timeout_us: int
     batches: tuple          # ((pidx, BatchData), ...)
+    transactional_id: str | None = None
 
 
 class ProduceResponse(NamedTuple):
@@ -65,6 +67,7 @@ class FetchRequest(NamedTuple):
     min_bytes: int = 1      # fetch.min.bytes (consumers)
     response_max_bytes: int = 1 << 62   # fetch.max.bytes across partitions (consumers)
     rack_id: str | None = None  # a consumer's client.rack (KIP-392), None when it has none
+    isolation_level: int = 0    # READ_UNCOMMITTED, or READ_COMMITTED (KIP-98)
 
 
 class FetchData(NamedTuple):
@@ -75,6 +78,8 @@ class FetchData(NamedTuple):
     diverging: tuple | None     # (epoch, end_offset)
     leader_leo: int
     preferred_read_replica: int = -1    # KIP-392: the replica to fetch from instead, -1: none
+    last_stable_offset: int = -1        # the LSO (KIP-98), -1 when not asked for
+    aborted: tuple = ()                 # READ_COMMITTED: ((pid, first_offset), ...) in range
 
 
 class FetchResponse(NamedTuple):
@@ -153,6 +158,29 @@ class InitProducerIdResponse(NamedTuple):
     error: str | None
     pid: int
     producer_epoch: int
+
+
+# -- transactions (KIP-98): what the coordinator writes to the partitions ------------------
+
+READ_UNCOMMITTED, READ_COMMITTED = 0, 1         # IsolationLevel
+COMMIT, ABORT = "COMMIT", "ABORT"               # ControlRecordType of a transaction marker
+
+
+class TxnMarker(NamedTuple):
+    """One transaction's outcome, to be written to each of its partitions on this broker."""
+    pid: int
+    producer_epoch: int
+    result: str                 # COMMIT or ABORT
+    coordinator_epoch: int
+    pidxs: tuple
+
+
+class WriteTxnMarkers(NamedTuple):
+    markers: tuple              # (TxnMarker, ...)
+
+
+class WriteTxnMarkersResponse(NamedTuple):
+    results: dict               # pid -> {pidx: error or None}
 
 
 # -- consumer groups (classic protocol) and consumer reads ----------------------------------
