@@ -152,6 +152,10 @@ class MetadataResponse(NamedTuple):
 
 class InitProducerId(NamedTuple):
     producer: str
+    transactional_id: str | None = None     # to the transaction coordinator (KIP-98)
+    transaction_timeout_ms: int = -1
+    producer_id: int = -1                   # the current id and epoch, to bump (KIP-360)
+    producer_epoch: int = -1
 
 
 class InitProducerIdResponse(NamedTuple):
@@ -173,6 +177,38 @@ class TxnMarker(NamedTuple):
     result: str                 # COMMIT or ABORT
     coordinator_epoch: int
     pidxs: tuple
+
+
+GROUP, TRANSACTION = 0, 1                       # FindCoordinator's key types
+INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
+PRODUCER_FENCED = "PRODUCER_FENCED"
+CONCURRENT_TRANSACTIONS = "CONCURRENT_TRANSACTIONS"
+INVALID_TXN_STATE = "INVALID_TXN_STATE"
+INVALID_PRODUCER_ID_MAPPING = "INVALID_PRODUCER_ID_MAPPING"
+INVALID_TRANSACTION_TIMEOUT = "INVALID_TRANSACTION_TIMEOUT"
+TRANSACTION_COORDINATOR_FENCED = "TRANSACTION_COORDINATOR_FENCED"
+
+
+class AddPartitionsToTxn(NamedTuple):
+    transactional_id: str
+    pid: int
+    producer_epoch: int
+    pidxs: tuple
+
+
+class AddPartitionsToTxnResponse(NamedTuple):
+    results: dict               # pidx -> error or None
+
+
+class EndTxn(NamedTuple):
+    transactional_id: str
+    pid: int
+    producer_epoch: int
+    committed: bool             # commit, or abort
+
+
+class EndTxnResponse(NamedTuple):
+    error: str | None
 
 
 class WriteTxnMarkers(NamedTuple):
@@ -197,7 +233,8 @@ INCONSISTENT_GROUP_PROTOCOL = "INCONSISTENT_GROUP_PROTOCOL"
 
 
 class FindCoordinator(NamedTuple):
-    group: str
+    group: str                  # the key: a group id, or a transactional id
+    key_type: int = 0           # GROUP, or TRANSACTION
 
 
 class FindCoordinatorResponse(NamedTuple):

@@ -403,6 +403,18 @@ class LeadersElected(NamedTuple):
     KEEP = True
 
 
+class TxnDecided(NamedTuple):
+    """A transaction coordinator decided a transaction: its PrepareCommit or PrepareAbort
+    is committed in `__transaction_state` (the client asked, or the transaction timed out)."""
+    t_us: int
+    transactional_id: str
+    pid: int
+    producer_epoch: int
+    result: str             # COMMIT | ABORT
+    reason: str             # "client" (EndTxn), "timeout", "fenced" (a new InitProducerId)
+    KEEP = True
+
+
 class RecordsProcessed(NamedTuple):
     """A member finished processing records [start_offset, start_offset + count)."""
     t_us: int
