@@ -22,6 +22,10 @@ synchronously at `emit`, after the record is recorded, in the order they
 subscribed: they see every record of their types in emission order, and an
 observer that raises (a violated invariant) stops the run at that record's
 instant. An observer may emit records itself; those follow the record it saw.
+
+A trace pickles as what a finished run leaves: its kept rows, its count and its
+digest. Observers stay behind, and an unpickled trace records nothing more (the tests
+share one run between their worker processes this way).
 """
 
 import hashlib
@@ -91,6 +95,15 @@ class Trace:
         self._flush()
         return self._hash.hexdigest()
 
+    def __getstate__(self) -> dict:
+        self._flush()
+        return {"_rows": self._rows, "count": self.count, "digest": self._hash.hexdigest()}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+        self._rows, self.count = state["_rows"], state["count"]
+        self._hash = _Finished(state["digest"])
+
     def rows(self, kind: type) -> list:
         """The kept records of one type, in emission order."""
         return self._rows.get(kind, [])
@@ -99,3 +112,15 @@ class Trace:
         """The kept records of one type as a DataFrame (built on demand)."""
         import pandas as pd  # imported on demand: a plain run never needs pandas
         return pd.DataFrame(self.rows(kind), columns=list(kind._fields))
+
+
+class _Finished:
+    """The digest of an unpickled trace: final, with nothing more to add."""
+
+    __slots__ = ("hex",)
+
+    def __init__(self, hex_digest: str) -> None:
+        self.hex = hex_digest
+
+    def hexdigest(self) -> str:
+        return self.hex

@@ -2,6 +2,7 @@
 probes reach observers without feeding the digest or the kept rows."""
 
 import inspect
+import pickle
 
 import numpy as np
 import pytest
@@ -130,3 +131,18 @@ def test_a_fact_does_feed_the_digest_so_the_probe_test_can_fail():
         other.emit(r)
     other.emit(LeaderChanged(9, "t", 0, 1, 1, (1,), "clean"))
     assert one.digest() != other.digest()
+
+
+def test_a_pickled_trace_keeps_its_rows_count_and_digest_but_not_its_observers():
+    trace, seen = Trace(), []
+    trace.subscribe(HighWatermark, seen.append)
+    for r in FACTS[:3000]:
+        trace.emit(r)
+    copy = pickle.loads(pickle.dumps(trace))
+    for r in FACTS[3000:]:
+        trace.emit(r)
+    assert copy.digest() != trace.digest()      # pickled before the last facts
+    whole = pickle.loads(pickle.dumps(trace))
+    assert whole.digest() == trace.digest() and whole.count == trace.count == len(FACTS)
+    assert whole.rows(HighWatermark) == trace.rows(HighWatermark)
+    assert not whole.observed(HighWatermark) and trace.observed(HighWatermark)
