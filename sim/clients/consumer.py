@@ -174,6 +174,11 @@ class Consumer(Host):
         self.fetcher.refresh_metadata()
         self._arm_metadata()
 
+    def metadata_updated(self) -> None:
+        """A metadata answer was applied: the leader checks the counts, poll() may go on."""
+        self.membership.metadata_updated()
+        self.wake_poll()
+
     def partition_counts(self) -> dict[str, int]:
         """Topic -> its partitions in this member's metadata: those of the start, and the
         created ones a metadata answer named."""
