@@ -257,7 +257,7 @@ class Timeline:
         """CreatePartitions, answered by the active controller; skipped (traced) while it
         fails over or when the controller refuses it (every new partition's replicas fenced)."""
         controller = self.world.controller
-        if controller.down:
+        if controller.down or (self.world.logical is None and not controller.active):
             self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind,
                                          "no active controller"))
             return None

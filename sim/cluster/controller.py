@@ -59,6 +59,7 @@ from sim.cluster.protocol import (
     PREFERRED_LEADER_NOT_AVAILABLE,
     STALE_BROKER_EPOCH,
     UNCLEAN,
+    UNKNOWN_TOPIC_OR_PARTITION,
     AlterPartition,
     AlterPartitionResponse,
     BrokerHeartbeat,
@@ -430,6 +431,9 @@ class Controller(Host):
         """ElectLeaders (KIP-460; ReplicationControlManager.electLeader), per partition."""
         records, results = [], []
         for pidx in request.pidxs:
+            if pidx not in self.image.partitions:      # one add_partitions has not created
+                results.append((pidx, UNKNOWN_TOPIC_OR_PARTITION))
+                continue
             error, new = self._elect_leader(self.image.partitions[pidx], request.election_type)
             results.append((pidx, error))
             if new is not None:

@@ -8,8 +8,12 @@ from sim.cluster.broker import Broker
 from sim.cluster.controller import Controller
 from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import (
+    ELECTION_NOT_NEEDED,
     INVALID_REPLICATION_FACTOR,
+    PREFERRED,
+    UNKNOWN_TOPIC_OR_PARTITION,
     ControlledShutdown,
+    ElectLeaders,
     MetadataRequest,
     MetadataResponse,
 )
@@ -132,3 +136,12 @@ def test_a_member_that_did_not_assign_does_not_rejoin_on_the_new_count():
     consumer.membership.rejoin_needed = False
     consumer.fetcher._on_metadata(_grown(h))
     assert not consumer.membership.rejoin_needed
+
+
+def test_an_election_for_a_partition_not_created_yet_is_unknown():
+    h = _harness()
+    controller, peers = _controller(h)
+    h.engine.at(1 * MS, peers[0].send, controller, ElectLeaders(PREFERRED, (0, 2)))
+    h.run(5 * MS)
+    (_t, _tag, response), = peers[0].responses
+    assert response.results == ((0, ELECTION_NOT_NEEDED), (2, UNKNOWN_TOPIC_OR_PARTITION))
