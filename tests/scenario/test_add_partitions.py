@@ -2,11 +2,14 @@
 creates partitions 3-5 at 21 s; each producer hashes keys over 3 partitions until the
 metadata refresh after that and over 6 from then (BuiltInPartitioner); the group's leader
 rejoins on the new count and takes all six; the new partitions start where
-auto.offset.reset says (earliest: their start; latest: their end, skipping what was written)."""
+auto.offset.reset says (earliest: their start; latest: their end, skipping what was written).
+A keyless producer's sticky partitioner reaches new partitions, placed on the racks, only
+after its refresh."""
 
 import numpy as np
 import pytest
 
+import sim
 from sim.clients.partitioner import key_names, partition_for_key
 from sim.core.records import LeaderChanged, PartitionsAssigned, PositionReset
 from sim.core.units import S
@@ -65,3 +68,20 @@ def test_the_new_partitions_start_at_their_start_with_earliest_and_their_end_wit
     assert all(offset > 0 for offset in new_starts(latest))
     assert sum(new_starts(latest)) == latest.summary["skipped"]
     assert latest.summary["skipped_by_cause"] == {"offset_reset": latest.summary["skipped"]}
+
+
+def test_the_sticky_partitioner_picks_new_partitions_placed_on_the_racks_after_a_refresh():
+    raw = {"name": "keyless-growth", "duration": "10s", "drain": "3s",
+           "cluster": {"brokers": 3, "racks": {"a": [0], "b": [1], "c": [2]}},
+           "topics": {"orders": {"partitions": 2, "replication.factor": 2}},
+           "producers": {"p": {"topic": "orders", "rate": "200/s",
+                               "config": {"metadata.max.age.ms": 2000}}},
+           "timeline": [{"at": "3s", "add_partitions": {"topic": "orders", "count": 4}}]}
+    result = sim.run(sim.scenario.from_dict(raw))
+    created = [r for r in result.trace.rows(LeaderChanged) if r.election == "created"]
+    assert [(r.partition, r.t_us) for r in created] == [(2, 3 * S), (3, 3 * S)]
+    assert all(len(set(r.isr)) == 2 for r in created)            # one replica per rack
+    first_sent = {p: s.send_us.min() for (_n, _t, p), s in result.streams.items()}
+    assert sorted(first_sent) == [0, 1, 2, 3]
+    assert 4 * S <= min(first_sent[2], first_sent[3])            # the refresh at 4 s
+    assert result.summary["lost"] == 0
