@@ -154,7 +154,9 @@ class Timeline:
         info = w.topology.find(topic, int(partition))
         if info is None:
             return None
-        state = w.controller.image.partitions[info.pidx]
+        state = w.controller.image.partitions.get(info.pidx)
+        if state is None:           # a partition an add_partitions entry has yet to create
+            return None
         if role == "leader":
             return [w.brokers[state.leader]] if state.leader >= 0 else None
         followers = [w.brokers[r] for r in assigned(state, info) if r != state.leader]
@@ -247,7 +249,26 @@ class Timeline:
             return None
         by_topic = self.world.topology.by_topic[action.params["topic"]]
         for pidx, target in zip(by_topic, action.params["assignment"], strict=True):
-            controller.reassign(pidx, target)
+            if pidx in controller.image.partitions:     # not one a skipped add left out
+                controller.reassign(pidx, target)
+        return [controller], None
+
+    def add_partitions(self, action):
+        """CreatePartitions, answered by the active controller; skipped (traced) while it
+        fails over or when the controller refuses it (every new partition's replicas fenced)."""
+        controller = self.world.controller
+        if controller.down or (self.world.logical is None and not controller.active):
+            self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind,
+                                         "no active controller"))
+            return None
+        topic, image = action.params["topic"], controller.image.partitions
+        new = [info.pidx for info in self.world.topology.partitions    # an earlier skipped
+               if info.topic == topic and 0 <= info.added_by <= action.index   # entry's too:
+               and info.pidx not in image]                             # `count` is the total
+        error = controller.create_partitions(new)
+        if error is not None:
+            self.trace.emit(FaultSkipped(self.engine.now, action.index, action.kind, error))
+            return None
         return [controller], None
 
     def elect_leaders(self, action):

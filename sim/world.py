@@ -39,7 +39,12 @@ from sim.cluster.net import Network
 from sim.cluster.quorum import QuorumController
 from sim.cluster.raft import QuorumSettings, boot_quorum
 from sim.cluster.settings import BrokerSettings
-from sim.cluster.topology import Topology, named_offsets_partitions, reassigned_brokers
+from sim.cluster.topology import (
+    Topology,
+    added_partitions,
+    named_offsets_partitions,
+    reassigned_brokers,
+)
 from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
@@ -58,7 +63,8 @@ class World:
         self.streams = Streams(seed)
         self.topology = Topology(spec.topics, spec.cluster, list(spec.consumers),
                                  named_offsets_partitions(spec.timeline), self.streams,
-                                 reassigned_brokers(spec.timeline))
+                                 reassigned_brokers(spec.timeline),
+                                 added_partitions(spec.timeline))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name

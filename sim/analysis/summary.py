@@ -80,7 +80,7 @@ def fault_latencies(summary: dict, ack, e2e, windows, warmup_us: int) -> None:
 def cluster_counts(trace, internal) -> dict:
     """Elections, ISR changes and produce errors, for the scenario's topics."""
     leaders = [r for r in trace.rows(LeaderChanged) if r.topic not in internal]
-    changes = [r for r in leaders if r.election != "initial"]
+    changes = [r for r in leaders if r.election not in ("initial", "created")]
     shrinks = expands = 0
     isr_min = None
     last: dict = {}
@@ -112,10 +112,11 @@ def cluster_counts(trace, internal) -> dict:
 def preferred_leaders(world, internal) -> float | None:
     """The fraction of the scenario's partitions led by their preferred (first) replica in the
     controller's metadata when the run ends."""
-    parts = [info for info in world.topology.partitions if info.topic not in internal]
+    states = world.controller.image.partitions
+    parts = [info for info in world.topology.partitions
+             if info.topic not in internal and info.pidx in states]   # created ones only
     if not parts:
         return None
-    states = world.controller.image.partitions
     preferred = sum(states[i.pidx].leader == (states[i.pidx].replicas or i.replicas)[0]
                     for i in parts)     # the first of the current replicas (reassign moves them)
     return round(preferred / len(parts), 3)

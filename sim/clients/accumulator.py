@@ -87,6 +87,7 @@ class Accumulator:
         self.active: dict[int, None] = {}       # positions that may hold a batch (a superset)
         self.due = [0] * len(lanes.lanes)       # when each lane's records must next join batches
         self.sticky = -1
+        self.created = n                        # positions 0..created-1 exist in the metadata
         self.stint_bytes = BATCH_HEADER
         self.on_new = None
         self.pool = pool                        # a BufferPool, or None: unbounded
@@ -174,7 +175,7 @@ class Accumulator:
         self._switch(available)
 
     def _switch(self, available) -> None:
-        choices = available() or list(range(len(self.pidxs)))
+        choices = available() or list(range(self.created))
         self.sticky = int(choices[int(self.rng.integers(0, len(choices)))])
         self.stint_bytes = BATCH_HEADER
 

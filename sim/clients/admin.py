@@ -70,7 +70,9 @@ class Admin(Host):
         """kafka-leader-election.sh --election-type TYPE for `partitions` of `topic` (None:
         all of them)."""
         indexes = self.topology.by_topic[topic]
-        chosen = range(len(indexes)) if partitions is None else partitions
+        created = self.nodes.controller.image.partitions     # the topic as described now
+        chosen = [p for p, pidx in enumerate(indexes) if pidx in created] \
+            if partitions is None else partitions
         pidxs = tuple(indexes[p] for p in chosen)
         self._request(CONTROLLER, ElectLeaders(election_type, pidxs),
                       lambda r: self._elected(election_type, pidxs, r))
@@ -110,7 +112,9 @@ class Admin(Host):
         if response.members:
             self._refuse(group, response.state, response.members)
             return
-        pidxs = tuple(p for t in self.groups[group] for p in self.topology.by_topic[t])
+        created = self.nodes.controller.image.partitions
+        pidxs = tuple(p for t in self.groups[group] for p in self.topology.by_topic[t]
+                      if p in created)
         self._request(coordinator, OffsetFetch(group, pidxs),
                       lambda r: self._fetched(group, to, coordinator, pidxs, r))
 

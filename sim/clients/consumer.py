@@ -31,6 +31,11 @@ restart is a new process with a new member id (static members keep their
 `default.api.timeout.ms` (60 s); before a join, an auto-committing member (eager or
 cooperative) commits its positions, retrying until the rebalance timeout
 (`max.poll.interval.ms`), and then joins whatever the outcome.
+
+Metadata: a member learns of partitions an `add_partitions` entry creates from a metadata
+answer; members of a group whose topics grow refresh it every `metadata.max.age.ms` (the
+refresh that does nothing else here is left out for the others, whose leaders' moves reach
+them by errors), and the group's leader rejoins when the counts change (membership.py).
 """
 
 from functools import partial
@@ -78,6 +83,8 @@ class Consumer(Host):
         self.in_poll = False
         self.committing = False
         self.closing = False
+        self.grows = any(self.topology.partitions[p].added_by >= 0
+                         for t in self.topics for p in self.topology.by_topic[t])
         self.close_timeout_us = CLOSE_TIMEOUT_US
         self.last_poll = 0
         self.next_auto_commit = 0
@@ -91,7 +98,8 @@ class Consumer(Host):
             self.fetcher.refresh_metadata()
         else:
             self.fetcher.leaders = {p: leaders[p] for t in self.topics
-                                    for p in self.topology.by_topic[t]}
+                                    for p in self.topology.by_topic[t] if p in leaders}
+        self._arm_metadata()
         self.last_poll = self.engine.now
         self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
         self.poll()
@@ -154,7 +162,30 @@ class Consumer(Host):
         self.processor = Processor(self)
         self.last_poll = self.engine.now
         self.next_auto_commit = self.engine.now + self.settings.auto_commit_interval_us
+        self._arm_metadata()
         self.poll()
+
+    def _arm_metadata(self) -> None:
+        """metadata.max.age.ms, for a member whose topics grow during the run."""
+        if self.grows:
+            self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)
+
+    def _periodic_metadata(self) -> None:
+        self.fetcher.refresh_metadata()
+        self._arm_metadata()
+
+    def metadata_updated(self) -> None:
+        """A metadata answer was applied: the leader checks the counts, poll() may go on."""
+        self.membership.metadata_updated()
+        self.wake_poll()
+
+    def partition_counts(self) -> dict[str, int]:
+        """Topic -> its partitions in this member's metadata: those of the start, and the
+        created ones a metadata answer named."""
+        known = self.fetcher.leaders
+        parts = self.topology.partitions
+        return {t: sum(parts[p].added_by < 0 or p in known for p in self.topology.by_topic[t])
+                for t in self.topics}
 
     def fail(self, error: str) -> None:
         """A fatal client error ends the application."""

@@ -315,7 +315,7 @@ class Fetcher:
             if epoch >= self.leaders.get(pidx, (NO_LEADER, -1))[1]:
                 self.leaders[pidx] = (leader, epoch)
         self.live = response.brokers
-        self.c.wake_poll()
+        self.c.metadata_updated()
 
 
 def runs(batches, position: int, limit: int) -> list[tuple[int, int, tuple]]:

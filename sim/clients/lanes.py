@@ -7,12 +7,17 @@ partition whose batch lingered or fills, not every partition. Keyless
 records wait in a single lane in arrival order, because the sticky
 partitioner decides their partition as they come. The split is vectorized,
 once per block the workload draws; a lane keeps the records' times, key
-indexes and sizes, oldest first.
+indexes and sizes, oldest first. When the producer learns that its topic has more
+partitions (CreatePartitions), the records drawn for after that instant are split again
+with the new key table (`remap`): send() partitions a record when the application hands
+it, with the metadata the producer has then.
 """
 
 from bisect import bisect_left, bisect_right
 
 import numpy as np
+
+from sim.clients.book import TOMBSTONE
 
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -79,6 +84,14 @@ class Lane:
         j = (bisect_left if reach else bisect_right)(cum, target, self.head + 1) - 1
         return self.times[j] if j < len(self.times) else None
 
+    def take_after(self, now: int):
+        """Remove the records that arrive after now; return their times, keys and sizes."""
+        n = bisect_right(self.times, now, self.head)
+        times, keys = self.arrays
+        out = times[n:], keys[n:], np.diff(np.array(self.cum[n:], dtype=np.int64))
+        self.discard_after(now)
+        return out
+
     def discard_after(self, now: int) -> None:
         n = bisect_right(self.times, now, self.head)
         del self.times[n:]
@@ -118,6 +131,10 @@ class Lanes:
         if not self.keyed:
             self.lanes[0].push(times, keys, sizes)
             return
+        self._push(times, keys, sizes, parts)
+
+    def _push(self, times, keys, sizes, parts) -> None:
+        """Append keyed records (oldest first) to the lanes of their partitions."""
         order = np.argsort(parts, kind="stable")
         ordered = parts[order]
         starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
@@ -125,6 +142,19 @@ class Lanes:
         for lo, hi in zip(bounds, bounds[1:], strict=False):
             idx = order[lo:hi]
             self.lanes[int(ordered[lo])].push(times[idx], keys[idx], sizes[idx])
+
+    def remap(self, key_parts: np.ndarray, now: int) -> None:
+        """Keyed records arriving after now go to the partitions of the new key table, and
+        so do those the source draws from now on."""
+        self._split()
+        self.source.key_parts = key_parts
+        moved = [lane.take_after(now) for lane in self.lanes]
+        times, keys, sizes = (np.concatenate([m[i] for m in moved]) for i in range(3))
+        if not len(times):
+            return
+        order = np.argsort(times, kind="stable")
+        times, keys, sizes = times[order], keys[order], sizes[order]
+        self._push(times, keys, sizes, key_parts[keys % TOMBSTONE])
 
     def take(self, lane: int, now: int):
         """Remove the lane's records that arrived by now (as Lane.take returns them)."""

@@ -26,6 +26,11 @@ process resumes, the heartbeat thread runs before the application thread
 gets back to poll(), so a pause longer than `max.poll.interval.ms` makes the
 member leave even if it was waiting inside poll() (thawed).
 
+The leader assigns the partitions its metadata knows and remembers their counts
+(ConsumerCoordinator's assignmentSnapshot); when a metadata update shows another count (an
+`add_partitions` entry), it rejoins (rejoinNeededOrPending) and the new assignment includes
+the new partitions. Other members do not watch the counts.
+
 Simplified: FENCED_INSTANCE_ID and INCONSISTENT_GROUP_PROTOCOL end the
 member's process, as the fatal exception would end the application.
 """
@@ -76,6 +81,7 @@ class Membership:
         self.waiting: list = []             # callers waiting for the coordinator lookup
         self.heartbeat_armed = False
         self.session_reset_at = 0           # Heartbeat's sessionTimer: the coordinator last seen
+        self.snapshot: dict | None = None   # the leader's partition counts it assigned
 
     def reset(self) -> None:
         """A new process: no coordinator, no member id, no generation."""
@@ -193,7 +199,7 @@ class Membership:
             self._retry_join(error)
             return
         self.member_id, self.generation = response.member_id, response.generation
-        assignments = None
+        assignments = self.snapshot = None
         if response.leader == self.member_id and response.members:
             assignments = self._assign(response.protocol, response.members)
         request = SyncGroup(self.c.group, self.generation, self.member_id, assignments)
@@ -202,9 +208,19 @@ class Membership:
 
     def _assign(self, protocol: str, members) -> dict:
         subs = [Subscription(m, i, tuple(t), tuple(o), g) for m, i, t, o, g in members]
-        topo = self.c.topology
         topics = sorted({t for sub in subs for t in sub.topics})
-        return assign(protocol, subs, {t: len(topo.by_topic[t]) for t in topics})
+        counts = self.c.partition_counts()
+        self.snapshot = {t: counts[t] for t in topics}
+        return assign(protocol, subs, self.snapshot)
+
+    def metadata_updated(self) -> None:
+        """The leader rejoins when its metadata's partition counts moved from those it
+        assigned (ConsumerCoordinator.rejoinNeededOrPending: the metadata snapshot check)."""
+        if self.snapshot is None or self.rejoin_needed:
+            return
+        counts = self.c.partition_counts()
+        if any(counts[t] != n for t, n in self.snapshot.items()):
+            self.request_rejoin()
 
     def _synced(self, response) -> None:
         error = self._error(response)

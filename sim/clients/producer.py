@@ -10,8 +10,11 @@ producer id, epoch and sequence; after a batch's fate becomes unknown or an
 OUT_OF_ORDER_SEQUENCE_NUMBER shows the broker lost acknowledged data, the
 producer bumps the epoch of that partition and resends what is left there
 renumbered (KIP-360, from 2.5, idempotence.py); an older client fails the
-batch and resets its producer id (sender.py). acks=0 batches count as
-acknowledged when written to the connection. Every record's fate is recorded
+batch and resets its producer id (sender.py). Partitions an `add_partitions` entry creates
+are unknown until a metadata answer names them; from then the keyed partitioner hashes over
+the new count (records handed after that instant move: lanes.py) and the sticky partitioner
+may pick them (BuiltInPartitioner reads the cluster's partition count per record). acks=0
+batches count as acknowledged when written to the connection. Every record's fate is recorded
 per batch: acked, failed, or neither by the end (indeterminate).
 
 Lifecycle: a crash drops every batch without a callback; a clean stop
@@ -59,7 +62,8 @@ class Producer(Host):
         self.pidxs = ctx.topology.by_topic[self.topic]
         self.rng = runtime.streams.get(f"producer.{spec.name}")
         names = self.key_names = key_names(spec.keys)
-        key_parts, key_sizes = key_table(names, len(self.pidxs))
+        self.created = sum(ctx.topology.partitions[p].added_by < 0 for p in self.pidxs)
+        key_parts, key_sizes = key_table(names, self.created)
         if step is None:
             self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
                                      spec.value_size, self.rng, tombstones=spec.tombstones)
@@ -72,6 +76,7 @@ class Producer(Host):
         self.acc = Accumulator(self.pidxs, s.batch_size, s.linger_us, self.book,
                                runtime.streams.get(f"partitioner.{spec.name}"), self.lanes,
                                BufferPool(s.buffer_memory, s.batch_size, s.max_block_us))
+        self.acc.created = self.created
         self.acc.on_new = self.track_expiry
         self.acc.on_room = self._room
         self.key_sizes, self.value_size = key_sizes, spec.value_size
@@ -270,6 +275,15 @@ class Producer(Host):
             if not batch.done:
                 in_retry = batch.attempts > 1 or (batch.attempts == 1 and not batch.inflight)
                 self.sender.fail(batch, "DELIVERY_TIMEOUT", unresolved=in_retry)
+
+    def partitions_grew(self, count: int) -> None:
+        """The metadata names `count` partitions of the topic, more than before: records
+        handed from now on are partitioned over them."""
+        now = self.engine.now
+        self.created = self.acc.created = count
+        if self.lanes.keyed:
+            self.lanes.remap(key_table(self.key_names, count)[0], now)
+        self.acc.repredict(now)
 
     def _periodic_metadata(self) -> None:
         self.sender.refresh_metadata()

@@ -100,7 +100,7 @@ class Sender:
 
     def boot(self, leaders: dict, pid: int) -> None:
         for pos, pidx in enumerate(self.p.pidxs):
-            self.leaders[pos] = leaders[pidx]
+            self.leaders[pos] = leaders.get(pidx, (NO_LEADER, -1))    # absent: not created
         self.live_brokers = self.p.nodes.broker_ids()
         self.pid = pid if self.s.idempotence else -1
         self.sequences.reset(self.pid, 0)
@@ -479,10 +479,16 @@ class Sender:
         if isinstance(response, Failure):
             self.refresh_metadata()
             return
+        created = self.p.created
         for pos, pidx in enumerate(self.p.pidxs):
+            if pidx not in response.partitions:     # a partition not created yet
+                continue
+            created = max(created, pos + 1)
             leader, epoch = response.partitions[pidx]
             if epoch >= self.leaders[pos][1]:
                 self.leaders[pos] = (leader, epoch)
+        if created > self.p.created:
+            self.p.partitions_grew(created)
         if response.brokers:
             self.live_brokers = list(response.brokers)
         self.p.run()

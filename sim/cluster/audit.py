@@ -32,7 +32,9 @@ def audit(world) -> list[PartitionAudit]:
     out = []
     image, registered = world.controller.image, world.controller.incarnations
     for info in world.topology.partitions:
-        state = image.partitions[info.pidx]
+        state = image.partitions.get(info.pidx)
+        if state is None:           # an add_partitions entry that did not run (or not yet)
+            continue
         live = [b for b in assigned(state, info) if world.brokers[b].running]
         logs = {b: tuple(world.brokers[b].replicas[info.pidx].log.batches) for b in live}
         starts = {b: world.brokers[b].replicas[info.pidx].log.log_start for b in live}

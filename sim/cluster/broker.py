@@ -135,6 +135,8 @@ class Broker(Host):
         for topic in request.topics:
             for pidx in topo.by_topic[topic]:
                 state = self.image.partitions.get(pidx)
+                if state is None and pidx is not None and topo.partitions[pidx].added_by >= 0:
+                    continue        # CreatePartitions has not reached this broker's image
                 parts[pidx] = (state.leader, state.leader_epoch) if state else (NO_LEADER, -1)
         live = tuple(b for b, s in sorted(self.image.brokers.items()) if not s.fenced)
         return MetadataResponse(parts, live)

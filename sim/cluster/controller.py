@@ -31,7 +31,12 @@ when it would change nothing. The automatic preferred-leader check is in
 leader_balance.py. A `reassign` entry is an
 AlterPartitionReassignments request (KIP-455): each partition change it starts carries the
 new replicas with the adding and removing ones, and every later change of the partition
-tries to complete it (reassignment.py, election.py).
+tries to complete it (reassignment.py, election.py). An `add_partitions` entry is a
+CreatePartitions request (ReplicationControlManager.createPartitions): each new partition is
+registered with its replicas that are active (unfenced, not shutting down) as the ISR, the
+first of them leading at epoch 0; the request fails whole (INVALID_REPLICATION_FACTOR) when a
+new partition has no active replica. Its slots exist from the start (topology.py), absent from
+the image until then.
 """
 
 from sim.cluster.context import ControllerContext
@@ -46,6 +51,7 @@ from sim.cluster.protocol import (
     ELIGIBLE_LEADERS_NOT_AVAILABLE,
     FENCED_LEADER_EPOCH,
     INELIGIBLE_REPLICA,
+    INVALID_REPLICATION_FACTOR,
     INVALID_REQUEST,
     INVALID_UPDATE_VERSION,
     NOT_CONTROLLER,
@@ -53,6 +59,7 @@ from sim.cluster.protocol import (
     PREFERRED_LEADER_NOT_AVAILABLE,
     STALE_BROKER_EPOCH,
     UNCLEAN,
+    UNKNOWN_TOPIC_OR_PARTITION,
     AlterPartition,
     AlterPartitionResponse,
     BrokerHeartbeat,
@@ -114,6 +121,8 @@ class Controller(Host):
             self.incarnations[b] = 0
             self.registered_at[b] = 0
         for info in self.topology.partitions:
+            if info.added_by >= 0:
+                continue
             state = PartitionState(info.pidx, info.replicas[0], 0, 0, tuple(sorted(info.replicas)))
             self._append(state)
             self._trace_partition(None, state, "initial")
@@ -291,8 +300,8 @@ class Controller(Host):
     def _change_where(self, where, target_isr, reason: str, unclean_shutdown=()) -> None:
         records = []
         for pidx in range(len(self.topology)):
-            state = self.image.partitions[pidx]
-            if where(state):
+            state = self.image.partitions.get(pidx)
+            if state is not None and where(state):
                 new = self._change(state, target_isr(state), reason, unclean_shutdown)
                 if new is not None:
                     records.append(new)
@@ -338,6 +347,22 @@ class Controller(Host):
                            reassignment=reassignment_replicas(current, tuple(target)))
         self._commit([new])
         return True
+
+    def create_partitions(self, pidxs) -> str | None:
+        """CreatePartitions for the new partitions of one topic: None, or the error that
+        refuses the whole request (INVALID_REPLICATION_FACTOR: one has no active replica)."""
+        records = []
+        for pidx in pidxs:
+            replicas = self.topology.partitions[pidx].replicas
+            isr = [b for b in replicas if self._eligible(b)]
+            if not isr:
+                return INVALID_REPLICATION_FACTOR
+            records.append(PartitionState(pidx, isr[0], 0, 0, tuple(sorted(isr))))
+        for state in records:
+            self._trace_partition(None, state, "created")
+            self.trace.emit(PartitionChanged(self.engine.now, None, state, "created"))
+        self._commit(records)
+        return None
 
     def _trace_partition(self, old, new, kind) -> None:
         info = self.topology.partitions[new.pidx]
@@ -406,6 +431,9 @@ class Controller(Host):
         """ElectLeaders (KIP-460; ReplicationControlManager.electLeader), per partition."""
         records, results = [], []
         for pidx in request.pidxs:
+            if pidx not in self.image.partitions:      # one add_partitions has not created
+                results.append((pidx, UNKNOWN_TOPIC_OR_PARTITION))
+                continue
             error, new = self._elect_leader(self.image.partitions[pidx], request.election_type)
             results.append((pidx, error))
             if new is not None:

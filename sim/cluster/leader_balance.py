@@ -101,6 +101,8 @@ class LeaderBalance:
         leaders = self.controller.image.partitions
         by_broker: dict[int, list[int]] = {}
         for pidx, broker in enumerate(self.preferred):
+            if pidx not in leaders:         # a partition add_partitions has not created yet
+                continue
             by_broker.setdefault(broker, []).append(pidx)
         candidates = []
         for broker in sorted(by_broker):

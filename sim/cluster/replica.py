@@ -12,8 +12,9 @@ larger of the old and new ISR (`maximalIsr`, KIP-497). A new leader keeps its
 whole log, stamps its epoch at its LEO and resets its view of the followers
 (Partition.makeLeader); a change of the replicas under the same leader epoch (a
 reassignment) keeps the view of the followers that stay and starts one for each new replica
-(Partition.updateAssignmentAndIsr). A replica of a broker that a reassignment will add
-exists from the start, not `hosted` until the metadata names its broker; one a reassignment
+(Partition.updateAssignmentAndIsr). A replica of a broker that a reassignment will add, or
+of a partition an `add_partitions` entry will create, exists from the start, not `hosted`
+until the metadata names its broker; one a reassignment
 removes is emptied (`delete`) and is no longer hosted. Pure bookkeeping: no SimPy, no network.
 """
 
@@ -56,7 +57,7 @@ class Replica:
         self.broker_id = broker_id
         self.followers: dict[int, FollowerState] = {}
         self.delete()
-        self.hosted = broker_id in info.replicas
+        self.hosted = broker_id in info.replicas and info.added_by < 0
 
     def delete(self) -> None:
         """Stop hosting the partition: no role, an empty log (a reassignment removed it)."""

@@ -5,7 +5,14 @@ Every partition of every topic (internal ones included) gets a global index
 the start; the timeline's `reassign` entries change it during the run in the controller's
 metadata (PartitionState.replicas, reassignment.py), and `hosts` lists every broker that
 may host the partition at some time (the start's replicas, then each reassignment's new
-ones), so each broker builds its replicas once. When consumer groups exist the
+ones), so each broker builds its replicas once. The timeline's `add_partitions` entries
+(CreatePartitions) get their partitions' slots here too, after every other partition so no
+index moves, marked with the entry that creates them (`added_by`): the controller registers
+them only when the entry runs, and until then they are absent from every image. Their
+replicas are the entry's `assignment`, else the default of a topic without one (below, or
+the release's placer with racks, from the stream `placement.<topic>.<entry index>`); the
+controller places them when the run is built, not when the entry runs, so a broker fenced
+by then may still get replicas. When consumer groups exist the
 internal `__consumer_offsets` topic is added after the declared ones, with
 Kafka's settings for it (`offsets.topic.num.partitions`,
 `offsets.topic.replication.factor`, the broker-wide min ISR, unclean election
@@ -75,6 +82,7 @@ class PartitionInfo:
     leader_throttled: tuple[int, ...] = ()     # brokers throttled as its leader (KIP-73)
     follower_throttled: tuple[int, ...] = ()   # brokers throttled as its follower
     hosts: tuple[int, ...] = ()                # replicas, then every broker a reassign adds
+    added_by: int = -1         # the timeline index of the add_partitions creating it; -1: at start
 
     @property
     def name(self) -> str:
@@ -121,6 +129,11 @@ def reassigned_brokers(timeline) -> dict[tuple[str, int], set[int]]:
     return named
 
 
+def added_partitions(timeline) -> tuple:
+    """The timeline's `add_partitions` entries, in time order."""
+    return tuple(action for action in timeline if action.kind == "add_partitions")
+
+
 def _expressions(value) -> list[str]:
     """Every string inside nested tuples, lists and mappings."""
     if isinstance(value, str):
@@ -136,10 +149,11 @@ class Topology:
     """All partitions, by index and by topic."""
 
     def __init__(self, topics, cluster, groups=(), named=(), streams=None,
-                 reassigned=None) -> None:
+                 reassigned=None, added=()) -> None:
         """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones;
         with racks, `streams` (the run's) place the topics that have no assignment;
-        `reassigned` (reassigned_brokers) adds the brokers reassignments move them to."""
+        `reassigned` (reassigned_brokers) adds the brokers reassignments move them to;
+        `added` (added_partitions) the partitions the timeline creates."""
         self.capped = bool(cluster.protocol["min.insync.replicas.capped"])
         self.reassigned = reassigned or {}
         self.partitions: list[PartitionInfo] = []
@@ -147,6 +161,8 @@ class Topology:
         self._coordinator_pidx: dict[str, int] = {}
         self._placer, self._racks = cluster.protocol["replica.placer"], cluster.racks
         self._streams = streams
+        self._brokers = cluster.brokers
+        self._settings: dict[str, tuple] = {}
         for topic in topics.values():
             cfg = topic.config
             assignment = topic.assignment
@@ -168,16 +184,41 @@ class Topology:
             self._add_topic(OFFSETS_TOPIC, assignment, cfg["min.insync.replicas"],
                             cfg["unclean.leader.election.enable"],
                             cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
+        for action in added:
+            self._grow(action)
 
     def _place(self, topic: str, partitions: int, replication: int):
         """The controller's rack-aware placement of a topic (placement.py)."""
         return place(self._placer, self._streams, topic, self._racks, partitions, replication)
 
+    def _grow(self, action) -> None:
+        """The partitions an `add_partitions` entry creates, at the end of their topic."""
+        topic, count = action.params["topic"], action.params["count"]
+        start = len(self.by_topic[topic])
+        rf = len(self.partitions[self.by_topic[topic][0]].replicas)
+        assignment = action.params["assignment"]
+        if assignment is None and self._racks:
+            assignment = place(self._placer, self._streams, f"{topic}.{action.index}",
+                               self._racks, count - start, rf)
+        elif assignment is None:
+            assignment = [[(p + j) % self._brokers for j in range(rf)]
+                          for p in range(start, count)]
+        self.by_topic[topic] += self._add_partitions(topic, start, assignment, action.index)
+
     def _add_topic(self, name, assignment, min_isr, unclean, flush_messages, flush_ms,
                    log=LogConfig(), max_message_bytes: int = NO_LIMIT,
                    throttled=((), ())) -> None:
+        self._settings[name] = (min_isr, unclean, flush_messages, flush_ms, log,
+                                max_message_bytes, throttled)
+        self.by_topic[name] = self._add_partitions(name, 0, assignment, -1)
+
+    def _add_partitions(self, name, start: int, assignment, added_by: int) -> list:
+        """Partitions start, start + 1, ... of a topic with these replicas (None: not
+        simulated); their indexes."""
+        min_isr, unclean, flush_messages, flush_ms, log, max_message_bytes, throttled = \
+            self._settings[name]
         indexes = []
-        for p, replicas in enumerate(assignment):
+        for p, replicas in enumerate(assignment, start):
             if replicas is None:
                 indexes.append(None)
                 continue
@@ -191,10 +232,10 @@ class Topology:
                 flush_us=NEVER if flush_ms >= NEVER else ms(flush_ms),
                 internal=name.startswith("__"), log=log, max_message_bytes=max_message_bytes,
                 leader_throttled=throttled_brokers(throttled[0], p),
-                follower_throttled=throttled_brokers(throttled[1], p))
+                follower_throttled=throttled_brokers(throttled[1], p), added_by=added_by)
             self.partitions.append(info)
             indexes.append(info.pidx)
-        self.by_topic[name] = indexes
+        return indexes
 
     def coordinator_pidx(self, group: str) -> int:
         """The partition index whose leader coordinates the group (remembered per group)."""

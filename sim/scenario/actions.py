@@ -12,7 +12,13 @@ assignment: one replica list per partition}, refused as Kafka's AlterPartitionRe
 refuses it (UNKNOWN_TOPIC_OR_PARTITION, ReplicationControlManager.
 validateManualPartitionAssignment's INVALID_REPLICA_ASSIGNMENT: an empty list, a broker that
 does not exist, a broker twice); a list may change the replication factor; `elect_leaders`
-{type: preferred | unclean, topic, partitions (optional, distinct partitions of the topic)}.
+{type: preferred | unclean, topic, partitions (optional, distinct partitions of the topic)};
+`add_partitions` {topic, count: the new total, assignment (optional): one replica list per new
+partition}, refused as Kafka's CreatePartitions refuses it (INVALID_PARTITIONS: a count that
+does not grow the topic, earlier `add_partitions` entries counted; INVALID_REPLICA_ASSIGNMENT:
+a list per new partition, of the topic's replication factor, of distinct registered brokers).
+Later entries see the grown topic (a `reassign` lists every partition, `leader(T/p)` may name
+a new one).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from sim.scenario.dists import parse_dist
 from sim.scenario.errors import Invalid, Path, closest, describe, quote
 from sim.scenario.fields import check_keys, integer, mapping, number, text
+from sim.scenario.limits import MAX_TOTAL_PARTITIONS
 from sim.scenario.shapes import fields
 from sim.scenario.targets import Hosts, check_target
 from sim.scenario.units import parse_bandwidth, parse_duration, parse_probability, parse_rate
@@ -195,6 +202,41 @@ def _replica_list(value: object, path: Path, brokers: int) -> tuple[int, ...]:
         if replicas.index(broker) != i:
             raise Invalid(path + (i,), "each broker once", f"broker {broker} twice")
     return replicas
+
+
+def read_add_partitions(value, entry, path, hosts, kind):
+    block = mapping(value, path, "a mapping {topic: T, count: N}", optional=False)
+    check_keys(block, path, fields(kind.shape), required=("topic", "count"))
+    topic = _known(block["topic"], path + ("topic",), hosts.partitions, "topic")
+    current = hosts.partitions[topic]
+    count = integer(block["count"], path + ("count",), None, MAX_TOTAL_PARTITIONS,
+                    "a partition count")
+    if count <= current:
+        raise Invalid(path + ("count",), f"a total above {topic}'s {current} partitions",
+                      str(count), "Kafka refuses a count that does not increase "
+                      "(INVALID_PARTITIONS): partitions are never removed.")
+    assignment = None
+    if "assignment" in block:
+        assignment = _new_assignment(block["assignment"], path + ("assignment",), topic,
+                                     count - current, hosts)
+    hosts.partitions[topic] = count
+    return (), {"topic": topic, "count": count, "assignment": assignment}
+
+
+def _new_assignment(lists, path: Path, topic: str, added: int, hosts) -> tuple:
+    """One replica list per new partition, each of the topic's replication factor."""
+    if not isinstance(lists, list) or len(lists) != added:
+        raise Invalid(path, f"one replica list per new partition of {topic} ({added})",
+                      describe(lists))
+    assignment = tuple(_replica_list(item, path + (p,), hosts.brokers)
+                       for p, item in enumerate(lists))
+    rf = hosts.replication.get(topic)
+    for p, replicas in enumerate(assignment):
+        if len(replicas) != rf:
+            raise Invalid(path + (p,), f"{rf} brokers ({topic}'s replication factor)",
+                          f"{len(replicas)}", "Kafka refuses a new partition of another "
+                          "replication factor (INVALID_REPLICA_ASSIGNMENT).")
+    return assignment
 
 
 ELECTION_TYPES = {"preferred": "PREFERRED", "unclean": "UNCLEAN"}

@@ -244,4 +244,5 @@ def _hosts(cluster: Cluster, topics: dict, producers: dict, consumers: dict) -> 
         partitions=partitions,
         racks=tuple(cluster.racks),
         controllers=cluster.controllers,
+        replication={name: topic.replication_factor for name, topic in topics.items()},
     )

@@ -110,6 +110,8 @@ KINDS = _table(     # name, reader (actions.py), Timeline method, lifetime, then
               shape=fixed("topic", assignment=Seq(Seq(LEAF))), workload=True),
     FaultKind("elect_leaders", actions.read_elect_leaders, "elect_leaders",
               shape=fixed("type", "topic", partitions=Seq(LEAF)), fuzz=True, workload=True),
+    FaultKind("add_partitions", actions.read_add_partitions, "add_partitions",
+              shape=fixed("topic", "count", assignment=Seq(Seq(LEAF))), workload=True),
 )
 
 # The file format lists the host actions (a value that is just targets) first; the error

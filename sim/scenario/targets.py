@@ -16,7 +16,7 @@ own partition notation (`orders-0`, `leader(orders-0)`) is refused with a hint t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.scenario.errors import Invalid, Path, choices, closest, describe, quote
 
@@ -47,6 +47,7 @@ class Hosts:
     partitions: dict[str, int]  # topic -> partitions, __consumer_offsets included when groups exist
     racks: tuple[str, ...] = ()  # the rack names of cluster.racks
     controllers: int = 0        # `cluster.controllers`; 0: the one logical `controller`
+    replication: dict[str, int] = field(default_factory=dict)   # topic -> replication factor
 
     def concrete(self) -> list[str]:
         quorum = [f"controller-{i}" for i in range(self.controllers)] + list(VOTER_ROLES)

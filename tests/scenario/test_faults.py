@@ -176,6 +176,7 @@ EVERY_KIND = {   # one entry of each kind in the table, at 1 s; the lasting ones
     "remove_member": {"remove_member": "billing"},
     "reassign": {"reassign": {"topic": "orders", "assignment": [[1, 2, 0]]}},
     "elect_leaders": {"elect_leaders": {"type": "preferred", "topic": "orders"}},
+    "add_partitions": {"add_partitions": {"topic": "orders", "count": 2}},
 }
 
 

@@ -23,7 +23,7 @@ from sim.cluster.metadata import BrokerState, Image, PartitionState
 from sim.cluster.net import Network
 from sim.cluster.rpc import Connection
 from sim.cluster.settings import BrokerSettings
-from sim.cluster.topology import Topology, reassigned_brokers
+from sim.cluster.topology import Topology, added_partitions, reassigned_brokers
 from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
@@ -79,7 +79,8 @@ class Harness:
         self.runtime = Runtime(self.engine, self.trace, self.net, self.nodes, Streams(1))
         self.settings = BrokerSettings.from_cluster(self.spec.cluster)
         self.topology = Topology(self.spec.topics, self.spec.cluster, list(self.spec.consumers),
-                                 (), self.runtime.streams, reassigned_brokers(self.spec.timeline))
+                                 (), self.runtime.streams, reassigned_brokers(self.spec.timeline),
+                                 added_partitions(self.spec.timeline))
         self.ids = Ids()
         self.contents = RecordContents()
 
@@ -108,12 +109,14 @@ class Harness:
         return Disk(self.spec.cluster.disk)
 
     def image(self, isr: dict | None = None) -> Image:
-        """Every broker registered and unfenced; each partition led by its first replica at
-        epoch 0, with isr.get(pidx) in sync (every replica by default)."""
+        """Every broker registered and unfenced; each partition of the start led by its first
+        replica at epoch 0, with isr.get(pidx) in sync (every replica by default)."""
         image = Image()
         for b in range(self.spec.cluster.brokers):
             image.apply(BrokerState(b, b + 1, fenced=False))
         for info in self.topology.partitions:
+            if info.added_by >= 0:
+                continue
             in_sync = (isr or {}).get(info.pidx, tuple(sorted(info.replicas)))
             image.apply(PartitionState(info.pidx, info.replicas[0], 0, 0, in_sync))
         return image

@@ -212,6 +212,9 @@ class Member:
     def wake_poll(self) -> None:
         pass
 
+    def metadata_updated(self) -> None:
+        pass
+
 
 def _fetcher(max_age_ms=300_000):
     h = Harness({"cluster": _cluster(), "topics": TOPIC,
