@@ -158,6 +158,8 @@ PRODUCER = _props(
     ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
     ("buffer.memory", "long", "bytes", 0, None),
     ("max.block.ms", "long", "ms", 0, None),
+    ("transactional.id", "optional_str", "", None, None, {"per_release": True}),  # KIP-98
+    ("transaction.timeout.ms", "int", "ms", 1, None, {"per_release": True}),
 )
 
 CONSUMER = _props(
@@ -234,6 +236,8 @@ PROTOCOL = _props(
     ("replica.placer", "enum", "", None, None, {"choices": ("admin-utils", "striped")}),
     ("leader.imbalance.check", "enum", "", None, None,
      {"choices": ("per-broker-percentage", "any-partition")}),
+    ("transactional.produce.epoch.error", "enum", "", None, None,
+     {"choices": ("fatal", "abortable")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -90,6 +90,8 @@ _PRODUCER_4_1 = {
     "socket.connection.setup.timeout.max.ms": 30_000,  # 127000 in 2.7
     "buffer.memory": 33_554_432,  # ProducerConfig: 32 MiB since 0.9
     "max.block.ms": 60_000,  # ProducerConfig: since 0.9 (KIP-19)
+    "transactional.id": None,  # KIP-98 (0.11): null, not transactional
+    "transaction.timeout.ms": 60_000,  # KIP-98 (0.11)
 }
 
 _CONSUMER_4_1 = {
@@ -131,6 +133,7 @@ _PROTOCOL_4_1 = {
     "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
     "replica.placer": "striped",  # KRaft's StripedReplicaPlacer; "admin-utils" before 3.3
     "leader.imbalance.check": "any-partition",  # "per-broker-percentage" before 3.3 (ZooKeeper)
+    "transactional.produce.epoch.error": "abortable",  # "fatal" before 2.7 (KIP-588)
 }
 
 
@@ -176,7 +179,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "group.member.id.required": False,
                      "client.quota.throttle": "delay-response",
                      "replica.placer": "admin-utils",
-                     "leader.imbalance.check": "per-broker-percentage"},
+                     "leader.imbalance.check": "per-broker-percentage",
+                     "transactional.produce.epoch.error": "fatal"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -210,8 +214,11 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("2.7", {
         "producer": _SETUP_TIMEOUT_2_7,
         "consumer": _SETUP_TIMEOUT_2_7,
+        "protocol": {"transactional.produce.epoch.error": "abortable"},
     }, "clients give up a connection not set up within socket.connection.setup.timeout.ms, "
-       "10 s growing to 127 s (KIP-601)"),
+       "10 s growing to 127 s (KIP-601); a transactional producer whose produce request is "
+       "answered INVALID_PRODUCER_EPOCH aborts the transaction instead of failing as fenced "
+       "(InvalidProducerEpochException, KIP-588)"),
     ("2.8", {
         "producer": {"socket.connection.setup.timeout.max.ms": 30_000},
         "consumer": {"socket.connection.setup.timeout.max.ms": 30_000},
