@@ -158,7 +158,8 @@ class World:
             broker.boot(image, image.brokers[broker.id].broker_epoch)
         leaders = {pidx: (s.leader, s.leader_epoch) for pidx, s in image.partitions.items()}
         for producer in self.producers:
-            producer.boot(leaders, self.ids.next_pid() if producer.settings.idempotence else -1)
+            idempotent = producer.settings.idempotence and producer.txn is None
+            producer.boot(leaders, self.ids.next_pid() if idempotent else -1)
         for consumer in self.consumers:
             consumer.boot(leaders)
         if wants_sampler(self.spec):

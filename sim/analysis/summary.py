@@ -12,14 +12,21 @@ from collections import Counter
 import numpy as np
 
 from sim.analysis.consumption import consumer_summary
-from sim.analysis.fates import ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
+from sim.analysis.fates import ABORTED, ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
 from sim.analysis.isr_time import isr_seconds
 from sim.analysis.loss import lost_by_cause
 from sim.analysis.metadata_gap import metadata_unavailable_s
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
 from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_windows
 from sim.analysis.throttle import throttle_s
-from sim.core.records import IsrChanged, LeaderChanged, ProduceRejected, SendFailed
+from sim.core.records import (
+    IsrChanged,
+    LeaderChanged,
+    ProduceRejected,
+    ProducerFatal,
+    SendFailed,
+    TxnDecided,
+)
 from sim.core.units import MS
 
 
@@ -43,6 +50,7 @@ def record_counts(streams) -> dict:
         c["acked"] += int(acked.sum())
         c["failed"] += int(((s.fate == FAILED) | (s.fate == FAILED_AT_SEND)).sum())
         c["indeterminate"] += int((s.fate == INDETERMINATE).sum())
+        c["aborted"] += int((s.fate == ABORTED).sum())
         c["failed_but_present"] += int(((s.fate == FAILED) & present).sum())
         if s.offline:
             c["offline_at_end"] += int(acked.sum())
@@ -52,6 +60,14 @@ def record_counts(streams) -> dict:
         offsets = s.first_offset[present]
         c["reordered"] += int((np.diff(offsets) < 0).sum()) if offsets.size > 1 else 0
     return dict(c)
+
+
+def transaction_counts(trace) -> dict:
+    """Transactions the coordinators decided, by result (TxnDecided), and the transactional
+    producers closed by a fatal error (ProducerFatal)."""
+    results = Counter(r.result for r in trace.rows(TxnDecided))
+    return {"txn_committed": results["COMMIT"], "txn_aborted": results["ABORT"],
+            "txn_fatal": len(trace.rows(ProducerFatal))}
 
 
 def p99_ms(values: np.ndarray):
@@ -133,6 +149,8 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
         summary[key] = counts.get(key, 0)
     summary["lost_by_cause"] = dict(sorted(
         lost_by_cause(mine, world.trace, audits_mine, world.producer_names).items()))
+    summary["aborted"] = counts.get("aborted", 0)
+    summary.update(transaction_counts(world.trace))
     summary["offline_at_end"] = counts.get("offline_at_end", 0)
     summary["expired"] = counts.get("expired", 0)
     summary["log_duplicates"] = counts.get("log_duplicates", 0)

@@ -122,6 +122,31 @@ class BatchFailed(NamedTuple):
     KEEP = True
 
 
+class TxnEnded(NamedTuple):
+    """A transactional producer's application ended a transaction: its records
+    [first_seq, first_seq + count) of one partition are committed (commitTransaction
+    returned), aborted (abortTransaction returned), or FATAL (the producer failed with a
+    fatal error, e.g. fenced, before the transaction completed)."""
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    result: str             # COMMIT | ABORT | FATAL
+    KEEP = True
+
+
+class ProducerFatal(NamedTuple):
+    """A transactional producer entered its fatal error state (TransactionManager
+    transitionToFatalError, e.g. PRODUCER_FENCED): the application closes it."""
+    t_us: int
+    producer: str
+    transactional_id: str
+    error: str
+    KEEP = True
+
+
 class SendFailed(NamedTuple):
     """The application's send of these records failed before they joined a batch (a full
     buffer.memory past max.block.ms: BUFFER_EXHAUSTED; larger than max.request.size:

@@ -26,7 +26,7 @@ def _fmt(value) -> str:
 
 
 SECTIONS = (
-    ("records", ("produced", "acked", "failed", "indeterminate", "failed_but_present")),
+    ("records", ("produced", "acked", "failed", "indeterminate", "aborted", "failed_but_present")),
     ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
     ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
     ("latency", ("ack_p99_ms", "e2e_p99_ms")),
