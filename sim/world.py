@@ -39,7 +39,13 @@ from sim.cluster.net import Network
 from sim.cluster.quorum import QuorumController
 from sim.cluster.raft import QuorumSettings, boot_quorum
 from sim.cluster.settings import BrokerSettings
-from sim.cluster.topology import Topology, named_offsets_partitions, reassigned_brokers
+from sim.cluster.topology import (
+    TXN_TOPIC,
+    Topology,
+    named_offsets_partitions,
+    reassigned_brokers,
+    transactional_ids,
+)
 from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
 from sim.core.rng import Streams
@@ -58,7 +64,9 @@ class World:
         self.streams = Streams(seed)
         self.topology = Topology(spec.topics, spec.cluster, list(spec.consumers),
                                  named_offsets_partitions(spec.timeline), self.streams,
-                                 reassigned_brokers(spec.timeline))
+                                 reassigned_brokers(spec.timeline),
+                                 transactional_ids(spec.producers),
+                                 named_offsets_partitions(spec.timeline, TXN_TOPIC))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name

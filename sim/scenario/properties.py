@@ -99,6 +99,11 @@ BROKER = _props(
     ("auto.leader.rebalance.enable", "bool", "", None, None),
     ("leader.imbalance.check.interval.seconds", "long", "", 1, None),
     ("leader.imbalance.per.broker.percentage", "int", "", None, None),
+    ("transaction.state.log.num.partitions", "int", "count", 1, None),
+    ("transaction.state.log.replication.factor", "short", "count", 1, None),
+    ("transaction.state.log.min.isr", "int", "count", 1, None),
+    ("transaction.max.timeout.ms", "int", "ms", 1, None),
+    ("transaction.abort.timed.out.transaction.cleanup.interval.ms", "int", "ms", 1, None),
 )
 
 TOPIC = _props(
@@ -238,6 +243,8 @@ PROTOCOL = _props(
      {"choices": ("per-broker-percentage", "any-partition")}),
     ("transactional.produce.epoch.error", "enum", "", None, None,
      {"choices": ("fatal", "abortable")}),
+    ("producer.fenced.error", "enum", "", None, None,
+     {"choices": ("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {
@@ -262,8 +269,6 @@ INERT: dict[str, str] = {
     "auto.create.topics.enable": "topics must be declared",
     "num.partitions": "declare partitions per topic",
     "default.replication.factor": "declare replication.factor per topic",
-    "transaction.state.log.replication.factor": "transactions are not modeled",
-    "transaction.state.log.min.isr": "transactions are not modeled",
     "compression.type": "the broker keeps the producer's compression (the default, producer)",
     "group.id": "the group id is the consumer entry's name",
 }

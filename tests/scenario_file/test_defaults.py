@@ -53,6 +53,11 @@ BROKER_4_1 = {
     "auto.leader.rebalance.enable": True,
     "leader.imbalance.check.interval.seconds": 300,
     "leader.imbalance.per.broker.percentage": 10,
+    "transaction.state.log.num.partitions": 50,
+    "transaction.state.log.replication.factor": 3,
+    "transaction.state.log.min.isr": 2,
+    "transaction.max.timeout.ms": 900_000,
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10_000,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,

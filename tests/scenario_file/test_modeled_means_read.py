@@ -67,7 +67,7 @@ def test_validation_only_properties_act_at_validation(scope, name):
     assert prop.unsupported or f'"{name}"' in CLIENT_RULES.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["auto.create.topics.enable", "transaction.state.log.min.isr"])
+@pytest.mark.parametrize("name", ["auto.create.topics.enable", "transactional.id.expiration.ms"])
 def test_properties_the_model_ignores_are_not_listed_as_modeled(name):
     assert all(name not in table for table in PROPERTIES.values())
     assert name not in READ
