@@ -92,6 +92,8 @@ PRODUCER_4_1 = {
     "socket.connection.setup.timeout.max.ms": 30_000,
     "buffer.memory": 33_554_432,
     "max.block.ms": 60_000,
+    "transactional.id": None,
+    "transaction.timeout.ms": 60_000,
 }
 CONSUMER_4_1 = {
     "session.timeout.ms": 45_000,

@@ -38,7 +38,9 @@ class TxnProducer:
     def __init__(self, records: int = 10, abort: float = 0.0, partitions: int = 2,
                  config: dict | None = None, rate: str = "100/s",
                  version: str | None = None) -> None:
-        cluster = {"brokers": 1} if version is None else {"brokers": 1, "version": version}
+        cluster = {"brokers": 1, "config": {"transaction.state.log.replication.factor": 1}}
+        if version is not None:
+            cluster["version"] = version
         h = self.h = Harness({
             "cluster": cluster,
             "topics": {TOPIC: {"partitions": partitions, "replication.factor": 1}},
