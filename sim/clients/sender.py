@@ -151,14 +151,23 @@ class Sender:
         """No batch incomplete (RecordAccumulator.hasIncomplete): EndTxn may go."""
         return self.idle()
 
-    def drop_undrained(self, error: str) -> None:
+    def abort_incomplete(self, error: str) -> None:
+        """Sender.maybeAbortBatches after a fatal error (abortIncompleteBatches): every batch
+        not yet done fails, those in flight too (their responses no longer count)."""
+        self.drop_undrained(error, sequenced=True)
+        for wire in self.on_wire:
+            for batch in list(wire):
+                if not batch.done:
+                    self.fail(batch, error)
+
+    def drop_undrained(self, error: str, sequenced: bool = False) -> None:
         """RecordAccumulator.abortUndrainedBatches: fail every batch not yet sent (without a
         sequence); batches holding one are still retried to completion."""
         acc = self.p.acc
         for pos in acc.positions():
             open_ = acc.open[pos]
             for batch in [*acc.ready[pos], *([open_] if open_ is not None else [])]:
-                if batch.base_sequence < 0:
+                if batch.base_sequence < 0 or sequenced:
                     self.fail(batch, error)
 
     def available(self) -> list[int]:

@@ -22,7 +22,8 @@ to the transaction coordinator found with FindCoordinator(TRANSACTION).
   `idempotent.producer.epoch.bump`) a failed batch also makes the producer bump its epoch
   through InitProducerId(transactional id, producer id, epoch) once the abort completed
   (epochBumpRequired); before 2.5 a sequence error is fatal (OutOfOrderSequenceException).
-  A fatal error fails every batch not yet drained; the application closes the producer.
+  A fatal error fails every batch not yet done, in flight or not (maybeAbortBatches); the
+  application closes the producer.
 
 The application (the workload's `transactional: {records, abort}`): it begins a transaction,
 sends the next `records` records (the gate: records arriving later wait for the next
@@ -245,7 +246,7 @@ class TransactionManager:
         self.p.wake()
 
     def fatal(self, error: str) -> None:
-        """transitionToFatalError: every undrained batch fails; the application closes."""
+        """transitionToFatalError: every batch not done fails; the application closes."""
         if self.state == FATAL:
             return
         p = self.p
@@ -255,7 +256,7 @@ class TransactionManager:
         p.trace.emit(ProducerFatal(p.engine.now, p.name, self.transactional_id, error))
         if open_:
             self._trace_ended(FATAL_RESULT)
-        p.sender.drop_undrained(error)
+        p.sender.abort_incomplete(error)
         p.close_after_fatal()
 
     # -- requests ------------------------------------------------------------------------
