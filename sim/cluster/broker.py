@@ -46,6 +46,7 @@ from sim.cluster.protocol import (
     MetadataRequest,
     MetadataResponse,
     ProduceRequest,
+    WriteTxnMarkers,
 )
 from sim.cluster.quotas import client_quotas
 from sim.cluster.replica import Replica
@@ -58,6 +59,7 @@ from sim.cluster.settings import (
     METADATA_FETCH_WAIT_US,
 )
 from sim.cluster.storage import LogStorage
+from sim.cluster.txn_markers import TxnMarkerWriter
 from sim.core.records import ReplicaDeleted
 
 # AlterPartition errors after which the proposal stays pending, not retried, until metadata
@@ -97,6 +99,7 @@ class Broker(Host):
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
         self.lifecycle = BrokerLifecycleManager(self)
+        self.markers = TxnMarkerWriter(self)
 
     # -- wiring --------------------------------------------------------------
 
@@ -128,6 +131,8 @@ class Broker(Host):
             conn.respond(rid, self.reads.list_offsets(payload))
         elif kind in GROUP_REQUESTS:
             self.coordinator.handle(conn, rid, payload)
+        elif kind is WriteTxnMarkers:
+            self.markers.write(conn, rid, payload)
 
     def _metadata_response(self, request) -> MetadataResponse:
         topo = self.topology
