@@ -46,6 +46,7 @@ from sim.cluster.protocol import (
     MetadataRequest,
     MetadataResponse,
     ProduceRequest,
+    WriteTxnMarkers,
 )
 from sim.cluster.quotas import client_quotas
 from sim.cluster.replica import Replica
@@ -60,6 +61,7 @@ from sim.cluster.settings import (
 from sim.cluster.storage import LogStorage
 from sim.cluster.topology import TXN_TOPIC
 from sim.cluster.txn_coordinator import TransactionCoordinator, is_txn_request
+from sim.cluster.txn_markers import TxnMarkerWriter
 from sim.core.records import ReplicaDeleted
 
 # AlterPartition errors after which the proposal stays pending, not retried, until metadata
@@ -100,6 +102,7 @@ class Broker(Host):
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
         self.lifecycle = BrokerLifecycleManager(self)
+        self.markers = TxnMarkerWriter(self)
 
     # -- wiring --------------------------------------------------------------
 
@@ -133,6 +136,8 @@ class Broker(Host):
             conn.respond(rid, self.reads.list_offsets(payload))
         elif kind in GROUP_REQUESTS:
             self.coordinator.handle(conn, rid, payload)
+        elif kind is WriteTxnMarkers:
+            self.markers.write(conn, rid, payload)
 
     def _metadata_response(self, request) -> MetadataResponse:
         topo = self.topology

@@ -1,156 +1,125 @@
-"""The transaction coordinator's marker channel: WriteTxnMarkers to the partitions' leaders.
+"""A broker's handling of WriteTxnMarkers (KafkaApis.handleWriteTxnMarkersRequest, KIP-98).
 
-Once a transaction's PrepareCommit or PrepareAbort is in the transaction log, its coordinator
-writes a COMMIT or ABORT marker to every partition of the transaction
-(TransactionMarkerChannelManager): the partitions are grouped by their current leader in
-the broker's metadata image and each leader gets one WriteTxnMarkers request, on the
-channel's own connections. The answers are handled as TransactionMarkerRequestCompletionHandler
-does: a written partition is done; a retriable error (the leader moved, not enough replicas,
-a timeout) sends that partition again to its leader looked up afresh; INVALID_PRODUCER_EPOCH or
-TRANSACTION_COORDINATOR_FENCED mean a newer producer or coordinator took over, and the
-transaction's markers are dropped; a disconnect or a request timeout sends the whole request
-again. A partition without a known leader waits and is looked up again. When every partition
-has its marker the coordinator writes CompleteCommit or CompleteAbort.
-
-A pending transaction belongs to the coordinator epoch (the txn partition's leader epoch)
-that decided it: answers that come back after that coordinator lost the partition are
-ignored, as the completion handler's coordinator-epoch check does.
-
-Simplified: a resend waits `retry.backoff.ms` (100 ms) rather than the next turn of Kafka's
-send thread; markers of different transactions to the same broker are not coalesced into one
-request.
+The transaction coordinator sends the outcome of each transaction to the leaders of its
+partitions. For every marker and partition the broker appends a one-record control batch
+(COMMIT or ABORT) with the marker's producer id and epoch and the coordinator's epoch,
+through the leader's append path with acks=all (ReplicaManager.appendRecords, origin
+COORDINATOR, timeout the broker's `request.timeout.ms`): a partition this broker does not
+host gets UNKNOWN_TOPIC_OR_PARTITION; one it does not lead NOT_LEADER_OR_FOLLOWER; an ISR
+below min ISR NOT_ENOUGH_REPLICAS; a marker from a producer epoch older than the
+partition's producer state INVALID_PRODUCER_EPOCH, from an older coordinator epoch
+TRANSACTION_COORDINATOR_FENCED (ProducerAppendInfo.appendEndTxnMarker). An appended
+marker is answered once the HW passes it, or with the acks=all errors of a produce
+(NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT). The
+response (pid -> {partition: error}) goes out when every marker is answered. Markers are
+written to disk like produced batches, and are exempt from client quotas.
+Followers replicate control batches like any batch.
 """
 
-from sim.cluster.metadata import NO_LEADER
+from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
 from sim.cluster.protocol import (
-    INVALID_PRODUCER_EPOCH,
     NOT_ENOUGH_REPLICAS,
-    NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     NOT_LEADER_OR_FOLLOWER,
-    REQUEST_TIMED_OUT,
-    TRANSACTION_COORDINATOR_FENCED,
-    TxnMarker,
-    WriteTxnMarkers,
+    WriteTxnMarkersResponse,
 )
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.replica_manager import DelayedProduce
+from sim.core.records import MarkerAppended
 from sim.core.units import MS
 
-MARKER_REQUEST_TIMEOUT_US = 30_000 * MS     # the broker's request.timeout.ms
-RETRY_BACKOFF_US = 100 * MS                 # the inter-broker client's retry.backoff.ms
-RETRIABLE = frozenset(("UNKNOWN_TOPIC_OR_PARTITION", NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS,
-                       NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT,
-                       "KAFKA_STORAGE_ERROR"))
-FENCED = frozenset((INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED))
-REMOVED = frozenset(("UNSUPPORTED_FOR_MESSAGE_FORMAT", "UNSUPPORTED_VERSION"))
+UNKNOWN_TOPIC_OR_PARTITION = "UNKNOWN_TOPIC_OR_PARTITION"
+MARKER_TIMEOUT_US = 30_000 * MS         # the broker's request.timeout.ms (KafkaConfig default)
 
 
-class PendingComplete:
-    """PendingCompleteTxn: a decided transaction whose markers are being written."""
+class MarkerWrite:
+    """One WriteTxnMarkers in progress: the markers still to be answered and the errors."""
 
-    __slots__ = ("meta", "coordinator_epoch", "transit", "result", "remaining", "cancelled")
+    __slots__ = ("conn", "rid", "pending", "results")
 
-    def __init__(self, meta, coordinator_epoch: int, transit, result: str) -> None:
-        self.meta, self.coordinator_epoch, self.transit = meta, coordinator_epoch, transit
-        self.result = result
-        self.remaining = set(meta.pidxs)
-        self.cancelled = False
+    def __init__(self, conn, rid, pending: int) -> None:
+        self.conn, self.rid, self.pending = conn, rid, pending
+        self.results: dict[int, dict] = {}
+
+    def done(self, pid: int, errors: dict) -> None:
+        self.results.setdefault(pid, {}).update(errors)
+        self.pending -= 1
+        if self.pending == 0:
+            self.conn.respond(self.rid, WriteTxnMarkersResponse(self.results))
 
 
-class TxnMarkerChannel:
-    """The markers one broker's transaction coordinator has to write."""
+class TxnMarkerWriter:
+    """Appends the transaction markers the coordinator sends to this broker's leaders."""
 
-    def __init__(self, coordinator) -> None:
-        self.coordinator = coordinator
-        self.broker = coordinator.broker
-        self.pending: dict[str, PendingComplete] = {}
-        self.conns: dict[int, Connection] = {}
+    def __init__(self, broker) -> None:
+        self.broker = broker
 
-    def add(self, coordinator_epoch: int, result: str, meta, transit) -> None:
-        """addTxnMarkersToSend: write `result` to every partition of the transaction; then
-        the coordinator completes `transit`."""
-        entry = PendingComplete(meta, coordinator_epoch, transit, result)
-        self.pending[meta.transactional_id] = entry
-        if entry.remaining:
-            self._send(entry, sorted(entry.remaining))
+    def write(self, conn, rid, request) -> None:
+        """Charge the markers' bytes to the disk, then append them."""
+        broker = self.broker
+        if not request.markers:
+            conn.respond(rid, WriteTxnMarkersResponse({}))
+            return
+        now = broker.engine.now
+        storage = broker.storage
+        led = [broker.replicas[p] for m in request.markers for p in m.pidxs
+               if p in broker.replicas and broker.replicas[p].is_leader]
+        fsync = any(storage.needs_fsync(replica, 1) for replica in led)
+        size = CONTROL_BATCH_SIZE * len(led) if storage.disk.throughput else 0
+        delay = storage.disk.write(now, fsync, size)
+        if delay > storage.disk.write_us:
+            broker.timer(delay, self._write_now, conn, rid, request, fsync)
         else:
-            self.coordinator.write_completion(entry)
+            self._write_now(conn, rid, request, fsync)
 
-    def remove_for_partition(self, txn_pidx: int) -> None:
-        """removeMarkersForTxnTopicPartition: the coordinator lost a txn partition."""
-        pidx_of = self.coordinator.topology.txn_pidx
-        for txn_id in [t for t in self.pending if pidx_of(t) == txn_pidx]:
-            self.pending.pop(txn_id).cancelled = True
+    def _write_now(self, conn, rid, request, fsync: bool) -> None:
+        write = MarkerWrite(conn, rid, len(request.markers))
+        for marker in request.markers:
+            self._append_marker(write, marker, fsync)
 
-    def remove(self, entry: PendingComplete) -> None:
-        """removeMarkersForTxn."""
-        entry.cancelled = True
-        if self.pending.get(entry.meta.transactional_id) is entry:
-            del self.pending[entry.meta.transactional_id]
-
-    def _send(self, entry: PendingComplete, pidxs) -> None:
-        """addTxnMarkersToBrokerQueue: one request per current leader; the partitions
-        without one are looked up again after the backoff."""
-        by_leader: dict[int, list[int]] = {}
-        unknown = []
-        partitions = self.broker.image.partitions
-        for pidx in pidxs:
-            state = partitions.get(pidx)
-            if state is None or state.leader == NO_LEADER:
-                unknown.append(pidx)
-            else:
-                by_leader.setdefault(state.leader, []).append(pidx)
-        for leader in sorted(by_leader):
-            marker = TxnMarker(entry.meta.pid, entry.transit.producer_epoch, entry.result,
-                               entry.coordinator_epoch, tuple(by_leader[leader]))
-            self._conn(leader).request(
-                WriteTxnMarkers((marker,)),
-                lambda response, m=marker: self._on_response(entry, m, response),
-                MARKER_REQUEST_TIMEOUT_US)
-        if unknown:
-            self._retry(entry, unknown)
-
-    def _conn(self, broker_id: int) -> Connection:
-        conn = self.conns.get(broker_id)
-        if conn is None:
-            target = self.broker.nodes.brokers[broker_id]
-            conn = self.conns[broker_id] = Connection(self.broker.net, self.broker, target)
-        return conn
-
-    def _retry(self, entry: PendingComplete, pidxs) -> None:
-        self.broker.timer(RETRY_BACKOFF_US, self._resend, entry, tuple(pidxs))
-
-    def _resend(self, entry: PendingComplete, pidxs) -> None:
-        if self._current(entry):
-            self._send(entry, pidxs)
-
-    def _current(self, entry: PendingComplete) -> bool:
-        """Is the entry still this coordinator's, at the epoch that decided it?"""
-        if entry.cancelled:
-            return False
-        if self.coordinator.epoch_of(entry.meta.transactional_id) != entry.coordinator_epoch:
-            self.remove(entry)
-            return False
-        return True
-
-    def _on_response(self, entry: PendingComplete, marker: TxnMarker, response) -> None:
-        if not self._current(entry):
+    def _append_marker(self, write: MarkerWrite, marker, fsync: bool) -> None:
+        """Append one marker to each of its partitions; answer when all are replicated."""
+        broker = self.broker
+        manager = broker.manager
+        results, waiting = {}, []
+        for pidx in marker.pidxs:
+            error, replica = self._append(pidx, marker)
+            results[pidx] = (error, -1)
+            if error is None:
+                waiting.append((replica, replica.log.leo))
+                if fsync:
+                    broker.storage.mark_flushed(replica, broker.engine.now)
+        if not waiting:
+            write.done(marker.pid, {p: e for p, (e, _) in results.items()})
             return
-        if isinstance(response, Failure):
-            self._retry(entry, marker.pidxs)
-            return
-        retry = []
-        for pidx, error in sorted(response.results[marker.pid].items()):
-            if error is None or error in REMOVED:
-                entry.remaining.discard(pidx)
-            elif error in RETRIABLE:
-                retry.append(pidx)
-            elif error in FENCED:
-                self.remove(entry)
-                return
-            else:
-                raise RuntimeError(f"unexpected {error} writing a transaction marker for "
-                                   f"{entry.meta.transactional_id}")
-        if retry:
-            self._retry(entry, retry)
-        elif not entry.remaining:
-            self.coordinator.write_completion(entry)
+        delayed = DelayedProduce(None, None, results, len(waiting),
+                                 on_done=lambda r: write.done(
+                                     marker.pid, {p: e for p, (e, _) in r.items()}))
+        for replica, required in waiting:
+            replica.waiting.append((required, delayed))
+        manager.purgatory.add(MARKER_TIMEOUT_US, delayed)
+        for replica, _ in waiting:
+            manager.try_complete(replica)
+
+    def _append(self, pidx: int, marker):
+        """(error or None, the replica) of appending marker's control batch to pidx."""
+        broker = self.broker
+        replica = broker.replicas.get(pidx)
+        if replica is None or not replica.hosted:
+            return UNKNOWN_TOPIC_OR_PARTITION, replica
+        if not replica.is_leader:
+            return NOT_LEADER_OR_FOLLOWER, replica
+        if len(replica.isr) < replica.info.min_isr:
+            return NOT_ENOUGH_REPLICAS, replica
+        error = replica.producers.check_marker(marker.pid, marker.producer_epoch,
+                                               marker.coordinator_epoch)
+        if error is not None:
+            return error, replica
+        now = broker.engine.now
+        batch = Batch(replica.log.leo, 1, replica.leader_epoch, -1, -1, marker.pid,
+                      marker.producer_epoch, -1, CONTROL_BATCH_SIZE, now, False, marker.result,
+                      marker.coordinator_epoch)
+        info = replica.info
+        broker.trace.emit(MarkerAppended(now, broker.id, info.topic, info.partition,
+                                         batch.base_offset, batch.leader_epoch, marker.pid,
+                                         marker.producer_epoch, marker.result))
+        broker.manager.append_to_leader(replica, batch)
+        return None, replica

@@ -308,6 +308,47 @@ class HighWatermark(NamedTuple):
     KEEP = True
 
 
+class TxnBatchAppended(NamedTuple):
+    """A leader appended a data batch written inside a transaction (besides its
+    BatchAppended): which producer id's transaction its records belong to."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    base_offset: int
+    producer: str
+    first_seq: int
+    count: int
+    pid: int
+    KEEP = True
+
+
+class MarkerAppended(NamedTuple):
+    """A leader appended a transaction marker (a COMMIT or ABORT control batch) for a
+    producer id, on the coordinator's WriteTxnMarkers."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    offset: int
+    leader_epoch: int
+    pid: int
+    producer_epoch: int
+    result: str             # COMMIT | ABORT
+    KEEP = True
+
+
+class StableOffset(NamedTuple):
+    """A leader's last stable offset after its high watermark moved, for a partition that
+    has seen transactions (KIP-98); the lag of read_committed groups is measured to it."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    lso: int
+    KEEP = False
+
+
 class InvariantExempted(NamedTuple):
     t_us: int
     topic: str

@@ -1,0 +1,163 @@
+"""WriteTxnMarkers on a broker built alone (tests/unit/hosts.py), the way Kafka's
+KafkaApisTest.testWriteTxnMarkers* and ReplicaManagerTest drive it: a transactional
+producer's batches, then the coordinator's marker, appended as a control batch with
+acks=all semantics and checked against the partition's producer state."""
+
+from sim.cluster.broker import Broker
+from sim.cluster.log import CONTROL_BATCH_SIZE
+from sim.cluster.protocol import (
+    ABORT,
+    COMMIT,
+    INVALID_PRODUCER_EPOCH,
+    INVALID_TXN_STATE,
+    NOT_ENOUGH_REPLICAS,
+    NOT_LEADER_OR_FOLLOWER,
+    TRANSACTION_COORDINATOR_FENCED,
+    BatchData,
+    FetchPartition,
+    FetchRequest,
+    ProduceRequest,
+    TxnMarker,
+    WriteTxnMarkers,
+    WriteTxnMarkersResponse,
+)
+from sim.cluster.txn_markers import UNKNOWN_TOPIC_OR_PARTITION
+from sim.core.records import MarkerAppended, TxnBatchAppended
+from sim.core.units import MS, S
+from tests.unit.hosts import Harness
+
+TOPICS = {"orders": {"partitions": 2, "replication.factor": 1}}
+PID = 4000
+
+
+def txn_batch(seq=0, count=10, epoch=0, transactional=True):
+    return BatchData(producer=0, first_seq=seq, count=count, size=1000, pid=PID,
+                     producer_epoch=epoch, base_sequence=seq, transactional=transactional)
+
+
+def alone(topics=TOPICS, brokers=1, isr=None):
+    h = Harness({"cluster": {"brokers": brokers}, "topics": topics})
+    broker = Broker(0, h.broker_context(), h.disk())
+    followers = [h.peer(f"broker-{b}") for b in range(1, brokers)]
+    h.nodes.brokers.extend([h.add(broker), *followers])
+    h.nodes.controller = h.peer("controller")
+    broker.boot(h.image(isr), broker_epoch=1)
+    return h, broker, followers
+
+
+def markers(*markers_):
+    return WriteTxnMarkers(tuple(markers_))
+
+
+def marker(result=COMMIT, epoch=0, coordinator_epoch=0, pidxs=(0,)):
+    return TxnMarker(PID, epoch, result, coordinator_epoch, pidxs)
+
+
+def answers(peer):
+    return [r for _t, _tag, r in peer.responses]
+
+
+def test_a_commit_marker_is_appended_as_a_one_record_control_batch_and_ends_the_transaction():
+    h, broker, _ = alone()
+    app, coordinator = h.peer("app"), h.peer("coordinator")
+    h.engine.at(1 * MS, app.send, broker, ProduceRequest(-1, 30 * S, ((0, txn_batch()),), "t"))
+    h.engine.at(5 * MS, coordinator.send, broker, markers(marker()))
+    h.run(10 * MS)
+    assert answers(app)[0].results[0] == (None, 0)
+    assert answers(coordinator) == [WriteTxnMarkersResponse({PID: {0: None}})]
+    replica = broker.replicas[0]
+    data, control = replica.log.batches
+    assert data.transactional and data.control is None
+    assert (control.base_offset, control.count, control.control, control.pid,
+            control.producer, control.size) == (10, 1, COMMIT, PID, -1, CONTROL_BATCH_SIZE)
+    assert replica.producers.ongoing == {}
+    assert replica.producers.last_stable_offset(replica.log) == replica.log.hw == 11
+    (m,) = h.trace.rows(MarkerAppended)
+    assert (m.offset, m.pid, m.result) == (10, PID, COMMIT)
+    (t,) = h.trace.rows(TxnBatchAppended)
+    assert (t.base_offset, t.pid, t.count) == (0, PID, 10)
+
+
+def test_the_lso_stays_at_an_open_transactions_first_offset_until_its_marker():
+    h, broker, _ = alone()
+    app, coordinator = h.peer("app"), h.peer("coordinator")
+    plain = BatchData(producer=0, first_seq=0, count=5, size=500, pid=-1, producer_epoch=-1,
+                      base_sequence=-1)
+    h.engine.at(1 * MS, app.send, broker, ProduceRequest(-1, 30 * S, ((0, plain),)))
+    h.engine.at(2 * MS, app.send, broker, ProduceRequest(-1, 30 * S, ((0, txn_batch()),), "t"))
+    h.engine.at(3 * MS, app.send, broker,
+                ProduceRequest(-1, 30 * S, ((0, plain._replace(first_seq=5)),)))
+    h.run(5 * MS)
+    replica = broker.replicas[0]
+    assert replica.log.hw == 20
+    assert replica.producers.last_stable_offset(replica.log) == 5
+    h.engine.at(6 * MS, coordinator.send, broker, markers(marker(ABORT)))
+    h.run(10 * MS)
+    assert replica.producers.last_stable_offset(replica.log) == 21
+    assert replica.producers.aborted.collect(0, 21) == ((PID, 5),)
+
+
+def test_a_marker_waits_for_the_isr_like_an_acks_all_produce():
+    topics = {"orders": {"partitions": 1, "replication.factor": 2}}
+    h, broker, (f1,) = alone(topics, brokers=2)
+    coordinator = h.peer("coordinator")
+    h.engine.at(1 * MS, coordinator.send, broker, markers(marker()))
+    h.run(10 * MS)
+    assert answers(coordinator) == [] and broker.replicas[0].log.leo == 1
+    fetch = FetchRequest(replica=1, broker_epoch=2, partitions={0: FetchPartition(1, 0, 0)},
+                         max_wait_us=500 * MS, max_bytes=1 << 20)
+    h.engine.at(10 * MS, f1.send, broker, fetch)
+    h.run(20 * MS)
+    assert answers(coordinator) == [WriteTxnMarkersResponse({PID: {0: None}})]
+
+
+def test_markers_are_refused_where_the_broker_cannot_append_them():
+    topics = {"orders": {"partitions": 1, "replication.factor": 2,
+                         "config": {"min.insync.replicas": 2}}}
+    h, broker, _ = alone(topics, brokers=2, isr={0: (0,)})
+    coordinator = h.peer("coordinator")
+    broker.replicas[0].is_leader = False
+    h.engine.at(1 * MS, coordinator.send, broker, markers(marker(pidxs=(0, 7))))
+    h.run(5 * MS)
+    broker.replicas[0].is_leader = True
+    h.engine.at(6 * MS, coordinator.send, broker, markers(marker()))
+    h.run(10 * MS)
+    assert answers(coordinator) == [
+        WriteTxnMarkersResponse({PID: {0: NOT_LEADER_OR_FOLLOWER, 7: UNKNOWN_TOPIC_OR_PARTITION}}),
+        WriteTxnMarkersResponse({PID: {0: NOT_ENOUGH_REPLICAS}})]
+    assert broker.replicas[0].log.leo == 0
+
+
+def test_a_marker_from_an_older_producer_or_coordinator_epoch_is_fenced():
+    h, broker, _ = alone()
+    app, coordinator = h.peer("app"), h.peer("coordinator")
+    h.engine.at(1 * MS, app.send, broker,
+                ProduceRequest(-1, 30 * S, ((0, txn_batch(epoch=3)),), "t"))
+    h.engine.at(2 * MS, coordinator.send, broker, markers(marker(epoch=2)))
+    h.engine.at(3 * MS, coordinator.send, broker, markers(marker(epoch=3, coordinator_epoch=5)))
+    h.engine.at(4 * MS, coordinator.send, broker, markers(marker(epoch=3, coordinator_epoch=4)))
+    h.run(10 * MS)
+    assert [r.results[PID][0] for r in answers(coordinator)] == [
+        INVALID_PRODUCER_EPOCH, None, TRANSACTION_COORDINATOR_FENCED]
+    assert [b.control for b in broker.replicas[0].log.batches] == [None, COMMIT]
+
+
+def test_one_request_answers_every_marker_and_partition():
+    h, broker, _ = alone()
+    coordinator = h.peer("coordinator")
+    other = TxnMarker(PID + 1, 0, ABORT, 0, (0, 1))
+    h.engine.at(1 * MS, coordinator.send, broker, markers(marker(pidxs=(1,)), other))
+    h.run(5 * MS)
+    assert answers(coordinator) == [
+        WriteTxnMarkersResponse({PID: {1: None}, PID + 1: {0: None, 1: None}})]
+    assert [len(broker.replicas[p].log.batches) for p in (0, 1)] == [1, 2]
+
+
+def test_a_plain_batch_inside_an_open_transaction_is_an_invalid_txn_state():
+    h, broker, _ = alone()
+    app = h.peer("app")
+    h.engine.at(1 * MS, app.send, broker, ProduceRequest(-1, 30 * S, ((0, txn_batch()),), "t"))
+    h.engine.at(2 * MS, app.send, broker,
+                ProduceRequest(-1, 30 * S, ((0, txn_batch(10, transactional=False)),)))
+    h.run(5 * MS)
+    assert [r.results[0][0] for r in answers(app)] == [None, INVALID_TXN_STATE]
