@@ -50,7 +50,7 @@ class Stream:
     expired: np.ndarray             # EXPIRED_BY code of a retention or compaction removal, or 0
     expired_offset: np.ndarray      # the offset the record had when so removed, -1: never
     expired_us: np.ndarray          # when the first replica so removed it
-    failed_us: np.ndarray           # when the producer's error callback came, -1: never
+    failed_us: np.ndarray           # when the error callback (or the abort) came, -1: never
     offline: bool = False
 
     @property
@@ -144,7 +144,7 @@ def _fill_transactions(streams, trace) -> None:
             s.fate[seqs] = fate
             if fate == ACKED:
                 s.ack_us[seqs] = times
-            elif fate == FAILED:
+            else:
                 s.failed_us[seqs] = times
 
 
