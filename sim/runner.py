@@ -28,6 +28,7 @@ from sim.analysis.isr_time import CatchUp
 from sim.analysis.lag import LagTracker
 from sim.analysis.replicas import FetchBook
 from sim.analysis.summary import summarize
+from sim.analysis.transactions import read_committed_groups
 from sim.cluster.audit import audit
 from sim.faults import Timeline
 from sim.invariants import Invariants
@@ -75,7 +76,8 @@ def observe(world) -> Observers:
                      for g in world.spec.consumers.values()}
     names = [(info.topic, info.partition) for info in topology.partitions]
     observers = Observers(Invariants(world.seed, topology, world.brokers),
-                          LagTracker(subscriptions, names),
+                          LagTracker(subscriptions, names,
+                                     frozenset(read_committed_groups(world.spec))),
                           ProcessingBook(world.producer_names), Availability(), FetchBook(),
                           CommitBook(bool(world.spec.consumers)), CatchUp())
     for observer in observers:

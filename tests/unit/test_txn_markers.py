@@ -1,7 +1,8 @@
-"""WriteTxnMarkers on a broker built alone (tests/unit/hosts.py), the way Kafka's
-KafkaApisTest.testWriteTxnMarkers* and ReplicaManagerTest drive it: a transactional
-producer's batches, then the coordinator's marker, appended as a control batch with
-acks=all semantics and checked against the partition's producer state."""
+"""WriteTxnMarkers and read_committed reads on a broker built alone (tests/unit/hosts.py), the
+way Kafka's KafkaApisTest.testWriteTxnMarkers* and ReplicaManagerTest drive it: a
+transactional producer's batches, then the coordinator's marker, appended as a control batch
+with acks=all semantics and checked against the partition's producer state; consumer fetches
+at both isolation levels."""
 
 from sim.cluster.broker import Broker
 from sim.cluster.log import CONTROL_BATCH_SIZE
@@ -10,12 +11,16 @@ from sim.cluster.protocol import (
     COMMIT,
     INVALID_PRODUCER_EPOCH,
     INVALID_TXN_STATE,
+    LATEST,
     NOT_ENOUGH_REPLICAS,
     NOT_LEADER_OR_FOLLOWER,
+    READ_COMMITTED,
+    READ_UNCOMMITTED,
     TRANSACTION_COORDINATOR_FENCED,
     BatchData,
     FetchPartition,
     FetchRequest,
+    ListOffsets,
     ProduceRequest,
     TxnMarker,
     WriteTxnMarkers,
@@ -161,3 +166,31 @@ def test_a_plain_batch_inside_an_open_transaction_is_an_invalid_txn_state():
                 ProduceRequest(-1, 30 * S, ((0, txn_batch(10, transactional=False)),)))
     h.run(5 * MS)
     assert [r.results[0][0] for r in answers(app)] == [None, INVALID_TXN_STATE]
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+def _consumer_fetch(isolation, offset=0):
+    return FetchRequest(replica=-1, broker_epoch=-1, partitions={0: FetchPartition(offset, -1, 0)},
+                        max_wait_us=0, max_bytes=1 << 20, isolation_level=isolation)
+
+
+def test_a_read_committed_fetch_stops_at_the_lso_and_lists_the_aborted_transactions():
+    h, broker, _ = alone()
+    app, coordinator, reader = h.peer("app"), h.peer("coordinator"), h.peer("reader")
+    h.engine.at(1 * MS, app.send, broker, ProduceRequest(-1, 30 * S, ((0, txn_batch()),), "t"))
+    h.engine.at(3 * MS, reader.send, broker, _consumer_fetch(READ_COMMITTED), "open")
+    h.engine.at(3 * MS, reader.send, broker, _consumer_fetch(READ_UNCOMMITTED), "dirty")
+    h.engine.at(5 * MS, coordinator.send, broker, markers(marker(ABORT)))
+    h.engine.at(8 * MS, reader.send, broker, _consumer_fetch(READ_COMMITTED), "decided")
+    h.engine.at(8 * MS, reader.send, broker, ListOffsets({0: LATEST}, READ_COMMITTED), "list")
+    h.run(12 * MS)
+    got = {tag: r for _t, tag, r in reader.responses}
+    opened = got["open"].partitions[0]
+    assert (opened.batches, opened.hw, opened.last_stable_offset) == ((), 10, 0)
+    assert [b.base_offset for b in got["dirty"].partitions[0].batches] == [0]
+    assert got["dirty"].partitions[0].last_stable_offset == -1
+    decided = got["decided"].partitions[0]
+    assert [b.base_offset for b in decided.batches] == [0, 10]
+    assert decided.last_stable_offset == 11 and decided.aborted == ((PID, 0),)
+    assert got["list"].partitions[0] == (None, 11)
