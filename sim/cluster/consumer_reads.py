@@ -80,12 +80,14 @@ class ConsumerReads:
     def hw_advanced(self, pidx: int) -> None:
         """Wake the reads waiting on a partition whose high watermark moved; one that asks
         for more than a byte answers only once fetch.min.bytes are there
-        (DelayedFetch.tryComplete), else it waits on that partition again."""
+        (DelayedFetch.tryComplete), a READ_COMMITTED one only once there is data below the
+        LSO (which a hanging transaction holds back), else it waits on that partition again."""
         waiting = self.parked.pop(pidx, None)
         if waiting:
             for read in waiting:
                 if not read.done:
-                    may_park = read.request.min_bytes > 1
+                    may_park = read.request.min_bytes > 1 or \
+                        read.request.isolation_level == READ_COMMITTED
                     if not self._serve(read, may_park) and may_park:
                         self.parked.setdefault(pidx, []).append(read)
 

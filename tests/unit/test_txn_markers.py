@@ -194,3 +194,17 @@ def test_a_read_committed_fetch_stops_at_the_lso_and_lists_the_aborted_transacti
     assert [b.base_offset for b in decided.batches] == [0, 10]
     assert decided.last_stable_offset == 11 and decided.aborted == ((PID, 0),)
     assert got["list"].partitions[0] == (None, 11)
+
+
+def test_a_parked_read_committed_fetch_waits_for_the_lso_not_the_hw():
+    h, broker, _ = alone()
+    app, coordinator, reader = h.peer("app"), h.peer("coordinator"), h.peer("reader")
+    parked = _consumer_fetch(READ_COMMITTED)._replace(max_wait_us=500 * MS)
+    h.engine.at(1 * MS, reader.send, broker, parked, "parked")
+    h.engine.at(3 * MS, app.send, broker, ProduceRequest(-1, 30 * S, ((0, txn_batch()),), "t"))
+    h.run(20 * MS)
+    assert broker.replicas[0].log.hw == 10 and reader.responses == []   # the HW moved alone
+    h.engine.at(20 * MS, coordinator.send, broker, markers(marker(COMMIT)))
+    h.run(30 * MS)
+    (t, _tag, response), = reader.responses
+    assert t == 22 * MS and [b.base_offset for b in response.partitions[0].batches] == [0, 10]
