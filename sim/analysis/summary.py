@@ -19,6 +19,7 @@ from sim.analysis.metadata_gap import metadata_unavailable_s
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
 from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_windows
 from sim.analysis.throttle import throttle_s
+from sim.analysis.transactions import txn_summary
 from sim.core.records import (
     IsrChanged,
     LeaderChanged,
@@ -162,6 +163,7 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
                                 observers.commits)
     e2e = consumed.pop("e2e_us"), consumed.pop("e2e_sent_us")
     summary.update(consumed)
+    summary.update(txn_summary(world, observers.processing, end_us))
     ack = ack_latencies(mine)
     summary["ack_p99_ms"] = p99_ms(ack[0])
     summary["e2e_p99_ms"] = p99_ms(e2e[0])

@@ -84,6 +84,7 @@ class ConsumerSettings:
     instance_id: str | None
     assignors: tuple
     client_rack: str = ""        # client.rack (KIP-392): sent in every fetch when not empty
+    read_committed: bool = False  # isolation.level read_committed (KIP-98)
 
     @classmethod
     def from_config(cls, c, member: int = 0) -> "ConsumerSettings":
@@ -110,4 +111,5 @@ class ConsumerSettings:
             instance_id=None if instance is None else f"{instance}-{member}",
             assignors=tuple(strategy) if not isinstance(strategy, str) else (strategy,),
             client_rack=str(c["client.rack"]),
+            read_committed=c["isolation.level"] == "read_committed",
         )

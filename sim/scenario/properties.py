@@ -10,8 +10,9 @@ the throttled-replicas lists, which have none (LogConfig.CONFIGS_WITH_NO_SERVER_
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, request quotas, SSL/SASL, the broker's own
-`compression.type` (it keeps the producer's), the KIP-848 consumer protocol.
+where one helps. Not modeled: transactions beyond a consumer's `isolation.level`, request
+quotas, SSL/SASL, the broker's own `compression.type` (it keeps the producer's), the KIP-848
+consumer protocol.
 """
 
 from __future__ import annotations
@@ -195,10 +196,7 @@ CONSUMER = _props(
         "",
         None,
         None,
-        {
-            "choices": ("read_uncommitted",),
-            "unsupported": (("read_committed", "kafkasim does not model transactions yet."),),
-        },
+        {"choices": ("read_uncommitted", "read_committed"), "per_release": True},  # KIP-98
     ),
     (
         "group.protocol",

@@ -21,7 +21,6 @@ CLIENT_RULES = SIM / "scenario" / "clientrules.py"
 VALIDATED = {
     ("broker", "group.min.session.timeout.ms"),  # JoinGroup: INVALID_SESSION_TIMEOUT
     ("broker", "group.max.session.timeout.ms"),
-    ("consumer", "isolation.level"),  # read_committed is refused: no transactions
     ("consumer", "group.protocol"),  # consumer (KIP-848) is refused
 }
 
