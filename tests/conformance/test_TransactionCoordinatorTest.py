@@ -46,17 +46,11 @@ NOT_PORTED = {
         "pending: needs a failing transaction-log append",
     "shouldNotBumpEpochWhenAbortingExpiredTransactionIfAppendToLogFails":
         "pending: needs a failing transaction-log append",
-    "shouldUseLastEpochToFenceWhenEpochsAreExhausted": "pending: port after the unit ports",
-    "testInitProducerIdWithNoLastProducerData": "pending: port after the unit ports",
     "testRetryInitProducerIdAfterProducerIdRotation": "pending: port after the unit ports",
     "testInitProducerIdWithInvalidEpochAfterProducerIdRotation":
         "pending: port after the unit ports",
     "shouldNotAcceptSmallerEpochDuringTransactionExpiration":
         "pending: needs the expiration to race a producer's bump",
-    "shouldNotAbortExpiredTransactionsThatHaveAPendingStateTransition":
-        "pending: needs an ongoing transaction with a pending transition at the check",
-    "shouldNotBumpEpochWithPendingTransaction":
-        "pending: needs an ongoing transaction with a pending transition",
 }
 NOT_PORTED_LIKE = [
     (r"CoordinatorLoadInProgress|WhileCoordinatorLoading|CoordinatorIsLoading",
@@ -414,3 +408,37 @@ def test_TransactionCoordinatorTest_shouldAbortExpiredTransactionsInOngoingState
     h.run(10 * S + 10 * S // 100)
     meta = broker.txn_coordinator.txns[TXN]
     assert (meta.state, meta.producer_epoch) == (COMPLETE_ABORT, 1)
+
+
+def test_TransactionCoordinatorTest_shouldNotAbortExpiredTransactionsThatHaveAPendingStateTransition():  # noqa: E501
+    h, broker, app = _setup()
+    pid = app.init(timeout_ms=1_000).pid
+    app.add(pid, 0)
+    meta = broker.txn_coordinator.txns[TXN]
+    meta.pending = PREPARE_COMMIT           # Kafka's mock: a transition under way
+    h.run(10 * S + 10 * S // 100)
+    assert (meta.state, meta.producer_epoch, meta.pending) == (ONGOING, 0, PREPARE_COMMIT)
+
+
+def test_TransactionCoordinatorTest_shouldNotBumpEpochWithPendingTransaction():
+    _h, broker, app, pid = _ongoing()
+    meta = broker.txn_coordinator.txns[TXN]
+    meta.pending = PREPARE_COMMIT
+    assert app.init("again", pid=pid, epoch=10).error == CONCURRENT_TRANSACTIONS
+    assert meta.producer_epoch == 0
+
+
+def test_TransactionCoordinatorTest_shouldUseLastEpochToFenceWhenEpochsAreExhausted():
+    _h, broker, app, _pid = _ongoing(_unanswered)
+    meta = broker.txn_coordinator.txns[TXN]
+    meta.producer_epoch = MAX_EPOCH - 1
+    assert app.init("again").error == CONCURRENT_TRANSACTIONS
+    assert (meta.producer_epoch, meta.state) == (MAX_EPOCH, PREPARE_ABORT)
+
+
+def test_TransactionCoordinatorTest_testInitProducerIdWithNoLastProducerData():
+    _h, broker, app = _setup()
+    pid = app.init().pid
+    app.init("again")                       # epoch 1; no expected epoch: no last epoch kept
+    assert broker.txn_coordinator.txns[TXN].last_producer_epoch == -1
+    assert app.init("retry", pid=pid, epoch=0).error == PRODUCER_FENCED
