@@ -23,6 +23,7 @@ from sim.cluster.protocol import (
 )
 from sim.cluster.txn_metadata import COMPLETE_ABORT, COMPLETE_COMMIT, ONGOING, PREPARE_COMMIT
 from sim.core.units import MS, S
+from tests.unit.hosts import Harness
 from tests.unit.txn_peers import (
     ORDERS,
     TXN,
@@ -189,3 +190,23 @@ def test_a_new_coordinator_epoch_reloads_the_log_and_resends_pendingmarkers():
         (1, COMMIT, 0, 1, (0,)), (2, COMMIT, 0, 1, (1,))]
     meta = broker.txn_coordinator.txns[TXN]
     assert meta.state == COMPLETE_COMMIT and broker.txn_coordinator.epochs == {TXN_PIDX: 1}
+
+
+def test_a_transition_takes_effect_only_once_replicated_and_a_timed_out_write_is_retriable():
+    """With replication factor 3 and followers that never fetch, InitProducerId's record
+    stays below the high watermark: the answer waits, then the write times out after the
+    transaction's timeout and the client is told COORDINATOR_NOT_AVAILABLE."""
+    h = Harness({"cluster": {"brokers": 3},
+                 "topics": {"orders": {"partitions": 2, "replication.factor": 1,
+                                       "assignment": [[1], [2]]}}}, txn_ids=(TXN,))
+    broker, _ = coordinator(h)
+    app = Client(h, broker)
+    app.peer.send(broker, InitProducerId("app", TXN, 10_000), "init")
+    h.run(9 * S)
+    assert app.peer.responses == [] and broker.replicas[TXN_PIDX].log.leo == 1
+    assert broker.txn_coordinator.txns[TXN].pending == "Empty"
+    h.run(11 * S)
+    (_t, _tag, response), = app.peer.responses
+    assert response.error == COORDINATOR_NOT_AVAILABLE
+    meta = broker.txn_coordinator.txns[TXN]
+    assert meta.pending is None and meta.producer_epoch == -1
