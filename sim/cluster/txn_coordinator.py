@@ -21,7 +21,7 @@ Requests, as TransactionCoordinator handles them (transaction version 0, before 
   CONCURRENT_TRANSACTIONS so the client retries; so is one while a transaction completes.
 - AddPartitionsToTxn: moves the transaction to Ongoing (its start time is the first add).
 - EndTxn: writes PrepareCommit or PrepareAbort, answers, then writes the markers
-  (txn_markers.py) and, once all are written, CompleteCommit or CompleteAbort. A retried
+  (txn_marker_channel.py) and, once all are written, CompleteCommit or CompleteAbort. A retried
   EndTxn of a decided transaction gets CONCURRENT_TRANSACTIONS while it completes and
   success once complete; the opposite decision gets INVALID_TXN_STATE.
 A stale producer id is INVALID_PRODUCER_ID_MAPPING; a stale epoch is PRODUCER_FENCED (2.7+,
@@ -69,7 +69,7 @@ from sim.cluster.protocol import (
     ProduceRequest,
 )
 from sim.cluster.txn_log import record_size, replay
-from sim.cluster.txn_markers import RETRY_BACKOFF_US, TxnMarkerChannel
+from sim.cluster.txn_marker_channel import RETRY_BACKOFF_US, TxnMarkerChannel
 from sim.cluster.txn_metadata import (
     COMPLETE_ABORT,
     COMPLETE_COMMIT,
