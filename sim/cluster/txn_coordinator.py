@@ -233,10 +233,12 @@ class TransactionCoordinator:
 
     def _init_transit(self, meta: TxnMetadata, timeout_us: int, expected):
         """prepareInitProducerIdTransit: (error, None) or (None, the transition)."""
-        if meta.pending is not None or meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+        if meta.pending is not None:
             return CONCURRENT_TRANSACTIONS, None
         if expected is not None and not _valid_producer_id(meta, *expected):
             return self.fenced, None
+        if meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+            return CONCURRENT_TRANSACTIONS, None
         now = self.broker.engine.now
         if meta.state == ONGOING:
             return None, meta.prepare_fence_epoch()

@@ -477,7 +477,8 @@ class TxnDecided(NamedTuple):
     pid: int
     producer_epoch: int
     result: str             # COMMIT | ABORT
-    reason: str             # "client" (EndTxn), "timeout", "fenced" (a new InitProducerId)
+    reason: str             # "client" (EndTxn), "timeout", "fenced" (a new InitProducerId),
+    #                         "loaded" (a new coordinator found it decided: may repeat a row)
     KEEP = True
 
 

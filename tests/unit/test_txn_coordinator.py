@@ -3,7 +3,6 @@ FindCoordinator, InitProducerId, AddPartitionsToTxn and EndTxn, and fake partiti
 answer WriteTxnMarkers, the way Kafka's TransactionCoordinatorTest and
 TransactionMarkerChannelManagerTest drive the coordinator around mocks."""
 
-from sim.cluster.broker import Broker
 from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import (
     ABORT,
@@ -18,97 +17,29 @@ from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
     PRODUCER_FENCED,
     TRANSACTION,
-    AddPartitionsToTxn,
-    BrokerHeartbeat,
-    BrokerHeartbeatResponse,
-    EndTxn,
     FindCoordinator,
     InitProducerId,
-    MetadataFetch,
-    MetadataRecords,
-    WriteTxnMarkers,
     WriteTxnMarkersResponse,
 )
 from sim.cluster.txn_metadata import COMPLETE_ABORT, COMPLETE_COMMIT, ONGOING, PREPARE_COMMIT
-from sim.core.records import TxnDecided
 from sim.core.units import MS, S
 from tests.unit.hosts import Harness
-
-TXN = "tx-2"        # __transaction_state partition 21: broker-0 with replication factor 1
-ORDERS, TXN_PIDX = (0, 1), 2
-
-
-def _harness(version: str = "4.1", timeout_ms: int | None = None) -> Harness:
-    config = {"transaction.state.log.replication.factor": 1,
-              "transaction.state.log.min.isr": 1}
-    if timeout_ms is not None:
-        config["transaction.max.timeout.ms"] = timeout_ms
-    return Harness({"cluster": {"brokers": 3, "version": version, "config": config},
-                    "topics": {"orders": {"partitions": 2, "replication.factor": 1,
-                                       "assignment": [[1], [2]]}}},
-                   txn_ids=(TXN,))
-
-
-def _markers_ok(request):
-    if isinstance(request, WriteTxnMarkers):
-        return WriteTxnMarkersResponse({m.pid: {p: None for p in m.pidxs}
-                                        for m in request.markers})
-    return None
-
-
-def _coordinator(h, answer=_markers_ok, later=()):
-    """broker-0 coordinating TXN; broker-1 and broker-2 fake leaders of orders-0 and -1
-    answering markers with answer(request); the controller sends `later` records with the
-    first metadata fetch at or after 2 s."""
-    broker = Broker(0, h.broker_context(), h.disk())
-    leaders = [h.peer(f"broker-{b}", answer) for b in (1, 2)]
-    h.nodes.brokers.extend([h.add(broker), *leaders])
-    unsent = [tuple(later)] if later else []
-
-    def control(request):
-        if isinstance(request, BrokerHeartbeat):
-            return BrokerHeartbeatResponse(None, fenced=False, caught_up=True)
-        if isinstance(request, MetadataFetch) and unsent and h.engine.now >= 2 * S:
-            return MetadataRecords(request.offset, None, unsent.pop())
-        return None
-    h.nodes.controller = h.peer("controller", control)
-    broker.boot(h.image(), broker_epoch=1)
-    return broker, leaders
-
-
-class Client:
-    """A transactional producer's requests, each answered into `answers[tag]`."""
-
-    def __init__(self, h, broker, name: str = "app") -> None:
-        self.h, self.broker, self.peer = h, broker, h.peer(name)
-
-    def send(self, request, tag, wait_us: int = 10 * MS):
-        self.peer.send(self.broker, request, tag)
-        self.h.run(self.h.engine.now + wait_us)
-        return [r for _t, t, r in self.peer.responses if t == tag][-1]
-
-    def init(self, tag="init", timeout_ms=60_000, pid=-1, epoch=-1):
-        return self.send(InitProducerId("app", TXN, timeout_ms, pid, epoch), tag)
-
-    def add(self, pid, epoch, pidxs=ORDERS, tag="add"):
-        return self.send(AddPartitionsToTxn(TXN, pid, epoch, pidxs), tag)
-
-    def end(self, pid, epoch, commit=True, tag="end", wait_us=10 * MS):
-        return self.send(EndTxn(TXN, pid, epoch, commit), tag, wait_us)
-
-
-def _decided(h):
-    return [(d.pid, d.producer_epoch, d.result, d.reason) for d in h.trace.rows(TxnDecided)]
-
-
-def _markers(leaders):
-    return [(int(p.name[-1]), m.result, m.producer_epoch, m.coordinator_epoch, m.pidxs)
-            for p in leaders for r in p.requests(WriteTxnMarkers) for m in r.markers]
+from tests.unit.txn_peers import (
+    ORDERS,
+    TXN,
+    TXN_PIDX,
+    Client,
+    coordinator,
+    decided,
+    harness,
+    markers,
+    markers_ok,
+)
 
 
 def test_find_coordinator_names_the_leader_of_the_ids_partition():
-    h = _harness()
-    broker, _ = _coordinator(h)
+    h = harness()
+    broker, _ = coordinator(h)
     app = Client(h, broker)
     found = app.send(FindCoordinator(TXN, TRANSACTION), "find")
     assert found.error is None and found.broker == 0
@@ -118,8 +49,8 @@ def test_find_coordinator_names_the_leader_of_the_ids_partition():
 
 
 def test_init_producer_id_allocates_a_producer_id_then_bumps_its_epoch():
-    h = _harness()
-    broker, _ = _coordinator(h)
+    h = harness()
+    broker, _ = coordinator(h)
     app = Client(h, broker)
     first = app.init("first")
     assert first.error is None and first.producer_epoch == 0 and first.pid > 0
@@ -132,16 +63,16 @@ def test_init_producer_id_allocates_a_producer_id_then_bumps_its_epoch():
 
 
 def test_a_timeout_above_transaction_max_timeout_ms_is_refused():
-    h = _harness(timeout_ms=30_000)
-    broker, _ = _coordinator(h)
+    h = harness(timeout_ms=30_000)
+    broker, _ = coordinator(h)
     app = Client(h, broker)
     assert app.init(timeout_ms=60_000).error == INVALID_TRANSACTION_TIMEOUT
     assert broker.replicas[TXN_PIDX].log.leo == 0
 
 
 def test_a_commit_writes_the_decision_then_the_markers_then_the_completion():
-    h = _harness()
-    broker, leaders = _coordinator(h)
+    h = harness()
+    broker, leaders = coordinator(h)
     app = Client(h, broker)
     init = app.init()
     pid = init.pid
@@ -149,20 +80,20 @@ def test_a_commit_writes_the_decision_then_the_markers_then_the_completion():
     meta = broker.txn_coordinator.txns[TXN]
     assert meta.state == ONGOING and meta.pidxs == ORDERS
     assert app.end(pid, 0).error is None
-    assert _decided(h) == [(pid, 0, COMMIT, "client")]
+    assert decided(h) == [(pid, 0, COMMIT, "client")]
     # one WriteTxnMarkers per partition leader, at coordinator epoch 0
-    assert sorted(_markers(leaders)) == [(1, COMMIT, 0, 0, (0,)), (2, COMMIT, 0, 0, (1,))]
+    assert sorted(markers(leaders)) == [(1, COMMIT, 0, 0, (0,)), (2, COMMIT, 0, 0, (1,))]
     assert meta.state == COMPLETE_COMMIT and meta.pending is None
     assert broker.replicas[TXN_PIDX].log.leo == 4       # Empty, Ongoing, Prepare, Complete
     # a retried commit succeeds; an abort of the committed transaction is refused
     assert app.end(pid, 0, tag="again").error is None
     assert app.end(pid, 0, commit=False, tag="abort").error == INVALID_TXN_STATE
-    assert len(_markers(leaders)) == 2
+    assert len(markers(leaders)) == 2
 
 
 def test_requests_while_the_markers_are_written_get_concurrent_transactions():
-    h = _harness()
-    broker, leaders = _coordinator(h, answer=lambda request: None)     # markers unanswered
+    h = harness()
+    broker, leaders = coordinator(h, answer=lambda request: None)     # markers unanswered
     app = Client(h, broker)
     pid = app.init().pid
     app.add(pid, 0)
@@ -176,8 +107,8 @@ def test_requests_while_the_markers_are_written_get_concurrent_transactions():
 
 def test_stale_producer_ids_and_epochs_are_refused_per_release():
     for version, fenced in (("4.1", PRODUCER_FENCED), ("2.6", INVALID_PRODUCER_EPOCH)):
-        h = _harness(version)
-        broker, _ = _coordinator(h)
+        h = harness(version)
+        broker, _ = coordinator(h)
         app = Client(h, broker)
         pid = app.init().pid
         app.init("init2")                                       # epoch 1 now
@@ -188,15 +119,15 @@ def test_stale_producer_ids_and_epochs_are_refused_per_release():
 
 
 def test_init_producer_id_fences_an_ongoing_transaction_and_aborts_it():
-    h = _harness()
-    broker, leaders = _coordinator(h)
+    h = harness()
+    broker, leaders = coordinator(h)
     app = Client(h, broker)
     pid = app.init().pid
     app.add(pid, 0)
     assert app.init("fence").error == CONCURRENT_TRANSACTIONS
     # the abort is written at epoch 1 before the markers, which fence the old producer
-    assert _decided(h) == [(pid, 1, ABORT, "fenced")]
-    assert sorted(_markers(leaders)) == [(1, ABORT, 1, 0, (0,)), (2, ABORT, 1, 0, (1,))]
+    assert decided(h) == [(pid, 1, ABORT, "fenced")]
+    assert sorted(markers(leaders)) == [(1, ABORT, 1, 0, (0,)), (2, ABORT, 1, 0, (1,))]
     assert broker.txn_coordinator.txns[TXN].state == COMPLETE_ABORT
     assert app.end(pid, 0, tag="old").error == PRODUCER_FENCED
     retried = app.init("retry")
@@ -204,22 +135,22 @@ def test_init_producer_id_fences_an_ongoing_transaction_and_aborts_it():
 
 
 def test_a_transaction_past_its_timeout_is_aborted_by_the_periodic_check():
-    h = _harness()
-    broker, leaders = _coordinator(h)
+    h = harness()
+    broker, leaders = coordinator(h)
     app = Client(h, broker)
     pid = app.init(timeout_ms=1_000).pid
     app.add(pid, 0)
     h.run(9 * S)
     assert broker.txn_coordinator.txns[TXN].state == ONGOING
     h.run(10 * S + 10 * MS)       # transaction.abort.timed.out.transaction.cleanup.interval.ms
-    assert _decided(h) == [(pid, 1, ABORT, "timeout")]
-    assert {m[1:4] for m in _markers(leaders)} == {(ABORT, 1, 0)}
+    assert decided(h) == [(pid, 1, ABORT, "timeout")]
+    assert {m[1:4] for m in markers(leaders)} == {(ABORT, 1, 0)}
     assert broker.txn_coordinator.txns[TXN].state == COMPLETE_ABORT
     assert app.end(pid, 0, tag="late").error == PRODUCER_FENCED
 
 
 def test_a_marker_refused_by_a_former_leader_is_sent_again_after_the_backoff():
-    h = _harness()
+    h = harness()
     refused = []
 
     def answer(request):
@@ -227,7 +158,7 @@ def test_a_marker_refused_by_a_former_leader_is_sent_again_after_the_backoff():
         error = None if refused else NOT_LEADER_OR_FOLLOWER
         refused.append(error)
         return WriteTxnMarkersResponse({marker.pid: {p: error for p in marker.pidxs}})
-    broker, (b1, _b2) = _coordinator(h, answer)
+    broker, (b1, _b2) = coordinator(h, answer)
     app = Client(h, broker)
     pid = app.init().pid
     app.add(pid, 0, pidxs=(0,))
@@ -239,14 +170,14 @@ def test_a_marker_refused_by_a_former_leader_is_sent_again_after_the_backoff():
     assert broker.txn_coordinator.txns[TXN].state == COMPLETE_COMMIT
 
 
-def test_a_new_coordinator_epoch_reloads_the_log_and_resends_pending_markers():
-    h = _harness()
+def test_a_new_coordinator_epoch_reloads_the_log_and_resends_pendingmarkers():
+    h = harness()
     answering = []
 
     def answer(request):
-        return _markers_ok(request) if answering else None
+        return markers_ok(request) if answering else None
     # at the first metadata fetch after 2 s, broker-0 leads the txn partition at epoch 1
-    broker, leaders = _coordinator(h, answer, later=[PartitionState(TXN_PIDX, 0, 1, 1, (0,))])
+    broker, leaders = coordinator(h, answer, later=[PartitionState(TXN_PIDX, 0, 1, 1, (0,))])
     app = Client(h, broker)
     pid = app.init().pid
     app.add(pid, 0)
@@ -254,8 +185,28 @@ def test_a_new_coordinator_epoch_reloads_the_log_and_resends_pending_markers():
     answering.append(True)
     h.run(4 * S)
     # the load found PrepareCommit: traced again, markers resent with coordinator epoch 1
-    assert _decided(h) == [(pid, 0, COMMIT, "client"), (pid, 0, COMMIT, "loaded")]
-    assert sorted(m for m in _markers(leaders) if m[3] == 1) == [
+    assert decided(h) == [(pid, 0, COMMIT, "client"), (pid, 0, COMMIT, "loaded")]
+    assert sorted(m for m in markers(leaders) if m[3] == 1) == [
         (1, COMMIT, 0, 1, (0,)), (2, COMMIT, 0, 1, (1,))]
     meta = broker.txn_coordinator.txns[TXN]
     assert meta.state == COMPLETE_COMMIT and broker.txn_coordinator.epochs == {TXN_PIDX: 1}
+
+
+def test_a_transition_takes_effect_only_once_replicated_and_a_timed_out_write_is_retriable():
+    """With replication factor 3 and followers that never fetch, InitProducerId's record
+    stays below the high watermark: the answer waits, then the write times out after the
+    transaction's timeout and the client is told COORDINATOR_NOT_AVAILABLE."""
+    h = Harness({"cluster": {"brokers": 3},
+                 "topics": {"orders": {"partitions": 2, "replication.factor": 1,
+                                       "assignment": [[1], [2]]}}}, txn_ids=(TXN,))
+    broker, _ = coordinator(h)
+    app = Client(h, broker)
+    app.peer.send(broker, InitProducerId("app", TXN, 10_000), "init")
+    h.run(9 * S)
+    assert app.peer.responses == [] and broker.replicas[TXN_PIDX].log.leo == 1
+    assert broker.txn_coordinator.txns[TXN].pending == "Empty"
+    h.run(11 * S)
+    (_t, _tag, response), = app.peer.responses
+    assert response.error == COORDINATOR_NOT_AVAILABLE
+    meta = broker.txn_coordinator.txns[TXN]
+    assert meta.pending is None and meta.producer_epoch == -1
