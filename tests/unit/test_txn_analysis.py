@@ -75,8 +75,9 @@ def test_a_read_uncommitted_group_reads_aborted_records_freely():
     assert txn_summary(w, book, 100)["aborted_read"] == 0
 
 
-def test_no_transaction_no_keys():
-    assert txn_summary(world(), ProcessingBook(["p"]), 100) == {}
+def test_no_transaction_all_zero():
+    assert txn_summary(world(), ProcessingBook(["p"]), 100) == \
+        {"aborted_read": 0, "uncommitted_read": 0, "txn_hanging": 0}
 
 
 def test_a_transaction_open_past_the_timeout_and_abort_interval_hangs():
