@@ -64,9 +64,10 @@ def record_counts(streams) -> dict:
 
 
 def transaction_counts(trace) -> dict:
-    """Transactions the coordinators decided, by result (TxnDecided), and the transactional
-    producers closed by a fatal error (ProducerFatal)."""
-    results = Counter(r.result for r in trace.rows(TxnDecided))
+    """Transactions the coordinators decided, by result (TxnDecided; a decision a new
+    coordinator loaded was counted when it was made), and the transactional producers closed
+    by a fatal error (ProducerFatal)."""
+    results = Counter(r.result for r in trace.rows(TxnDecided) if r.reason != "loaded")
     return {"txn_committed": results["COMMIT"], "txn_aborted": results["ABORT"],
             "txn_fatal": len(trace.rows(ProducerFatal))}
 
