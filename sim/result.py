@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-FATES = np.array(["indeterminate", "acked", "failed", "failed_at_send"])
+FATES = np.array(["indeterminate", "acked", "failed", "failed_at_send", "aborted"])
 
 
 @dataclass

@@ -28,6 +28,7 @@ from sim.analysis.isr_time import CatchUp
 from sim.analysis.lag import LagTracker
 from sim.analysis.replicas import FetchBook
 from sim.analysis.summary import summarize
+from sim.analysis.transactions import read_committed_groups
 from sim.cluster.audit import audit
 from sim.faults import Timeline
 from sim.invariants import Invariants
@@ -36,7 +37,8 @@ from sim.world import World
 
 KEY_ORDER = (
     "scenario", "seed", "digest", "produced", "acked", "failed", "indeterminate",
-    "failed_but_present", "lost", "lost_by_cause", "offline_at_end", "expired",
+    "failed_but_present", "lost", "lost_by_cause", "aborted", "txn_committed", "txn_aborted",
+    "txn_fatal", "aborted_read", "uncommitted_read", "txn_hanging", "offline_at_end", "expired",
     "log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets", "processed",
     "processed_duplicates", "skipped", "skipped_by_cause", "dead_lettered", "out_of_order",
     "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "ack_p99_ms_steady",
@@ -75,7 +77,8 @@ def observe(world) -> Observers:
                      for g in world.spec.consumers.values()}
     names = [(info.topic, info.partition) for info in topology.partitions]
     observers = Observers(Invariants(world.seed, topology, world.brokers),
-                          LagTracker(subscriptions, names),
+                          LagTracker(subscriptions, names,
+                                     frozenset(read_committed_groups(world.spec))),
                           ProcessingBook(world.producer_names), Availability(), FetchBook(),
                           CommitBook(bool(world.spec.consumers)), CatchUp())
     for observer in observers:
@@ -175,6 +178,7 @@ def manifest(spec, seed: int) -> dict:
         "description": getattr(spec, "description", None) or "",
         "duration_s": spec.duration_us / 1_000_000, "drain_s": spec.drain_us / 1_000_000,
         "groups": list(spec.consumers),
+        "transactional": [name for name, p in spec.producers.items() if p.transactional],
         "timeline": json.loads(json.dumps(spec.raw.get("timeline") or [], default=str)),
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
                      "numpy": numpy.__version__, "pandas": _version("pandas"),

@@ -40,10 +40,12 @@ from sim.cluster.quorum import QuorumController
 from sim.cluster.raft import QuorumSettings, boot_quorum
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import (
+    TXN_TOPIC,
     Topology,
     added_partitions,
     named_offsets_partitions,
     reassigned_brokers,
+    transactional_ids,
 )
 from sim.cluster.wire_sampler import WireSampler, wants_sampler
 from sim.core.engine import Engine
@@ -64,7 +66,9 @@ class World:
         self.topology = Topology(spec.topics, spec.cluster, list(spec.consumers),
                                  named_offsets_partitions(spec.timeline), self.streams,
                                  reassigned_brokers(spec.timeline),
-                                 added_partitions(spec.timeline))
+                                 added_partitions(spec.timeline),
+                                 transactional_ids(spec.producers),
+                                 named_offsets_partitions(spec.timeline, TXN_TOPIC))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
         self.producer_names = [f"{p.name}.{step.event}" if p.steps else p.name
@@ -164,7 +168,8 @@ class World:
             broker.boot(image, image.brokers[broker.id].broker_epoch)
         leaders = {pidx: (s.leader, s.leader_epoch) for pidx, s in image.partitions.items()}
         for producer in self.producers:
-            producer.boot(leaders, self.ids.next_pid() if producer.settings.idempotence else -1)
+            idempotent = producer.settings.idempotence and producer.txn is None
+            producer.boot(leaders, self.ids.next_pid() if idempotent else -1)
         for consumer in self.consumers:
             consumer.boot(leaders)
         if wants_sampler(self.spec):

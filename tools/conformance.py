@@ -90,6 +90,10 @@ CLASSES = {
     "StripedReplicaPlacerTest": "metadata/src/test/java/org/apache/kafka/metadata/placement/"
                                 "StripedReplicaPlacerTest.java",
     "AdminRackAwareTest": "core/src/test/scala/unit/kafka/admin/AdminRackAwareTest.scala",
+    "TransactionCoordinatorTest": "core/src/test/scala/unit/kafka/coordinator/transaction/"
+                                  "TransactionCoordinatorTest.scala",
+    "TransactionMetadataTest": "core/src/test/scala/unit/kafka/coordinator/transaction/"
+                               "TransactionMetadataTest.scala",
 }
 
 _ANNOTATION = re.compile(r"^\s*@(Test|ParameterizedTest)\b")

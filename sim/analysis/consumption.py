@@ -25,6 +25,9 @@ passed the offset it had there and the group never processed it. Records
 compaction removed are never skipped (a compacted topic promises only the
 latest value per key).
 
+A read_committed group never skips the records of aborted transactions (transactions.py):
+it must not process them, and its committed offset passes them.
+
 A causal step order violation (`out_of_order`) is an event whose later step
 a group finished processing before the step just before it (or without ever
 processing that one), among the steps whose topics the group reads; a
@@ -38,6 +41,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from sim.analysis.fates import EXPIRED_BY
+from sim.analysis.transactions import never_delivered, read_committed_groups
 from sim.core.records import (
     DeadLettered,
     GroupGeneration,
@@ -123,6 +127,8 @@ def consumer_summary(world, streams, audits, book: ProcessingBook, lag,
     processed = duplicates = disorder = 0
     e2e, sent = [], []
     skipped: Counter = Counter()
+    read_committed = read_committed_groups(world.spec)
+    hidden = never_delivered(world, streams) if read_committed else {}
     for group in world.spec.consumers:
         done = _per_stream(book.rows.get(group, []), streams)
         for key, (counts, first) in done.items():
@@ -132,10 +138,12 @@ def consumer_summary(world, streams, audits, book: ProcessingBook, lag,
             e2e.append(first[finished] - streams[key].send_us[finished])
             sent.append(streams[key].send_us[finished])
         jumps = _jumps(world.trace, group)
+        disorder += out_of_order(world, group, done, streams)
+        if hidden and group in read_committed:
+            done = _as_handled(done, hidden, streams)
         skipped.update(_skipped(world, group, done, audits, jumps))
         skipped.update(_skipped_by_retention(world, group, done, streams, audits, jumps))
         skipped.update(_skipped_by_truncation(world, group, done, streams, audits, commits))
-        disorder += out_of_order(world, group, done, streams)
     empty = np.empty(0, np.int64)
     values = np.concatenate(e2e) if e2e else empty
     return {
@@ -147,6 +155,17 @@ def consumer_summary(world, streams, audits, book: ProcessingBook, lag,
         "dead_lettered": len(world.trace.rows(DeadLettered)),
         "out_of_order": disorder,
     }
+
+
+def _as_handled(done: dict, hidden: dict, streams) -> dict:
+    """done, with the records a read_committed group must never process (aborted
+    transactions') counted as processed once: they are never skipped."""
+    out = dict(done)
+    for key, mask in hidden.items():
+        n = streams[key].n
+        counts, first = out.get(key, (np.zeros(n, np.int32), np.full(n, NOT_DONE, np.int64)))
+        out[key] = (counts + mask, first)
+    return out
 
 
 def final_committed(world, group: str, audits) -> dict:

@@ -1,10 +1,14 @@
 """Per-record facts at the end of a run, as arrays per (producer, partition).
 
 A record's fate is acked, failed, failed_at_send (its send failed before it joined a
-batch: SendFailed) or indeterminate (no callback by the end), from the producer's
-per-batch callbacks. Its presence is the number of copies
-in the final committed log and the offset of the first. Its last removal is
-the latest event that dropped a replica's copy of it (truncation or power
+batch: SendFailed), aborted or indeterminate (no callback by the end), from the producer's
+per-batch callbacks. A transactional producer's record is acked when its transaction's
+commit returned (TxnEnded COMMIT, at that time), not on its produce response; aborted
+when its transaction was aborted (TxnEnded ABORT), whatever its batch's callback said;
+failed when its producer hit a fatal error inside the transaction (TxnEnded FATAL); and
+indeterminate while its transaction was not ended (its producer crashed, or the run ended).
+Its presence is the number of copies in the final committed log and the offset of the
+first. Its last removal is the latest event that dropped a replica's copy of it (truncation or power
 loss), with that event's cause. A record some replica removed by retention
 or compaction (RecordsExpired) is marked with that cause and the offset it
 had; absent at the end, it is expired, not lost. Built from ranges with
@@ -15,9 +19,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.records import BatchAcked, BatchFailed, CopiesRemoved, RecordsExpired, SendFailed
+from sim.core.records import (
+    BatchAcked,
+    BatchFailed,
+    CopiesRemoved,
+    RecordsExpired,
+    SendFailed,
+    TxnEnded,
+)
 
-INDETERMINATE, ACKED, FAILED, FAILED_AT_SEND = 0, 1, 2, 3
+INDETERMINATE, ACKED, FAILED, FAILED_AT_SEND, ABORTED = 0, 1, 2, 3, 4
+TXN_FATES = {"COMMIT": ACKED, "ABORT": ABORTED, "FATAL": FAILED}   # TxnEnded results
 EXPIRED_BY = {"retention": 1, "compaction": 2}     # Stream.expired codes (0: never removed)
 
 
@@ -38,7 +50,7 @@ class Stream:
     expired: np.ndarray             # EXPIRED_BY code of a retention or compaction removal, or 0
     expired_offset: np.ndarray      # the offset the record had when so removed, -1: never
     expired_us: np.ndarray          # when the first replica so removed it
-    failed_us: np.ndarray           # when the producer's error callback came, -1: never
+    failed_us: np.ndarray           # when the error callback (or the abort) came, -1: never
     offline: bool = False
 
     @property
@@ -59,7 +71,8 @@ def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
                 np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32),
                 np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
                 np.full(n, -1, np.int64))
-    _fill_fates(streams, world.trace)
+    transactional = {p.name for p in world.producers if p.txn is not None}
+    _fill_fates(streams, world.trace, transactional)
     _fill_presence(streams, world, audits)
     _fill_expired(streams, world.trace)
     return streams
@@ -99,22 +112,40 @@ def _stream_key(row):
     return row.producer, row.topic, row.partition
 
 
-def _fill_fates(streams, trace) -> None:
+def _fill_fates(streams, trace, transactional) -> None:
     acked = _grouped(trace.rows(BatchAcked), _stream_key,
                      ("first_seq", "count", "t_us", "base_offset"))
     for key, (first, count, t_us, base) in acked.items():
         s = streams[key]
-        seqs = _ranges(first, count)
-        s.fate[seqs] = ACKED
-        s.ack_us[seqs] = np.repeat(t_us, count)
         known = base >= 0
         s.ack_offset[_ranges(first[known], count[known])] = _ranges(base[known], count[known])
+        if key[0] not in transactional:
+            seqs = _ranges(first, count)
+            s.fate[seqs] = ACKED
+            s.ack_us[seqs] = np.repeat(t_us, count)
     for kind, fate in ((BatchFailed, FAILED), (SendFailed, FAILED_AT_SEND)):
         failed = _grouped(trace.rows(kind), _stream_key, ("first_seq", "count", "t_us"))
         for key, (first, count, t_us) in failed.items():
             seqs = _ranges(first, count)
             streams[key].fate[seqs] = fate
             streams[key].failed_us[seqs] = np.repeat(t_us, count)
+    if transactional:
+        _fill_transactions(streams, trace)
+
+
+def _fill_transactions(streams, trace) -> None:
+    """Each ended transaction decides its records' fates (TxnEnded), by its result."""
+    for result, fate in TXN_FATES.items():
+        rows = [r for r in trace.rows(TxnEnded) if r.result == result]
+        for key, (first, count, t_us) in _grouped(rows, _stream_key,
+                                                  ("first_seq", "count", "t_us")).items():
+            s = streams[key]
+            seqs, times = _ranges(first, count), np.repeat(t_us, count)
+            s.fate[seqs] = fate
+            if fate == ACKED:
+                s.ack_us[seqs] = times
+            else:
+                s.failed_us[seqs] = times
 
 
 def _fill_presence(streams, world, audits) -> None:

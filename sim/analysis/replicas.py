@@ -1,6 +1,8 @@
 """Replica agreement at the end of a run, and offsets seen holding different records.
 
-A record's identity is (producer index, sequence). `replica_divergence`
+A record's identity is (producer index, sequence); a transaction marker's is its producer
+id and result, so replicas holding different markers, or a marker and a record, at an
+offset disagree there. `replica_divergence`
 counts offsets in [highest log start, lowest LEO) of a partition's live
 replicas at which two replicas hold different records (a gap compaction
 left on one replica is no disagreement: replicas compact independently).
@@ -18,6 +20,7 @@ import numpy as np
 from sim.core.records import RecordsFetched
 
 SHIFT = 40
+MARKERS = 1 << 61                   # marker identities start here, above any record's
 
 
 def _arrays(batches):
@@ -26,9 +29,15 @@ def _arrays(batches):
         return empty, empty, empty
     bases = np.fromiter((b.base_offset for b in batches), np.int64, len(batches))
     ends = np.fromiter((b.base_offset + b.count for b in batches), np.int64, len(batches))
-    first_ids = np.fromiter(((b.producer << SHIFT) + b.first_seq for b in batches), np.int64,
-                            len(batches))
+    first_ids = np.fromiter(((b.producer << SHIFT) + b.first_seq if b.control is None
+                             else marker_identity(b) for b in batches), np.int64, len(batches))
     return bases, ends, first_ids
+
+
+def marker_identity(b) -> int:
+    """A transaction marker's identity: its producer id and result, apart from every
+    workload record's (a marker is no workload record, but replicas may disagree on it)."""
+    return MARKERS + (b.pid << 1) + (b.control == "ABORT")
 
 
 def identities_at(batches, offsets: np.ndarray) -> np.ndarray:

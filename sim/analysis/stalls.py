@@ -4,7 +4,8 @@
 partition had waited longer than `analysis.stall_threshold` (default 1 s) for its
 outcome: the producer's oldest unacknowledged record is past the threshold, whatever
 the controller thought of the partition's leader. A record waits from the
-application's send until its acknowledgement or its error callback; a record with
+application's send until its acknowledgement or its error callback (a transactional
+record: until its transaction's commit or abort returned); a record with
 neither waits until its producer crashed or stopped after sending it, or else until
 the run ended. So the stalled time of one partition is the union, over its
 records, of [send + threshold, end of wait), taken over all producers writing to it.
@@ -22,7 +23,7 @@ open no window.
 
 import numpy as np
 
-from sim.analysis.fates import ACKED, FAILED, FAILED_AT_SEND
+from sim.analysis.fates import ABORTED, ACKED, FAILED, FAILED_AT_SEND
 from sim.core.records import FaultEnded, FaultFired, HostChanged
 from sim.scenario.fault_kinds import KINDS
 
@@ -51,7 +52,7 @@ def produce_stalled_s(streams, trace, threshold_us: int, end_us: int) -> float:
     deaths = _deaths(trace)
     by_partition: dict = {}
     for s in streams.values():
-        failed = (s.fate == FAILED) | (s.fate == FAILED_AT_SEND)
+        failed = (s.fate == FAILED) | (s.fate == FAILED_AT_SEND) | (s.fate == ABORTED)
         done = np.where(s.fate == ACKED, s.ack_us, np.where(failed, s.failed_us, -1))
         pending = done < 0
         done[pending] = _death_after(deaths.get(s.producer), s.send_us[pending], end_us)

@@ -12,14 +12,22 @@ from collections import Counter
 import numpy as np
 
 from sim.analysis.consumption import consumer_summary
-from sim.analysis.fates import ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
+from sim.analysis.fates import ABORTED, ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
 from sim.analysis.isr_time import isr_seconds
 from sim.analysis.loss import lost_by_cause
 from sim.analysis.metadata_gap import metadata_unavailable_s
 from sim.analysis.replicas import inconsistent_offsets, replica_divergence
 from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_windows
 from sim.analysis.throttle import throttle_s
-from sim.core.records import IsrChanged, LeaderChanged, ProduceRejected, SendFailed
+from sim.analysis.transactions import txn_summary
+from sim.core.records import (
+    IsrChanged,
+    LeaderChanged,
+    ProduceRejected,
+    ProducerFatal,
+    SendFailed,
+    TxnDecided,
+)
 from sim.core.units import MS
 
 
@@ -43,6 +51,7 @@ def record_counts(streams) -> dict:
         c["acked"] += int(acked.sum())
         c["failed"] += int(((s.fate == FAILED) | (s.fate == FAILED_AT_SEND)).sum())
         c["indeterminate"] += int((s.fate == INDETERMINATE).sum())
+        c["aborted"] += int((s.fate == ABORTED).sum())
         c["failed_but_present"] += int(((s.fate == FAILED) & present).sum())
         if s.offline:
             c["offline_at_end"] += int(acked.sum())
@@ -52,6 +61,15 @@ def record_counts(streams) -> dict:
         offsets = s.first_offset[present]
         c["reordered"] += int((np.diff(offsets) < 0).sum()) if offsets.size > 1 else 0
     return dict(c)
+
+
+def transaction_counts(trace) -> dict:
+    """Transactions the coordinators decided, by result (TxnDecided; a decision a new
+    coordinator loaded was counted when it was made), and the transactional producers closed
+    by a fatal error (ProducerFatal)."""
+    results = Counter(r.result for r in trace.rows(TxnDecided) if r.reason != "loaded")
+    return {"txn_committed": results["COMMIT"], "txn_aborted": results["ABORT"],
+            "txn_fatal": len(trace.rows(ProducerFatal))}
 
 
 def p99_ms(values: np.ndarray):
@@ -134,6 +152,8 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
         summary[key] = counts.get(key, 0)
     summary["lost_by_cause"] = dict(sorted(
         lost_by_cause(mine, world.trace, audits_mine, world.producer_names).items()))
+    summary["aborted"] = counts.get("aborted", 0)
+    summary.update(transaction_counts(world.trace))
     summary["offline_at_end"] = counts.get("offline_at_end", 0)
     summary["expired"] = counts.get("expired", 0)
     summary["log_duplicates"] = counts.get("log_duplicates", 0)
@@ -145,6 +165,7 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
                                 observers.commits)
     e2e = consumed.pop("e2e_us"), consumed.pop("e2e_sent_us")
     summary.update(consumed)
+    summary.update(txn_summary(world, observers.processing, end_us))
     ack = ack_latencies(mine)
     summary["ack_p99_ms"] = p99_ms(ack[0])
     summary["e2e_p99_ms"] = p99_ms(e2e[0])

@@ -18,7 +18,9 @@ Records get their identity here: the next sequence of their partition.
 batch when the pool is full stays in its lane, and so does every record that arrived
 after it, until a completed batch frees room or the send fails after `max.block.ms`.
 The pool is checked when a record joins its batch here, which for records waiting in
-a lane is when their batch lingers or fills, not the instant they arrived.
+a lane is when their batch lingers or fills, not the instant they arrived. A transactional
+producer's gate (`gate_us`) holds the records that arrive after its transaction's last one
+in their lanes until the next transaction begins (transactions.py).
 Sizes (KafkaProducer.ensureValidRecordSize): a record whose size plus a batch
 header exceeds `max.request.size` fails as the application sends it, with
 RECORD_TOO_LARGE (RecordTooLargeException), and never joins a batch; since a
@@ -94,6 +96,7 @@ class Accumulator:
         self.on_room = None                     # called when a blocked send may go on
         self.now = 0
         self.batches_opened = 0
+        self.gate_us = INF                      # records arriving later wait (transactions.py)
 
     # -- adding records --------------------------------------------------------
 
@@ -114,6 +117,7 @@ class Accumulator:
             if due <= now or not due_only:
                 until = now if pool is None or pool.blocked_at < 0 else \
                     min(now, pool.blocked_at - 1)
+                until = min(until, self.gate_us)
                 times, keys, cum = self.lanes.take(lane, until)
                 if len(times):
                     if self.keyed:

@@ -15,6 +15,12 @@ by the policy; leadership errors refresh the metadata.
 A fetch carries `max.partition.fetch.bytes`, `fetch.max.bytes`, `fetch.min.bytes`
 and `fetch.max.wait.ms`; the leader applies them (cluster/consumer_reads.py).
 
+Isolation (KIP-98): with `isolation.level` read_committed the fetches and the ListOffsets of
+`auto.offset.reset` latest ask for READ_COMMITTED, so the leader answers up to the last stable
+offset. Control batches are never handed over, nor, read_committed, the batches of aborted
+transactions (isolation.py); the position still moves past them: at once when nothing else
+was fetched, else once the records before them are taken.
+
 Fetch from followers (KIP-392): a consumer with `client.rack` sends it with every fetch.
 A leader may answer a partition with a preferred read replica and no records; the consumer
 then fetches that partition from the replica (SubscriptionState.updatePreferredReadReplica)
@@ -31,11 +37,14 @@ Left out: fetch sessions (KIP-227), pre-fetch limits beyond one fetch per
 node, the reconnect backoff before a failed node is tried again.
 """
 
+from sim.clients.isolation import delivered, has_control
 from sim.cluster.metadata import NO_LEADER
 from sim.cluster.protocol import (
     EARLIEST,
     LATEST,
     OFFSET_OUT_OF_RANGE,
+    READ_COMMITTED,
+    READ_UNCOMMITTED,
     UNKNOWN_LEADER_EPOCH,
     FetchPartition,
     FetchRequest,
@@ -80,6 +89,8 @@ class Fetcher:
         self.rack = self.s.client_rack or None  # client.rack, sent with every fetch (KIP-392)
         self.preferred: dict[int, tuple[int, int]] = {}     # pidx -> (read replica, lease end)
         self.live: tuple | None = None          # brokers online in the last metadata
+        self.isolation = READ_COMMITTED if self.s.read_committed else READ_UNCOMMITTED
+        self.skip_to: dict[int, int] = {}       # pidx -> past the skipped batches buffered last
 
     def reset(self) -> None:
         leaders = self.leaders
@@ -92,6 +103,8 @@ class Fetcher:
         keep = set(self.assigned)
         self.positions = {p: o for p, o in self.positions.items() if p in keep}
         self.buffered = {p: b for p, b in self.buffered.items() if p in keep}
+        if self.skip_to:
+            self.skip_to = {p: o for p, o in self.skip_to.items() if p in keep}
         if self.preferred:
             self.preferred = {p: r for p, r in self.preferred.items() if p in keep}
 
@@ -146,7 +159,7 @@ class Fetcher:
             if leader == NO_LEADER:
                 self._listed(None, parts, previous, reason, pending)
             else:
-                self.c.request_to(leader, ListOffsets(parts),
+                self.c.request_to(leader, ListOffsets(parts, self.isolation),
                                   lambda r, p=parts: self._listed(r, p, previous, reason,
                                                                   pending),
                                   self.s.request_timeout_us)
@@ -195,7 +208,7 @@ class Fetcher:
             self.inflight.add(node)
             request = FetchRequest(-1, -1, parts, self.s.fetch_max_wait_us,
                                    self.s.max_partition_fetch_bytes, 0, self.s.fetch_min_bytes,
-                                   self.s.fetch_max_bytes, self.rack)
+                                   self.s.fetch_max_bytes, self.rack, self.isolation)
             self.c.request_to(node, request, lambda r, b=node: self._fetched(b, r),
                               self.s.request_timeout_us + self.s.fetch_max_wait_us)
 
@@ -261,6 +274,8 @@ class Fetcher:
                                                  info.partition, batches))
                 if batches[0].base_offset + batches[0].count <= position:
                     batches = [b for b in batches if b.base_offset + b.count > position]
+                if batches and (self.isolation == READ_COMMITTED or has_control(batches)):
+                    batches = self._deliverable(pidx, batches, data.aborted)
                 if batches and not self.buffered.get(pidx):
                     self.buffered[pidx] = batches
             elif data.preferred_read_replica >= 0:
@@ -268,6 +283,19 @@ class Fetcher:
         if out_of_range:
             self.reset_positions(out_of_range, "out_of_range")
         self.c.wake_poll()
+
+    def _deliverable(self, pidx: int, batches, aborted: tuple) -> list:
+        """The fetched batches the application gets (isolation.py); the position moves past
+        the skipped ones after the last kept batch, at once when none is kept."""
+        end = batches[-1].base_offset + batches[-1].count
+        kept = delivered(batches, aborted if self.isolation == READ_COMMITTED else None)
+        if self.buffered.get(pidx):
+            return kept
+        if not kept:
+            self.positions[pidx] = end
+        elif kept[-1].base_offset + kept[-1].count < end:
+            self.skip_to[pidx] = end
+        return kept
 
     def take(self, max_records: int) -> list[Segment]:
         """Hand up to max_records buffered records to the application, advancing positions."""
@@ -281,12 +309,14 @@ class Fetcher:
                 out.append(Segment(pidx, start, stop, used))
                 left -= stop - start
                 end = stop
-            self.positions[pidx] = end
             rest = [b for b in batches if b.base_offset + b.count > end]
             if rest:
                 self.buffered[pidx] = rest
             else:
                 del self.buffered[pidx]
+                if self.skip_to:
+                    end = max(end, self.skip_to.pop(pidx, end))
+            self.positions[pidx] = end
         return out
 
     # -- metadata ------------------------------------------------------------------------

@@ -20,7 +20,11 @@ per batch: acked, failed, or neither by the end (indeterminate).
 Lifecycle: a crash drops every batch without a callback; a clean stop
 flushes and waits for every send to complete; a pause freezes the
 application (no records) and the sender; a restart gets a new producer id
-and does not resend.
+and does not resend. A transactional producer (`transactional:`) sends its
+records in transactions (transactions.py): its producer id comes from the
+transaction coordinator, a clean stop aborts the open transaction, a restart
+initializes transactions again (fencing its previous incarnation), and a fatal
+error (fenced) closes it.
 """
 
 import heapq
@@ -37,6 +41,7 @@ from sim.clients.partitioner import key_names, key_table
 from sim.clients.sender import Sender
 from sim.clients.settings import ProducerSettings
 from sim.clients.steps import StepArrivals
+from sim.clients.transactions import TransactionManager
 from sim.cluster.context import ClientContext
 from sim.cluster.host import PAUSED, STOPPED, Host
 from sim.cluster.log import BATCH_HEADER
@@ -82,6 +87,10 @@ class Producer(Host):
         self.key_sizes, self.value_size = key_sizes, spec.value_size
         self._limit_sizes(spec.compression)
         self.sender = Sender(self)
+        self.txn = None
+        if spec.transactional is not None:
+            self.txn = self.sender.txn = TransactionManager(
+                self, spec.transactional, runtime.streams.get(f"transactions.{spec.name}"))
         self._expiry_seq = 0
         self.rate = spec.rate
         self.generating = True
@@ -110,6 +119,8 @@ class Producer(Host):
         (ensureValidRecordSize: RecordTooLargeException): their callbacks fail at once."""
         self.trace.emit(SendFailed(self.engine.now, self.name, self.topic, pos, first_seq,
                                    count, RECORD_TOO_LARGE))
+        if self.txn is not None:
+            self.txn.abortable(RECORD_TOO_LARGE)
 
     def record_sizes(self, pos: int, first: int, count: int) -> np.ndarray:
         """The uncompressed sizes of records [first, first + count) of a partition position
@@ -125,6 +136,8 @@ class Producer(Host):
     def boot(self, leaders: dict, pid: int) -> None:
         """Start of the run: full metadata and, if idempotent, a producer id."""
         self.sender.boot(leaders, pid)
+        if self.txn is not None:
+            self.txn.start()
         self.timer(self.settings.metadata_max_age_us, self._periodic_metadata)
         self.run()
 
@@ -140,6 +153,8 @@ class Producer(Host):
         if self.generating and not self.closing:
             self.lanes.set_rate(self.rate, self.engine.now)
             self.acc.repredict(self.engine.now)
+            if self.txn is not None:
+                self.txn.rearm()
 
     def stop_generating(self) -> None:
         """The workload ends (the scenario's duration): records from then on are not made."""
@@ -147,6 +162,8 @@ class Producer(Host):
         self.lanes.drop_after(self.engine.now - 1)
         self.acc.repredict(self.engine.now)     # no record will fill an open batch any more
         self.generating = False
+        if self.txn is not None:
+            self.txn.finish(self.engine.now - 1)
         self.run()
 
     def crash(self, state: str = "crashed") -> None:
@@ -159,6 +176,8 @@ class Producer(Host):
         self.kill(state)
         self.acc.abandon()
         self.sender.abandon()
+        if self.txn is not None:
+            self.txn.crash()
         self.expiry = []
         self.wake_at = -1
         for conn in list(self.connections):
@@ -170,8 +189,21 @@ class Producer(Host):
             return
         self._hold_workload(self.engine.now)
         self.closing = True
+        if self.txn is not None:
+            self.txn.close(self.engine.now)
         self.acc.flush()
         self.run()
+
+    def close_after_fatal(self) -> None:
+        """A fatal transactional error: the application closes the producer (the in-flight
+        requests complete, nothing more is sent)."""
+        now = self.engine.now
+        self._hold_workload(now)
+        self.lanes.drop_after(now)
+        self.lanes.drop_waiting()
+        self.generating = False
+        self.closing = True
+        self.wake()
 
     def restart(self) -> None:
         if not self.down:
@@ -217,23 +249,42 @@ class Producer(Host):
                 and not self.closing:
             self._send_failed(now)
         self._expire(now)
+        txn = self.txn
+        if txn is not None:
+            txn.poll(now)
         self.sender.send_ready(now)
-        if self.closing and self.sender.idle():
+        if txn is not None:
+            txn.poll(now)
+        if self.closing and self.sender.idle() and (txn is None or txn.idle()):
             self.kill(STOPPED)
             return
         self._sleep_until(self._next_due(now))
 
     def _absorb(self, now: int, due_only: bool = False) -> None:
         handed = self.acc.absorb(now, self.sender.available, due_only)
+        txn = self.txn
         for pos, first, count in handed:
             self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
+            if txn is not None:
+                txn.handed(pos)
+
+    def absorb_all(self, now: int) -> None:
+        """Every record that arrived by now joins its batch (up to the transaction's gate)."""
+        if self.state == "running":
+            self._absorb(now)
 
     def _send_failed(self, now: int) -> None:
         """The blocked send failed after max.block.ms (BufferPool.allocate: BufferExhausted);
         the records queued behind it go on at once."""
         pos, seq = self.acc.fail_blocked(now)
         self.trace.emit(SendFailed(now, self.name, self.topic, pos, seq, 1, "BUFFER_EXHAUSTED"))
+        if self.txn is not None:
+            self.txn.abortable("BUFFER_EXHAUSTED")
         self._absorb(now)
+
+    def wake(self) -> None:
+        """Something changed for the sender or the application: step soon."""
+        self._sleep_until(self.engine.now)
 
     def _room(self) -> None:
         """A completed batch freed buffer.memory while a send was blocked: go on soon."""
@@ -241,6 +292,8 @@ class Producer(Host):
 
     def _next_due(self, now: int) -> int:
         due = min(self.acc.next_due_us(now), self.sender.next_retry_us(now))
+        if self.txn is not None:
+            due = min(due, self.txn.next_due(now))
         if self.acc.send_blocked() and self.generating and not self.closing:
             due = min(due, self.acc.pool.deadline())    # run() fails it only while generating
         while self.expiry and self.expiry[0][2].done:

@@ -45,6 +45,10 @@ later batches of its partition (adjustSequencesDueToFailedBatch), not reset
 the producer id; the UNKNOWN_PRODUCER_ID case where retention removed the
 producer's state (reset the partition's sequences and retry) does not arise,
 since retention here never removes producer state.
+A transactional producer (transactions.py) sends a partition's batches only once the
+partition joined the transaction, marks them transactional, takes its producer id and epoch
+from the transaction coordinator, and reports each batch that fails to its
+TransactionManager; it never bumps an epoch on its own.
 """
 
 from sim.clients.idempotence import Sequences
@@ -85,6 +89,7 @@ class Sender:
         self.on_wire: list[list] = [[] for _ in range(self.n)]   # idempotent batches out
         self.pid = -1
         self.sequences = Sequences(self.n)
+        self.txn = None                   # the TransactionManager of a transactional producer
         self.held_back = False            # a ready batch waits for in-flight room
         self.metadata_inflight = False
         self.metadata_cursor = 0
@@ -114,8 +119,15 @@ class Sender:
 
     def restart(self) -> None:
         self.refresh_metadata()
-        if self.s.idempotence:
+        if self.txn is not None:
+            self.txn.start()
+        elif self.s.idempotence:
             self._new_producer_id()
+
+    def new_session(self, pid: int, epoch: int) -> None:
+        """A producer id and epoch from the transaction coordinator (-1: none yet)."""
+        self.pid = pid
+        self.sequences.reset(pid, epoch)
 
     def _new_producer_id(self) -> None:
         """Forget the producer id and every sequence; ask a broker for a new id."""
@@ -134,6 +146,29 @@ class Sender:
 
     def idle(self) -> bool:
         return not self.p.acc.has_batches() and not any(self.inflight_batches)
+
+    def complete(self) -> bool:
+        """No batch incomplete (RecordAccumulator.hasIncomplete): EndTxn may go."""
+        return self.idle()
+
+    def abort_incomplete(self, error: str) -> None:
+        """Sender.maybeAbortBatches after a fatal error (abortIncompleteBatches): every batch
+        not yet done fails, those in flight too (their responses no longer count)."""
+        self.drop_undrained(error, sequenced=True)
+        for wire in self.on_wire:
+            for batch in list(wire):
+                if not batch.done:
+                    self.fail(batch, error)
+
+    def drop_undrained(self, error: str, sequenced: bool = False) -> None:
+        """RecordAccumulator.abortUndrainedBatches: fail every batch not yet sent (without a
+        sequence); batches holding one are still retried to completion."""
+        acc = self.p.acc
+        for pos in acc.positions():
+            open_ = acc.open[pos]
+            for batch in [*acc.ready[pos], *([open_] if open_ is not None else [])]:
+                if batch.base_sequence < 0 or sequenced:
+                    self.fail(batch, error)
 
     def available(self) -> list[int]:
         return [pos for pos, (leader, _) in enumerate(self.leaders) if leader != NO_LEADER]
@@ -175,6 +210,8 @@ class Sender:
             return False
         if self.s.acks == 0:
             return True
+        if self.txn is not None and not self.txn.may_send(pos):
+            return False
         if self.s.idempotence and (pos in self.sequences.to_bump or (
                 batch.base_sequence < 0 and not self.sequences.may_send_new(pos))
                 or (batch.base_sequence >= 0 and self._behind_in_flight(batch))):
@@ -238,6 +275,7 @@ class Sender:
         conn, s, p = self._conn(leader), self.s, self.p
         items = []
         emit, name, topic, index = p.trace.emit, p.name, p.topic, p.index
+        transactional = self.txn is not None
         for batch in batches:
             if s.idempotence and batch.base_sequence < 0:
                 self.sequences.assign(batch)
@@ -247,8 +285,8 @@ class Sender:
                            batch.attempts))
             items.append((batch.pidx, BatchData(index, batch.first_seq, batch.count, batch.size,
                                                 batch.producer_id, batch.producer_epoch,
-                                                batch.base_sequence)))
-        request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items))
+                                                batch.base_sequence, transactional)))
+        request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items), s.transactional_id)
         for batch in batches:
             self.inflight_batches[batch.pos] += 1
             if s.idempotence:
@@ -283,7 +321,7 @@ class Sender:
         throttled = response.__class__ is ProduceResponse and response.throttle_time_ms > 0
         if throttled:
             self.throttled[leader] = self.p.engine.now + response.throttle_time_ms * MS
-        pending = self.sequences.to_bump or self.sequences.unresolved
+        pending = self.sequences.to_bump or self.sequences.unresolved or self.txn is not None
         if not settled or self.held_back or pending or self.p.closing or throttled:
             self.p.run()
 
@@ -378,6 +416,11 @@ class Sender:
         the batch (True) or let it be retried, asking for an epoch bump where one is due."""
         sequences = self.sequences
         gap = sequences.gap_before(batch) and batch.pos not in sequences.unresolved
+        if self.txn is not None:        # canRetry: only a batch after one still unresolved
+            if gap or not sequences.current(batch):
+                self.fail(batch, error)
+                return True
+            return False
         if self.s.kip_360:
             if gap or sequences.after_unresolved(batch):
                 sequences.to_bump.add(batch.pos)
@@ -431,11 +474,15 @@ class Sender:
         batch.done = True
         self.p.acc.discard(batch)
         self.p.acc.release(batch)
+        txn = self.txn
         if self.s.idempotence:
-            self.sequences.failed(batch, bump=bump, unresolved=unresolved)
+            local = txn is None         # a transactional producer bumps through its coordinator
+            self.sequences.failed(batch, bump=bump and local, unresolved=unresolved and local)
         p = self.p
         p.trace.emit(BatchFailed(p.engine.now, p.name, p.topic, batch.pos, batch.first_seq,
                                  batch.count, error))
+        if txn is not None:
+            txn.batch_failed(error, batch.base_sequence >= 0)
 
     def next_retry_us(self, now: int) -> int:
         """The earliest backoff that ends after now (blocked batches wait for responses)."""
@@ -468,6 +515,14 @@ class Sender:
     def _refresh_later(self) -> None:
         self.metadata_inflight = False
         self.refresh_metadata()
+
+    def request_to(self, broker: int, request, on_done) -> None:
+        """A request to one broker (the transaction coordinator)."""
+        self._conn(broker).request(request, on_done, self.s.request_timeout_us)
+
+    def request_any(self, request, on_done) -> None:
+        """A request any broker can answer (FindCoordinator)."""
+        self._request_any(request, on_done)
 
     def _request_any(self, request, on_done) -> None:
         brokers = self.live_brokers or self.p.nodes.broker_ids()

@@ -31,6 +31,9 @@ class ProducerSettings:
     kip_360: bool = True        # sequence errors bump the epoch (2.5+), else fatal
     max_request_size: int = 1_048_576
     compression_type: str = "none"
+    transactional_id: str | None = None      # transactional.id (KIP-98)
+    transaction_timeout_ms: int = 60_000
+    produce_epoch_fatal: bool = False   # transactional.produce.epoch.error: fatal (before 2.7)
 
     @classmethod
     def from_config(cls, c, protocol) -> "ProducerSettings":
@@ -54,6 +57,9 @@ class ProducerSettings:
             kip_360=protocol["idempotent.producer.epoch.bump"] == "kip-360",
             max_request_size=int(c["max.request.size"]),
             compression_type=str(c["compression.type"]),
+            transactional_id=c["transactional.id"],
+            transaction_timeout_ms=int(c["transaction.timeout.ms"]),
+            produce_epoch_fatal=protocol["transactional.produce.epoch.error"] == "fatal",
         )
 
 
@@ -78,6 +84,7 @@ class ConsumerSettings:
     instance_id: str | None
     assignors: tuple
     client_rack: str = ""        # client.rack (KIP-392): sent in every fetch when not empty
+    read_committed: bool = False  # isolation.level read_committed (KIP-98)
 
     @classmethod
     def from_config(cls, c, member: int = 0) -> "ConsumerSettings":
@@ -104,4 +111,5 @@ class ConsumerSettings:
             instance_id=None if instance is None else f"{instance}-{member}",
             assignors=tuple(strategy) if not isinstance(strategy, str) else (strategy,),
             client_rack=str(c["client.rack"]),
+            read_committed=c["isolation.level"] == "read_committed",
         )

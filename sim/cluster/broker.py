@@ -46,6 +46,7 @@ from sim.cluster.protocol import (
     MetadataRequest,
     MetadataResponse,
     ProduceRequest,
+    WriteTxnMarkers,
 )
 from sim.cluster.quotas import client_quotas
 from sim.cluster.replica import Replica
@@ -58,6 +59,9 @@ from sim.cluster.settings import (
     METADATA_FETCH_WAIT_US,
 )
 from sim.cluster.storage import LogStorage
+from sim.cluster.topology import TXN_TOPIC
+from sim.cluster.txn_coordinator import TransactionCoordinator, is_txn_request
+from sim.cluster.txn_markers import TxnMarkerWriter
 from sim.core.records import ReplicaDeleted
 
 # AlterPartition errors after which the proposal stays pending, not retried, until metadata
@@ -93,10 +97,12 @@ class Broker(Host):
         self.reads = ConsumerReads(self)
         self.quotas = client_quotas(self)
         self.coordinator = GroupCoordinator(self)
+        self.txn_coordinator = TransactionCoordinator(self)
         self.follower_quota = follower_quota(self)      # KIP-73; None: nothing throttled
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.conns: dict[str, Connection] = {}
         self.lifecycle = BrokerLifecycleManager(self)
+        self.markers = TxnMarkerWriter(self)
 
     # -- wiring --------------------------------------------------------------
 
@@ -122,12 +128,16 @@ class Broker(Host):
                 self.manager.fetch(conn, rid, payload)
         elif kind is MetadataRequest:
             conn.respond(rid, self._metadata_response(payload))
+        elif is_txn_request(payload):
+            self.txn_coordinator.handle(conn, rid, payload)
         elif kind is InitProducerId:
             conn.respond(rid, InitProducerIdResponse(None, self.ctx.ids.next_pid(), 0))
         elif kind is ListOffsets:
             conn.respond(rid, self.reads.list_offsets(payload))
         elif kind in GROUP_REQUESTS:
             self.coordinator.handle(conn, rid, payload)
+        elif kind is WriteTxnMarkers:
+            self.markers.write(conn, rid, payload)
 
     def _metadata_response(self, request) -> MetadataResponse:
         topo = self.topology
@@ -156,6 +166,7 @@ class Broker(Host):
         self.timer(s.replica_lag_time_max_us // 2, self._isr_check)
         self.storage.start_loops()
         self.cleaner.start_loops()
+        self.txn_coordinator.start_loops()
 
     def restart(self) -> None:
         """Start a new process on the same disk."""
@@ -168,6 +179,7 @@ class Broker(Host):
         self.reads = ConsumerReads(self)
         self.quotas = client_quotas(self)
         self.coordinator = GroupCoordinator(self)
+        self.txn_coordinator = TransactionCoordinator(self)
         self.follower_quota = follower_quota(self)
         self.fetchers = {}
         self.conns = {}
@@ -213,6 +225,7 @@ class Broker(Host):
         self.manager.reset()
         self.reads.reset()
         self.coordinator.unload_all()
+        self.txn_coordinator.unload_all()
         self.fetchers = {}
         if state != STOPPED:
             self.clean_marker = -1
@@ -318,7 +331,7 @@ class Broker(Host):
         replica.make_leader(state, self.engine.now)
         self.manager.maybe_increment_hw(replica)
         if replica.info.internal:
-            self.coordinator.load(replica.info.pidx)
+            self._coordinator_of(replica.info).load(replica.info.pidx)
 
     def _become_follower(self, replica, state) -> None:
         was_leader = replica.is_leader
@@ -337,10 +350,14 @@ class Broker(Host):
     def _lose_leadership(self, replica) -> None:
         """What waited on this broker's leadership fails or moves on."""
         if replica.info.internal:
-            self.coordinator.unload(replica.info.pidx)
+            self._coordinator_of(replica.info).unload(replica.info.pidx)
         self.reads.leadership_lost(replica.info.pidx)
         self.manager.fail_waiting(replica, NOT_LEADER_OR_FOLLOWER)
         self.manager.wake_all_parked()
+
+    def _coordinator_of(self, info):
+        """The coordinator an internal partition's leadership belongs to."""
+        return self.txn_coordinator if info.topic == TXN_TOPIC else self.coordinator
 
     def _unfollow(self, replica) -> None:
         """Stop fetching the partition; a fetcher left with none shuts down and closes its

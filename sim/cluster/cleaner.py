@@ -68,6 +68,7 @@ class LogCleaner:
             old_start = log.log_start
             replica.wake_idle()             # the log start moves
             removed = log.delete_segments(count)
+            replica.producers.log_start_advanced(log.log_start)
             b = self.broker
             b.trace.emit(SegmentsDeleted(now, b.id, info.topic, info.partition, count,
                                          old_start, log.log_start, rule))

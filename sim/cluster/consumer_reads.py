@@ -25,8 +25,15 @@ replica is answered at once, with the leader's offsets and no records
 (ReplicaManager.readFromLog skips the read; fetchMessages responds immediately). A fetch
 without a rack is served by the leader only, as before.
 
+Isolation (KIP-98): a READ_COMMITTED fetch reads only below the last stable offset
+(UnifiedLog's FetchIsolation.TXN_COMMITTED; producer_state.py) instead of the high
+watermark, and its answer carries the LSO and the aborted transactions overlapping the range
+it returns (UnifiedLog.collectAbortedTransactions, txn_index.py), which the consumer drops;
+a READ_COMMITTED ListOffsets for the latest offset answers the LSO. A read parked on a
+partition is woken when its high watermark moves, which is also when its LSO moves.
+
 Left out: consumer-side divergence checks after unclean elections
-(OffsetsForLeaderEpoch validation), read_committed.
+(OffsetsForLeaderEpoch validation).
 """
 
 from sim.cluster.deadlines import Deadlines
@@ -36,6 +43,7 @@ from sim.cluster.protocol import (
     LATEST,
     NOT_LEADER_OR_FOLLOWER,
     OFFSET_OUT_OF_RANGE,
+    READ_COMMITTED,
     UNKNOWN_LEADER_EPOCH,
     FetchData,
     FetchResponse,
@@ -72,12 +80,14 @@ class ConsumerReads:
     def hw_advanced(self, pidx: int) -> None:
         """Wake the reads waiting on a partition whose high watermark moved; one that asks
         for more than a byte answers only once fetch.min.bytes are there
-        (DelayedFetch.tryComplete), else it waits on that partition again."""
+        (DelayedFetch.tryComplete), a READ_COMMITTED one only once there is data below the
+        LSO (which a hanging transaction holds back), else it waits on that partition again."""
         waiting = self.parked.pop(pidx, None)
         if waiting:
             for read in waiting:
                 if not read.done:
-                    may_park = read.request.min_bytes > 1
+                    may_park = read.request.min_bytes > 1 or \
+                        read.request.isolation_level == READ_COMMITTED
                     if not self._serve(read, may_park) and may_park:
                         self.parked.setdefault(pidx, []).append(read)
 
@@ -96,7 +106,7 @@ class ConsumerReads:
         max_bytes = request.max_bytes
         rack = request.rack_id
         for pidx, fp in request.partitions.items():
-            data = self._read(pidx, fp, max_bytes, True, rack)
+            data = self._read(pidx, fp, max_bytes, True, rack, request.isolation_level)
             out[pidx] = data
             if data.error is not None or data.batches or data.preferred_read_replica != NONE:
                 ready = True
@@ -110,7 +120,7 @@ class ConsumerReads:
         out, ready, left, total = {}, not may_park, request.response_max_bytes, 0
         for pidx, fp in request.partitions.items():
             data = self._read(pidx, fp, min(request.max_bytes, left), total == 0,
-                              request.rack_id)
+                              request.rack_id, request.isolation_level)
             out[pidx] = data
             size = sum(b.size for b in data.batches)
             total += size
@@ -139,9 +149,10 @@ class ConsumerReads:
         read.conn.respond(read.rid, FetchResponse(out, throttle_ms), extra_us=hold)
 
     def _read(self, pidx: int, fp, max_bytes: int, min_one: bool = True,
-              rack: str | None = None) -> FetchData:
+              rack: str | None = None, isolation: int = 0) -> FetchData:
         """One partition of a consumer fetch; `rack` is the consumer's client.rack (KIP-392),
-        with which a follower serves it too and a leader may name a preferred read replica."""
+        with which a follower serves it too and a leader may name a preferred read replica;
+        `isolation` its isolation level."""
         replica = self.broker.replicas.get(pidx)
         if replica is None or not (replica.is_leader or rack is not None):
             return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1)
@@ -159,13 +170,20 @@ class ConsumerReads:
                 return FetchData(None, log.hw, log.log_start, (), None, log.leo, preferred)
         if fp.fetch_offset > log.leo or fp.fetch_offset < log.log_start:
             return FetchData(OFFSET_OUT_OF_RANGE, log.hw, log.log_start, (), None, log.leo)
+        committed = isolation == READ_COMMITTED
+        upper = replica.producers.last_stable_offset(log) if committed else log.hw
         batches = ()
-        if fp.fetch_offset < log.hw:
+        if fp.fetch_offset < upper:
             batches = tuple(b for b in log.read(fp.fetch_offset, max_bytes)
-                            if b.base_offset < log.hw)
+                            if b.base_offset < upper)
             if not min_one and batches and batches[0].size > max_bytes:
                 batches = ()
-        return FetchData(None, log.hw, log.log_start, batches, None, log.leo)
+        if not committed:
+            return FetchData(None, log.hw, log.log_start, batches, None, log.leo)
+        end = batches[-1].end_offset if batches else fp.fetch_offset
+        return FetchData(None, log.hw, log.log_start, batches, None, log.leo,
+                         last_stable_offset=upper,
+                         aborted=replica.producers.aborted.collect(fp.fetch_offset, end))
 
     def list_offsets(self, request) -> ListOffsetsResponse:
         out = {}
@@ -178,7 +196,8 @@ class ConsumerReads:
             if timestamp == EARLIEST:
                 out[pidx] = (None, log.log_start)
             elif timestamp == LATEST:
-                out[pidx] = (None, log.hw)
+                out[pidx] = (None, replica.producers.last_stable_offset(log)
+                             if request.isolation_level == READ_COMMITTED else log.hw)
             else:
                 out[pidx] = (None, next((b.base_offset for b in log.batches
                                          if b.append_us >= timestamp and b.base_offset < log.hw),

@@ -20,7 +20,13 @@ segments from the front and advances the log start; compaction replaces a
 batch by the runs of its surviving records, so a compacted log has gaps
 between batches while offsets never change (compaction.py).
 
-Not modeled: compression, transactions and control batches, indexes.
+Transactions (KIP-98): a data batch written inside a transaction is `transactional`; a
+control batch holds one COMMIT or ABORT marker record (`control`) of a producer id, is
+CONTROL_BATCH_SIZE bytes and carries no workload record (`producer` -1). The producer
+state and the aborted-transaction index derived from them live beside the log
+(producer_state.py, txn_index.py).
+
+Not modeled: compression, offset and time indexes.
 """
 
 from bisect import bisect_left, bisect_right
@@ -29,6 +35,9 @@ from typing import NamedTuple
 UNDEFINED = -1
 BATCH_HEADER = 61                # bytes of a record batch's header (v2 format)
 NO_LIMIT = 2**62
+# a control batch: the header and one record with the marker's 4-byte key (version, type) and
+# 6-byte value (version, coordinator epoch), 17 bytes with its varints (EndTransactionMarker)
+CONTROL_BATCH_SIZE = BATCH_HEADER + 17
 
 
 class Batch(NamedTuple):
@@ -44,6 +53,7 @@ class Batch(NamedTuple):
     append_us: int           # when the leader appended it (its timestamp)
     transactional: bool = False  # a data batch written inside a transaction (KIP-98)
     control: str | None = None   # a control batch: COMMIT or ABORT (one marker record)
+    coordinator_epoch: int = -1  # a control batch: its EndTransactionMarker's coordinator epoch
 
     @property
     def end_offset(self) -> int:

@@ -1,4 +1,5 @@
-"""Idempotent-producer state of one partition replica (ProducerStateEntry).
+"""Idempotent and transactional producer state of one partition replica (ProducerStateEntry,
+ProducerStateManager, ProducerAppendInfo).
 
 Per producer id the broker remembers the producer epoch and the last five
 batches (NUM_BATCHES_TO_RETAIN): their first and last sequence and offsets. A
@@ -10,58 +11,161 @@ client append is checked against it (ProducerAppendInfo.checkSequence):
 - a lower epoch: INVALID_PRODUCER_EPOCH;
 - no state for the producer id: any sequence is accepted (KIP-360, from 2.5); before 2.5
   a first sequence other than 0 gets UNKNOWN_PRODUCER_ID (ProducerStateManager.checkSequence,
-  until KAFKA-8710).
+  until KAFKA-8710);
+- a non-transactional batch while the producer id has a transaction open here:
+  INVALID_TXN_STATE (ProducerAppendInfo.appendDataBatch).
+
+Transactions (KIP-98): a producer id's first transactional batch opens its
+transaction at that offset (`currentTxnFirstOffset`); its COMMIT or ABORT control
+batch ends it (appendEndTxnMarker), setting the producer epoch and the
+coordinator epoch; a marker from an older producer epoch gets
+INVALID_PRODUCER_EPOCH, one from an older coordinator epoch
+TRANSACTION_COORDINATOR_FENCED. A transaction is undecided until its marker, then
+unreplicated until the high watermark passes the marker; the first offset of
+either kind is the first unstable offset, and the last stable offset (LSO) is
+min(first unstable offset, HW), never below the log start
+(UnifiedLog.lastStableOffset). An aborted non-empty transaction enters the
+replica's aborted-transaction index (txn_index.py).
+
 Replicated appends are not checked, only remembered, so a new leader already
-holds the state that its log implies. Sequence wrap-around at 2^31 and
+holds the state that its log implies; the state is rebuilt from the log after
+truncation and on log recovery. Sequence wrap-around at 2^31 and
 producer-id expiry (`producer.id.expiration.ms`) are not modeled: a run is far
-shorter than a day of idleness.
+shorter than a day of idleness. Simplified: state is kept, not snapshotted, so
+a rebuild after retention deleted a transaction's first batch no longer sees it
+open (Kafka reloads it from a producer snapshot).
 """
 
 from collections import deque
 
+from sim.cluster.txn_index import TransactionIndex
+
 NUM_BATCHES_TO_RETAIN = 5
+NO_OFFSET = -1
 
 DUPLICATE = "DUPLICATE"
 OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
 INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
 UNKNOWN_PRODUCER_ID = "UNKNOWN_PRODUCER_ID"
+INVALID_TXN_STATE = "INVALID_TXN_STATE"
+TRANSACTION_COORDINATOR_FENCED = "TRANSACTION_COORDINATOR_FENCED"
+
+EPOCH, BATCHES, COORDINATOR_EPOCH, TXN_FIRST = 0, 1, 2, 3      # the fields of an entry
 
 
 class ProducerStates:
-    """pid -> (epoch, the last five batches as (first_seq, last_seq, base_offset))."""
+    """pid -> [epoch, the last five batches as (first_seq, last_seq, base_offset),
+    coordinator epoch, first offset of its open transaction or -1]; the open and the
+    unreplicated transactions; the aborted-transaction index."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "ongoing", "unreplicated", "aborted", "transactional")
 
     def __init__(self) -> None:
         self.entries: dict[int, list] = {}
+        self.ongoing: dict[int, int] = {}           # first offset -> pid, in offset order
+        self.unreplicated: dict[int, tuple[int, int]] = {}  # first offset -> (pid, marker)
+        self.aborted = TransactionIndex()
+        self.transactional = False                  # has the log held a transaction's batch?
 
-    def check(self, pid: int, epoch: int, first: int, last: int, kip_360: bool = True):
+    def check(self, pid: int, epoch: int, first: int, last: int, kip_360: bool = True,
+              transactional: bool = False):
         """Validate a client append: None (accept), DUPLICATE with its offset, or an error."""
         entry = self.entries.get(pid)
         if entry is None:
             return (None, -1) if kip_360 or first == 0 else (UNKNOWN_PRODUCER_ID, -1)
-        cur_epoch, batches = entry
+        cur_epoch, batches = entry[EPOCH], entry[BATCHES]
         if epoch < cur_epoch:
             return INVALID_PRODUCER_EPOCH, -1
         if epoch > cur_epoch:
-            return (None, -1) if first == 0 else (OUT_OF_ORDER_SEQUENCE_NUMBER, -1)
+            return self._txn_state(entry, transactional) if first == 0 else (
+                OUT_OF_ORDER_SEQUENCE_NUMBER, -1)
         for b_first, b_last, offset in batches:
             if b_first == first and b_last == last:
                 return DUPLICATE, offset
-        if batches and first != batches[-1][1] + 1:
+        if first != (batches[-1][1] + 1 if batches else 0):     # a marker left no batches
             return OUT_OF_ORDER_SEQUENCE_NUMBER, -1
+        return self._txn_state(entry, transactional)
+
+    @staticmethod
+    def _txn_state(entry, transactional: bool):
+        if entry[TXN_FIRST] != NO_OFFSET and not transactional:
+            return INVALID_TXN_STATE, -1
         return None, -1
+
+    def check_marker(self, pid: int, epoch: int, coordinator_epoch: int) -> str | None:
+        """Validate a marker from the coordinator (appendEndTxnMarker's checks)."""
+        entry = self.entries.get(pid)
+        if entry is None:
+            return None
+        if epoch < entry[EPOCH]:
+            return INVALID_PRODUCER_EPOCH
+        if coordinator_epoch < entry[COORDINATOR_EPOCH]:
+            return TRANSACTION_COORDINATOR_FENCED
+        return None
 
     def record(self, batch) -> None:
         """Remember an appended batch (leader or follower)."""
         if batch.pid < 0:
             return
+        if batch.control is not None:
+            self._end_txn(batch)
+            return
         entry = self.entries.get(batch.pid)
-        if entry is None or batch.producer_epoch > entry[0]:
+        if entry is None or batch.producer_epoch > entry[EPOCH]:
+            coordinator_epoch, txn_first = (-1, NO_OFFSET) if entry is None else (
+                entry[COORDINATOR_EPOCH], entry[TXN_FIRST])
             entry = self.entries[batch.pid] = [batch.producer_epoch,
-                                               deque(maxlen=NUM_BATCHES_TO_RETAIN)]
-        entry[1].append((batch.base_sequence, batch.base_sequence + batch.count - 1,
-                         batch.base_offset))
+                                               deque(maxlen=NUM_BATCHES_TO_RETAIN),
+                                               coordinator_epoch, txn_first]
+        entry[BATCHES].append((batch.base_sequence, batch.base_sequence + batch.count - 1,
+                               batch.base_offset))
+        if batch.transactional and entry[TXN_FIRST] == NO_OFFSET:
+            self.transactional = True
+            entry[TXN_FIRST] = batch.base_offset
+            self.ongoing[batch.base_offset] = batch.pid
+
+    def _end_txn(self, marker) -> None:
+        """A COMMIT or ABORT marker ends the producer id's open transaction, if any
+        (appendEndTxnMarker, completeTxn), and sets its epochs."""
+        self.transactional = True
+        entry = self.entries.get(marker.pid)
+        if entry is None or entry[EPOCH] != marker.producer_epoch:
+            txn_first = NO_OFFSET if entry is None else entry[TXN_FIRST]
+            entry = self.entries[marker.pid] = [marker.producer_epoch,
+                                                deque(maxlen=NUM_BATCHES_TO_RETAIN), -1,
+                                                txn_first]
+        entry[COORDINATOR_EPOCH] = marker.coordinator_epoch
+        first = entry[TXN_FIRST]
+        if first == NO_OFFSET:
+            return
+        entry[TXN_FIRST] = NO_OFFSET
+        del self.ongoing[first]
+        self.unreplicated[first] = (marker.pid, marker.base_offset)
+        if marker.control == "ABORT":
+            self.aborted.append(marker.pid, first, marker.base_offset)
+
+    # -- the last stable offset ----------------------------------------------
+
+    def first_unstable_offset(self, hw: int) -> int:
+        """The first offset of an undecided transaction or of a decided one whose marker the
+        HW has not passed, -1 for none (firstUnstableOffset, after onHighWatermarkUpdated)."""
+        unreplicated = self.unreplicated
+        for first in [f for f, (_pid, last) in unreplicated.items() if last < hw]:
+            del unreplicated[first]
+        candidates = [f for f in (next(iter(self.ongoing), None),
+                                  min(unreplicated, default=None)) if f is not None]
+        return min(candidates) if candidates else NO_OFFSET
+
+    def last_stable_offset(self, log) -> int:
+        """min(first unstable offset, HW), never below the log start (UnifiedLog)."""
+        first = self.first_unstable_offset(log.hw)
+        if first == NO_OFFSET or first >= log.hw:
+            return log.hw
+        return max(first, log.log_start)
+
+    def log_start_advanced(self, log_start: int) -> None:
+        """Deleted segments take their aborted transactions' index entries along."""
+        self.aborted.drop_below(log_start)
 
     @classmethod
     def rebuild(cls, batches) -> "ProducerStates":
@@ -70,3 +174,4 @@ class ProducerStates:
         for batch in batches:
             states.record(batch)
         return states
+

@@ -323,6 +323,7 @@ EARLIEST, LATEST = -2, -1       # ListOffsets timestamps
 
 class ListOffsets(NamedTuple):
     partitions: dict            # pidx -> EARLIEST | LATEST | a timestamp in us
+    isolation_level: int = 0    # READ_COMMITTED: LATEST is the last stable offset (KIP-98)
 
 
 class ListOffsetsResponse(NamedTuple):

@@ -60,16 +60,21 @@ from sim.core.records import (
     HwAdvanced,
     OutOfSyncFetch,
     RecordsCommitted,
+    StableOffset,
+    TxnBatchAppended,
 )
 
 
 class DelayedProduce:
-    __slots__ = ("conn", "rid", "results", "pending", "done", "size")
+    """An acks=all append waiting for the HW; answered as a produce response, or through
+    on_done(results) (the transaction markers of a WriteTxnMarkers, txn_markers.py)."""
+    __slots__ = ("conn", "rid", "results", "pending", "done", "size", "on_done")
 
-    def __init__(self, conn, rid, results, pending, size: int = 0) -> None:
+    def __init__(self, conn, rid, results, pending, size: int = 0, on_done=None) -> None:
         self.conn, self.rid, self.results, self.pending = conn, rid, results, pending
         self.done = False
         self.size = size
+        self.on_done = on_done
 
 
 class ParkedFetch:
@@ -165,25 +170,34 @@ class ReplicaManager:
         if data.pid >= 0:
             verdict, offset = replica.producers.check(
                 data.pid, data.producer_epoch, data.base_sequence,
-                data.base_sequence + data.count - 1, self.settings.kip_360)
+                data.base_sequence + data.count - 1, self.settings.kip_360, data.transactional)
             if verdict == DUPLICATE:
                 return None, offset, replica, False
             if verdict is not None:
                 return verdict, -1, replica, False
-        log = replica.log
-        batch = Batch(log.leo, data.count, replica.leader_epoch, data.producer, data.first_seq,
-                      data.pid, data.producer_epoch, data.base_sequence, data.size, now)
-        replica.wake_idle()
-        log.append(batch)
-        replica.producers.record(batch)
-        info = replica.info
-        self.broker.trace.emit(BatchAppended(now, self.broker.id, info.topic, info.partition,
-                                             batch.base_offset, batch.leader_epoch,
-                                             self.broker.producer_name(data.producer),
-                                             data.first_seq, data.count))
-        self._wake_parked(pidx)
-        self.maybe_increment_hw(replica)
+        batch = Batch(replica.log.leo, data.count, replica.leader_epoch, data.producer,
+                      data.first_seq, data.pid, data.producer_epoch, data.base_sequence,
+                      data.size, now, data.transactional)
+        info, trace = replica.info, self.broker.trace
+        name = self.broker.producer_name(data.producer)
+        trace.emit(BatchAppended(now, self.broker.id, info.topic, info.partition,
+                                 batch.base_offset, batch.leader_epoch, name,
+                                 data.first_seq, data.count))
+        if data.transactional:
+            trace.emit(TxnBatchAppended(now, self.broker.id, info.topic, info.partition,
+                                        batch.base_offset, name, data.first_seq, data.count,
+                                        data.pid))
+        self.append_to_leader(replica, batch)
         return None, batch.base_offset, replica, True
+
+    def append_to_leader(self, replica, batch) -> None:
+        """Append a batch to the leader's log and its producer state; wake the fetches
+        waiting for it; advance the HW if the ISR allows."""
+        replica.wake_idle()
+        replica.log.append(batch)
+        replica.producers.record(batch)
+        self._wake_parked(replica.info.pidx)
+        self.maybe_increment_hw(replica)
 
     def try_complete(self, replica) -> None:
         """Re-check the DelayedProduces waiting here (checkEnoughReplicasReachOffset)."""
@@ -220,7 +234,7 @@ class ReplicaManager:
         delayed.pending -= 1
         if delayed.pending == 0:
             delayed.done = True
-            self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
+            self._finish(delayed)
 
     def _expire_produce(self, delayed) -> None:
         for pidx, (error, offset) in list(delayed.results.items()):
@@ -229,7 +243,13 @@ class ReplicaManager:
                     d is delayed for _, d in replica.waiting):
                 delayed.results[pidx] = (REQUEST_TIMED_OUT, offset)
         delayed.done = True
-        self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
+        self._finish(delayed)
+
+    def _finish(self, delayed) -> None:
+        if delayed.on_done is not None:
+            delayed.on_done(delayed.results)
+        else:
+            self._respond(delayed.conn, delayed.rid, delayed.results, delayed.size)
 
     def _respond(self, conn, rid, results, size: int, delay: int = 0) -> None:
         """Answer a produce request, after recording it against the client's quota
@@ -253,6 +273,9 @@ class ReplicaManager:
             self.broker.trace.emit(HighWatermark(now, self.broker.id, info.topic, info.partition,
                                                  replica.leader_epoch, log.hw, log.leo))
             trace = self.broker.trace
+            if replica.producers.transactional:
+                trace.emit(StableOffset(now, self.broker.id, info.topic, info.partition,
+                                        replica.producers.last_stable_offset(log)))
             trace.emit(HwAdvanced(now, self.broker.id, info.pidx,
                                   replica.leader_epoch, old_hw, log.hw, log.leo))
             if trace.observed(RecordsCommitted):

@@ -49,6 +49,7 @@ class BrokerSettings:
     leader_imbalance_check_us: int = 0   # 0: auto.leader.rebalance.enable false
     leader_imbalance_percentage: int = 10   # leader.imbalance.per.broker.percentage
     imbalance_per_broker: bool = False   # before 3.3: the ZooKeeper controller's check
+    fenced_error: str = "PRODUCER_FENCED"   # the txn coordinator's fencing error (KIP-588)
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -90,4 +91,5 @@ class BrokerSettings:
             leader_imbalance_percentage=int(c["leader.imbalance.per.broker.percentage"]),
             imbalance_per_broker=cluster.protocol["leader.imbalance.check"]
             == "per-broker-percentage",
+            fenced_error=cluster.protocol["producer.fenced.error"],
         )

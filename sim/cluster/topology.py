@@ -25,7 +25,13 @@ and as its follower (replication_quota.py). A
 partition's min ISR is capped at its replication factor when the protocol
 switch `min.insync.replicas.capped` says so (3.7+, Partition.effectiveMinIsr).
 
-Only the offsets partitions that some group lives on, or that the timeline
+When some producer has a `transactional.id`, the internal `__transaction_state` topic follows,
+the same way: `transaction.state.log.num.partitions`, `.replication.factor` and `.min.isr`
+(its min ISR), unclean election off (TransactionStateManager.transactionTopicConfigs); an id
+lives on partition `abs(transactionalId.hashCode()) % partitions` (TransactionStateManager.
+partitionFor).
+
+Only the offsets and txn partitions that some group or id lives on, or that the timeline
 names, are simulated: the others hold no records, are excluded from every
 total, and would only cost events (an idle partition still rides every
 follower fetch). Their slots in `by_topic` are None.
@@ -90,6 +96,7 @@ class PartitionInfo:
 
 
 OFFSETS_TOPIC = "__consumer_offsets"
+TXN_TOPIC = "__transaction_state"
 
 
 def java_string_hash(text: str) -> int:
@@ -102,14 +109,22 @@ def java_string_hash(text: str) -> int:
 
 
 def group_partition(group: str, partitions: int) -> int:
-    """The __consumer_offsets partition of a group (Utils.abs: MIN_VALUE maps to 0)."""
+    """The internal partition of a group id or a transactional id (Utils.abs: MIN_VALUE maps
+    to 0)."""
     h = java_string_hash(group)
     return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
-def named_offsets_partitions(timeline) -> set[int]:
-    """The __consumer_offsets partitions the timeline's role targets name."""
-    pattern = re.compile(r"^(?:leader|follower|followers)\(__consumer_offsets/(\d+)\)$")
+def transactional_ids(producers) -> list[str]:
+    """The `transactional.id`s of the scenario's producers, in declaration order."""
+    ids = (p.config.get("transactional.id") for p in producers.values())
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def named_offsets_partitions(timeline, topic: str = OFFSETS_TOPIC) -> set[int]:
+    """The partitions of an internal topic (__consumer_offsets by default) the timeline's
+    role targets name."""
+    pattern = re.compile(rf"^(?:leader|follower|followers)\({topic}/(\d+)\)$")
     named = set()
     for action in timeline:
         for expr in _expressions((action.target, dict(action.params))):
@@ -149,8 +164,9 @@ class Topology:
     """All partitions, by index and by topic."""
 
     def __init__(self, topics, cluster, groups=(), named=(), streams=None,
-                 reassigned=None, added=()) -> None:
-        """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones;
+                 reassigned=None, added=(), txn_ids=(), txn_named=()) -> None:
+        """Declared topics, plus __consumer_offsets partitions for `groups` and `named` ones
+        and __transaction_state partitions for `txn_ids` and `txn_named` ones;
         with racks, `streams` (the run's) place the topics that have no assignment;
         `reassigned` (reassigned_brokers) adds the brokers reassignments move them to;
         `added` (added_partitions) the partitions the timeline creates."""
@@ -159,6 +175,7 @@ class Topology:
         self.partitions: list[PartitionInfo] = []
         self.by_topic: dict[str, list[int]] = {}
         self._coordinator_pidx: dict[str, int] = {}
+        self._txn_pidx: dict[str, int | None] = {}
         self._placer, self._racks = cluster.protocol["replica.placer"], cluster.racks
         self._streams = streams
         self._brokers = cluster.brokers
@@ -174,18 +191,28 @@ class Topology:
                             int(cfg["max.message.bytes"]),
                             (cfg["leader.replication.throttled.replicas"],
                              cfg["follower.replication.throttled.replicas"]))
+        cfg = cluster.config
         if groups:
-            cfg = cluster.config
             n, rf = cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"]
-            used = {group_partition(g, n) for g in groups} | set(named)
-            placed = (self._place(OFFSETS_TOPIC, n, rf) if cluster.racks else
-                      [[(p + j) % cluster.brokers for j in range(rf)] for p in range(n)])
-            assignment = [replicas if p in used else None for p, replicas in enumerate(placed)]
-            self._add_topic(OFFSETS_TOPIC, assignment, cfg["min.insync.replicas"],
-                            cfg["unclean.leader.election.enable"],
-                            cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
+            self._add_internal(OFFSETS_TOPIC, cluster, n, rf, groups, named,
+                               cfg["min.insync.replicas"], cfg["unclean.leader.election.enable"])
+        if txn_ids:
+            self._add_internal(TXN_TOPIC, cluster, cfg["transaction.state.log.num.partitions"],
+                               cfg["transaction.state.log.replication.factor"], txn_ids,
+                               txn_named, cfg["transaction.state.log.min.isr"], False)
         for action in added:
             self._grow(action)
+
+    def _add_internal(self, name, cluster, n, rf, keys, named, min_isr, unclean) -> None:
+        """An internal topic holding only the partitions some key maps to or that are named,
+        with the default assignment (or the rack-aware placer with racks)."""
+        cfg = cluster.config
+        used = {group_partition(k, n) for k in keys} | set(named)
+        placed = (self._place(name, n, rf) if cluster.racks else
+                  [[(p + j) % cluster.brokers for j in range(rf)] for p in range(n)])
+        assignment = [replicas if p in used else None for p, replicas in enumerate(placed)]
+        self._add_topic(name, assignment, min_isr, unclean,
+                        cfg["log.flush.interval.messages"], cfg["log.flush.interval.ms"])
 
     def _place(self, topic: str, partitions: int, replication: int):
         """The controller's rack-aware placement of a topic (placement.py)."""
@@ -244,6 +271,19 @@ class Topology:
             offsets = self.by_topic[OFFSETS_TOPIC]
             pidx = self._coordinator_pidx[group] = offsets[group_partition(group, len(offsets))]
         return pidx
+
+    def txn_pidx(self, transactional_id: str) -> int | None:
+        """The partition index whose leader coordinates the transactional id (None when the
+        run does not simulate its partition)."""
+        if transactional_id not in self._txn_pidx:
+            parts = self.by_topic[TXN_TOPIC]
+            self._txn_pidx[transactional_id] = parts[group_partition(transactional_id,
+                                                                     len(parts))]
+        return self._txn_pidx[transactional_id]
+
+    @property
+    def has_transactions(self) -> bool:
+        return TXN_TOPIC in self.by_topic
 
     def find(self, topic: str, partition: int) -> PartitionInfo | None:
         """A partition by name (None for an offsets partition that is not simulated)."""

@@ -122,6 +122,31 @@ class BatchFailed(NamedTuple):
     KEEP = True
 
 
+class TxnEnded(NamedTuple):
+    """A transactional producer's application ended a transaction: its records
+    [first_seq, first_seq + count) of one partition are committed (commitTransaction
+    returned), aborted (abortTransaction returned), or FATAL (the producer failed with a
+    fatal error, e.g. fenced, before the transaction completed)."""
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    result: str             # COMMIT | ABORT | FATAL
+    KEEP = True
+
+
+class ProducerFatal(NamedTuple):
+    """A transactional producer entered its fatal error state (TransactionManager
+    transitionToFatalError, e.g. PRODUCER_FENCED): the application closes it."""
+    t_us: int
+    producer: str
+    transactional_id: str
+    error: str
+    KEEP = True
+
+
 class SendFailed(NamedTuple):
     """The application's send of these records failed before they joined a batch (a full
     buffer.memory past max.block.ms: BUFFER_EXHAUSTED; larger than max.request.size:
@@ -283,6 +308,47 @@ class HighWatermark(NamedTuple):
     KEEP = True
 
 
+class TxnBatchAppended(NamedTuple):
+    """A leader appended a data batch written inside a transaction (besides its
+    BatchAppended): which producer id's transaction its records belong to."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    base_offset: int
+    producer: str
+    first_seq: int
+    count: int
+    pid: int
+    KEEP = True
+
+
+class MarkerAppended(NamedTuple):
+    """A leader appended a transaction marker (a COMMIT or ABORT control batch) for a
+    producer id, on the coordinator's WriteTxnMarkers."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    offset: int
+    leader_epoch: int
+    pid: int
+    producer_epoch: int
+    result: str             # COMMIT | ABORT
+    KEEP = True
+
+
+class StableOffset(NamedTuple):
+    """A leader's last stable offset after its high watermark moved, for a partition that
+    has seen transactions (KIP-98); the lag of read_committed groups is measured to it."""
+    t_us: int
+    broker: int
+    topic: str
+    partition: int
+    lso: int
+    KEEP = False
+
+
 class InvariantExempted(NamedTuple):
     t_us: int
     topic: str
@@ -411,7 +477,8 @@ class TxnDecided(NamedTuple):
     pid: int
     producer_epoch: int
     result: str             # COMMIT | ABORT
-    reason: str             # "client" (EndTxn), "timeout", "fenced" (a new InitProducerId)
+    reason: str             # "client" (EndTxn), "timeout", "fenced" (a new InitProducerId),
+    #                         "loaded" (a new coordinator found it decided: may repeat a row)
     KEEP = True
 
 

@@ -27,6 +27,8 @@ def _fmt(value) -> str:
 
 SECTIONS = (
     ("records", ("produced", "acked", "failed", "indeterminate", "failed_but_present")),
+    ("transactions", ("aborted", "txn_committed", "txn_aborted", "txn_fatal", "aborted_read",
+                      "uncommitted_read", "txn_hanging")),
     ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
     ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
     ("latency", ("ack_p99_ms", "e2e_p99_ms")),
@@ -55,6 +57,8 @@ def render_summary(result, repro: str) -> str:
     table.add_column()
     for title, keys in SECTIONS:
         if title in ("consumers", "groups") and not result.manifest.get("groups"):
+            continue
+        if title == "transactions" and not result.manifest.get("transactional"):
             continue
         table.add_row(title, "  ".join(f"{k} {_fmt(s[k])}" for k in keys))
     console.print(table)

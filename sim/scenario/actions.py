@@ -271,6 +271,6 @@ def _partitions(value: object, path: Path, topic: str, count: int) -> tuple[int,
 
 def _known(value: object, path: Path, names, what: str) -> str:
     name = text(value, path, f"a {what} name")
-    if name not in names or name == "__consumer_offsets":
+    if name not in names or name in ("__consumer_offsets", "__transaction_state"):
         raise Invalid(path, f"a declared {what}", quote(name), closest(name, list(names)))
     return name

@@ -1,7 +1,8 @@
 """Raw tree (+ `--set` overrides) -> validated `Scenario`: the only place dicts become specs.
 
 Order: top-level fields, cluster (its release decides every default), topics, producers,
-consumers, the admin client's config, host-name clashes, `__consumer_offsets` feasibility,
+consumers, the admin client's config, host-name clashes, `__consumer_offsets` and
+`__transaction_state` feasibility,
 timeline, expectations, limits. Every independent problem is collected (`problems.py`);
 `Invalid` paths become `ScenarioError`s naming the file, or `--set PATH` when an override
 wrote the value. The raw
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
+from sim.cluster.topology import TXN_TOPIC, transactional_ids
 from sim.scenario.cluster import build_cluster, check_host_names
 from sim.scenario.config import read_config
 from sim.scenario.consumers import build_consumers
@@ -162,6 +164,7 @@ def _clients(raw: dict, cluster: Cluster, topics: dict | None, ctx: Ctx, problem
 def _cross_checks(cluster: Cluster, topics: dict, clients: dict, problems: Problems) -> None:
     problems.attempt(check_host_clashes, list(clients["producers"]), list(clients["consumers"]))
     problems.attempt(_check_offsets_topic, cluster, clients["consumers"])
+    problems.attempt(_check_transaction_topic, cluster, clients["producers"])
     problems.attempt(check_partitions, topics)
 
 
@@ -233,10 +236,27 @@ def _check_offsets_topic(cluster: Cluster, consumers: dict) -> None:
         )
 
 
+def _check_transaction_topic(cluster: Cluster, producers: dict) -> None:
+    """Creating `__transaction_state` fails while fewer brokers exist than its replication
+    factor (TransactionStateManager: the internal topic is created on first use)."""
+    needed = cluster.config["transaction.state.log.replication.factor"]
+    if transactional_ids(producers) and cluster.brokers < needed:
+        raise Invalid(
+            ("cluster", "brokers"),
+            f"at least transaction.state.log.replication.factor "
+            f"({needed}) brokers for {TXN_TOPIC}, since some producer has a transactional.id",
+            f"{cluster.brokers}",
+            "Add brokers or set cluster.config."
+            f"transaction.state.log.replication.factor: {cluster.brokers}.",
+        )
+
+
 def _hosts(cluster: Cluster, topics: dict, producers: dict, consumers: dict) -> Hosts:
     partitions = {name: topic.partitions for name, topic in topics.items()}
     if consumers:
         partitions[OFFSETS_TOPIC] = cluster.config["offsets.topic.num.partitions"]
+    if transactional_ids(producers):
+        partitions[TXN_TOPIC] = cluster.config["transaction.state.log.num.partitions"]
     return Hosts(
         brokers=cluster.brokers,
         producers=tuple(producers),

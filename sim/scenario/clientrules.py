@@ -3,7 +3,12 @@
 Producer (`ProducerConfig.postProcessAndValidateIdempotenceConfigs` and
 `KafkaProducer.configureDeliveryTimeout`): idempotence requires retries > 0, acks=all and at
 most 5 requests in flight; set explicitly with a conflict it is a ConfigException, left at its
-default it is silently disabled. `delivery.timeout.ms` must be >= `linger.ms` +
+default it is silently disabled. A `transactional.id` needs idempotence ("Cannot set a
+transactional.id without also enabling idempotence."): enable.idempotence=false set explicitly
+is refused, and so is a conflicting retries, acks or in-flight limit set explicitly; left at
+their defaults (before 3.0) they are adjusted to what idempotence needs, as KafkaProducer's
+configureAcks/configureRetries did. A `transactional:` workload without a `transactional.id`
+uses the producer's name. `delivery.timeout.ms` must be >= `linger.ms` +
 `request.timeout.ms`; left at its default it is silently raised to that sum. Consumer:
 `heartbeat.interval.ms` < `session.timeout.ms` (`Heartbeat`), the session timeout within the
 brokers' `group.min/max.session.timeout.ms` (else JoinGroup fails with INVALID_SESSION_TIMEOUT),
@@ -12,6 +17,7 @@ and the group's `commit:` mode agreeing with `enable.auto.commit`.
 
 from __future__ import annotations
 
+from sim.scenario import catalogue
 from sim.scenario.config import Draft
 from sim.scenario.errors import Invalid, Path, describe
 from sim.scenario.spec import Config
@@ -39,6 +45,46 @@ _IDEMPOTENCE_RULES = (  # (property, broken(value), wanted, Kafka's ConfigExcept
         "to use the idempotent producer.",
     ),
 )
+
+
+_IDEMPOTENT_VALUES = {"retries": INT_MAX, "acks": -1, "max.in.flight.requests.per.connection": 5}
+
+
+def settle_transactions(draft: Draft, name: str, path: Path, transactional: bool,
+                        version: str) -> None:
+    """Kafka's rules for a transactional producer (ProducerConfig: a transactional.id needs
+    idempotence), and the workload's: `transactional:` and `transactional.id` go together."""
+    values = draft.values
+    if not transactional:
+        if values["transactional.id"] is not None:
+            raise Invalid(
+                draft.path + ("transactional.id",),
+                "no transactional.id, or a transactional: block on the producer",
+                describe(values["transactional.id"]),
+                "A transactional producer's application sends its records in transactions; "
+                "add transactional: {records: N} to say how many each.",
+            )
+        return
+    if not catalogue.known("producer", "transactional.id", version):
+        raise Invalid(path, f"no transactions in Kafka {version}", "a transactional block",
+                      "Transactions came in Kafka 0.11 (KIP-98): set cluster.version to 0.11 "
+                      "or later.")
+    if values["transactional.id"] is None:
+        draft.adjust("transactional.id", name, "the producer's transactional: block")
+    if "enable.idempotence" in draft.explicit and not values["enable.idempotence"]:
+        raise Invalid(
+            draft.path + ("enable.idempotence",), "true, because transactional.id is set",
+            "false", 'Kafka refuses this config: "Cannot set a transactional.id without also '
+            'enabling idempotence."')
+    if not values["enable.idempotence"]:
+        draft.adjust("enable.idempotence", True, "transactional.id is set")
+    for prop, broken, wanted, message in _IDEMPOTENCE_RULES:
+        if not broken(values[prop]):
+            continue
+        if prop in draft.explicit:
+            raise Invalid(draft.path + (prop,), f"{wanted} because transactional.id is set",
+                          describe(values[prop]), f'Kafka refuses this config: "{message}"')
+        draft.adjust(prop, _IDEMPOTENT_VALUES[prop], "transactional.id needs idempotence")
 
 
 def settle_producer(draft: Draft) -> None:

@@ -7,7 +7,8 @@ since 2.1)"), and the scenario's
 own fields with `default` / `scenario` / `--set`. Millisecond and byte values carry a human
 reading (`604800000  (7d)`). With `cluster.racks`, each topic's partitions as a run with the
 file's seed places them (sim/cluster/placement.py), one line each: the replicas, leader first,
-each with its rack (the first 32 of a topic; the simulated `__consumer_offsets` ones too).
+each with its rack (the first 32 of a topic; the simulated `__consumer_offsets` and
+`__transaction_state` ones too).
 Plain text, so it reads the same in a terminal, a log or a diff.
 """
 
@@ -15,7 +16,13 @@ from __future__ import annotations
 
 import textwrap
 
-from sim.cluster.topology import OFFSETS_TOPIC, Topology, named_offsets_partitions
+from sim.cluster.topology import (
+    OFFSETS_TOPIC,
+    TXN_TOPIC,
+    Topology,
+    named_offsets_partitions,
+    transactional_ids,
+)
 from sim.core.rng import Streams
 from sim.scenario import catalogue
 from sim.scenario.errors import dotted
@@ -42,9 +49,10 @@ def explain(scenario: Scenario) -> str:
         lines += ["", f"topic {name}", *_rows(rows, 2)]
         lines += _on_racks(scenario, placed, name) if placed else []
         lines += _config(topic.config)
-    if placed and OFFSETS_TOPIC in placed.by_topic:
-        lines += ["", f"topic {OFFSETS_TOPIC} (the partitions the run simulates)",
-                  *_on_racks(scenario, placed, OFFSETS_TOPIC)]
+    for internal in (OFFSETS_TOPIC, TXN_TOPIC):
+        if placed and internal in placed.by_topic:
+            lines += ["", f"topic {internal} (the partitions the run simulates)",
+                      *_on_racks(scenario, placed, internal)]
     for name, producer in scenario.producers.items():
         lines += [
             "",
@@ -258,7 +266,8 @@ def _assignment(s: Scenario, topic) -> str:
 def _placed(s: Scenario) -> Topology:
     """The partitions as a run with the file's seed places them (racks: the controller's)."""
     return Topology(s.topics, s.cluster, list(s.consumers), named_offsets_partitions(s.timeline),
-                    Streams(s.seed))
+                    Streams(s.seed), txn_ids=transactional_ids(s.producers),
+                    txn_named=named_offsets_partitions(s.timeline, TXN_TOPIC))
 
 
 def _on_racks(s: Scenario, placed: Topology, topic: str) -> list[str]:

@@ -8,19 +8,24 @@ Defaults (docs/scenario.md#producers): keys null, value_size 100B, arrivals even
 tombstones 0, compression 1.0 (the ratio of compressed to uncompressed record bytes, in
 (0, 1], used only with a `compression.type` other than none); `rate` is
 required. Value sizes are capped at 1GiB. The client config follows `clientrules.py`.
+`transactional: {records: N, abort: F}` (KIP-98): the application sends its records in
+transactions of N records each and aborts a fraction F of them (drawn from the stream
+`transactions.<producer>`); without a `transactional.id` in its config the producer's name is
+its transactional id, and a `transactional.id` without `transactional:` is refused (the
+application would never begin a transaction). Not with `steps`.
 """
 
 from __future__ import annotations
 
-from sim.scenario.clientrules import settle_producer
+from sim.scenario.clientrules import settle_producer, settle_transactions
 from sim.scenario.config import read_config
 from sim.scenario.errors import Invalid, Path, closest, describe, quote
 from sim.scenario.fields import Ctx, check_keys, choice, integer, mapping, number, text
 from sim.scenario.names import host_name
 from sim.scenario.problems import Problems
-from sim.scenario.schema import PRODUCER, STEP
+from sim.scenario.schema import PRODUCER, STEP, TRANSACTIONAL
 from sim.scenario.shapes import fields
-from sim.scenario.spec import Producer, Step
+from sim.scenario.spec import Producer, Step, Transactional
 from sim.scenario.units import parse_duration, parse_probability, parse_rate, parse_size
 
 MAX_VALUE_SIZE = 1 << 30
@@ -50,6 +55,9 @@ def _producer(name: str, raw: object, path: Path, topics: dict, ctx: Ctx) -> Pro
             path + ("value_size",), "a value size of at most 1GiB", quote(entry["value_size"])
         )
     config = read_config("producer", entry.get("config"), path + ("config",), ctx)
+    transactional = _transactional(entry, path)
+    settle_transactions(config, name, path + ("transactional",), transactional is not None,
+                        ctx.version)
     settle_producer(config)
     keys = _keys(entry.get("keys"), path + ("keys",))
     if topic is not None and keys is None and "compact" in topics[topic].config["cleanup.policy"]:
@@ -70,6 +78,26 @@ def _producer(name: str, raw: object, path: Path, topics: dict, ctx: Ctx) -> Pro
         tombstones=parse_probability(entry.get("tombstones", 0), path + ("tombstones",)),
         config=config.freeze(),
         compression=_ratio(entry.get("compression", 1.0), path + ("compression",)),
+        transactional=transactional,
+    )
+
+
+def _transactional(entry: dict, path: Path) -> Transactional | None:
+    """`transactional: {records: N, abort: F}`, or None when absent."""
+    if "transactional" not in entry:
+        return None
+    path = path + ("transactional",)
+    if "steps" in entry:
+        raise Invalid(path, "no transactional block on a steps producer", "one",
+                      "Each step is a producer of its own; give transactions to a topic "
+                      "producer.")
+    block = mapping(entry["transactional"], path, "a mapping with records and abort",
+                    optional=False)
+    check_keys(block, path, fields(TRANSACTIONAL), required=("records",))
+    return Transactional(
+        records=integer(block["records"], path + ("records",), 1, MAX_KEYS,
+                        "a number of records per transaction"),
+        abort=parse_probability(block.get("abort", 0), path + ("abort",)),
     )
 
 

@@ -10,8 +10,9 @@ the throttled-replicas lists, which have none (LogConfig.CONFIGS_WITH_NO_SERVER_
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions, request quotas, SSL/SASL, the broker's own
-`compression.type` (it keeps the producer's), the KIP-848 consumer protocol.
+where one helps. Not modeled: transactions beyond a consumer's `isolation.level`, request
+quotas, SSL/SASL, the broker's own `compression.type` (it keeps the producer's), the KIP-848
+consumer protocol.
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ BROKER = _props(
     ("auto.leader.rebalance.enable", "bool", "", None, None),
     ("leader.imbalance.check.interval.seconds", "long", "", 1, None),
     ("leader.imbalance.per.broker.percentage", "int", "", None, None),
+    ("transaction.state.log.num.partitions", "int", "count", 1, None),
+    ("transaction.state.log.replication.factor", "short", "count", 1, None),
+    ("transaction.state.log.min.isr", "int", "count", 1, None),
+    ("transaction.max.timeout.ms", "int", "ms", 1, None),
+    ("transaction.abort.timed.out.transaction.cleanup.interval.ms", "int", "ms", 1, None),
 )
 
 TOPIC = _props(
@@ -158,6 +164,8 @@ PRODUCER = _props(
     ("socket.connection.setup.timeout.max.ms", "long", "ms", 0, None),
     ("buffer.memory", "long", "bytes", 0, None),
     ("max.block.ms", "long", "ms", 0, None),
+    ("transactional.id", "optional_str", "", None, None, {"per_release": True}),  # KIP-98
+    ("transaction.timeout.ms", "int", "ms", 1, None, {"per_release": True}),
 )
 
 CONSUMER = _props(
@@ -188,10 +196,7 @@ CONSUMER = _props(
         "",
         None,
         None,
-        {
-            "choices": ("read_uncommitted",),
-            "unsupported": (("read_committed", "kafkasim does not model transactions yet."),),
-        },
+        {"choices": ("read_uncommitted", "read_committed"), "per_release": True},  # KIP-98
     ),
     (
         "group.protocol",
@@ -234,6 +239,10 @@ PROTOCOL = _props(
     ("replica.placer", "enum", "", None, None, {"choices": ("admin-utils", "striped")}),
     ("leader.imbalance.check", "enum", "", None, None,
      {"choices": ("per-broker-percentage", "any-partition")}),
+    ("transactional.produce.epoch.error", "enum", "", None, None,
+     {"choices": ("fatal", "abortable")}),
+    ("producer.fenced.error", "enum", "", None, None,
+     {"choices": ("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {
@@ -258,8 +267,6 @@ INERT: dict[str, str] = {
     "auto.create.topics.enable": "topics must be declared",
     "num.partitions": "declare partitions per topic",
     "default.replication.factor": "declare replication.factor per topic",
-    "transaction.state.log.replication.factor": "transactions are not modeled",
-    "transaction.state.log.min.isr": "transactions are not modeled",
     "compression.type": "the broker keeps the producer's compression (the default, producer)",
     "group.id": "the group id is the consumer entry's name",
 }

@@ -25,6 +25,7 @@ TOPIC = Fixed(
     {"partitions": LEAF, "replication.factor": LEAF, "assignment": Seq(Seq(LEAF)), "config": WHOLE}
 )
 STEP = fixed("topic", "event", "after")
+TRANSACTIONAL = fixed("records", "abort")
 PRODUCER = fixed(
     "topic",
     "rate",
@@ -34,6 +35,7 @@ PRODUCER = fixed(
     "tombstones",
     "compression",
     steps=Seq(STEP),
+    transactional=TRANSACTIONAL,
     config=WHOLE,
 )
 POISON = fixed("retries", "backoff", "then", "dlq_topic")

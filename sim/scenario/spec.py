@@ -169,6 +169,13 @@ class Step:
 
 
 @dataclass(**_FROZEN)
+class Transactional:
+    """The application's transactions: `records` records each, a fraction `abort` aborted."""
+    records: int
+    abort: float
+
+
+@dataclass(**_FROZEN)
 class Producer:
     name: str
     topic: str | None
@@ -180,6 +187,7 @@ class Producer:
     tombstones: float
     config: Config
     compression: float = 1.0  # compressed / uncompressed record bytes (with compression.type)
+    transactional: Transactional | None = None  # KIP-98 transactions, None: none
 
 
 @dataclass(**_FROZEN)

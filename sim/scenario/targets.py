@@ -4,9 +4,10 @@ A target is a host name (`broker-N`, `controller`, a producer, a member `<group>
 `cluster.controllers: N` the quorum's `controller-i`, its active one `controller(active)` and
 all of them, `controllers`, in place of `controller`),
 `all-brokers`, `any-broker`, or a role read from the controller when the entry fires:
-`leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, or `__consumer_offsets`
-when groups exist), `coordinator(G)` and `rack(NAME)` (the brokers of a rack of `cluster.racks`,
-all of them whatever their state). Roles and `*-brokers` denote brokers. Members exist
+`leader(T/P)`, `follower(T/P)`, `followers(T/P)` (T a declared topic, `__consumer_offsets`
+when groups exist, or `__transaction_state` when some producer has a `transactional.id`),
+`coordinator(G)` and `rack(NAME)` (the brokers of a rack of `cluster.racks`, all of them
+whatever their state). Roles and `*-brokers` denote brokers. Members exist
 for i < members plus the `add_member` entries that fire earlier. Which kinds of host an action
 accepts is its row in `fault_kinds.py`; resolution to hosts happens in the simulator. Kafka's
 own partition notation (`orders-0`, `leader(orders-0)`) is refused with a hint to write
@@ -44,7 +45,7 @@ class Hosts:
     brokers: int
     producers: tuple[str, ...]
     members: dict[str, int]
-    partitions: dict[str, int]  # topic -> partitions, __consumer_offsets included when groups exist
+    partitions: dict[str, int]  # topic -> partitions, with the internal topics the run has
     racks: tuple[str, ...] = ()  # the rack names of cluster.racks
     controllers: int = 0        # `cluster.controllers`; 0: the one logical `controller`
     replication: dict[str, int] = field(default_factory=dict)   # topic -> replication factor

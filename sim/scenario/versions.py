@@ -64,6 +64,11 @@ _BROKER_4_1 = {
     "auto.leader.rebalance.enable": True,  # ReplicationConfigs, since 0.8.2
     "leader.imbalance.check.interval.seconds": 300,
     "leader.imbalance.per.broker.percentage": 10,  # ZooKeeper controller only; gone in 4.0
+    "transaction.state.log.num.partitions": 50,  # TransactionLogConfig, since 0.11 (KIP-98)
+    "transaction.state.log.replication.factor": 3,
+    "transaction.state.log.min.isr": 2,
+    "transaction.max.timeout.ms": 900_000,
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10_000,
 }
 
 # The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
@@ -90,6 +95,8 @@ _PRODUCER_4_1 = {
     "socket.connection.setup.timeout.max.ms": 30_000,  # 127000 in 2.7
     "buffer.memory": 33_554_432,  # ProducerConfig: 32 MiB since 0.9
     "max.block.ms": 60_000,  # ProducerConfig: since 0.9 (KIP-19)
+    "transactional.id": None,  # KIP-98 (0.11): null, not transactional
+    "transaction.timeout.ms": 60_000,  # KIP-98 (0.11)
 }
 
 _CONSUMER_4_1 = {
@@ -131,6 +138,8 @@ _PROTOCOL_4_1 = {
     "client.quota.throttle": "kip-219",  # "delay-response" before 2.0
     "replica.placer": "striped",  # KRaft's StripedReplicaPlacer; "admin-utils" before 3.3
     "leader.imbalance.check": "any-partition",  # "per-broker-percentage" before 3.3 (ZooKeeper)
+    "transactional.produce.epoch.error": "abortable",  # "fatal" before 2.7 (KIP-588)
+    "producer.fenced.error": "PRODUCER_FENCED",  # INVALID_PRODUCER_EPOCH before 2.7 (KIP-588)
 }
 
 
@@ -176,7 +185,9 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "group.member.id.required": False,
                      "client.quota.throttle": "delay-response",
                      "replica.placer": "admin-utils",
-                     "leader.imbalance.check": "per-broker-percentage"},
+                     "leader.imbalance.check": "per-broker-percentage",
+                     "transactional.produce.epoch.error": "fatal",
+                     "producer.fenced.error": "INVALID_PRODUCER_EPOCH"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -210,8 +221,14 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("2.7", {
         "producer": _SETUP_TIMEOUT_2_7,
         "consumer": _SETUP_TIMEOUT_2_7,
+        "protocol": {"producer.fenced.error": "PRODUCER_FENCED",
+                     "transactional.produce.epoch.error": "abortable"},
     }, "clients give up a connection not set up within socket.connection.setup.timeout.ms, "
-       "10 s growing to 127 s (KIP-601)"),
+       "10 s growing to 127 s (KIP-601); the transaction coordinator fences a stale producer "
+       "epoch with PRODUCER_FENCED instead of INVALID_PRODUCER_EPOCH (KIP-588, KAFKA-9911), "
+       "and a transactional producer whose produce request is answered "
+       "INVALID_PRODUCER_EPOCH aborts the transaction instead of failing as fenced "
+       "(InvalidProducerEpochException)"),
     ("2.8", {
         "producer": {"socket.connection.setup.timeout.max.ms": 30_000},
         "consumer": {"socket.connection.setup.timeout.max.ms": 30_000},

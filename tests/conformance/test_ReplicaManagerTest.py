@@ -3,11 +3,12 @@
 (tests/conformance/partition_leader.py: fake followers and a fake controller whose metadata
 records are the cases' KRaft deltas).
 
-Most of Kafka's class is out of the model's reach: transactions and their verification, tiered
+Most of Kafka's class is out of the model's reach: transaction verification (KIP-890), tiered
 storage, the ZooKeeper-era LeaderAndIsr and StopReplica requests, the KRaft migration, stray
 logs, log directories, topic ids and partition metadata files, quotas and metrics. The
 preferred read replica cases (KIP-392) are pending: the rules are tested in
-tests/unit/test_follower_fetch.py.
+tests/unit/test_follower_fetch.py; so are the read_committed ones, tested in
+tests/unit/test_txn_markers.py.
 """
 
 from sim.cluster.log import UNDEFINED
@@ -292,8 +293,12 @@ NOT_PORTED = {
 }
 
 NOT_PORTED_LIKE = [
-    (r"Transaction|Verification|Verified|LateTransactions|ReadCommitted|AbortedTransactions|"
-     r"ProducerIdCount", "not modeled: transactions"),
+    (r"Verification|Verified|testExceptionWhenUnverifiedTransaction",
+     "not modeled: transaction verification (KIP-890)"),
+    (r"LateTransactions|ProducerIdCount", "not modeled: broker metrics"),
+    (r"ReadCommitted|AbortedTransactions",
+     "pending: modeled (READ_COMMITTED fetches below the LSO with the aborted transactions), "
+     "not ported yet"),
     (r"Remote|Tiered|RemoteLog", "not modeled: tiered storage"),
     (r"^testStopReplica|StopReplica$", "not modeled: the ZooKeeper-era StopReplica request"),
     (r"ReplicaSelector|PreferredReplica|PreferLeaderSelect|PreferredReadReplica|"

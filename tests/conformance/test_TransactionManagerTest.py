@@ -2,17 +2,32 @@
 sequences, epoch bumps; KIP-360), against kafkasim's idempotent sequence bookkeeping
 (sim/clients/idempotence.py) driven directly, as Kafka drives the TransactionManager, and
 a producer built alone against a scripted broker (tests/conformance/sending.py) where the
-sender's decision is the point. Not ported: every transactional case (transactions are not
-modeled), epoch overflow to a new producer id and sequence wrap-around."""
+sender's decision is the point; its transactional cases against a transactional producer
+built alone with a scripted broker as leader and transaction coordinator
+(tests/unit/txn_fakes.py). Not ported: consume-transform-produce (sendOffsetsToTransaction,
+TxnOffsetCommit: KIP-447, a later part of the model), authorization errors, the
+application's own API misuse (calls in the wrong state), epoch overflow to a new producer
+id and sequence wrap-around."""
 
 from collections import deque
 
 from sim.clients.accumulator import ProducerBatch
 from sim.clients.idempotence import Sequences
-from sim.cluster.protocol import InitProducerId, ProduceRequest
+from sim.cluster.protocol import (
+    AddPartitionsToTxn,
+    AddPartitionsToTxnResponse,
+    EndTxn,
+    EndTxnResponse,
+    FindCoordinator,
+    FindCoordinatorResponse,
+    InitProducerId,
+    InitProducerIdResponse,
+    ProduceRequest,
+)
 from sim.core.units import MS
 from tests.conformance.scripted import Later
 from tests.conformance.sending import Sending, by_partition, pid_answer, produced
+from tests.unit.txn_fakes import PID, TxnProducer, added
 
 KAFKA_CLASS = "TransactionManagerTest"
 
@@ -35,7 +50,11 @@ NOT_PORTED = {
                                                              "fatal error state",
 }
 NOT_PORTED_LIKE = [
-    (r".", "not modeled: transactions"),
+    (r"(?i)offset|GroupMetadata", "not modeled: consume-transform-produce "
+                                  "(sendOffsetsToTransaction, KIP-447)"),
+    (r"(?i)authoriz", "not modeled: ACLs and authorization errors"),
+    (r".", "not modeled: this transactional case (the application's API misuse, "
+           "an internal state query, or a coordinator answer kafkasim does not give)"),
 ]
 
 
@@ -194,3 +213,157 @@ def test_TransactionManagerTest_testFailedInflightBatchAfterEpochBump():
     assert t_tp1b3 > tp1b2_acked
     assert s.failed() == [] and len(s.acked()) == 6
     assert sequences.next_sequence == [2, 1] and sequences.acked_end == [2, 1]
+
+
+# -- transactional cases ----------------------------------------------------------------------
+
+
+def txn_run(t: TxnProducer, stop_us: int = 100 * MS, until_us: int = 1000 * MS) -> TxnProducer:
+    t.start(stop_after_us=stop_us)
+    t.run(until_us)
+    return t
+
+
+def results(t: TxnProducer) -> list:
+    """The result of each ended transaction, in order."""
+    seen: dict = {}
+    for r in t.ended():
+        seen[r.t_us] = r.result
+    return list(seen.values())
+
+
+def test_TransactionManagerTest_testBasicTransaction():
+    t = txn_run(TxnProducer(records=10))
+    kinds = [type(r).__name__ for _t, r in t.broker.peer.got
+             if not type(r).__name__.startswith("Metadata")]
+    assert kinds[:2] == ["FindCoordinator", "InitProducerId"]
+    assert kinds[2] == "AddPartitionsToTxn" and kinds[-1] == "EndTxn"
+    assert results(t) == ["COMMIT"]
+    assert t.got(FindCoordinator)[0].key_type == 1          # TRANSACTION
+
+
+def test_TransactionManagerTest_testEndTxnNotSentIfIncompleteBatches():
+    t = TxnProducer(records=10)
+    t.broker.prepare(ProduceRequest, *[Later(300 * MS, produced())] * 10)
+    txn_run(t)
+    last_answer = max(at for at, _r in t.broker.got(ProduceRequest)) + 300 * MS
+    end_at = t.broker.got(EndTxn)[0][0]
+    assert end_at > last_answer - 300 * MS       # EndTxn only after the produce responses
+    assert end_at >= t.broker.got(ProduceRequest)[0][0] + 300 * MS
+
+
+def test_TransactionManagerTest_testAddPartitionToTransactionOverridesRetryBackoffForConcurrentTransactions():  # noqa: E501
+    t = TxnProducer(records=10)
+    t.broker.prepare(AddPartitionsToTxn, lambda r: AddPartitionsToTxnResponse(
+        {p: "CONCURRENT_TRANSACTIONS" for p in r.pidxs}), added)
+    txn_run(t)
+    adds = [at for at, _r in t.broker.got(AddPartitionsToTxn)]
+    assert adds[1] - adds[0] == 22 * MS         # 20 ms backoff, not retry.backoff.ms 100
+    assert results(t) == ["COMMIT"]
+
+
+def test_TransactionManagerTest_testLookupCoordinatorOnNotCoordinatorError():
+    t = TxnProducer(records=10)
+    t.broker.prepare(EndTxn, EndTxnResponse("NOT_COORDINATOR"))
+    txn_run(t)
+    assert len(t.got(FindCoordinator)) == 2 and len(t.got(EndTxn)) == 2
+    assert results(t) == ["COMMIT"]
+
+
+def test_TransactionManagerTest_testCoordinatorNotAvailable():
+    t = TxnProducer(records=10)
+    t.broker.prepare(FindCoordinator, FindCoordinatorResponse("COORDINATOR_NOT_AVAILABLE", -1))
+    txn_run(t)
+    finds = [at for at, _r in t.broker.got(FindCoordinator)]
+    assert len(finds) == 2 and finds[1] - finds[0] >= 100 * MS
+    assert results(t) == ["COMMIT"]
+
+
+def fenced_by(kind, answer) -> TxnProducer:
+    t = TxnProducer(records=10)
+    t.broker.prepare(kind, answer)
+    return txn_run(t)
+
+
+def test_TransactionManagerTest_testProducerFencedExceptionInInitProducerId():
+    t = fenced_by(InitProducerId, InitProducerIdResponse("PRODUCER_FENCED", -1, -1))
+    assert [f.error for f in t.fatal()] == ["PRODUCER_FENCED"]
+    assert not t.got(ProduceRequest)
+
+
+def test_TransactionManagerTest_testInvalidProducerEpochConvertToProducerFencedInInitProducerId():
+    t = fenced_by(InitProducerId, InitProducerIdResponse("INVALID_PRODUCER_EPOCH", -1, -1))
+    assert [f.error for f in t.fatal()] == ["PRODUCER_FENCED"]
+
+
+def test_TransactionManagerTest_testProducerFencedInAddPartitionToTxn():
+    t = fenced_by(AddPartitionsToTxn, lambda r: AddPartitionsToTxnResponse(
+        {p: "PRODUCER_FENCED" for p in r.pidxs}))
+    assert [f.error for f in t.fatal()] == ["PRODUCER_FENCED"]
+    assert not t.got(ProduceRequest)        # the partition was never added
+    assert results(t) == ["FATAL"]
+
+
+def test_TransactionManagerTest_testInvalidProducerEpochConvertToProducerFencedInAddPartitionToTxn():  # noqa: E501
+    t = fenced_by(AddPartitionsToTxn, lambda r: AddPartitionsToTxnResponse(
+        {p: "INVALID_PRODUCER_EPOCH" for p in r.pidxs}))
+    assert [f.error for f in t.fatal()] == ["PRODUCER_FENCED"]
+
+
+def test_TransactionManagerTest_testInvalidProducerEpochConvertToProducerFencedInEndTxn():
+    t = fenced_by(EndTxn, EndTxnResponse("INVALID_PRODUCER_EPOCH"))
+    assert [f.error for f in t.fatal()] == ["PRODUCER_FENCED"]
+    assert results(t) == ["FATAL"]
+
+
+def test_TransactionManagerTest_testInvalidTxnStateInAddPartitions():
+    t = fenced_by(AddPartitionsToTxn, lambda r: AddPartitionsToTxnResponse(
+        {p: "INVALID_TXN_STATE" for p in r.pidxs}))
+    assert [f.error for f in t.fatal()] == ["INVALID_TXN_STATE"]
+
+
+def test_TransactionManagerTest_testInvalidProducerEpochFromProduce():
+    t = TxnProducer(records=10)         # 2.7+: InvalidProducerEpochException is abortable
+    t.broker.prepare(ProduceRequest, produced("INVALID_PRODUCER_EPOCH"))
+    txn_run(t)
+    assert not t.fatal()
+    assert results(t)[0] == "ABORT"
+    assert [e.committed for e in t.got(EndTxn)][0] is False
+
+
+def test_TransactionManagerTest_testDisallowCommitOnProduceFailure():
+    t = TxnProducer(records=10)
+    t.broker.prepare(ProduceRequest, produced("INVALID_RECORD"))
+    txn_run(t)
+    assert t.got(EndTxn)[0].committed is False
+    assert results(t)[0] == "ABORT"
+
+
+def test_TransactionManagerTest_testTransitionToAbortableErrorOnBatchExpiry():
+    t = TxnProducer(records=10, config={"delivery.timeout.ms": 1000, "request.timeout.ms": 900})
+    t.broker.prepare(ProduceRequest, None)          # the first request is never answered
+    txn_run(t, stop_us=100 * MS, until_us=5000 * MS)
+    assert results(t)[0] == "ABORT"
+    assert not t.fatal()
+
+
+def test_TransactionManagerTest_testBumpTransactionalEpochOnAbortableError():
+    t = TxnProducer(records=10)
+    t.broker.prepare(ProduceRequest, produced("INVALID_RECORD"))
+    t.broker.prepare(InitProducerId, InitProducerIdResponse(None, PID, 0),
+                     InitProducerIdResponse(None, PID, 1))
+    txn_run(t, stop_us=300 * MS)
+    bump = t.got(InitProducerId)[1]
+    assert (bump.transactional_id, bump.producer_id, bump.producer_epoch) == ("app", PID, 0)
+    later = [b for r in t.got(ProduceRequest)[1:] for _p, b in r.batches]
+    assert later and all(b.producer_epoch == 1 and b.pid == PID for b in later[1:])
+    assert results(t)[1:] == ["COMMIT", "COMMIT", "COMMIT"]
+
+
+def test_TransactionManagerTest_testFlushPendingPartitionsOnCommit():
+    t = TxnProducer(records=10, config={"linger.ms": 1000})
+    txn_run(t)
+    first_end = t.broker.got(EndTxn)[0][0]
+    produce = t.broker.got(ProduceRequest)
+    assert produce and all(at < first_end for at, _r in produce[:2])    # flushed, not lingered
+    assert results(t) == ["COMMIT"]

@@ -8,18 +8,34 @@ leading a partition whose two followers never fetch: appends go through its repl
 (the producer-state checks, the leader epoch), reads through its consumer reads (bounded by
 the high watermark), deleteOldSegments through its log cleaner's retention. Record sizes are
 scaled so that segments hold as many records as in Kafka's case (kafkasim's segment.bytes is
-at least 1 MiB). Not ported: transactions, tiered storage, message formats and compression,
-snapshot, index and metadata files, and Java API checks.
+at least 1 MiB). A case about transactions drives a `ReplicaLog` and its `ProducerStates`
+(sim/cluster/producer_state.py) as a replica keeps them: every append recorded, the first
+unstable offset read after the high watermark moved, markers checked as a leader checks the
+coordinator's. Not ported: KIP-890 verification, tiered storage, message formats and
+compression, snapshot, index and metadata files, and Java API checks.
 """
 
 import pytest
 
 from sim.cluster import retention
 from sim.cluster.broker import Broker
-from sim.cluster.log import Batch, ReplicaLog
+from sim.cluster.log import CONTROL_BATCH_SIZE, Batch, ReplicaLog
 from sim.cluster.metadata import PartitionState
-from sim.cluster.producer_state import INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER
-from sim.cluster.protocol import MESSAGE_TOO_LARGE, OFFSET_OUT_OF_RANGE, BatchData, FetchPartition
+from sim.cluster.producer_state import (
+    INVALID_PRODUCER_EPOCH,
+    NO_OFFSET,
+    OUT_OF_ORDER_SEQUENCE_NUMBER,
+    TRANSACTION_COORDINATOR_FENCED,
+    ProducerStates,
+)
+from sim.cluster.protocol import (
+    ABORT,
+    COMMIT,
+    MESSAGE_TOO_LARGE,
+    OFFSET_OUT_OF_RANGE,
+    BatchData,
+    FetchPartition,
+)
 from sim.core.units import MS, S
 from tests.unit.hosts import Harness
 
@@ -28,7 +44,6 @@ KAFKA_CLASS = "UnifiedLogTest"
 NOT_PORTED = {
     "testAppendAsLeaderWithRaftLeader": "not modeled: the KRaft metadata log (RAFT_LEADER appends)",
     "testActiveProducers": "not modeled: transactions (producer state with open transactions)",
-    "testRebuildTransactionalState": "not modeled: transactions",
     "testTruncateFullyAndStart": "not modeled: transactions (the first unstable offset)",
     "testOffsetFromProducerSnapshotFile": "internal: producer-state snapshot files",
     "testTimeBasedLogRollDuringAppend":
@@ -90,8 +105,12 @@ NOT_PORTED = {
 
 NOT_PORTED_LIKE = [
     (r"Remote|Tiered|LocalLog", "not modeled: tiered storage (KIP-405)"),
-    (r"UnstableOffset|StableOffset|Transaction|Txn|ReadCommitted|ZombieCoordinator"
-     r"|Verification|NonZeroSequenceOnFirstAppend", "not modeled: transactions"),
+    (r"Verification|VerificationGuard|NonZeroSequenceOnFirstAppend",
+     "not modeled: transaction verification (KIP-890)"),
+    (r"TransactionIndexFailure", "internal: a failing transaction index file"),
+    (r"SpanningMultipleSegments|AfterSegmentDeletion|ThroughReplication|FetchUpToLastStable"
+     r"|ReadCommitted", "pending: modeled (the index per replica, READ_COMMITTED reads), not "
+     "ported yet"),
     (r"Snapshot|ProducerIdMapOffsetUpdated|ProducerIdMapTruncateTo$|ProducerIdMapTruncateFully",
      "internal: producer-state snapshot files"),
     (r"PartitionMetadata|TopicId|DirectoryRename",
@@ -674,3 +693,174 @@ def test_UnifiedLogTest_testNoOpWhenRemoteLogStorageIsDisabled():
     log.update_hw(90)
     log.advance_start(20)
     assert log.log_start == 20
+
+
+# -- transactions ---------------------------------------------------------------------------
+
+
+class TxnLog:
+    """A replica's log and producer state, appended to as a leader appends (LogTestUtils'
+    appendTransactionalAsLeader, appendNonTransactionalAsLeader, appendEndTxnMarkerAsLeader)."""
+
+    def __init__(self) -> None:
+        self.log, self.states = ReplicaLog(), ProducerStates()
+        self.seqs: dict[int, int] = {}
+
+    def _append(self, b: Batch) -> Batch:
+        self.log.append(b)
+        self.states.record(b)
+        return b
+
+    def txn(self, pid: int, count: int, epoch: int = 0) -> Batch:
+        seq = self.seqs.get(pid, 0)
+        self.seqs[pid] = seq + count
+        return self._append(Batch(self.log.leo, count, 0, 0, seq, pid, epoch, seq, 100, 0, True))
+
+    def plain(self, count: int) -> Batch:
+        return self._append(Batch(self.log.leo, count, 0, 0, 0, -1, -1, -1, 100, 0))
+
+    def end(self, pid: int, result: str, epoch: int = 0, coordinator_epoch: int = 0):
+        error = self.states.check_marker(pid, epoch, coordinator_epoch)
+        if error is not None:
+            return error
+        return self._append(Batch(self.log.leo, 1, 0, -1, -1, pid, epoch, -1,
+                                  CONTROL_BATCH_SIZE, 0, False, result, coordinator_epoch))
+
+    def first_unstable(self):
+        """UnifiedLog.firstUnstableOffset: None, or never below the log start."""
+        first = self.states.first_unstable_offset(self.log.hw)
+        return None if first == NO_OFFSET else max(first, self.log.log_start)
+
+
+def test_UnifiedLogTest_testFirstUnstableOffsetNoTransactionalData():
+    t = TxnLog()
+    t.plain(3)
+    assert t.first_unstable() is None
+
+
+def test_UnifiedLogTest_testFirstUnstableOffsetWithTransactionalData():
+    t = TxnLog()
+    first = t.txn(137, 3, epoch=5)
+    assert t.first_unstable() == first.base_offset
+    t.txn(137, 1, epoch=5)
+    assert t.first_unstable() == first.base_offset
+    commit = t.end(137, COMMIT, epoch=5)
+    assert t.first_unstable() == first.base_offset          # until the HW passes the marker
+    t.log.update_hw(commit.end_offset)
+    assert t.first_unstable() is None
+
+
+def test_UnifiedLogTest_testTransactionIndexUpdated():
+    t = TxnLog()
+    t.txn(1, 5)
+    t.plain(3)
+    t.txn(2, 2)
+    t.txn(1, 4)
+    t.txn(3, 3)
+    t.plain(2)
+    t.txn(1, 10)
+    t.end(1, ABORT)                     # 29
+    t.txn(2, 6)
+    t.txn(4, 3)
+    t.plain(10)
+    t.txn(3, 9)
+    t.end(3, COMMIT)                    # 58
+    t.txn(4, 8)
+    t.txn(2, 7)
+    t.end(2, ABORT)                     # 74
+    t.plain(10)
+    t.txn(4, 4)
+    t.end(4, COMMIT)                    # 89
+    assert t.states.aborted.entries == [(1, 0, 29), (2, 8, 74)]
+    t.log.update_hw(30)
+    assert t.first_unstable() == 8
+    t.log.update_hw(75)
+    assert t.first_unstable() == 36
+    t.log.update_hw(t.log.leo)
+    assert t.first_unstable() is None
+
+
+def test_UnifiedLogTest_testLastStableOffsetWithMixedProducerData():
+    t = TxnLog()
+    first = t.txn(137, 3, epoch=5)
+    assert t.first_unstable() == first.base_offset
+    t.plain(3)
+    second = t.txn(983, 3, epoch=5)
+    assert t.first_unstable() == first.base_offset
+    abort = t.end(137, ABORT, epoch=5)
+    t.log.update_hw(abort.end_offset)
+    assert t.first_unstable() == second.base_offset
+    commit = t.end(983, COMMIT, epoch=5)
+    t.log.update_hw(commit.end_offset)
+    assert t.first_unstable() is None
+
+
+def test_UnifiedLogTest_testLastStableOffsetDoesNotExceedLogStartOffsetMidSegment():
+    t = TxnLog()
+    t.txn(1, 5)
+    t.plain(3)
+    t.log.roll()
+    t.txn(1, 5)
+    assert t.first_unstable() == 0
+    t.log.update_hw(t.log.leo)
+    t.log.advance_start(5)
+    assert t.first_unstable() == 5
+    assert t.states.last_stable_offset(t.log) == 5
+
+
+def test_UnifiedLogTest_testZombieCoordinatorFencedEmptyTransaction():
+    t = TxnLog()
+    t.txn(1, 10)
+    t.end(1, COMMIT)                                        # replicated: coordinator epoch 0
+    assert t.end(1, ABORT, coordinator_epoch=2) is not None
+    assert t.end(1, ABORT, coordinator_epoch=2) is not None
+    assert t.end(1, ABORT, coordinator_epoch=1) == TRANSACTION_COORDINATOR_FENCED
+
+
+def test_UnifiedLogTest_testEndTxnWithFencedProducerEpoch():
+    t = TxnLog()
+    assert t.end(1, ABORT, epoch=5, coordinator_epoch=1) is not None
+    assert t.end(1, ABORT, epoch=4, coordinator_epoch=1) == INVALID_PRODUCER_EPOCH
+
+
+def test_UnifiedLogTest_testRebuildTransactionalState():
+    t = TxnLog()
+    t.txn(137, 3, epoch=5)
+    abort = t.end(137, ABORT, epoch=5)
+    t.log.update_hw(abort.end_offset)
+    assert t.first_unstable() is None
+    reopened = ProducerStates.rebuild(t.log.batches)        # an unclean restart's recovery
+    assert reopened.first_unstable_offset(abort.end_offset) == NO_OFFSET
+    assert reopened.aborted.entries == [(137, 0, 3)]
+
+
+def _truncated_below_first_unstable(truncate) -> TxnLog:
+    t = TxnLog()
+    t.plain(3)
+    t.txn(17, 2, epoch=10)
+    assert t.first_unstable() == 3
+    reopened = TxnLog()                                     # closed and reopened: rebuilt
+    reopened.log, reopened.states = t.log, ProducerStates.rebuild(t.log.batches)
+    assert reopened.first_unstable() == 3
+    truncate(reopened.log)
+    reopened.states = ProducerStates.rebuild(reopened.log.batches)
+    return reopened
+
+
+def test_UnifiedLogTest_testTruncateBelowFirstUnstableOffset():
+    t = _truncated_below_first_unstable(lambda log: log.truncate_to(0))
+    assert t.first_unstable() is None and t.states.entries == {}
+
+
+def test_UnifiedLogTest_testTruncateFullyAndStartBelowFirstUnstableOffset():
+    t = _truncated_below_first_unstable(lambda log: log.start_at(0))
+    assert t.first_unstable() is None and t.states.entries == {}
+
+
+def test_UnifiedLogTest_testZombieCoordinatorFenced():
+    t = TxnLog()
+    t.txn(1, 10)
+    assert t.end(1, ABORT, coordinator_epoch=1) is not None
+    t.txn(1, 5)
+    assert t.end(1, COMMIT, coordinator_epoch=2) is not None
+    assert t.end(1, ABORT, coordinator_epoch=1) == TRANSACTION_COORDINATOR_FENCED

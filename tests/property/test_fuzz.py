@@ -15,7 +15,7 @@ def test_any_scenario_runs_and_its_summary_adds_up(raw):
     result = sim.run(sim.scenario.from_dict(raw))
     s = result.summary
     assert not s["partial"]
-    assert s["produced"] == s["acked"] + s["failed"] + s["indeterminate"]
+    assert s["produced"] == s["acked"] + s["failed"] + s["indeterminate"] + s["aborted"]
     assert 0 <= s["lost"] <= s["acked"] and sum(s["lost_by_cause"].values()) == s["lost"]
     assert sum(s["skipped_by_cause"].values()) == s["skipped"]
     assert 0 <= s["failed_but_present"] <= s["failed"]

@@ -21,7 +21,7 @@ def test_scenario_expectations_hold(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_every_record_has_exactly_one_fate_and_loss_is_explained(name):
     s = run_scenario(name).summary
-    assert s["produced"] == s["acked"] + s["failed"] + s["indeterminate"]
+    assert s["produced"] == s["acked"] + s["failed"] + s["indeterminate"] + s["aborted"]
     assert s["lost"] <= s["acked"]
     assert s["failed_but_present"] <= s["failed"]
     assert sum(s["lost_by_cause"].values()) == s["lost"]

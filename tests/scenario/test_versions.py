@@ -189,6 +189,8 @@ def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
     assert bumps == ["fatal", "kip-360"]
     required = [RELEASES[v]["protocol"]["group.member.id.required"] for v in ("2.1", "2.2")]
     assert required == [False, True]
+    fenced = [RELEASES[v]["protocol"]["producer.fenced.error"] for v in ("0.11", "2.6", "2.7")]
+    assert fenced == ["INVALID_PRODUCER_EPOCH", "INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"]
     assert [era(v) for v in ("0.10", "1.0", "2.4", "3.4", "3.6", "3.8", "3.9", "4.1")] == \
         ["0.10", "0.11", "2.2", "3.3", "3.5", "3.7", "3.9", "4.1"]
     assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}

@@ -53,6 +53,11 @@ BROKER_4_1 = {
     "auto.leader.rebalance.enable": True,
     "leader.imbalance.check.interval.seconds": 300,
     "leader.imbalance.per.broker.percentage": 10,
+    "transaction.state.log.num.partitions": 50,
+    "transaction.state.log.replication.factor": 3,
+    "transaction.state.log.min.isr": 2,
+    "transaction.max.timeout.ms": 900_000,
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10_000,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
@@ -87,6 +92,8 @@ PRODUCER_4_1 = {
     "socket.connection.setup.timeout.max.ms": 30_000,
     "buffer.memory": 33_554_432,
     "max.block.ms": 60_000,
+    "transactional.id": None,
+    "transaction.timeout.ms": 60_000,
 }
 CONSUMER_4_1 = {
     "session.timeout.ms": 45_000,

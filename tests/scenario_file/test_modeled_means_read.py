@@ -21,7 +21,6 @@ CLIENT_RULES = SIM / "scenario" / "clientrules.py"
 VALIDATED = {
     ("broker", "group.min.session.timeout.ms"),  # JoinGroup: INVALID_SESSION_TIMEOUT
     ("broker", "group.max.session.timeout.ms"),
-    ("consumer", "isolation.level"),  # read_committed is refused: no transactions
     ("consumer", "group.protocol"),  # consumer (KIP-848) is refused
 }
 
@@ -67,7 +66,7 @@ def test_validation_only_properties_act_at_validation(scope, name):
     assert prop.unsupported or f'"{name}"' in CLIENT_RULES.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["auto.create.topics.enable", "transaction.state.log.min.isr"])
+@pytest.mark.parametrize("name", ["auto.create.topics.enable", "transactional.id.expiration.ms"])
 def test_properties_the_model_ignores_are_not_listed_as_modeled(name):
     assert all(name not in table for table in PROPERTIES.values())
     assert name not in READ

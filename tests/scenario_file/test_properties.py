@@ -171,7 +171,6 @@ def test_topic_value_ranges(raw, fails, name, value, expected):
 @pytest.mark.parametrize(
     "name, value, fragment",
     [
-        ("isolation.level", "read_committed", "transactions"),
         ("group.protocol", "consumer", "KIP-848"),
         ("auto.offset.reset", "earlist", "Did you mean earliest?"),
         ("group.instance.id", 5, "Quote it"),

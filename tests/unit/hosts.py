@@ -69,7 +69,8 @@ class Peer(Host):
 class Harness:
     """The run-wide pieces a host's context is cut from, for one small scenario."""
 
-    def __init__(self, raw: dict) -> None:
+    def __init__(self, raw: dict, txn_ids: tuple = ()) -> None:
+        """`txn_ids`: transactional ids whose `__transaction_state` partitions exist."""
         self.spec = from_dict(dict({"name": "alone", "duration": "10s"}, **raw))
         self.engine = Engine()
         self.trace = Trace()
@@ -80,7 +81,7 @@ class Harness:
         self.settings = BrokerSettings.from_cluster(self.spec.cluster)
         self.topology = Topology(self.spec.topics, self.spec.cluster, list(self.spec.consumers),
                                  (), self.runtime.streams, reassigned_brokers(self.spec.timeline),
-                                 added_partitions(self.spec.timeline))
+                                 added_partitions(self.spec.timeline), txn_ids)
         self.ids = Ids()
         self.contents = RecordContents()
 

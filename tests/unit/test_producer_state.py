@@ -137,8 +137,8 @@ def test_rebuilding_from_a_log_equals_recording_each_append(batches):
     for b in batches:
         incremental.record(b)
     rebuilt = ProducerStates.rebuild(batches)
-    assert {pid: (e, list(w)) for pid, (e, w) in rebuilt.entries.items()} == \
-        {pid: (e, list(w)) for pid, (e, w) in incremental.entries.items()}
+    assert {pid: (e, list(w)) for pid, (e, w, *_txn) in rebuilt.entries.items()} == \
+        {pid: (e, list(w)) for pid, (e, w, *_txn) in incremental.entries.items()}
 
 
 @settings(deadline=None)

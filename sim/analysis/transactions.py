@@ -1,0 +1,147 @@
+"""Transactions on the partitions and what read_committed groups made of them
+(docs/summary.md#transactions: `aborted_read`, `uncommitted_read`, `txn_hanging`).
+
+From the leaders' appends in the trace: a producer id's transaction in a partition opens
+with its first transactional batch there (TxnBatchAppended) and closes with that producer
+id's marker there (MarkerAppended, COMMIT or ABORT). A transaction's records are the
+identities (producer, sequence) of its batches at the offsets they were appended at; a
+processed record counts as one of them when a group processed that identity at that offset
+(the ProcessingBook's ranges carry both), so a retry appended elsewhere is another record.
+
+- `aborted_read`: records of aborted transactions a read_committed group processed (distinct
+  per group, summed over groups); 0 when the broker and consumer keep KIP-98's promise.
+- `uncommitted_read`: records of a transaction a read_committed group finished processing
+  before the transaction's marker was appended (or with no marker by the end).
+- `txn_hanging`: transactions open in a partition longer than the producer's
+  `transaction.timeout.ms` plus the coordinator's abort check interval
+  (`transaction.abort.timed.out.transaction.cleanup.interval.ms`), their marker's append
+  time or the end of the run closing them: the partition's LSO was stuck behind them.
+
+Records of a transaction only aborted (no committed transaction holds the same identity)
+are never `skipped` by a read_committed group: it must not process them
+(consumption.py asks `never_delivered`). Simplified: a transaction a truncation removed from
+the leader still counts as open until its producer id's next marker there.
+"""
+
+from collections import defaultdict
+
+import numpy as np
+
+from sim.core.records import MarkerAppended, TxnBatchAppended
+
+COMMIT, ABORT = "COMMIT", "ABORT"
+TRANSACTION_TIMEOUT_MS = 60_000     # transaction.timeout.ms, the producer's default
+ABORT_CHECK_INTERVAL_MS = 10_000    # ...abort.timed.out.transaction.cleanup.interval.ms default
+
+
+class Txn:
+    """One transaction of a producer id in one partition."""
+
+    __slots__ = ("producer", "batches", "open_us", "close_us", "result")
+
+    def __init__(self, producer: str, open_us: int) -> None:
+        self.producer = producer
+        self.batches: list[tuple[int, int, int]] = []      # (base offset, first seq, count)
+        self.open_us = open_us
+        self.close_us: int | None = None
+        self.result: str | None = None
+
+
+def transactions(trace) -> dict:
+    """(topic, partition) -> [Txn, ...] in the order they opened."""
+    events = sorted([(r.t_us, 0, i, r) for i, r in enumerate(trace.rows(TxnBatchAppended))] +
+                    [(r.t_us, 1, i, r) for i, r in enumerate(trace.rows(MarkerAppended))],
+                    key=lambda e: e[:3])
+    out: dict = defaultdict(list)
+    open_: dict = {}
+    for t_us, kind, _i, r in events:
+        key = (r.topic, r.partition, r.pid)
+        txn = open_.get(key)
+        if kind == 1:
+            if txn is not None:
+                txn.close_us, txn.result = t_us, r.result
+                del open_[key]
+            continue
+        if txn is None:
+            txn = open_[key] = Txn(r.producer, t_us)
+            out[(r.topic, r.partition)].append(txn)
+        txn.batches.append((r.base_offset, r.first_seq, r.count))
+    return out
+
+
+def read_committed_groups(spec) -> list[str]:
+    return [name for name, g in spec.consumers.items()
+            if g.config.get("isolation.level") == "read_committed"]
+
+
+def txn_summary(world, book, end_us: int) -> dict:
+    """The transaction keys (all 0 when no transaction reached a partition)."""
+    txns = transactions(world.trace)
+    aborted = uncommitted = 0
+    for group in read_committed_groups(world.spec):
+        rows = book.rows.get(group, [])
+        aborted += _read(rows, txns, lambda txn: txn.result == ABORT,
+                         lambda txn, done: np.ones(done.size, bool))
+        uncommitted += _read(rows, txns, lambda txn: True,
+                             lambda txn, done: done < (end_us + 1 if txn.close_us is None
+                                                       else txn.close_us))
+    return {"aborted_read": aborted, "uncommitted_read": uncommitted,
+            "txn_hanging": _hanging(world.spec, txns, end_us)}
+
+
+def _read(rows, txns: dict, which, when) -> int:
+    """Distinct records of the transactions `which` selects that the group processed at the
+    offsets they were appended at, at a completion time `when` accepts."""
+    index = _index(txns, which)
+    hits: dict = defaultdict(set)
+    for producer, topic, partition, seq, count, offset, done in rows:
+        for txn, base, n in index.get((producer, topic, partition, seq - offset), ()):
+            lo, hi = max(offset, base), min(offset + count, base + n)
+            if lo < hi:
+                ok = np.flatnonzero(when(txn, done[lo - offset:hi - offset]))
+                hits[(topic, partition)].update((ok + lo).tolist())
+    return sum(len(v) for v in hits.values())
+
+
+def _index(txns: dict, which) -> dict:
+    """(producer, topic, partition, seq - offset) -> [(txn, base offset, count)]."""
+    index: dict = defaultdict(list)
+    for (topic, partition), found in txns.items():
+        for txn in found:
+            if which(txn):
+                for base, first, n in txn.batches:
+                    index[(txn.producer, topic, partition, first - base)].append((txn, base, n))
+    return index
+
+
+def _hanging(spec, txns: dict, end_us: int) -> int:
+    interval_ms = spec.cluster.config.get(
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms", ABORT_CHECK_INTERVAL_MS)
+    count = 0
+    for found in txns.values():
+        for txn in found:
+            producer = spec.producers.get(txn.producer)
+            timeout_ms = TRANSACTION_TIMEOUT_MS if producer is None else producer.config.get(
+                "transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
+            close = end_us if txn.close_us is None else txn.close_us
+            count += close - txn.open_us > (timeout_ms + interval_ms) * 1_000
+    return count
+
+
+def never_delivered(world, streams) -> dict:
+    """(producer, topic, partition) -> bool per sequence: records only in aborted
+    transactions, which a read_committed group must never process."""
+    aborted: dict = {}
+    committed: dict = {}
+    for (topic, partition), found in transactions(world.trace).items():
+        for txn in found:
+            key = (txn.producer, topic, partition)
+            stream = streams.get(key)
+            if stream is None:
+                continue
+            target = aborted if txn.result == ABORT else committed
+            mask = target.setdefault(key, np.zeros(stream.n, bool))
+            for _base, first, n in txn.batches:
+                mask[first:first + n] = True
+    return {key: mask & ~committed[key] if key in committed else mask
+            for key, mask in aborted.items()}

@@ -1,0 +1,113 @@
+"""The transaction keys (sim/analysis/transactions.py) and read_committed lag on synthetic
+traces: leaders' TxnBatchAppended and MarkerAppended records, a processing book written by
+hand, StableOffset records."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from sim.analysis.consumption import ProcessingBook
+from sim.analysis.lag import LagTracker
+from sim.analysis.transactions import never_delivered, transactions, txn_summary
+from sim.core.records import HighWatermark, MarkerAppended, StableOffset, TxnBatchAppended
+from sim.core.trace import Trace
+from sim.core.units import S
+from sim.scenario import from_dict
+
+PID = 7
+
+
+def world(isolation="read_committed"):
+    spec = from_dict({
+        "name": "t", "duration": "100s", "cluster": {"brokers": 3},
+        "topics": {"t": {"partitions": 2, "replication.factor": 3}},
+        "producers": {"p": {"topic": "t", "rate": "10/s"}},
+        "consumers": {"g": {"topic": "t", "config": {"isolation.level": isolation}}}})
+    return SimpleNamespace(trace=Trace(), spec=spec)
+
+
+def txn_batch(w, t_us, offset, seq, count, partition=0, pid=PID):
+    w.trace.emit(TxnBatchAppended(t_us, 0, "t", partition, offset, "p", seq, count, pid))
+
+
+def end(w, t_us, offset, result, partition=0, pid=PID):
+    w.trace.emit(MarkerAppended(t_us, 0, "t", partition, offset, 0, pid, 0, result))
+
+
+def processed(book, offset, seq, count, done_us, partition=0, group="g"):
+    book.rows[group].append(("p", "t", partition, seq, count, offset,
+                             np.full(count, done_us, np.int64)))
+
+
+def test_transactions_open_at_the_first_batch_and_close_at_the_marker():
+    w = world()
+    txn_batch(w, 10, 0, 0, 3)
+    txn_batch(w, 20, 3, 3, 2)
+    end(w, 30, 5, "ABORT")
+    txn_batch(w, 40, 6, 5, 1)
+    (first, second), = transactions(w.trace).values()
+    assert (first.open_us, first.close_us, first.result, first.batches) == \
+        (10, 30, "ABORT", [(0, 0, 3), (3, 3, 2)])
+    assert (second.open_us, second.close_us, second.batches) == (40, None, [(6, 5, 1)])
+
+
+def test_aborted_and_uncommitted_reads_count_distinct_records_of_read_committed_groups():
+    w = world()
+    book = ProcessingBook(["p"])
+    txn_batch(w, 10, 0, 0, 3)                 # aborted at 30
+    end(w, 30, 3, "ABORT")
+    txn_batch(w, 40, 4, 3, 2)                 # committed at 50
+    end(w, 50, 6, "COMMIT")
+    processed(book, 0, 0, 2, 60)              # two aborted records
+    processed(book, 0, 0, 2, 70)              # the same two again: still two
+    processed(book, 4, 3, 2, 45)              # committed records, before their marker
+    processed(book, 1, 1, 2, 60, partition=1)     # the same identities elsewhere: not them
+    assert txn_summary(w, book, 100) == {"aborted_read": 2, "uncommitted_read": 2,
+                                         "txn_hanging": 0}
+
+
+def test_a_read_uncommitted_group_reads_aborted_records_freely():
+    w = world("read_uncommitted")
+    book = ProcessingBook(["p"])
+    txn_batch(w, 10, 0, 0, 3)
+    end(w, 30, 3, "ABORT")
+    processed(book, 0, 0, 3, 20)
+    assert txn_summary(w, book, 100)["aborted_read"] == 0
+
+
+def test_no_transaction_all_zero():
+    assert txn_summary(world(), ProcessingBook(["p"]), 100) == \
+        {"aborted_read": 0, "uncommitted_read": 0, "txn_hanging": 0}
+
+
+def test_a_transaction_open_past_the_timeout_and_abort_interval_hangs():
+    w = world()
+    txn_batch(w, 0, 0, 0, 1)                  # closed after 70 s: no (60 s + 10 s is the limit)
+    end(w, 70 * S, 1, "COMMIT")
+    txn_batch(w, 0, 0, 0, 1, partition=1)     # closed after 71 s: hangs
+    end(w, 71 * S, 1, "ABORT", partition=1)
+    txn_batch(w, 10 * S, 2, 1, 1, pid=PID + 1)     # never closed, 90 s at the end: hangs
+    assert txn_summary(w, ProcessingBook(["p"]), 100 * S)["txn_hanging"] == 2
+
+
+def test_records_only_aborted_are_never_delivered_unless_a_commit_holds_them_too():
+    w = world()
+    txn_batch(w, 10, 0, 0, 3)
+    end(w, 20, 3, "ABORT")
+    txn_batch(w, 30, 4, 2, 2)                 # sequences 2-3 again, committed
+    end(w, 40, 6, "COMMIT")
+    streams = {("p", "t", 0): SimpleNamespace(n=5)}
+    (key, mask), = never_delivered(w, streams).items()
+    assert key == ("p", "t", 0) and mask.tolist() == [True, True, False, False, False]
+
+
+def test_read_committed_lag_is_measured_from_the_lso():
+    trace = Trace()
+    lag = LagTracker({"g": [0], "h": [0]}, [("t", 0)], frozenset({"g"}))
+    lag.watch(trace)
+    trace.emit(HighWatermark(1, 0, "t", 0, 0, 10, 10))
+    trace.emit(StableOffset(1, 0, "t", 0, 4))
+    trace.emit(HighWatermark(2, 0, "t", 0, 0, 12, 12))
+    assert lag.rows == [(1, "g", 0, 10), (1, "h", 0, 10), (1, "g", 0, 4), (2, "h", 0, 12)]
+    trace.emit(StableOffset(2, 0, "t", 0, 12))
+    assert lag.final_lag() == 12 + 12
