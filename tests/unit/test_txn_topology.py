@@ -23,7 +23,7 @@ RAW = {"name": "txn", "duration": "10s", "cluster": {"brokers": 3},
 def _topology(txn_ids=(), txn_named=(), config=None):
     raw = dict(RAW, cluster={"brokers": 3, "config": config or {}})
     spec = from_dict(raw)
-    return Topology(spec.topics, spec.cluster, (), (), None, None, txn_ids, txn_named)
+    return Topology(spec.topics, spec.cluster, txn_ids=txn_ids, txn_named=txn_named)
 
 
 def test_no_transactional_id_means_no_transaction_topic():
