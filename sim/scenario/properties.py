@@ -10,7 +10,7 @@ the throttled-replicas lists, which have none (LogConfig.CONFIGS_WITH_NO_SERVER_
 Defaults are NOT here: they live in `versions.py`, keyed by Kafka release. A modeled property
 is one the simulation reads (a test checks it); every other name of Kafka's documented
 configs is in `catalogue.py`: accepted, recorded as ignored, no effect, with a note from INERT
-where one helps. Not modeled: transactions beyond a consumer's `isolation.level`, request
+where one helps. Not modeled: consume-transform-produce transactions (KIP-447), request
 quotas, SSL/SASL, the broker's own `compression.type` (it keeps the producer's), the KIP-848
 consumer protocol.
 """
