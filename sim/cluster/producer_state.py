@@ -38,6 +38,7 @@ open (Kafka reloads it from a producer snapshot).
 
 from collections import deque
 
+from sim.cluster.protocol import ABORT
 from sim.cluster.txn_index import TransactionIndex
 
 NUM_BATCHES_TO_RETAIN = 5
@@ -141,7 +142,7 @@ class ProducerStates:
         entry[TXN_FIRST] = NO_OFFSET
         del self.ongoing[first]
         self.unreplicated[first] = (marker.pid, marker.base_offset)
-        if marker.control == "ABORT":
+        if marker.control == ABORT:
             self.aborted.append(marker.pid, first, marker.base_offset)
 
     # -- the last stable offset ----------------------------------------------
