@@ -17,7 +17,7 @@ from sim.cluster.protocol import (
 )
 from sim.core.units import MS
 from tests.conformance.sending import produced
-from tests.unit.txn_fakes import TxnProducer
+from tests.unit.txn_fakes import TxnProducer, sends_only_to_added
 
 PRODUCE_ERRORS = (None, None, None, "NOT_LEADER_OR_FOLLOWER", "INVALID_RECORD",
                   "INVALID_PRODUCER_EPOCH")
@@ -73,12 +73,5 @@ def test_transactions_end_whole_and_fenced_producers_send_nothing_more(produce, 
     if fatal:
         assert all(at <= fatal[0].t_us for at, _r in t.broker.got(ProduceRequest))
         assert all(r.t_us <= fatal[0].t_us for r in ended)     # nothing ends after it
-    added: set = set()
-    for _at, request in t.broker.peer.got:
-        if isinstance(request, EndTxn):
-            added = set()
-        elif isinstance(request, AddPartitionsToTxn):
-            added |= set(request.pidxs)
-        elif isinstance(request, ProduceRequest):
-            assert {p for p, _b in request.batches} <= added
+    sends_only_to_added(t.broker.peer.got)
 

@@ -14,7 +14,7 @@ from sim.core.records import BatchFailed
 from sim.core.units import MS
 from tests.conformance.scripted import Later
 from tests.conformance.sending import produced
-from tests.unit.txn_fakes import PID, TxnProducer, added
+from tests.unit.txn_fakes import PID, TxnProducer, added, sends_only_to_added
 
 
 def kinds(t: TxnProducer) -> list:
@@ -45,17 +45,11 @@ def test_init_transactions_then_partitions_added_before_their_first_batch():
     assert seen[:3] == ["FindCoordinator", "InitProducerId", "AddPartitionsToTxn"]
     init = t.got(InitProducerId)[0]
     assert (init.transactional_id, init.transaction_timeout_ms) == ("app", 60_000)
-    added_so_far: set = set()
-    for _t, r in t.broker.peer.got:
-        if isinstance(r, EndTxn):
-            added_so_far = set()
-        elif isinstance(r, AddPartitionsToTxn):
-            added_so_far |= set(r.pidxs)
-        elif isinstance(r, ProduceRequest):
-            assert r.transactional_id == "app"
-            for pidx, batch in r.batches:
-                assert pidx in added_so_far
-                assert batch.transactional and batch.pid == PID
+    produces = sends_only_to_added(t.broker.peer.got)
+    assert produces
+    for r in produces:
+        assert r.transactional_id == "app"
+        assert all(batch.transactional and batch.pid == PID for _p, batch in r.batches)
 
 
 def test_each_transaction_holds_its_records_and_none_is_lost():

@@ -29,6 +29,22 @@ def added(request):
     return AddPartitionsToTxnResponse({pidx: None for pidx in request.pidxs})
 
 
+def sends_only_to_added(got) -> list:
+    """Check that every ProduceRequest of the requests `got` ((t, request), ...) goes only to
+    partitions added to the transaction open then (isSendToPartitionAllowed); return them."""
+    added_so_far: set = set()
+    produces = []
+    for _at, request in got:
+        if isinstance(request, EndTxn):
+            added_so_far = set()
+        elif isinstance(request, AddPartitionsToTxn):
+            added_so_far |= set(request.pidxs)
+        elif isinstance(request, ProduceRequest):
+            assert {p for p, _b in request.batches} <= added_so_far
+            produces.append(request)
+    return produces
+
+
 class TxnProducer:
     """Producer "app" writing TOPIC in transactions of `records` records (100/s, evenly,
     keyed so records spread over the partitions), against broker 0 as leader of every
