@@ -189,6 +189,8 @@ INVALID_TXN_STATE = "INVALID_TXN_STATE"
 INVALID_PRODUCER_ID_MAPPING = "INVALID_PRODUCER_ID_MAPPING"
 INVALID_TRANSACTION_TIMEOUT = "INVALID_TRANSACTION_TIMEOUT"
 TRANSACTION_COORDINATOR_FENCED = "TRANSACTION_COORDINATOR_FENCED"
+TRANSACTION_ABORTABLE = "TRANSACTION_ABORTABLE"                 # KIP-890
+UNSTABLE_OFFSET_COMMIT = "UNSTABLE_OFFSET_COMMIT"               # KIP-447
 
 
 class AddPartitionsToTxn(NamedTuple):
@@ -200,6 +202,38 @@ class AddPartitionsToTxn(NamedTuple):
 
 class AddPartitionsToTxnResponse(NamedTuple):
     results: dict               # pidx -> error or None
+
+
+class AddOffsetsToTxn(NamedTuple):
+    """sendOffsetsToTransaction's first step: the group's `__consumer_offsets` partition joins
+    the transaction (KIP-98), so the coordinator writes its marker there too."""
+    transactional_id: str
+    pid: int
+    producer_epoch: int
+    group: str
+
+
+class AddOffsetsToTxnResponse(NamedTuple):
+    error: str | None
+
+
+class TxnOffsetCommit(NamedTuple):
+    """sendOffsetsToTransaction's second step, to the group coordinator: offsets that become
+    the group's committed offsets when the transaction commits. From 2.5 it carries the
+    consumer's group metadata (generation, member id, instance id) and the coordinator fences
+    a zombie member with it (KIP-447); before, generation is -1 and nothing is checked."""
+    transactional_id: str
+    group: str
+    pid: int
+    producer_epoch: int
+    generation: int
+    member_id: str
+    group_instance_id: str | None
+    offsets: tuple              # ((pidx, offset), ...)
+
+
+class TxnOffsetCommitResponse(NamedTuple):
+    error: str | None           # Kafka answers per partition; the errors here are per request
 
 
 class EndTxn(NamedTuple):
@@ -311,6 +345,8 @@ class OffsetCommitResponse(NamedTuple):
 class OffsetFetch(NamedTuple):
     group: str
     pidxs: tuple
+    require_stable: bool = False    # KIP-447 (2.5+): UNSTABLE_OFFSET_COMMIT while a
+                                    # transaction's offsets for a partition are pending
 
 
 class OffsetFetchResponse(NamedTuple):

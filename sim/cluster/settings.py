@@ -50,6 +50,7 @@ class BrokerSettings:
     leader_imbalance_percentage: int = 10   # leader.imbalance.per.broker.percentage
     imbalance_per_broker: bool = False   # before 3.3: the ZooKeeper controller's check
     fenced_error: str = "PRODUCER_FENCED"   # the txn coordinator's fencing error (KIP-588)
+    kip_447: bool = True                    # TxnOffsetCommit fencing and require_stable (2.5+)
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -92,4 +93,5 @@ class BrokerSettings:
             imbalance_per_broker=cluster.protocol["leader.imbalance.check"]
             == "per-broker-percentage",
             fenced_error=cluster.protocol["producer.fenced.error"],
+            kip_447=cluster.protocol["txn.offset.commit.fencing"] == "kip-447",
         )

@@ -243,6 +243,7 @@ PROTOCOL = _props(
      {"choices": ("fatal", "abortable")}),
     ("producer.fenced.error", "enum", "", None, None,
      {"choices": ("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED")}),
+    ("txn.offset.commit.fencing", "enum", "", None, None, {"choices": ("none", "kip-447")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -140,6 +140,8 @@ _PROTOCOL_4_1 = {
     "leader.imbalance.check": "any-partition",  # "per-broker-percentage" before 3.3 (ZooKeeper)
     "transactional.produce.epoch.error": "abortable",  # "fatal" before 2.7 (KIP-588)
     "producer.fenced.error": "PRODUCER_FENCED",  # INVALID_PRODUCER_EPOCH before 2.7 (KIP-588)
+    "txn.offset.commit.fencing": "kip-447",  # "none" before 2.5: no group metadata, no
+                                             # require_stable (KIP-447)
 }
 
 
@@ -187,7 +189,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "replica.placer": "admin-utils",
                      "leader.imbalance.check": "per-broker-percentage",
                      "transactional.produce.epoch.error": "fatal",
-                     "producer.fenced.error": "INVALID_PRODUCER_EPOCH"},
+                     "producer.fenced.error": "INVALID_PRODUCER_EPOCH",
+                     "txn.offset.commit.fencing": "none"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -211,13 +214,16 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("2.5", {
         "broker": {"replica.lag.time.max.ms": 30_000, "broker.session.timeout.ms": 18_000,
                    "message.max.bytes": 1_048_588},
-        "protocol": {"idempotent.producer.epoch.bump": "kip-360"},
+        "protocol": {"idempotent.producer.epoch.bump": "kip-360",
+                     "txn.offset.commit.fencing": "kip-447"},
     }, "replica.lag.time.max.ms 10 s -> 30 s; zookeeper.session.timeout.ms 6 s -> 18 s; "
        "message.max.bytes 1000012 -> 1048588, the producer's max.request.size plus the log "
        "overhead (KAFKA-4203); the "
        "idempotent producer retries sequence errors with a new epoch instead of failing and "
        "resetting its producer id, and brokers accept any sequence from an unknown producer id "
-       "(KIP-360)"),
+       "(KIP-360); a transactional offset commit carries the consumer's group metadata, so the "
+       "group coordinator fences a zombie member's, and a consumer fetching its offsets waits "
+       "while a transaction's offsets are pending (KIP-447)"),
     ("2.7", {
         "producer": _SETUP_TIMEOUT_2_7,
         "consumer": _SETUP_TIMEOUT_2_7,
