@@ -18,7 +18,7 @@ Hypothesis shrinks it to a smaller cluster, fewer records and fewer faults.
 optionally a consumer group) for it, `fault_schedules()` a timed list of
 faults on role targets (`leader(T/P)`, `follower(T/P)`, `coordinator(G)`,
 `any-broker`, `rack(NAME)` given racks, ...), resolved when each fires, or on the targets
-you name.
+you name, and `exactly_once_scenarios()` transactions read with read_committed.
 With `max_faulty` = k at most k brokers are ever targeted, the fault class
 in which Kafka promises no loss when k < min.insync.replicas; with
 `at_once` = k at most k brokers are faulty at the same time (what
@@ -229,6 +229,36 @@ def scenarios(draw, acks: str | None = None, min_insync: int | None = None,
                                     targets=targets))
     return {"name": "drawn", "seed": draw(st.integers(0, 2**16)), "duration": f"{duration_s}s",
             "drain": f"{drain_s}s", **cluster, **work, "timeline": timeline}
+
+
+@st.composite
+def exactly_once_scenarios(draw, version: str | None = None, max_faulty: int = 1,
+                           duration_s: int = 20, drain_s: int = 40) -> dict:
+    """The setting Kafka's exactly-once promise is stated for: a transactional producer
+    (transactions of 5-50 records, some aborted by the application) at acks=all on a topic
+    with replication factor 3, min.insync.replicas 2 and unclean election off, read by a
+    read_committed consumer group, with faults on at most `max_faulty` brokers (crash,
+    stop, power loss, pause, isolation, cut from the controller). `version` pins
+    `cluster.version` (4.0 or 4.1 by default)."""
+    cluster = draw(clusters(unclean=st.just(False)))
+    cluster["cluster"]["version"] = version or draw(st.sampled_from(["4.0", "4.1"]))
+    cluster["topics"][TOPIC]["config"] = {"min.insync.replicas": 2}
+    producer = {"topic": TOPIC, "rate": f"{draw(st.integers(100, 500))}/s",
+                "keys": draw(st.integers(1, 100)),
+                "transactional": {"records": draw(st.integers(5, 50)),
+                                  "abort": draw(st.sampled_from([0.0, 0.1, 0.3]))},
+                "config": {"acks": "all"}}
+    group = {"topic": TOPIC, "members": draw(st.integers(1, 3)), "processing": "200us",
+             "commit": "after-processing",
+             "config": {"isolation.level": "read_committed", "auto.offset.reset": "earliest"}}
+    timeline = draw(fault_schedules(duration_s, cluster["cluster"]["brokers"],
+                                    cluster["topics"][TOPIC]["partitions"],
+                                    max_faulty=max_faulty, groups=("billing",),
+                                    kinds=HOST_FAULTS + NETWORK_FAULTS))
+    return {"name": "drawn-exactly-once", "seed": draw(st.integers(0, 2**16)),
+            "duration": f"{duration_s}s", "drain": f"{drain_s}s", **cluster,
+            "producers": {"checkout": producer}, "consumers": {"billing": group},
+            "timeline": timeline}
 
 
 RELEASES = ("0.10", "0.11", "2.0", "2.8", "3.6", "3.7", "4.0", "4.1")
