@@ -137,13 +137,16 @@ class Replica:
         f = self.followers.get(follower)
         return f is not None and broker_epoch < f.broker_epoch
 
+    def is_follower(self, broker: int) -> bool:
+        """Whether `broker` is an assigned follower in this leader's view (not yet, or no
+        longer, assigned: Partition.followerReplicaOrThrow fails)."""
+        return broker in self.followers
+
     def update_follower(self, follower: int, fetch_offset: int, now: int,
                         broker_epoch: int = -1) -> bool:
-        """Record a follower fetch (Replica.updateFetchStateOrThrow); True if its LEO moved,
-        None from a broker that is not one of its followers (not yet, or no longer, assigned)."""
-        f = self.followers.get(follower)
-        if f is None:
-            return None
+        """Record an assigned follower's fetch (Replica.updateFetchStateOrThrow); True if its
+        LEO moved."""
+        f = self.followers[follower]
         f.broker_epoch = broker_epoch
         moved = f.leo != fetch_offset
         leader_leo = self.log.leo

@@ -364,13 +364,13 @@ class ReplicaManager:
         follower, fetch_offset, leo = request.replica, fp.fetch_offset, log.leo
         if replica.stale_fetch(follower, request.broker_epoch):
             return FetchData(NOT_LEADER_OR_FOLLOWER, -1, 0, (), None, -1), True
-        hw = log.hw                     # read before the follower's state moves it (one round late)
-        moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now,
-                                        request.broker_epoch)
-        if moved is None:
+        if not replica.is_follower(follower):
             # Partition.followerReplicaOrThrow: not an assigned replica in this leader's view
             # (a reassignment's new replica that learned of it first): the follower retries
             return FetchData(UNKNOWN_LEADER_EPOCH, -1, 0, (), None, -1), True
+        hw = log.hw                     # read before the follower's state moves it (one round late)
+        moved = replica.update_follower(follower, fetch_offset, self.broker.engine.now,
+                                        request.broker_epoch)
         if follower not in replica.isr:
             self._note_out_of_sync(replica, follower)
             if self._current_epoch(request) and \

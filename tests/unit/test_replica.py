@@ -196,10 +196,11 @@ def test_update_follower_says_whether_the_follower_leo_moved():
     assert r.update_follower(1, 5, T0 + 2) is True
 
 
-def test_a_fetch_from_a_replica_that_is_not_a_follower_is_ignored():
+def test_a_broker_that_is_not_an_assigned_follower_is_told_apart():
     r = leader_with(10)
-    assert r.update_follower(7, 10, T0) is None           # the leader answers it with an error
-    assert 7 not in r.followers
+    assert not r.is_follower(7)             # the leader answers its fetch with an error
+    assert r.is_follower(1) and r.is_follower(2)
+    assert not r.is_follower(r.broker_id)
 
 
 # -- shrink (getOutOfSyncReplicas) -----------------------------------------------------------
