@@ -34,6 +34,13 @@ from sim.scenario.units import format_bandwidth, format_duration, format_rate, f
 
 _NAME_WIDTH, _VALUE_WIDTH = 46, 26
 _PLACED_SHOWN = 32      # partitions listed with their racks, per topic
+# Broker properties a release's protocol switch makes the model (and Kafka) ignore:
+# name -> (switch, the switch's value that ignores it, why).
+_UNREAD_UNDER = {
+    "leader.imbalance.per.broker.percentage": (
+        "leader.imbalance.check", "any-partition",
+        "the KRaft controller balances any partition off its preferred leader, KAFKA-13682"),
+}
 
 
 def explain(scenario: Scenario) -> str:
@@ -119,7 +126,14 @@ def _cluster(s: Scenario) -> list[str]:
                f"disk throughput {format_bandwidth(limit.throughput)}" if limit.throughput else ""]
         rows.append((f"hosts.{name}", ", ".join(x for x in own if x), "scenario"))
     return ["", "cluster", *_rows(rows, 2), *_config(c.features, "features"),
-            *_config(c.protocol, "protocol"), *_config(c.config)]
+            *_config(c.protocol, "protocol"), *_config(c.config, unread=_unread(c.protocol))]
+
+
+def _unread(protocol: Config) -> dict[str, str]:
+    """Broker properties this release ignores, with the note `validate --explain` shows."""
+    return {name: f"not read ({switch}: {value}; {why})"
+            for name, (switch, value, why) in _UNREAD_UNDER.items()
+            if protocol[switch] == value}
 
 
 def _producer_rows(s: Scenario, name: str, p) -> list[tuple[str, str, str]]:
@@ -189,9 +203,11 @@ def _field(s: Scenario, path: tuple, value: object) -> tuple[str, str, str]:
     return label, value_text(value), origin
 
 
-def _config(config: Config, title: str = "config") -> list[str]:
+def _config(config: Config, title: str = "config", unread: dict | None = None) -> list[str]:
+    unread = unread or {}
     rows = [
-        (name, _kafka_text(config.scope, name, value), config.source(name))
+        (name, _kafka_text(config.scope, name, value),
+         f"{config.source(name)}, {unread[name]}" if name in unread else config.source(name))
         for name, value in config.items()
     ]
     lines = [f"  {title}", *_rows(rows, 4)]

@@ -219,3 +219,15 @@ def test_explain_lists_every_property_with_its_source(full):
     assert any(
         line.split()[:2] == ["seed", "3"] and line.endswith("--set") for line in text.splitlines()
     )
+
+
+def _line(text: str, name: str) -> str:
+    return next(line for line in text.splitlines() if line.split()[:1] == [name])
+
+
+def test_explain_marks_a_property_the_release_does_not_read():
+    kraft = explain(load(FULL, ["cluster.version=4.0"]))
+    zookeeper = explain(load(FULL, ["cluster.version=3.2"]))
+    name = "leader.imbalance.per.broker.percentage"
+    assert "not read (leader.imbalance.check: any-partition" in _line(kraft, name)
+    assert "not read" not in _line(zookeeper, name)
