@@ -7,18 +7,20 @@ commit returned (TxnEnded COMMIT, at that time), not on its produce response; ab
 when its transaction was aborted (TxnEnded ABORT), whatever its batch's callback said;
 failed when its producer hit a fatal error inside the transaction (TxnEnded FATAL); and
 indeterminate while its transaction was not ended (its producer crashed, or the run ended).
-Its presence is the number of copies in the final committed log and the offset of the
-first. Its last removal is the latest event that dropped a replica's copy of it (truncation or power
-loss), with that event's cause. A record some replica removed by retention
-or compaction (RecordsExpired) is marked with that cause and the offset it
-had; absent at the end, it is expired, not lost. Built from ranges with
-numpy: one slice per batch, never a Python step per record.
+Its presence is the number of copies in the final committed log that a read_committed
+consumer reads (a transactional record's only in a transaction committed there:
+transactions.readable) and the offset of the first. Its last removal is the latest event
+that dropped a replica's copy of it (truncation or power loss), with that event's cause. A
+record some replica removed by retention or compaction (RecordsExpired) is marked with that
+cause and the offset it had; absent at the end, it is expired, not lost. Built from ranges
+with numpy: one slice per batch, never a Python step per record.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim.analysis.transactions import readable
 from sim.core.records import (
     BatchAcked,
     BatchFailed,
@@ -155,7 +157,7 @@ def _fill_presence(streams, world, audits) -> None:
             for s in streams.values():
                 if s.topic == a.topic and s.partition == a.partition:
                     s.offline = True
-        mine = [b for b in a.committed if b.producer >= 0]
+        mine = [b for b in readable(a.committed) if b.producer >= 0]
         copies = _grouped(mine, lambda b: b.producer, ("first_seq", "count", "base_offset"))
         for producer, (first, count, base) in copies.items():
             s = streams.get((names[producer], a.topic, a.partition))

@@ -128,6 +128,25 @@ def _hanging(spec, txns: dict, end_us: int) -> int:
     return count
 
 
+def readable(batches) -> list:
+    """The data batches of a partition's log (in log order) that a read_committed consumer
+    returns: the non-transactional ones, and the transactional ones whose producer id's next
+    marker there is a COMMIT (none yet: the transaction is open, behind the LSO)."""
+    if not any(b.transactional for b in batches):
+        return [b for b in batches if b.control is None]
+    out, open_ = [], {}
+    for b in batches:
+        if b.control is not None:
+            held = open_.pop(b.pid, [])
+            if b.control == COMMIT:
+                out += held
+        elif b.transactional:
+            open_.setdefault(b.pid, []).append(b)
+        else:
+            out.append(b)
+    return sorted(out, key=lambda b: b.base_offset)
+
+
 def never_delivered(world, streams) -> dict:
     """(producer, topic, partition) -> bool per sequence: records only in aborted
     transactions, which a read_committed group must never process."""

@@ -8,7 +8,8 @@ import numpy as np
 
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
-from sim.analysis.transactions import never_delivered, transactions, txn_summary
+from sim.analysis.transactions import never_delivered, readable, transactions, txn_summary
+from sim.cluster.log import Batch
 from sim.core.records import HighWatermark, MarkerAppended, StableOffset, TxnBatchAppended
 from sim.core.trace import Trace
 from sim.core.units import S
@@ -111,3 +112,22 @@ def test_read_committed_lag_is_measured_from_the_lso():
     assert lag.rows == [(1, "g", 0, 10), (1, "h", 0, 10), (1, "g", 0, 4), (2, "h", 0, 12)]
     trace.emit(StableOffset(2, 0, "t", 0, 12))
     assert lag.final_lag() == 12 + 12
+
+
+def _batch(offset, count, pid=-1, transactional=False, control=None):
+    return Batch(offset, count, 0, 0 if control is None else -1, offset, pid, 0, 0, 100, 0,
+                 transactional, control)
+
+
+def test_a_read_committed_consumer_reads_committed_transactions_and_plain_batches_only():
+    log = [_batch(0, 5, pid=1, transactional=True),         # pid 1's first transaction...
+           _batch(5, 3),                                     # plain
+           _batch(8, 4, pid=2, transactional=True),          # pid 2: aborted below
+           _batch(12, 1, pid=1, control="COMMIT"),           # ...committed
+           _batch(13, 1, pid=2, control="ABORT"),
+           _batch(14, 2, pid=1, transactional=True),         # pid 1, still open at the end
+           _batch(16, 6, pid=2, transactional=True),         # pid 2's next, committed
+           _batch(22, 1, pid=2, control="COMMIT")]
+    assert [b.base_offset for b in readable(log)] == [0, 5, 16]
+    plain = [_batch(0, 5), _batch(5, 3)]
+    assert readable(plain) == plain
