@@ -92,7 +92,7 @@ class World:
         self.nodes.controller = self.controllers[0]
         self.client_ctx = ClientContext(
             runtime, self.topology, spec.cluster.protocol, self.ids, self.contents, self.poison,
-            {g.name: g.topics for g in spec.consumers.values()})
+            {g.name: g.topics for g in spec.consumers.values()}, spec.cluster.features)
         self.producers, self.aliases = self._producers(spec.producers)
         self.contents.producers = self.producers
         self.consumers = [Consumer(g, i, self.client_ctx) for g in spec.consumers.values()

@@ -17,6 +17,11 @@ processed record counts as one of them when a group processed that identity at t
   (`transaction.abort.timed.out.transaction.cleanup.interval.ms`), their marker's append
   time or the end of the run closing them: the partition's LSO was stuck behind them.
 
+`late_appends` (for tests, not a summary key) counts the transactional records a leader
+appended after their producer's application had ended their transaction (TxnEnded): writes
+outside any ongoing transaction, KIP-890's hanging transactions and late writes; with the
+result of the partition's marker that closed them, COMMIT for the late-write anomaly.
+
 Records of a transaction only aborted (no committed transaction holds the same identity)
 are never `skipped` by a read_committed group: it must not process them
 (consumption.py asks `never_delivered`). Simplified: a transaction a truncation removed from
@@ -27,7 +32,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from sim.core.records import MarkerAppended, TxnBatchAppended
+from sim.core.records import MarkerAppended, TxnBatchAppended, TxnEnded
 
 COMMIT, ABORT = "COMMIT", "ABORT"
 TRANSACTION_TIMEOUT_MS = 60_000     # transaction.timeout.ms, the producer's default
@@ -164,3 +169,21 @@ def never_delivered(world, streams) -> dict:
                 mask[first:first + n] = True
     return {key: mask & ~committed[key] if key in committed else mask
             for key, mask in aborted.items()}
+
+
+def late_appends(trace) -> dict:
+    """Records appended after their transaction ended on the client, by the result of the
+    partition's marker that closed them (None: still open at the end)."""
+    ended: dict = defaultdict(list)         # (producer, topic, partition) -> [(first, n, t)]
+    for r in trace.rows(TxnEnded):
+        ended[(r.producer, r.topic, r.partition)].append((r.first_seq, r.count, r.t_us))
+    result = {(topic, partition, base): txn.result
+              for (topic, partition), found in transactions(trace).items()
+              for txn in found for base, _first, _n in txn.batches}
+    late: dict = defaultdict(int)
+    for r in trace.rows(TxnBatchAppended):
+        for first, n, t_us in ended.get((r.producer, r.topic, r.partition), ()):
+            overlap = min(first + n, r.first_seq + r.count) - max(first, r.first_seq)
+            if overlap > 0 and r.t_us > t_us:
+                late[result[(r.topic, r.partition, r.base_offset)]] += overlap
+    return dict(late)

@@ -62,7 +62,7 @@ class Producer(Host):
         self.ctx = ctx
         self.net = runtime.net
         self.nodes = runtime.nodes
-        self.settings = ProducerSettings.from_config(spec.config, ctx.protocol)
+        self.settings = ProducerSettings.from_config(spec.config, ctx.protocol, ctx.features)
         self.topic = spec.topic if step is None else step[1].topic
         self.pidxs = ctx.topology.by_topic[self.topic]
         self.rng = runtime.streams.get(f"producer.{spec.name}")

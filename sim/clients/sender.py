@@ -286,7 +286,8 @@ class Sender:
             items.append((batch.pidx, BatchData(index, batch.first_seq, batch.count, batch.size,
                                                 batch.producer_id, batch.producer_epoch,
                                                 batch.base_sequence, transactional)))
-        request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items), s.transactional_id)
+        request = ProduceRequest(s.acks, s.request_timeout_us, tuple(items), s.transactional_id,
+                                 s.transaction_version if transactional else 0)
         for batch in batches:
             self.inflight_batches[batch.pos] += 1
             if s.idempotence:

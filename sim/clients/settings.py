@@ -34,10 +34,12 @@ class ProducerSettings:
     transactional_id: str | None = None      # transactional.id (KIP-98)
     transaction_timeout_ms: int = 60_000
     produce_epoch_fatal: bool = False   # transactional.produce.epoch.error: fatal (before 2.7)
+    transaction_version: int = 0        # the cluster's transaction.version feature (KIP-890)
 
     @classmethod
-    def from_config(cls, c, protocol) -> "ProducerSettings":
-        """The producer's config, and the cluster's protocol switches for its client release."""
+    def from_config(cls, c, protocol, features=None) -> "ProducerSettings":
+        """The producer's config, and the cluster's protocol switches for its client release
+        and finalized features (ApiVersions)."""
         return cls(
             acks=int(c["acks"]),
             idempotence=bool(c["enable.idempotence"]),
@@ -60,6 +62,7 @@ class ProducerSettings:
             transactional_id=c["transactional.id"],
             transaction_timeout_ms=int(c["transaction.timeout.ms"]),
             produce_epoch_fatal=protocol["transactional.produce.epoch.error"] == "fatal",
+            transaction_version=int((features or {}).get("transaction.version", 0)),
         )
 
 

@@ -34,8 +34,15 @@ far, aborted. The workload's end ends the open transaction the same way (commit 
 close() aborts an open transaction (Sender's shutdown: beginAbort). Each ended transaction is
 traced per partition (TxnEnded): COMMIT, ABORT or FATAL.
 
-Left out: consume-transform-produce (sendOffsetsToTransaction, KIP-447), KIP-890's
-server-side verification, transactional.id authorization errors, epoch overflow, the
+Transaction version 2 (KIP-890 part 2, the cluster's `transaction.version` feature 2, 4.0):
+no AddPartitionsToTxn (a partition is in the transaction once a record is sent to it, and its
+leader adds it with the first write); EndTxn answers with the producer id and the bumped
+epoch, which number the next transaction's batches (sequences from 0); a failed batch needs
+no InitProducerId of the client's own (EndTxn's bump serves). A produce answered
+INVALID_TXN_STATE or TRANSACTION_ABORTABLE (KIP-890's verification) aborts the transaction.
+
+Left out: consume-transform-produce (sendOffsetsToTransaction, KIP-447),
+transactional.id authorization errors, epoch overflow, the
 transaction's own timeout on the client (the coordinator enforces transaction.timeout.ms).
 """
 
@@ -98,6 +105,7 @@ class TransactionManager:
         self.was_empty = False          # the last transaction ended held no record
         self.closing = False            # close(): abort the open transaction
         self.generation = 0             # responses to an earlier incarnation are ignored
+        self.tv2 = producer.settings.transaction_version >= 2      # KIP-890 part 2
         producer.acc.gate_us = -1
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -173,9 +181,13 @@ class TransactionManager:
         self.p.acc.gate_us = gate
 
     def handed(self, pos: int) -> None:
-        """KafkaProducer.send -> maybeAddPartition: a new partition joins the transaction."""
+        """KafkaProducer.send -> maybeAddPartition: a new partition joins the transaction;
+        with transaction.version 2 at once, its leader adds it with the first write."""
         if pos not in self.added and self.state in (IN_TRANSACTION, COMMITTING):
-            self.pending[pos] = None
+            if self.tv2:
+                self.added[pos] = None
+            else:
+                self.pending[pos] = None
 
     def may_send(self, pos: int) -> bool:
         """isSendToPartitionAllowed: the partition was added to the transaction."""
@@ -232,7 +244,7 @@ class TransactionManager:
         elif error in SEQUENCE_ERRORS and not s.kip_360:
             self.fatal(error)
         else:
-            if sequenced and s.kip_360:
+            if sequenced and s.kip_360 and not self.tv2:
                 self.bump = True
             self.abortable(error)
 
@@ -394,4 +406,12 @@ class TransactionManager:
             if error is not None:
                 self.fatal(error)
             return
+        if self.tv2:
+            self._new_epoch(response.pid, response.producer_epoch)
         self._completed(COMMIT if self.state == COMMITTING else ABORT)
+
+    def _new_epoch(self, pid: int, epoch: int) -> None:
+        """The producer id and epoch EndTxn bumped to number the next transaction's batches
+        (transaction.version 2)."""
+        self.pid, self.epoch = pid, epoch
+        self.p.sender.new_session(pid, epoch)

@@ -128,7 +128,8 @@ class ControllerContext:
 class ClientContext:
     """A producer, consumer member or admin client.
 
-    `protocol` holds the release's behaviour switches; a consumer member also reads
+    `protocol` holds the release's behaviour switches, `features` the cluster's finalized
+    feature levels (ApiVersions); a consumer member also reads
     record contents, the poison windows and dead-letter numbers, and the admin the
     groups' topics.
     """
@@ -140,3 +141,4 @@ class ClientContext:
     contents: RecordContents
     poison: object = None
     groups: dict = field(default_factory=dict)
+    features: dict = field(default_factory=dict)     # cluster.features (finalized)

@@ -10,8 +10,9 @@ in flight when it arrives) is not delivered across it: TCP keeps
 retransmitting it, every retransmission timeout (doubling, at most 120 s),
 and the messages sent after it on the same connection wait behind it; the
 first retransmission after the cut heals delivers them all, in order. A
-connection closed meanwhile (a request timeout, a crash) drops what was its
-own, and the new connection that replaces it is not held behind it.
+connection reset meanwhile (a crash) drops what was its own; one its client
+closed after a request timeout still delivers the requests sent before the
+close (rpc.py); the new connection that replaces either is not held behind it.
 Messages already sent by a host that dies are still delivered; messages to a
 dead host (or to an earlier incarnation of a restarted one) are dropped.
 A message sent with `on_reset` (a client's request) to a powered-off

@@ -27,6 +27,16 @@ min(first unstable offset, HW), never below the log start
 (UnifiedLog.lastStableOffset). An aborted non-empty transaction enters the
 replica's aborted-transaction index (txn_index.py).
 
+Transaction verification (KIP-890 part 1, 3.6+): before a transactional batch from a
+producer id with no transaction ongoing here is appended, the leader asks the transaction
+coordinator whether the partition is in the producer's transaction; the verification guard
+created when the check starts (VerificationStateEntry's VerificationGuard) must still be the
+producer id's when the batch is appended. Any transactional batch or marker of the producer
+id clears it (UnifiedLog.updateProducers), so an answer that a marker overtook appends
+nothing (INVALID_TXN_STATE). Left out: the entry's lowest sequence, which refuses a higher
+sequence while a lower one retries (OUT_OF_ORDER_SEQUENCE_NUMBER), and the expiry of
+guards never used.
+
 Replicated appends are not checked, only remembered, so a new leader already
 holds the state that its log implies; the state is rebuilt from the log after
 truncation and on log recovery. Sequence wrap-around at 2^31 and
@@ -54,12 +64,18 @@ TRANSACTION_COORDINATOR_FENCED = "TRANSACTION_COORDINATOR_FENCED"
 EPOCH, BATCHES, COORDINATOR_EPOCH, TXN_FIRST = 0, 1, 2, 3      # the fields of an entry
 
 
+class VerificationGuard:
+    """A transaction verification in progress; only its identity matters (VerificationGuard)."""
+
+    __slots__ = ()
+
+
 class ProducerStates:
     """pid -> [epoch, the last five batches as (first_seq, last_seq, base_offset),
     coordinator epoch, first offset of its open transaction or -1]; the open and the
     unreplicated transactions; the aborted-transaction index."""
 
-    __slots__ = ("entries", "ongoing", "unreplicated", "aborted", "transactional")
+    __slots__ = ("entries", "ongoing", "unreplicated", "aborted", "transactional", "verifying")
 
     def __init__(self) -> None:
         self.entries: dict[int, list] = {}
@@ -67,6 +83,7 @@ class ProducerStates:
         self.unreplicated: dict[int, tuple[int, int]] = {}  # first offset -> (pid, marker)
         self.aborted = TransactionIndex()
         self.transactional = False                  # has the log held a transaction's batch?
+        self.verifying: dict[int, VerificationGuard] = {}   # pid -> its verification guard
 
     def check(self, pid: int, epoch: int, first: int, last: int, kip_360: bool = True,
               transactional: bool = False):
@@ -104,10 +121,32 @@ class ProducerStates:
             return TRANSACTION_COORDINATOR_FENCED
         return None
 
+    def has_ongoing(self, pid: int) -> bool:
+        """Has the producer id a transaction open in this partition (hasOngoingTransaction)?"""
+        entry = self.entries.get(pid)
+        return entry is not None and entry[TXN_FIRST] != NO_OFFSET
+
+    def start_verification(self, pid: int) -> VerificationGuard | None:
+        """maybeStartTransactionVerification: None when the producer id's transaction is
+        ongoing here (nothing to verify), else its guard (one per producer id until used)."""
+        if self.has_ongoing(pid):
+            return None
+        guard = self.verifying.get(pid)
+        if guard is None:
+            guard = self.verifying[pid] = VerificationGuard()
+        return guard
+
+    def verified(self, pid: int, guard: VerificationGuard | None) -> bool:
+        """May a transactional batch of pid be appended: its transaction is ongoing here, or
+        the verification that guard started is still current (batchMissingRequiredVerification)."""
+        return self.has_ongoing(pid) or (guard is not None and self.verifying.get(pid) is guard)
+
     def record(self, batch) -> None:
         """Remember an appended batch (leader or follower)."""
         if batch.pid < 0:
             return
+        if self.verifying and (batch.transactional or batch.control is not None):
+            self.verifying.pop(batch.pid, None)
         if batch.control is not None:
             self._end_txn(batch)
             return

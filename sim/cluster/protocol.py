@@ -46,6 +46,8 @@ class ProduceRequest(NamedTuple):
     timeout_us: int
     batches: tuple          # ((pidx, BatchData), ...)
     transactional_id: str | None = None
+    transaction_version: int = 0    # 2: the leader adds the partition to the transaction
+                                    # (produce v12, KIP-890 part 2)
 
 
 class ProduceResponse(NamedTuple):
@@ -198,10 +200,21 @@ class AddPartitionsToTxn(NamedTuple):
     pid: int
     producer_epoch: int
     pidxs: tuple
+    verify_only: bool = False   # a leader's check that the partitions joined (KIP-890 part 1)
 
 
 class AddPartitionsToTxnResponse(NamedTuple):
     results: dict               # pidx -> error or None
+
+
+class AddPartitionsToTxnBatch(NamedTuple):
+    """AddPartitionsToTxn v4+ as a partition leader sends it (AddPartitionsToTxnManager,
+    KIP-890): the transactions of several producers to one coordinator in one request."""
+    transactions: tuple         # (AddPartitionsToTxn, ...), one per transactional id
+
+
+class AddPartitionsToTxnBatchResponse(NamedTuple):
+    results: dict               # transactional id -> {pidx: error or None}
 
 
 class AddOffsetsToTxn(NamedTuple):
@@ -245,6 +258,8 @@ class EndTxn(NamedTuple):
 
 class EndTxnResponse(NamedTuple):
     error: str | None
+    pid: int = -1               # transaction.version 2: the producer id and the epoch
+    producer_epoch: int = -1    # EndTxn bumped it to, for the next transaction (KIP-890)
 
 
 class WriteTxnMarkers(NamedTuple):

@@ -5,7 +5,8 @@ leader -> NOT_LEADER_OR_FOLLOWER; acks=all with the committed ISR below min
 ISR -> NOT_ENOUGH_REPLICAS, nothing appended; a batch larger than the topic's
 `max.message.bytes` (inheriting `message.max.bytes`) -> MESSAGE_TOO_LARGE
 (UnifiedLog.analyzeAndValidateRecords: RecordTooLargeException; followers do not
-check it, appendAsFollower); idempotence checks; append
+check it, appendAsFollower); idempotence checks; a transactional write
+checked with the transaction coordinator first (KIP-890, txn_verification.py); append
 stamped with the leader epoch; HW advance. acks=0 gets no response, but an
 error on any of its partitions makes the broker close the connection once
 every partition is handled, the others appended (KafkaApis.handleProduceRequest:
@@ -39,7 +40,7 @@ fetcher moves a partition it got data for to the end of its list).
 from sim.cluster.deadlines import Deadlines
 from sim.cluster.fetch_session import FetchSessions
 from sim.cluster.log import Batch
-from sim.cluster.producer_state import DUPLICATE
+from sim.cluster.producer_state import DUPLICATE, INVALID_TXN_STATE
 from sim.cluster.protocol import (
     MESSAGE_TOO_LARGE,
     NOT_ENOUGH_REPLICAS,
@@ -54,6 +55,7 @@ from sim.cluster.protocol import (
 )
 from sim.cluster.replication import fetch_decision
 from sim.cluster.replication_quota import leader_quota
+from sim.cluster.txn_verification import verification_for
 from sim.core.records import (
     BatchAppended,
     HighWatermark,
@@ -96,6 +98,7 @@ class ReplicaManager:
         self.fetch_deadlines = Deadlines(broker, self._expire_fetch)
         self.sessions = FetchSessions()
         self.quota = leader_quota(broker)           # KIP-73; None when nothing is throttled
+        self.verification = verification_for(broker)    # KIP-890; None when not in force
 
     def reset(self) -> None:
         """Drop volatile state (the process died)."""
@@ -103,6 +106,8 @@ class ReplicaManager:
         self.fetch_deadlines.clear()
         self.parked = []
         self.sessions.clear()
+        if self.verification is not None:
+            self.verification.reset()
 
     # -- produce -------------------------------------------------------------
 
@@ -117,25 +122,41 @@ class ReplicaManager:
         now = broker.engine.now
         if broker.quotas is not None and broker.quotas.held(conn, now, self.produce, rid, request):
             return
+        if self.verification is not None and self.verification.start(
+                request, lambda errors, guards: self._write(conn, rid, request, errors, guards)):
+            return
+        self._write(conn, rid, request, None, None)
+
+    def _write(self, conn, rid, request, errors, guards) -> None:
+        """The disk write and append of what verification (if any) let through: errors
+        answers pidx -> error at once, guards holds the verification guards (KIP-890)."""
+        broker = self.broker
+        now = broker.engine.now
         mine = [(broker.replicas[p], d) for p, d in request.batches
-                if p in broker.replicas and broker.replicas[p].is_leader]
+                if p in broker.replicas and broker.replicas[p].is_leader
+                and not (errors and p in errors)]
         if not mine:
-            self._produce_now(conn, rid, request, 0, False)
+            self._produce_now(conn, rid, request, 0, False, errors, guards)
             return
         storage = broker.storage
         fsync = any(storage.needs_fsync(replica, data.count) for replica, data in mine)
         size = sum(data.size for _replica, data in mine) if storage.disk.throughput else 0
         delay = storage.disk.write(now, fsync, size)
         if delay > storage.disk.write_us:
-            broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync)
+            broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync, errors, guards)
         else:
-            self._produce_now(conn, rid, request, delay, fsync)
+            self._produce_now(conn, rid, request, delay, fsync, errors, guards)
 
-    def _produce_now(self, conn, rid, request, delay: int, fsync: bool) -> None:
+    def _produce_now(self, conn, rid, request, delay: int, fsync: bool, errors=None,
+                     guards=None) -> None:
         now = self.broker.engine.now
         results, waiting = {}, []
         for pidx, data in request.batches:
-            error, offset, replica, appended = self._append(pidx, data, request.acks, now)
+            if errors and pidx in errors:
+                results[pidx] = (errors[pidx], -1)
+                continue
+            guard = guards.get(pidx) if guards else None
+            error, offset, replica, appended = self._append(pidx, data, request.acks, now, guard)
             results[pidx] = (error, offset)
             if appended and fsync:
                 self.broker.storage.mark_flushed(replica, now)
@@ -159,7 +180,7 @@ class ReplicaManager:
         for replica, _ in waiting:
             self.try_complete(replica)
 
-    def _append(self, pidx, data, acks, now):
+    def _append(self, pidx, data, acks, now, guard=None):
         replica = self.broker.replicas.get(pidx)
         if replica is None or not replica.is_leader:
             return NOT_LEADER_OR_FOLLOWER, -1, replica, False
@@ -175,6 +196,9 @@ class ReplicaManager:
                 return None, offset, replica, False
             if verdict is not None:
                 return verdict, -1, replica, False
+            if self.verification is not None and \
+                    not self.verification.verified(replica, data, guard):
+                return INVALID_TXN_STATE, -1, replica, False
         batch = Batch(replica.log.leo, data.count, replica.leader_epoch, data.producer,
                       data.first_seq, data.pid, data.producer_epoch, data.base_sequence,
                       data.size, now, data.transactional)

@@ -5,7 +5,11 @@ way over the network's links. It tracks the requests in flight: when one has
 no response within its timeout, the connection is closed and every request
 in flight on it fails as timed out (NetworkClient.handleTimedOutRequests ->
 processTimeoutDisconnection); how a client reports that is its own rule
-(sender.py). A reset (`resets:` probability per request, or the crash or
+(sender.py). That close is graceful: TCP sends its FIN after the bytes already
+written, so a request the network still carries (held behind a cut, delayed)
+reaches the server and is processed there, as the broker's Selector processes
+the receives of a channel its peer closed (closingChannels); its response finds
+no socket. A reset (`resets:` probability per request, or the crash or
 clean stop of either end) fails every request in flight at once with a
 disconnect; requests already delivered are still processed, but their
 responses are lost. A request to a crashed or stopped process is refused
@@ -45,7 +49,10 @@ request queued behind a set-up runs its request timeout from the start
 timeout does not fire while requests wait; the reconnect backoff follows only
 a failed set-up, without growth (Kafka's follows every disconnect and grows
 to `reconnect.backoff.max.ms`); acks=0 messages written to a connection that
-never comes up are lost (Kafka would not have drained them).
+never comes up are lost (Kafka would not have drained them); the one-way (acks=0)
+messages of a connection closed at a timeout are dropped, not delivered; a closed
+connection's data is retransmitted until it gets through (Linux gives an orphaned
+socket up after tcp_orphan_retries, 8 retransmissions, about 100 s).
 """
 
 from sim.cluster.connection_setup import ConnectionSetup
@@ -107,6 +114,7 @@ class Connection:
         self._timer_at = -1
         self.unacked_bytes = 0
         self.server_closed = -1                  # the epoch the server closed its end of
+        self.orphaned: dict[int, None] = {}      # epochs the client closed at a request timeout
         self.server_incarnation = server.incarnation
         self.client_incarnation = client.incarnation
         self.on_reset = None
@@ -249,6 +257,8 @@ class Connection:
             if self._connecting == epoch:
                 self._connected()
             self.server.handle(self, rid, payload)
+        elif epoch in self.orphaned and epoch != self.server_closed:
+            self.server.handle(self, rid, payload)      # sent before the client's FIN
 
     def respond(self, rid: int, response, extra_us: int = 0) -> None:
         """Send the response to request rid back to the client."""
@@ -311,6 +321,7 @@ class Connection:
         self._timer_at = -1
         now = self.net.engine.now
         if any(deadline <= now for deadline, _ in self.inflight.values()):
+            self.orphaned[self.epoch] = None
             self.epoch += 1
             self.unacked_bytes = 0
             self._stuck = None

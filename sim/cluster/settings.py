@@ -51,6 +51,9 @@ class BrokerSettings:
     imbalance_per_broker: bool = False   # before 3.3: the ZooKeeper controller's check
     fenced_error: str = "PRODUCER_FENCED"   # the txn coordinator's fencing error (KIP-588)
     kip_447: bool = True                    # TxnOffsetCommit fencing and require_stable (2.5+)
+    txn_verification: bool = False          # transaction.partition.verification.enable (3.6+)
+    txn_verification_error: str = "INVALID_TXN_STATE"   # TRANSACTION_ABORTABLE from 3.8
+    transaction_version: int = 0            # the transaction.version feature (2 from 4.0)
 
     @classmethod
     def from_cluster(cls, cluster) -> "BrokerSettings":
@@ -94,4 +97,7 @@ class BrokerSettings:
             == "per-broker-percentage",
             fenced_error=cluster.protocol["producer.fenced.error"],
             kip_447=cluster.protocol["txn.offset.commit.fencing"] == "kip-447",
+            txn_verification=bool(c["transaction.partition.verification.enable"]),
+            txn_verification_error=cluster.protocol["txn.verification.error"],
+            transaction_version=int(cluster.features["transaction.version"]),
         )

@@ -55,9 +55,12 @@ from sim.cluster.protocol import (
     NOT_ENOUGH_REPLICAS,
     NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     NOT_LEADER_OR_FOLLOWER,
+    PRODUCER_FENCED,
     REQUEST_TIMED_OUT,
     TRANSACTION,
     AddPartitionsToTxn,
+    AddPartitionsToTxnBatch,
+    AddPartitionsToTxnBatchResponse,
     AddPartitionsToTxnResponse,
     BatchData,
     EndTxn,
@@ -101,7 +104,7 @@ def is_txn_request(request) -> bool:
         return request.key_type == TRANSACTION
     if kind is InitProducerId:
         return request.transactional_id is not None
-    return kind is AddPartitionsToTxn or kind is EndTxn
+    return kind is AddPartitionsToTxn or kind is EndTxn or kind is AddPartitionsToTxnBatch
 
 
 def append_error(error: str) -> str:
@@ -125,6 +128,8 @@ class TransactionCoordinator:
         self.abort_interval_us = ms(
             cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"])
         self.fenced = broker.settings.fenced_error
+        self.not_in_txn = broker.settings.txn_verification_error     # KIP-890 part 1
+        self.tv2 = broker.settings.transaction_version >= 2          # KIP-890 part 2
         self.epochs: dict[int, int] = {}            # loaded txn partition -> coordinator epoch
         self.txns: dict[str, TxnMetadata] = {}
         self.channel = TxnMarkerChannel(self)
@@ -185,8 +190,12 @@ class TransactionCoordinator:
         elif kind is AddPartitionsToTxn:
             self._add_partitions(request, lambda error: reply(AddPartitionsToTxnResponse(
                 {pidx: error for pidx in request.pidxs})))
+        elif kind is AddPartitionsToTxnBatch:
+            self._from_leader(request, lambda results: reply(
+                AddPartitionsToTxnBatchResponse(results)))
         else:
-            self._end_txn_request(request, lambda error: reply(EndTxnResponse(error)))
+            self._end_txn_request(request, lambda error: reply(self._end_txn_response(
+                request.transactional_id, error)))
 
     def _find(self, txn_id: str) -> FindCoordinatorResponse:
         state = self.broker.image.partitions.get(self.topology.txn_pidx(txn_id))
@@ -274,7 +283,53 @@ class TransactionCoordinator:
             transit = meta.prepare_add_partitions(req.pidxs, self.broker.engine.now)
             self._append(meta, epoch, transit, reply)
 
+    # -- a partition leader's checks (KIP-890) -------------------------------------------
+
+    def _from_leader(self, req: AddPartitionsToTxnBatch, reply) -> None:
+        """AddPartitionsToTxn v4+ from a leader: verify each transaction's partitions, or
+        add them for a transaction.version 2 producer; reply once all are answered."""
+        results: dict = {}
+        waiting = [len(req.transactions)]
+
+        def answered(txn, errors: dict) -> None:
+            results[txn.transactional_id] = errors
+            waiting[0] -= 1
+            if waiting[0] == 0:
+                reply(results)
+        for txn in req.transactions:
+            if txn.verify_only:
+                answered(txn, self._verify(txn))
+            else:
+                self._add_partitions(txn, lambda error, t=txn: answered(
+                    t, dict.fromkeys(t.pidxs, error)))
+
+    def _verify(self, req: AddPartitionsToTxn) -> dict:
+        """handleVerifyPartitionsInTransaction: pidx -> None for a partition of the
+        producer's transaction at its current epoch, else the error."""
+        error = None
+        meta = self.txns.get(req.transactional_id)
+        if not req.transactional_id:
+            error = INVALID_REQUEST
+        elif self.epoch_of(req.transactional_id) is None:
+            error = NOT_COORDINATOR
+        elif meta is None or meta.pid != req.pid:
+            error = INVALID_PRODUCER_ID_MAPPING
+        elif meta.producer_epoch != req.producer_epoch:
+            error = PRODUCER_FENCED
+        elif meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+            error = CONCURRENT_TRANSACTIONS
+        if error is not None:
+            return dict.fromkeys(req.pidxs, error)
+        return {pidx: None if pidx in meta.pidxs else self.not_in_txn for pidx in req.pidxs}
+
     # -- EndTxn and the coordinator's own aborts -----------------------------------------
+
+    def _end_txn_response(self, txn_id: str, error) -> EndTxnResponse:
+        """EndTxnResponse; with transaction.version 2 it carries the bumped epoch."""
+        meta = self.txns.get(txn_id)
+        if not self.tv2 or error is not None or meta is None:
+            return EndTxnResponse(error)
+        return EndTxnResponse(None, meta.pid, meta.producer_epoch)
 
     def _end_txn_request(self, req: EndTxn, reply) -> None:
         if not req.transactional_id:
@@ -292,13 +347,16 @@ class TransactionCoordinator:
         if meta is None or meta.pid != pid:
             reply(INVALID_PRODUCER_ID_MAPPING)
             return
-        valid_epoch = (not from_client or producer_epoch == meta.producer_epoch) \
+        retry = from_client and self.tv2 and producer_epoch + 1 == meta.producer_epoch \
+            and meta.last_producer_epoch == producer_epoch and meta.state != ONGOING
+        valid_epoch = retry or (not from_client or producer_epoch == meta.producer_epoch) \
             and producer_epoch >= meta.producer_epoch
         if not valid_epoch:
             reply(self.fenced)
         elif meta.pending is not None and meta.pending != PREPARE_EPOCH_FENCE:
             reply(CONCURRENT_TRANSACTIONS)
-        elif meta.state == ONGOING:
+        elif meta.state == ONGOING or (self.tv2 and not commit and not retry
+                                       and meta.state in (EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT)):
             self._prepare_decision(meta, producer_epoch, commit, reason, reply)
         else:
             reply(_decided_answer(meta.state, commit))
@@ -310,7 +368,8 @@ class TransactionCoordinator:
         if fence:
             meta.apply_fence(producer_epoch)
         epoch = self.epoch_of(meta.transactional_id)
-        transit = meta.prepare_abort_or_commit(state, self.broker.engine.now)
+        transit = meta.prepare_abort_or_commit(state, self.broker.engine.now,
+                                               bump=self.tv2 and not fence)
         self._append(meta, epoch, transit,
                      lambda error: self._decision_written(meta.transactional_id, epoch, transit,
                                                           fence, error, reply),

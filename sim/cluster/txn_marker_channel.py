@@ -72,7 +72,11 @@ class TxnMarkerChannel:
         self.pending[meta.transactional_id] = entry
         if entry.remaining:
             self._send(entry, sorted(entry.remaining))
-        else:
+        else:       # no partition (transaction.version 2's empty abort): complete next turn
+            self.broker.timer(0, self._complete_if_current, entry)
+
+    def _complete_if_current(self, entry: PendingComplete) -> None:
+        if self._current(entry):
             self.coordinator.write_completion(entry)
 
     def remove_for_partition(self, txn_pidx: int) -> None:

@@ -12,8 +12,10 @@ IllegalTransition, Kafka's IllegalStateException), marks it pending and returns 
 `TxnTransit` to write to `__transaction_state`; `complete(transit)` applies it once the write
 is replicated. While a transition is pending, requests get CONCURRENT_TRANSACTIONS.
 
-Only the protocol before KIP-890 (transaction version 0) is modeled: the epoch is bumped by
-InitProducerId and by fencing, never by EndTxn. Timestamps are simulator microseconds. Dead
+The epoch is bumped by InitProducerId and by fencing; with transaction.version 2 (KIP-890
+part 2, 4.0) also by every PrepareCommit or PrepareAbort, and an abort may then end a
+transaction no partition joined (Empty, CompleteCommit or CompleteAbort -> PrepareAbort),
+which only bumps the epoch. Timestamps are simulator microseconds. Dead
 is in the table of legal transitions but never entered: transactional-id expiration
 (`transactional.id.expiration.ms`, 7 days) is beyond any run.
 """
@@ -32,7 +34,7 @@ VALID_PREVIOUS = {
     EMPTY: (EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT),
     ONGOING: (ONGOING, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT),
     PREPARE_COMMIT: (ONGOING,),
-    PREPARE_ABORT: (ONGOING, PREPARE_EPOCH_FENCE),
+    PREPARE_ABORT: (ONGOING, PREPARE_EPOCH_FENCE, EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT),
     COMPLETE_COMMIT: (PREPARE_COMMIT,),
     COMPLETE_ABORT: (PREPARE_ABORT,),
     DEAD: (EMPTY, COMPLETE_ABORT, COMPLETE_COMMIT),
@@ -135,9 +137,13 @@ class TxnMetadata:
         return self._transit(ONGOING, self.pid, self.producer_epoch, self.last_producer_epoch,
                              self.timeout_us, merged, start, now)
 
-    def prepare_abort_or_commit(self, state: str, now: int) -> TxnTransit:
-        return self._transit(state, self.pid, self.producer_epoch, self.last_producer_epoch,
-                             self.timeout_us, self.pidxs, self.start_us, now)
+    def prepare_abort_or_commit(self, state: str, now: int, bump: bool = False) -> TxnTransit:
+        """PrepareCommit or PrepareAbort; bump: transaction.version 2 ends every transaction
+        with the next epoch, the current one kept as the last (KIP-890 part 2)."""
+        epoch, last = (self.producer_epoch + 1, self.producer_epoch) if bump else \
+            (self.producer_epoch, self.last_producer_epoch)
+        return self._transit(state, self.pid, epoch, last, self.timeout_us, self.pidxs,
+                             self.start_us, now)
 
     def prepare_complete(self, now: int) -> TxnTransit:
         state = COMPLETE_COMMIT if self.state == PREPARE_COMMIT else COMPLETE_ABORT
@@ -181,6 +187,9 @@ class TxnMetadata:
             self.start_us, self.pidxs = transit.start_us, transit.pidxs
         elif transit.state in (COMPLETE_COMMIT, COMPLETE_ABORT):
             self.start_us, self.pidxs = transit.start_us, ()
+        else:
+            self.producer_epoch, self.last_producer_epoch = \
+                transit.producer_epoch, transit.last_producer_epoch
         self.state = transit.state
         self.update_us = transit.update_us
         self.pending = None

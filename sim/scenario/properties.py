@@ -105,6 +105,8 @@ BROKER = _props(
     ("transaction.state.log.min.isr", "int", "count", 1, None),
     ("transaction.max.timeout.ms", "int", "ms", 1, None),
     ("transaction.abort.timed.out.transaction.cleanup.interval.ms", "int", "ms", 1, None),
+    ("transaction.partition.verification.enable", "bool", "", None, None,
+     {"per_release": True}),  # KIP-890 part 1 (3.6+)
 )
 
 TOPIC = _props(
@@ -217,7 +219,8 @@ CONSUMER = _props(
     ),
 )
 
-FEATURE = _props("feature", ("eligible.leader.replicas.version", "short", "", 0, 1))
+FEATURE = _props("feature", ("eligible.leader.replicas.version", "short", "", 0, 1),
+                 ("transaction.version", "short", "", 0, 2))
 
 # Protocol behaviour that changed across releases (`cluster.protocol`); not Kafka properties,
 # so a scenario can replay one release's rule on another's defaults.
@@ -244,6 +247,8 @@ PROTOCOL = _props(
     ("producer.fenced.error", "enum", "", None, None,
      {"choices": ("INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED")}),
     ("txn.offset.commit.fencing", "enum", "", None, None, {"choices": ("none", "kip-447")}),
+    ("txn.verification.error", "enum", "", None, None,
+     {"choices": ("INVALID_TXN_STATE", "TRANSACTION_ABORTABLE")}),
 )
 
 PROPERTIES: dict[str, dict[str, Prop]] = {

@@ -69,6 +69,7 @@ _BROKER_4_1 = {
     "transaction.state.log.min.isr": 2,
     "transaction.max.timeout.ms": 900_000,
     "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10_000,
+    "transaction.partition.verification.enable": True,  # KIP-890 part 1, 3.6+
 }
 
 # The topic properties without a cluster-wide default (LogConfig.CONFIGS_WITH_NO_SERVER_DEFAULTS)
@@ -124,7 +125,8 @@ _CONSUMER_4_1 = {
     "client.rack": "",  # KIP-392 (2.4+; the catalogue has it from 2.3)
 }
 
-_FEATURE_4_1 = {"eligible.leader.replicas.version": 1}  # 0 in 4.0: ELR off by default
+_FEATURE_4_1 = {"eligible.leader.replicas.version": 1,  # 0 in 4.0: ELR off by default
+               "transaction.version": 2}  # KIP-890 part 2 (4.0); 0 before
 
 _PROTOCOL_4_1 = {
     "replica.truncation": "kip-279",  # "high-watermark" before 0.11, "kip-101" in 0.11-1.1
@@ -142,6 +144,7 @@ _PROTOCOL_4_1 = {
     "producer.fenced.error": "PRODUCER_FENCED",  # INVALID_PRODUCER_EPOCH before 2.7 (KIP-588)
     "txn.offset.commit.fencing": "kip-447",  # "none" before 2.5: no group metadata, no
                                              # require_stable (KIP-447)
+    "txn.verification.error": "TRANSACTION_ABORTABLE",  # INVALID_TXN_STATE before 3.8
 }
 
 
@@ -170,14 +173,14 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     ("0.10", {
         "broker": {"unclean.leader.election.enable": True, "replica.lag.time.max.ms": 10_000,
                    "group.initial.rebalance.delay.ms": 0, "message.max.bytes": 1_000_012,
-                   **_ZK_0_10},
+                   "transaction.partition.verification.enable": False, **_ZK_0_10},
         "producer": {"acks": 1, "enable.idempotence": False, "retries": 0,
                      "delivery.timeout.ms": 30_000, "linger.ms": 0, "retry.backoff.max.ms": 100,
                      **_NO_SETUP_TIMEOUT},
         "consumer": {"session.timeout.ms": 10_000, "request.timeout.ms": 305_000,
                      "retry.backoff.max.ms": 100, "partition.assignment.strategy": ("range",),
                      **_NO_SETUP_TIMEOUT},
-        "feature": {"eligible.leader.replicas.version": 0},
+        "feature": {"eligible.leader.replicas.version": 0, "transaction.version": 0},
         "protocol": {"replica.truncation": "high-watermark",
                      "high.watermark.frozen.below.min.isr": False,
                      "producer.request.timeout.error": "NETWORK_EXCEPTION",
@@ -190,7 +193,8 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
                      "leader.imbalance.check": "per-broker-percentage",
                      "transactional.produce.epoch.error": "fatal",
                      "producer.fenced.error": "INVALID_PRODUCER_EPOCH",
-                     "txn.offset.commit.fencing": "none"},
+                     "txn.offset.commit.fencing": "none",
+                     "txn.verification.error": "INVALID_TXN_STATE"},
     }, "followers truncate to their own high watermark; unclean election on; acks=1, no "
        "retries; a batch expires after request.timeout.ms; ZooKeeper sessions of 6 s"),
     ("0.11", {
@@ -261,6 +265,11 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
         "protocol": {"producer.request.timeout.error": "REQUEST_TIMED_OUT"},
     }, "a producer reports the requests a request timeout cancels as REQUEST_TIMED_OUT, not "
        "NETWORK_EXCEPTION (KAFKA-14317)"),
+    ("3.6", {
+        "broker": {"transaction.partition.verification.enable": True},
+    }, "a partition leader asks the transaction coordinator whether a transactional producer's "
+       "first write to it belongs to an ongoing transaction before appending it, and refuses it "
+       "with INVALID_TXN_STATE otherwise (KIP-890 part 1)"),
     ("3.7", {
         "producer": {"retry.backoff.max.ms": 1_000},
         "consumer": {"retry.backoff.max.ms": 1_000},
@@ -269,14 +278,20 @@ CHANGES: tuple[tuple[str, dict, str], ...] = (
     }, "the high watermark waits while the ISR is below min.insync.replicas, which counts as "
        "the replication factor when set above it (KAFKA-15583); exponential retry backoff "
        "(KIP-580)"),
+    ("3.8", {
+        "protocol": {"txn.verification.error": "TRANSACTION_ABORTABLE"},
+    }, "a failed transaction verification is answered TRANSACTION_ABORTABLE (produce v11, "
+       "KAFKA-16314)"),
     ("3.9", {
         "protocol": {"unclean.election.automatic": True},
     }, "the KRaft controller honours unclean.leader.election.enable: at fencing and every "
        "unclean.leader.election.interval.ms (KAFKA-12670)"),
     ("4.0", {
         "producer": {"linger.ms": 5},
+        "feature": {"transaction.version": 2},
     }, "linger.ms 0 -> 5 (KIP-1030); ZooKeeper removed; eligible leader replicas available, "
-       "off by default"),
+       "off by default; transaction.version 2 (KIP-890 part 2): EndTxn bumps the producer "
+       "epoch and a partition joins a transaction with its first write, no AddPartitionsToTxn"),
     ("4.1", {
         "feature": {"eligible.leader.replicas.version": 1},
     }, "eligible leader replicas on for new clusters (KIP-966)"),

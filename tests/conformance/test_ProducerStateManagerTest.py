@@ -32,7 +32,8 @@ NOT_PORTED = {
 }
 
 NOT_PORTED_LIKE = [
-    (r"Verification", "not modeled: transaction verification (KIP-890)"),
+    (r"Verification", "pending: modeled (KIP-890 transaction verification, "
+     "txn_verification.py), not ported yet"),
     (r"WrapAround", "simplification: no sequence wrap-around at 2^31"),
     (r"Expired|Expiration|testAcceptAppendWithoutProducerStateOnReplica",
      "simplification: no producer-id expiry (producer.id.expiration.ms)"),

@@ -294,7 +294,8 @@ NOT_PORTED = {
 
 NOT_PORTED_LIKE = [
     (r"Verification|Verified|testExceptionWhenUnverifiedTransaction",
-     "not modeled: transaction verification (KIP-890)"),
+     "pending: modeled (KIP-890 transaction verification, "
+     "txn_verification.py), not ported yet"),
     (r"LateTransactions|ProducerIdCount", "not modeled: broker metrics"),
     (r"ReadCommitted|AbortedTransactions",
      "pending: modeled (READ_COMMITTED fetches below the LSO with the aborted transactions), "

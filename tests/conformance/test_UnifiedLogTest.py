@@ -106,7 +106,8 @@ NOT_PORTED = {
 NOT_PORTED_LIKE = [
     (r"Remote|Tiered|LocalLog", "not modeled: tiered storage (KIP-405)"),
     (r"Verification|VerificationGuard|NonZeroSequenceOnFirstAppend",
-     "not modeled: transaction verification (KIP-890)"),
+     "pending: modeled (KIP-890 transaction verification, "
+     "txn_verification.py), not ported yet"),
     (r"TransactionIndexFailure", "internal: a failing transaction index file"),
     (r"SpanningMultipleSegments|AfterSegmentDeletion|ThroughReplication|FetchUpToLastStable"
      r"|ReadCommitted", "pending: modeled (the index per replica, READ_COMMITTED reads), not "

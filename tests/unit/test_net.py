@@ -403,14 +403,41 @@ def test_a_request_to_a_paused_host_waits_and_is_handled_at_resume():
     assert w.errors() == [(51 * MS, "a", ("re", "a"))]
 
 
-def test_a_request_that_timed_out_against_a_paused_host_is_not_handled_at_resume():
+def test_a_request_that_timed_out_against_a_paused_host_is_handled_at_resume_unanswered():
+    """The client's close after the timeout is a FIN behind the request's bytes: the resumed
+    server reads the request and processes it (the Selector's closingChannels); the answer
+    finds no socket and the client's next request is not confused by it."""
     w = World(reply_after_us=0)
     w.server.pause()
     conn = Connection(w.net, w.client, w.server)
     conn.request("a", w.done("a"), timeout_us=30 * MS)
+    w.at(40 * MS, conn.request, "b", w.done("b"), 1 * S)
     w.at(50 * MS, w.server.resume)
     w.run()
+    assert w.server.handled == [(50 * MS, "a"), (50 * MS, "b")]
+    assert w.errors() == [(30 * MS, "a", REQUEST_TIMED_OUT), (51 * MS, "b", ("re", "b"))]
+
+
+def test_a_request_delayed_by_a_cut_reaches_the_server_after_the_client_timed_out():
+    w = World(reply_after_us=0)
+    w.net.cut([("client", "server")])
+    conn = Connection(w.net, w.client, w.server)
+    conn.request("a", w.done("a"), timeout_us=30 * MS)
+    w.at(100 * MS, w.net.uncut, [("client", "server")])
+    w.run()
     assert w.errors() == [(30 * MS, "a", REQUEST_TIMED_OUT)]
+    assert [p for _t, p in w.server.handled] == ["a"]
+    assert w.server.handled[0][0] > 100 * MS
+
+
+def test_a_request_of_a_reset_connection_is_dropped():
+    w = World(reply_after_us=0)
+    w.net.cut([("client", "server")])
+    conn = Connection(w.net, w.client, w.server)
+    conn.request("a", w.done("a"), timeout_us=1 * S)
+    w.at(10 * MS, conn.reset)
+    w.at(100 * MS, w.net.uncut, [("client", "server")])
+    w.run()
     assert w.server.handled == []
 
 

@@ -23,7 +23,9 @@ TXN = "tx-2"        # __transaction_state partition 21: broker-0 with replicatio
 ORDERS, TXN_PIDX = (0, 1), 2
 
 
-def harness(version: str = "4.1", timeout_ms: int | None = None, txn_ids=(TXN,)) -> Harness:
+def harness(version: str = "3.9", timeout_ms: int | None = None, txn_ids=(TXN,)) -> Harness:
+    """A cluster of `version`: 3.9 by default, the last release of transaction.version 0
+    (4.0's transaction.version 2 bumps the epoch at every EndTxn)."""
     config = {"transaction.state.log.replication.factor": 1,
               "transaction.state.log.min.isr": 1}
     if timeout_ms is not None:
