@@ -33,9 +33,11 @@ coordinator whether the partition is in the producer's transaction; the verifica
 created when the check starts (VerificationStateEntry's VerificationGuard) must still be the
 producer id's when the batch is appended. Any transactional batch or marker of the producer
 id clears it (UnifiedLog.updateProducers), so an answer that a marker overtook appends
-nothing (INVALID_TXN_STATE). Left out: the entry's lowest sequence, which refuses a higher
-sequence while a lower one retries (OUT_OF_ORDER_SEQUENCE_NUMBER), and the expiry of
-guards never used.
+nothing (INVALID_TXN_STATE). The entry also keeps the lowest sequence a verification started
+with (for the newest epoch): a batch with a higher first sequence gets
+OUT_OF_ORDER_SEQUENCE_NUMBER until the entry is cleared, so a later batch verified first
+cannot land before the earlier one (VerificationStateEntry.maybeUpdateLowestSequenceAndEpoch,
+ProducerAppendInfo.checkSequence). Left out: the expiry of guards never used.
 
 Replicated appends are not checked, only remembered, so a new leader already
 holds the state that its log implies; the state is rebuilt from the log after
@@ -65,9 +67,20 @@ EPOCH, BATCHES, COORDINATOR_EPOCH, TXN_FIRST = 0, 1, 2, 3      # the fields of a
 
 
 class VerificationGuard:
-    """A transaction verification in progress; only its identity matters (VerificationGuard)."""
+    """A transaction verification in progress (VerificationStateEntry): its identity is the
+    guard; it keeps the lowest sequence seen at the newest epoch."""
 
-    __slots__ = ()
+    __slots__ = ("lowest", "epoch")
+
+    def __init__(self, sequence: int, epoch: int) -> None:
+        self.lowest, self.epoch = sequence, epoch
+
+    def update(self, sequence: int, epoch: int) -> None:
+        """maybeUpdateLowestSequenceAndEpoch."""
+        if epoch > self.epoch:
+            self.lowest, self.epoch = sequence, epoch
+        elif epoch == self.epoch and sequence < self.lowest:
+            self.lowest = sequence
 
 
 class ProducerStates:
@@ -89,11 +102,16 @@ class ProducerStates:
               transactional: bool = False):
         """Validate a client append: None (accept), DUPLICATE with its offset, or an error."""
         entry = self.entries.get(pid)
+        beyond = self.verifying and self._beyond_lowest(pid, first)
         if entry is None:
+            if beyond:
+                return OUT_OF_ORDER_SEQUENCE_NUMBER, -1
             return (None, -1) if kip_360 or first == 0 else (UNKNOWN_PRODUCER_ID, -1)
         cur_epoch, batches = entry[EPOCH], entry[BATCHES]
         if epoch < cur_epoch:
             return INVALID_PRODUCER_EPOCH, -1
+        if beyond:
+            return OUT_OF_ORDER_SEQUENCE_NUMBER, -1
         if epoch > cur_epoch:
             return self._txn_state(entry, transactional) if first == 0 else (
                 OUT_OF_ORDER_SEQUENCE_NUMBER, -1)
@@ -103,6 +121,11 @@ class ProducerStates:
         if first != (batches[-1][1] + 1 if batches else 0):     # a marker left no batches
             return OUT_OF_ORDER_SEQUENCE_NUMBER, -1
         return self._txn_state(entry, transactional)
+
+    def _beyond_lowest(self, pid: int, first: int) -> bool:
+        """A first sequence above the lowest one a verification of pid started with."""
+        guard = self.verifying.get(pid)
+        return guard is not None and first > guard.lowest
 
     @staticmethod
     def _txn_state(entry, transactional: bool):
@@ -126,14 +149,16 @@ class ProducerStates:
         entry = self.entries.get(pid)
         return entry is not None and entry[TXN_FIRST] != NO_OFFSET
 
-    def start_verification(self, pid: int) -> VerificationGuard | None:
+    def start_verification(self, pid: int, sequence: int, epoch: int) -> VerificationGuard | None:
         """maybeStartTransactionVerification: None when the producer id's transaction is
         ongoing here (nothing to verify), else its guard (one per producer id until used)."""
         if self.has_ongoing(pid):
             return None
         guard = self.verifying.get(pid)
         if guard is None:
-            guard = self.verifying[pid] = VerificationGuard()
+            guard = self.verifying[pid] = VerificationGuard(sequence, epoch)
+        else:
+            guard.update(sequence, epoch)
         return guard
 
     def verified(self, pid: int, guard: VerificationGuard | None) -> bool:

@@ -11,7 +11,7 @@ request timeout, and takes effect only once replicated; a failed append maps to
 COORDINATOR_NOT_AVAILABLE (not enough replicas, timed out) or NOT_COORDINATOR (leadership
 lost), as TransactionStateManager.appendTransactionToLog does.
 
-Requests, as TransactionCoordinator handles them (transaction version 0, before KIP-890):
+Requests, as TransactionCoordinator handles them (transaction version 0; version 2 below):
 - FindCoordinator(TRANSACTION): the leader of the id's partition in this broker's metadata,
   or COORDINATOR_NOT_AVAILABLE.
 - InitProducerId: a timeout above `transaction.max.timeout.ms` is INVALID_TRANSACTION_TIMEOUT;
@@ -24,6 +24,14 @@ Requests, as TransactionCoordinator handles them (transaction version 0, before 
   (txn_marker_channel.py) and, once all are written, CompleteCommit or CompleteAbort. A retried
   EndTxn of a decided transaction gets CONCURRENT_TRANSACTIONS while it completes and
   success once complete; the opposite decision gets INVALID_TXN_STATE.
+- AddPartitionsToTxnBatch, from partition leaders (KIP-890): a verify-only transaction is
+  answered per partition at once (handleVerifyPartitionsInTransaction: in the ongoing
+  transaction at the producer's epoch, else INVALID_TXN_STATE before 3.8 and
+  TRANSACTION_ABORTABLE after; PRODUCER_FENCED, CONCURRENT_TRANSACTIONS while it completes);
+  any other adds its partitions as AddPartitionsToTxn does.
+- transaction.version 2 (4.0): PrepareCommit and PrepareAbort carry the next producer epoch,
+  EndTxn answers with it, a retry at the previous epoch is answered as a retry, and an abort
+  of a transaction no partition joined still bumps the epoch.
 A stale producer id is INVALID_PRODUCER_ID_MAPPING; a stale epoch is PRODUCER_FENCED (2.7+,
 KIP-588) or INVALID_PRODUCER_EPOCH before (the protocol switch `producer.fenced.error`).
 
@@ -35,8 +43,7 @@ coordinator that finds it in PrepareCommit or PrepareAbort when it loads the par
 one transaction, keyed by id, producer id and epoch, may be traced more than once).
 
 Simplified: loading is instantaneous (no COORDINATOR_LOAD_IN_PROGRESS); the id's
-expiration and Dead state, KIP-447's AddOffsetsToTxn/TxnOffsetCommit and KIP-890's
-verification and per-transaction epoch bump are not modeled.
+expiration and Dead state and KIP-447's AddOffsetsToTxn/TxnOffsetCommit are not modeled.
 """
 
 from sim.cluster.coordinator import LocalReply

@@ -71,7 +71,8 @@ class TxnVerification:
             replica = replicas.get(pidx)
             if not data.transactional or replica is None or not replica.is_leader:
                 continue
-            guard = replica.producers.start_verification(data.pid)
+            guard = replica.producers.start_verification(data.pid, data.base_sequence,
+                                                          data.producer_epoch)
             if guard is not None:
                 guards[pidx] = guard
                 producer = data

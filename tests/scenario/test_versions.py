@@ -191,8 +191,14 @@ def test_every_release_carries_the_changes_of_its_era_and_no_later_one():
     assert required == [False, True]
     fenced = [RELEASES[v]["protocol"]["producer.fenced.error"] for v in ("0.11", "2.6", "2.7")]
     assert fenced == ["INVALID_PRODUCER_EPOCH", "INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"]
+    verification = [RELEASES[v]["broker"]["transaction.partition.verification.enable"]
+                    for v in ("3.5", "3.6")]
+    assert verification == [False, True]
+    errors = [RELEASES[v]["protocol"]["txn.verification.error"] for v in ("3.7", "3.8")]
+    assert errors == ["INVALID_TXN_STATE", "TRANSACTION_ABORTABLE"]
+    assert [RELEASES[v]["feature"]["transaction.version"] for v in ("3.9", "4.0")] == [0, 2]
     assert [era(v) for v in ("0.10", "1.0", "2.4", "3.4", "3.6", "3.8", "3.9", "4.1")] == \
-        ["0.10", "0.11", "2.2", "3.3", "3.5", "3.7", "3.9", "4.1"]
+        ["0.10", "0.11", "2.2", "3.3", "3.6", "3.8", "3.9", "4.1"]
     assert set(KNOWN_VERSIONS) >= {v for v, _c, _w in CHANGES}
 
 

@@ -58,6 +58,7 @@ BROKER_4_1 = {
     "transaction.state.log.min.isr": 2,
     "transaction.max.timeout.ms": 900_000,
     "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10_000,
+    "transaction.partition.verification.enable": True,
 }
 TOPIC_4_1 = {
     "min.insync.replicas": 1,
@@ -179,7 +180,8 @@ def test_kafka_defaults_and_sources(raw):
         "topic": (scenario.topics["orders"].config, TOPIC_4_1),
         "producer": (scenario.producers["checkout"].config, PRODUCER_4_1),
         "consumer": (scenario.consumers["billing"].config, CONSUMER_4_1),
-        "feature": (scenario.cluster.features, {"eligible.leader.replicas.version": 1}),
+        "feature": (scenario.cluster.features, {"eligible.leader.replicas.version": 1,
+                                                "transaction.version": 2}),
     }
     for scope, (config, expected) in configs.items():
         assert dict(config) == expected, scope

@@ -35,7 +35,8 @@ def test_top_level(full):
 def test_cluster(full):
     cluster = full.cluster
     assert (cluster.brokers, cluster.version) == (4, "4.1")
-    assert dict(cluster.features) == {"eligible.leader.replicas.version": 1}
+    assert dict(cluster.features) == {"eligible.leader.replicas.version": 1,
+                                      "transaction.version": 2}
     assert cluster.network.latency == Dist(kind="lognormal", median_us=1_000, p99_us=8_000)
     assert (cluster.network.loss, cluster.network.resets) == (0.001, 0.0)
     assert (cluster.disk.write_us, cluster.disk.fsync_us, cluster.disk.os_flush_interval_us) == (

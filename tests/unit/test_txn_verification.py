@@ -4,6 +4,8 @@ AddPartitionsToTxnManagerTest drive it: broker-0 leads orders-0 and orders-1; br
 coordinates the transactional ids and answers the leader's AddPartitionsToTxn checks."""
 
 from sim.cluster.broker import Broker
+from sim.cluster.log import Batch
+from sim.cluster.producer_state import OUT_OF_ORDER_SEQUENCE_NUMBER, ProducerStates
 from sim.cluster.protocol import (
     ABORT,
     CONCURRENT_TRANSACTIONS,
@@ -24,6 +26,7 @@ from tests.unit.hosts import Harness
 
 IDS = ("app", "tx-b", "tx-d")       # their __transaction_state partitions sit on broker-1
 PIDS = {"app": 4000, "tx-b": 4001, "tx-d": 4002}
+PID = PIDS["app"]
 
 
 def alone(version="3.6", answer=None, delay_us=5 * MS):
@@ -176,3 +179,18 @@ def test_a_transaction_version_2_write_asks_the_coordinator_to_add_the_partition
     [check] = checks(coordinator)
     assert not check.verify_only
     assert answers(app) == [{0: (None, 0)}]
+
+
+def test_a_sequence_above_the_lowest_one_verifying_is_out_of_order_until_it_is_appended():
+    """VerificationStateEntry's lowest sequence (testTransactionVerificationBlocksOutOfOrder-
+    Sequence): a later batch verified first cannot land before the earlier one."""
+    states = ProducerStates()
+    guard = states.start_verification(PID, 0, 0)
+    assert states.start_verification(PID, 10, 0) is guard
+    assert states.check(PID, 0, 10, 19, True, True)[0] == OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert states.check(PID, 0, 0, 9, True, True) == (None, -1)
+    states.record(Batch(0, 10, 0, 0, 0, PID, 0, 0, 1000, 0, True))
+    assert not states.verifying and states.check(PID, 0, 10, 19, True, True) == (None, -1)
+    newer = states.start_verification(PID + 1, 30, 0)
+    newer.update(0, 1)                                    # a new epoch starts again at 0
+    assert (newer.lowest, newer.epoch) == (0, 1)
