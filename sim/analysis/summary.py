@@ -165,7 +165,9 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
                                 observers.commits)
     e2e = consumed.pop("e2e_us"), consumed.pop("e2e_sent_us")
     summary.update(consumed)
-    summary.update(txn_summary(world, observers.processing, end_us))
+    transactional = {p.name for p in world.producers if p.txn is not None}
+    abandoned = {key: s.fate == ABORTED for key, s in mine.items() if key[0] in transactional}
+    summary.update(txn_summary(world, observers.processing, end_us, abandoned))
     ack = ack_latencies(mine)
     summary["ack_p99_ms"] = p99_ms(ack[0])
     summary["e2e_p99_ms"] = p99_ms(e2e[0])

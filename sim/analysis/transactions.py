@@ -9,7 +9,10 @@ processed record counts as one of them when a group processed that identity at t
 (the ProcessingBook's ranges carry both), so a retry appended elsewhere is another record.
 
 - `aborted_read`: records of aborted transactions a read_committed group processed (distinct
-  per group, summed over groups); 0 when the broker and consumer keep KIP-98's promise.
+  per group, summed over groups): under their partition's ABORT marker, or whose transaction
+  the application saw aborted whatever marker closed them there (a late write committed by
+  the producer's next transaction, before KIP-890); 0 when the broker and consumer keep
+  KIP-98's promise.
 - `uncommitted_read`: records of a transaction a read_committed group finished processing
   before the transaction's marker was appended (or with no marker by the end).
 - `txn_hanging`: transactions open in a partition longer than the producer's
@@ -79,24 +82,33 @@ def read_committed_groups(spec) -> list[str]:
             if g.config.get("isolation.level") == "read_committed"]
 
 
-def txn_summary(world, book, end_us: int) -> dict:
-    """The transaction keys (all 0 when no transaction reached a partition)."""
+def txn_summary(world, book, end_us: int, abandoned: dict | None = None) -> dict:
+    """The transaction keys (all 0 when no transaction reached a partition). `abandoned`:
+    (producer, topic, partition) -> bool per sequence, the records whose transaction the
+    application saw aborted (their fate)."""
     txns = transactions(world.trace)
     aborted = uncommitted = 0
     for group in read_committed_groups(world.spec):
         rows = book.rows.get(group, [])
-        aborted += _read(rows, txns, lambda txn: txn.result == ABORT,
-                         lambda txn, done: np.ones(done.size, bool))
-        uncommitted += _read(rows, txns, lambda txn: True,
-                             lambda txn, done: done < (end_us + 1 if txn.close_us is None
-                                                       else txn.close_us))
+        hits = _read(rows, txns, lambda txn: txn.result == ABORT,
+                     lambda txn, done: np.ones(done.size, bool))
+        _read_abandoned(rows, abandoned or {}, hits)
+        aborted += _count(hits)
+        uncommitted += _count(_read(rows, txns, lambda txn: True,
+                                    lambda txn, done: done < (end_us + 1 if txn.close_us is None
+                                                              else txn.close_us)))
     return {"aborted_read": aborted, "uncommitted_read": uncommitted,
             "txn_hanging": _hanging(world.spec, txns, end_us)}
 
 
-def _read(rows, txns: dict, which, when) -> int:
-    """Distinct records of the transactions `which` selects that the group processed at the
-    offsets they were appended at, at a completion time `when` accepts."""
+def _count(hits: dict) -> int:
+    return sum(len(v) for v in hits.values())
+
+
+def _read(rows, txns: dict, which, when) -> dict:
+    """(topic, partition) -> the offsets of the distinct records of the transactions `which`
+    selects that the group processed at the offsets they were appended at, at a completion
+    time `when` accepts."""
     index = _index(txns, which)
     hits: dict = defaultdict(set)
     for producer, topic, partition, seq, count, offset, done in rows:
@@ -105,7 +117,19 @@ def _read(rows, txns: dict, which, when) -> int:
             if lo < hi:
                 ok = np.flatnonzero(when(txn, done[lo - offset:hi - offset]))
                 hits[(topic, partition)].update((ok + lo).tolist())
-    return sum(len(v) for v in hits.values())
+    return hits
+
+
+def _read_abandoned(rows, abandoned: dict, hits: dict) -> None:
+    """Add to `hits` the records the group processed whose transaction the application saw
+    aborted, whatever marker closed them in the partition: a late write that the producer's
+    next transaction committed (KIP-890's late-write anomaly) is one."""
+    for producer, topic, partition, seq, count, offset, _done in rows:
+        mask = abandoned.get((producer, topic, partition))
+        if mask is not None:
+            found = np.flatnonzero(mask[seq:seq + count])
+            if found.size:
+                hits[(topic, partition)].update((found + offset).tolist())
 
 
 def _index(txns: dict, which) -> dict:

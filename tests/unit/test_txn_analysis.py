@@ -67,6 +67,19 @@ def test_aborted_and_uncommitted_reads_count_distinct_records_of_read_committed_
                                          "txn_hanging": 0}
 
 
+def test_a_late_write_committed_by_the_next_transaction_is_an_aborted_read():
+    w = world()
+    book = ProcessingBook(["p"])
+    end(w, 20, 0, "ABORT")                    # the application's abort: its marker first,
+    txn_batch(w, 35, 1, 0, 1)                 # then the delayed write of that transaction
+    txn_batch(w, 40, 2, 1, 2)                 # the next transaction's records
+    end(w, 50, 4, "COMMIT")                   # commit both (before KIP-890)
+    processed(book, 1, 0, 3, 60)
+    abandoned = {("p", "t", 0): np.array([True, False, False])}    # the fates
+    assert txn_summary(w, book, 100, abandoned)["aborted_read"] == 1
+    assert txn_summary(w, book, 100)["aborted_read"] == 0          # by the markers alone
+
+
 def test_a_read_uncommitted_group_reads_aborted_records_freely():
     w = world("read_uncommitted")
     book = ProcessingBook(["p"])
