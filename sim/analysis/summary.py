@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 
 from sim.analysis.consumption import consumer_summary
+from sim.analysis.eos import eos_duplicates
 from sim.analysis.fates import ABORTED, ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
 from sim.analysis.isr_time import isr_seconds
 from sim.analysis.loss import lost_by_cause
@@ -166,6 +167,7 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     e2e = consumed.pop("e2e_us"), consumed.pop("e2e_sent_us")
     summary.update(consumed)
     summary.update(txn_summary(world, observers.processing, end_us))
+    summary["eos_duplicates"] = eos_duplicates(world, mine)
     ack = ack_latencies(mine)
     summary["ack_p99_ms"] = p99_ms(ack[0])
     summary["e2e_p99_ms"] = p99_ms(e2e[0])

@@ -113,7 +113,7 @@ class Processor:
             return
         first, t0, ends, _ids = self.block
         self.block = None
-        self._record_run(first, len(ends), t0 + ends)
+        self._record_run(first, len(ends), t0 + ends, hand=True)
         self.done = first + len(ends)
         self._next()
 
@@ -260,7 +260,10 @@ class Processor:
         for run in np.split(indexes, breaks):
             self._record_run(int(run[0]), len(run), t0 + ends[run - first])
 
-    def _record_run(self, first: int, count: int, finished: np.ndarray) -> None:
+    def _record_run(self, first: int, count: int, finished: np.ndarray,
+                    hand: bool = False) -> None:
+        """Trace records [first, first + count) of the poll as processed at `finished`; with
+        `hand`, hand their outputs to the member's output producer (output.py)."""
         c = self.c
         topo = c.topology
         index = k = 0
@@ -275,6 +278,8 @@ class Processor:
                                               info.partition, start, hi - lo))
                 c.trace.emit(ProcessingTimes(last, c.group, info.topic, info.partition, start,
                                              hi - lo, seg.batches, times))
+                if hand and c.output is not None:
+                    c.output.hand(seg, start, hi - lo, times)
                 k += hi - lo
             index += n
 

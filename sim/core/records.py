@@ -64,6 +64,21 @@ class RecordsHanded(NamedTuple):
     KEEP = False
 
 
+class OutputSources(NamedTuple):
+    """Consume-transform-produce: the input records behind a consumer member's output records
+    [first_seq, first_seq + count) of one partition, one each in order, as int64 triples
+    (input partition index in the topology, input producer index or -1, input sequence or,
+    without a producer, offset), packed as bytes (numpy tobytes)."""
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    sources: bytes
+    KEEP = True
+
+
 class BatchSent(NamedTuple):
     t_us: int
     producer: str

@@ -1,0 +1,73 @@
+"""Consume-transform-produce end to end (a group's `output:`): each processed input becomes
+one output with the input's key, partitioned as Kafka's producer would, and traced with its
+input's identity; `eos_duplicates` agrees with a per-record count of the same trace."""
+
+from collections import Counter
+
+import numpy as np
+
+import sim
+from sim.clients.partitioner import partition_for_key
+from sim.core.records import OutputSources
+from sim.scenario import from_dict
+from tests.conftest import run_scenario
+
+
+def ctp(keys, output: dict | None = None) -> sim.Result:
+    producer = {"topic": "orders", "rate": "200/s"}
+    if keys is not None:
+        producer["keys"] = keys
+    output = output or {"topic": "out"}
+    group = {"topic": "orders", "members": 2, "processing": "1ms", "output": output,
+             "config": {"auto.offset.reset": "earliest"}}
+    if not output.get("transactional"):
+        group["commit"] = "after-processing"
+    return sim.run(from_dict({
+        "name": "ctp", "duration": "5s", "drain": "5s", "seed": 1,
+        "cluster": {"brokers": 3},
+        "topics": {"orders": {"partitions": 2, "replication.factor": 3},
+                   "out": {"partitions": 3, "replication.factor": 3}},
+        "producers": {"checkout": producer},
+        "consumers": {"billing": group}}))
+
+
+def outputs(result) -> list:
+    """(output producer, partition, sequence, input partition index, producer, sequence)."""
+    rows = []
+    for r in result.trace.rows(OutputSources):
+        src = np.frombuffer(r.sources, np.int64).reshape(-1, 3)
+        for i, (pidx, producer, seq) in enumerate(src.tolist()):
+            rows.append((r.producer, r.partition, r.first_seq + i, pidx, producer, seq))
+    return rows
+
+
+def test_every_input_has_one_output_with_its_key_where_the_keyed_partitioner_puts_it():
+    result = ctp(keys=20)
+    rows = outputs(result)
+    inputs = {(p.partition, seq): p.key[seq] for p in result.streams.values()
+              if p.producer == "checkout" for seq in range(p.n)}
+    assert Counter((pidx, seq) for _o, _p, _s, pidx, _pr, seq in rows).most_common(1)[0][1] == 1
+    assert len(rows) == len(inputs) > 800
+    for out, part, seq, pidx, producer, in_seq in rows:
+        assert producer == 0
+        key = inputs[(pidx, in_seq)]            # the input topic's partitions are 0 and 1
+        stream = result.streams[(out, "out", part)]
+        assert stream.key[seq] == key
+        assert part == partition_for_key(str(key).encode(), 3)
+    assert result.summary["eos_duplicates"] == 0 and result.summary["lost"] == 0
+
+
+def test_a_keyless_input_goes_to_the_partition_with_its_number():
+    result = ctp(keys=None)
+    rows = outputs(result)
+    assert rows and all(part == pidx for _o, part, _s, pidx, _p, _q in rows)
+
+
+def test_eos_duplicates_is_the_per_record_count_of_readable_outputs_per_input():
+    result = run_scenario("ctp-consumer-crash-duplicates-without-eos")
+    copies = Counter()
+    for out, part, seq, pidx, producer, in_seq in outputs(result):
+        copies[(pidx, producer, in_seq)] += int(result.streams[(out, "ledger-out", part)]
+                                                .copies[seq])
+    expected = sum(n - 1 for n in copies.values() if n > 1)
+    assert result.summary["eos_duplicates"] == expected > 0
