@@ -1,0 +1,86 @@
+"""A group's offsets are a function of its `__consumer_offsets` log (KIP-98, KIP-447):
+whatever the interleaving of transactional offset commits, ordinary commits and COMMIT or
+ABORT markers, the coordinator that wrote them (GroupMetadata's pending transactional
+offsets, completed by markers) and a new coordinator loading the log
+(GroupMetadataManager.loadGroupsAndOffsets) agree on the committed and the pending offsets;
+and OffsetFetch's require_stable (hasPendingOffsetCommitsForTopicPartition) holds exactly
+for the partitions a producer id with no marker since its commit wrote."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.cluster.group import Group
+from sim.cluster.group_log import CommitRecord, RecordStore
+from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
+from sim.cluster.protocol import ABORT, COMMIT
+
+GROUP = "billing"
+PIDXS = (0, 1, 2)
+
+
+def _offsets(draw) -> tuple:
+    pidxs = draw(st.lists(st.sampled_from(PIDXS), min_size=1, max_size=3, unique=True))
+    return tuple((p, draw(st.integers(0, 1000))) for p in sorted(pidxs))
+
+
+@st.composite
+def histories(draw):
+    """(the log, the live group that wrote it, {pid: pidxs written since its last marker})."""
+    store, live, log = RecordStore(), Group(GROUP), []
+    open_: dict = {}
+    for offset in range(draw(st.integers(1, 25))):
+        step = draw(st.sampled_from(["txn", "commit", "marker"]))
+        pid = draw(st.integers(1, 3))
+        if step == "marker":
+            result = draw(st.sampled_from([COMMIT, ABORT]))
+            log.append(Batch(offset, 1, 0, -1, -1, pid, 0, -1, CONTROL_BATCH_SIZE, 0, False,
+                             result))
+            live.complete_pending_txn_offset_commit(pid, result == COMMIT)
+            open_.pop(pid, None)
+            continue
+        offsets = _offsets(draw)
+        ref = store.add(CommitRecord(GROUP, offsets))
+        if step == "txn":
+            log.append(Batch(offset, len(offsets), 0, -1, ref, pid, 0, -1, 100, 0, True))
+            live.prepare_txn_offset_commit(pid, offsets)
+            live.on_txn_offset_commit_append(pid, offsets, offset)
+            open_.setdefault(pid, set()).update(p for p, _o in offsets)
+        else:
+            log.append(Batch(offset, len(offsets), 0, -1, ref, -1, -1, -1, 100, 0))
+            for pidx, value in offsets:
+                live.commit_offset(pidx, value, offset)
+    return store, log, live, open_
+
+
+@settings(deadline=None, max_examples=300)
+@given(histories())
+def test_a_reloaded_group_has_the_offsets_of_the_group_that_wrote_the_log(history):
+    store, log, live, open_ = history
+    loaded = store.replay(log, 0).get(GROUP, Group(GROUP))
+    assert loaded.committed == live.committed
+    assert loaded.committed_at == live.committed_at
+    assert loaded.pending_txn == live.pending_txn
+    for pidx in PIDXS:
+        unstable = any(pidx in pidxs for pidxs in open_.values())
+        assert live.has_pending_offset_commits(pidx) == unstable
+        assert loaded.has_pending_offset_commits(pidx) == unstable
+
+
+@settings(deadline=None, max_examples=300)
+@given(histories())
+def test_a_committed_offset_comes_from_the_newest_record_that_counts(history):
+    """Each partition's committed offset is that of the last commit record in the log among
+    the ordinary ones and those whose producer's next marker is COMMIT."""
+    store, log, live, _open = history
+    expected: dict = {}
+    for i, batch in enumerate(log):
+        if batch.control is not None:
+            continue
+        if batch.transactional:
+            outcome = next((b.control for b in log[i + 1:]
+                            if b.control is not None and b.pid == batch.pid), None)
+            if outcome != COMMIT:
+                continue
+        for pidx, value in store.records[batch.first_seq].offsets:
+            expected[pidx] = value
+    assert live.committed == expected
