@@ -9,10 +9,11 @@ for the partitions a producer id with no marker since its commit wrote."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cluster.group import Group
+from sim.cluster.group import Group, Member
 from sim.cluster.group_log import CommitRecord, RecordStore
 from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
-from sim.cluster.protocol import ABORT, COMMIT
+from sim.cluster.protocol import ABORT, COMMIT, FENCED_INSTANCE_ID, TxnOffsetCommit
+from sim.cluster.txn_offsets import validate
 
 GROUP = "billing"
 PIDXS = (0, 1, 2)
@@ -84,3 +85,27 @@ def test_a_committed_offset_comes_from_the_newest_record_that_counts(history):
         for pidx, value in store.records[batch.first_seq].offsets:
             expected[pidx] = value
     assert live.committed == expected
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.integers(0, 3), st.lists(st.booleans(), max_size=3), st.integers(-1, 4),
+       st.sampled_from(["m-0", "m-1", "m-2", "zombie", ""]),
+       st.sampled_from([None, "i-0", "i-1", "i-9"]))
+def test_kip_447_accepts_a_transactional_commit_only_from_a_current_member(
+        generation, static, req_generation, member_id, instance):
+    """validateOffsetCommit for a transactional commit: the group metadata of a current
+    member at the current generation passes, as does a request without any (generation -1,
+    no member id, no instance id: the API before KIP-447) and one of generation -1 to an
+    empty group; nothing else does."""
+    group = Group(GROUP, generation=generation)
+    for i, is_static in enumerate(static):
+        group.add(Member(f"m-{i}", f"i-{i}" if is_static else None, f"c-{i}", 1, 1, (), ()))
+    group.state = "Stable" if static else "Empty"
+    req = TxnOffsetCommit("tx", GROUP, 1, 0, req_generation, member_id, instance, ((0, 1),))
+    current = member_id in group.members and req_generation == generation and (
+        instance is None or group.static.get(instance) == member_id)
+    no_metadata = req_generation < 0 and not member_id and instance is None
+    error = validate(group, req)
+    assert (error is None) == (current or no_metadata or (req_generation < 0 and not static))
+    if instance is not None and instance in group.static and group.static[instance] != member_id:
+        assert error == FENCED_INSTANCE_ID         # a replaced static member's zombie
