@@ -453,6 +453,17 @@ class PositionReset(NamedTuple):
     KEEP = True
 
 
+class OffsetFetchUnstable(NamedTuple):
+    """A read_committed member's OffsetFetch (require_stable, KIP-447) was answered
+    UNSTABLE_OFFSET_COMMIT: a transaction's offsets for these partitions are pending at the
+    coordinator; it asks again after retry.backoff.ms."""
+    t_us: int
+    group: str
+    member: str
+    partitions: tuple       # ((topic, partition), ...) it asked for
+    KEEP = True
+
+
 class OffsetsReset(NamedTuple):
     """An operator reset a group's committed offset (kafka-consumer-groups --reset-offsets)."""
     t_us: int
