@@ -8,7 +8,7 @@ import numpy as np
 
 import sim
 from sim.clients.partitioner import partition_for_key
-from sim.core.records import OutputSources
+from sim.core.records import OutputSources, TxnBatchAppended, TxnDecided, TxnEnded
 from sim.scenario import from_dict
 from tests.conftest import run_scenario
 
@@ -71,3 +71,38 @@ def test_eos_duplicates_is_the_per_record_count_of_readable_outputs_per_input():
                                                 .copies[seq])
     expected = sum(n - 1 for n in copies.values() if n > 1)
     assert result.summary["eos_duplicates"] == expected > 0
+
+
+def test_a_transactional_output_traces_its_transactions_per_partition():
+    result = ctp(keys=20, output={"topic": "out", "transactional": True})
+    ended = result.trace.rows(TxnEnded)
+    assert ended and {r.producer for r in ended} == {"billing-0.out", "billing-1.out"}
+    assert {r.result for r in ended} == {"COMMIT"}
+    assert result.summary["txn_committed"] > 0
+
+
+def test_the_crash_hits_an_open_transaction_that_the_coordinator_aborts():
+    trace = run_scenario("ctp-consumer-crash-exactly-once").trace
+    aborted = [r for r in trace.rows(TxnDecided) if r.result == "ABORT"]
+    assert [(r.transactional_id, r.reason) for r in aborted] == [("ledger-0", "timeout")]
+    crash_us = 29_930_000
+    open_batches = [r for r in trace.rows(TxnBatchAppended) if r.producer == "ledger-0.out"
+                    and r.t_us < crash_us and not any(
+                        e.producer == r.producer and e.partition == r.partition
+                        and e.first_seq <= r.first_seq < e.first_seq + e.count
+                        for e in trace.rows(TxnEnded))]
+    assert open_batches                  # appended in the transaction the crash left open
+
+
+def test_with_exactly_once_the_audit_reads_each_input_once():
+    result = run_scenario("ctp-consumer-crash-exactly-once")
+    inputs = sum(s.n for s in result.streams.values() if s.producer == "checkout")
+    read = result.processing
+    audit = read[read.group == "audit"]
+    assert len(audit) == len(audit.drop_duplicates(["producer", "partition", "sequence"]))
+    by_output = {}
+    for out, part, seq, pidx, producer, in_seq in outputs(result):
+        by_output[(out, part, seq)] = (pidx, producer, in_seq)
+    sources = [by_output[(p, part, seq)] for p, part, seq in
+               zip(audit.producer, audit.partition, audit.sequence, strict=True)]
+    assert len(sources) == len(set(sources)) == inputs
