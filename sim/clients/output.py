@@ -5,8 +5,10 @@ With `output:` each member process has one KafkaProducer of its own (named
 timeline targets). Each record the member finishes processing becomes one output record
 with the input's key: keyed records go where the keyed partitioner puts that key in the
 output topic, keyless ones to the partition with the input's number modulo the output
-topic's count. The records of a processing step are handed when the step ends, each with
-its own finish time as its send time (a step is one timed event, processing.py).
+topic's count. Each is handed when its record's processing finishes: the member schedules
+a step's outputs when the step starts (processing.py knows every finish time), a redrawn
+step hands its unfinished ones at their new times, a pause holds them until the resume, a
+crash drops those not handed yet.
 Each handed chunk is traced with the identity of its input records (OutputSources), so the
 analysis counts output records produced more than once for one input (`eos_duplicates`).
 
@@ -33,8 +35,9 @@ _EMPTY = np.empty(0, dtype=np.int64)
 class OutputSource:
     """What the output producer's application hands over: pushed as the member schedules its
     processing, each record at the time its processing finishes. Nothing is known beyond
-    what was pushed: while records wait here the source is not stopped (the lanes look
-    again at `drawn_until`), once none does no record comes until the member pushes more."""
+    what was pushed: the lanes take every pushed record at once (as drawn ahead), and then
+    the source is stopped until the member pushes more (a push is like a rate change: the
+    producer predicts again)."""
 
     def __init__(self) -> None:
         self.key_parts = _EMPTY
@@ -55,7 +58,9 @@ class OutputSource:
         self.drawn_until = min(self.drawn_until, int(times[0]))
 
     def ensure(self, horizon_us: int) -> None:
-        self.drawn_until = max(self.drawn_until, horizon_us)
+        """Every record pushed is known: the lanes take them all, whatever the horizon."""
+        last = int(self.times[-1]) + 1 if len(self.times) else 0
+        self.drawn_until = max(self.drawn_until, horizon_us, last)
 
     def take(self, now: int):
         """Remove and return (times, keys, sizes, partitions) of the records due by now."""

@@ -13,7 +13,7 @@ from sim.scenario import from_dict
 from tests.conftest import run_scenario
 
 
-def ctp(keys, output: dict | None = None) -> sim.Result:
+def ctp(keys, output: dict | None = None, timeline=(), duration: str = "5s") -> sim.Result:
     producer = {"topic": "orders", "rate": "200/s"}
     if keys is not None:
         producer["keys"] = keys
@@ -23,12 +23,12 @@ def ctp(keys, output: dict | None = None) -> sim.Result:
     if not output.get("transactional"):
         group["commit"] = "after-processing"
     return sim.run(from_dict({
-        "name": "ctp", "duration": "5s", "drain": "5s", "seed": 1,
+        "name": "ctp", "duration": duration, "drain": "5s", "seed": 1,
         "cluster": {"brokers": 3},
         "topics": {"orders": {"partitions": 2, "replication.factor": 3},
                    "out": {"partitions": 3, "replication.factor": 3}},
         "producers": {"checkout": producer},
-        "consumers": {"billing": group}}))
+        "consumers": {"billing": group}, "timeline": list(timeline)}))
 
 
 def outputs(result) -> list:
@@ -55,6 +55,18 @@ def test_every_input_has_one_output_with_its_key_where_the_keyed_partitioner_put
         assert stream.key[seq] == key
         assert part == partition_for_key(str(key).encode(), 3)
     assert result.summary["eos_duplicates"] == 0 and result.summary["lost"] == 0
+
+
+def test_a_slow_window_and_a_pause_keep_one_output_per_input():
+    """A redrawn step hands its unfinished outputs at their new times, a paused member's at
+    the resume; none is lost or doubled (no rebalance: the pause is below the session)."""
+    result = ctp(keys=20, duration="12s", timeline=[
+        {"at": "6600ms", "slow": "billing-0", "processing": "3ms", "for": "300ms"},
+        {"at": "6700ms", "pause": "billing-1", "for": "2s"}])
+    rows = outputs(result)
+    inputs = sum(s.n for s in result.streams.values() if s.producer == "checkout")
+    assert len({(pidx, seq) for _o, _p, _s, pidx, _pr, seq in rows}) == len(rows) == inputs
+    assert result.summary["rebalances"] == 0
 
 
 def test_a_keyless_input_goes_to_the_partition_with_its_number():
@@ -85,7 +97,7 @@ def test_the_crash_hits_an_open_transaction_that_the_coordinator_aborts():
     trace = run_scenario("ctp-consumer-crash-exactly-once").trace
     aborted = [r for r in trace.rows(TxnDecided) if r.result == "ABORT"]
     assert [(r.transactional_id, r.reason) for r in aborted] == [("ledger-0", "timeout")]
-    crash_us = 29_930_000
+    crash_us = 29_825_000
     open_batches = [r for r in trace.rows(TxnBatchAppended) if r.producer == "ledger-0.out"
                     and r.t_us < crash_us and not any(
                         e.producer == r.producer and e.partition == r.partition
@@ -106,3 +118,14 @@ def test_with_exactly_once_the_audit_reads_each_input_once():
     sources = [by_output[(p, part, seq)] for p, part, seq in
                zip(audit.producer, audit.partition, audit.sequence, strict=True)]
     assert len(sources) == len(set(sources)) == inputs
+
+
+def test_kip_447_fences_the_zombie_member_on_2_5_and_not_on_2_4():
+    """The woken member's commit: on 2.5 its old generation fails TxnOffsetCommit and the
+    member's own abort reaches the coordinator; on 2.4 nothing checks it and it commits."""
+    fenced = run_scenario("ctp-zombie-member-2-5-fenced").trace
+    aborts = [(r.transactional_id, r.reason) for r in fenced.rows(TxnDecided)
+              if r.result == "ABORT"]
+    assert aborts == [("ledger-0", "client")]
+    old = run_scenario("ctp-zombie-member-2-4-duplicates").trace
+    assert not [r for r in old.rows(TxnDecided) if r.result == "ABORT"]
