@@ -30,6 +30,7 @@ from sim.cluster.protocol import COMMIT
 class CommitRecord(NamedTuple):
     group: str
     offsets: tuple              # ((pidx, offset), ...)
+    client: str = ""            # a transactional commit's committer, for the trace only
 
 
 class GroupRecord(NamedTuple):
@@ -74,7 +75,7 @@ class RecordStore:
             if not isinstance(record, CommitRecord):
                 _restore(group, record, now)
             elif batch.transactional:
-                group.prepare_txn_offset_commit(batch.pid, record.offsets)
+                group.prepare_txn_offset_commit(batch.pid, record.offsets, record.client)
                 group.on_txn_offset_commit_append(batch.pid, record.offsets, batch.base_offset)
             else:
                 for pidx, offset in record.offsets:

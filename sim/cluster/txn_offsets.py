@@ -93,7 +93,7 @@ class TxnOffsetCommits:
         member = group.members.get(req.member_id)
         client = member.client if member is not None else req.transactional_id
         group.prepare_txn_offset_commit(req.pid, req.offsets, client)
-        record = CommitRecord(group.name, req.offsets)
+        record = CommitRecord(group.name, req.offsets, client)
         self.coordinator.append(group, record,
                                 lambda e, at: self._appended(group, req, e, at, reply),
                                 req.pid, req.producer_epoch)

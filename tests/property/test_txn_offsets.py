@@ -4,7 +4,8 @@ ABORT markers, the coordinator that wrote them (GroupMetadata's pending transact
 offsets, completed by markers) and a new coordinator loading the log
 (GroupMetadataManager.loadGroupsAndOffsets) agree on the committed and the pending offsets;
 and OffsetFetch's require_stable (hasPendingOffsetCommitsForTopicPartition) holds exactly
-for the partitions a producer id with no marker since its commit wrote."""
+for the partitions a producer id with no marker since its commit wrote. KIP-447's check of a
+transactional commit's group metadata, and AddOffsetsToTxn answered as AddPartitionsToTxn."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from sim.cluster.group_log import CommitRecord, RecordStore
 from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
 from sim.cluster.protocol import ABORT, COMMIT, FENCED_INSTANCE_ID, TxnOffsetCommit
 from sim.cluster.txn_offsets import validate
+from tests.unit.ctp_peers import ctp, offsets_pidx
 
 GROUP = "billing"
 PIDXS = (0, 1, 2)
@@ -109,3 +111,30 @@ def test_kip_447_accepts_a_transactional_commit_only_from_a_current_member(
     assert (error is None) == (current or no_metadata or (req_generation < 0 and not static))
     if instance is not None and instance in group.static and group.static[instance] != member_id:
         assert error == FENCED_INSTANCE_ID         # a replaced static member's zombie
+
+
+def _add_answer(version: str, state: str, pid_delta: int, epoch: int, offsets: bool):
+    """The answer to adding GROUP's offsets partition to TXN's transaction, by
+    AddOffsetsToTxn or by AddPartitionsToTxn, after `state`: a fresh producer id, an ongoing
+    transaction, or one whose commit's markers are unanswered."""
+    h, broker, _leaders, app, _member = ctp(version, answer=lambda request: None)
+    pid = app.init().pid
+    if state != "fresh":
+        app.add(pid, 0)
+    if state == "prepare":
+        app.end(pid, 0)
+    if offsets:
+        return app.add_offsets(pid + pid_delta, epoch).error
+    pidx = offsets_pidx(h)
+    return app.add(pid + pid_delta, epoch, pidxs=(pidx,), tag="same").results[pidx]
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.sampled_from(["2.6", "4.1"]), st.sampled_from(["fresh", "ongoing", "prepare"]),
+       st.sampled_from([0, 7]), st.integers(-1, 1))
+def test_add_offsets_is_answered_as_add_partitions_of_the_groups_partition(
+        version, state, pid_delta, epoch):
+    """handleAddOffsetsToTxnRequest is handleAddPartitionsToTransaction of the group's
+    `__consumer_offsets` partition: the same answer in every state."""
+    assert _add_answer(version, state, pid_delta, epoch, True) == \
+        _add_answer(version, state, pid_delta, epoch, False)

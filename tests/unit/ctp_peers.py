@@ -21,10 +21,11 @@ GROUP = "billing"       # __consumer_offsets partition 9: broker-0
 OTHER = "reports"       # __consumer_offsets partition 49: broker-1, a fake peer
 
 
-def harness(version: str = "4.1") -> Harness:
+def harness(version: str = "4.1", offsets_rf: int = 1) -> Harness:
+    """`offsets_rf` 2 puts GROUP's offsets partition on broker-0 and broker-1."""
     config = {"transaction.state.log.replication.factor": 1,
               "transaction.state.log.min.isr": 1,
-              "offsets.topic.replication.factor": 1,
+              "offsets.topic.replication.factor": offsets_rf,
               "group.initial.rebalance.delay.ms": 0}
     return Harness({"cluster": {"brokers": 3, "version": version, "config": config},
                     "topics": {"orders": {"partitions": 2, "replication.factor": 1,

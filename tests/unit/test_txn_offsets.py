@@ -9,8 +9,10 @@ testTxnCommitOffsetWithIllegalGeneration), GroupMetadataManagerTest
 testGroupLoadWithConsumerAndTransactionalOffsetCommitsConsumerWins) and
 TransactionCoordinatorTest's AddPartitions cases, which AddOffsetsToTxn shares."""
 
+from sim.cluster.broker import Broker
 from sim.cluster.group_log import CommitRecord, RecordStore
 from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
+from sim.cluster.metadata import PartitionState
 from sim.cluster.protocol import (
     ABORT,
     COMMIT,
@@ -24,12 +26,16 @@ from sim.cluster.protocol import (
     UNKNOWN_MEMBER_ID,
     UNSTABLE_OFFSET_COMMIT,
     AddOffsetsToTxn,
+    BrokerHeartbeat,
+    BrokerHeartbeatResponse,
+    MetadataFetch,
+    MetadataRecords,
 )
 from sim.cluster.topology import OFFSETS_TOPIC
 from sim.core.records import MarkerAppended, OffsetsCommitted
-from sim.core.units import MS
-from tests.unit.ctp_peers import GROUP, OTHER, ctp, offsets_pidx
-from tests.unit.txn_peers import ORDERS, TXN, markers
+from sim.core.units import MS, S
+from tests.unit.ctp_peers import GROUP, OTHER, CtpClient, Member, ctp, harness, offsets_pidx
+from tests.unit.txn_peers import ORDERS, TXN, markers, markers_ok
 
 
 def committed(h):
@@ -225,3 +231,40 @@ def test_replay_completes_committed_drops_aborted_and_keeps_open_transactions_pe
     assert group.committed == {0: 5}
     assert group.pending_txn == {3: {2: [30, 2, ""]}}
     assert group.has_pending_offset_commits(2) and not group.has_pending_offset_commits(1)
+
+
+def test_a_failover_between_the_offset_commit_and_the_marker_keeps_the_offsets_pending():
+    """The offsets partition (replicas broker-0 and broker-1, both real) moves to broker-1
+    after the TxnOffsetCommit: broker-1 loads the commit as pending from its replica, and
+    the coordinator's marker, sent to the new leader, completes it there."""
+    h = harness(offsets_rf=2)
+    ctx = h.broker_context()                    # one record store for the run
+    brokers = [Broker(b, ctx, h.disk()) for b in (0, 1)]
+    orders = h.peer("broker-2", markers_ok)
+    h.nodes.brokers.extend([*(h.add(b) for b in brokers), orders])
+    pidx = offsets_pidx(h)
+    moved = (PartitionState(pidx, 1, 1, 1, (1,), replicas=(0, 1)),)
+    told: set = set()
+
+    def control(request):
+        if isinstance(request, BrokerHeartbeat):
+            return BrokerHeartbeatResponse(None, fenced=False, caught_up=True)
+        if isinstance(request, MetadataFetch) and h.engine.now >= 2 * S \
+                and request.broker not in told:
+            told.add(request.broker)
+            return MetadataRecords(request.offset, None, moved)
+        return None
+    h.nodes.controller = h.peer("controller", control)
+    for b in brokers:
+        b.boot(h.image(), broker_epoch=b.id + 1)
+    app, member = CtpClient(h, brokers[0]), Member(h, brokers[1])
+    pid = app.init().pid
+    app.add_offsets(pid, 0)
+    assert app.commit_offsets(pid, 0, [(0, 42)]).error is None       # on both replicas
+    h.run(3 * S)
+    assert brokers[1].replicas[pidx].is_leader and GROUP not in brokers[0].coordinator.groups
+    assert member.fetch((0,)).error == UNSTABLE_OFFSET_COMMIT
+    assert app.end(pid, 0).error is None
+    h.run(h.engine.now + 50 * MS)
+    assert member.fetch((0,), tag="after").offsets == {0: 42}
+    assert committed(h) == [(GROUP, TXN, 0, 42)]
