@@ -237,11 +237,12 @@ def _check_offsets_topic(cluster: Cluster, consumers: dict) -> None:
         )
 
 
-def _check_transaction_topic(cluster: Cluster, producers: dict, consumers: dict) -> None:
+def _check_transaction_topic(cluster: Cluster, producers: dict,
+                             consumers: dict | None = None) -> None:
     """Creating `__transaction_state` fails while fewer brokers exist than its replication
     factor (TransactionStateManager: the internal topic is created on first use)."""
     needed = cluster.config["transaction.state.log.replication.factor"]
-    txn_ids = transactional_ids(producers) + output_transactional_ids(consumers)
+    txn_ids = transactional_ids(producers) + output_transactional_ids(consumers or {})
     if txn_ids and cluster.brokers < needed:
         raise Invalid(
             ("cluster", "brokers"),

@@ -73,3 +73,14 @@ def test_bad_outputs_are_refused(raw, fails, output, extra, version, path, expec
     assert err.path == path
     if expected is not None:
         assert err.expected == expected
+
+
+def test_a_transactional_output_needs_the_brokers_of_transaction_state(raw, fails):
+    raw = with_output(raw, {"topic": "ledger-out", "transactional": True})
+    raw["cluster"]["brokers"] = 2
+    raw["topics"] = {name: dict(t, **{"replication.factor": 2})
+                     for name, t in raw["topics"].items()}
+    raw["cluster"]["config"] = {"offsets.topic.replication.factor": 2}
+    err = fails(raw)
+    assert err.path == "cluster.brokers"
+    assert "transaction.state.log.replication.factor" in err.expected
