@@ -180,6 +180,7 @@ def manifest(spec, seed: int) -> dict:
         "duration_s": spec.duration_us / 1_000_000, "drain_s": spec.drain_us / 1_000_000,
         "groups": list(spec.consumers),
         "transactional": [name for name, p in spec.producers.items() if p.transactional],
+        "outputs": [name for name, g in spec.consumers.items() if g.output is not None],
         "timeline": json.loads(json.dumps(spec.raw.get("timeline") or [], default=str)),
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
                      "numpy": numpy.__version__, "pandas": _version("pandas"),
