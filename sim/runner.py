@@ -38,7 +38,8 @@ from sim.world import World
 KEY_ORDER = (
     "scenario", "seed", "digest", "produced", "acked", "failed", "indeterminate",
     "failed_but_present", "lost", "lost_by_cause", "aborted", "txn_committed", "txn_aborted",
-    "txn_fatal", "aborted_read", "uncommitted_read", "txn_hanging", "offline_at_end", "expired",
+    "txn_fatal", "aborted_read", "uncommitted_read", "txn_hanging", "eos_duplicates",
+    "offline_at_end", "expired",
     "log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets", "processed",
     "processed_duplicates", "skipped", "skipped_by_cause", "dead_lettered", "out_of_order",
     "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "ack_p99_ms_steady",
@@ -179,6 +180,7 @@ def manifest(spec, seed: int) -> dict:
         "duration_s": spec.duration_us / 1_000_000, "drain_s": spec.drain_us / 1_000_000,
         "groups": list(spec.consumers),
         "transactional": [name for name, p in spec.producers.items() if p.transactional],
+        "outputs": [name for name, g in spec.consumers.items() if g.output is not None],
         "timeline": json.loads(json.dumps(spec.raw.get("timeline") or [], default=str)),
         "versions": {"python": platform.python_version(), "simpy": simpy.__version__,
                      "numpy": numpy.__version__, "pandas": _version("pandas"),

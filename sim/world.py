@@ -18,6 +18,7 @@ The start state: docs/scenario.md#start-of-a-run.
 from sim.clients.admin import Admin
 from sim.clients.arrivals import Arrivals
 from sim.clients.consumer import Consumer
+from sim.clients.output import OutputProducer
 from sim.clients.partitioner import key_names, key_table
 from sim.clients.poison import PoisonWindows
 from sim.clients.producer import Producer
@@ -44,6 +45,7 @@ from sim.cluster.topology import (
     Topology,
     added_partitions,
     named_offsets_partitions,
+    output_transactional_ids,
     reassigned_brokers,
     transactional_ids,
 )
@@ -52,6 +54,7 @@ from sim.core.engine import Engine
 from sim.core.rng import Streams
 from sim.core.trace import Trace
 from sim.core.units import MS
+from sim.scenario.outputs import member_output
 
 
 class World:
@@ -67,7 +70,8 @@ class World:
                                  named_offsets_partitions(spec.timeline), self.streams,
                                  reassigned_brokers(spec.timeline),
                                  added_partitions(spec.timeline),
-                                 transactional_ids(spec.producers),
+                                 transactional_ids(spec.producers)
+                                 + output_transactional_ids(spec.consumers, spec.timeline),
                                  named_offsets_partitions(spec.timeline, TXN_TOPIC))
         self.settings = BrokerSettings.from_cluster(spec.cluster)
         self.net = Network(self.engine, self.streams, spec.cluster.network)
@@ -97,10 +101,11 @@ class World:
         self.contents.producers = self.producers
         self.consumers = [Consumer(g, i, self.client_ctx) for g in spec.consumers.values()
                           for i in range(g.members)]
+        outputs = [self._attach_output(c) for c in self.consumers if c.spec.output is not None]
         self.admin = Admin(self.client_ctx)
         self.hosts = {h.name: h for h in (*self.brokers, *self.controllers, *self.producers,
                                           *self.consumers, self.admin)}
-        for host in self.hosts.values():
+        for host in (*self.hosts.values(), *outputs):
             self.net.add(host)
         self._host_bandwidths(limits)
 
@@ -159,6 +164,26 @@ class World:
                 producers.append(parts[-1])
             aliases[spec.name] = parts
         return producers, aliases
+
+    def _attach_output(self, member: Consumer) -> OutputProducer:
+        """The member's output producer (consume-transform-produce), keeping the keys of the
+        producers writing the group's topics; it runs in the member's process, so it is no
+        host of its own."""
+        inputs = [p for p in self.producers if p.topic in member.topics]
+        offsets, at = {}, 0
+        for p in inputs:
+            offsets[p.index] = at
+            at += len(p.key_names)
+        spec = member_output(member.spec, member.name, inputs)
+        out = OutputProducer(member, len(self.producers), self.client_ctx, spec, offsets)
+        self.producers.append(out)
+        self.producer_names.append(out.name)
+        member.output = out
+        return out
+
+    def _leaders(self) -> dict:
+        image = self.controller.image
+        return {pidx: (s.leader, s.leader_epoch) for pidx, s in image.partitions.items()}
 
     def boot(self) -> None:
         """Bring up the steady state of t = 0."""
@@ -230,6 +255,11 @@ class World:
         self.consumers.append(member)
         self.hosts[member.name] = member
         self.net.add(member)
+        if member.spec.output is not None:
+            out = self._attach_output(member)
+            self.net.add(out)
+            out.boot(self._leaders(), self.ids.next_pid() if out.settings.idempotence
+                     and out.txn is None else -1)
         member.boot(None)
         return member
 

@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 
 from sim.analysis.consumption import consumer_summary
+from sim.analysis.eos import eos_duplicates
 from sim.analysis.fates import ABORTED, ACKED, FAILED, FAILED_AT_SEND, INDETERMINATE
 from sim.analysis.isr_time import isr_seconds
 from sim.analysis.loss import lost_by_cause
@@ -168,6 +169,7 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     transactional = {p.name for p in world.producers if p.txn is not None}
     abandoned = {key: s.fate == ABORTED for key, s in mine.items() if key[0] in transactional}
     summary.update(txn_summary(world, observers.processing, end_us, abandoned))
+    summary["eos_duplicates"] = eos_duplicates(world, mine)
     ack = ack_latencies(mine)
     summary["ack_p99_ms"] = p99_ms(ack[0])
     summary["e2e_p99_ms"] = p99_ms(e2e[0])

@@ -89,6 +89,8 @@ class Consumer(Host):
         self.last_poll = 0
         self.next_auto_commit = 0
         self.retired = False
+        self.output = None              # the output producer (`output:`, output.py)
+        self.eos = None                 # its transactional loop (eos_loop.py)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -109,6 +111,8 @@ class Consumer(Host):
             return
         self.processor.interrupt()
         self.kill(state)
+        if self.output is not None:
+            self.output.crash(state)
         for conn in list(self.connections):
             conn.reset()
 
@@ -130,6 +134,8 @@ class Consumer(Host):
         AbstractCoordinator.close). A member whose coordinator is unknown does not leave.
         """
         left = False
+        if self.output is not None:
+            self.output.stop()
 
         def leave(_error=None):
             nonlocal left
@@ -154,6 +160,8 @@ class Consumer(Host):
     def restart(self) -> None:
         if not self.down:
             return
+        if self.output is not None:
+            self.output.restart()
         self.start()
         self.membership.reset()
         self.fetcher.reset()
@@ -202,6 +210,14 @@ class Consumer(Host):
         if self.running and self.in_poll:
             self.last_poll = self.engine.now
         super().pause()
+        if self.output is not None:
+            self.output.pause()
+
+    def resume(self) -> None:
+        """SIGCONT: the output producer (same process) runs again first."""
+        if self.output is not None and self.state == "paused":
+            self.output.resume()
+        super().resume()
 
     def thawed(self) -> None:
         """SIGCONT: the heartbeat thread runs first (Membership.thawed)."""
@@ -242,6 +258,8 @@ class Consumer(Host):
             return
         if busy:
             return                      # long-running job: every partition stays paused
+        if self.eos is not None and not self.eos.ready():
+            return                      # the transaction of the last batch is not done
         segments = fetcher.take(self.settings.max_poll_records)
         fetcher.send_fetches()
         if not segments:
@@ -250,6 +268,8 @@ class Consumer(Host):
             return
         self.in_poll = self.long_running
         self.last_poll = self.engine.now
+        if self.eos is not None:
+            self.eos.begin()
         if self.commit_mode == "before-processing":
             self._commit(self._offsets(), lambda _r: self._process(segments))
         else:
@@ -263,16 +283,32 @@ class Consumer(Host):
     def _offsets(self) -> tuple:
         return tuple(sorted(self.fetcher.positions.items()))
 
+    def positions(self) -> tuple:
+        """The positions of the assigned partitions: the offsets to commit."""
+        return self._offsets()
+
+    def rewind(self) -> None:
+        """Seek to the group's committed offsets: drop positions and buffered records, so
+        the next poll fetches the committed offsets (OffsetFetch)."""
+        self.fetcher.positions = {}
+        self.fetcher.buffered = {}
+
     # -- processing ------------------------------------------------------------------------
 
     def _process(self, segments) -> None:
         self.processor.start(segments, self._processed)
 
     def _processed(self) -> None:
-        if self.commit_mode == "after-processing":
+        if self.eos is not None:
+            self.eos.commit()
+        elif self.commit_mode == "after-processing":
             self._commit(self._offsets(), lambda _r: self._next())
         else:
             self._next()
+
+    def go_on(self) -> None:
+        """The batch's commit is done: close if stopping, else poll."""
+        self._next()
 
     def _next(self) -> None:
         if self.closing:

@@ -21,6 +21,13 @@ offset. Control batches are never handed over, nor, read_committed, the batches 
 transactions (isolation.py); the position still moves past them: at once when nothing else
 was fetched, else once the records before them are taken.
 
+Committed offsets and transactions (KIP-447, 2.5+): a read_committed member's OffsetFetch
+asks for stable offsets (requireStable), and one answered UNSTABLE_OFFSET_COMMIT (a
+transaction's offsets for those partitions are not yet committed or aborted) is sent again
+after `retry.backoff.ms`, the coordinator kept (ConsumerCoordinator.fetchCommittedOffsets
+retries the retriable UnstableOffsetCommitException); each such answer is traced
+(OffsetFetchUnstable). Before 2.5 the fetch does not ask, and gets whatever is committed.
+
 Fetch from followers (KIP-392): a consumer with `client.rack` sends it with every fetch.
 A leader may answer a partition with a preferred read replica and no records; the consumer
 then fetches that partition from the replica (SubscriptionState.updatePreferredReadReplica)
@@ -46,6 +53,7 @@ from sim.cluster.protocol import (
     READ_COMMITTED,
     READ_UNCOMMITTED,
     UNKNOWN_LEADER_EPOCH,
+    UNSTABLE_OFFSET_COMMIT,
     FetchPartition,
     FetchRequest,
     ListOffsets,
@@ -53,7 +61,7 @@ from sim.cluster.protocol import (
     OffsetFetch,
 )
 from sim.cluster.rpc import Failure
-from sim.core.records import PositionReset, RecordsFetched
+from sim.core.records import OffsetFetchUnstable, PositionReset, RecordsFetched
 from sim.core.units import MS
 
 RESET_TO = {"earliest": EARLIEST, "latest": LATEST}
@@ -119,10 +127,27 @@ class Fetcher:
             return
         missing = tuple(p for p in self.assigned if p not in self.positions)
         self.resolving = True
-        self.c.membership.send(OffsetFetch(self.c.group, missing),
-                               lambda r: self._committed(r, missing))
+        request = OffsetFetch(self.c.group, missing, self._require_stable())
+        self.c.membership.send(request, lambda r: self._committed(r, missing))
+
+    def _require_stable(self) -> bool:
+        """KIP-447: a read_committed consumer of 2.5+ asks for stable offsets."""
+        return self.s.read_committed \
+            and self.c.ctx.protocol["txn.offset.commit.fencing"] == "kip-447"
+
+    def _unstable(self, missing) -> None:
+        """UNSTABLE_OFFSET_COMMIT: ask again after retry.backoff.ms."""
+        c = self.c
+        parts = self.c.topology.partitions
+        c.trace.emit(OffsetFetchUnstable(c.engine.now, c.group, c.name, tuple(
+            (parts[p].topic, parts[p].partition) for p in missing)))
+        self.resolving = False
+        c.timer(self.s.retry_backoff_us, c.wake_poll)
 
     def _committed(self, response, missing) -> None:
+        if not isinstance(response, Failure) and response.error == UNSTABLE_OFFSET_COMMIT:
+            self._unstable(missing)
+            return
         if isinstance(response, Failure) or response.error is not None:
             self.c.membership.coordinator_lost()
             self.resolving = False

@@ -98,8 +98,11 @@ class Processor:
             ids, ends = None, self.c.sampler.cumulative(end - start)
         self._time_step(start, self.c.engine.now, ends, ids)
 
-    def _time_step(self, first: int, t0: int, ends: np.ndarray, ids) -> None:
+    def _time_step(self, first: int, t0: int, ends: np.ndarray, ids,
+                   redrawn: bool = False) -> None:
         """Records [first, first + len(ends)) started at t0 finish at t0 + ends."""
+        if self.c.output is not None:
+            self._schedule_outputs(first, t0 + ends, redrawn)
         self.block = (first, t0, ends, ids)
         self.step += 1
         self.c.timer(t0 + self._last(ends) - self.c.engine.now, self._step_done, self.step)
@@ -138,7 +141,25 @@ class Processor:
         later = _parallel_ends(self.c.sampler.many(int(waiting.sum())), ids[waiting])
         ends = ends.copy()
         ends[waiting] = busy_until[index[waiting]] + later
-        self._time_step(first, t0, ends, worker_ids)
+        self._time_step(first, t0, ends, worker_ids, redrawn=True)
+
+    def _schedule_outputs(self, first: int, finished: np.ndarray, redrawn: bool) -> None:
+        """Each record of the step is handed to the member's output producer as its
+        processing finishes (output.py); a redrawn step's records not finished by now are
+        handed at their new times instead."""
+        out, now = self.c.output, self.c.engine.now
+        if redrawn:
+            out.retract(now)
+        else:
+            out.new_step()
+        runs, index = [], 0
+        for seg in self.segments:
+            n = seg.end - seg.start
+            lo, hi = max(first, index), min(first + len(finished), index + n)
+            if lo < hi:
+                runs.append((seg, seg.start + lo - index, finished[lo - first:hi - first]))
+            index += n
+        out.schedule(runs, now if redrawn else now - 1)
 
     def _worker_ids(self, start: int, end: int) -> np.ndarray:
         """(partition, worker) of each record [start, end) of the poll, as one int."""

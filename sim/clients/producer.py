@@ -53,8 +53,10 @@ RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
 class Producer(Host):
     """One producer application with its KafkaProducer."""
 
-    def __init__(self, spec, index: int, ctx: ClientContext, step=None) -> None:
-        """A producer client; with `step` (events, Step, delay) one step of a steps workload."""
+    def __init__(self, spec, index: int, ctx: ClientContext, step=None, source=None) -> None:
+        """A producer client; with `step` (events, Step, delay) one step of a steps workload;
+        with `source` one whose records come from that source, partitioned as it says
+        (a consumer member's output, output.py)."""
         name = spec.name if step is None else f"{spec.name}.{step[1].event}"
         runtime = ctx.runtime
         super().__init__(name, runtime.engine, runtime.trace)
@@ -69,14 +71,17 @@ class Producer(Host):
         names = self.key_names = key_names(spec.keys)
         self.created = sum(ctx.topology.partitions[p].added_by < 0 for p in self.pidxs)
         key_parts, key_sizes = key_table(names, self.created)
-        if step is None:
+        if source is not None:
+            self.arrivals = source
+        elif step is None:
             self.arrivals = Arrivals(spec.rate, spec.arrivals == "even", key_parts, key_sizes,
                                      spec.value_size, self.rng, tombstones=spec.tombstones)
         else:
             self.arrivals = StepArrivals(step[0], step[2], key_parts, key_sizes,
                                          spec.value_size)
         self.book = RecordBook(len(self.pidxs), tombstones=spec.tombstones > 0)
-        self.lanes = Lanes(self.arrivals, len(self.pidxs), keyed=bool(len(key_sizes)))
+        self.lanes = Lanes(self.arrivals, len(self.pidxs),
+                           keyed=bool(len(key_sizes)) or source is not None)
         s = self.settings
         self.acc = Accumulator(self.pidxs, s.batch_size, s.linger_us, self.book,
                                runtime.streams.get(f"partitioner.{spec.name}"), self.lanes,
@@ -261,12 +266,14 @@ class Producer(Host):
         self._sleep_until(self._next_due(now))
 
     def _absorb(self, now: int, due_only: bool = False) -> None:
-        handed = self.acc.absorb(now, self.sender.available, due_only)
-        txn = self.txn
-        for pos, first, count in handed:
-            self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
-            if txn is not None:
-                txn.handed(pos)
+        for pos, first, count in self.acc.absorb(now, self.sender.available, due_only):
+            self._hand(now, pos, first, count)
+
+    def _hand(self, now: int, pos: int, first: int, count: int) -> None:
+        """KafkaProducer.send of records [first, first + count) of a partition position."""
+        self.trace.emit(RecordsHanded(now, self.name, self.topic, pos, first, count))
+        if self.txn is not None:
+            self.txn.handed(pos)
 
     def absorb_all(self, now: int) -> None:
         """Every record that arrived by now joins its batch (up to the transaction's gate)."""

@@ -41,13 +41,19 @@ epoch, which number the next transaction's batches (sequences from 0); a failed 
 no InitProducerId of the client's own (EndTxn's bump serves). A produce answered
 INVALID_TXN_STATE or TRANSACTION_ABORTABLE (KIP-890's verification) aborts the transaction.
 
-Left out: consume-transform-produce (sendOffsetsToTransaction, KIP-447),
-transactional.id authorization errors, epoch overflow, the
+A consumer member can drive the transactions instead (`drive`, consume-transform-produce):
+it begins one per poll batch, hands the batch's outputs, then sends its offsets with the
+transaction (txn_offsets.py) and commits; an abortable error surfaces at that commit (the
+transaction aborts then), and each end is reported back to the member (`txn_ready`, or
+`txn_fatal`).
+
+Left out: transactional.id authorization errors, epoch overflow, the
 transaction's own timeout on the client (the coordinator enforces transaction.timeout.ms).
 """
 
 import numpy as np
 
+from sim.clients.txn_offsets import TxnOffsets
 from sim.cluster.producer_state import OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID
 from sim.cluster.protocol import (
     ABORT,
@@ -106,6 +112,9 @@ class TransactionManager:
         self.closing = False            # close(): abort the open transaction
         self.generation = 0             # responses to an earlier incarnation are ignored
         self.tv2 = producer.settings.transaction_version >= 2      # KIP-890 part 2
+        self.loop = None                # the consumer member driving the transactions (CTP)
+        self.offsets = None             # its sendOffsetsToTransaction (txn_offsets.py)
+        self.result: str | None = None  # how the last transaction ended
         producer.acc.gate_us = -1
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -116,6 +125,7 @@ class TransactionManager:
         self.state = INITIALIZING
         self.coordinator, self.pid, self.epoch = -1, -1, -1
         self.inflight, self.retry_at, self.bump, self.closing = False, 0, False, False
+        self.result = None
         self._set_gate(-1)
         self.p.sender.new_session(-1, 0)
 
@@ -144,6 +154,10 @@ class TransactionManager:
 
     def _next(self) -> None:
         """The application goes on: the next transaction, unless the workload is over."""
+        if self.loop is not None:
+            self.state = READY
+            self.loop.txn_ready(self.result)
+            return
         if self.until < INF and self.was_empty:
             self.state = READY
             return
@@ -155,7 +169,8 @@ class TransactionManager:
     def rearm(self) -> None:
         """The arrivals changed (a rate change, a resume): find the transaction's last record
         again among them."""
-        if self.state == IN_TRANSACTION and self.error is None and self.until == INF:
+        if self.state == IN_TRANSACTION and self.error is None and self.until == INF \
+                and self.loop is None:
             self._set_gate(self._gate_for(self.records - self._taken()))
 
     def _taken(self) -> int:
@@ -215,12 +230,17 @@ class TransactionManager:
         """beginAbort: drop the batches never drained (abortUndrainedBatches)."""
         self.state = ABORTING
         self.pending = {}
+        if self.offsets is not None:
+            self.offsets.reset()
         self.p.sender.drop_undrained(self.error or TRANSACTION_ABORTED)
 
     def _completed(self, result: str) -> None:
         """The transaction completed: commitTransaction/abortTransaction returned."""
         self.was_empty = self._taken() == 0
+        self.result = result
         self._trace_ended(result)
+        if self.offsets is not None:
+            self.offsets.ended()
         if self.bump:
             self.state = INITIALIZING       # InitProducerId with the current id: a new epoch
             return
@@ -253,7 +273,7 @@ class TransactionManager:
         if self.state not in (IN_TRANSACTION, COMMITTING) or self.error is not None:
             return
         self.error = error
-        if self.state == IN_TRANSACTION:
+        if self.state == IN_TRANSACTION and self.loop is None:
             self._set_gate(min(self.gate, self.p.engine.now))
         else:
             self._begin_abort()
@@ -272,6 +292,8 @@ class TransactionManager:
             self._trace_ended(FATAL_RESULT)
         p.sender.abort_incomplete(error)
         p.close_after_fatal()
+        if self.loop is not None:
+            self.loop.txn_fatal(error)
 
     # -- requests ------------------------------------------------------------------------
 
@@ -280,6 +302,8 @@ class TransactionManager:
         if self.state == IN_TRANSACTION and self._all_sent(now):
             self._end()
         if self.inflight or now < self.retry_at:
+            return
+        if self.offsets is not None and self.offsets.send_commit():
             return
         request, handler = self._next_request()
         if request is None:
@@ -305,8 +329,14 @@ class TransactionManager:
             pidxs = tuple(self.p.pidxs[pos] for pos in self.adding)
             return AddPartitionsToTxn(self.transactional_id, self.pid, self.epoch, pidxs), \
                 self._on_added
-        if state in (COMMITTING, ABORTING) and self.p.sender.complete():
-            if not self.added:      # no partition was added: nothing to end on the broker
+        if self.offsets is not None and state in (IN_TRANSACTION, COMMITTING):
+            request, handler = self.offsets.add_request()
+            if request is not None:
+                return request, handler
+        if state in (COMMITTING, ABORTING) and self.p.sender.complete() and \
+                (self.offsets is None or not self.offsets.pending()):
+            if not self.added and not (self.offsets and self.offsets.added):
+                # no partition was added: nothing to end on the broker
                 self._completed(COMMIT if state == COMMITTING else ABORT)
                 return self._next_request()
             return EndTxn(self.transactional_id, self.pid, self.epoch, state == COMMITTING), \
@@ -415,3 +445,26 @@ class TransactionManager:
         (transaction.version 2)."""
         self.pid, self.epoch = pid, epoch
         self.p.sender.new_session(pid, epoch)
+
+    # -- consume-transform-produce (KIP-447) ----------------------------------------------
+
+    def drive(self, member, group: str, fencing: bool) -> None:
+        """A consumer member's loop drives the transactions (ExactlyOnceMessageProcessor):
+        it begins one per poll batch and commits it with the batch's offsets."""
+        self.loop = member
+        self.offsets = TxnOffsets(self, group, fencing)
+
+    def begin(self) -> None:
+        """beginTransaction: the member has records to process."""
+        self.state = IN_TRANSACTION
+        self.added, self.pending, self.error = {}, {}, None
+        self.first_seq = list(self.p.acc.next_seq)
+        self.offsets.reset()
+        self._set_gate(INF)
+
+    def commit_with(self, offsets: tuple, generation: int, member_id: str, instance) -> None:
+        """sendOffsetsToTransaction(offsets, groupMetadata), then commitTransaction: every
+        output of the batch was handed by now."""
+        self.offsets.send(offsets, generation, member_id, instance)
+        self._set_gate(self.p.engine.now)
+        self.p.wake()

@@ -21,6 +21,11 @@ to join with; the group keeps that id as a pending member until it joins
 with it, leaves, or `session.timeout.ms` passes. Before 2.2 the first
 JoinGroup adds the member at once.
 
+Transactional offset commits (TxnOffsetCommit, KIP-98/KIP-447) and their completion by a
+transaction's marker are txn_offsets.py's; an OffsetFetch with `require_stable` (KIP-447,
+2.5+) is answered UNSTABLE_OFFSET_COMMIT while a requested partition has transactional
+offsets pending.
+
 Simplified: loading is instantaneous; the KIP-848 protocol is not modeled.
 
 See docs/model.md#consumer-groups.
@@ -40,6 +45,7 @@ from sim.cluster.protocol import (
     NOT_LEADER_OR_FOLLOWER,
     REBALANCE_IN_PROGRESS,
     UNKNOWN_MEMBER_ID,
+    UNSTABLE_OFFSET_COMMIT,
     BatchData,
     DescribeGroup,
     DescribeGroupResponse,
@@ -58,7 +64,10 @@ from sim.cluster.protocol import (
     ProduceRequest,
     SyncGroup,
     SyncGroupResponse,
+    TxnOffsetCommit,
+    TxnOffsetCommitResponse,
 )
+from sim.cluster.txn_offsets import TxnOffsetCommits
 from sim.core.records import (
     GroupGeneration,
     GroupRebalancing,
@@ -69,7 +78,7 @@ from sim.core.records import (
 from sim.core.units import ms
 
 GROUP_REQUESTS = (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-                  OffsetFetch, DescribeGroup)
+                  OffsetFetch, DescribeGroup, TxnOffsetCommit)
 RECORD_BYTES = 100              # an offset-commit or group record, roughly
 
 
@@ -92,6 +101,19 @@ class LocalReply:
             self.on_done(error)
 
 
+class LocalAppend(LocalReply):
+    """A LocalReply whose on_done(error, offset) also gets the base offset of the write."""
+
+    __slots__ = ()
+
+    def respond(self, _rid, response, extra_us: int = 0) -> None:
+        error, offset = response.results[self.pidx]
+        if extra_us:
+            self.broker.timer(extra_us, self.on_done, error, offset)
+        else:
+            self.on_done(error, offset)
+
+
 def _append_error(error: str) -> str:
     """How a failed write of the offsets partition reaches the group's members."""
     return NOT_COORDINATOR if error == NOT_LEADER_OR_FOLLOWER else COORDINATOR_NOT_AVAILABLE
@@ -108,6 +130,7 @@ class GroupCoordinator:
         self.commit_timeout_us = ms(cfg["offsets.commit.timeout.ms"])
         self.groups: dict[str, Group] = {}
         self.loaded: set[int] = set()
+        self.txn_offsets = TxnOffsetCommits(self)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -145,7 +168,8 @@ class GroupCoordinator:
         if kind is FindCoordinator:
             reply(self._find(request.group))
             return
-        group = self._group(request.group, create=kind in (JoinGroup, OffsetCommit))
+        group = self._group(request.group, create=kind in (JoinGroup, OffsetCommit,
+                                                           TxnOffsetCommit))
         if group is None:
             reply(_not_coordinator(kind))
         elif kind is JoinGroup:
@@ -160,9 +184,19 @@ class GroupCoordinator:
             self._commit(group, request, reply)
         elif kind is DescribeGroup:
             reply(DescribeGroupResponse(None, group.state, len(group.members)))
+        elif kind is TxnOffsetCommit:
+            self.txn_offsets.commit(group, request, reply)
         else:
-            offsets = {p: group.committed.get(p, -1) for p in request.pidxs}
-            reply(OffsetFetchResponse(None, offsets))
+            reply(self._fetch_offsets(group, request))
+
+    def _fetch_offsets(self, group: Group, req: OffsetFetch) -> OffsetFetchResponse:
+        """GroupMetadataManager.getOffsets; with requireStable (KIP-447) a partition with
+        pending transactional offsets is UNSTABLE_OFFSET_COMMIT. Kafka answers that per
+        partition and the consumer fails the whole fetch on it, as one error does here."""
+        if req.require_stable and self.broker.settings.kip_447 and any(
+                group.has_pending_offset_commits(p) for p in req.pidxs):
+            return OffsetFetchResponse(UNSTABLE_OFFSET_COMMIT, {})
+        return OffsetFetchResponse(None, {p: group.committed.get(p, -1) for p in req.pidxs})
 
     def _find(self, name: str) -> FindCoordinatorResponse:
         state = self.broker.image.partitions.get(self.ctx.topology.coordinator_pidx(name))
@@ -476,32 +510,46 @@ class GroupCoordinator:
             member.expires_at = self.broker.engine.now + member.session_us
         record = CommitRecord(group.name, req.offsets)
         client = "admin" if admin else member.client
-        self._write(group, record, lambda e: self._committed(group, record, client, e, reply))
+        self.append(group, record, lambda e, at: self._committed(group, record, client, e, at,
+                                                                 reply))
 
-    def _committed(self, group: Group, record: CommitRecord, client: str, error, reply) -> None:
+    def _committed(self, group: Group, record: CommitRecord, client: str, error, at: int,
+                   reply) -> None:
         if error is not None:
             reply(OffsetCommitResponse(_append_error(error)))
             return
-        group.committed.update(record.offsets)
+        self.offsets_committed(group, [(pidx, offset, client) for pidx, offset in record.offsets
+                                       if group.commit_offset(pidx, offset, at)])
+        reply(OffsetCommitResponse(None))
+
+    def offsets_committed(self, group: Group, moved) -> None:
+        """Trace the group's committed offsets that moved: [(pidx, offset, client)]."""
         now = self.broker.engine.now
         parts = self.ctx.topology.partitions
-        for pidx, offset in record.offsets:
+        for pidx, offset, client in moved:
             info = parts[pidx]
             self.broker.trace.emit(OffsetsCommitted(now, group.name, client, info.topic,
                                                     info.partition, offset))
-        reply(OffsetCommitResponse(None))
 
     def _persist_group(self, group: Group) -> None:
         self._write(group, group_record(group), lambda _error: None)
 
     def _write(self, group: Group, record, on_done) -> None:
         """Append a record to the group's offsets partition, acks=all; on_done(error)."""
+        self.append(group, record, lambda error, _at: on_done(error))
+
+    def append(self, group: Group, record, on_done, pid: int = -1,
+               producer_epoch: int = -1) -> None:
+        """Append a record to the group's offsets partition, acks=all; on_done(error, base
+        offset). With a producer id, a transactional batch of that producer id and epoch
+        without a sequence (origin COORDINATOR)."""
         pidx = self.ctx.topology.coordinator_pidx(group.name)
         ref = self.ctx.group_records.add(record)
         count = len(record.offsets) if isinstance(record, CommitRecord) else 1
-        data = BatchData(-1, ref, count, RECORD_BYTES * count + BATCH_HEADER, -1, -1, -1)
+        data = BatchData(-1, ref, count, RECORD_BYTES * count + BATCH_HEADER, pid,
+                         producer_epoch, -1, pid >= 0)
         request = ProduceRequest(-1, self.commit_timeout_us, ((pidx, data),))
-        self.broker.manager.produce(LocalReply(self.broker, pidx, on_done), 1, request)
+        self.broker.manager.produce(LocalAppend(self.broker, pidx, on_done), 1, request)
 
 
 def _not_coordinator(kind):
@@ -517,4 +565,6 @@ def _not_coordinator(kind):
         return LeaveGroupResponse(NOT_COORDINATOR)
     if kind is OffsetCommit:
         return OffsetCommitResponse(NOT_COORDINATOR)
+    if kind is TxnOffsetCommit:
+        return TxnOffsetCommitResponse(NOT_COORDINATOR)
     return OffsetFetchResponse(NOT_COORDINATOR, {})

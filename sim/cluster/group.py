@@ -21,6 +21,13 @@ its session timeout passes. A static member
 fenced, and keeps its assignment without a rebalance when the group is
 stable.
 
+Offsets (GroupMetadata): `committed` holds each partition's committed offset and
+`committed_at` the log offset of the record it came from; a commit takes effect only over
+one written earlier in the log (CommitRecordMetadataAndOffset.olderThan). A transactional
+offset commit (KIP-98) is pending per producer id until that producer's COMMIT marker moves
+it into `committed` (or its ABORT drops it): prepareTxnOffsetCommit,
+onTxnOffsetCommitAppend, failPendingTxnOffsetCommit, completePendingTxnOffsetCommit.
+
 This module is the state machine only: the coordinator (coordinator.py)
 validates requests, schedules timers and writes the log.
 """
@@ -58,9 +65,66 @@ class Group:
     static: dict = field(default_factory=dict)       # instance id -> member id
     pending: set = field(default_factory=set)        # ids given out by MEMBER_ID_REQUIRED
     committed: dict = field(default_factory=dict)    # pidx -> offset
+    committed_at: dict = field(default_factory=dict)  # pidx -> log offset of its record
+    pending_txn: dict = field(default_factory=dict)  # pid -> {pidx: [offset, log offset,
+                                                     #                client]}
     rebalance_round: int = 0                         # invalidates stale rebalance timers
     new_members: bool = False                        # joined during the initial delay
     delaying: bool = False                           # in the initial delay: no early join
+
+    # -- offsets (GroupMetadata) -----------------------------------------------------------
+
+    def commit_offset(self, pidx: int, offset: int, at: int) -> bool:
+        """A commit record at log offset `at` is in place, unless the committed offset came
+        from a later record (onOffsetCommitAppend); did the committed offset move?"""
+        if self.committed_at.get(pidx, -1) >= at:
+            return False
+        self.committed[pidx], self.committed_at[pidx] = offset, at
+        return True
+
+    def prepare_txn_offset_commit(self, pid: int, offsets, client: str = "") -> None:
+        """prepareTxnOffsetCommit: the producer's offsets are pending, not yet written
+        (log offset -1); `client` names who committed them, for the trace."""
+        pending = self.pending_txn.setdefault(pid, {})
+        for pidx, offset in offsets:
+            pending[pidx] = [offset, -1, client]
+
+    def on_txn_offset_commit_append(self, pid: int, offsets, at: int) -> None:
+        """onTxnOffsetCommitAppend: the pending offsets' record is at log offset `at`
+        (unless a later TxnOffsetCommit of the producer replaced them meanwhile)."""
+        pending = self.pending_txn.get(pid, {})
+        for pidx, offset in offsets:
+            entry = pending.get(pidx)
+            if entry is not None and entry[0] == offset:
+                entry[1] = at
+
+    def fail_pending_txn_offset_commit(self, pid: int, offsets) -> None:
+        """failPendingTxnOffsetCommit: the record was not written; the client retries."""
+        pending = self.pending_txn.get(pid)
+        if pending is None:
+            return
+        for pidx, _offset in offsets:
+            pending.pop(pidx, None)
+        if not pending:
+            del self.pending_txn[pid]
+
+    def complete_pending_txn_offset_commit(self, pid: int, commit: bool) -> list:
+        """completePendingTxnOffsetCommit: the producer's marker is written; on COMMIT its
+        written offsets become committed (over older records only). [(pidx, offset,
+        client)] of those that moved.
+        Kafka throws IllegalStateException for a pending offset whose record is not written
+        yet; such an offset is dropped here."""
+        pending = self.pending_txn.pop(pid, {})
+        if not commit:
+            return []
+        return [(pidx, offset, client) for pidx, (offset, at, client) in pending.items()
+                if at >= 0 and self.commit_offset(pidx, offset, at)]
+
+    def has_pending_offset_commits(self, pidx: int) -> bool:
+        """hasPendingOffsetCommitsForTopicPartition, for transactional offsets."""
+        return any(pidx in pending for pending in self.pending_txn.values())
+
+    # -- membership ----------------------------------------------------------------------
 
     def add(self, member: Member) -> None:
         self.pending.discard(member.member_id)

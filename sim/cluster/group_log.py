@@ -10,6 +10,12 @@ like any others. A coordinator that takes over a partition replays its log
 (GroupMetadataManager loading): the newest metadata record and the newest
 commit per partition win.
 
+Transactional offset commits (KIP-98): a commit record in a transactional batch of a
+producer id (written for a TxnOffsetCommit) is pending until that producer id's control
+batch follows in the log: COMMIT makes its offsets committed unless a commit record later
+in the log is already in place, ABORT drops them (loadGroupsAndOffsets' pendingOffsets);
+with no marker yet they stay pending in the loaded group.
+
 Left out: offset retention (`offsets.retention.minutes`), tombstones for
 deleted groups and compaction of the internal topic (a run is far shorter
 than their horizons).
@@ -18,11 +24,13 @@ than their horizons).
 from typing import NamedTuple
 
 from sim.cluster.group import Group, Member
+from sim.cluster.protocol import COMMIT
 
 
 class CommitRecord(NamedTuple):
     group: str
     offsets: tuple              # ((pidx, offset), ...)
+    client: str = ""            # a transactional commit's committer, for the trace only
 
 
 class GroupRecord(NamedTuple):
@@ -56,14 +64,22 @@ class RecordStore:
         for batch in batches:
             if batch.producer >= 0:
                 continue
+            if batch.control is not None:
+                for group in groups.values():
+                    group.complete_pending_txn_offset_commit(batch.pid, batch.control == COMMIT)
+                continue
             record = self.records[batch.first_seq]
             group = groups.get(record.group)
             if group is None:
                 group = groups[record.group] = Group(record.group)
-            if isinstance(record, CommitRecord):
-                group.committed.update(record.offsets)
-            else:
+            if not isinstance(record, CommitRecord):
                 _restore(group, record, now)
+            elif batch.transactional:
+                group.prepare_txn_offset_commit(batch.pid, record.offsets, record.client)
+                group.on_txn_offset_commit_append(batch.pid, record.offsets, batch.base_offset)
+            else:
+                for pidx, offset in record.offsets:
+                    group.commit_offset(pidx, offset, batch.base_offset)
         return groups
 
 

@@ -14,6 +14,9 @@ client append is checked against it (ProducerAppendInfo.checkSequence):
   until KAFKA-8710);
 - a non-transactional batch while the producer id has a transaction open here:
   INVALID_TXN_STATE (ProducerAppendInfo.appendDataBatch).
+A batch without a sequence (NO_SEQUENCE: the group coordinator's transactional offset commit,
+origin COORDINATOR) has only its epoch checked: a lower epoch is INVALID_PRODUCER_EPOCH
+(ProducerAppendInfo.maybeValidateDataBatch checks sequences for client appends only).
 
 Transactions (KIP-98): a producer id's first transactional batch opens its
 transaction at that offset (`currentTxnFirstOffset`); its COMMIT or ABORT control
@@ -55,6 +58,7 @@ from sim.cluster.txn_index import TransactionIndex
 
 NUM_BATCHES_TO_RETAIN = 5
 NO_OFFSET = -1
+NO_SEQUENCE = -1
 
 DUPLICATE = "DUPLICATE"
 OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
@@ -102,6 +106,9 @@ class ProducerStates:
               transactional: bool = False):
         """Validate a client append: None (accept), DUPLICATE with its offset, or an error."""
         entry = self.entries.get(pid)
+        if first == NO_SEQUENCE:
+            stale = entry is not None and epoch < entry[EPOCH]
+            return (INVALID_PRODUCER_EPOCH if stale else None), -1
         beyond = self.verifying and self._beyond_lowest(pid, first)
         if entry is None:
             if beyond:

@@ -38,6 +38,7 @@ follower fetch). Their slots in `by_topic` are None.
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sim.cluster.log import NO_LIMIT
@@ -119,6 +120,16 @@ def transactional_ids(producers) -> list[str]:
     """The `transactional.id`s of the scenario's producers, in declaration order."""
     ids = (p.config.get("transactional.id") for p in producers.values())
     return list(dict.fromkeys(i for i in ids if i))
+
+
+def output_transactional_ids(consumers, timeline=()) -> list[str]:
+    """The transactional ids of the members of groups with a transactional output (member i
+    of group G writes with `G-i`), those the timeline's `add_member` entries add included,
+    in declaration order."""
+    added = Counter(a.params["group"] for a in timeline if a.kind == "add_member")
+    return [f"{g.name}-{i}" for g in consumers.values()
+            if g.output is not None and g.output.transactional
+            for i in range(g.members + added[g.name])]
 
 
 def named_offsets_partitions(timeline, topic: str = OFFSETS_TOPIC) -> set[int]:

@@ -20,6 +20,9 @@ Requests, as TransactionCoordinator handles them (transaction version 0; version
   itself, fencing its producer with a bumped epoch, and the request is answered
   CONCURRENT_TRANSACTIONS so the client retries; so is one while a transaction completes.
 - AddPartitionsToTxn: moves the transaction to Ongoing (its start time is the first add).
+- AddOffsetsToTxn (sendOffsetsToTransaction, KIP-98): the group's `__consumer_offsets`
+  partition is added to the transaction exactly as by AddPartitionsToTxn, same checks and
+  errors (KafkaApis.handleAddOffsetsToTxnRequest), so EndTxn's markers go there too.
 - EndTxn: writes PrepareCommit or PrepareAbort, answers, then writes the markers
   (txn_marker_channel.py) and, once all are written, CompleteCommit or CompleteAbort. A retried
   EndTxn of a decided transaction gets CONCURRENT_TRANSACTIONS while it completes and
@@ -43,7 +46,7 @@ coordinator that finds it in PrepareCommit or PrepareAbort when it loads the par
 one transaction, keyed by id, producer id and epoch, may be traced more than once).
 
 Simplified: loading is instantaneous (no COORDINATOR_LOAD_IN_PROGRESS); the id's
-expiration and Dead state and KIP-447's AddOffsetsToTxn/TxnOffsetCommit are not modeled.
+expiration and Dead state are not modeled.
 """
 
 from sim.cluster.coordinator import LocalReply
@@ -65,6 +68,8 @@ from sim.cluster.protocol import (
     PRODUCER_FENCED,
     REQUEST_TIMED_OUT,
     TRANSACTION,
+    AddOffsetsToTxn,
+    AddOffsetsToTxnResponse,
     AddPartitionsToTxn,
     AddPartitionsToTxnBatch,
     AddPartitionsToTxnBatchResponse,
@@ -111,7 +116,7 @@ def is_txn_request(request) -> bool:
         return request.key_type == TRANSACTION
     if kind is InitProducerId:
         return request.transactional_id is not None
-    return kind is AddPartitionsToTxn or kind is EndTxn or kind is AddPartitionsToTxnBatch
+    return kind in (AddPartitionsToTxn, EndTxn, AddPartitionsToTxnBatch, AddOffsetsToTxn)
 
 
 def append_error(error: str) -> str:
@@ -200,6 +205,9 @@ class TransactionCoordinator:
         elif kind is AddPartitionsToTxnBatch:
             self._from_leader(request, lambda results: reply(
                 AddPartitionsToTxnBatchResponse(results)))
+        elif kind is AddOffsetsToTxn:
+            self._add_partitions(self._offsets_partition(request),
+                                 lambda error: reply(AddOffsetsToTxnResponse(error)))
         else:
             self._end_txn_request(request, lambda error: reply(self._end_txn_response(
                 request.transactional_id, error)))
@@ -328,6 +336,11 @@ class TransactionCoordinator:
         if error is not None:
             return dict.fromkeys(req.pidxs, error)
         return {pidx: None if pidx in meta.pidxs else self.not_in_txn for pidx in req.pidxs}
+
+    def _offsets_partition(self, req: AddOffsetsToTxn) -> AddPartitionsToTxn:
+        """handleAddOffsetsToTxnRequest: the group's offsets partition joins the transaction."""
+        return AddPartitionsToTxn(req.transactional_id, req.pid, req.producer_epoch,
+                                  (self.topology.coordinator_pidx(req.group),))
 
     # -- EndTxn and the coordinator's own aborts -----------------------------------------
 

@@ -13,7 +13,10 @@ marker is answered once the HW passes it, or with the acks=all errors of a produ
 (NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT). The
 response (pid -> {partition: error}) goes out when every marker is answered. Markers are
 written to disk like produced batches, and are exempt from client quotas.
-Followers replicate control batches like any batch.
+Followers replicate control batches like any batch. Once a marker is answered, the group
+coordinator completes the producer id's pending transactional offsets on each
+`__consumer_offsets` partition where it was written without error (txn_offsets.py;
+KafkaApis' maybeSendResponseCallback calling GroupCoordinator.onTransactionCompleted).
 """
 
 from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
@@ -23,6 +26,7 @@ from sim.cluster.protocol import (
     WriteTxnMarkersResponse,
 )
 from sim.cluster.replica_manager import DelayedProduce
+from sim.cluster.topology import OFFSETS_TOPIC
 from sim.core.records import MarkerAppended
 from sim.core.units import MS
 
@@ -91,13 +95,20 @@ class TxnMarkerWriter:
             write.done(marker.pid, {p: e for p, (e, _) in results.items()})
             return
         delayed = DelayedProduce(None, None, results, len(waiting),
-                                 on_done=lambda r: write.done(
-                                     marker.pid, {p: e for p, (e, _) in r.items()}))
+                                 on_done=lambda r: self._written(write, marker, r))
         for replica, required in waiting:
             replica.waiting.append((required, delayed))
         manager.purgatory.add(MARKER_TIMEOUT_US, delayed)
         for replica, _ in waiting:
             manager.try_complete(replica)
+
+    def _written(self, write: MarkerWrite, marker, results: dict) -> None:
+        """The marker is answered: complete its offsets, then report it."""
+        offsets = [p for p, (error, _) in results.items()
+                   if error is None and self.broker.replicas[p].info.topic == OFFSETS_TOPIC]
+        if offsets:
+            self.broker.coordinator.txn_offsets.complete(marker.pid, marker.result, offsets)
+        write.done(marker.pid, {p: e for p, (e, _) in results.items()})
 
     def _append(self, pidx: int, marker):
         """(error or None, the replica) of appending marker's control batch to pidx."""

@@ -64,6 +64,21 @@ class RecordsHanded(NamedTuple):
     KEEP = False
 
 
+class OutputSources(NamedTuple):
+    """Consume-transform-produce: the input records behind a consumer member's output records
+    [first_seq, first_seq + count) of one partition, one each in order, as int64 triples
+    (input partition index in the topology, input producer index or -1, input sequence or,
+    without a producer, offset), packed as bytes (numpy tobytes)."""
+    t_us: int
+    producer: str
+    topic: str
+    partition: int
+    first_seq: int
+    count: int
+    sources: bytes
+    KEEP = True
+
+
 class BatchSent(NamedTuple):
     t_us: int
     producer: str
@@ -435,6 +450,17 @@ class PositionReset(NamedTuple):
     previous: int
     offset: int
     reason: str             # no_committed_offset | out_of_range
+    KEEP = True
+
+
+class OffsetFetchUnstable(NamedTuple):
+    """A read_committed member's OffsetFetch (require_stable, KIP-447) was answered
+    UNSTABLE_OFFSET_COMMIT: a transaction's offsets for these partitions are pending at the
+    coordinator; it asks again after retry.backoff.ms."""
+    t_us: int
+    group: str
+    member: str
+    partitions: tuple       # ((topic, partition), ...) it asked for
     KEEP = True
 
 

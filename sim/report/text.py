@@ -29,6 +29,7 @@ SECTIONS = (
     ("records", ("produced", "acked", "failed", "indeterminate", "failed_but_present")),
     ("transactions", ("aborted", "txn_committed", "txn_aborted", "txn_fatal", "aborted_read",
                       "uncommitted_read", "txn_hanging")),
+    ("outputs", ("eos_duplicates",)),
     ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
     ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
     ("latency", ("ack_p99_ms", "e2e_p99_ms")),
@@ -58,7 +59,10 @@ def render_summary(result, repro: str) -> str:
     for title, keys in SECTIONS:
         if title in ("consumers", "groups") and not result.manifest.get("groups"):
             continue
-        if title == "transactions" and not result.manifest.get("transactional"):
+        if title == "transactions" and not (result.manifest.get("transactional")
+                                            or result.manifest.get("outputs")):
+            continue
+        if title == "outputs" and not result.manifest.get("outputs"):
             continue
         table.add_row(title, "  ".join(f"{k} {_fmt(s[k])}" for k in keys))
     console.print(table)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-from sim.cluster.topology import TXN_TOPIC, transactional_ids
+from sim.cluster.topology import TXN_TOPIC, output_transactional_ids, transactional_ids
 from sim.scenario.cluster import build_cluster, check_host_names
 from sim.scenario.config import read_config
 from sim.scenario.consumers import build_consumers
@@ -164,7 +164,8 @@ def _clients(raw: dict, cluster: Cluster, topics: dict | None, ctx: Ctx, problem
 def _cross_checks(cluster: Cluster, topics: dict, clients: dict, problems: Problems) -> None:
     problems.attempt(check_host_clashes, list(clients["producers"]), list(clients["consumers"]))
     problems.attempt(_check_offsets_topic, cluster, clients["consumers"])
-    problems.attempt(_check_transaction_topic, cluster, clients["producers"])
+    problems.attempt(_check_transaction_topic, cluster, clients["producers"],
+                     clients["consumers"])
     problems.attempt(check_partitions, topics)
 
 
@@ -236,11 +237,13 @@ def _check_offsets_topic(cluster: Cluster, consumers: dict) -> None:
         )
 
 
-def _check_transaction_topic(cluster: Cluster, producers: dict) -> None:
+def _check_transaction_topic(cluster: Cluster, producers: dict,
+                             consumers: dict | None = None) -> None:
     """Creating `__transaction_state` fails while fewer brokers exist than its replication
     factor (TransactionStateManager: the internal topic is created on first use)."""
     needed = cluster.config["transaction.state.log.replication.factor"]
-    if transactional_ids(producers) and cluster.brokers < needed:
+    txn_ids = transactional_ids(producers) + output_transactional_ids(consumers or {})
+    if txn_ids and cluster.brokers < needed:
         raise Invalid(
             ("cluster", "brokers"),
             f"at least transaction.state.log.replication.factor "
@@ -255,7 +258,7 @@ def _hosts(cluster: Cluster, topics: dict, producers: dict, consumers: dict) -> 
     partitions = {name: topic.partitions for name, topic in topics.items()}
     if consumers:
         partitions[OFFSETS_TOPIC] = cluster.config["offsets.topic.num.partitions"]
-    if transactional_ids(producers):
+    if transactional_ids(producers) + output_transactional_ids(consumers):
         partitions[TXN_TOPIC] = cluster.config["transaction.state.log.num.partitions"]
     return Hosts(
         brokers=cluster.brokers,

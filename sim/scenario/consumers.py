@@ -5,7 +5,8 @@ The entry's name is the group id. `topic` or `topics` (declared, distinct); `mem
 `commit` after-processing | before-processing | auto (default: auto, or after-processing when
 `enable.auto.commit` is false); `virtual_partitions` N >= 1; `long_running`; `on_poison`
 {retries (default 0), backoff (default 0s), then: dlq | skip | block, dlq_topic (declared,
-required with dlq only)}. The consumer config follows `clientrules.py`.
+required with dlq only)}; `output` {topic, transactional, config} (outputs.py). The consumer
+config follows `clientrules.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sim.scenario.dists import parse_dist
 from sim.scenario.errors import Invalid, Path, quote
 from sim.scenario.fields import Ctx, boolean, check_keys, choice, integer, mapping, text_list
 from sim.scenario.names import host_name
+from sim.scenario.outputs import read_output, settle_transactional_commit
 from sim.scenario.problems import Problems
 from sim.scenario.producers import declared_topic
 from sim.scenario.schema import CONSUMER, POISON
@@ -50,10 +52,14 @@ def _group(
     subscribed = _subscription(entry, path, topics)
     config = read_config("consumer", entry.get("config"), path + ("config",), ctx)
     settle_consumer(config, cluster.config)
-    commit = None
-    if "commit" in entry:
-        commit = choice(entry["commit"], path + ("commit",), COMMITS)
-    commit = settle_commit(config, commit, path + ("commit",))
+    output = read_output(entry.get("output"), path + ("output",), name, topics, ctx)
+    if output is not None and output.transactional:
+        commit = settle_transactional_commit(config, entry, path)
+    else:
+        commit = None
+        if "commit" in entry:
+            commit = choice(entry["commit"], path + ("commit",), COMMITS)
+        commit = settle_commit(config, commit, path + ("commit",))
     processing = Dist(kind="constant", value_us=0)
     if "processing" in entry:
         processing = parse_dist(entry["processing"], path + ("processing",))
@@ -69,6 +75,7 @@ def _group(
         long_running=boolean(entry.get("long_running", False), path + ("long_running",)),
         on_poison=_poison(entry.get("on_poison"), path + ("on_poison",), topics),
         config=config.freeze(),
+        output=output,
     )
 
 

@@ -41,6 +41,7 @@ EXPECT_KEYS = (
     "aborted_read",
     "uncommitted_read",
     "txn_hanging",
+    "eos_duplicates",
     "max_lag",
     "final_lag",
     "ack_p99_ms",

@@ -21,6 +21,7 @@ from sim.cluster.topology import (
     TXN_TOPIC,
     Topology,
     named_offsets_partitions,
+    output_transactional_ids,
     transactional_ids,
 )
 from sim.core.rng import Streams
@@ -282,7 +283,8 @@ def _assignment(s: Scenario, topic) -> str:
 def _placed(s: Scenario) -> Topology:
     """The partitions as a run with the file's seed places them (racks: the controller's)."""
     return Topology(s.topics, s.cluster, list(s.consumers), named_offsets_partitions(s.timeline),
-                    Streams(s.seed), txn_ids=transactional_ids(s.producers),
+                    Streams(s.seed), txn_ids=transactional_ids(s.producers)
+                    + output_transactional_ids(s.consumers, s.timeline),
                     txn_named=named_offsets_partitions(s.timeline, TXN_TOPIC))
 
 

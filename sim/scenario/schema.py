@@ -39,6 +39,7 @@ PRODUCER = fixed(
     config=WHOLE,
 )
 POISON = fixed("retries", "backoff", "then", "dlq_topic")
+OUTPUT = fixed("topic", "transactional", config=WHOLE)
 CONSUMER = fixed(
     "topic",
     "members",
@@ -48,6 +49,7 @@ CONSUMER = fixed(
     topics=Seq(LEAF),
     processing=DIST,
     on_poison=POISON,
+    output=OUTPUT,
     config=WHOLE,
 )
 ADMIN = fixed(config=WHOLE)

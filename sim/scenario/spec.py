@@ -199,6 +199,16 @@ class Poison:
 
 
 @dataclass(**_FROZEN)
+class Output:
+    """A group's consume-transform-produce output: one record per input record to `topic`,
+    by one producer per member with `config`; `transactional` (KIP-447) commits the group's
+    offsets in each member's transactions."""
+    topic: str
+    transactional: bool
+    config: Config
+
+
+@dataclass(**_FROZEN)
 class ConsumerGroup:
     name: str
     topics: tuple[str, ...]
@@ -209,6 +219,7 @@ class ConsumerGroup:
     long_running: bool
     on_poison: Poison | None
     config: Config
+    output: Output | None = None  # consume-transform-produce, None: the group writes nothing
 
 
 @dataclass(**_FROZEN)

@@ -80,10 +80,14 @@ NOT_PORTED = {
                                          "are fixed), here one while the SyncGroup is in flight",
     "testMetadataTopicsDuringSubscriptionChange": "not modeled: subscription changes (a "
                                                   "group's topics are fixed)",
-    "testThrowOnUnsupportedStableFlag": "not modeled: OffsetFetch's require_stable flag "
-                                        "(KIP-447, transactions)",
-    "testNoThrowWhenStableFlagIsSupported": "not modeled: OffsetFetch's require_stable flag "
-                                            "(KIP-447, transactions)",
+    "testThrowOnUnsupportedStableFlag": "internal: API version negotiation; a run's clients "
+                                        "and brokers share a release, whose switch "
+                                        "txn.offset.commit.fencing decides whether a "
+                                        "read_committed consumer asks for stable offsets",
+    "testNoThrowWhenStableFlagIsSupported": "internal: API version negotiation; a run's "
+                                            "clients and brokers share a release, whose switch "
+                                            "txn.offset.commit.fencing decides whether a "
+                                            "read_committed consumer asks for stable offsets",
     "testOnJoinPrepareWithOffsetCommitShouldSuccessAfterRetry":
         "not modeled: UNKNOWN_TOPIC_OR_PARTITION (topics exist for the whole run)",
     "testCoordinatorDisconnectAfterNotCoordinatorError":

@@ -17,6 +17,7 @@ from sim.cluster.producer_state import (
     INVALID_PRODUCER_EPOCH,
     INVALID_TXN_STATE,
     NO_OFFSET,
+    NO_SEQUENCE,
     OUT_OF_ORDER_SEQUENCE_NUMBER,
     TRANSACTION_COORDINATOR_FENCED,
     ProducerStates,
@@ -38,8 +39,6 @@ NOT_PORTED_LIKE = [
     (r"Expired|Expiration|testAcceptAppendWithoutProducerStateOnReplica",
      "simplification: no producer-id expiry (producer.id.expiration.ms)"),
     (r"HasLateTransaction", "not modeled: the late-transaction check (a broker metric)"),
-    (r"testSequenceNotValidatedForGroupMetadataTopic",
-     "not modeled: transactional offset commits (KIP-447) to __consumer_offsets"),
     (r"testProducersWithOngoingTransactionsDontExpire",
      "simplification: no producer-id expiry (producer.id.expiration.ms)"),
     (r"RecoverFromSnapshot|testTxnFirstOffsetMetadataCached|updateProducerTransactionState",
@@ -218,6 +217,17 @@ def test_ProducerStateManagerTest_testOldEpochForControlRecord():
     s = ProducerStates()
     assert client_append(s, 5, 0, 99, transactional=True) is None
     assert end_txn(s, 3, COMMIT, 100) == INVALID_PRODUCER_EPOCH
+
+
+def test_ProducerStateManagerTest_testSequenceNotValidatedForGroupMetadataTopic():
+    """The group coordinator's transactional offset commits carry no sequence (origin
+    COORDINATOR): two in a row are both accepted, and recorded as the producer's."""
+    s = ProducerStates()
+    for offset in (99, 100):
+        assert s.check(PID, 5, NO_SEQUENCE, NO_SEQUENCE) == (None, -1)
+        s.record(Batch(offset, 1, 0, -1, 0, PID, 5, NO_SEQUENCE, 100, 0, True))
+    assert s.entries[PID][0] == 5 and s.ongoing == {99: PID}
+    assert s.check(PID, 4, NO_SEQUENCE, NO_SEQUENCE)[0] == INVALID_PRODUCER_EPOCH
 
 
 def test_ProducerStateManagerTest_testCoordinatorFencing():
