@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from sim.scenario.fault_kinds import INSTANT, KINDS
 
 TOPIC = "orders"
+OUTPUT = "orders-out"           # exactly_once_scenarios' output topic
 # The faults explore draws, by the names of the kinds' `explore` field in fault_kinds.py, in
 # the order Hypothesis draws from: a new order would change every seeded search.
 HOST_FAULTS = ("crash", "stop", "power_loss", "pause")
@@ -237,9 +238,10 @@ def exactly_once_scenarios(draw, version: str | None = None, max_faulty: int = 1
     """The setting Kafka's exactly-once promise is stated for: a transactional producer
     (transactions of 5-50 records, some aborted by the application) at acks=all on a topic
     with replication factor 3, min.insync.replicas 2 and unclean election off, read by a
-    read_committed consumer group, with faults on at most `max_faulty` brokers (crash,
-    stop, power loss, pause, isolation, cut from the controller). `version` pins
-    `cluster.version` (4.0 or 4.1 by default)."""
+    read_committed consumer group that writes one output per input to `OUTPUT` in
+    transactions with its offsets (consume-transform-produce, KIP-447), with faults on at
+    most `max_faulty` brokers (crash, stop, power loss, pause, isolation, cut from the
+    controller). `version` pins `cluster.version` (4.0 or 4.1 by default)."""
     cluster = draw(clusters(unclean=st.just(False)))
     cluster["cluster"]["version"] = version or draw(st.sampled_from(["4.0", "4.1"]))
     cluster["topics"][TOPIC]["config"] = {"min.insync.replicas": 2}
@@ -249,8 +251,10 @@ def exactly_once_scenarios(draw, version: str | None = None, max_faulty: int = 1
                                   "abort": draw(st.sampled_from([0.0, 0.1, 0.3]))},
                 "config": {"acks": "all"}}
     group = {"topic": TOPIC, "members": draw(st.integers(1, 3)), "processing": "200us",
-             "commit": "after-processing",
-             "config": {"isolation.level": "read_committed", "auto.offset.reset": "earliest"}}
+             "config": {"isolation.level": "read_committed", "auto.offset.reset": "earliest"},
+             "output": {"topic": OUTPUT, "transactional": True}}
+    cluster["topics"][OUTPUT] = {"partitions": 3, "replication.factor": 3,
+                                 "config": {"min.insync.replicas": 2}}
     timeline = draw(fault_schedules(duration_s, cluster["cluster"]["brokers"],
                                     cluster["topics"][TOPIC]["partitions"],
                                     max_faulty=max_faulty, groups=("billing",),

@@ -539,16 +539,17 @@ class GroupCoordinator:
         self.append(group, record, lambda error, _at: on_done(error))
 
     def append(self, group: Group, record, on_done, pid: int = -1,
-               producer_epoch: int = -1) -> None:
+               producer_epoch: int = -1, transactional_id: str | None = None) -> None:
         """Append a record to the group's offsets partition, acks=all; on_done(error, base
         offset). With a producer id, a transactional batch of that producer id and epoch
-        without a sequence (origin COORDINATOR)."""
+        without a sequence (origin COORDINATOR), verified like a client's from 3.6 (KIP-890:
+        GroupCoordinator.handleTxnCommitOffsets verifies with the transaction's id)."""
         pidx = self.ctx.topology.coordinator_pidx(group.name)
         ref = self.ctx.group_records.add(record)
         count = len(record.offsets) if isinstance(record, CommitRecord) else 1
         data = BatchData(-1, ref, count, RECORD_BYTES * count + BATCH_HEADER, pid,
                          producer_epoch, -1, pid >= 0)
-        request = ProduceRequest(-1, self.commit_timeout_us, ((pidx, data),))
+        request = ProduceRequest(-1, self.commit_timeout_us, ((pidx, data),), transactional_id)
         self.broker.manager.produce(LocalAppend(self.broker, pidx, on_done), 1, request)
 
 

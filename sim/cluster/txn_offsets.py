@@ -27,8 +27,9 @@ broker leads (KafkaApis.handleWriteTxnMarkersRequest, then GroupCoordinator.
 onTransactionCompleted), every group coordinated there completes that producer id's pending
 offsets: COMMIT makes them the committed offsets (over older commit records only; traced as
 OffsetsCommitted), ABORT drops them. A new coordinator finds the pending ones in the log
-(group_log.py). Left out: KIP-890's verification of the transaction before the append (3.6+),
-the per-partition errors of the response (one error for the request here), offset metadata.
+(group_log.py). From 3.6 the append is verified with the transaction's coordinator like a
+client's (KIP-890, replica_manager.py). Left out: the per-partition errors of the response
+(one error for the request here), offset metadata.
 """
 
 from sim.cluster.group import EMPTY, Group
@@ -96,7 +97,7 @@ class TxnOffsetCommits:
         record = CommitRecord(group.name, req.offsets, client)
         self.coordinator.append(group, record,
                                 lambda e, at: self._appended(group, req, e, at, reply),
-                                req.pid, req.producer_epoch)
+                                req.pid, req.producer_epoch, req.transactional_id)
 
     @staticmethod
     def _appended(group: Group, req: TxnOffsetCommit, error, at: int, reply) -> None:
