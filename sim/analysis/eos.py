@@ -3,16 +3,14 @@
 
 Each output record carries the identity of its input record (OutputSources: input
 partition, producer and sequence). An output record counts when a read_committed consumer
-of the output topic reads it in the final committed log: every copy of a non-transactional
-producer's record there, and of a transactional producer's record the copies in a committed
-transaction (its partition's marker for it is COMMIT; an open or aborted transaction's
-records are never read). Per group, the count of such copies minus the number of distinct
-inputs they come from. numpy per stream, no step per record.
+of the output topic reads it in the final committed log: the record's copies there, which
+for a transactional producer are only those in a committed transaction (fates.py counts
+copies that way: transactions.readable). Per group, the count of such copies minus the
+number of distinct inputs they come from. numpy per stream, no step per record.
 """
 
 import numpy as np
 
-from sim.analysis.transactions import COMMIT, transactions
 from sim.core.records import OutputSources
 
 
@@ -22,15 +20,11 @@ def eos_duplicates(world, streams) -> int:
     if not rows:
         return 0
     groups = {c.output.name: c.group for c in world.consumers if c.output is not None}
-    transactional = {p.name for p in world.producers if p.txn is not None}
-    committed = _committed(world.trace, streams)
     sources = _sources(rows, streams)
     by_group: dict = {}
     for key, src in sources.items():
         s = streams[key]
         copies = s.copies.astype(np.int64)
-        if key[0] in transactional:
-            copies = copies * committed.get(key, np.zeros(s.n, bool))
         known = src[:, 0] >= 0
         by_group.setdefault(groups[key[0]], []).append((src[known], copies[known]))
     total = 0
@@ -53,16 +47,3 @@ def _sources(rows, streams) -> dict:
         src[r.first_seq:r.first_seq + r.count] = np.frombuffer(r.sources, np.int64).reshape(-1, 3)
     return out
 
-
-def _committed(trace, streams) -> dict:
-    """(producer, topic, partition) -> bool per sequence: in a committed transaction."""
-    out: dict = {}
-    for (topic, partition), found in transactions(trace).items():
-        for txn in found:
-            key = (txn.producer, topic, partition)
-            if txn.result != COMMIT or key not in streams:
-                continue
-            mask = out.setdefault(key, np.zeros(streams[key].n, bool))
-            for _base, first, n in txn.batches:
-                mask[first:first + n] = True
-    return out
