@@ -21,8 +21,10 @@ GROUP = "billing"       # __consumer_offsets partition 9: broker-0
 OTHER = "reports"       # __consumer_offsets partition 49: broker-1, a fake peer
 
 
-def harness(version: str = "4.1", offsets_rf: int = 1) -> Harness:
-    """`offsets_rf` 2 puts GROUP's offsets partition on broker-0 and broker-1."""
+def harness(version: str = "3.9", offsets_rf: int = 1) -> Harness:
+    """A cluster of `version`: 3.9 by default, the last release of transaction.version 0, whose
+    client adds partitions itself and keeps its epoch across transactions (as txn_peers);
+    `offsets_rf` 2 puts GROUP's offsets partition on broker-0 and broker-1."""
     config = {"transaction.state.log.replication.factor": 1,
               "transaction.state.log.min.isr": 1,
               "offsets.topic.replication.factor": offsets_rf,
@@ -73,7 +75,7 @@ class Member(Client):
         return self.send(OffsetCommit(GROUP, generation, member_id, tuple(offsets)), tag)
 
 
-def ctp(version: str = "4.1", answer=None):
+def ctp(version: str = "3.9", answer=None):
     """(harness, broker-0, fake leaders, producer client, consumer member)."""
     h = harness(version)
     broker, leaders = coordinator(h) if answer is None else coordinator(h, answer)
