@@ -129,7 +129,7 @@ class OutputProducer(Producer):
         super().__init__(spec, index, ctx, source=source)
         source.key_parts = key_table(self.key_names, self.created)[0]
         self.member = member
-        self.key_offsets = key_offsets
+        self.key_shift = _shift_table(key_offsets)
         self.sources = Sources(len(self.pidxs))
         self.scheduled: list = []       # the step's pushes: (times, keys, sizes, parts, ids)
         self.paused_at = -1
@@ -172,8 +172,10 @@ class OutputProducer(Producer):
         parts = np.full(len(times), info.partition % self.created, np.int64)
         sizes = np.full(len(times), self.value_size + RECORD_OVERHEAD, np.int64)
         if keyed.any():
-            shift = np.array([self.key_offsets.get(p, 0) for p in triples[keyed, 1].tolist()],
-                             np.int64)
+            producers = triples[keyed, 1]
+            table = self.key_shift
+            known = (producers >= 0) & (producers < len(table))
+            shift = np.where(known, table[np.clip(producers, 0, len(table) - 1)], 0)
             out_keys[keyed] = keys[keyed] + shift
             parts[keyed] = self.arrivals.key_parts[out_keys[keyed]]
             sizes[keyed] += self.key_sizes[out_keys[keyed]]
@@ -273,3 +275,11 @@ def _inputs(contents, seg, start: int, count: int):
         triples.append(ident.astype(np.int64))
         at.append(np.arange(lo - start, hi - start))
     return np.concatenate(triples), np.concatenate(keys), np.concatenate(at)
+
+
+def _shift_table(key_offsets: dict) -> np.ndarray:
+    """key_offsets as an array indexed by input producer index (0 for one not in it)."""
+    table = np.zeros(max(key_offsets, default=0) + 1, np.int64)
+    for producer, offset in key_offsets.items():
+        table[producer] = offset
+    return table
