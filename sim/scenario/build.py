@@ -225,32 +225,29 @@ def _analysis(raw, duration_us: int | None) -> Analysis:
 
 
 def _check_offsets_topic(cluster: Cluster, consumers: dict) -> None:
-    needed = cluster.config["offsets.topic.replication.factor"]
-    if consumers and cluster.brokers < needed:
-        raise Invalid(
-            ("cluster", "brokers"),
-            f"at least offsets.topic.replication.factor "
-            f"({needed}) brokers for {OFFSETS_TOPIC}, since consumer groups exist",
-            f"{cluster.brokers}",
-            "Add brokers or set cluster.config."
-            f"offsets.topic.replication.factor: {cluster.brokers}.",
-        )
+    _check_internal_topic(cluster, "offsets.topic.replication.factor", OFFSETS_TOPIC,
+                          bool(consumers), "consumer groups exist")
 
 
 def _check_transaction_topic(cluster: Cluster, producers: dict,
                              consumers: dict | None = None) -> None:
     """Creating `__transaction_state` fails while fewer brokers exist than its replication
     factor (TransactionStateManager: the internal topic is created on first use)."""
-    needed = cluster.config["transaction.state.log.replication.factor"]
     txn_ids = transactional_ids(producers) + output_transactional_ids(consumers or {})
-    if txn_ids and cluster.brokers < needed:
+    _check_internal_topic(cluster, "transaction.state.log.replication.factor", TXN_TOPIC,
+                          bool(txn_ids), "some producer has a transactional.id")
+
+
+def _check_internal_topic(cluster: Cluster, rf_name: str, topic: str, used: bool,
+                          why: str) -> None:
+    """An internal topic in use needs at least its replication factor of brokers."""
+    needed = cluster.config[rf_name]
+    if used and cluster.brokers < needed:
         raise Invalid(
             ("cluster", "brokers"),
-            f"at least transaction.state.log.replication.factor "
-            f"({needed}) brokers for {TXN_TOPIC}, since some producer has a transactional.id",
+            f"at least {rf_name} ({needed}) brokers for {topic}, since {why}",
             f"{cluster.brokers}",
-            "Add brokers or set cluster.config."
-            f"transaction.state.log.replication.factor: {cluster.brokers}.",
+            f"Add brokers or set cluster.config.{rf_name}: {cluster.brokers}.",
         )
 
 
