@@ -336,8 +336,10 @@ class TransactionManager:
         if state in (COMMITTING, ABORTING) and self.p.sender.complete() and \
                 (self.offsets is None or not self.offsets.pending()):
             if not self.added and not (self.offsets and self.offsets.added):
-                # no partition was added: nothing to end on the broker
+                # no partition was added: nothing to end on the broker; the application
+                # returns from commit/abort and goes on, so the producer steps again
                 self._completed(COMMIT if state == COMMITTING else ABORT)
+                self.p.wake()
                 return self._next_request()
             return EndTxn(self.transactional_id, self.pid, self.epoch, state == COMMITTING), \
                 self._on_ended

@@ -165,3 +165,18 @@ def test_abort_drops_the_batches_never_sent():
     dropped = [r for r in t.h.trace.rows(BatchFailed) if r.error == "INVALID_RECORD"]
     assert len(dropped) >= 2        # the failed batch and the undrained one behind it
     assert transactions(t)[0][1] == "ABORT"
+
+
+def test_a_transaction_ended_without_end_txn_lets_the_next_one_begin_at_once():
+    """An abort before any partition was added ends without EndTxn (nextRequest: "Not
+    sending EndTxn ... since no partitions or offsets were successfully added"); the
+    application returns from abortTransaction and sends the next transaction, whose
+    records, arrived while the producer was behind, go at once."""
+    t = TxnProducer(records=10, abort=1.0)
+    t.broker.prepare(EndTxn, Later(400 * MS, EndTxnResponse(None)))
+    t.start(stop_after_us=900 * MS)
+    t.run(2000 * MS)
+    ended = transactions(t)
+    assert sum(n for _e, _r, n in ended) == 90
+    assert all(r == "ABORT" for _e, r, _n in ended)
+    assert [e for e, _r, _n in ended if 500 * MS < e < 900 * MS]
