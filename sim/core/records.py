@@ -355,13 +355,14 @@ class MarkerAppended(NamedTuple):
 
 class StableOffset(NamedTuple):
     """A leader's last stable offset after its high watermark moved, for a partition that
-    has seen transactions (KIP-98); the lag of read_committed groups is measured to it."""
+    has seen transactions (KIP-98); the lag of read_committed groups is measured to it.
+    Kept: the distance from the high watermark is what read_committed cannot read yet."""
     t_us: int
     broker: int
     topic: str
     partition: int
     lso: int
-    KEEP = False
+    KEEP = True
 
 
 class InvariantExempted(NamedTuple):
