@@ -99,9 +99,11 @@ class ReplicaManager:
         self.sessions = FetchSessions()
         self.quota = leader_quota(broker)           # KIP-73; None when nothing is throttled
         self.verification = verification_for(broker)    # KIP-890; None when not in force
+        self.deferred_due = -1          # when the last append deferred behind the disk is due
 
     def reset(self) -> None:
         """Drop volatile state (the process died)."""
+        self.deferred_due = -1
         self.purgatory.clear()
         self.fetch_deadlines.clear()
         self.parked = []
@@ -116,7 +118,10 @@ class ReplicaManager:
 
         A page-cache write that does not queue is applied at once and only delays
         the response; an fsync, a busy or a slow disk delays the append itself,
-        so followers cannot fetch the data before it is written.
+        so followers cannot fetch the data before it is written. Appends keep the order
+        their requests arrived in (a connection is muted while its request is handled, a
+        log appends under its lock): a write arriving as a deferred append comes due
+        goes after it.
         """
         broker = self.broker
         now = broker.engine.now
@@ -143,7 +148,10 @@ class ReplicaManager:
         size = sum(data.size for _replica, data in mine) if storage.disk.throughput else 0
         delay = storage.disk.write(now, fsync, size)
         if delay > storage.disk.write_us:
+            self.deferred_due = now + delay
             broker.timer(delay, self._produce_now, conn, rid, request, 0, fsync, errors, guards)
+        elif self.deferred_due == now:
+            broker.timer(0, self._produce_now, conn, rid, request, delay, fsync, errors, guards)
         else:
             self._produce_now(conn, rid, request, delay, fsync, errors, guards)
 

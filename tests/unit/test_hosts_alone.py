@@ -236,3 +236,25 @@ def test_the_group_coordinator_rebalances_when_a_second_member_joins():
     h.run(23 * S)
     (_t, _tag, beat), = [r for r in m1.responses if r[1] == "beat"]
     assert beat.error == REBALANCE_IN_PROGRESS
+
+
+def test_a_write_arriving_as_a_deferred_append_comes_due_is_appended_after_it():
+    """Appends to a log keep the order their requests arrived in (Kafka mutes a connection
+    while its request is handled, and a log appends under its lock): a batch whose append
+    waits for a busy disk is not overtaken by the producer's next batch arriving at the
+    instant the disk frees."""
+    h = Harness({"cluster": {"brokers": 3}, "topics": TOPIC})
+    broker, _ = _leader_alone(h)
+    disk = broker.storage.disk
+    app = h.peer("app")
+    first = BATCH._replace(pid=7, producer_epoch=0, base_sequence=0)
+    second = first._replace(first_seq=10, base_sequence=10)
+    half = MS // 2
+    # the first arrives at 2 ms behind a write that keeps the disk busy until 2.5 ms minus
+    # its own write, so its append is due at 2.5 ms, when the second arrives
+    h.engine.at(1 * MS + 1, setattr, disk, "busy_until", 2 * MS + half - disk.write_us)
+    h.engine.at(1 * MS, app.send, broker, ProduceRequest(1, 30 * S, ((0, first),)))
+    h.engine.at(1 * MS + half, app.send, broker, ProduceRequest(1, 30 * S, ((0, second),)))
+    h.run(10 * MS)
+    assert [r.results[0] for _t, _tag, r in app.responses] == [(None, 0), (None, 10)]
+    assert broker.replicas[0].log.leo == 20
