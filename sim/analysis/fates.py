@@ -22,6 +22,9 @@ import numpy as np
 
 from sim.analysis.transactions import readable
 from sim.core.records import (
+    ABORT,
+    COMMIT,
+    FATAL,
     BatchAcked,
     BatchFailed,
     CopiesRemoved,
@@ -31,7 +34,7 @@ from sim.core.records import (
 )
 
 INDETERMINATE, ACKED, FAILED, FAILED_AT_SEND, ABORTED = 0, 1, 2, 3, 4
-TXN_FATES = {"COMMIT": ACKED, "ABORT": ABORTED, "FATAL": FAILED}   # TxnEnded results
+TXN_FATES = {COMMIT: ACKED, ABORT: ABORTED, FATAL: FAILED}   # TxnEnded results
 EXPIRED_BY = {"retention": 1, "compaction": 2}     # Stream.expired codes (0: never removed)
 
 

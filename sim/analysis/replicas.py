@@ -17,7 +17,7 @@ from array import array
 
 import numpy as np
 
-from sim.core.records import RecordsFetched
+from sim.core.records import ABORT, RecordsFetched
 
 SHIFT = 40
 MARKERS = 1 << 61                   # marker identities start here, above any record's
@@ -37,7 +37,7 @@ def _arrays(batches):
 def marker_identity(b) -> int:
     """A transaction marker's identity: its producer id and result, apart from every
     workload record's (a marker is no workload record, but replicas may disagree on it)."""
-    return MARKERS + (b.pid << 1) + (b.control == "ABORT")
+    return MARKERS + (b.pid << 1) + (b.control == ABORT)
 
 
 def identities_at(batches, offsets: np.ndarray) -> np.ndarray:

@@ -22,6 +22,8 @@ from sim.analysis.stalls import produce_stalled_s, split_by_faults, timeline_win
 from sim.analysis.throttle import throttle_s
 from sim.analysis.transactions import txn_summary
 from sim.core.records import (
+    ABORT,
+    COMMIT,
     IsrChanged,
     LeaderChanged,
     ProduceRejected,
@@ -69,7 +71,7 @@ def transaction_counts(trace) -> dict:
     coordinator loaded was counted when it was made), and the transactional producers closed
     by a fatal error (ProducerFatal)."""
     results = Counter(r.result for r in trace.rows(TxnDecided) if r.reason != "loaded")
-    return {"txn_committed": results["COMMIT"], "txn_aborted": results["ABORT"],
+    return {"txn_committed": results[COMMIT], "txn_aborted": results[ABORT],
             "txn_fatal": len(trace.rows(ProducerFatal))}
 
 

@@ -35,9 +35,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from sim.core.records import MarkerAppended, TxnBatchAppended, TxnEnded
+from sim.core.records import ABORT, COMMIT, MarkerAppended, TxnBatchAppended, TxnEnded
 
-COMMIT, ABORT = "COMMIT", "ABORT"
 TRANSACTION_TIMEOUT_MS = 60_000     # transaction.timeout.ms, the producer's default
 ABORT_CHECK_INTERVAL_MS = 10_000    # ...abort.timed.out.transaction.cleanup.interval.ms default
 

@@ -71,6 +71,7 @@ from sim.cluster.protocol import (
     InitProducerId,
 )
 from sim.cluster.rpc import Failure
+from sim.core.records import FATAL as FATAL_RESULT
 from sim.core.records import ProducerFatal, TxnEnded
 from sim.core.units import MS, S
 
@@ -83,7 +84,6 @@ COORDINATOR_LOST = (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE)
 FENCED = (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH)
 SEQUENCE_ERRORS = (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID)
 TRANSACTION_ABORTED = "TRANSACTION_ABORTED"
-FATAL_RESULT = "FATAL"
 
 
 class TransactionManager:

@@ -7,6 +7,10 @@ for NONE).
 
 from typing import NamedTuple
 
+# a transaction marker's ControlRecordType, named once with the trace's results
+from sim.core.records import ABORT as ABORT
+from sim.core.records import COMMIT as COMMIT
+
 NOT_LEADER_OR_FOLLOWER = "NOT_LEADER_OR_FOLLOWER"
 NOT_ENOUGH_REPLICAS = "NOT_ENOUGH_REPLICAS"
 NOT_ENOUGH_REPLICAS_AFTER_APPEND = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
@@ -171,7 +175,6 @@ class InitProducerIdResponse(NamedTuple):
 # -- transactions (KIP-98): what the coordinator writes to the partitions ------------------
 
 READ_UNCOMMITTED, READ_COMMITTED = 0, 1         # IsolationLevel
-COMMIT, ABORT = "COMMIT", "ABORT"               # ControlRecordType of a transaction marker
 
 
 class TxnMarker(NamedTuple):

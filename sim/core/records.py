@@ -16,6 +16,10 @@ RUNNING, PAUSED = "running", "paused"
 CRASHED, STOPPED, POWERED_OFF = "crashed", "stopped", "powered_off"
 DOWN = (CRASHED, STOPPED, POWERED_OFF)
 
+# how a transaction ended, as TxnEnded, TxnDecided and MarkerAppended name it: a marker's
+# ControlRecordType (COMMIT, ABORT), or FATAL for a producer closed by a fatal error
+COMMIT, ABORT, FATAL = "COMMIT", "ABORT", "FATAL"
+
 
 class HostChanged(NamedTuple):
     t_us: int
