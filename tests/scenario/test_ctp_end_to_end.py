@@ -8,7 +8,7 @@ import numpy as np
 
 import sim
 from sim.clients.partitioner import partition_for_key
-from sim.core.records import OutputSources, TxnBatchAppended, TxnDecided, TxnEnded
+from sim.core.records import FaultFired, OutputSources, TxnBatchAppended, TxnDecided, TxnEnded
 from sim.scenario import from_dict
 from tests.conftest import run_scenario
 
@@ -97,7 +97,8 @@ def test_the_crash_hits_an_open_transaction_that_the_coordinator_aborts():
     trace = run_scenario("ctp-consumer-crash-exactly-once").trace
     aborted = [r for r in trace.rows(TxnDecided) if r.result == "ABORT"]
     assert [(r.transactional_id, r.reason) for r in aborted] == [("ledger-0", "timeout")]
-    crash_us = 29_825_000
+    (crash,) = trace.rows(FaultFired)
+    crash_us = crash.t_us
     open_batches = [r for r in trace.rows(TxnBatchAppended) if r.producer == "ledger-0.out"
                     and r.t_us < crash_us and not any(
                         e.producer == r.producer and e.partition == r.partition
