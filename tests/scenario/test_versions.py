@@ -11,6 +11,12 @@ from sim.scenario.versions import CHANGES, KNOWN_VERSIONS, RELEASES, era
 from tests.conftest import SCENARIOS, run_scenario
 
 
+def between(*releases: str) -> list:
+    """Releases between a change and the newest: `make test` checks the release that brings
+    the change and the newest one, `make fuzz` these too."""
+    return [pytest.param(r, marks=pytest.mark.slow) for r in releases]
+
+
 def version(v: str) -> str:
     return f'cluster.version="{v}"'
 
@@ -26,21 +32,21 @@ VISIBLE = "kafka-3-6-acks1-visible-below-min-isr"
 UNCLEAN = "min-isr-1-leader-lost-unclean-on"
 
 
-@pytest.mark.parametrize("release", ["0.11", "1.1", "2.0", "2.8", "3.6", "4.1"])
+@pytest.mark.parametrize("release", ["0.11", *between("1.1"), "2.0", *between("2.8", "3.6"), "4.1"])
 def test_leader_epochs_keep_what_truncation_to_the_high_watermark_lost(release):
     before, after = summary(HW), summary(HW, version(release))
     assert before["lost"] == before["lost_by_cause"]["hw_truncation"] > 0
     assert after["lost"] == 0 and after["unclean_elections"] == before["unclean_elections"] == 0
 
 
-@pytest.mark.parametrize("release", ["2.0", "3.2", "4.1"])  # KRaft 3.3-3.8: no unclean election
+@pytest.mark.parametrize("release", ["2.0", *between("3.2"), "4.1"])  # KRaft 3.3-3.8: none
 def test_kip_279_makes_replicas_converge_after_fast_unclean_failovers(release):
     before, after = summary(DIVERGE), summary(DIVERGE, version(release))
     assert before["replica_divergence"] > 0 and after["replica_divergence"] == 0
     assert before["unclean_elections"] == after["unclean_elections"] == 1
 
 
-@pytest.mark.parametrize("release", ["0.11", "3.6", "3.9", "4.0"])
+@pytest.mark.parametrize("release", ["0.11", *between("3.6", "3.9"), "4.0"])
 def test_without_eligible_leader_replicas_the_last_replica_standing_loses_data(release):
     s = summary(LAST, version(release))
     assert s["lost"] == s["lost_by_cause"]["last_replica_standing"] > 0
@@ -51,7 +57,7 @@ def test_eligible_leader_replicas_keep_it_by_default_from_4_1_or_by_the_feature_
     assert summary(LAST, "cluster.features.eligible.leader.replicas.version=1")["lost"] == 0
 
 
-@pytest.mark.parametrize("release", ["3.7", "3.9", "4.1"])
+@pytest.mark.parametrize("release", ["3.7", *between("3.9"), "4.1"])
 def test_from_3_7_acks1_writes_stay_invisible_while_the_isr_is_below_min_isr(release):
     before, after = summary(VISIBLE), summary(VISIBLE, version(release))
     assert after["e2e_p99_ms"] > 2 * before["e2e_p99_ms"]
