@@ -3,10 +3,10 @@
 `make test` runs each notebook in a quicker form, set up by a cell put first: one seed per
 sweep point, only the first and last value of each swept setting, and no process pool (it
 replaces `sim.sweep` by that form), and two of the releases the versions notebook replays
-(`sim.releases.ERAS`: the oldest and the newest). The sweep's seeds and pools are tested in tests/sweep, every release in
-tests/scenario/test_versions.py. `make fuzz` also runs each notebook exactly as written.
-One test file per notebook, so that pytest-xdist's `--dist loadfile` can run the notebooks
-side by side.
+(`sim.releases.ERAS`: the oldest and the newest). The sweep's seeds and pools are tested in
+tests/sweep, every release in tests/scenario/test_versions.py. `make fuzz` also runs each
+notebook exactly as written. One test file per notebook, so that pytest-xdist's
+`--dist loadfile` can run the notebooks side by side.
 """
 
 import nbformat
