@@ -1,6 +1,8 @@
 """What watches a run watches its trace: an observer registered on a run sees every record
 of its types, in emission order, and watching changes nothing in the run."""
 
+import pytest
+
 import sim
 from sim.core.records import (
     BrokerFenced,
@@ -34,9 +36,15 @@ class Recorder:
             trace.subscribe(kind, self.seen.append)
 
 
-def test_an_observer_sees_every_record_of_its_types_in_emission_order():
+@pytest.fixture(scope="module")
+def watched():
+    """The scenario run once with a recorder of FACTS and PROBES watching: (recorder, result)."""
     recorder = Recorder(FACTS + PROBES)
-    result = sim.run(sim.load(SCENARIOS / f"{NAME}.yaml"), watch=[recorder])
+    return recorder, sim.run(sim.load(SCENARIOS / f"{NAME}.yaml"), watch=[recorder])
+
+
+def test_an_observer_sees_every_record_of_its_types_in_emission_order(watched):
+    recorder, result = watched
     seen = recorder.seen
     for kind in FACTS:
         assert [r for r in seen if type(r) is kind] == result.trace.rows(kind), kind.__name__
@@ -50,9 +58,9 @@ def test_an_observer_sees_every_record_of_its_types_in_emission_order():
     assert kinds.count(PartitionChanged) >= len(result.trace.rows(LeaderChanged))
 
 
-def test_watching_a_run_changes_neither_its_digest_nor_its_summary():
-    watched = sim.run(sim.load(SCENARIOS / f"{NAME}.yaml"), watch=[Recorder(FACTS + PROBES)])
-    assert watched.summary == run_scenario(NAME).summary
+def test_watching_a_run_changes_neither_its_digest_nor_its_summary(watched):
+    _recorder, result = watched
+    assert result.summary == run_scenario(NAME).summary
 
 
 def test_the_lag_observer_ends_where_the_summary_says():
