@@ -145,4 +145,5 @@ def test_a_pickled_trace_keeps_its_rows_count_and_digest_but_not_its_observers()
     whole = pickle.loads(pickle.dumps(trace))
     assert whole.digest() == trace.digest() and whole.count == trace.count == len(FACTS)
     assert whole.rows(HighWatermark) == trace.rows(HighWatermark)
+    assert {type(r) for r in whole.rows(HighWatermark)} == {HighWatermark}  # typed again
     assert not whole.observed(HighWatermark) and trace.observed(HighWatermark)
