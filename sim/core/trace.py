@@ -23,8 +23,8 @@ subscribed: they see every record of their types in emission order, and an
 observer that raises (a violated invariant) stops the run at that record's
 instant. An observer may emit records itself; those follow the record it saw.
 
-A trace pickles as what a finished run leaves: its kept rows (as plain tuples, four
-times quicker to pickle than NamedTuples, typed again when unpickled), its count and its
+A trace pickles as what a finished run leaves: its kept rows (as plain tuples, about
+twice as quick to pickle as NamedTuples, typed again when unpickled), its count and its
 digest. Observers stay behind, and an unpickled trace records nothing more (the tests
 share one run between their worker processes this way).
 """
