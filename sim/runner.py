@@ -106,7 +106,7 @@ def run(spec, seed: int | None = None, *, max_events: int = MAX_EVENTS,
     """
     check_modeled(spec)
     seed = spec.seed if seed is None else seed
-    with _young_collections():
+    with young_collections():
         world = World(spec, seed)
         observers = observe(world)
         for observer in watch:
@@ -140,7 +140,7 @@ def _play(world, end: int, max_events: int, max_wall_s: float | None) -> int:
 
 
 @contextmanager
-def _young_collections():
+def young_collections():
     """Let the cyclic garbage collector collect mostly young objects meanwhile.
 
     A run makes hardly any cycles, and full collections would rescan every log
