@@ -15,6 +15,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/kafkasim run scenarios/quickstart.yaml
 
+# The suite starts many Python processes (its two workers, notebook kernels, pools, the command
+# line): they share compiled bytecode in .venv/pycache even where PYTHONDONTWRITEBYTECODE is set.
+test fuzz: export PYTHONDONTWRITEBYTECODE :=
+test fuzz: export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+
 test: $(VENV)/.installed
 	$(BIN)/ruff check sim tests tools bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -p no:cacheprovider
