@@ -31,16 +31,14 @@ from tests.unit.txn_peers import (
     Client,
     coordinator,
     decided,
-    harness,
     markers,
     markers_ok,
+    started,
 )
 
 
 def test_find_coordinator_names_the_leader_of_the_ids_partition():
-    h = harness()
-    broker, _ = coordinator(h)
-    app = Client(h, broker)
+    h, broker, _, app = started()
     found = app.send(FindCoordinator(TXN, TRANSACTION), "find")
     assert found.error is None and found.broker == 0
     other = app.send(FindCoordinator("tx-1", TRANSACTION), "other")     # not simulated
@@ -49,9 +47,7 @@ def test_find_coordinator_names_the_leader_of_the_ids_partition():
 
 
 def test_init_producer_id_allocates_a_producer_id_then_bumps_its_epoch():
-    h = harness()
-    broker, _ = coordinator(h)
-    app = Client(h, broker)
+    h, broker, _, app = started()
     first = app.init("first")
     assert first.error is None and first.producer_epoch == 0 and first.pid > 0
     second = app.init("second")
@@ -63,17 +59,13 @@ def test_init_producer_id_allocates_a_producer_id_then_bumps_its_epoch():
 
 
 def test_a_timeout_above_transaction_max_timeout_ms_is_refused():
-    h = harness(timeout_ms=30_000)
-    broker, _ = coordinator(h)
-    app = Client(h, broker)
+    h, broker, _, app = started(timeout_ms=30_000)
     assert app.init(timeout_ms=60_000).error == INVALID_TRANSACTION_TIMEOUT
     assert broker.replicas[TXN_PIDX].log.leo == 0
 
 
 def test_a_commit_writes_the_decision_then_the_markers_then_the_completion():
-    h = harness()
-    broker, leaders = coordinator(h)
-    app = Client(h, broker)
+    h, broker, leaders, app = started()
     init = app.init()
     pid = init.pid
     assert app.add(pid, 0).results == {0: None, 1: None}
@@ -92,9 +84,7 @@ def test_a_commit_writes_the_decision_then_the_markers_then_the_completion():
 
 
 def test_requests_while_the_markers_are_written_get_concurrent_transactions():
-    h = harness()
-    broker, leaders = coordinator(h, answer=lambda request: None)     # markers unanswered
-    app = Client(h, broker)
+    h, broker, leaders, app = started(answer=lambda request: None)     # markers unanswered
     pid = app.init().pid
     app.add(pid, 0)
     assert app.end(pid, 0).error is None
@@ -107,9 +97,7 @@ def test_requests_while_the_markers_are_written_get_concurrent_transactions():
 
 def test_stale_producer_ids_and_epochs_are_refused_per_release():
     for version, fenced in (("4.1", PRODUCER_FENCED), ("2.6", INVALID_PRODUCER_EPOCH)):
-        h = harness(version)
-        broker, _ = coordinator(h)
-        app = Client(h, broker)
+        h, broker, _, app = started(version)
         pid = app.init().pid
         app.init("init2")                                       # epoch 1 now
         assert app.add(pid, 0).results == {0: fenced, 1: fenced}
@@ -119,9 +107,7 @@ def test_stale_producer_ids_and_epochs_are_refused_per_release():
 
 
 def test_init_producer_id_fences_an_ongoing_transaction_and_aborts_it():
-    h = harness()
-    broker, leaders = coordinator(h)
-    app = Client(h, broker)
+    h, broker, leaders, app = started()
     pid = app.init().pid
     app.add(pid, 0)
     assert app.init("fence").error == CONCURRENT_TRANSACTIONS
@@ -135,9 +121,7 @@ def test_init_producer_id_fences_an_ongoing_transaction_and_aborts_it():
 
 
 def test_a_transaction_past_its_timeout_is_aborted_by_the_periodic_check():
-    h = harness()
-    broker, leaders = coordinator(h)
-    app = Client(h, broker)
+    h, broker, leaders, app = started()
     pid = app.init(timeout_ms=1_000).pid
     app.add(pid, 0)
     h.run(9 * S)
@@ -150,7 +134,6 @@ def test_a_transaction_past_its_timeout_is_aborted_by_the_periodic_check():
 
 
 def test_a_marker_refused_by_a_former_leader_is_sent_again_after_the_backoff():
-    h = harness()
     refused = []
 
     def answer(request):
@@ -158,8 +141,7 @@ def test_a_marker_refused_by_a_former_leader_is_sent_again_after_the_backoff():
         error = None if refused else NOT_LEADER_OR_FOLLOWER
         refused.append(error)
         return WriteTxnMarkersResponse({marker.pid: {p: error for p in marker.pidxs}})
-    broker, (b1, _b2) = coordinator(h, answer)
-    app = Client(h, broker)
+    h, broker, (b1, _b2), app = started(answer=answer)
     pid = app.init().pid
     app.add(pid, 0, pidxs=(0,))
     app.end(pid, 0, wait_us=5 * MS)
@@ -171,14 +153,13 @@ def test_a_marker_refused_by_a_former_leader_is_sent_again_after_the_backoff():
 
 
 def test_a_new_coordinator_epoch_reloads_the_log_and_resends_pendingmarkers():
-    h = harness()
     answering = []
 
     def answer(request):
         return markers_ok(request) if answering else None
     # at the first metadata fetch after 2 s, broker-0 leads the txn partition at epoch 1
-    broker, leaders = coordinator(h, answer, later=[PartitionState(TXN_PIDX, 0, 1, 1, (0,))])
-    app = Client(h, broker)
+    h, broker, leaders, app = started(answer=answer,
+                                      later=[PartitionState(TXN_PIDX, 0, 1, 1, (0,))])
     pid = app.init().pid
     app.add(pid, 0)
     app.end(pid, 0)

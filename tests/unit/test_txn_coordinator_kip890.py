@@ -16,7 +16,7 @@ from sim.cluster.protocol import (
 )
 from sim.cluster.txn_metadata import COMPLETE_ABORT, COMPLETE_COMMIT, ONGOING
 from sim.core.units import MS
-from tests.unit.txn_peers import TXN, Client, coordinator, decided, harness, markers
+from tests.unit.txn_peers import TXN, decided, markers, started
 
 
 def check(app, pid, epoch, pidxs=(0,), verify_only=True, tag="check"):
@@ -26,9 +26,7 @@ def check(app, pid, epoch, pidxs=(0,), verify_only=True, tag="check"):
 
 def test_verify_only_answers_per_partition_and_adds_nothing():
     for version, not_in in (("3.6", INVALID_TXN_STATE), ("3.9", TRANSACTION_ABORTABLE)):
-        h = harness(version)
-        broker, _ = coordinator(h)
-        app = Client(h, broker)
+        h, broker, _, app = started(version)
         pid = app.init().pid
         app.add(pid, 0, pidxs=(0,))
         leo = broker.replicas[2].log.leo
@@ -40,9 +38,7 @@ def test_verify_only_answers_per_partition_and_adds_nothing():
 
 
 def test_verify_only_during_the_markers_is_concurrent_transactions():
-    h = harness("3.6")
-    broker, _ = coordinator(h, answer=lambda request: None)      # markers never answered
-    app = Client(h, broker)
+    h, broker, _, app = started("3.6", answer=lambda request: None)      # markers never answered
     pid = app.init().pid
     app.add(pid, 0)
     app.end(pid, 0)
@@ -50,9 +46,7 @@ def test_verify_only_during_the_markers_is_concurrent_transactions():
 
 
 def test_transaction_version_2_end_txn_bumps_the_epoch_and_the_markers_carry_it():
-    h = harness("4.0")
-    broker, leaders = coordinator(h)
-    app = Client(h, broker)
+    h, broker, leaders, app = started("4.0")
     pid = app.init().pid
     assert check(app, pid, 0, pidxs=(0, 1), verify_only=False) == {0: None, 1: None}
     meta = broker.txn_coordinator.txns[TXN]
@@ -69,9 +63,7 @@ def test_transaction_version_2_end_txn_bumps_the_epoch_and_the_markers_carry_it(
 
 
 def test_transaction_version_2_abort_with_no_partition_added_still_bumps_the_epoch():
-    h = harness("4.0")
-    broker, leaders = coordinator(h)
-    app = Client(h, broker)
+    h, broker, leaders, app = started("4.0")
     pid = app.init().pid
     ended = app.end(pid, 0, commit=False, wait_us=50 * MS)
     assert (ended.error, ended.producer_epoch) == (None, 1)
@@ -81,9 +73,7 @@ def test_transaction_version_2_abort_with_no_partition_added_still_bumps_the_epo
 
 
 def test_before_4_0_end_txn_keeps_the_epoch():
-    h = harness("3.9")
-    broker, leaders = coordinator(h)
-    app = Client(h, broker)
+    h, broker, leaders, app = started("3.9")
     pid = app.init().pid
     app.add(pid, 0)
     ended = app.end(pid, 0, wait_us=50 * MS)

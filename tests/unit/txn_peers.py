@@ -63,6 +63,15 @@ def coordinator(h, answer=markers_ok, later=()):
     return broker, leaders
 
 
+def started(version: str = "3.9", answer=markers_ok, later=(), **options):
+    """A cluster of `version` (harness's options), broker-0 coordinating TXN with its fake
+    leaders (coordinator's answer and later), and the application's client:
+    (h, broker, leaders, app)."""
+    h = harness(version, **options)
+    broker, leaders = coordinator(h, answer, later)
+    return h, broker, leaders, Client(h, broker)
+
+
 class Client:
     """A transactional producer's requests, each answered into `answers[tag]`."""
 
