@@ -36,7 +36,7 @@ from sim.cluster.protocol import (
     OffsetCommit,
     OffsetFetch,
 )
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import Connections, Failure
 from sim.core.records import LeadersElected, OffsetsReset, OffsetsResetRefused
 
 REQUEST_TIMEOUT_US = 30_000_000
@@ -52,14 +52,14 @@ class Admin(Host):
         self.nodes = ctx.runtime.nodes
         self.topology = ctx.topology
         self.groups = ctx.groups
-        self.conns: dict[int, Connection] = {}
+        self.conns = Connections(self.net, self, self._server)
 
     def _request(self, broker: int, request, on_done) -> None:
-        conn = self.conns.get(broker)
-        if conn is None:
-            host = self.nodes.controller if broker < 0 else self.nodes.brokers[broker]
-            conn = self.conns[broker] = Connection(self.net, self, host)
-        conn.request(request, on_done, REQUEST_TIMEOUT_US)
+        self.conns.to(broker).request(request, on_done, REQUEST_TIMEOUT_US)
+
+    def _server(self, broker: int):
+        """A broker's host; the controller's for a negative id."""
+        return self.nodes.controller if broker < 0 else self.nodes.brokers[broker]
 
     def _refuse(self, group: str, state: str, members: int = 0) -> None:
         self.trace.emit(OffsetsResetRefused(self.engine.now, group, state, members))

@@ -47,7 +47,7 @@ from sim.clients.settings import ConsumerSettings
 from sim.cluster.context import ClientContext
 from sim.cluster.host import STOPPED, Host
 from sim.cluster.protocol import OffsetCommit
-from sim.cluster.rpc import Connection, Failure, next_node
+from sim.cluster.rpc import Connections, Failure, next_node
 from sim.core.dist import Sampler
 from sim.core.records import CommitFailed
 
@@ -78,7 +78,7 @@ class Consumer(Host):
         self.membership = Membership(self)
         self.fetcher = Fetcher(self)
         self.processor = Processor(self)
-        self.conns: dict[int, Connection] = {}
+        self.conns = Connections(self.net, self, self._broker, self.settings.setup_timeouts_us)
         self.cursor = index
         self.in_poll = False
         self.committing = False
@@ -165,7 +165,7 @@ class Consumer(Host):
         self.start()
         self.membership.reset()
         self.fetcher.reset()
-        self.conns = {}
+        self.conns.clear()
         self.in_poll = self.committing = self.closing = False
         self.processor = Processor(self)
         self.last_poll = self.engine.now
@@ -226,12 +226,10 @@ class Consumer(Host):
     # -- connections -----------------------------------------------------------------------
 
     def request_to(self, broker: int, request, on_done, timeout_us: int) -> None:
-        conn = self.conns.get(broker)
-        if conn is None:
-            conn = self.conns[broker] = Connection(self.net, self,
-                                                   self.nodes.brokers[broker],
-                                                   self.settings.setup_timeouts_us)
-        conn.request(request, on_done, timeout_us)
+        self.conns.to(broker).request(request, on_done, timeout_us)
+
+    def _broker(self, broker: int):
+        return self.nodes.brokers[broker]
 
     def request_any(self, request, on_done) -> None:
         nodes = self.nodes.broker_ids()

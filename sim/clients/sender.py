@@ -62,7 +62,7 @@ from sim.cluster.protocol import (
     ProduceRequest,
     ProduceResponse,
 )
-from sim.cluster.rpc import TIMED_OUT, UNSENT, Connection, Failure, next_node
+from sim.cluster.rpc import TIMED_OUT, UNSENT, Connection, Connections, Failure, next_node
 from sim.core.records import BatchAcked, BatchFailed, BatchSent, ProduceRejected
 from sim.core.units import MS
 
@@ -83,7 +83,8 @@ class Sender:
         self.n = len(producer.pidxs)
         self.leaders = [(NO_LEADER, -1)] * self.n
         self.live_brokers: list[int] = []
-        self.conns: dict[int, Connection] = {}
+        self.conns = Connections(producer.net, producer, self._broker, self.s.setup_timeouts_us,
+                                 self._made)
         self.inflight_requests: dict[int, int] = {}
         self.inflight_batches = [0] * self.n
         self.on_wire: list[list] = [[] for _ in range(self.n)]   # idempotent batches out
@@ -111,7 +112,7 @@ class Sender:
         self.sequences.reset(self.pid, 0)
 
     def abandon(self) -> None:
-        self.conns = {}
+        self.conns.clear()
         self.inflight_requests = {}
         self.inflight_batches = [0] * self.n
         self.on_wire = [[] for _ in range(self.n)]
@@ -229,10 +230,10 @@ class Sender:
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
         if self.throttled and self.throttled.get(leader, 0) > now:
             return                  # KIP-219: nothing to a broker until its throttle passed
-        if not self._conn(leader).ready():
+        if not self.conns.to(leader).ready():
             self.refresh_metadata()
             return
-        drain, may_send, conn = self.p.acc.drain, self._may_send, self._conn(leader)
+        drain, may_send, conn = self.p.acc.drain, self._may_send, self.conns.to(leader)
         capped = len(positions) > self.request_fits
         while conn.writable() if self.s.acks == 0 else \
                 self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
@@ -272,7 +273,7 @@ class Sender:
         return batches
 
     def _send_request(self, leader: int, batches, now: int) -> None:
-        conn, s, p = self._conn(leader), self.s, self.p
+        conn, s, p = self.conns.to(leader), self.s, self.p
         items = []
         emit, name, topic, index = p.trace.emit, p.name, p.topic, p.index
         transactional = self.txn is not None
@@ -300,15 +301,12 @@ class Sender:
         conn.request(request, lambda resp: self._on_response(leader, batches, resp),
                      self.s.request_timeout_us)
 
-    def _conn(self, broker: int) -> Connection:
-        conn = self.conns.get(broker)
-        if conn is None:
-            conn = self.conns[broker] = Connection(self.p.net, self.p,
-                                                   self.p.nodes.brokers[broker],
-                                                   self.s.setup_timeouts_us)
-            conn.on_reset = self.refresh_metadata
-            conn.on_writable = self.p.run
-        return conn
+    def _broker(self, broker: int):
+        return self.p.nodes.brokers[broker]
+
+    def _made(self, conn: Connection) -> None:
+        conn.on_reset = self.refresh_metadata
+        conn.on_writable = self.p.run
 
     # -- responses -----------------------------------------------------------------------
 
@@ -519,7 +517,7 @@ class Sender:
 
     def request_to(self, broker: int, request, on_done) -> None:
         """A request to one broker (the transaction coordinator)."""
-        self._conn(broker).request(request, on_done, self.s.request_timeout_us)
+        self.conns.to(broker).request(request, on_done, self.s.request_timeout_us)
 
     def request_any(self, request, on_done) -> None:
         """A request any broker can answer (FindCoordinator)."""
@@ -528,7 +526,7 @@ class Sender:
     def _request_any(self, request, on_done) -> None:
         brokers = self.live_brokers or self.p.nodes.broker_ids()
         broker, self.metadata_cursor = next_node(brokers, self.conns, self.metadata_cursor)
-        self._conn(broker).request(request, on_done, self.s.request_timeout_us)
+        self.conns.to(broker).request(request, on_done, self.s.request_timeout_us)
 
     def _on_metadata(self, response) -> None:
         self.metadata_inflight = False

@@ -25,7 +25,7 @@ from sim.cluster.protocol import (
     AddPartitionsToTxn,
     AddPartitionsToTxnBatch,
 )
-from sim.cluster.rpc import NETWORK_EXCEPTION, Connection, Failure
+from sim.cluster.rpc import NETWORK_EXCEPTION, Connections, Failure
 from sim.core.units import MS
 
 REQUEST_TIMEOUT_US = 30_000 * MS        # the broker's request.timeout.ms
@@ -38,7 +38,7 @@ class AddPartitionsToTxnManager:
         self.broker = broker
         self.queued: dict[int, dict[str, tuple]] = {}   # node -> txn id -> (request, callback)
         self.inflight: dict[int, None] = {}
-        self.conns: dict[int, Connection] = {}
+        self.conns = Connections(broker.net, broker, self._broker)
 
     def reset(self) -> None:
         """The process died: nothing queued, nothing in flight."""
@@ -79,15 +79,11 @@ class AddPartitionsToTxnManager:
         del self.queued[node]
         self.inflight[node] = None
         batch = AddPartitionsToTxnBatch(tuple(request for request, _ in queue.values()))
-        self._conn(node).request(batch, lambda response: self._on_response(node, queue, response),
-                                 REQUEST_TIMEOUT_US)
+        self.conns.to(node).request(
+            batch, lambda response: self._on_response(node, queue, response), REQUEST_TIMEOUT_US)
 
-    def _conn(self, node: int) -> Connection:
-        conn = self.conns.get(node)
-        if conn is None:
-            target = self.broker.nodes.brokers[node]
-            conn = self.conns[node] = Connection(self.broker.net, self.broker, target)
-        return conn
+    def _broker(self, node: int):
+        return self.broker.nodes.brokers[node]
 
     def _on_response(self, node: int, sent: dict, response) -> None:
         """AddPartitionsToTxnHandler.onComplete: each transaction's failed partitions."""

@@ -52,7 +52,7 @@ from sim.cluster.quotas import client_quotas
 from sim.cluster.replica import Replica
 from sim.cluster.replica_manager import ReplicaManager
 from sim.cluster.replication_quota import follower_quota
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import Connection, Connections, Failure
 from sim.cluster.settings import (
     ALTER_PARTITION_RETRY_US,
     CONTROLLER_REQUEST_TIMEOUT_US,
@@ -70,6 +70,10 @@ from sim.core.records import ReplicaDeleted
 # error or a lost request is retried (AlterPartitionManager retries until answered).
 AWAIT_METADATA = frozenset((FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INVALID_REQUEST,
                             "NEW_LEADER_ELECTED", "UNKNOWN_TOPIC_OR_PARTITION"))
+
+
+def _itself(host):
+    return host
 
 
 class Broker(Host):
@@ -100,7 +104,7 @@ class Broker(Host):
         self.txn_coordinator = TransactionCoordinator(self)
         self.follower_quota = follower_quota(self)      # KIP-73; None: nothing throttled
         self.fetchers: dict[int, ReplicaFetcher] = {}
-        self.conns: dict[str, Connection] = {}
+        self.conns = Connections(self.net, self, _itself)     # by server host
         self.lifecycle = BrokerLifecycleManager(self)
         self.markers = TxnMarkerWriter(self)
 
@@ -112,10 +116,7 @@ class Broker(Host):
 
     def connection_to(self, target) -> Connection:
         host = self.nodes.brokers[target] if isinstance(target, int) else target
-        conn = self.conns.get(host.name)
-        if conn is None:
-            conn = self.conns[host.name] = Connection(self.net, self, host)
-        return conn
+        return self.conns.to(host)
 
     def handle(self, conn, rid, payload) -> None:
         kind = type(payload)
@@ -182,7 +183,7 @@ class Broker(Host):
         self.txn_coordinator = TransactionCoordinator(self)
         self.follower_quota = follower_quota(self)
         self.fetchers = {}
-        self.conns = {}
+        self.conns.clear()
         self.storage.recover()
         self.lifecycle = BrokerLifecycleManager(self)
         self.lifecycle.start()

@@ -34,7 +34,7 @@ from sim.cluster.raft import (
     Raft,
     Vote,
 )
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import Connections, Failure
 from sim.core.records import ControllerActive
 
 RAFT_REQUESTS = (Fetch, Vote, BeginQuorumEpoch, EndQuorumEpoch)
@@ -65,19 +65,18 @@ class QuorumController(Controller):
         self.quorum: list = []                   # the voters' hosts, by node id
         self.active = False
         self.waiting: list = []                  # (offset, conn, rid, response)
-        self.conns: dict = {}
+        self.conns = Connections(self.net, self, self._voter)        # by node id
         self.raft = Raft(node, voters, quorum_settings, self,
                          ctx.runtime.streams.get(f"raft.{self.name}"), self._send, self._on_raft)
         self.log = self.raft.records
 
     # -- Raft's channel ------------------------------------------------------------------
 
+    def _voter(self, peer: int):
+        return self.quorum[peer]
+
     def _send(self, peer: int, payload, on_done) -> None:
-        host = self.quorum[peer]
-        conn = self.conns.get(host.name)
-        if conn is None:
-            conn = self.conns[host.name] = Connection(self.net, self, host)
-        conn.request(payload, on_done, self.raft.settings.request_timeout_us)
+        self.conns.to(peer).request(payload, on_done, self.raft.settings.request_timeout_us)
 
     def _on_raft(self, change: str) -> None:
         raft = self.raft

@@ -368,3 +368,24 @@ class Connection:
         self._fail_all(UNSENT)
         if self.on_reset is not None:
             self.on_reset()
+
+
+class Connections(dict):
+    """A client's connections by node, each made at its first use (the connection states
+    NetworkClient keeps by node id). `locate(node)`: the server host a node names; `made`:
+    sets up each new connection (its callbacks)."""
+
+    def __init__(self, net, client, locate, setup_timeouts_us: tuple[int, int] | None = None,
+                 made=None) -> None:
+        super().__init__()
+        self.net, self.client, self.locate = net, client, locate
+        self.setup_timeouts_us, self.made = setup_timeouts_us, made
+
+    def to(self, node) -> Connection:
+        conn = self.get(node)
+        if conn is None:
+            conn = self[node] = Connection(self.net, self.client, self.locate(node),
+                                           self.setup_timeouts_us)
+            if self.made is not None:
+                self.made(conn)
+        return conn

@@ -32,7 +32,7 @@ from sim.cluster.protocol import (
     TxnMarker,
     WriteTxnMarkers,
 )
-from sim.cluster.rpc import Connection, Failure
+from sim.cluster.rpc import Connections, Failure
 from sim.core.units import MS
 
 MARKER_REQUEST_TIMEOUT_US = 30_000 * MS     # the broker's request.timeout.ms
@@ -63,7 +63,7 @@ class TxnMarkerChannel:
         self.coordinator = coordinator
         self.broker = coordinator.broker
         self.pending: dict[str, PendingComplete] = {}
-        self.conns: dict[int, Connection] = {}
+        self.conns = Connections(self.broker.net, self.broker, self._broker)
 
     def add(self, coordinator_epoch: int, result: str, meta, transit) -> None:
         """addTxnMarkersToSend: write `result` to every partition of the transaction; then
@@ -106,19 +106,15 @@ class TxnMarkerChannel:
         for leader in sorted(by_leader):
             marker = TxnMarker(entry.meta.pid, entry.transit.producer_epoch, entry.result,
                                entry.coordinator_epoch, tuple(by_leader[leader]))
-            self._conn(leader).request(
+            self.conns.to(leader).request(
                 WriteTxnMarkers((marker,)),
                 lambda response, m=marker: self._on_response(entry, m, response),
                 MARKER_REQUEST_TIMEOUT_US)
         if unknown:
             self._retry(entry, unknown)
 
-    def _conn(self, broker_id: int) -> Connection:
-        conn = self.conns.get(broker_id)
-        if conn is None:
-            target = self.broker.nodes.brokers[broker_id]
-            conn = self.conns[broker_id] = Connection(self.broker.net, self.broker, target)
-        return conn
+    def _broker(self, broker_id: int):
+        return self.broker.nodes.brokers[broker_id]
 
     def _retry(self, entry: PendingComplete, pidxs) -> None:
         self.broker.timer(RETRY_BACKOFF_US, self._resend, entry, tuple(pidxs))
