@@ -21,7 +21,7 @@ from sim.cluster.group_log import RecordStore
 from sim.cluster.host import Host
 from sim.cluster.metadata import BrokerState, Image, PartitionState
 from sim.cluster.net import Network
-from sim.cluster.rpc import Connection
+from sim.cluster.rpc import Connections
 from sim.cluster.settings import BrokerSettings
 from sim.cluster.topology import Topology, added_partitions, reassigned_brokers
 from sim.core.engine import Engine
@@ -46,7 +46,7 @@ class Peer(Host):
         self.delay_us = delay_us
         self.got: list = []
         self.responses: list = []            # (time, tag, response) of requests it sent
-        self.conns: dict = {}
+        self.conns = Connections(self.net, self, lambda target: target)     # by server host
 
     def handle(self, conn, rid, payload) -> None:
         self.got.append((self.engine.now, payload))
@@ -56,11 +56,8 @@ class Peer(Host):
 
     def send(self, target, request, tag=None, timeout_us: int = 30_000 * MS) -> None:
         """Send a request to target over this peer's connection to it; record the response."""
-        conn = self.conns.get(target.name)
-        if conn is None:
-            conn = self.conns[target.name] = Connection(self.net, self, target)
-        conn.request(request, lambda r: self.responses.append((self.engine.now, tag, r)),
-                     timeout_us)
+        self.conns.to(target).request(
+            request, lambda r: self.responses.append((self.engine.now, tag, r)), timeout_us)
 
     def requests(self, kind) -> list:
         return [p for _t, p in self.got if isinstance(p, kind)]

@@ -16,6 +16,7 @@ from sim.cluster.rpc import (
     REQUEST_TIMED_OUT,
     UNSENT,
     Connection,
+    Connections,
     Failure,
     next_node,
 )
@@ -297,6 +298,17 @@ def test_a_host_killed_while_paused_drops_what_was_waiting():
 
 
 # -- connections ---------------------------------------------------------------------------
+
+
+def test_connections_make_one_per_node_at_first_use_and_a_cleared_pool_makes_new_ones():
+    w = World(reply_after_us=0)
+    made = []
+    conns = Connections(w.net, w.client, {7: w.server}.__getitem__, made=made.append)
+    first = conns.to(7)
+    assert conns.to(7) is first and first.server is w.server and made == [first]
+    conns.clear()
+    again = conns.to(7)
+    assert again is not first and made == [first, again]
 
 
 def test_a_request_is_handled_after_one_way_and_answered_after_a_round_trip():
