@@ -30,9 +30,17 @@ SCENARIOS = ROOT / "scenarios"
 settings.register_profile("default", max_examples=8, deadline=None, derandomize=True,
                           database=None, suppress_health_check=[HealthCheck.too_slow],
                           phases=[p for p in Phase if p is not Phase.explain])
-settings.register_profile("fuzz", max_examples=200, deadline=None,
+FUZZ_EXAMPLES = 200
+settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> int:
+    """The examples of a property that sets its own count (which overrides the profile's): n
+    in `make test`, at least the fuzz profile's in `make fuzz`."""
+    return max(n, FUZZ_EXAMPLES) if PROFILE == "fuzz" else n
 
 
 SHARED_RUNS = "KAFKASIM_TEST_RUNS"     # the session's folder of pickled runs

@@ -12,6 +12,7 @@ from sim.clients.arrivals import Arrivals
 from sim.clients.book import TOMBSTONE
 from sim.clients.lanes import Lanes
 from sim.clients.partitioner import key_names, key_table, partition_for_key
+from tests.conftest import examples
 
 VALUE = 100
 OVERHEAD = 10
@@ -23,7 +24,7 @@ def _arrivals(names, count, seed, tombstones):
                     tombstones=tombstones)
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(keys=st.integers(1, 80), seed=st.integers(0, 2**32 - 1), old=st.integers(1, 5),
        extra=st.integers(1, 7), learned=st.integers(0, 400_000),
        tombstones=st.sampled_from([0.0, 0.3]))

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.core.records import HighWatermark, RecordsFetched
+from tests.conftest import examples
 
 SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 RACKS = {"a": [0], "b": [1], "c": [2]}
@@ -67,7 +68,7 @@ def faults(draw) -> dict:
     return {"at": at, kind: broker, "for": lasting}
 
 
-@settings(deadline=None, max_examples=6)
+@settings(deadline=None, max_examples=examples(6))
 @given(rack=st.sampled_from(["a", "b", "c"]), fault=faults(), rate=st.integers(50, 150),
        seed=st.integers(0, 1_000))
 # the other follower cut off: the leader's HW stalls while the reader's follower keeps up

@@ -12,6 +12,7 @@ import sim
 from sim.analysis.transactions import late_appends, transactions
 from sim.core.units import S
 from sim.scenario import from_dict
+from tests.conftest import examples
 
 
 def delayed_write(version: str, cut_at_ms: int, cut_ms: int, seed: int) -> dict:
@@ -43,7 +44,7 @@ def run(version: str, cut_at_ms: int, cut_ms: int, seed: int = 7):
     return sim.run(from_dict(delayed_write(version, cut_at_ms, cut_ms, seed)))
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=examples(6), deadline=None)
 @given(version=st.sampled_from(("3.6", "4.0")), cut_at_ms=st.integers(5_000, 12_000),
        cut_ms=st.integers(11_000, 25_000), seed=st.integers(1, 50))
 def test_from_3_6_no_transactional_record_lands_outside_its_transaction(version, cut_at_ms,

@@ -16,6 +16,7 @@ from sim.cluster.protocol import (
     TxnOffsetCommitResponse,
 )
 from sim.core.units import MS
+from tests.conftest import examples
 from tests.unit.test_send_offsets import Loop
 from tests.unit.txn_fakes import TxnProducer
 
@@ -31,7 +32,7 @@ def scripted(draws):
     return lambda: next(left, None)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(add=st.lists(st.sampled_from(ADD_ERRORS), max_size=8),
        commit=st.lists(st.sampled_from(COMMIT_ERRORS), max_size=8),
        version=st.sampled_from(("2.4", "3.9")))

@@ -17,6 +17,7 @@ from sim.cluster.protocol import (
 )
 from sim.core.units import MS
 from tests.conformance.sending import produced
+from tests.conftest import examples
 from tests.unit.txn_fakes import TxnProducer, sends_only_to_added
 
 PRODUCE_ERRORS = (None, None, None, "NOT_LEADER_OR_FOLLOWER", "INVALID_RECORD",
@@ -44,7 +45,7 @@ def run(produce_errors, add_errors, end_errors, abort: float, version: str) -> T
     return t
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(produce=st.lists(st.sampled_from(PRODUCE_ERRORS), max_size=30),
        add=st.lists(st.sampled_from(COORDINATOR_ERRORS), max_size=10),
        end=st.lists(st.sampled_from(COORDINATOR_ERRORS), max_size=6),

@@ -15,6 +15,7 @@ from sim.cluster.group_log import CommitRecord, RecordStore
 from sim.cluster.log import CONTROL_BATCH_SIZE, Batch
 from sim.cluster.protocol import ABORT, COMMIT, FENCED_INSTANCE_ID, TxnOffsetCommit
 from sim.cluster.txn_offsets import validate
+from tests.conftest import examples
 from tests.unit.ctp_peers import ctp, offsets_pidx
 
 GROUP = "billing"
@@ -129,7 +130,7 @@ def _add_answer(version: str, state: str, pid_delta: int, epoch: int, offsets: b
     return app.add(pid + pid_delta, epoch, pidxs=(pidx,), tag="same").results[pidx]
 
 
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None, max_examples=examples(30))
 @given(st.sampled_from(["2.6", "4.1"]), st.sampled_from(["fresh", "ongoing", "prepare"]),
        st.sampled_from([0, 7]), st.integers(-1, 1))
 def test_add_offsets_is_answered_as_add_partitions_of_the_groups_partition(
