@@ -43,8 +43,9 @@ def test_repeated_runs_in_one_process_agree_and_seeds_matter():
 
 
 # Cheap ones of varied kinds: a group that rebalances, compaction and tombstones, an old release,
-# transactions, rack-aware placement. Every process runs under a hash seed of its own, so
-# test_library's golden digests check the rest of the library under another hash seed too.
+# transactions, rack-aware placement. Unless PYTHONHASHSEED is set, every process hashes with a
+# seed of its own, so test_library's golden digests (written by another process) check the rest
+# of the library under another hash seed too.
 POOLED = ("consumer-slow-work-plain-loop", "compaction-keeps-latest-per-key",
           "kafka-1-1-fast-unclean-failovers-diverge", "txn-broker-crash-mid-transaction",
           "az-loss-rack-aware")
