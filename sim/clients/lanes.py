@@ -145,8 +145,9 @@ class Lanes:
 
     def remap(self, key_parts: np.ndarray, now: int) -> None:
         """Keyed records arriving after now go to the partitions of the new key table, and
-        so do those the source draws from now on."""
-        self._split()
+        so do those the source draws from now on. Those arriving by now keep the old one:
+        they are drawn first if they were not yet."""
+        self.ensure(now + 1)
         self.source.key_parts = key_parts
         moved = [lane.take_after(now) for lane in self.lanes]
         times, keys, sizes = (np.concatenate([m[i] for m in moved]) for i in range(3))

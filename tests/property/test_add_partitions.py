@@ -5,7 +5,7 @@ the records drawn ahead for after the producer learns a new count move (Lanes.re
 none is lost, duplicated or reordered within its partition."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim.clients.arrivals import Arrivals
@@ -28,6 +28,7 @@ def _arrivals(names, count, seed, tombstones):
 @given(keys=st.integers(1, 80), seed=st.integers(0, 2**32 - 1), old=st.integers(1, 5),
        extra=st.integers(1, 7), learned=st.integers(0, 400_000),
        tombstones=st.sampled_from([0.0, 0.3]))
+@example(keys=1, seed=1, old=1, extra=2, learned=300_133, tombstones=0.3)   # learned past the draw
 def test_a_keys_partition_is_murmur2_mod_the_count_known_when_it_was_handed(
         keys, seed, old, extra, learned, tombstones):
     names = key_names(keys)
@@ -35,9 +36,9 @@ def test_a_keys_partition_is_murmur2_mod_the_count_known_when_it_was_handed(
     lanes.ensure(300_000)                      # drawn ahead, split over the old count
     lanes.remap(key_table(names, old + extra)[0], learned)
     lanes.ensure(600_000)                      # drawn after the producer learned
-    reference = _arrivals(names, old, seed, tombstones)
-    reference.ensure(300_000)
-    reference.ensure(600_000)
+    reference = _arrivals(names, old, seed, tombstones)     # drawn in the same blocks
+    for horizon in (300_000, learned + 1, 600_000):
+        reference.ensure(horizon)
     want_times, want_keys, want_sizes, _ = reference.take(reference.drawn_until - 1)
     got = []
     for lane_index, lane in enumerate(lanes.lanes):
