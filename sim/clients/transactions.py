@@ -280,10 +280,14 @@ class TransactionManager:
         self.p.wake()
 
     def fatal(self, error: str) -> None:
-        """transitionToFatalError: every batch not done fails; the application closes."""
+        """transitionToFatalError: every batch not done fails; the application closes.
+
+        The records the application handed by now join their batches first (send() accepted
+        them before the error), so that they end with the transaction and fail with it."""
         if self.state == FATAL:
             return
         p = self.p
+        p.absorb_all(p.engine.now)
         open_ = self.state in (IN_TRANSACTION, COMMITTING, ABORTING)
         self.state = FATAL
         self.inflight = False
