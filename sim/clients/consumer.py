@@ -78,7 +78,8 @@ class Consumer(Host):
         self.membership = Membership(self)
         self.fetcher = Fetcher(self)
         self.processor = Processor(self)
-        self.conns = Connections(self.net, self, self._broker, self.settings.setup_timeouts_us)
+        self.conns = Connections(self.net, self, self.nodes.brokers.__getitem__,
+                                 self.settings.setup_timeouts_us)
         self.cursor = index
         self.in_poll = False
         self.committing = False
@@ -227,9 +228,6 @@ class Consumer(Host):
 
     def request_to(self, broker: int, request, on_done, timeout_us: int) -> None:
         self.conns.to(broker).request(request, on_done, timeout_us)
-
-    def _broker(self, broker: int):
-        return self.nodes.brokers[broker]
 
     def request_any(self, request, on_done) -> None:
         nodes = self.nodes.broker_ids()

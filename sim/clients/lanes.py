@@ -148,6 +148,7 @@ class Lanes:
         so do those the source draws from now on. Those arriving by now keep the old one:
         they are drawn first if they were not yet."""
         self.ensure(now + 1)
+        self._split()
         self.source.key_parts = key_parts
         moved = [lane.take_after(now) for lane in self.lanes]
         times, keys, sizes = (np.concatenate([m[i] for m in moved]) for i in range(3))

@@ -83,8 +83,8 @@ class Sender:
         self.n = len(producer.pidxs)
         self.leaders = [(NO_LEADER, -1)] * self.n
         self.live_brokers: list[int] = []
-        self.conns = Connections(producer.net, producer, self._broker, self.s.setup_timeouts_us,
-                                 self._made)
+        self.conns = Connections(producer.net, producer, producer.nodes.brokers.__getitem__,
+                                 self.s.setup_timeouts_us, self._made)
         self.inflight_requests: dict[int, int] = {}
         self.inflight_batches = [0] * self.n
         self.on_wire: list[list] = [[] for _ in range(self.n)]   # idempotent batches out
@@ -230,10 +230,11 @@ class Sender:
     def _send_to(self, leader: int, positions: list[int], now: int) -> None:
         if self.throttled and self.throttled.get(leader, 0) > now:
             return                  # KIP-219: nothing to a broker until its throttle passed
-        if not self.conns.to(leader).ready():
+        conn = self.conns.to(leader)
+        if not conn.ready():
             self.refresh_metadata()
             return
-        drain, may_send, conn = self.p.acc.drain, self._may_send, self.conns.to(leader)
+        drain, may_send = self.p.acc.drain, self._may_send
         capped = len(positions) > self.request_fits
         while conn.writable() if self.s.acks == 0 else \
                 self.inflight_requests.get(leader, 0) < self.s.max_in_flight:
@@ -300,9 +301,6 @@ class Sender:
         self.inflight_requests[leader] = self.inflight_requests.get(leader, 0) + 1
         conn.request(request, lambda resp: self._on_response(leader, batches, resp),
                      self.s.request_timeout_us)
-
-    def _broker(self, broker: int):
-        return self.p.nodes.brokers[broker]
 
     def _made(self, conn: Connection) -> None:
         conn.on_reset = self.refresh_metadata

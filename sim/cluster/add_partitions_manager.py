@@ -38,7 +38,7 @@ class AddPartitionsToTxnManager:
         self.broker = broker
         self.queued: dict[int, dict[str, tuple]] = {}   # node -> txn id -> (request, callback)
         self.inflight: dict[int, None] = {}
-        self.conns = Connections(broker.net, broker, self._broker)
+        self.conns = Connections(broker.net, broker, broker.nodes.brokers.__getitem__)
 
     def reset(self) -> None:
         """The process died: nothing queued, nothing in flight."""
@@ -81,9 +81,6 @@ class AddPartitionsToTxnManager:
         batch = AddPartitionsToTxnBatch(tuple(request for request, _ in queue.values()))
         self.conns.to(node).request(
             batch, lambda response: self._on_response(node, queue, response), REQUEST_TIMEOUT_US)
-
-    def _broker(self, node: int):
-        return self.broker.nodes.brokers[node]
 
     def _on_response(self, node: int, sent: dict, response) -> None:
         """AddPartitionsToTxnHandler.onComplete: each transaction's failed partitions."""

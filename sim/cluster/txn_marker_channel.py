@@ -63,7 +63,8 @@ class TxnMarkerChannel:
         self.coordinator = coordinator
         self.broker = coordinator.broker
         self.pending: dict[str, PendingComplete] = {}
-        self.conns = Connections(self.broker.net, self.broker, self._broker)
+        self.conns = Connections(self.broker.net, self.broker,
+                                 self.broker.nodes.brokers.__getitem__)
 
     def add(self, coordinator_epoch: int, result: str, meta, transit) -> None:
         """addTxnMarkersToSend: write `result` to every partition of the transaction; then
@@ -112,9 +113,6 @@ class TxnMarkerChannel:
                 MARKER_REQUEST_TIMEOUT_US)
         if unknown:
             self._retry(entry, unknown)
-
-    def _broker(self, broker_id: int):
-        return self.broker.nodes.brokers[broker_id]
 
     def _retry(self, entry: PendingComplete, pidxs) -> None:
         self.broker.timer(RETRY_BACKOFF_US, self._resend, entry, tuple(pidxs))
