@@ -1,12 +1,14 @@
 """Running a notebook of notebooks/ top to bottom, as written or in a quicker form.
 
 `make test` runs each notebook in a quicker form, set up by a cell put first: one seed per
-sweep point, only the first and last value of each swept setting, and no process pool (it
-replaces `sim.sweep` by that form), and two of the releases the versions notebook replays
-(`sim.releases.ERAS`: the oldest and the newest). The sweep's seeds and pools are tested in
-tests/sweep, every release in tests/scenario/test_versions.py. `make fuzz` also runs each
-notebook exactly as written. One test file per notebook, so that pytest-xdist's
-`--dist loadfile` can run the notebooks side by side.
+sweep point, the first and last value of the first swept setting and the first value of each
+other one (every cell still gets a column per setting, and a line or bar per value of the
+first), and no process pool (it replaces `sim.sweep` by that form), and two of the releases
+the versions notebook replays (`sim.releases.ERAS`: the oldest and the newest). The sweep's
+seeds, grids and pools are tested in tests/sweep, every release in
+tests/scenario/test_versions.py. `make fuzz` also runs each notebook exactly as written. One
+test file per notebook, so that pytest-xdist's `--dist loadfile` can run the notebooks side
+by side.
 """
 
 import nbformat
@@ -25,7 +27,8 @@ _sweep = _sim.sweep
 def _one_seed(path, seeds=1, sets=None, **options):
     options.update(workers=1, dask=None)
     if isinstance(sets, dict):
-        sets = {k: [v[0], v[-1]] if len(v) > 2 else v for k, v in sets.items()}
+        first = next(iter(sets), None)
+        sets = {k: ([v[0], v[-1]] if k == first else v[:1]) for k, v in sets.items()}
     return _sweep(path, 1, sets=sets, **options)
 
 
