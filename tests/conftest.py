@@ -53,9 +53,9 @@ SHARED_RUNS = "KAFKASIM_TEST_RUNS"     # the session's folder of pickled runs
 SLOWEST_FIRST = (
     "scenario/test_library.py",         # 350
     "scenario/test_versions.py",        # 150
-    "notebooks/test_transactions.py",   # 80
     "cli/test_explore.py",              # 55
     "cli/test_cli.py",                  # 50
+    "notebooks/test_transactions.py",   # 45
     "notebooks/test_kafka_versions.py",
     "notebooks/test_consumer_groups.py",
     "property/test_broken_rule.py",
