@@ -17,6 +17,7 @@ events/s, the machine the budgets are written for.
   per replica, and the process's RSS growth per record per replica.
 - Over time: scenario (a) runs in this process for `--long-s` simulated
   seconds in windows of 60 s: wall microseconds per event and RSS per
+  window, and that cost in events of a short yardstick run right after the
   window, to show that a run does not slow down and memory grows linearly.
 - Sweep: `--sweep-runs` short `kafkasim run` subprocesses (the quickstart
   scenario, one seed each) on a pool of `--workers` threads, each waiting on
@@ -53,24 +54,25 @@ BUDGETS = {"perf-a-3x6-10k": 12, "perf-b-3x6-100k": 9, "perf-c-9x100-10p": 6}
 SWEEP_SCENARIO = ROOT / "scenarios" / "quickstart.yaml"
 SWEEP_ARGS = ("--set", "duration=40s", "--set", "drain=10s")
 YARDSTICK_EVENTS = 1_000_000
+WINDOW_YARDSTICK_EVENTS = 200_000   # after each window of the long run: 3 x about 0.15 s
 REFERENCE_RATE = 1.6e6          # the yardstick the budgets are scaled to
 WINDOW_US = 60_000_000
 
 
-def yardstick() -> float:
-    """Bare SimPy events per second: one process, 10^6 timeouts, median of 5."""
+def yardstick(events: int = YARDSTICK_EVENTS, repeat: int = 5) -> float:
+    """Bare SimPy events per second: one process, `events` timeouts, median of `repeat`."""
     rates = []
-    for _ in range(5):
+    for _ in range(repeat):
         env = simpy.Environment()
 
         def ticker(env):
-            for _ in range(YARDSTICK_EVENTS):
+            for _ in range(events):
                 yield env.timeout(1)
 
         env.process(ticker(env))
         started = time.perf_counter()
         env.run()
-        rates.append(YARDSTICK_EVENTS / (time.perf_counter() - started))
+        rates.append(events / (time.perf_counter() - started))
     return statistics.median(rates)
 
 
@@ -201,16 +203,22 @@ def memory(scenario: str, duration_s: int) -> dict:
 
 
 def over_time(scenario: str, duration_s: int) -> list[dict]:
-    """Per 60-s window of a long run: wall and CPU us per event, simulated s per wall s, RSS.
+    """Per 60-s window of a long run: wall and CPU us per event, simulated s per wall s, RSS,
+    and the yardstick measured right after the window (in this process, with the run's heap).
 
     CPU time is this process's own: other work on the machine inflates it much
-    less than wall time, so it shows a slowdown of the simulation itself.
+    less than wall time. The machine's own speed drifts by 10-30 % within minutes; the
+    window's cost in yardstick events takes that drift out, so a growth there is the
+    simulation slowing down.
     """
     world, end = world_for(scenario, f"{duration_s}s")
     rows, since = [], 0.0
     for t, wall, cpu, events, rss in windows(world, end):
-        rows.append({"until_s": t, "us_per_event": wall * 1e6 / max(events, 1),
+        us_per_event = wall * 1e6 / max(events, 1)
+        rate = yardstick(WINDOW_YARDSTICK_EVENTS, 3)
+        rows.append({"until_s": t, "us_per_event": us_per_event,
                      "cpu_us_per_event": cpu * 1e6 / max(events, 1),
+                     "yardstick": rate, "x_yardstick": us_per_event * rate / 1e6,
                      "sim_per_wall": (t - since) / wall, "rss_mb": rss / 2**20,
                      "replica_records": replica_records(world)})
         since = t
@@ -256,10 +264,11 @@ def report_memory(args) -> None:
 
 def report_over_time(args) -> None:
     print(f"\nover time, {Path(SCENARIOS[0]).stem} for {args.long_s} s simulated, in process:")
-    table("until s", "wall us / event", "CPU us / event", "sim s / wall s", "RSS MB",
-          "records x replicas")
+    table("until s", "wall us / event", "CPU us / event", "yardstick M/s", "x yardstick",
+          "sim s / wall s", "RSS MB", "records x replicas")
     for w in over_time(SCENARIOS[0], args.long_s):
         row(f"{w['until_s']:.0f}", f"{w['us_per_event']:.1f}", f"{w['cpu_us_per_event']:.1f}",
+            f"{w['yardstick'] / 1e6:.2f}", f"{w['x_yardstick']:.1f}",
             f"{w['sim_per_wall']:.2f}", f"{w['rss_mb']:.0f}", f"{w['replica_records']:,}")
 
 
