@@ -28,7 +28,8 @@ def _one_seed(path, seeds=1, sets=None, **options):
     options.update(workers=1, dask=None)
     if isinstance(sets, dict):
         first = next(iter(sets), None)
-        sets = {k: ([v[0], v[-1]] if k == first else v[:1]) for k, v in sets.items()}
+        sets = {k: ([v[0], v[-1]] if k == first and len(v) > 1 else v[:1])
+                for k, v in sets.items()}
     return _sweep(path, 1, sets=sets, **options)
 
 
