@@ -32,7 +32,8 @@ class Result:
 
     @property
     def records(self):
-        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets.
+        """One row per record: producer, topic, partition, sequence, key, fate, copies, offsets,
+        committing (acked, its transaction committing at the end) and lost.
 
         A pandas DataFrame; pandas is imported on demand, a plain run never needs it.
         """
@@ -45,7 +46,8 @@ class Result:
                 "sequence": np.arange(s.n), "key": s.key, "send_us": s.send_us,
                 "fate": FATES[s.fate], "ack_us": s.ack_us, "ack_offset": s.ack_offset,
                 "copies": s.copies, "offset": s.first_offset,
-                "lost": acked & (s.copies == 0) & (not s.offline)}))
+                "committing": acked & (s.copies == 0) & s.committing & (not s.offline),
+                "lost": s.lost()}))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @property

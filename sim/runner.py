@@ -39,7 +39,7 @@ KEY_ORDER = (
     "scenario", "seed", "digest", "produced", "acked", "failed", "indeterminate",
     "failed_but_present", "lost", "lost_by_cause", "aborted", "txn_committed", "txn_aborted",
     "txn_fatal", "aborted_read", "uncommitted_read", "txn_hanging", "eos_duplicates",
-    "offline_at_end", "expired",
+    "offline_at_end", "committing_at_end", "expired",
     "log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets", "processed",
     "processed_duplicates", "skipped", "skipped_by_cause", "dead_lettered", "out_of_order",
     "max_lag", "final_lag", "ack_p99_ms", "e2e_p99_ms", "ack_p99_ms_steady",

@@ -261,7 +261,7 @@ def _skipped_by_truncation(world, group: str, done: dict, streams, audits,
         for producer in np.unique(rows[:, 0]).tolist():
             key = (names[producer], info.topic, info.partition)
             s = streams[key]
-            gone = (s.copies == 0) & (s.expired == 0)
+            gone = (s.copies == 0) & (s.expired == 0) & ~s.committing
             if not gone.any():
                 continue
             mine = rows[rows[:, 0] == producer]

@@ -9,18 +9,22 @@ failed when its producer hit a fatal error inside the transaction (TxnEnded FATA
 indeterminate while its transaction was not ended (its producer crashed, or the run ended).
 Its presence is the number of copies in the final committed log that a read_committed
 consumer reads (a transactional record's only in a transaction committed there:
-transactions.readable) and the offset of the first. Its last removal is the latest event
-that dropped a replica's copy of it (truncation or power loss), with that event's cause. A
-record some replica removed by retention or compaction (RecordsExpired) is marked with that
-cause and the offset it had; absent at the end, it is expired, not lost. Built from ranges
-with numpy: one slice per batch, never a Python step per record.
+transactions.readable) and the offset of the first. A transactional record with no such copy
+is `committing` when it is in a transaction still open in the final committed log whose
+COMMIT marker the partition is owed (the coordinator decided and answered, the marker is
+not yet below the high watermark: audit.owed_markers): not readable yet, and not lost.
+Its last removal is the latest event that dropped a replica's copy of it (truncation or
+power loss), with that event's cause. A record some replica removed by retention or
+compaction (RecordsExpired) is marked with that cause and the offset it had; absent at the
+end, it is expired, not lost. Built from ranges with numpy: one slice per batch, never a
+Python step per record.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.analysis.transactions import readable
+from sim.analysis.transactions import committing, readable
 from sim.core.records import (
     ABORT,
     COMMIT,
@@ -56,11 +60,20 @@ class Stream:
     expired_offset: np.ndarray      # the offset the record had when so removed, -1: never
     expired_us: np.ndarray          # when the first replica so removed it
     failed_us: np.ndarray           # when the error callback (or the abort) came, -1: never
+    committing: np.ndarray          # in an open transaction whose COMMIT marker is owed
     offline: bool = False
 
     @property
     def n(self) -> int:
         return len(self.send_us)
+
+    def lost(self) -> np.ndarray:
+        """Acked, no copy in the final committed log, not removed by retention or compaction,
+        not committing, in a partition with a leader at the end."""
+        if self.offline:
+            return np.zeros(self.n, bool)
+        return (self.fate == ACKED) & (self.copies == 0) & (self.expired == 0) \
+            & ~self.committing
 
 
 def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
@@ -75,12 +88,19 @@ def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
                 np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
                 np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32),
                 np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
-                np.full(n, -1, np.int64))
+                np.full(n, -1, np.int64), np.zeros(n, bool))
     transactional = {p.name for p in world.producers if p.txn is not None}
     _fill_fates(streams, world.trace, transactional)
     _fill_presence(streams, world, audits)
     _fill_expired(streams, world.trace)
     return streams
+
+
+def _fill_committing(streams, names, a) -> None:
+    for b in committing(a.committed, a.owed):
+        s = streams.get((names[b.producer], a.topic, a.partition)) if b.producer >= 0 else None
+        if s is not None:
+            s.committing[b.first_seq:b.first_seq + b.count] = True
 
 
 def _fill_expired(streams, trace) -> None:
@@ -174,6 +194,7 @@ def _fill_presence(streams, world, audits) -> None:
                 unique, at = np.unique(seqs, return_index=True)   # first copy in log order
             take = s.first_offset[unique] == -1
             s.first_offset[unique[take]] = offsets[at[take]]
+        _fill_committing(streams, names, a)
     for i, row in enumerate(world.trace.rows(CopiesRemoved)):
         s = streams.get((row.producer, row.topic, row.partition))
         if s is not None:

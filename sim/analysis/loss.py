@@ -20,7 +20,6 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from sim.analysis.fates import ACKED
 from sim.core.records import CopiesRemoved, LeaderChanged, Truncated
 
 UNCLEAN_KINDS = ("unclean", "last_known_elr")
@@ -63,9 +62,7 @@ def lost_by_cause(streams, trace, audits, names) -> Counter:
     out: Counter = Counter()
     elsewhere = None
     for key, s in streams.items():
-        if s.offline:
-            continue
-        lost = (s.fate == ACKED) & (s.copies == 0) & (s.expired == 0)
+        lost = s.lost()
         if not lost.any():
             continue
         removed = s.removed_by[lost]

@@ -48,7 +48,7 @@ def record_counts(streams) -> dict:
     for s in streams.values():
         acked = s.fate == ACKED
         present = s.copies > 0
-        expired = (s.expired > 0) & ~present
+        expired = (s.expired > 0) & ~present & ~s.committing
         c["expired"] += int(expired.sum())
         c["produced"] += s.n
         c["acked"] += int(acked.sum())
@@ -59,7 +59,8 @@ def record_counts(streams) -> dict:
         if s.offline:
             c["offline_at_end"] += int(acked.sum())
         else:
-            c["lost"] += int((acked & ~present & ~expired).sum())
+            c["lost"] += int(s.lost().sum())
+            c["committing_at_end"] += int((acked & ~present & s.committing).sum())
         c["log_duplicates"] += int(np.maximum(s.copies - 1, 0).sum())
         offsets = s.first_offset[present]
         c["reordered"] += int((np.diff(offsets) < 0).sum()) if offsets.size > 1 else 0
@@ -158,6 +159,7 @@ def summarize(world, streams, audits, end_us: int, observers) -> dict:
     summary["aborted"] = counts.get("aborted", 0)
     summary.update(transaction_counts(world.trace))
     summary["offline_at_end"] = counts.get("offline_at_end", 0)
+    summary["committing_at_end"] = counts.get("committing_at_end", 0)
     summary["expired"] = counts.get("expired", 0)
     summary["log_duplicates"] = counts.get("log_duplicates", 0)
     summary["reordered"] = counts.get("reordered", 0)

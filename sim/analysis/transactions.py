@@ -160,8 +160,24 @@ def readable(batches) -> list:
     """The data batches of a partition's log (in log order) that a read_committed consumer
     returns: the non-transactional ones, and the transactional ones whose producer id's next
     marker there is a COMMIT (none yet: the transaction is open, behind the LSO)."""
+    return _closed(batches)[0]
+
+
+def committing(batches, owed) -> list:
+    """The data batches of transactions still open in a partition's log whose producer id is
+    owed a COMMIT marker (audit.owed_markers): committed by their coordinator, readable once
+    the marker is written."""
+    commits = {pid for pid, result in owed if result == COMMIT}
+    if not commits:
+        return []
+    return [b for pid, held in _closed(batches)[1].items() if pid in commits for b in held]
+
+
+def _closed(batches) -> tuple[list, dict]:
+    """The batches a read_committed consumer returns, and producer id -> the batches of its
+    transaction still open at the end of the log."""
     if not any(b.transactional for b in batches):
-        return [b for b in batches if b.control is None]
+        return [b for b in batches if b.control is None], {}
     out, open_ = [], {}
     for b in batches:
         if b.control is not None:
@@ -172,7 +188,7 @@ def readable(batches) -> list:
             open_.setdefault(b.pid, []).append(b)
         else:
             out.append(b)
-    return sorted(out, key=lambda b: b.base_offset)
+    return sorted(out, key=lambda b: b.base_offset), open_
 
 
 def never_delivered(world, streams) -> dict:

@@ -6,13 +6,25 @@ live leader is offline (its records are neither readable nor provably lost).
 A leader that restarted and has not registered its new process yet counts as
 not live: it knows no metadata and answers NOT_LEADER_OR_FOLLOWER, and its
 high watermark is only what it recovered from its checkpoint.
+
+A partition is also told which markers it is still owed: the transactions whose
+PrepareCommit or PrepareAbort is in the final committed log of `__transaction_state`
+and names it. Their coordinator has decided and answered the producer, and it (or the
+next leader of that txn partition, loading the log) writes every such marker until it
+is answered (TransactionCoordinator.endTransaction answers before the markers are
+written); a transaction still open in the partition's final committed log under an owed
+COMMIT is committed, only not yet readable.
 Reads logs only; never changes them. The runner calls it when the run ends;
 analysis reads the PartitionAudit rows it returns, never the hosts.
 """
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 
 from sim.cluster.metadata import assigned
+from sim.cluster.topology import TXN_TOPIC
+from sim.cluster.txn_coordinator import DECISIONS
+from sim.cluster.txn_log import replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +37,7 @@ class PartitionAudit:
     replica_logs: dict            # broker -> tuple of batches, live replicas only
     log_starts: dict              # broker -> log start offset
     hw: int
+    owed: tuple = ()              # (producer id, COMMIT or ABORT): markers still to come
 
 
 def audit(world) -> list[PartitionAudit]:
@@ -47,6 +60,21 @@ def audit(world) -> list[PartitionAudit]:
             hw = log.hw
             committed = tuple(b for b in log.batches if b.end_offset <= hw)
             uncommitted = tuple(b for b in log.batches if b.end_offset > hw)
-        out.append(PartitionAudit(info.topic, info.partition, leader, committed, uncommitted,
-                                  logs, starts, hw))
-    return out
+        out.append((info.pidx, PartitionAudit(info.topic, info.partition, leader, committed,
+                                              uncommitted, logs, starts, hw)))
+    owed = owed_markers(world.group_records, [a for _, a in out if a.topic == TXN_TOPIC])
+    return [replace(a, owed=tuple(owed[pidx])) if pidx in owed else a for pidx, a in out]
+
+
+def owed_markers(store, txn_audits) -> dict[int, list[tuple[int, str]]]:
+    """Partition index -> (producer id, result) of each transaction decided in the final
+    committed log of `__transaction_state` (PrepareCommit or PrepareAbort, the newest
+    record of its transactional id) whose markers are not all written."""
+    owed: dict = defaultdict(list)
+    for a in txn_audits:
+        for meta in replay(store, a.committed).values():
+            result = DECISIONS.get(meta.state)
+            if result is not None:
+                for pidx in meta.pidxs:
+                    owed[pidx].append((meta.pid, result))
+    return owed

@@ -299,6 +299,9 @@ def anomalies(summary: dict, groups: bool) -> Figure | None:
         bars.append(("extra processings (same group)", summary["processed_duplicates"], "C9"))
     if summary["offline_at_end"]:
         bars.append(("offline at end (acked, no leader)", summary["offline_at_end"], "C7"))
+    if summary["committing_at_end"]:
+        bars.append(("committing at end (COMMIT marker owed)", summary["committing_at_end"],
+                     "C7"))
     labels, counts, colors = zip(*reversed(bars), strict=True)
     if not sum(counts):
         return None

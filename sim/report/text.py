@@ -30,7 +30,7 @@ SECTIONS = (
     ("transactions", ("aborted", "txn_committed", "txn_aborted", "txn_fatal", "aborted_read",
                       "uncommitted_read", "txn_hanging")),
     ("outputs", ("eos_duplicates",)),
-    ("loss", ("lost", "lost_by_cause", "offline_at_end", "expired")),
+    ("loss", ("lost", "lost_by_cause", "offline_at_end", "committing_at_end", "expired")),
     ("log", ("log_duplicates", "reordered", "replica_divergence", "inconsistent_offsets")),
     ("latency", ("ack_p99_ms", "e2e_p99_ms")),
     ("in steady state", ("ack_p99_ms_steady", "e2e_p99_ms_steady")),
@@ -45,6 +45,7 @@ SECTIONS = (
     ("replication", ("under_replicated_s", "under_min_isr_s", "max_catch_up_s")),
     ("quotas", ("throttle_s",)),
 )
+TRANSACTIONS_ONLY = ("committing_at_end",)     # printed only for runs with transactions
 
 
 def render_summary(result, repro: str) -> str:
@@ -56,15 +57,16 @@ def render_summary(result, repro: str) -> str:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
+    transactions = bool(result.manifest.get("transactional") or result.manifest.get("outputs"))
     for title, keys in SECTIONS:
         if title in ("consumers", "groups") and not result.manifest.get("groups"):
             continue
-        if title == "transactions" and not (result.manifest.get("transactional")
-                                            or result.manifest.get("outputs")):
+        if title == "transactions" and not transactions:
             continue
         if title == "outputs" and not result.manifest.get("outputs"):
             continue
-        table.add_row(title, "  ".join(f"{k} {_fmt(s[k])}" for k in keys))
+        shown = [k for k in keys if transactions or k not in TRANSACTIONS_ONLY]
+        table.add_row(title, "  ".join(f"{k} {_fmt(s[k])}" for k in shown))
     console.print(table)
     if s["expect"]:
         exp = Table(title="expectations", title_justify="left")

@@ -28,6 +28,7 @@ EXPECT_KEYS = (
     "txn_aborted",
     "txn_fatal",
     "offline_at_end",
+    "committing_at_end",
     "expired",
     "log_duplicates",
     "reordered",

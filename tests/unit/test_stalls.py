@@ -22,7 +22,7 @@ def stream(producer, partition, send_s, fate, done_s):
                   np.zeros(n, np.int64), fate, ack, np.full(n, -1, np.int64),
                   np.zeros(n, np.int32), np.full(n, -1, np.int64), np.full(n, -1, np.int32),
                   np.zeros(n, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
-                  failed)
+                  failed, np.zeros(n, bool))
 
 
 def streams(*items):

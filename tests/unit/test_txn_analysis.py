@@ -8,8 +8,22 @@ import numpy as np
 
 from sim.analysis.consumption import ProcessingBook
 from sim.analysis.lag import LagTracker
-from sim.analysis.transactions import never_delivered, readable, transactions, txn_summary
+from sim.analysis.transactions import (
+    committing,
+    never_delivered,
+    readable,
+    transactions,
+    txn_summary,
+)
+from sim.cluster.audit import owed_markers
 from sim.cluster.log import Batch
+from sim.cluster.txn_metadata import (
+    COMPLETE_COMMIT,
+    ONGOING,
+    PREPARE_ABORT,
+    PREPARE_COMMIT,
+    TxnTransit,
+)
 from sim.core.records import HighWatermark, MarkerAppended, StableOffset, TxnBatchAppended
 from sim.core.trace import Trace
 from sim.core.units import S
@@ -144,3 +158,37 @@ def test_a_read_committed_consumer_reads_committed_transactions_and_plain_batche
     assert [b.base_offset for b in readable(log)] == [0, 5, 16]
     plain = [_batch(0, 5), _batch(5, 3)]
     assert readable(plain) == plain
+
+
+def test_an_open_transaction_owed_a_commit_marker_is_committing():
+    log = [_batch(0, 5, pid=1, transactional=True),          # pid 1: committed below
+           _batch(5, 1, pid=1, control="COMMIT"),
+           _batch(6, 2, pid=1, transactional=True),          # pid 1, open: owed COMMIT
+           _batch(8, 3, pid=2, transactional=True),          # pid 2, open: owed ABORT
+           _batch(11, 4, pid=3, transactional=True),         # pid 3, open: owed nothing
+           _batch(15, 2, pid=1, transactional=True)]         # pid 1's open transaction goes on
+    owed = ((1, "COMMIT"), (2, "ABORT"), (4, "COMMIT"))
+    assert [b.base_offset for b in committing(log, owed)] == [6, 15]
+    assert committing(log, ()) == []
+    assert [b.base_offset for b in readable(log)] == [0]     # committing is not yet readable
+
+
+def test_the_markers_a_partition_is_owed_come_from_decided_transactions_in_the_txn_log():
+    """audit.owed_markers replays each txn partition's final committed log, as a coordinator
+    loading it does: the newest record of each id wins, and only PrepareCommit and
+    PrepareAbort owe markers."""
+    def transit(txn_id, pid, state, pidxs):
+        return TxnTransit(txn_id, pid, -1, 0, -1, 60 * S, state, pidxs, 0, 0)
+
+    store = SimpleNamespace(records=[
+        transit("a", 10, ONGOING, (0, 1)),
+        transit("a", 10, PREPARE_COMMIT, (0, 1)),
+        transit("b", 11, PREPARE_ABORT, (1,)),
+        transit("c", 12, PREPARE_COMMIT, (2,)),
+        transit("c", 12, COMPLETE_COMMIT, ())])
+    log = tuple(Batch(i, 1, 0, -1, i, -1, -1, -1, 100, 0) for i in range(5))
+    txn_partition = SimpleNamespace(committed=log)
+    assert owed_markers(store, [txn_partition]) == {0: [(10, "COMMIT")],
+                                                     1: [(10, "COMMIT"), (11, "ABORT")]}
+    decided_not_replicated = SimpleNamespace(committed=log[:1])
+    assert owed_markers(store, [decided_not_replicated]) == {}
