@@ -165,12 +165,16 @@ def readable(batches) -> list:
 
 def committing(batches, owed) -> list:
     """The data batches of transactions still open in a partition's log whose producer id is
-    owed a COMMIT marker (audit.owed_markers): committed by their coordinator, readable once
-    the marker is written."""
-    commits = {pid for pid, result in owed if result == COMMIT}
-    if not commits:
+    owed a COMMIT marker (audit.owed_markers) not yet written there: committed by their
+    coordinator, readable once the marker is written. A batch after a marker the decision
+    already wrote (a late write) is not in that transaction."""
+    decided = {pid: decided_us for pid, result, decided_us in owed if result == COMMIT}
+    if not decided:
         return []
-    return [b for pid, held in _closed(batches)[1].items() if pid in commits for b in held]
+    written = {b.pid for b in batches if b.control is not None and b.pid in decided
+               and b.append_us >= decided[b.pid]}
+    return [b for pid, held in _closed(batches)[1].items()
+            if pid in decided and pid not in written for b in held]
 
 
 def _closed(batches) -> tuple[list, dict]:

@@ -37,7 +37,7 @@ class PartitionAudit:
     replica_logs: dict            # broker -> tuple of batches, live replicas only
     log_starts: dict              # broker -> log start offset
     hw: int
-    owed: tuple = ()              # (producer id, COMMIT or ABORT): markers still to come
+    owed: tuple = ()              # (producer id, COMMIT or ABORT, decided at): markers owed
 
 
 def audit(world) -> list[PartitionAudit]:
@@ -66,15 +66,16 @@ def audit(world) -> list[PartitionAudit]:
     return [replace(a, owed=tuple(owed[pidx])) if pidx in owed else a for pidx, a in out]
 
 
-def owed_markers(store, txn_audits) -> dict[int, list[tuple[int, str]]]:
-    """Partition index -> (producer id, result) of each transaction decided in the final
-    committed log of `__transaction_state` (PrepareCommit or PrepareAbort, the newest
-    record of its transactional id) whose markers are not all written."""
+def owed_markers(store, txn_audits) -> dict[int, list[tuple[int, str, int]]]:
+    """Partition index -> (producer id, result, time of the decision) of each transaction
+    decided in the final committed log of `__transaction_state` (PrepareCommit or
+    PrepareAbort, the newest record of its transactional id): its markers are not all
+    answered."""
     owed: dict = defaultdict(list)
     for a in txn_audits:
         for meta in replay(store, a.committed).values():
             result = DECISIONS.get(meta.state)
             if result is not None:
                 for pidx in meta.pidxs:
-                    owed[pidx].append((meta.pid, result))
+                    owed[pidx].append((meta.pid, result, meta.update_us))
     return owed

@@ -167,28 +167,36 @@ def test_an_open_transaction_owed_a_commit_marker_is_committing():
            _batch(8, 3, pid=2, transactional=True),          # pid 2, open: owed ABORT
            _batch(11, 4, pid=3, transactional=True),         # pid 3, open: owed nothing
            _batch(15, 2, pid=1, transactional=True)]         # pid 1's open transaction goes on
-    owed = ((1, "COMMIT"), (2, "ABORT"), (4, "COMMIT"))
+    owed = ((1, "COMMIT", 10), (2, "ABORT", 10), (4, "COMMIT", 10))
     assert [b.base_offset for b in committing(log, owed)] == [6, 15]
     assert committing(log, ()) == []
     assert [b.base_offset for b in readable(log)] == [0]     # committing is not yet readable
+
+
+def test_a_write_after_the_owed_marker_was_written_is_not_committing():
+    """The decided transaction's COMMIT is already in the log (appended at 20, after the
+    decision at 10, its answer not yet back at the coordinator); a batch after it (a late
+    write) opens a transaction no coordinator knows of."""
+    log = [_batch(0, 5, pid=1, transactional=True),
+           _batch(5, 1, pid=1, control="COMMIT")._replace(append_us=20),
+           _batch(6, 2, pid=1, transactional=True)]
+    assert committing(log, ((1, "COMMIT", 10),)) == []
+    assert [b.base_offset for b in committing(log, ((1, "COMMIT", 30),))] == [6]
 
 
 def test_the_markers_a_partition_is_owed_come_from_decided_transactions_in_the_txn_log():
     """audit.owed_markers replays each txn partition's final committed log, as a coordinator
     loading it does: the newest record of each id wins, and only PrepareCommit and
     PrepareAbort owe markers."""
-    def transit(txn_id, pid, state, pidxs):
-        return TxnTransit(txn_id, pid, -1, 0, -1, 60 * S, state, pidxs, 0, 0)
-
-    store = SimpleNamespace(records=[
-        transit("a", 10, ONGOING, (0, 1)),
-        transit("a", 10, PREPARE_COMMIT, (0, 1)),
-        transit("b", 11, PREPARE_ABORT, (1,)),
-        transit("c", 12, PREPARE_COMMIT, (2,)),
-        transit("c", 12, COMPLETE_COMMIT, ())])
+    rows = (("a", 10, ONGOING, (0, 1)), ("a", 10, PREPARE_COMMIT, (0, 1)),
+            ("b", 11, PREPARE_ABORT, (1,)), ("c", 12, PREPARE_COMMIT, (2,)),
+            ("c", 12, COMPLETE_COMMIT, ()))
+    store = SimpleNamespace(records=[      # each decided at its index in the log (update_us)
+        TxnTransit(txn_id, pid, -1, 0, -1, 60 * S, state, pidxs, 0, at)
+        for at, (txn_id, pid, state, pidxs) in enumerate(rows)])
     log = tuple(Batch(i, 1, 0, -1, i, -1, -1, -1, 100, 0) for i in range(5))
     txn_partition = SimpleNamespace(committed=log)
-    assert owed_markers(store, [txn_partition]) == {0: [(10, "COMMIT")],
-                                                     1: [(10, "COMMIT"), (11, "ABORT")]}
+    assert owed_markers(store, [txn_partition]) == {0: [(10, "COMMIT", 1)],
+                                                     1: [(10, "COMMIT", 1), (11, "ABORT", 2)]}
     decided_not_replicated = SimpleNamespace(committed=log[:1])
     assert owed_markers(store, [decided_not_replicated]) == {}
