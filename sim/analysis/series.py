@@ -13,7 +13,8 @@ Built at the end from the kept trace rows and the per-record fate table:
 - `unseen`: acknowledged records not yet visible to consumers (Jepsen's
   unseen): acked, but their partition's high watermark has not passed the
   offset they hold in the final log. Records absent from the final log
-  (lost, or offline) stay unseen to the end.
+  (lost, offline, or of a transaction committing at the end) stay unseen to
+  the end.
 - `fault_windows`: each timeline entry that fired, from when it fired to when
   it ended (`for:` expiry, a later restart/resume/heal of the same hosts, or
   the drain); instant actions have start == end.
