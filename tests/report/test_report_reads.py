@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.report.text import number
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, run_scenario
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -97,3 +97,10 @@ def test_the_sweep_table_prints_a_million_as_1_000_000():
     table = render_sweep(df)
     assert "1,000,000" in table and "1,500,000" in table and "(2,000,000)" in table
     assert "e+06" not in table
+
+
+def test_committing_at_end_is_printed_only_for_runs_with_transactions(quickstart):
+    plain = sim.report.text.render_summary(quickstart[0], "")
+    assert "offline_at_end" in plain and "committing_at_end" not in plain
+    transactional = sim.report.text.render_summary(run_scenario("txn-zombie-producer-fenced"), "")
+    assert "committing_at_end 0" in transactional
