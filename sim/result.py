@@ -40,13 +40,12 @@ class Result:
         import pandas as pd
         frames = []
         for s in self.streams.values():
-            acked = s.fate == 1
             frames.append(pd.DataFrame({
                 "producer": s.producer, "topic": s.topic, "partition": s.partition,
                 "sequence": np.arange(s.n), "key": s.key, "send_us": s.send_us,
                 "fate": FATES[s.fate], "ack_us": s.ack_us, "ack_offset": s.ack_offset,
                 "copies": s.copies, "offset": s.first_offset,
-                "committing": acked & (s.copies == 0) & s.committing & (not s.offline),
+                "committing": s.committing_at_end(),
                 "lost": s.lost()}))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -75,6 +75,13 @@ class Stream:
         return (self.fate == ACKED) & (self.copies == 0) & (self.expired == 0) \
             & ~self.committing
 
+    def committing_at_end(self) -> np.ndarray:
+        """Acked, no readable copy yet, in a transaction committing at the end, in a partition
+        with a leader at the end."""
+        if self.offline:
+            return np.zeros(self.n, bool)
+        return (self.fate == ACKED) & (self.copies == 0) & self.committing
+
 
 def build_streams(world, audits) -> dict[tuple[str, str, int], Stream]:
     """One Stream per (producer, topic, partition), with fates and presence filled in."""

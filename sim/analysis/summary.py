@@ -60,7 +60,7 @@ def record_counts(streams) -> dict:
             c["offline_at_end"] += int(acked.sum())
         else:
             c["lost"] += int(s.lost().sum())
-            c["committing_at_end"] += int((acked & ~present & s.committing).sum())
+            c["committing_at_end"] += int(s.committing_at_end().sum())
         c["log_duplicates"] += int(np.maximum(s.copies - 1, 0).sum())
         offsets = s.first_offset[present]
         c["reordered"] += int((np.diff(offsets) < 0).sum()) if offsets.size > 1 else 0
